@@ -1,0 +1,10 @@
+import { defineConfig } from './src/config/index.ts';
+
+/**
+ * eventline's configuration. The defaults reproduce the seed: files under `incoming/` ending in
+ * `.json` hold one JSON object; each becomes item `{ pk: data.id ?? key, payload: data, ... }` in
+ * table `events`, and a notification on topic `events-notify`.
+ */
+export default defineConfig({
+  routes: [{ id: 'default', prefix: 'incoming/', suffix: '.json', format: 'json', key: 'id' }],
+});

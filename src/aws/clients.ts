@@ -1,0 +1,64 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+
+/**
+ * AWS SDK v3 clients, created once per process. Endpoints and credentials come from the SDK's
+ * standard environment (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_S3`, ...), so the same code talks to
+ * AWS in Lambda and to the local stack on a laptop. Against a custom endpoint (an emulator) S3 uses
+ * path-style addressing and checksums only where an operation requires them (`WHEN_REQUIRED`):
+ * s3rver would store the aws-chunked framing of a streamed checksum as object bytes. Real AWS keeps
+ * the SDK's defaults.
+ */
+export interface AwsClients {
+  s3: S3Client;
+  dynamodb: DynamoDBClient;
+  documents: DynamoDBDocumentClient;
+  sns: SNSClient;
+  sqs: SQSClient;
+}
+
+export interface ClientOptions {
+  region?: string;
+  /** Overrides every service's endpoint (tests); otherwise the SDK reads AWS_ENDPOINT_URL*. */
+  endpoint?: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+  maxAttempts?: number;
+  env?: NodeJS.ProcessEnv;
+}
+
+export function createClients(options: ClientOptions = {}): AwsClients {
+  const env = options.env ?? process.env;
+  const region = options.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  const common = {
+    region,
+    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    ...(options.credentials ? { credentials: options.credentials } : {}),
+    ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
+  };
+  const s3Emulated = Boolean(options.endpoint ?? env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL);
+  const s3 = new S3Client({
+    ...common,
+    ...(s3Emulated
+      ? {
+          forcePathStyle: true,
+          requestChecksumCalculation: 'WHEN_REQUIRED' as const,
+          responseChecksumValidation: 'WHEN_REQUIRED' as const,
+        }
+      : {}),
+  });
+  const dynamodb = new DynamoDBClient(common);
+  const documents = DynamoDBDocumentClient.from(dynamodb, {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  return { s3, dynamodb, documents, sns: new SNSClient(common), sqs: new SQSClient(common) };
+}
+
+export function destroyClients(clients: AwsClients): void {
+  clients.s3.destroy();
+  clients.dynamodb.destroy();
+  clients.sns.destroy();
+  clients.sqs.destroy();
+}

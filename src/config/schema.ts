@@ -1,0 +1,260 @@
+import { z } from 'zod';
+
+/**
+ * The one configuration of eventline. The same object drives the runtime (routes, formats, keys,
+ * schema), the local stack and the CDK app (filters, names, subscriptions, concurrency), so that
+ * they cannot drift. Every field is validated once at start; an error names the setting.
+ */
+
+export const FORMATS = ['json', 'json-array', 'ndjson', 'csv'] as const;
+export type Format = (typeof FORMATS)[number];
+
+/** A record as handed to a key function: field values as parsed (numbers as exact decimal strings). */
+export type RecordFields = Readonly<Record<string, unknown>>;
+export type KeyFunction = (record: RecordFields, context: { key: string; position: number }) => string;
+
+/** Anything with zod's `safeParse` (a zod schema); kept structural so configs need not share our zod copy. */
+export interface RecordSchema {
+  safeParse(value: unknown): {
+    success: boolean;
+    error?: { issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }> };
+  };
+}
+
+const isFunction = (v: unknown): v is KeyFunction => typeof v === 'function';
+const isSchema = (v: unknown): v is RecordSchema =>
+  typeof v === 'object' && v !== null && typeof (v as { safeParse?: unknown }).safeParse === 'function';
+
+const csvOptions = z
+  .object({
+    delimiter: z.string().min(1).max(4).default(','),
+    quote: z.string().length(1).default('"'),
+    /** Column types; columns not named stay strings. `number` keeps the exact decimal text. */
+    types: z.record(z.string(), z.enum(['string', 'number', 'boolean', 'json'])).default({}),
+  })
+  .strict();
+
+export const routeSchema = z
+  .object({
+    /** Stable id, used as the S3 notification configuration id and in metrics. */
+    id: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, "_" or "-", at most 64')
+      .default('default'),
+    prefix: z.string().default('incoming/'),
+    suffix: z.string().default('.json'),
+    format: z.enum(FORMATS).default('json'),
+    /** gzip: `auto` detects it from the suffix, Content-Encoding or the magic bytes. */
+    compression: z.enum(['auto', 'gzip', 'none']).default('auto'),
+    /**
+     * How a record's ledger key is made: a field name (default `id`), a template of fields such as
+     * `${deviceId}#${ts}`, or a function. A record without one gets the object key (single-object
+     * files, as the seed does) or `<object key>#<line>` (multi-record files).
+     */
+    key: z.union([z.string().min(1), z.custom<KeyFunction>(isFunction, 'a function')]).default('id'),
+    schema: z.custom<RecordSchema>(isSchema, 'a zod schema (an object with safeParse)').optional(),
+    /** What an invalid record does to its file: `continue` quarantines it, `fail` fails the file. */
+    onInvalid: z.enum(['continue', 'fail']).default('continue'),
+    csv: csvOptions.default({ delimiter: ',', quote: '"', types: {} }),
+    /**
+     * Files larger than this (after decompression) are rejected as a permanent failure. Default:
+     * 10 MiB for `json` (read whole), 5 TiB (S3's largest object) for the streamed formats.
+     */
+    maxFileBytes: z.number().int().positive().optional(),
+  })
+  .strict();
+
+export type Route = z.output<typeof routeSchema>;
+export type RouteInput = z.input<typeof routeSchema>;
+
+const subscription = z
+  .object({
+    protocol: z.enum(['email', 'email-json', 'http', 'https']),
+    endpoint: z.string().min(3),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    /** Name prefix of the CloudFormation stack and of local resources. */
+    name: z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9-]{0,63}$/, 'a letter, then letters, digits or "-"')
+      .default('eventline'),
+    bucket: z
+      .object({
+        /** Local bucket name; on AWS a name is generated unless `deployName` is set. */
+        name: z
+          .string()
+          .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name')
+          .default('eventline-local'),
+        deployName: z.string().optional(),
+        removalPolicy: z.enum(['retain', 'destroy']).default('retain'),
+        noncurrentVersionDays: z.number().int().positive().default(30),
+      })
+      .strict()
+      .default({ name: 'eventline-local', removalPolicy: 'retain', noncurrentVersionDays: 30 }),
+    table: z
+      .object({
+        name: z.string().min(3).max(255).default('events'),
+        /** Table name on AWS; CloudFormation generates one when unset (the function reads TABLE_NAME). */
+        deployName: z
+          .string()
+          .regex(/^[A-Za-z0-9_.-]{3,255}$/, 'a DynamoDB table name')
+          .optional(),
+        deletionProtection: z.boolean().default(true),
+        /** What `cdk destroy` does to the table on AWS: keep it (default) or delete it. */
+        removalPolicy: z.enum(['retain', 'destroy']).default('retain'),
+      })
+      .strict()
+      .default({ name: 'events', deletionProtection: true, removalPolicy: 'retain' }),
+    topic: z
+      .object({
+        name: z
+          .string()
+          .regex(/^[A-Za-z0-9_-]{1,256}$/, 'an SNS topic name')
+          .default('events-notify'),
+        /** Topic name on AWS; CloudFormation generates one when unset (the function reads TOPIC_ARN). */
+        deployName: z
+          .string()
+          .regex(/^[A-Za-z0-9_-]{1,256}$/, 'an SNS topic name')
+          .optional(),
+        subscriptions: z.array(subscription).default([]),
+      })
+      .strict()
+      .default({ name: 'events-notify', subscriptions: [] }),
+    /** On AWS: who receives the CloudWatch alarms (errors, throttles, dead letters, backlog). */
+    alarms: z
+      .object({
+        subscriptions: z.array(subscription).default([]),
+      })
+      .strict()
+      .default({ subscriptions: [] }),
+    routes: z
+      .array(routeSchema)
+      .min(1)
+      .default([routeSchema.parse({})]),
+    /** Where eventline itself writes (oversized payloads, rejects). Must not be under a routed prefix. */
+    internalPrefix: z.string().min(1).default('_eventline/'),
+    trigger: z
+      .object({
+        mode: z.enum(['queue', 'direct']).default('queue'),
+        batchSize: z.number().int().min(1).max(10_000).default(10),
+        maxBatchingWindowSeconds: z.number().int().min(0).max(300).default(0),
+        maxConcurrency: z.number().int().min(2).max(1000).default(5),
+        maxReceiveCount: z.number().int().min(1).max(1000).default(3),
+        retryAttempts: z.number().int().min(0).max(2).default(2),
+        maxEventAgeSeconds: z.number().int().min(60).max(21_600).default(21_600),
+      })
+      .strict()
+      .default({
+        mode: 'queue',
+        batchSize: 10,
+        maxBatchingWindowSeconds: 0,
+        maxConcurrency: 5,
+        maxReceiveCount: 3,
+        retryAttempts: 2,
+        maxEventAgeSeconds: 21_600,
+      }),
+    function: z
+      .object({
+        memoryMb: z.number().int().min(128).max(10_240).default(512),
+        timeoutSeconds: z.number().int().min(1).max(900).default(60),
+        reservedConcurrency: z.number().int().min(1).max(1000).default(10),
+        logRetentionDays: z.number().int().positive().default(30),
+        logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
+      })
+      .strict()
+      .default({
+        memoryMb: 512,
+        timeoutSeconds: 60,
+        reservedConcurrency: 10,
+        logRetentionDays: 30,
+        logLevel: 'INFO',
+      }),
+    writes: z
+      .object({
+        /** BatchWriteItem requests in flight per file. */
+        parallelism: z.number().int().min(1).max(64).default(4),
+        /** How long UnprocessedItems are retried before the file fails as transient. */
+        deadlineMs: z.number().int().positive().default(30_000),
+      })
+      .strict()
+      .default({ parallelism: 4, deadlineMs: 30_000 }),
+    local: z
+      .object({
+        host: z.string().default('127.0.0.1'),
+        port: z.number().int().min(0).max(65_535).default(4566),
+        dataDir: z.string().default('.eventline'),
+        region: z.string().default('us-east-1'),
+        accessKeyId: z.string().default('test'),
+        secretAccessKey: z.string().default('test'),
+        /** Verify SigV4 signatures against the key pair above (otherwise any credentials are accepted). */
+        enforceAuth: z.boolean().default(false),
+        smtp: z
+          .object({
+            host: z.string(),
+            port: z.number().int(),
+            secure: z.boolean().default(false),
+            from: z.string().default('eventline@localhost'),
+          })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .default({
+        host: '127.0.0.1',
+        port: 4566,
+        dataDir: '.eventline',
+        region: 'us-east-1',
+        accessKeyId: 'test',
+        secretAccessKey: 'test',
+        enforceAuth: false,
+      }),
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    const ids = new Set<string>();
+    config.routes.forEach((route, i) => {
+      if (ids.has(route.id)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['routes', i, 'id'],
+          message: `duplicate route id "${route.id}"`,
+        });
+      }
+      ids.add(route.id);
+      if (route.prefix.startsWith(config.internalPrefix) || config.internalPrefix.startsWith(route.prefix)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['routes', i, 'prefix'],
+          message: `prefix "${route.prefix}" overlaps internalPrefix "${config.internalPrefix}": the function would trigger itself`,
+        });
+      }
+    });
+    config.routes.forEach((a, i) => {
+      config.routes.forEach((b, j) => {
+        if (j <= i) return;
+        if (filtersOverlap(a, b)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['routes', j],
+            message: `routes "${a.id}" and "${b.id}" overlap (prefix "${a.prefix}"/"${b.prefix}", suffix "${a.suffix}"/"${b.suffix}"); S3 rejects overlapping notification filters`,
+          });
+        }
+      });
+    });
+  });
+
+/** S3 rejects two rules that can match the same key for the same event type. */
+export function filtersOverlap(
+  a: Pick<Route, 'prefix' | 'suffix'>,
+  b: Pick<Route, 'prefix' | 'suffix'>,
+): boolean {
+  const prefixesOverlap = a.prefix.startsWith(b.prefix) || b.prefix.startsWith(a.prefix);
+  const suffixesOverlap = a.suffix.endsWith(b.suffix) || b.suffix.endsWith(a.suffix);
+  return prefixesOverlap && suffixesOverlap;
+}
+
+export type EventlineConfig = z.output<typeof configSchema>;
+export type EventlineConfigInput = z.input<typeof configSchema>;

@@ -1,0 +1,274 @@
+import { z } from 'zod';
+
+/**
+ * Event normalisation: every way an "object created" fact reaches the handler (a direct S3
+ * notification, one wrapped in SQS, possibly inside an SNS envelope, or an EventBridge
+ * "Object Created" event) becomes one `ObjectEvent`. Shapes follow
+ * shared/reference/aws-wire-formats.md sections 1-3; unknown keys are ignored, minor versions accepted.
+ */
+
+export type EventOrigin = 's3' | 'sqs' | 'eventbridge' | 'replay' | 'backfill';
+
+export interface ObjectEvent {
+  bucket: string;
+  /** The decoded object key. */
+  key: string;
+  size?: number;
+  eTag?: string;
+  versionId?: string;
+  sequencer?: string;
+  eventTime: string;
+  eventName: string;
+  region?: string;
+  origin: EventOrigin;
+}
+
+/** One unit of work as the event source counts it: an SQS message, or one record of a direct event. */
+export interface InboundMessage {
+  /** SQS messageId (the `itemIdentifier` of a partial batch failure), or `record-<i>`. */
+  id: string;
+  kind: 'objects' | 'test' | 'invalid';
+  objects: ObjectEvent[];
+  /** Objects events that are not creations (removals, restores...): logged and skipped. */
+  skipped: Array<{ eventName: string; key: string }>;
+  /** Why the message could not be read (kind `invalid`). */
+  reason?: string;
+  /** The message as received, kept for the dead-letter queue. */
+  raw: unknown;
+}
+
+const s3Record = z.object({
+  eventVersion: z.string().regex(/^2\.\d+$/, 'a 2.x eventVersion'),
+  eventSource: z.literal('aws:s3'),
+  awsRegion: z.string().optional(),
+  eventTime: z.string(),
+  eventName: z.string(),
+  s3: z.object({
+    bucket: z.object({ name: z.string().min(1) }),
+    object: z.object({
+      key: z.string().min(1),
+      size: z.number().int().nonnegative().optional(),
+      eTag: z.string().optional(),
+      versionId: z.string().nullish(),
+      sequencer: z.string().optional(),
+    }),
+  }),
+});
+type S3Record = z.output<typeof s3Record>;
+
+const eventBridgeEvent = z.object({
+  'detail-type': z.string(),
+  source: z.literal('aws.s3'),
+  time: z.string(),
+  region: z.string().optional(),
+  detail: z.object({
+    bucket: z.object({ name: z.string().min(1) }),
+    object: z.object({
+      key: z.string().min(1),
+      size: z.number().int().nonnegative().optional(),
+      etag: z.string().optional(),
+      'version-id': z.string().optional(),
+      sequencer: z.string().optional(),
+    }),
+    reason: z.string().optional(),
+  }),
+});
+
+const sqsRecord = z.object({
+  messageId: z.string().min(1),
+  body: z.string(),
+  eventSource: z.literal('aws:sqs'),
+});
+
+/** S3 URL-encodes keys form-style: `+` is a space, `%2B` a plus, UTF-8 bytes percent-encoded. */
+export function decodeS3Key(encoded: string): string {
+  return decodeURIComponent(encoded.replace(/\+/g, ' '));
+}
+
+/** The inverse, as S3 produces it (used by the local stack to emit real-shaped events). */
+export function encodeS3Key(key: string): string {
+  return encodeURIComponent(key)
+    .replace(/%2F/g, '/')
+    .replace(/%20/g, '+')
+    .replace(/[!'()~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+    .replace(/%2A/g, '*');
+}
+
+/**
+ * Sequencers order events of the same key: right-pad the shorter with `0`, compare as strings
+ * (hex, compared case-insensitively). Returns a string that sorts the same way in DynamoDB.
+ */
+export function sequencerSortKey(sequencer: string | undefined): string {
+  return (sequencer ?? '').toUpperCase().padEnd(48, '0');
+}
+
+export function compareSequencers(a: string | undefined, b: string | undefined): number {
+  const x = sequencerSortKey(a);
+  const y = sequencerSortKey(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+const isCreation = (eventName: string) => /^(s3:)?ObjectCreated:/.test(eventName);
+
+function fromS3Record(record: S3Record): ObjectEvent {
+  const object = record.s3.object;
+  const event: ObjectEvent = {
+    bucket: record.s3.bucket.name,
+    key: decodeS3Key(object.key),
+    eventTime: record.eventTime,
+    eventName: record.eventName.replace(/^s3:/, ''),
+    origin: 's3',
+  };
+  if (object.size !== undefined) event.size = object.size;
+  if (object.eTag) event.eTag = object.eTag.replace(/"/g, '');
+  if (object.versionId) event.versionId = object.versionId;
+  if (object.sequencer) event.sequencer = object.sequencer;
+  if (record.awsRegion) event.region = record.awsRegion;
+  return event;
+}
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 3)
+    .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+    .join('; ');
+}
+
+/** Reads an S3 notification body (`{Records:[...]}` or the test event) into a message. */
+function fromS3Notification(id: string, body: unknown, raw: unknown): InboundMessage {
+  const message: InboundMessage = { id, kind: 'objects', objects: [], skipped: [], raw };
+  if (isRecord(body) && body.Event === 's3:TestEvent') return { ...message, kind: 'test' };
+  if (!isRecord(body) || !Array.isArray(body.Records)) {
+    return { ...message, kind: 'invalid', reason: 'not an S3 event notification: no "Records" array' };
+  }
+  for (const [i, candidate] of body.Records.entries()) {
+    const parsed = s3Record.safeParse(candidate);
+    if (!parsed.success) {
+      return { ...message, kind: 'invalid', reason: `Records[${i}]: ${describeIssues(parsed.error)}` };
+    }
+    let event: ObjectEvent;
+    try {
+      event = fromS3Record(parsed.data);
+    } catch {
+      return {
+        ...message,
+        kind: 'invalid',
+        reason: `Records[${i}].s3.object.key: not a valid URL-encoded key`,
+      };
+    }
+    if (isCreation(event.eventName)) message.objects.push(event);
+    else message.skipped.push({ eventName: event.eventName, key: event.key });
+  }
+  return message;
+}
+
+function fromEventBridge(raw: unknown): InboundMessage {
+  const parsed = eventBridgeEvent.safeParse(raw);
+  const message: InboundMessage = { id: 'record-0', kind: 'objects', objects: [], skipped: [], raw };
+  if (!parsed.success) return { ...message, kind: 'invalid', reason: describeIssues(parsed.error) };
+  const { detail } = parsed.data;
+  if (parsed.data['detail-type'] !== 'Object Created') {
+    message.skipped.push({ eventName: parsed.data['detail-type'], key: detail.object.key });
+    return message;
+  }
+  // EventBridge carries the raw key (not URL-encoded), see the reference, section 3.
+  const event: ObjectEvent = {
+    bucket: detail.bucket.name,
+    key: detail.object.key,
+    eventTime: parsed.data.time,
+    eventName: `ObjectCreated:${(detail.reason ?? 'PutObject').replace(/Object$/, '')}`,
+    origin: 'eventbridge',
+  };
+  if (detail.object.size !== undefined) event.size = detail.object.size;
+  if (detail.object.etag) event.eTag = detail.object.etag;
+  if (detail.object['version-id']) event.versionId = detail.object['version-id'];
+  if (detail.object.sequencer) event.sequencer = detail.object.sequencer;
+  if (parsed.data.region) event.region = parsed.data.region;
+  message.objects.push(event);
+  return message;
+}
+
+function fromSqsRecord(raw: unknown, index: number): InboundMessage {
+  const parsed = sqsRecord.safeParse(raw);
+  if (!parsed.success) {
+    return {
+      id: `record-${index}`,
+      kind: 'invalid',
+      objects: [],
+      skipped: [],
+      reason: `Records[${index}]: ${describeIssues(parsed.error)}`,
+      raw,
+    };
+  }
+  const { messageId, body } = parsed.data;
+  let payload: unknown;
+  try {
+    payload = JSON.parse(body);
+  } catch (error) {
+    return {
+      id: messageId,
+      kind: 'invalid',
+      objects: [],
+      skipped: [],
+      reason: `SQS message ${messageId}: body is not JSON (${(error as Error).message})`,
+      raw,
+    };
+  }
+  // S3 -> SNS -> SQS without raw delivery: the S3 event is the SNS envelope's Message.
+  if (isRecord(payload) && payload.Type === 'Notification' && typeof payload.Message === 'string') {
+    try {
+      payload = JSON.parse(payload.Message);
+    } catch {
+      return {
+        id: messageId,
+        kind: 'invalid',
+        objects: [],
+        skipped: [],
+        reason: `SQS message ${messageId}: SNS Message is not JSON`,
+        raw,
+      };
+    }
+  }
+  if (isRecord(payload) && payload.source === 'aws.s3' && 'detail' in payload) {
+    return { ...fromEventBridge(payload), id: messageId, raw };
+  }
+  const message = fromS3Notification(messageId, payload, raw);
+  if (message.kind === 'invalid') message.reason = `SQS message ${messageId}: ${message.reason}`;
+  return message;
+}
+
+/**
+ * Splits any supported event into its messages. An event that is none of the known shapes yields
+ * one `invalid` message (dead-lettered by the caller), never an exception.
+ */
+export function normaliseEvent(event: unknown): InboundMessage[] {
+  if (isRecord(event) && event.source === 'aws.s3' && 'detail' in event) return [fromEventBridge(event)];
+  if (isRecord(event) && event.Event === 's3:TestEvent') {
+    return [{ id: 'record-0', kind: 'test', objects: [], skipped: [], raw: event }];
+  }
+  if (isRecord(event) && Array.isArray(event.Records)) {
+    const records = event.Records as unknown[];
+    if (records.some((r) => isRecord(r) && r.eventSource === 'aws:sqs')) {
+      return records.map((r, i) => fromSqsRecord(r, i));
+    }
+    return records.map((r, i) => {
+      const message = fromS3Notification(`record-${i}`, { Records: [r] }, r);
+      if (message.kind === 'invalid') message.reason = message.reason?.replace('Records[0]', `Records[${i}]`);
+      return message;
+    });
+  }
+  return [
+    {
+      id: 'record-0',
+      kind: 'invalid',
+      objects: [],
+      skipped: [],
+      reason: 'unrecognised event: not an S3 notification, an SQS batch or an EventBridge S3 event',
+      raw: event,
+    },
+  ];
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

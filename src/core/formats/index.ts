@@ -1,0 +1,106 @@
+import { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import type { Format, Route } from '../../config/schema.ts';
+import { PermanentError } from '../errors.ts';
+import { decodeJson, decodeNdjson } from './json.ts';
+import type { Decoder } from './types.ts';
+
+export * from './types.ts';
+
+const decoders: Partial<Record<Format, Decoder>> = {
+  json: decodeJson,
+  ndjson: decodeNdjson,
+};
+
+/** Registers a decoder for a format (formats live in their own modules). */
+export function registerDecoder(format: Format, decoder: Decoder): void {
+  decoders[format] = decoder;
+}
+
+export function decoderFor(format: Format): Decoder {
+  const decoder = decoders[format];
+  if (!decoder) throw new PermanentError('unsupported-format', `format "${format}" is not supported yet`);
+  return decoder;
+}
+
+/** Default size limits: one JSON document is read whole, so it is kept small; streams are not. */
+export function maxBytesFor(route: Route): number {
+  if (route.maxFileBytes !== undefined) return route.maxFileBytes;
+  return route.format === 'json' ? 10 * 1024 * 1024 : 5 * 1024 ** 4;
+}
+
+/** Passes bytes through, counting them, and fails the file when it grows past `max`. */
+export async function* limitBytes(
+  source: AsyncIterable<Uint8Array>,
+  max: number,
+  key: string,
+  counter: { bytes: number },
+  what = 'file',
+): AsyncGenerator<Uint8Array> {
+  for await (const chunk of source) {
+    counter.bytes += chunk.length;
+    if (counter.bytes > max) {
+      throw new PermanentError(
+        'too-large',
+        `${key}: ${what} is larger than the route's limit of ${max} bytes`,
+      );
+    }
+    yield chunk;
+  }
+}
+
+const GZIP_MAGIC = [0x1f, 0x8b];
+
+/**
+ * Decompresses when the route says gzip, or (auto) when the key ends in `.gz`, the object's
+ * Content-Encoding says gzip, or the first two bytes are gzip's magic number.
+ */
+export async function* maybeGunzip(
+  source: AsyncIterable<Uint8Array>,
+  options: { compression: Route['compression']; key: string; contentEncoding?: string },
+): AsyncGenerator<Uint8Array> {
+  const iterator = source[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  if (first.done) return;
+  const head = first.value;
+  const rest: AsyncIterable<Uint8Array> = {
+    [Symbol.asyncIterator]: () => iterator,
+  };
+  let gzip = options.compression === 'gzip';
+  if (options.compression === 'auto') {
+    gzip =
+      options.key.endsWith('.gz') ||
+      /gzip/i.test(options.contentEncoding ?? '') ||
+      (head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1]);
+  }
+  async function* all() {
+    yield head;
+    yield* rest;
+  }
+  if (!gzip) {
+    yield* all();
+    return;
+  }
+  const gunzip = createGunzip();
+  const input = Readable.from(all());
+  input.on('error', (error) => gunzip.destroy(error));
+  input.pipe(gunzip);
+  try {
+    for await (const chunk of gunzip) yield chunk as Uint8Array;
+  } catch (error) {
+    if (error instanceof PermanentError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code?.startsWith('Z_')) {
+      throw new PermanentError(
+        'bad-gzip',
+        `${options.key}: not a valid gzip stream (${(error as Error).message})`,
+        {
+          cause: error,
+        },
+      );
+    }
+    throw error;
+  } finally {
+    input.destroy();
+  }
+}

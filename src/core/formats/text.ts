@@ -1,0 +1,92 @@
+import { PermanentError } from '../errors.ts';
+
+/**
+ * UTF-8 decoding shared by the text formats: strict (invalid bytes are an error naming the byte
+ * offset, never replaced silently) and BOM-tolerant (a leading U+FEFF is dropped).
+ */
+export async function* utf8Chunks(source: AsyncIterable<Uint8Array>, key: string): AsyncGenerator<string> {
+  const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+  let offset = 0;
+  for await (const chunk of source) {
+    let text: string;
+    try {
+      text = decoder.decode(chunk, { stream: true });
+    } catch (error) {
+      throw new PermanentError(
+        'invalid-utf8',
+        `${key}: invalid UTF-8 in bytes ${offset}..${offset + chunk.length}`,
+        {
+          cause: error,
+        },
+      );
+    }
+    offset += chunk.length;
+    if (text) yield text;
+  }
+  let rest: string;
+  try {
+    rest = decoder.decode();
+  } catch (error) {
+    throw new PermanentError(
+      'invalid-utf8',
+      `${key}: invalid UTF-8 at the end of the file (byte ${offset})`,
+      {
+        cause: error,
+      },
+    );
+  }
+  if (rest) yield rest;
+}
+
+/**
+ * Splits text into lines (LF or CRLF) with 1-based numbers. A line longer than `maxLine` characters
+ * is not buffered: it is reported once, as `tooLong`, when it ends, so memory stays bounded.
+ */
+export async function* lines(
+  chunks: AsyncIterable<string>,
+  maxLine: number,
+): AsyncGenerator<{ text: string; line: number; tooLong?: true }> {
+  let buffer = '';
+  let line = 0;
+  let skipping = false;
+  for await (const chunk of chunks) {
+    let start = 0;
+    let nl = chunk.indexOf('\n');
+    while (nl !== -1) {
+      line += 1;
+      if (skipping) {
+        skipping = false;
+        yield { text: '', line, tooLong: true };
+      } else {
+        const text = buffer + chunk.slice(start, nl);
+        buffer = '';
+        yield { text: text.endsWith('\r') ? text.slice(0, -1) : text, line };
+      }
+      start = nl + 1;
+      nl = chunk.indexOf('\n', start);
+    }
+    if (!skipping) {
+      buffer += chunk.slice(start);
+      if (buffer.length > maxLine) {
+        buffer = '';
+        skipping = true;
+      }
+    }
+  }
+  if (skipping) yield { text: '', line: line + 1, tooLong: true };
+  else if (buffer.length > 0)
+    yield { text: buffer.endsWith('\r') ? buffer.slice(0, -1) : buffer, line: line + 1 };
+}
+
+/** Converts a character offset in `text` to a 1-based line and column. */
+export function lineColumn(text: string, offset: number): { line: number; column: number } {
+  let line = 1;
+  let lastNl = -1;
+  for (let i = 0; i < offset && i < text.length; i++) {
+    if (text.charCodeAt(i) === 10) {
+      line += 1;
+      lastNl = i;
+    }
+  }
+  return { line, column: offset - lastNl };
+}

@@ -1,0 +1,145 @@
+import type { Position } from './errors.ts';
+import type { ObjectEvent } from './events.ts';
+import type { AttributeMap } from './values.ts';
+
+/**
+ * The core's ports: as small as their use. Adapters (src/aws) implement them with the AWS SDK;
+ * tests and the local stack use the same adapters against emulators.
+ */
+
+export interface OpenedObject {
+  body: AsyncIterable<Uint8Array>;
+  contentLength?: number;
+  contentEncoding?: string;
+  contentType?: string;
+  eTag?: string;
+  versionId?: string;
+}
+
+export interface ObjectSource {
+  /**
+   * Opens the object version the event names (versionId when known, else the current object if its
+   * ETag still matches). Throws PermanentError `object-missing` when it no longer exists and
+   * `SupersededError` when a newer write replaced it.
+   */
+  open(event: ObjectEvent): Promise<OpenedObject>;
+  /** Writes eventline's own objects (oversized payloads, rejects) under the internal prefix. */
+  putInternal(bucket: string, key: string, body: string | Uint8Array, contentType: string): Promise<void>;
+}
+
+export type FileStatus = 'PROCESSING' | 'PROCESSED' | 'FAILED';
+export type StepStatus = 'PENDING' | 'SENT' | 'NOT_NEEDED';
+
+export interface FileCounts {
+  read: number;
+  written: number;
+  rejected: number;
+  duplicates: number;
+  bytes: number;
+}
+
+export interface RejectedRecord {
+  position: Position;
+  code: string;
+  reason: string;
+}
+
+/** The ledger's outcome for one object (one item per bucket/key, the latest version wins). */
+export interface FileState {
+  bucket: string;
+  key: string;
+  route: string;
+  versionId?: string;
+  eTag?: string;
+  size?: number;
+  sequencer?: string;
+  /** sequencerSortKey(sequencer): compares as a string in DynamoDB. */
+  seq: string;
+  eventTime: string;
+  status: FileStatus;
+  /** Optimistic-concurrency revision, incremented by every write. */
+  rev: number;
+  leaseUntil: number;
+  attempts: number;
+  counts: FileCounts;
+  rejects: RejectedRecord[];
+  rejectsKey?: string;
+  error?: { code: string; message: string; position?: Position };
+  notification: { status: StepStatus; messageId?: string; at?: string; error?: string };
+  deadLetter: { status: StepStatus; at?: string };
+  startedAt: string;
+  finishedAt?: string;
+  durationMs?: number;
+  updatedAt: string;
+}
+
+export interface Ledger {
+  getFile(bucket: string, key: string): Promise<FileState | undefined>;
+  /**
+   * Writes the file state if the stored revision is `expectedRev` (undefined: no item yet).
+   * Returns false when another writer got there first.
+   */
+  putFile(state: FileState, expectedRev: number | undefined): Promise<boolean>;
+  /**
+   * One record, conditionally: written unless the stored item comes from the same object with a
+   * later sequencer. Returns `superseded` when a newer version already holds the key.
+   */
+  putRecord(
+    item: AttributeMap,
+    guard: { bucket: string; key: string; seq: string },
+  ): Promise<'written' | 'superseded'>;
+  /** Many records, batched (BatchWriteItem, 25 at a time), UnprocessedItems retried until the deadline. */
+  putRecords(items: AttributeMap[], options: { deadline: number; signal?: AbortSignal }): Promise<void>;
+}
+
+export interface Notification {
+  subject: string;
+  /** Text for people (email, console): starts "New file processed: <key>" as in the seed. */
+  text: string;
+  /** JSON document for machines (http/https/sqs/lambda subscribers). */
+  json: Record<string, unknown>;
+  attributes: Record<string, { type: 'String' | 'Number'; value: string }>;
+}
+
+export interface Notifier {
+  publish(notification: Notification): Promise<{ messageId: string }>;
+}
+
+/** A message the pipeline could not process, with why: what the dead-letter queue holds. */
+export interface DeadLetter {
+  reason: string;
+  code: string;
+  /** The object, when known. */
+  object?: { bucket: string; key: string; versionId?: string; sequencer?: string };
+  /** The original event or message, for replay. */
+  event: unknown;
+  failedAt: string;
+  attempts?: number;
+}
+
+export interface DeadLetterQueue {
+  send(letter: DeadLetter): Promise<void>;
+}
+
+export interface Clock {
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };
+
+/** Structured logging, as Powertools' Logger offers it (and the local stack's console logger). */
+export interface Logger {
+  debug(message: string, extra?: Record<string, unknown>): void;
+  info(message: string, extra?: Record<string, unknown>): void;
+  warn(message: string, extra?: Record<string, unknown>): void;
+  error(message: string, extra?: Record<string, unknown>): void;
+}
+
+/** Metrics, as Powertools' Metrics (EMF) offers them. */
+export interface Metrics {
+  count(name: string, value?: number): void;
+  milliseconds(name: string, value: number): void;
+}
+
+export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+export const noMetrics: Metrics = { count() {}, milliseconds() {} };
