@@ -1,0 +1,93 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type AwsClients, createClients } from '../../src/aws/clients.ts';
+import { ensureLedgerTable, type LocalDynamo, startLocalDynamo } from '../../src/local/dynamodb.ts';
+import { type LocalS3, type S3ObjectEventData, startLocalS3 } from '../../src/local/s3.ts';
+
+/**
+ * Real emulators for integration tests, each on an ephemeral loopback port: s3rver (S3) and
+ * dynalite (DynamoDB), in this process, with a fresh data directory removed on close.
+ */
+export interface Emulators {
+  dir: string;
+  s3: LocalS3;
+  dynamo: LocalDynamo;
+  bucket: string;
+  table: string;
+  s3Endpoint: string;
+  dynamoEndpoint: string;
+  /** SDK clients pointed at the emulators (SNS/SQS clients point nowhere useful unless given an endpoint). */
+  clients: AwsClients;
+  s3Events: S3ObjectEventData[];
+  close(): Promise<void>;
+}
+
+export const testCredentials = { accessKeyId: 'test', secretAccessKey: 'test' };
+
+export async function startEmulators(
+  options: { bucket?: string; table?: string; snsEndpoint?: string } = {},
+): Promise<Emulators> {
+  const dir = await mkdtemp(join(tmpdir(), 'eventline-test-'));
+  const bucket = options.bucket ?? 'eventline-test';
+  const table = options.table ?? 'events';
+  const s3Events: S3ObjectEventData[] = [];
+  const s3 = await startLocalS3({
+    directory: join(dir, 's3'),
+    buckets: [bucket],
+    onEvent: (e) => s3Events.push(e),
+  });
+  const dynamo = await startLocalDynamo({});
+  const s3Endpoint = `http://127.0.0.1:${s3.port}`;
+  const dynamoEndpoint = `http://127.0.0.1:${dynamo.port}`;
+  const base = createClients({
+    region: 'us-east-1',
+    endpoint: s3Endpoint,
+    credentials: testCredentials,
+    maxAttempts: 2,
+  });
+  const ddb = createClients({
+    region: 'us-east-1',
+    endpoint: dynamoEndpoint,
+    credentials: testCredentials,
+    maxAttempts: 2,
+  });
+  const sns = options.snsEndpoint
+    ? createClients({
+        region: 'us-east-1',
+        endpoint: options.snsEndpoint,
+        credentials: testCredentials,
+        maxAttempts: 2,
+      })
+    : base;
+  const clients: AwsClients = {
+    s3: base.s3,
+    dynamodb: ddb.dynamodb,
+    documents: ddb.documents,
+    sns: sns.sns,
+    sqs: base.sqs,
+  };
+  await ensureLedgerTable(clients.dynamodb, table);
+  return {
+    dir,
+    s3,
+    dynamo,
+    bucket,
+    table,
+    s3Endpoint,
+    dynamoEndpoint,
+    clients,
+    s3Events,
+    async close() {
+      for (const c of [base, ddb, sns]) {
+        c.s3.destroy();
+        c.dynamodb.destroy();
+        c.sns.destroy();
+        c.sqs.destroy();
+      }
+      await s3.close();
+      await dynamo.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
