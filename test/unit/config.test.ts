@@ -1,0 +1,105 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import projectConfig from '../../eventline.config.ts';
+import { loadConfig, parseConfig, runtimeNames } from '../../src/config/index.ts';
+import { ConfigError } from '../../src/core/errors.ts';
+
+describe('configuration', () => {
+  it('defaults to the seed: incoming/ + .json, one JSON object, key "id", table events, topic events-notify', () => {
+    const config = parseConfig({});
+    expect(config.routes).toHaveLength(1);
+    expect(config.routes[0]).toMatchObject({
+      prefix: 'incoming/',
+      suffix: '.json',
+      format: 'json',
+      key: 'id',
+    });
+    expect(config.table.name).toBe('events');
+    expect(config.topic.name).toBe('events-notify');
+    expect(parseConfig(projectConfig).routes[0]?.id).toBe('default');
+  });
+
+  it('names the setting and the expected value when a setting is wrong', () => {
+    const attempt = () =>
+      parseConfig({ routes: [{ prefix: 'in/', format: 'xml' }], function: { memoryMb: 64 } });
+    expect(attempt).toThrow(ConfigError);
+    try {
+      attempt();
+    } catch (error) {
+      const message = (error as Error).message;
+      expect(message).toContain('routes.0.format');
+      expect(message).toMatch(/json.*json-array.*ndjson.*csv/);
+      expect(message).toContain('function.memoryMb');
+      expect((error as ConfigError).problems.map((p) => p.setting)).toEqual([
+        'routes.0.format',
+        'function.memoryMb',
+      ]);
+    }
+  });
+
+  it('rejects a misspelt setting instead of ignoring it', () => {
+    expect(() => parseConfig({ tabel: { name: 'x' } })).toThrow(/tabel/);
+  });
+
+  it('rejects overlapping routes and routes that would trigger on eventline’s own writes', () => {
+    expect(() =>
+      parseConfig({
+        routes: [
+          { id: 'a', prefix: 'in/', suffix: '.json' },
+          { id: 'b', prefix: 'in/sub/', suffix: '.json' },
+        ],
+      }),
+    ).toThrow(/routes "a" and "b" overlap/);
+    expect(() => parseConfig({ routes: [{ prefix: '' }] })).toThrow(/internalPrefix/);
+    expect(() =>
+      parseConfig({
+        routes: [
+          { id: 'a', prefix: 'in/', suffix: '.json' },
+          { id: 'b', prefix: 'in/', suffix: '.csv', format: 'csv' },
+        ],
+      }),
+    ).not.toThrow();
+  });
+
+  it('lets TABLE_NAME and TOPIC_ARN override the names and checks them', () => {
+    const config = parseConfig({});
+    expect(runtimeNames(config, {})).toMatchObject({
+      tableName: 'events',
+      topicArn: 'arn:aws:sns:us-east-1:000000000000:events-notify',
+    });
+    const names = runtimeNames(config, {
+      TABLE_NAME: 'prod-events',
+      TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:t',
+      DLQ_URL: 'http://q',
+    });
+    expect(names).toMatchObject({
+      tableName: 'prod-events',
+      topicArn: 'arn:aws:sns:eu-west-1:123456789012:t',
+      deadLetterQueueUrl: 'http://q',
+    });
+    expect(() => runtimeNames(config, { TOPIC_ARN: 'events-notify' })).toThrow(
+      /TOPIC_ARN: expected an SNS topic ARN/,
+    );
+    expect(() => runtimeNames(config, { TABLE_NAME: 'a b' })).toThrow(/TABLE_NAME/);
+  });
+
+  it('loads a TypeScript config file and fails clearly for a missing one', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'eventline-config-'));
+    try {
+      const file = join(dir, 'eventline.config.ts');
+      await writeFile(
+        file,
+        "export default { routes: [{ prefix: 'logs/', suffix: '.ndjson', format: 'ndjson' }] };\n",
+      );
+      const config = await loadConfig(file);
+      expect(config.routes[0]?.format).toBe('ndjson');
+      await expect(loadConfig(join(dir, 'missing.ts'))).rejects.toThrow(/config file not found/);
+      await writeFile(join(dir, 'bad.config.ts'), 'export default { routes: [] };\n');
+      await expect(loadConfig(join(dir, 'bad.config.ts'))).rejects.toThrow(/routes: .*1/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
