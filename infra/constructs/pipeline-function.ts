@@ -1,0 +1,182 @@
+import { type Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import {
+  ApplicationLogLevel,
+  Architecture,
+  LoggingFormat,
+  RecursiveLoop,
+  Runtime,
+  SystemLogLevel,
+  Tracing,
+} from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { CfnBucket, IBucket } from 'aws-cdk-lib/aws-s3';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+
+export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+
+export interface PipelineFunctionProps {
+  /** The handler module (exports `handler`), bundled with esbuild. */
+  readonly entry: string;
+  readonly memoryMb: number;
+  readonly timeout: Duration;
+  readonly reservedConcurrency: number;
+  readonly logRetention: RetentionDays;
+  readonly logLevel: LogLevel;
+  /** Powertools service name (the `service` key of every log line and metric dimension). */
+  readonly serviceName: string;
+  /** CloudWatch namespace of the Powertools metrics. */
+  readonly metricsNamespace: string;
+  /** The names the handler reads: TABLE_NAME, TOPIC_ARN, BUCKET_NAME, DLQ_URL. */
+  readonly environment: Readonly<Record<string, string>>;
+}
+
+/**
+ * The handler of the pipeline: bundled by esbuild as one minified ES module with a source map and its
+ * own copy of the AWS SDK v3 (so the runtime's SDK version never changes behaviour under it), on the
+ * newest Node.js runtime on arm64. Its role starts empty (no managed policy): it can write only to its
+ * own log group and X-Ray, and the `allow*` methods add each data-plane permission it needs, scoped as
+ * tightly as IAM allows.
+ */
+export class PipelineFunction extends Construct {
+  /** The latest Node.js runtime this aws-cdk-lib knows (cdk-nag's AwsSolutions-L1 checks the same list). */
+  static readonly RUNTIME = Runtime.NODEJS_24_X;
+
+  readonly function: NodejsFunction;
+  readonly role: Role;
+  readonly logGroup: LogGroup;
+
+  constructor(scope: Construct, id: string, props: PipelineFunctionProps) {
+    super(scope, id);
+
+    this.logGroup = new LogGroup(this, 'LogGroup', {
+      retention: props.logRetention,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.role = new Role(this, 'Role', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description:
+        'eventline pipeline function: reads routed objects, writes the ledger, publishes notifications',
+    });
+    this.logGroup.grantWrite(this.role);
+
+    this.function = new NodejsFunction(this, 'Function', {
+      entry: props.entry,
+      handler: 'handler',
+      runtime: PipelineFunction.RUNTIME,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memoryMb,
+      timeout: props.timeout,
+      reservedConcurrentExecutions: props.reservedConcurrency,
+      role: this.role,
+      logGroup: this.logGroup,
+      loggingFormat: LoggingFormat.JSON,
+      applicationLogLevelV2: ApplicationLogLevel[props.logLevel],
+      systemLogLevelV2: SystemLogLevel.WARN,
+      tracing: Tracing.ACTIVE,
+      // Lambda stops an S3/SQS -> function -> S3/SQS loop if one ever forms despite the prefix guard.
+      recursiveLoop: RecursiveLoop.TERMINATE,
+      description: 'eventline: object created -> parse -> ledger (DynamoDB) -> notification (SNS)',
+      environment: {
+        ...props.environment,
+        POWERTOOLS_SERVICE_NAME: props.serviceName,
+        POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace,
+        POWERTOOLS_LOG_LEVEL: props.logLevel,
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+      bundling: {
+        format: OutputFormat.ESM,
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        bundleAwsSDK: true,
+        mainFields: ['module', 'main'],
+        // CommonJS dependencies bundled into an ES module still call require() for Node built-ins.
+        banner:
+          "import { createRequire as __eventlineCreateRequire } from 'node:module'; const require = __eventlineCreateRequire(import.meta.url);",
+        forceDockerBundling: false,
+      },
+    });
+
+    Validations.of(this.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Only the two actions that active X-Ray tracing adds (xray:PutTraceSegments, xray:PutTelemetryRecords); X-Ray does not support resource-level permissions. No data-plane action has a wildcard resource (asserted by test/infra).',
+    });
+    Validations.of(this.function).acknowledge({
+      id: 'Serverless-LambdaDLQ',
+      reason:
+        'Failures are not lost: in queue mode the ingest queue redrives to the dead-letter queue after maxReceiveCount, in direct mode an on-failure destination sends to the same queue. A legacy DeadLetterConfig would duplicate that.',
+    });
+  }
+
+  /** `s3:GetObject` and `s3:GetObjectVersion`, only under the routed prefixes. */
+  allowReadingRoutes(bucket: IBucket, prefixes: readonly string[]): void {
+    const unique = [...new Set(prefixes)];
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: 'ReadRoutedObjects',
+        actions: ['s3:GetObject', 's3:GetObjectVersion'],
+        resources: unique.map((prefix) => bucket.arnForObjects(`${prefix}*`)),
+      }),
+    );
+    for (const prefix of unique) {
+      Validations.of(this.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${bucketLogicalId(bucket)}.Arn>/${prefix}*]`,
+        reason: `Object ARNs need a trailing wildcard: read access is limited to the keys under the routed prefix "${prefix}".`,
+      });
+    }
+  }
+
+  /** `s3:PutObject`, only under eventline's own prefix (oversized payloads, rejects): never a routed one. */
+  allowWritingInternal(bucket: IBucket, internalPrefix: string): void {
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: 'WriteInternalObjects',
+        actions: ['s3:PutObject'],
+        resources: [bucket.arnForObjects(`${internalPrefix}*`)],
+      }),
+    );
+    Validations.of(this.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${bucketLogicalId(bucket)}.Arn>/${internalPrefix}*]`,
+      reason: `Object ARNs need a trailing wildcard: writes are limited to eventline's own prefix "${internalPrefix}", which no route listens to.`,
+    });
+  }
+
+  /** The DynamoDB actions the ledger adapter uses, on the table only (it has no index). */
+  allowLedgerAccess(table: ITable): void {
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: 'LedgerAccess',
+        actions: [
+          'dynamodb:GetItem',
+          'dynamodb:PutItem',
+          'dynamodb:UpdateItem',
+          'dynamodb:BatchWriteItem',
+          'dynamodb:Query',
+        ],
+        resources: [table.tableArn],
+      }),
+    );
+  }
+
+  /** `sqs:SendMessage` on the dead-letter queue, where the function itself sends permanently failed files. */
+  allowDeadLettering(queue: IQueue): void {
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: 'SendDeadLetters',
+        actions: ['sqs:SendMessage'],
+        resources: [queue.queueArn],
+      }),
+    );
+  }
+}
+
+function bucketLogicalId(bucket: IBucket): string {
+  const cfn = bucket.node.defaultChild as CfnBucket;
+  return Stack.of(bucket).resolve(cfn.logicalId) as string;
+}
