@@ -2,14 +2,22 @@ import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { Format, Route } from '../../config/schema.ts';
 import { PermanentError } from '../errors.ts';
+import { decodeCsv } from './csv.ts';
 import { decodeJson, decodeNdjson } from './json.ts';
+import { decodeJsonArray } from './json-array.ts';
 import type { Decoder } from './types.ts';
 
 export * from './types.ts';
 
+/**
+ * One decoder per format. JSON Lines is `ndjson`: a route with suffix `.jsonl` (or `.jsonl.gz`) and
+ * format `ndjson` reads it; routing is by suffix, the format name only picks the decoder.
+ */
 const decoders: Partial<Record<Format, Decoder>> = {
   json: decodeJson,
+  'json-array': decodeJsonArray,
   ndjson: decodeNdjson,
+  csv: decodeCsv,
 };
 
 /** Registers a decoder for a format (formats live in their own modules). */

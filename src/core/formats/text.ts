@@ -90,3 +90,49 @@ export function lineColumn(text: string, offset: number): { line: number; column
   }
   return { line, column: offset - lastNl };
 }
+
+/**
+ * Physical line numbers of byte offsets in a stream, for decoders whose parser reports offsets but
+ * counts lines its own way (csv-parse counts a CRLF inside a quoted field as two lines). A line
+ * ends at LF, CRLF or a lone CR. Offsets must be asked in increasing order; bytes before the last
+ * offset asked are dropped, so memory holds at most the chunks not yet passed.
+ */
+export class LineIndex {
+  private readonly chunks: Buffer[] = [];
+  /** Absolute offset of chunks[0]. */
+  private base = 0;
+  /** Bytes before this offset are counted. */
+  private counted = 0;
+  private breaks = 0;
+  private lastByte = -1;
+
+  append(chunk: Buffer): void {
+    if (chunk.length > 0) this.chunks.push(chunk);
+  }
+
+  /** The 1-based line that the byte at `offset` is on (the line a record starting there starts on). */
+  lineAt(offset: number): number {
+    while (this.counted < offset && this.chunks.length > 0) {
+      const chunk = this.chunks[0]!;
+      const from = this.counted - this.base;
+      const to = Math.min(chunk.length, offset - this.base);
+      this.count(chunk.subarray(from, to));
+      this.counted = this.base + to;
+      if (to === chunk.length) {
+        this.base += chunk.length;
+        this.chunks.shift();
+      }
+    }
+    return this.breaks + 1;
+  }
+
+  private count(bytes: Buffer): void {
+    if (bytes.length === 0) return;
+    for (let i = bytes.indexOf(10); i !== -1; i = bytes.indexOf(10, i + 1)) {
+      const previous = i > 0 ? bytes[i - 1] : this.lastByte;
+      if (previous !== 13) this.breaks += 1;
+    }
+    for (let i = bytes.indexOf(13); i !== -1; i = bytes.indexOf(13, i + 1)) this.breaks += 1;
+    this.lastByte = bytes[bytes.length - 1]!;
+  }
+}
