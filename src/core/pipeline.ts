@@ -88,9 +88,14 @@ type Decision =
 
 function sameVersion(state: FileState, event: ObjectEvent): boolean {
   if (event.versionId && state.versionId) return event.versionId === state.versionId;
-  if (event.sequencer && state.sequencer) return compareSequencers(event.sequencer, state.sequencer) === 0;
+  // Backfill and reconcile events come from a listing: no sequencer, the ETag names the content.
+  if (!event.sequencer) return event.eTag !== undefined && event.eTag === state.eTag;
+  if (state.sequencer) return compareSequencers(event.sequencer, state.sequencer) === 0;
   return event.eTag !== undefined && event.eTag === state.eTag;
 }
+
+/** The guard of conditional record writes; events without a sequencer (listings) are ordered by the file claim alone. */
+const NO_SEQUENCER_GUARD = 'Z';
 
 function hasPendingSteps(state: FileState): boolean {
   return state.notification.status === 'PENDING' || state.deadLetter.status === 'PENDING';
@@ -485,7 +490,7 @@ export class Pipeline {
         const result = await this.deps.ledger.putRecord(item, {
           bucket: event.bucket,
           key: event.key,
-          seq: claimed.seq,
+          seq: event.sequencer ? claimed.seq : NO_SEQUENCER_GUARD,
         });
         if (result === 'written') counts.written += 1;
         else this.logger.warn('record key holds a newer version of this object; kept it', { key: event.key });

@@ -27,8 +27,11 @@ export function metricsPort(metrics: PowertoolsMetrics): Metrics {
 
 export interface HandlerOptions {
   pipeline: Pipeline;
-  logger: PowertoolsLogger;
-  metrics: PowertoolsMetrics;
+  logger: Logger;
+  /** Flushes metrics at the end of an invocation (Powertools' `publishStoredMetrics`). */
+  flushMetrics?: () => void;
+  /** Adds the Lambda context (request id, cold start) to the logs. */
+  addContext?: (context: Context) => void;
 }
 
 export type EventlineHandler = (
@@ -42,7 +45,12 @@ export type EventlineHandler = (
  * are processed record by record, every one of them, and the invocation throws when any needs a
  * retry (the pipeline is idempotent, so records that succeeded are skipped on the retry).
  */
-export function createHandler({ pipeline, logger, metrics }: HandlerOptions): EventlineHandler {
+export function createHandler({
+  pipeline,
+  logger,
+  flushMetrics,
+  addContext,
+}: HandlerOptions): EventlineHandler {
   const processor = new BatchProcessor(EventType.SQS);
 
   const handleOne = async (message: InboundMessage): Promise<Outcome[]> => {
@@ -55,7 +63,7 @@ export function createHandler({ pipeline, logger, metrics }: HandlerOptions): Ev
   };
 
   return async (event, context) => {
-    if (context) logger.addContext(context);
+    if (context) addContext?.(context);
     try {
       const records = (event as { Records?: Array<{ eventSource?: string }> })?.Records;
       if (
@@ -89,7 +97,7 @@ export function createHandler({ pipeline, logger, metrics }: HandlerOptions): Ev
       }
       return { outcomes };
     } finally {
-      metrics.publishStoredMetrics();
+      flushMetrics?.();
     }
   };
 }

@@ -25,6 +25,7 @@ export const handler = createHandler({
     logger: loggerPort(logger),
     metrics: metricsPort(metrics),
   }),
-  logger,
-  metrics,
+  logger: loggerPort(logger),
+  flushMetrics: () => metrics.publishStoredMetrics(),
+  addContext: (context) => logger.addContext(context),
 });

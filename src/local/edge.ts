@@ -1,0 +1,206 @@
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from '../core/ports.ts';
+
+/**
+ * The edge: one loopback port that speaks S3, DynamoDB and SNS, so that
+ * `AWS_ENDPOINT_URL=http://127.0.0.1:4566` points any AWS client at the whole stack.
+ * Dispatch is by what the request is, as AWS's own front ends would see it:
+ * - `X-Amz-Target: DynamoDB_20120810.*` → dynalite (proxied);
+ * - the SNS Query API (form body or query string with an SNS `Action`, or a SigV4 scope of `sns`)
+ *   → the project's SNS service;
+ * - `/_eventline/*` → the stack's own admin API (and `/_console` the console page);
+ * - anything else → s3rver (proxied, streamed: uploads of any size are never buffered).
+ * Every request is counted by service and operation (benchmarks read the counts).
+ */
+
+export type Service = 's3' | 'dynamodb' | 'sns' | 'admin';
+
+export interface EdgeRoutes {
+  s3Port: number;
+  dynamoPort: number;
+  sns: {
+    isSnsRequest(req: IncomingMessage, body: Buffer): boolean;
+    handle(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void>;
+  };
+  /** Handles `/_eventline/*` and `/_console*`; returns false when it does not know the path. */
+  admin?: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;
+  /** Checks a request's signature before it is served (enforceAuth); returns a reason to refuse. */
+  authorize?: (req: IncomingMessage, body: Buffer | undefined) => string | undefined;
+}
+
+export interface Edge {
+  server: Server;
+  port: number;
+  url: string;
+  counts(): Record<string, number>;
+  resetCounts(): void;
+  close(): Promise<void>;
+}
+
+const MAX_BUFFERED = 32 * 1024 * 1024;
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BUFFERED) throw new Error('request body too large');
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function proxy(req: IncomingMessage, res: ServerResponse, port: number, body?: Buffer): void {
+  const upstream = httpRequest(
+    {
+      host: '127.0.0.1',
+      port,
+      method: req.method,
+      path: req.url,
+      headers: body ? { ...req.headers, 'content-length': String(body.length) } : req.headers,
+    },
+    (response) => {
+      res.writeHead(response.statusCode ?? 502, response.headers);
+      response.pipe(res);
+    },
+  );
+  upstream.on('error', (error) => {
+    if (!res.headersSent) {
+      res.writeHead(502, { 'content-type': 'text/plain' });
+      res.end(`edge: upstream unavailable: ${error.message}`);
+    } else {
+      res.destroy(error);
+    }
+  });
+  if (body) upstream.end(body);
+  else req.pipe(upstream);
+}
+
+function awsError(
+  res: ServerResponse,
+  status: number,
+  service: Service,
+  code: string,
+  message: string,
+): void {
+  if (service === 'dynamodb') {
+    res.writeHead(status, { 'content-type': 'application/x-amz-json-1.0' });
+    res.end(JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${code}`, message }));
+    return;
+  }
+  res.writeHead(status, { 'content-type': 'application/xml' });
+  res.end(
+    `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message></Error>`,
+  );
+}
+
+export async function startEdge(options: {
+  host: string;
+  port: number;
+  routes: EdgeRoutes;
+  logger: Logger;
+}): Promise<Edge> {
+  const { routes, logger } = options;
+  const counts = new Map<string, number>();
+  const count = (key: string) => counts.set(key, (counts.get(key) ?? 0) + 1);
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      logger.error('edge: request failed', {
+        method: req.method,
+        url: req.url,
+        error: (error as Error).message,
+      });
+      if (!res.headersSent) {
+        res.writeHead(500, { 'content-type': 'text/plain' });
+        res.end('internal error');
+      } else {
+        res.destroy();
+      }
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://edge');
+    if (
+      url.pathname.startsWith('/_eventline/') ||
+      url.pathname.startsWith('/_console') ||
+      url.pathname === '/_health'
+    ) {
+      count('admin');
+      if (routes.admin && (await routes.admin(req, res, url))) return;
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: `no such path: ${url.pathname}` }));
+      return;
+    }
+    const target = req.headers['x-amz-target'];
+    if (typeof target === 'string' && target.startsWith('DynamoDB_')) {
+      const body = await readBody(req);
+      count(`dynamodb:${target.split('.')[1] ?? '?'}`);
+      const refusal = routes.authorize?.(req, body);
+      if (refusal) return awsError(res, 400, 'dynamodb', 'UnrecognizedClientException', refusal);
+      proxy(req, res, routes.dynamoPort, body);
+      return;
+    }
+    const contentType = req.headers['content-type'] ?? '';
+    const authorization = req.headers.authorization ?? '';
+    const looksSns =
+      /\/sns\/aws4_request/.test(authorization) ||
+      (req.method === 'POST' &&
+        url.pathname === '/' &&
+        contentType.startsWith('application/x-www-form-urlencoded')) ||
+      (req.method === 'GET' && url.pathname === '/' && url.searchParams.has('Action')) ||
+      url.pathname.startsWith('/_sns/');
+    if (looksSns) {
+      const body = await readBody(req);
+      if (routes.sns.isSnsRequest(req, body) || url.pathname.startsWith('/_sns/')) {
+        const action =
+          url.searchParams.get('Action') ?? new URLSearchParams(body.toString('utf8')).get('Action') ?? '?';
+        count(`sns:${action}`);
+        const refusal =
+          url.pathname.startsWith('/_sns/') || req.method === 'GET'
+            ? undefined
+            : routes.authorize?.(req, body);
+        if (refusal) return awsError(res, 403, 'sns', 'InvalidClientTokenId', refusal);
+        await routes.sns.handle(req, res, body);
+        return;
+      }
+      count('s3:POST');
+      proxy(req, res, routes.s3Port, body);
+      return;
+    }
+    count(`s3:${req.method}`);
+    const refusal = routes.authorize?.(req, undefined);
+    if (refusal) return awsError(res, 403, 's3', 'SignatureDoesNotMatch', refusal);
+    proxy(req, res, routes.s3Port);
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+  return {
+    server,
+    port,
+    url: `http://${host}:${port}`,
+    counts: () => Object.fromEntries(counts),
+    resetCounts: () => counts.clear(),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
