@@ -46,6 +46,8 @@ export interface HttpSubscriber {
   readonly confirmations: ConfirmationVisit[];
   /** Answer the next `times` messages of the given types (default Notification) with `status` (default 500). */
   failNext(times: number, options?: { status?: number; types?: string[] }): void;
+  /** Hold the answer to the next `times` requests for `ms` (they are recorded on arrival). */
+  delayNext(times: number, ms: number): void;
   /** Requests whose `x-amz-sns-message-type` is `type`. */
   ofType(type: string): RecordedRequest[];
   /** Resolves with the matching requests once there are `count` of them; rejects after the timeout. */
@@ -82,6 +84,7 @@ export async function startHttpSubscriber(options: HttpSubscriberOptions = {}): 
   const changed = new EventEmitter();
   const visits = new Set<Promise<void>>();
   let failures = { remaining: 0, status: 500, types: ['Notification'] };
+  let delays = { remaining: 0, ms: 0 };
 
   const visit = async (url: string): Promise<void> => {
     try {
@@ -113,8 +116,16 @@ export async function startHttpSubscriber(options: HttpSubscriberOptions = {}): 
         recorded.answeredWith = failures.status;
       }
       requests.push(recorded);
-      res.writeHead(recorded.answeredWith, { 'Content-Type': 'text/plain' });
-      res.end(recorded.answeredWith < 300 ? 'ok' : 'failing on purpose');
+      const answer = (): void => {
+        res.writeHead(recorded.answeredWith, { 'Content-Type': 'text/plain' });
+        res.end(recorded.answeredWith < 300 ? 'ok' : 'failing on purpose');
+      };
+      if (delays.remaining > 0) {
+        delays.remaining--;
+        setTimeout(answer, delays.ms);
+      } else {
+        answer();
+      }
       if (autoConfirm && type === 'SubscriptionConfirmation' && recorded.answeredWith < 300) {
         const url = json?.SubscribeURL;
         if (typeof url === 'string') {
@@ -168,6 +179,9 @@ export async function startHttpSubscriber(options: HttpSubscriberOptions = {}): 
         status: failOptions.status ?? 500,
         types: failOptions.types ?? ['Notification'],
       };
+    },
+    delayNext(times, ms) {
+      delays = { remaining: times, ms };
     },
     ofType: (type) => requests.filter((r) => messageType(r) === type),
     waitFor(predicate, waitOptions = {}) {

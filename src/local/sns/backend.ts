@@ -452,12 +452,15 @@ export class SnsBackend {
   }
 
   #newToken(subscription: SubscriptionRecord, restore?: SubscriptionRecord): string {
+    const now = Date.now();
+    for (const [key, record] of this.#d.store.tokens)
+      if (record.expiresAt <= now) this.#d.store.tokens.delete(key);
     const token = randomBytes(64).toString('hex');
     this.#d.store.tokens.set(token, {
       token,
       topicArn: subscription.topicArn,
       subscriptionArn: subscription.arn,
-      expiresAt: Date.now() + TOKEN_TTL_MS,
+      expiresAt: now + TOKEN_TTL_MS,
       ...(restore ? { restore } : {}),
     });
     return token;

@@ -29,13 +29,14 @@ export class NotificationLog {
   readonly #limit: number;
   #handle: Promise<FileHandle> | undefined;
   #tail: Promise<void> = Promise.resolve();
+  #compactNeeded = false;
   /** Lines in the file that could not be read (a torn write), reported once by the service. */
-  readonly skippedLines: number = 0;
+  readonly skippedLines: number;
 
   constructor(options: { dataDir?: string; historyLimit: number }) {
     this.#limit = options.historyLimit;
     this.#path = options.dataDir ? join(options.dataDir, LOG_FILE) : undefined;
-    if (this.#path) this.skippedLines = this.#load(this.#path);
+    this.skippedLines = this.#path ? this.#load(this.#path) : 0;
   }
 
   #load(path: string): number {
@@ -68,8 +69,6 @@ export class NotificationLog {
       this.#compactNeeded = true;
     return skipped;
   }
-
-  #compactNeeded = false;
 
   #remember(message: PublishedMessage): void {
     this.#messages.delete(message.messageId);

@@ -25,6 +25,7 @@ export interface SnsServer {
   readonly url: string;
   readonly port: number;
   readonly service: SnsService;
+  /** Closes the service (waiting for deliveries in progress), then the server; safe to call twice. */
   close(): Promise<void>;
 }
 
@@ -103,16 +104,20 @@ export async function startSnsServer(options: SnsServerOptions): Promise<SnsServ
     throw error;
   }
   url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  let closing: Promise<void> | undefined;
   return {
     url,
     port,
     service,
-    async close() {
-      await service.close();
-      await new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeAllConnections();
-      });
+    close() {
+      closing ??= (async () => {
+        await service.close();
+        await new Promise<void>((resolve, reject) => {
+          server.close((error) => (error ? reject(error) : resolve()));
+          server.closeAllConnections();
+        });
+      })();
+      return closing;
     },
   };
 }
