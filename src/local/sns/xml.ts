@@ -65,7 +65,7 @@ export function successResponse(
 ): string {
   const resultNode: XmlNode | undefined = result ? [`${action}Result`, result] : undefined;
   const body = `${render(resultNode)}${render(['ResponseMetadata', [['RequestId', requestId]]])}`;
-  return `<?xml version="1.0"?>\n<${action}Response xmlns="${XML_NAMESPACE}">${body}</${action}Response>\n`;
+  return `<${action}Response xmlns="${XML_NAMESPACE}">${body}</${action}Response>\n`;
 }
 
 export function errorResponse(error: SnsApiError, requestId: string): string {
@@ -77,5 +77,5 @@ export function errorResponse(error: SnsApiError, requestId: string): string {
       ['Message', error.message],
     ],
   ]);
-  return `<?xml version="1.0"?>\n<ErrorResponse xmlns="${XML_NAMESPACE}">${detail}${render(['RequestId', requestId])}</ErrorResponse>\n`;
+  return `<ErrorResponse xmlns="${XML_NAMESPACE}">${detail}${render(['RequestId', requestId])}</ErrorResponse>\n`;
 }
