@@ -60,27 +60,28 @@ export async function* limitBytes(
 const GZIP_MAGIC = [0x1f, 0x8b];
 
 /**
- * Decompresses when the route says gzip, or (auto) when the key ends in `.gz`, the object's
- * Content-Encoding says gzip, or the first two bytes are gzip's magic number.
+ * Decompresses when the route says gzip, or (auto) when the object starts with gzip's magic bytes.
+ * The bytes decide rather than the `.gz` suffix or a `Content-Encoding: gzip` header: every gzip
+ * stream starts with 1f 8b and valid UTF-8 text never does (8b cannot follow 1f), while a suffix or a
+ * header can be wrong (a `.gz` key holding plain text is read as the text it is).
  */
 export async function* maybeGunzip(
   source: AsyncIterable<Uint8Array>,
   options: { compression: Route['compression']; key: string; contentEncoding?: string },
 ): AsyncGenerator<Uint8Array> {
   const iterator = source[Symbol.asyncIterator]();
-  const first = await iterator.next();
-  if (first.done) return;
-  const head = first.value;
+  let head: Uint8Array = new Uint8Array(0);
+  while (head.length < GZIP_MAGIC.length) {
+    const next = await iterator.next();
+    if (next.done) break;
+    head = head.length === 0 ? next.value : Buffer.concat([head, next.value]);
+  }
+  if (head.length === 0) return;
   const rest: AsyncIterable<Uint8Array> = {
     [Symbol.asyncIterator]: () => iterator,
   };
   let gzip = options.compression === 'gzip';
-  if (options.compression === 'auto') {
-    gzip =
-      options.key.endsWith('.gz') ||
-      /gzip/i.test(options.contentEncoding ?? '') ||
-      (head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1]);
-  }
+  if (options.compression === 'auto') gzip = head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1];
   async function* all() {
     yield head;
     yield* rest;
