@@ -21,6 +21,12 @@ export type AttributeValue =
 
 export type AttributeMap = Record<string, AttributeValue>;
 
+/**
+ * DynamoDB's nesting limit: 32 levels, the top-level attribute being level 1, so a value may sit
+ * under at most 31 lists or maps (measured against DynamoDB: 31 map wraps around a scalar are
+ * stored, 32 are refused with "Nesting Levels have exceeded supported limits"). Here the attribute
+ * value is at depth 0, so depth 31 is the deepest a value may be.
+ */
 export const MAX_DEPTH = 32;
 export const MAX_ITEM_BYTES = 400 * 1024;
 
@@ -61,7 +67,7 @@ export interface Marshalled {
 
 /** Converts one parsed value; `path` names the field in errors (e.g. `payload.items[3].price`). */
 export function toAttributeValue(value: unknown, path: string, depth = 0): Marshalled {
-  if (depth > MAX_DEPTH) {
+  if (depth >= MAX_DEPTH) {
     throw new RecordError('too-deep', `${path}: nesting deeper than DynamoDB's ${MAX_DEPTH} levels`, {
       position: { field: path },
     });
