@@ -63,7 +63,7 @@ export function recordKey(
   multiRecord: boolean,
 ): string {
   const { value, position } = record;
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || isLosslessNumber(value)) {
     throw new RecordError(
       'not-an-object',
       `expected a JSON object, got ${Array.isArray(value) ? 'an array' : isLosslessNumber(value) ? 'a number' : value === null ? 'null' : typeof value}`,
@@ -74,10 +74,16 @@ export function recordKey(
   const fallback = multiRecord ? `${objectKey}#${position.line ?? (position.index ?? 0) + 1}` : objectKey;
   let pk: string | undefined;
   if (typeof route.key === 'function') {
-    const made: unknown = route.key(fields, {
-      key: objectKey,
-      position: position.line ?? position.index ?? 0,
-    });
+    let made: unknown;
+    try {
+      made = route.key(fields, { key: objectKey, position: position.line ?? position.index ?? 0 });
+    } catch (error) {
+      // The route's own code failed on this record: the record is rejected, the file goes on.
+      throw new RecordError('bad-key', `the key function failed: ${(error as Error)?.message ?? error}`, {
+        cause: error,
+        position,
+      });
+    }
     pk = keyText(made, 'the key function result', position);
   } else if (route.key.includes('${')) {
     pk = route.key.replace(TEMPLATE, (_, name: string) => {
