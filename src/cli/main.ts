@@ -11,6 +11,9 @@ import { consoleLogger, LocalStack } from '../local/stack.ts';
  * stack through its endpoint (the S3 API and the stack's `/_eventline/` API), like any client.
  */
 
+// The lockfile pins AWS SDK releases that run on Node 20; their notice about 2027 is not for users here.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 const program = new Command();
 
 const port = (value: string) => {

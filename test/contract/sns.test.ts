@@ -689,6 +689,52 @@ function snsContract(name: string, makeTarget: () => Promise<SnsTarget>): void {
       });
     });
 
+    describe('FIFO topics', () => {
+      it('need the FifoTopic attribute, a MessageGroupId and deduplication; answer with sequence numbers', async () => {
+        const noAttribute = await errorOf(sns.send(new CreateTopicCommand({ Name: 'orders.fifo' })));
+        expect(noAttribute.name).toBe('InvalidParameterException');
+        const { TopicArn } = await sns.send(
+          new CreateTopicCommand({ Name: 'orders.fifo', Attributes: { FifoTopic: 'true' } }),
+        );
+        expect(TopicArn).toBe('arn:aws:sns:us-east-1:000000000000:orders.fifo');
+        const attributes = await sns.send(new GetTopicAttributesCommand({ TopicArn }));
+        expect(attributes.Attributes).toMatchObject({
+          FifoTopic: 'true',
+          ContentBasedDeduplication: 'false',
+        });
+
+        const noGroup = await errorOf(
+          sns.send(new PublishCommand({ TopicArn, Message: 'm', MessageDeduplicationId: 'd1' })),
+        );
+        expect(noGroup.name).toBe('InvalidParameterException');
+        const noDedup = await errorOf(
+          sns.send(new PublishCommand({ TopicArn, Message: 'm', MessageGroupId: 'g' })),
+        );
+        expect(noDedup.name).toBe('InvalidParameterException');
+
+        const first = await sns.send(
+          new PublishCommand({ TopicArn, Message: 'm', MessageGroupId: 'g', MessageDeduplicationId: 'd1' }),
+        );
+        const second = await sns.send(
+          new PublishCommand({ TopicArn, Message: 'n', MessageGroupId: 'g', MessageDeduplicationId: 'd2' }),
+        );
+        expect(first.SequenceNumber).toMatch(/^\d{20}$/);
+        expect(BigInt(second.SequenceNumber as string)).toBeGreaterThan(
+          BigInt(first.SequenceNumber as string),
+        );
+        const duplicate = await sns.send(
+          new PublishCommand({ TopicArn, Message: 'm', MessageGroupId: 'g', MessageDeduplicationId: 'd1' }),
+        );
+        expect(duplicate).toMatchObject({ MessageId: first.MessageId, SequenceNumber: first.SequenceNumber });
+
+        const standard = await topic('not-fifo');
+        const dedupOnStandard = await errorOf(
+          sns.send(new PublishCommand({ TopicArn: standard, Message: 'm', MessageDeduplicationId: 'd' })),
+        );
+        expect(dedupOnStandard.name).toBe('InvalidParameterException');
+      });
+    });
+
     describe('protocol edges', () => {
       it('answers an action it does not implement with InvalidAction, never a silent 200', async () => {
         const error = await errorOf(
