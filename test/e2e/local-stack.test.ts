@@ -1,0 +1,214 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { ListTopicsCommand, SubscribeCommand } from '@aws-sdk/client-sns';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/index.ts';
+import { fileKey } from '../../src/core/items.ts';
+import { LocalStack } from '../../src/local/stack.ts';
+import { type HttpSubscriber, startHttpSubscriber } from '../support/http-subscriber.ts';
+import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.ts';
+
+/**
+ * The local stack end to end, through its one edge port, with real clients: SDK v3, Debian's
+ * `aws` CLI, a real HTTP subscriber (with the confirmation handshake) and a real SMTP server.
+ */
+
+const run = promisify(execFile);
+const AWS_CLI = existsSync('/usr/bin/aws') ? '/usr/bin/aws' : 'aws';
+
+let dir: string;
+let stack: LocalStack;
+let subscriber: HttpSubscriber;
+let smtp: SmtpSink;
+const lines: string[] = [];
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+const getItem = async (pk: string) =>
+  (
+    await stack.clients.dynamodb.send(
+      new GetItemCommand({ TableName: 'events', Key: { pk: { S: pk } }, ConsistentRead: true }),
+    )
+  ).Item;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'eventline-e2e-'));
+  smtp = await startSmtpSink();
+  subscriber = await startHttpSubscriber();
+  const config = parseConfig({
+    topic: { subscriptions: [{ protocol: 'email', endpoint: 'ops@example.com' }] },
+    local: { port: 0, smtp: { host: smtp.host, port: smtp.port } },
+  });
+  stack = await LocalStack.start({
+    config,
+    dataDir: join(dir, 'data'),
+    print: (line) => lines.push(line),
+    retryDelaysMs: [50, 100],
+    sns: { delivery: { timeoutMs: 2000, retries: 2, retryDelayMs: 100 } },
+  });
+  await stack.clients.sns.send(
+    new SubscribeCommand({ TopicArn: stack.names.topicArn, Protocol: 'http', Endpoint: subscriber.url }),
+  );
+  await subscriber.waitForConfirmations();
+});
+
+afterAll(async () => {
+  await stack?.stop();
+  await subscriber?.close();
+  await smtp?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('npm start: the local stack through its one edge port', () => {
+  it('serves S3, DynamoDB and SNS on one loopback port', async () => {
+    expect(stack.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const topics = await stack.clients.sns.send(new ListTopicsCommand({}));
+    expect(topics.Topics?.map((t) => t.TopicArn)).toContain(
+      'arn:aws:sns:us-east-1:000000000000:events-notify',
+    );
+    expect(stack.banner()).toContain(`${stack.url}/_console`);
+  });
+
+  it('processes a JSON file put with SDK v3: ledger item, HTTP notification, email', async () => {
+    await stack.clients.s3.send(
+      new PutObjectCommand({
+        Bucket: 'eventline-local',
+        Key: 'incoming/order-7.json',
+        Body: '{"id":"order-7","total":12.30}',
+      }),
+    );
+    const item = await until('the ledger item', () => getItem('order-7'));
+    expect(item.payload?.M?.total?.N).toBe('12.3');
+    expect(item.source?.M?.key?.S).toBe('incoming/order-7.json');
+
+    const [delivery] = await subscriber.waitFor(
+      (r) =>
+        r.headers['x-amz-sns-message-type'] === 'Notification' &&
+        String(r.json?.Message).includes('order-7.json'),
+    );
+    expect(delivery?.headers['x-amz-sns-topic-arn']).toBe(stack.names.topicArn);
+    expect(JSON.parse(String(delivery?.json?.Message))).toMatchObject({
+      message: 'New file processed: incoming/order-7.json',
+      status: 'PROCESSED',
+    });
+
+    const [mail] = await smtp.waitFor((m) => m.text.includes('incoming/order-7.json'));
+    expect(mail?.subject).toBe('S3 Event Processed');
+    expect(mail?.to).toContain('ops@example.com');
+    expect(mail?.text).toMatch(/^New file processed: incoming\/order-7\.json/);
+    expect(lines.some((l) => /✓ incoming\/order-7\.json → 1 record → notification sent/.test(l))).toBe(true);
+  });
+
+  it('ignores a file outside every route', async () => {
+    await stack.clients.s3.send(
+      new PutObjectCommand({ Bucket: 'eventline-local', Key: 'other/notes.json', Body: '{"id":"nope"}' }),
+    );
+    await until('the ignore line', async () =>
+      lines.some((l) => l.includes('other/notes.json → ignored')) ? true : undefined,
+    );
+    await stack.idle();
+    expect(await getItem('nope')).toBeUndefined();
+    expect(await getItem(fileKey('eventline-local', 'other/notes.json'))).toBeUndefined();
+  });
+
+  it('sends a malformed file to the dead-letter queue with its reason and a failure notification', async () => {
+    await stack.clients.s3.send(
+      new PutObjectCommand({
+        Bucket: 'eventline-local',
+        Key: 'incoming/broken.json',
+        Body: '{"id": "x", oops}',
+      }),
+    );
+    const letter = await until('the dead letter', async () =>
+      (await stack.deadLetters.list()).find((l) => l.object?.key === 'incoming/broken.json'),
+    );
+    expect(letter.code).toBe('malformed-json');
+    expect(letter.reason).toMatch(/incoming\/broken\.json: malformed JSON at line 1, column 13/);
+    const [failure] = await subscriber.waitFor((r) =>
+      String(r.json?.Message).includes('incoming/broken.json'),
+    );
+    expect(failure?.json?.Subject).toBe('S3 Event Failed');
+    const state = await getItem(fileKey('eventline-local', 'incoming/broken.json'));
+    expect(state?.status?.S).toBe('FAILED');
+  });
+
+  it("works with Debian's aws CLI: s3 cp, dynamodb get-item, sns list-topics", async () => {
+    const env = {
+      ...process.env,
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      AWS_DEFAULT_REGION: 'us-east-1',
+      AWS_PAGER: '',
+    };
+    const aws = (...args: string[]) =>
+      run(AWS_CLI, ['--endpoint-url', stack.url, ...args], { env, timeout: 60_000 });
+    const file = join(dir, 'cli-order.json');
+    await writeFile(file, '{"id":"cli-1","qty":3}');
+    await aws('s3', 'cp', file, 's3://eventline-local/incoming/cli-order.json');
+    await until('the ledger item', () => getItem('cli-1'));
+    const got = await aws(
+      'dynamodb',
+      'get-item',
+      '--table-name',
+      'events',
+      '--key',
+      '{"pk":{"S":"cli-1"}}',
+      '--output',
+      'json',
+    );
+    expect(JSON.parse(got.stdout).Item.payload.M.qty.N).toBe('3');
+    const topics = await aws('sns', 'list-topics', '--output', 'json');
+    expect(JSON.parse(topics.stdout).Topics).toContainEqual({ TopicArn: stack.names.topicArn });
+    const listed = await aws('s3', 'ls', 's3://eventline-local/incoming/');
+    expect(listed.stdout).toContain('cli-order.json');
+  });
+});
+
+describe('clear errors at start', () => {
+  it('says which port is in use', async () => {
+    const port = Number(new URL(stack.url).port);
+    const attempt = LocalStack.start({
+      config: parseConfig({ local: { port } }),
+      dataDir: join(dir, 'second'),
+    });
+    await expect(attempt).rejects.toThrow(
+      new RegExp(`local\\.port: port ${port} on 127\\.0\\.0\\.1 is already in use`),
+    );
+  });
+
+  it('says when the data directory cannot be used', async () => {
+    const blocker = join(dir, 'a-file');
+    await writeFile(blocker, 'not a directory');
+    await expect(
+      LocalStack.start({ config: parseConfig({ local: { port: 0 } }), dataDir: join(blocker, 'data') }),
+    ).rejects.toThrow(/local\.dataDir: cannot use ".*a-file\/data" as the data directory/);
+  });
+
+  it('names the wrong setting when the config is bad (through the real CLI)', async () => {
+    const bad = join(dir, 'bad.config.ts');
+    await writeFile(bad, "export default { routes: [{ prefix: 'in/', format: 'yaml' }] };\n");
+    const result = await run(process.execPath, ['bin/eventline.mjs', '--config', bad, 'start'], {
+      timeout: 60_000,
+    }).then(
+      () => ({ code: 0, stderr: '' }),
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('routes.0.format');
+    expect(result.stderr).toMatch(/expected one of .*json/);
+  });
+});
