@@ -37,6 +37,11 @@ export interface EdgeRoutes {
 
 export interface Edge {
   server: Server;
+  /**
+   * S3 operations s3rver cannot name in its events, by `bucket/key`: a CompleteMultipartUpload
+   * looks like a POST upload to s3rver, but S3 calls it `ObjectCreated:CompleteMultipartUpload`.
+   */
+  s3Operations: Map<string, string>;
   port: number;
   url: string;
   counts(): Record<string, number>;
@@ -83,6 +88,14 @@ function proxy(req: IncomingMessage, res: ServerResponse, port: number, body?: B
   else req.pipe(upstream);
 }
 
+function safeDecode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
 function awsError(
   res: ServerResponse,
   status: number,
@@ -109,6 +122,7 @@ export async function startEdge(options: {
 }): Promise<Edge> {
   const { routes, logger } = options;
   const counts = new Map<string, number>();
+  const s3Operations = new Map<string, string>();
   const count = (key: string) => counts.set(key, (counts.get(key) ?? 0) + 1);
 
   const server = createServer((req, res) => {
@@ -179,6 +193,16 @@ export async function startEdge(options: {
     count(`s3:${req.method}`);
     const refusal = routes.authorize?.(req, undefined);
     if (refusal) return awsError(res, 403, 's3', 'SignatureDoesNotMatch', refusal);
+    const objectPath = url.pathname.slice(1);
+    if (req.method === 'POST' && url.searchParams.has('uploadId')) {
+      s3Operations.set(safeDecode(objectPath), 'CompleteMultipartUpload');
+    }
+    const copySource = req.headers['x-amz-copy-source'];
+    if (typeof copySource === 'string') {
+      // s3rver reads the copy source with decodeURI, which leaves %2B (and other reserved
+      // characters) encoded: a key with "+" would not be found. Re-encode it the way decodeURI undoes.
+      req.headers['x-amz-copy-source'] = encodeURI(safeDecode(copySource));
+    }
     proxy(req, res, routes.s3Port);
   }
 
@@ -195,6 +219,7 @@ export async function startEdge(options: {
     server,
     port,
     url: `http://${host}:${port}`,
+    s3Operations,
     counts: () => Object.fromEntries(counts),
     resetCounts: () => counts.clear(),
     close: () =>

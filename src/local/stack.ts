@@ -296,6 +296,11 @@ export class LocalStack {
     }
     if (!event.eventName.startsWith('ObjectCreated:')) return;
     if (event.bucket !== this.config.bucket.name) return;
+    const operation = this.edge.s3Operations.get(`${event.bucket}/${event.key}`);
+    if (operation) {
+      this.edge.s3Operations.delete(`${event.bucket}/${event.key}`);
+      event = { ...event, eventName: `ObjectCreated:${operation}` };
+    }
     if (!matchRoute(this.config.routes, event.key)) {
       if (!event.key.startsWith(this.config.internalPrefix)) {
         this.activity.counters.ignored += 1;

@@ -5,7 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import {
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateMultipartUploadCommand,
+  PutObjectCommand,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
 import { ListTopicsCommand, SubscribeCommand } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/index.ts';
@@ -175,6 +181,79 @@ describe('npm start: the local stack through its one edge port', () => {
     expect(JSON.parse(topics.stdout).Topics).toContainEqual({ TopicArn: stack.names.topicArn });
     const listed = await aws('s3', 'ls', 's3://eventline-local/incoming/');
     expect(listed.stdout).toContain('cli-order.json');
+  });
+});
+
+describe('S3 events shaped as S3 sends them', () => {
+  it('emits 2.1 records with encoded keys, unquoted eTags and growing sequencers for Put, Copy and multipart uploads', async () => {
+    const seen: Array<Record<string, unknown>> = [];
+    const original = stack.handler;
+    stack.handler = async (event, context) => {
+      seen.push(event as Record<string, unknown>);
+      return original(event, context);
+    };
+    try {
+      const Bucket = 'eventline-local';
+      await stack.clients.s3.send(
+        new PutObjectCommand({ Bucket, Key: 'incoming/a+b c.json', Body: '{"id":"ev-put"}' }),
+      );
+      await until('the put', () => getItem('ev-put'));
+      await stack.clients.s3.send(
+        new CopyObjectCommand({
+          Bucket,
+          Key: 'incoming/copy of a+b.json',
+          CopySource: `${Bucket}/${encodeURIComponent('incoming/a+b c.json')}`,
+        }),
+      );
+      await until('the copy', () => getItem(fileKey(Bucket, 'incoming/copy of a+b.json')));
+      const upload = await stack.clients.s3.send(
+        new CreateMultipartUploadCommand({ Bucket, Key: 'incoming/multi.json' }),
+      );
+      const part = await stack.clients.s3.send(
+        new UploadPartCommand({
+          Bucket,
+          Key: 'incoming/multi.json',
+          UploadId: upload.UploadId,
+          PartNumber: 1,
+          Body: '{"id":"ev-multi"}',
+        }),
+      );
+      await stack.clients.s3.send(
+        new CompleteMultipartUploadCommand({
+          Bucket,
+          Key: 'incoming/multi.json',
+          UploadId: upload.UploadId,
+          MultipartUpload: { Parts: [{ ETag: part.ETag, PartNumber: 1 }] },
+        }),
+      );
+      await until('the multipart upload', () => getItem('ev-multi'));
+      await stack.idle();
+    } finally {
+      stack.handler = original;
+    }
+    type Shaped = {
+      eventName: string;
+      s3: { bucket: unknown; object: { key: string; eTag?: string; size?: number; sequencer: string } };
+    };
+    const records = seen.map((e) => (e.Records as Shaped[])[0]!);
+    expect(records.map((r) => [r.eventName, r.s3.object.key])).toEqual([
+      ['ObjectCreated:Put', 'incoming/a%2Bb+c.json'],
+      ['ObjectCreated:Copy', 'incoming/copy+of+a%2Bb.json'],
+      ['ObjectCreated:CompleteMultipartUpload', 'incoming/multi.json'],
+    ]);
+    for (const record of records) {
+      expect(record).toMatchObject({ eventVersion: '2.1', eventSource: 'aws:s3', awsRegion: 'us-east-1' });
+      expect(record.s3.bucket).toEqual({
+        name: 'eventline-local',
+        ownerIdentity: expect.any(Object),
+        arn: 'arn:aws:s3:::eventline-local',
+      });
+      expect(record.s3.object.sequencer).toMatch(/^[0-9A-F]{18}$/);
+    }
+    expect(records[0]?.s3.object.eTag).toMatch(/^[0-9a-f]{32}$/);
+    expect(records[0]?.s3.object.size).toBe(15);
+    const sequencers = records.map((r) => r.s3.object.sequencer as string);
+    expect([...sequencers].sort()).toEqual(sequencers);
   });
 });
 
