@@ -1,5 +1,6 @@
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { App } from 'aws-cdk-lib';
+import { Annotations, App } from 'aws-cdk-lib';
 import { loadConfig } from '../src/config/index.ts';
 import type { EventlineConfig } from '../src/config/schema.ts';
 import { ConfigError } from '../src/core/errors.ts';
@@ -10,10 +11,14 @@ import { addNagChecks } from './nag.ts';
  * The CDK app: the only place that reads context and environment.
  *   -c config=<path>       config file (default: eventline.config.ts)
  *   -c mode=queue|direct   overrides trigger.mode
+ * The handler bundles `eventline.config.ts` itself (routes, formats, key functions, schemas cannot be
+ * passed through the environment), so `-c config` is for checking another config; a deployment
+ * of it would run the default config's routes behind the other config's filters, and synth warns.
  * CDK_DEFAULT_ACCOUNT/CDK_DEFAULT_REGION (set by the CLI from your credentials) pick the environment;
  * without them the stack is environment-agnostic, which is enough to synthesize offline.
  */
 const HANDLER_ENTRY = fileURLToPath(new URL('../src/lambda/index.ts', import.meta.url));
+const BUNDLED_CONFIG = fileURLToPath(new URL('../eventline.config.ts', import.meta.url));
 
 function withModeOverride(config: EventlineConfig, mode: unknown): EventlineConfig {
   if (mode === undefined) return config;
@@ -29,12 +34,18 @@ async function main(): Promise<void> {
   const app = new App();
   const configPath = String(app.node.tryGetContext('config') ?? 'eventline.config.ts');
   const config = withModeOverride(await loadConfig(configPath), app.node.tryGetContext('mode'));
-  new EventlineStack(app, config.name, {
+  const stack = new EventlineStack(app, config.name, {
     config,
     handlerEntry: HANDLER_ENTRY,
     description: `eventline: S3 -> ${config.trigger.mode === 'queue' ? 'SQS -> ' : ''}Lambda -> DynamoDB -> SNS`,
     env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
   });
+  if (resolve(configPath) !== BUNDLED_CONFIG) {
+    Annotations.of(stack).addWarningV2(
+      'eventline:configNotBundled',
+      `the infrastructure follows ${configPath}, but the function bundles eventline.config.ts: do not deploy this synth`,
+    );
+  }
   addNagChecks(app);
 }
 
