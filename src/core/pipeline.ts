@@ -279,20 +279,13 @@ export class Pipeline {
       if (result.counts.rejected) this.metrics.count('RecordsRejected', result.counts.rejected);
     } catch (error) {
       if (error instanceof SupersededError) {
-        await this.deps.ledger.putFile(
-          { ...claimed, rev: claimed.rev + 1, leaseUntil: 0, updatedAt: this.iso() },
-          claimed.rev,
-        );
+        await this.release(claimed);
         this.logger.info('object replaced since this event; the newer event processes it', log);
         return { bucket: event.bucket, key: event.key, route: route.id, status: 'superseded' };
       }
       if (!isPermanent(error)) {
         // Give the claim back so the retry need not wait for the lease to run out.
-        await this.deps.ledger
-          .putFile({ ...claimed, rev: claimed.rev + 1, leaseUntil: 0, updatedAt: this.iso() }, claimed.rev)
-          .catch((releaseError: unknown) =>
-            this.logger.warn('could not release the claim', { ...log, error: errorMessage(releaseError) }),
-          );
+        await this.release(claimed);
         this.metrics.count('FilesRetried');
         this.logger.warn('transient failure; will be retried', { ...log, error: errorMessage(error) });
         throw error;
@@ -327,7 +320,15 @@ export class Pipeline {
       updatedAt: new Date(finishedAt).toISOString(),
     };
     this.metrics.milliseconds('FileDuration', finishedAt - started);
-    if (!(await this.deps.ledger.putFile(final, claimed.rev))) {
+    let recorded: boolean;
+    try {
+      recorded = await this.deps.ledger.putFile(final, claimed.rev);
+    } catch (error) {
+      // The outcome could not be stored: give the claim back, so the retry need not wait for the lease.
+      await this.release(claimed);
+      throw error;
+    }
+    if (!recorded) {
       this.logger.warn('a newer version took the file over while it was processed', log);
       return { bucket: event.bucket, key: event.key, route: route.id, status: 'superseded' };
     }
@@ -407,6 +408,15 @@ export class Pipeline {
       ...(current.error ? { reason: current.error.message } : {}),
     });
     return outcome();
+  }
+
+  /** Gives a claim back (best effort: if the ledger is down, the lease runs out on its own). */
+  private async release(claimed: FileState): Promise<void> {
+    await this.deps.ledger
+      .putFile({ ...claimed, rev: claimed.rev + 1, leaseUntil: 0, updatedAt: this.iso() }, claimed.rev)
+      .catch((error: unknown) =>
+        this.logger.warn('could not release the claim', { key: claimed.key, error: errorMessage(error) }),
+      );
   }
 
   notificationFor(state: FileState): Notification {
@@ -522,32 +532,38 @@ export class Pipeline {
       this.clock,
     );
     let chunk = new Map<string, AttributeMap>();
-    for await (const decoded of records) {
-      if (isFailure(decoded)) {
-        reject(decoded.error);
-        continue;
-      }
-      counts.read += 1;
-      let item: AttributeMap;
-      try {
-        item = await this.buildItem(event, route, decoded, true, processedAt);
-      } catch (error) {
-        if (error instanceof RecordError) {
-          reject(error);
+    try {
+      for await (const decoded of records) {
+        if (isFailure(decoded)) {
+          reject(decoded.error);
           continue;
         }
-        throw error;
+        counts.read += 1;
+        let item: AttributeMap;
+        try {
+          item = await this.buildItem(event, route, decoded, true, processedAt);
+        } catch (error) {
+          if (error instanceof RecordError) {
+            reject(error);
+            continue;
+          }
+          throw error;
+        }
+        const pk = (item.pk as { S: string }).S;
+        if (chunk.has(pk)) counts.duplicates += 1; // the later record of one key wins
+        chunk.set(pk, item);
+        if (chunk.size === 25) {
+          await writer.write([...chunk.values()]);
+          chunk = new Map();
+        }
       }
-      const pk = (item.pk as { S: string }).S;
-      if (chunk.has(pk)) counts.duplicates += 1; // the later record of one key wins
-      chunk.set(pk, item);
-      if (chunk.size === 25) {
-        await writer.write([...chunk.values()]);
-        chunk = new Map();
-      }
+      if (chunk.size > 0) await writer.write([...chunk.values()]);
+      counts.written = await writer.done();
+    } catch (error) {
+      // No write of this file may outlive its outcome: let the batches in flight finish first.
+      await writer.settle();
+      throw error;
     }
-    if (chunk.size > 0) await writer.write([...chunk.values()]);
-    counts.written = await writer.done();
     counts.bytes = raw.bytes;
     const result: { counts: FileCounts; rejects: RejectedRecord[]; rejectsKey?: string } = {
       counts,
@@ -629,6 +645,8 @@ export class Pipeline {
 /** BatchWriteItem chunks with bounded parallelism; the first failure fails the file. */
 class BatchPipe {
   private readonly inflight = new Set<Promise<void>>();
+  /** The batch in flight that writes each key (at most 25 x parallelism keys). */
+  private readonly byKey = new Map<string, Promise<void>>();
   private failure: unknown;
   private written = 0;
 
@@ -641,6 +659,11 @@ class BatchPipe {
 
   async write(items: AttributeMap[]): Promise<void> {
     if (this.failure) throw this.failure;
+    // A key's later record must not be overtaken by an earlier batch still being retried.
+    const keys = items.map((item) => (item.pk as { S: string }).S);
+    const earlier = new Set(keys.map((key) => this.byKey.get(key)).filter((w) => w !== undefined));
+    if (earlier.size > 0) await Promise.all(earlier);
+    if (this.failure) throw this.failure;
     const p: Promise<void> = this.ledger
       .putRecords(items, { deadline: this.clock.now() + this.deadlineMs })
       .then(
@@ -651,10 +674,19 @@ class BatchPipe {
           this.failure ??= error;
         },
       )
-      .finally(() => this.inflight.delete(p));
+      .finally(() => {
+        this.inflight.delete(p);
+        for (const key of keys) if (this.byKey.get(key) === p) this.byKey.delete(key);
+      });
     this.inflight.add(p);
+    for (const key of keys) this.byKey.set(key, p);
     if (this.inflight.size >= this.parallelism) await Promise.race(this.inflight);
     if (this.failure) throw this.failure;
+  }
+
+  /** Waits for every batch in flight, whatever its result (they never reject). */
+  async settle(): Promise<void> {
+    await Promise.all(this.inflight);
   }
 
   async done(): Promise<number> {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { access, constants, mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { type AwsClients, createClients, destroyClients } from '../aws/clients.ts';
 import { DynamoLedger } from '../aws/dynamo-ledger.ts';
 import type { EventlineConfig, RuntimeNames } from '../config/index.ts';
@@ -244,13 +244,14 @@ export class LocalStack {
     let reconciled = 0;
     for (const route of this.config.routes) {
       for await (const object of this.listObjects(route.prefix)) {
-        if (!matchRoute(this.config.routes, object.key) || journaledKeys.has(object.key)) continue;
+        if (!matchRoute(this.config.routes, object.key)) continue;
         const state = await this.ledger.getFile(this.config.bucket.name, object.key);
-        if (state && state.status !== 'PROCESSING' && state.eTag === object.eTag) continue;
         if (state?.status === 'PROCESSING' && state.leaseUntil > Date.now()) {
           // This process is the only one working on the ledger: a claim left by a crash is void.
           await this.ledger.putFile({ ...state, leaseUntil: 0, rev: state.rev + 1 }, state.rev);
         }
+        if (journaledKeys.has(object.key)) continue;
+        if (state && state.status !== 'PROCESSING' && state.eTag === object.eTag) continue;
         await this.submit({ ...object, eventName: 'ObjectCreated:Put', withSequencer: false });
         reconciled += 1;
       }
@@ -330,6 +331,13 @@ export class LocalStack {
   }): Promise<void> {
     const route = matchRoute(this.config.routes, object.key);
     const sequencer = nextSequencer();
+    if (!object.eTag) {
+      // s3rver's copy events carry no ETag; S3's do, and the ledger uses it to know a version again.
+      const head = await this.clients.s3
+        .send(new HeadObjectCommand({ Bucket: object.bucket, Key: object.key }))
+        .catch(() => undefined);
+      if (head?.ETag) object = { ...object, eTag: head.ETag.replace(/"/g, '') };
+    }
     const record = s3EventRecord({
       bucket: object.bucket,
       key: object.key,
