@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The one configuration of eventline. The same object drives the runtime (routes, formats, keys,

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Event normalisation: every way an "object created" fact reaches the handler (a direct S3
