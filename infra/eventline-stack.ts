@@ -1,5 +1,5 @@
 import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
-import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { EventlineConfig } from '../src/config/schema.ts';
 import { IngestBucket } from './constructs/ingest-bucket.ts';
@@ -169,11 +169,6 @@ export class EventlineStack extends Stack {
     if (this.trigger instanceof QueueTrigger) {
       this.output('IngestQueueUrl', this.trigger.queue.queueUrl, 'S3 events waiting for the function.');
     }
-  }
-
-  /** The queues the alarms watch for dead letters (the pipeline's, and the notification deliveries'). */
-  get deadLetterQueues(): IQueue[] {
-    return [this.deadLetterQueue, ...(this.topics.deadLetterQueue ? [this.topics.deadLetterQueue] : [])];
   }
 
   private output(id: string, value: string, description: string): void {

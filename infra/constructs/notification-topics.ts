@@ -45,6 +45,9 @@ export class NotificationTopics extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
       pendingWindow: Duration.days(7),
     });
+    // As AWS documents it for alarms on encrypted topics: no condition key is documented as reaching KMS
+    // from CloudWatch, and a wrong one would silently drop every alarm notification. Which alarms may
+    // publish is restricted on the alarm topic's policy instead.
     this.key.addToResourcePolicy(
       new PolicyStatement({
         sid: 'AllowCloudWatchAlarmsToPublishToEncryptedTopics',
