@@ -1,0 +1,279 @@
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import userConfig from '../eventline.config.ts';
+import { parseConfig } from '../src/config/index.ts';
+import { type BundleFigure, runBundle } from './figures/bundle-size.ts';
+import { type CostFigure, estimateCost } from './figures/cost.ts';
+import { type EndToEndResult, runEndToEnd } from './figures/end-to-end.ts';
+import { type LargeNdjsonResult, runLargeNdjson } from './figures/large-ndjson.ts';
+import { describeMachine, type MachineInfo, machineInfo } from './lib/machine.ts';
+import { Progress } from './lib/progress.ts';
+import { formatNumber } from './lib/stats.ts';
+
+/**
+ * `npm run bench`: the six figures of issue 8, each beside its baseline measured in the same run.
+ * Profiles size the work: `full` (the default, about 15 minutes on 2 cores), `quick`, and `smoke`
+ * (seconds; what test/bench/smoke.test.ts runs to keep the bench from rotting).
+ */
+
+export type Profile = 'full' | 'quick' | 'smoke';
+export type FigureNumber = 1 | 2 | 3 | 4 | 5 | 6;
+
+export interface BenchOptions {
+  profile: Profile;
+  figures: FigureNumber[];
+  /** Adds the 1 GiB NDJSON file to figure 3 (about an hour on 2 shared cores). */
+  with1Gb: boolean;
+  /** Overrides figure 3's sizes (MiB). */
+  sizesMb?: number[];
+  files?: number;
+  runs?: number;
+  out: string;
+  progress: Progress;
+}
+
+export interface RequestsFigure {
+  /** Edge requests per small JSON file, by service:operation (the uploader's s3:PUT included). */
+  perFile: Record<string, Record<string, number>>;
+  /** Edge requests per NDJSON record on the largest file measured. */
+  perRecord?: { file: string; eventline: Record<string, number>; raw: Record<string, number> };
+}
+
+export interface BenchResult {
+  schema: 1;
+  profile: Profile;
+  machine: MachineInfo;
+  startedAt: string;
+  durationS: number;
+  figures: {
+    endToEnd?: EndToEndResult;
+    largeNdjson?: LargeNdjsonResult;
+    bundle?: BundleFigure;
+    requests?: RequestsFigure;
+    cost?: CostFigure;
+  };
+  goals: Array<{ figure: FigureNumber; goal: string; measured: string; met: boolean | null }>;
+}
+
+interface ProfileSettings {
+  files: number;
+  runs: number;
+  sequentialFiles: number;
+  warmupFiles: number;
+  putConcurrency: number;
+  sizesMb: number[];
+  runsFor(sizeMb: number): number;
+  shapedSizesMb: number[];
+  bundleRuns: number;
+  bundleVariants: boolean;
+}
+
+const PROFILES: Record<Profile, ProfileSettings> = {
+  full: {
+    files: 600,
+    runs: 5,
+    sequentialFiles: 100,
+    warmupFiles: 30,
+    putConcurrency: 8,
+    sizesMb: [10, 100],
+    runsFor: (mb) => (mb <= 10 ? 3 : 1),
+    shapedSizesMb: [10],
+    bundleRuns: 21,
+    bundleVariants: true,
+  },
+  quick: {
+    files: 150,
+    runs: 3,
+    sequentialFiles: 30,
+    warmupFiles: 10,
+    putConcurrency: 8,
+    sizesMb: [10],
+    runsFor: () => 1,
+    shapedSizesMb: [10],
+    bundleRuns: 7,
+    bundleVariants: true,
+  },
+  smoke: {
+    files: 6,
+    runs: 2,
+    sequentialFiles: 2,
+    warmupFiles: 2,
+    putConcurrency: 4,
+    sizesMb: [0.25],
+    runsFor: () => 1,
+    shapedSizesMb: [0.25],
+    bundleRuns: 2,
+    bundleVariants: false,
+  },
+};
+
+export async function runBench(options: BenchOptions): Promise<BenchResult> {
+  const settings = PROFILES[options.profile];
+  const { progress } = options;
+  const wants = (...figures: FigureNumber[]) => figures.some((f) => options.figures.includes(f));
+  const started = Date.now();
+  const machine = machineInfo();
+  for (const line of describeMachine(machine)) progress.line(line);
+  const config = parseConfig(userConfig);
+  const result: BenchResult = {
+    schema: 1,
+    profile: options.profile,
+    machine,
+    startedAt: new Date(started).toISOString(),
+    durationS: 0,
+    figures: {},
+    goals: [],
+  };
+
+  if (wants(1, 2, 5, 6)) {
+    progress.begin('Figures 1 & 2: end to end, small JSON files (eventline, seed baseline, raw limit)');
+    const e2e = await runEndToEnd({
+      files: options.files ?? settings.files,
+      runs: options.runs ?? settings.runs,
+      sequentialFiles: settings.sequentialFiles,
+      putConcurrency: settings.putConcurrency,
+      warmupFiles: settings.warmupFiles,
+      variants: ['eventline', 'baseline', 'raw'],
+      progress,
+    });
+    result.figures.endToEnd = e2e;
+    const v = e2e.variants;
+    progress.done(
+      `files/s: eventline ${fmt(v.eventline?.filesPerSecond.median)}, baseline ${fmt(v.baseline?.filesPerSecond.median)}, raw ${fmt(v.raw?.filesPerSecond.median)}`,
+    );
+  }
+
+  if (wants(3, 5)) {
+    progress.begin('Figure 3: large NDJSON, records/s and peak RSS (eventline vs raw BatchWriteItem loop)');
+    const sizes = options.sizesMb ?? [...settings.sizesMb, ...(options.with1Gb ? [1024] : [])];
+    result.figures.largeNdjson = await runLargeNdjson({
+      sizesMb: sizes,
+      runsFor: settings.runsFor,
+      parallelism: config.writes.parallelism,
+      shapedSizesMb: settings.shapedSizesMb,
+      progress,
+    });
+    progress.done(`${sizes.length} size(s)`);
+  }
+
+  if (wants(4)) {
+    progress.begin('Figure 4: Lambda bundle size and cold init');
+    const bundle = await runBundle({
+      runs: settings.bundleRuns,
+      variants: settings.bundleVariants,
+      progress,
+    });
+    result.figures.bundle = bundle;
+    progress.done(`size ${bundle.sizeRatio}x naive, init ${bundle.initRatio.median}x naive`);
+  }
+
+  const e2e = result.figures.endToEnd;
+  const ndjson = result.figures.largeNdjson;
+  if (wants(5) && (e2e || ndjson)) {
+    const requests: RequestsFigure = { perFile: {} };
+    for (const [id, variant] of Object.entries(e2e?.variants ?? {}))
+      requests.perFile[id] = variant.requestsPerFile;
+    const largest = ndjson?.sizes.at(-1);
+    if (largest) {
+      requests.perRecord = {
+        file: `${largest.label} NDJSON (${largest.records} records)`,
+        eventline: largest.eventline.requestsPerRecord,
+        raw: largest.raw.requestsPerRecord,
+      };
+    }
+    result.figures.requests = requests;
+  }
+  if (wants(6) && e2e) {
+    const cost = estimateCost(e2e, config);
+    if (cost) result.figures.cost = cost;
+  }
+
+  result.goals = goals(result);
+  result.durationS = Math.round((Date.now() - started) / 1000);
+  await writeJson(options.out, result);
+  return result;
+}
+
+const fmt = (v: number | undefined, digits = 1) => (v === undefined ? 'n/a' : formatNumber(v, digits));
+
+function goals(result: BenchResult): BenchResult['goals'] {
+  const out: BenchResult['goals'] = [];
+  const { endToEnd, largeNdjson, bundle, cost } = result.figures;
+  if (endToEnd?.speedupVsBaseline) {
+    const x = endToEnd.speedupVsBaseline.median;
+    out.push({ figure: 1, goal: 'files/s ≥ 5x the seed baseline', measured: `${fmt(x, 2)}x`, met: x >= 5 });
+  }
+  if (endToEnd?.fractionOfRaw) {
+    const x = endToEnd.fractionOfRaw.median;
+    out.push({
+      figure: 2,
+      goal: 'files/s ≥ 85% of the raw limit',
+      measured: `${fmt(x * 100, 0)}%`,
+      met: x >= 0.85,
+    });
+  }
+  if (largeNdjson && largeNdjson.sizes.length > 0) {
+    const largest = largeNdjson.sizes.at(-1)!;
+    const x = largest.fractionOfRaw.median;
+    out.push({
+      figure: 3,
+      goal: 'records/s ≥ 80% of a raw BatchWriteItem loop',
+      measured: `${fmt(x * 100, 0)}% at ${largest.label}`,
+      met: x >= 0.8,
+    });
+    const peak = largest.eventline.peakRssMb.median;
+    out.push({
+      figure: 3,
+      goal: 'peak RSS < 256 MB',
+      measured: `${fmt(peak, 0)} MB at ${largest.label}`,
+      met: peak < 256,
+    });
+    if (largeNdjson.rssGrowth !== undefined) {
+      out.push({
+        figure: 3,
+        goal: `peak RSS at ${largest.label} ≤ 1.2x that at ${largeNdjson.sizes[0]!.label}`,
+        measured: `${fmt(largeNdjson.rssGrowth, 2)}x`,
+        met: largeNdjson.rssGrowth <= 1.2,
+      });
+    }
+    const w = largest.eventline.writeRequestsPerRecord;
+    out.push({
+      figure: 3,
+      goal: 'DynamoDB write requests per record ≤ 0.05',
+      measured: fmt(w, 4),
+      met: w <= 0.05,
+    });
+  }
+  if (bundle) {
+    out.push({
+      figure: 4,
+      goal: 'bundle size ≤ 0.75x the naive SDK v3 build',
+      measured: `${fmt(bundle.sizeRatio, 2)}x`,
+      met: bundle.sizeRatio <= 0.75,
+    });
+    out.push({
+      figure: 4,
+      goal: 'cold init ≤ 0.75x the naive SDK v3 build',
+      measured: `${fmt(bundle.initRatio.median, 2)}x`,
+      met: bundle.initRatio.median <= 0.75,
+    });
+  }
+  if (cost) {
+    out.push({
+      figure: 6,
+      goal: 'cost per million files (no stated goal; eventline ÷ baseline)',
+      measured: `$${fmt(cost.eventline.usdPerMillionFiles, 2)} vs $${fmt(cost.baseline.usdPerMillionFiles, 2)}`,
+      met: null,
+    });
+  }
+  return out;
+}
+
+async function writeJson(path: string, value: unknown): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const temp = `${path.replace(/\.json$/, '')}.tmp.json`;
+  await writeFile(temp, `${JSON.stringify(value, null, 2)}\n`);
+  await rename(temp, path);
+}
+
+export { PROFILES, Progress };

@@ -1,0 +1,203 @@
+import type { BenchResult } from '../bench.ts';
+import { describeMachine } from './machine.ts';
+import { formatNumber as n, formatSummary as s } from './stats.ts';
+
+/**
+ * The summary printed at the end of a run: Markdown tables, so the same text reads in a terminal
+ * and pastes into BENCHMARKS.md.
+ */
+export function renderSummary(result: BenchResult): string {
+  const out: string[] = [];
+  const table = (header: string[], rows: string[][]) => {
+    out.push(`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`);
+    for (const row of rows) out.push(`| ${row.join(' | ')} |`);
+    out.push('');
+  };
+  out.push(
+    `### Run of ${result.startedAt} (profile ${result.profile}, ${Math.round(result.durationS / 60)} min)`,
+    '',
+  );
+  out.push('```', ...describeMachine(result.machine), '```', '');
+
+  if (result.goals.length > 0) {
+    out.push('#### Goals');
+    table(
+      ['fig', 'goal', 'measured', 'met'],
+      result.goals.map((g) => [
+        String(g.figure),
+        g.goal,
+        g.measured,
+        g.met === null ? '—' : g.met ? 'yes' : '**no**',
+      ]),
+    );
+  }
+
+  const e2e = result.figures.endToEnd;
+  if (e2e) {
+    out.push(
+      `#### Figures 1 & 2 — small JSON files end to end (put → notification at an HTTP subscriber)`,
+      '',
+      `${e2e.files} files per burst × ${e2e.runs} runs per variant, ${e2e.putConcurrency} uploads in flight, invoker concurrency ${e2e.concurrency}; files of ${e2e.fileBytes.min}–${e2e.fileBytes.max} bytes. Unloaded: ${e2e.sequentialFiles} files one at a time. Medians over runs, (min–max).`,
+      '',
+    );
+    table(
+      [
+        'handler',
+        'files/s',
+        'burst p50 ms',
+        'burst p99 ms',
+        'unloaded p50 ms',
+        'unloaded p99 ms',
+        'handler p50 ms',
+        'requests/file',
+        'failed',
+      ],
+      Object.entries(e2e.variants).map(([id, v]) => [
+        id,
+        s(v.filesPerSecond),
+        s(v.burstLatencyP50Ms, '', 0),
+        s(v.burstLatencyP99Ms, '', 0),
+        s(v.unloadedLatencyP50Ms),
+        s(v.unloadedLatencyP99Ms),
+        n(v.handlerMs.p50),
+        n(
+          Object.entries(v.requestsPerFile)
+            .filter(([op]) => op !== 's3:PUT')
+            .reduce((sum, [, c]) => sum + c, 0),
+          2,
+        ),
+        String(v.failedInvocations),
+      ]),
+    );
+    if (e2e.speedupVsBaseline)
+      out.push(`- Figure 1: eventline ÷ baseline files/s, per run: **${s(e2e.speedupVsBaseline, 'x', 2)}**`);
+    if (e2e.fractionOfRaw)
+      out.push(`- Figure 2: eventline ÷ raw limit files/s, per run: **${s(e2e.fractionOfRaw, 'x', 2)}**`);
+    out.push('');
+  }
+
+  const nd = result.figures.largeNdjson;
+  if (nd) {
+    out.push(
+      `#### Figure 3 — large NDJSON (batch ${nd.batchSize}, parallelism ${nd.parallelism}, key \`${nd.keyTemplate}\`)`,
+      '',
+    );
+    table(
+      [
+        'file',
+        'records',
+        'runs',
+        'eventline rec/s',
+        'raw rec/s',
+        'eventline ÷ raw',
+        'raw (eventline-shaped items) rec/s',
+        'eventline ÷ shaped',
+        'eventline peak RSS MB',
+        'raw peak RSS MB',
+        'DDB writes/record',
+      ],
+      nd.sizes.map((size) => [
+        size.label,
+        n(size.records, 0),
+        String(size.runs),
+        s(size.eventline.recordsPerSecond, '', 0),
+        s(size.raw.recordsPerSecond, '', 0),
+        s(size.fractionOfRaw, 'x', 2),
+        size.rawShaped ? s(size.rawShaped.recordsPerSecond, '', 0) : '—',
+        size.fractionOfRawShaped ? s(size.fractionOfRawShaped, 'x', 2) : '—',
+        s(size.eventline.peakRssMb, '', 0),
+        s(size.raw.peakRssMb, '', 0),
+        n(size.eventline.writeRequestsPerRecord, 4),
+      ]),
+    );
+    if (nd.rssGrowth !== undefined) {
+      out.push(`- Peak RSS growth, largest ÷ smallest file: **${n(nd.rssGrowth, 2)}x**`);
+    }
+    const cpu = nd.sizes.at(-1);
+    if (cpu) {
+      out.push(
+        `- CPU share at ${cpu.label} (1 = one core): eventline worker ${n(cpu.eventline.workerCpuShare.median, 2)}, stack (edge + emulators) ${n(cpu.eventline.stackCpuShare.median, 2)}; raw worker ${n(cpu.raw.workerCpuShare.median, 2)}, stack ${n(cpu.raw.stackCpuShare.median, 2)}`,
+      );
+    }
+    out.push('');
+  }
+
+  const bundle = result.figures.bundle;
+  if (bundle) {
+    out.push(
+      `#### Figure 4 — Lambda bundle (esbuild, ESM, minified, ${bundle.target}; ${bundle.runs} cold starts each, interleaved)`,
+      '',
+    );
+    table(
+      ['bundle', 'size KiB', 'cold init ms', 'process ms (spawn → exit)', 'RSS MB'],
+      bundle.entries.map((e) => [
+        e.name,
+        e.bytes ? n(e.bytes / 1024, 0) : '—',
+        s(e.initMs, '', 0),
+        s(e.processMs, '', 0),
+        s(e.rssMb, '', 0),
+      ]),
+    );
+    out.push(
+      `- eventline ÷ naive: size **${n(bundle.sizeRatio, 2)}x**, init **${s(bundle.initRatio, 'x', 2)}**; naive ÷ empty node init: ${s(bundle.naiveVsEmpty, 'x', 2)}`,
+    );
+    for (const v of bundle.variants) {
+      out.push(
+        `- variant “${v.name}” ÷ naive: size ${n(v.sizeRatio, 2)}x, init ${s(v.initRatio, 'x', 2)} — ${v.description}`,
+      );
+    }
+    const top = bundle.entries.find((e) => e.name === 'eventline')?.topPackages;
+    if (top)
+      out.push(
+        `- largest parts of the eventline bundle (KiB): ${top.map((p) => `${p.name} ${p.kib}`).join(', ')}`,
+      );
+    out.push('');
+  }
+
+  const requests = result.figures.requests;
+  if (requests) {
+    out.push('#### Figure 5 — requests per file and per record, counted at the edge', '');
+    const variants = Object.keys(requests.perFile);
+    const ops = [...new Set(variants.flatMap((v) => Object.keys(requests.perFile[v]!)))].sort();
+    table(
+      ['service:operation (per small file)', ...variants],
+      ops.map((op) => [
+        op === 's3:PUT' ? 's3:PUT (the uploader)' : op,
+        ...variants.map((v) => n(requests.perFile[v]![op] ?? 0, 3)),
+      ]),
+    );
+    if (requests.perRecord) {
+      const per = requests.perRecord;
+      const recordOps = [...new Set([...Object.keys(per.eventline), ...Object.keys(per.raw)])].sort();
+      table(
+        [`service:operation (per record, ${per.file})`, 'eventline', 'raw loop'],
+        recordOps.map((op) => [op, n(per.eventline[op] ?? 0, 6), n(per.raw[op] ?? 0, 6)]),
+      );
+    }
+  }
+
+  const cost = result.figures.cost;
+  if (cost) {
+    out.push(
+      `#### Figure 6 — cost per million small files on AWS (${cost.prices.region})`,
+      '',
+      `Prices: ${cost.prices.asOf}.`,
+      '',
+    );
+    for (const estimate of [cost.eventline, cost.baseline]) {
+      table(
+        [`${estimate.name}`, 'per file', 'unit', '$ per million files'],
+        [
+          ...estimate.lines.map((l) => [l.item, n(l.perFile, 6), l.unit, n(l.usdPerMillion, 4)]),
+          ['**total**', '', '', `**${n(estimate.usdPerMillionFiles, 2)}**`],
+        ],
+      );
+      out.push(`Assumptions: ${estimate.assumptions.join('; ')}.`, '');
+    }
+    out.push(
+      `- eventline ÷ baseline: **${n(cost.ratio, 2)}x**; eventline at 128 MB would be $${n(cost.eventlineAt128Mb, 2)} per million files.`,
+      '',
+    );
+  }
+  return out.join('\n');
+}

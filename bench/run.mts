@@ -1,0 +1,65 @@
+import { writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { type FigureNumber, type Profile, runBench } from './bench.ts';
+import { Progress } from './lib/progress.ts';
+import { renderSummary } from './lib/report.ts';
+
+/**
+ * npm run bench [-- options]
+ *   --quick | --smoke      smaller profiles (default: full, about 15 minutes on 2 cores)
+ *   --only 1,3             only these figures (5 and 6 are derived from 1-3)
+ *   --with-1gb             add the 1 GiB NDJSON file to figure 3 (about an hour more)
+ *   --sizes 10,100         figure 3's sizes in MiB
+ *   --files N --runs N     figure 1/2 burst size and runs
+ *   --out FILE             results JSON (default bench/results/latest.json)
+ *   --markdown FILE        also write the summary tables to FILE
+ */
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    smoke: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    'with-1gb': { type: 'boolean', default: false },
+    sizes: { type: 'string' },
+    files: { type: 'string' },
+    runs: { type: 'string' },
+    out: { type: 'string', default: 'bench/results/latest.json' },
+    markdown: { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+  strict: true,
+});
+
+if (values.help) {
+  const source = await import('node:fs').then((fs) => fs.readFileSync(new URL(import.meta.url), 'utf8'));
+  process.stdout.write(`${/\/\*\*([\s\S]*?)\*\//.exec(source)?.[1]?.replace(/^ \* ?/gm, '') ?? ''}\n`);
+  process.exit(0);
+}
+
+const numbers = (text: string | undefined, what: string): number[] | undefined => {
+  if (text === undefined) return undefined;
+  const list = text.split(',').map((part) => Number(part.trim()));
+  if (list.some((x) => !Number.isFinite(x) || x <= 0)) {
+    throw new Error(`--${what}: expected positive numbers separated by commas, got "${text}"`);
+  }
+  return list;
+};
+
+const profile: Profile = values.smoke ? 'smoke' : values.quick ? 'quick' : 'full';
+const figures = (numbers(values.only, 'only') ?? [1, 2, 3, 4, 5, 6]) as FigureNumber[];
+if (figures.some((f) => ![1, 2, 3, 4, 5, 6].includes(f))) throw new Error('--only: figures are 1 to 6');
+
+const result = await runBench({
+  profile,
+  figures,
+  with1Gb: values['with-1gb'],
+  ...(values.sizes ? { sizesMb: numbers(values.sizes, 'sizes')! } : {}),
+  ...(values.files ? { files: numbers(values.files, 'files')![0]! } : {}),
+  ...(values.runs ? { runs: numbers(values.runs, 'runs')![0]! } : {}),
+  out: values.out,
+  progress: new Progress(),
+});
+const summary = renderSummary(result);
+process.stdout.write(`\n${summary}\n`);
+if (values.markdown) await writeFile(values.markdown, `${summary}\n`);
+process.stderr.write(`results: ${values.out}\n`);

@@ -1,0 +1,112 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type BenchResult, runBench } from '../../bench/bench.ts';
+import { Progress } from '../../bench/lib/progress.ts';
+import { renderSummary } from '../../bench/lib/report.ts';
+
+/**
+ * Keeps `npm run bench` from rotting: the smoke profile runs every figure on a few files and small
+ * sizes. Nothing here asserts a timing; only that every figure is present and made of numbers.
+ */
+let dir: string;
+let result: BenchResult;
+let written: BenchResult;
+
+const isNumber = (value: unknown) => typeof value === 'number' && Number.isFinite(value);
+const summaryOk = (summary: { median: number; min: number; max: number; runs: number[] }) =>
+  isNumber(summary.median) &&
+  isNumber(summary.min) &&
+  isNumber(summary.max) &&
+  summary.runs.length > 0 &&
+  summary.runs.every(isNumber);
+
+beforeAll(async () => {
+  // Prepare
+  dir = await mkdtemp(join(tmpdir(), 'eventline-bench-smoke-'));
+  const out = join(dir, 'results.json');
+  // Act
+  result = await runBench({
+    profile: 'smoke',
+    figures: [1, 2, 3, 4, 5, 6],
+    with1Gb: false,
+    out,
+    progress: new Progress({ silent: true }),
+  });
+  written = JSON.parse(await readFile(out, 'utf8')) as BenchResult;
+}, 300_000);
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('npm run bench (smoke profile)', () => {
+  it('writes the same result it returns, with the machine it ran on', () => {
+    expect(written).toEqual(result);
+    expect(written.machine.node).toBe(process.version);
+    expect(written.machine.host.cores).toBeGreaterThan(0);
+  });
+
+  it('figures 1 and 2: files/s and latencies for eventline, the seed baseline and the raw limit', () => {
+    const e2e = written.figures.endToEnd!;
+    for (const id of ['eventline', 'baseline', 'raw'] as const) {
+      const v = e2e.variants[id]!;
+      expect(summaryOk(v.filesPerSecond), id).toBe(true);
+      expect(summaryOk(v.burstLatencyP50Ms) && summaryOk(v.burstLatencyP99Ms), id).toBe(true);
+      expect(summaryOk(v.unloadedLatencyP50Ms) && summaryOk(v.unloadedLatencyP99Ms), id).toBe(true);
+      expect(isNumber(v.handlerMs.p50) && isNumber(v.handlerMs.mean), id).toBe(true);
+      expect(v.failedInvocations, id).toBe(0);
+    }
+    expect(summaryOk(e2e.speedupVsBaseline!)).toBe(true);
+    expect(summaryOk(e2e.fractionOfRaw!)).toBe(true);
+  });
+
+  it('figure 3: records/s, peak RSS and write requests per record beside the raw loop', () => {
+    const size = written.figures.largeNdjson!.sizes[0]!;
+    expect(size.records).toBeGreaterThan(100);
+    for (const variant of [size.eventline, size.raw, size.rawShaped!]) {
+      expect(summaryOk(variant.recordsPerSecond)).toBe(true);
+      expect(summaryOk(variant.peakRssMb)).toBe(true);
+      expect(isNumber(variant.writeRequestsPerRecord)).toBe(true);
+    }
+    expect(summaryOk(size.fractionOfRaw)).toBe(true);
+  });
+
+  it('figure 4: bundle sizes and cold inits of eventline, the naive build and an empty node', () => {
+    const bundle = written.figures.bundle!;
+    expect(bundle.entries.map((e) => e.name)).toEqual(['empty', 'naive', 'eventline']);
+    for (const entry of bundle.entries) expect(summaryOk(entry.initMs), entry.name).toBe(true);
+    expect(bundle.entries[1]!.bytes).toBeGreaterThan(0);
+    expect(bundle.entries[2]!.bytes).toBeGreaterThan(0);
+    expect(isNumber(bundle.sizeRatio)).toBe(true);
+    expect(summaryOk(bundle.initRatio)).toBe(true);
+  });
+
+  it('figure 5: requests per file by service for each handler, and per record', () => {
+    const requests = written.figures.requests!;
+    for (const id of ['eventline', 'baseline', 'raw']) {
+      expect(requests.perFile[id]?.['s3:GET'], id).toBe(1);
+      expect(requests.perFile[id]?.['sns:Publish'], id).toBe(1);
+      expect(Object.values(requests.perFile[id]!).every(isNumber), id).toBe(true);
+    }
+    expect(isNumber(requests.perRecord!.eventline['dynamodb:BatchWriteItem'])).toBe(true);
+  });
+
+  it('figure 6: a cost per million files for eventline and the baseline, line by line', () => {
+    const cost = written.figures.cost!;
+    for (const estimate of [cost.eventline, cost.baseline]) {
+      expect(estimate.lines.length).toBeGreaterThan(3);
+      expect(estimate.lines.every((l) => isNumber(l.perFile) && isNumber(l.usdPerMillion))).toBe(true);
+      expect(estimate.usdPerMillionFiles).toBeGreaterThan(0);
+    }
+    expect(isNumber(cost.ratio)).toBe(true);
+  });
+
+  it('renders every figure in the summary', () => {
+    const summary = renderSummary(written);
+    for (const heading of ['Figures 1 & 2', 'Figure 3', 'Figure 4', 'Figure 5', 'Figure 6']) {
+      expect(summary).toContain(heading);
+    }
+  });
+});
