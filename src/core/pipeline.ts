@@ -534,11 +534,11 @@ export class Pipeline {
     let chunk = new Map<string, AttributeMap>();
     try {
       for await (const decoded of records) {
+        counts.read += 1;
         if (isFailure(decoded)) {
           reject(decoded.error);
           continue;
         }
-        counts.read += 1;
         let item: AttributeMap;
         try {
           item = await this.buildItem(event, route, decoded, true, processedAt);

@@ -30,6 +30,11 @@ export interface ObjectSource {
 export type FileStatus = 'PROCESSING' | 'PROCESSED' | 'FAILED';
 export type StepStatus = 'PENDING' | 'SENT' | 'NOT_NEEDED';
 
+/**
+ * What one file gave. `read` = records seen (readable or not) = `written` + `rejected` +
+ * `duplicates` whenever a repeated key falls in the same batch of 25 (the later record wins and
+ * is counted once); a key repeated further apart is written twice, the later write winning.
+ */
 export interface FileCounts {
   read: number;
   written: number;
