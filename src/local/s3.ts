@@ -1,6 +1,8 @@
 import crypto from 'node:crypto';
+import { readdir, rmdir, unlink } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import S3rver from 's3rver';
 
 /**
@@ -49,6 +51,77 @@ function patchS3rver(): void {
   };
   const get = account.registry.get.bind(account.registry);
   account.registry.get = (key: string) => get(key) ?? account.DUMMY_ACCOUNT;
+  confineToDirectory();
+}
+
+/**
+ * s3rver maps `bucket/key` straight onto `path.join(directory, bucket, ...key.split('/'))`, so a key
+ * with `..` segments (`../../x`, also sent as `%2E%2E`) or a bucket named `..` reads, writes and
+ * deletes outside the data directory. S3 allows such keys, so they are stored, not refused: a `.`
+ * or `..` segment is written as `&2e` per dot (and `&` itself as `&26`, so the mapping stays
+ * reversible). Bucket names that are not plain names are not buckets (NoSuchBucket).
+ */
+function confineToDirectory(): void {
+  const Store = require('s3rver/lib/stores/filesystem') as {
+    encodeKeyPath(key: string): string;
+    decodeKeyPath(path: string): string;
+    prototype: Record<string, (this: unknown, bucket: string, ...rest: unknown[]) => unknown>;
+  };
+  const encode = Store.encodeKeyPath.bind(Store);
+  const decode = Store.decodeKeyPath.bind(Store);
+  Store.encodeKeyPath = (key: string) =>
+    encode(
+      key
+        .replace(/&/g, '&26')
+        .split('/')
+        .map((segment) => (segment === '.' || segment === '..' ? segment.replace(/\./g, '&2e') : segment))
+        .join('/'),
+    );
+  Store.decodeKeyPath = (path: string) =>
+    decode(path).replace(/&(2e|26)/gi, (_, hex: string) => (hex === '26' ? '&' : '.'));
+  const plainBucket = (name: unknown) =>
+    typeof name === 'string' && /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/.test(name) && !name.includes('..');
+  const S3Error = require('s3rver/lib/models/error') as new (
+    code: string,
+    message: string,
+    detail?: Record<string, string>,
+  ) => Error;
+  const { prototype } = Store;
+  const getBucket = prototype.getBucket!;
+  prototype.getBucket = function (this: unknown, bucket: string, ...rest: unknown[]) {
+    return plainBucket(bucket) ? getBucket.call(this, bucket, ...rest) : Promise.resolve(null);
+  };
+  for (const method of ['getBucketPath', 'getResourcePath'] as const) {
+    const original = prototype[method]!;
+    prototype[method] = function (this: unknown, bucket: string, ...rest: unknown[]) {
+      if (!plainBucket(bucket)) {
+        throw new S3Error('NoSuchBucket', 'The specified bucket does not exist', { BucketName: bucket });
+      }
+      return original.call(this, bucket, ...rest);
+    };
+  }
+  // s3rver's deleteObject removes emptied directories along the *raw* key's path: use the encoded one.
+  prototype.deleteObject = async function (this: unknown, bucket: string, ...rest: unknown[]) {
+    const key = String(rest[0]);
+    const store = this as Record<string, (...args: unknown[]) => string>;
+    for (const resource of ['object', 'object.md5', 'metadata.json']) {
+      await unlink(store.getResourcePath!.call(this, bucket, key, resource)).catch(ignoreMissing);
+    }
+    const bucketPath = store.getBucketPath!.call(this, bucket);
+    const parts = Store.encodeKeyPath(key).split('/');
+    parts.pop();
+    while (parts.length > 0) {
+      const dir = join(bucketPath, ...parts);
+      const entries = await readdir(dir).catch(() => undefined);
+      if (!entries || entries.length > 0) break;
+      await rmdir(dir).catch(ignoreMissing);
+      parts.pop();
+    }
+  };
+}
+
+function ignoreMissing(error: NodeJS.ErrnoException): void {
+  if (error.code !== 'ENOENT') throw error;
 }
 
 export interface S3ObjectEventData {
