@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   createServer,
   request as httpRequest,
@@ -32,7 +33,10 @@ export interface EdgeRoutes {
   /** Handles `/_eventline/*` and `/_console*`; returns false when it does not know the path. */
   admin?: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;
   /** Checks a request's signature before it is served (enforceAuth); returns a reason to refuse. */
-  authorize?: (req: IncomingMessage, body: Buffer | undefined) => string | undefined;
+  authorize?: (
+    req: IncomingMessage,
+    body: Buffer | undefined,
+  ) => string | undefined | Promise<string | undefined>;
 }
 
 export interface Edge {
@@ -108,9 +112,17 @@ function awsError(
     res.end(JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${code}`, message }));
     return;
   }
-  res.writeHead(status, { 'content-type': 'application/xml' });
+  const text = message.replace(/[<>&]/g, (c) => (c === '<' ? '&lt;' : c === '>' ? '&gt;' : '&amp;'));
+  res.writeHead(status, { 'content-type': service === 'sns' ? 'text/xml' : 'application/xml' });
+  if (service === 'sns') {
+    // The Query protocol's error shape, so SDK clients see the code (e.g. InvalidClientTokenId).
+    res.end(
+      `<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><Error><Type>Sender</Type><Code>${code}</Code><Message>${text}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`,
+    );
+    return;
+  }
   res.end(
-    `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message></Error>`,
+    `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${text}</Message></Error>`,
   );
 }
 
@@ -158,7 +170,7 @@ export async function startEdge(options: {
     if (typeof target === 'string' && target.startsWith('DynamoDB_')) {
       const body = await readBody(req);
       count(`dynamodb:${target.split('.')[1] ?? '?'}`);
-      const refusal = routes.authorize?.(req, body);
+      const refusal = await routes.authorize?.(req, body);
       if (refusal) return awsError(res, 400, 'dynamodb', 'UnrecognizedClientException', refusal);
       proxy(req, res, routes.dynamoPort, body);
       return;
@@ -181,17 +193,19 @@ export async function startEdge(options: {
         const refusal =
           url.pathname.startsWith('/_sns/') || req.method === 'GET'
             ? undefined
-            : routes.authorize?.(req, body);
+            : await routes.authorize?.(req, body);
         if (refusal) return awsError(res, 403, 'sns', 'InvalidClientTokenId', refusal);
         await routes.sns.handle(req, res, body);
         return;
       }
       count('s3:POST');
+      const s3Refusal = await routes.authorize?.(req, body);
+      if (s3Refusal) return awsError(res, 403, 's3', 'SignatureDoesNotMatch', s3Refusal);
       proxy(req, res, routes.s3Port, body);
       return;
     }
     count(`s3:${req.method}`);
-    const refusal = routes.authorize?.(req, undefined);
+    const refusal = await routes.authorize?.(req, undefined);
     if (refusal) return awsError(res, 403, 's3', 'SignatureDoesNotMatch', refusal);
     const objectPath = url.pathname.slice(1);
     if (req.method === 'POST' && url.searchParams.has('uploadId')) {

@@ -14,6 +14,7 @@ import { createHandler, type EventlineHandler } from '../lambda/handler.ts';
 import { createPipeline } from '../lambda/wiring.ts';
 import { Activity, consoleLogger } from './activity.ts';
 import { type ConsoleHandler, createAdmin } from './admin.ts';
+import { createAuthorizer } from './auth.ts';
 import { FileDeadLetterQueue, type StoredDeadLetter } from './dead-letters.ts';
 import { ensureLedgerTable, type LocalDynamo, startLocalDynamo } from './dynamodb.ts';
 import { type Edge, startEdge } from './edge.ts';
@@ -138,6 +139,14 @@ export class LocalStack {
         dynamoPort: this.dynamo.port,
         sns: this.sns,
         admin: createAdmin(this, this.options.consolePage),
+        ...(local.enforceAuth
+          ? {
+              authorize: createAuthorizer({
+                accessKeyId: local.accessKeyId,
+                secretAccessKey: local.secretAccessKey,
+              }),
+            }
+          : {}),
       },
     }).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'EADDRINUSE') {
