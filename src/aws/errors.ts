@@ -1,4 +1,4 @@
-import { EventlineError, TransientError } from '../core/errors.ts';
+import { EventlineError, PermanentError, TransientError } from '../core/errors.ts';
 
 const TRANSIENT_NAMES = new Set([
   'ThrottlingException',
@@ -44,11 +44,26 @@ export function isTransientAwsError(error: unknown): boolean {
   return e.cause ? isTransientAwsError(e.cause) : false;
 }
 
+/**
+ * Errors by which a service refuses this very request: retrying it unchanged cannot succeed, so the
+ * file fails (recorded, dead-lettered, notified) instead of being retried until it is dropped.
+ */
+const PERMANENT_NAMES = new Set([
+  'ValidationException',
+  'KeyTooLongError',
+  'EntityTooLarge',
+  'InvalidArgument',
+  'InvalidParameter',
+  'InvalidParameterException',
+  'InvalidParameterValueException',
+]);
+
 /** Wraps an SDK error in a core error that says what was being done, keeping it as `cause`. */
 export function translate(error: unknown, what: string): Error {
   if (error instanceof EventlineError) return error;
   const name = (error as { name?: string }).name ?? 'Error';
   const message = `${what}: ${name}: ${(error as Error)?.message ?? String(error)}`;
   if (isTransientAwsError(error)) return new TransientError('aws-unavailable', message, { cause: error });
+  if (PERMANENT_NAMES.has(name)) return new PermanentError('aws-rejected', message, { cause: error });
   return new EventlineError(message, { cause: error });
 }

@@ -44,7 +44,7 @@ export const routeSchema = z
     prefix: z.string().default('incoming/'),
     suffix: z.string().default('.json'),
     format: z.enum(FORMATS).default('json'),
-    /** gzip: `auto` detects it from the suffix, Content-Encoding or the magic bytes. */
+    /** gzip: `auto` detects it by gzip's magic bytes (a `.gz` key holding plain text is read as text). */
     compression: z.enum(['auto', 'gzip', 'none']).default('auto'),
     /**
      * How a record's ledger key is made: a field name (default `id`), a template of fields such as

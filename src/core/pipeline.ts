@@ -74,10 +74,15 @@ export interface Outcome {
   durationMs?: number;
 }
 
+/** Messages quote input (a cell, a number): keep them small enough for an item, an SNS or SQS message. */
+export function clip(text: string, max = 1024): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
 /** Items close to DynamoDB's limit keep their payload in S3 (see DESIGN "DynamoDB limits"). */
 const INLINE_ITEM_LIMIT = MAX_ITEM_BYTES - 8 * 1024;
 const MAX_REJECTS_IN_LEDGER = 50;
-const MAX_REJECTS_IN_OBJECT = 100_000;
+const MAX_REJECTS_IN_OBJECT = 10_000;
 
 type Decision =
   | { kind: 'claim'; attempts: number }
@@ -109,18 +114,24 @@ export function decide(
   replay: boolean,
 ): Decision {
   if (!state) return { kind: 'claim', attempts: 1 };
+  // A live lease means another invocation is working on this object right now.
+  const leased = state.leaseUntil > now;
   if (sameVersion(state, event)) {
     if (state.status === 'PROCESSING') {
-      return state.leaseUntil > now
-        ? { kind: 'in-progress' }
-        : { kind: 'claim', attempts: state.attempts + 1 };
+      return leased ? { kind: 'in-progress' } : { kind: 'claim', attempts: state.attempts + 1 };
     }
-    if (state.status === 'FAILED' && replay) return { kind: 'claim', attempts: state.attempts + 1 };
-    return hasPendingSteps(state) ? { kind: 'finish' } : { kind: 'duplicate' };
+    if (state.status === 'FAILED' && replay) {
+      return leased ? { kind: 'in-progress' } : { kind: 'claim', attempts: state.attempts + 1 };
+    }
+    if (!hasPendingSteps(state)) return { kind: 'duplicate' };
+    return leased ? { kind: 'in-progress' } : { kind: 'finish' };
   }
   if (event.sequencer && state.sequencer && compareSequencers(event.sequencer, state.sequencer) < 0) {
     return { kind: 'stale' };
   }
+  // A newer version waits for the older one's live claim to end: batched record writes are not
+  // conditional, so two versions of one object must never be written at the same time.
+  if (state.status === 'PROCESSING' && leased) return { kind: 'in-progress' };
   return { kind: 'claim', attempts: 1 };
 }
 
@@ -216,8 +227,18 @@ export class Pipeline {
             'in-progress',
             `${event.key}: this object version is being processed elsewhere`,
           );
-        case 'finish':
-          return this.finishSteps(state!, event, 'finished');
+        case 'finish': {
+          // Owed steps are sent under a lease too, so two redeliveries cannot both publish.
+          const leased: FileState = {
+            ...state!,
+            rev: state!.rev + 1,
+            leaseUntil: now + this.leaseMs,
+            updatedAt: this.iso(),
+          };
+          if (await this.deps.ledger.putFile(leased, state!.rev))
+            return this.finishSteps(leased, event, 'finished');
+          break;
+        }
         case 'claim': {
           const claimed = this.claimState(event, route, state, now, decision.attempts);
           if (await this.deps.ledger.putFile(claimed, state?.rev)) return this.run(event, route, claimed);
@@ -296,7 +317,7 @@ export class Pipeline {
         status: 'FAILED',
         error: {
           code: error.code,
-          message: error.message,
+          message: clip(error.message),
           ...(error.position ? { position: error.position } : {}),
         },
         notification: { status: 'PENDING' },
@@ -306,7 +327,7 @@ export class Pipeline {
       this.logger.error('file failed permanently', {
         ...log,
         code: error.code,
-        reason: error.message,
+        reason: clip(error.message),
         where,
       });
     }
@@ -314,7 +335,8 @@ export class Pipeline {
     final = {
       ...final,
       rev: claimed.rev + 1,
-      leaseUntil: 0,
+      // The claim is kept until the owed steps are sent (finishSteps gives it back).
+      leaseUntil: claimed.leaseUntil,
       finishedAt: new Date(finishedAt).toISOString(),
       durationMs: finishedAt - started,
       updatedAt: new Date(finishedAt).toISOString(),
@@ -359,20 +381,26 @@ export class Pipeline {
       if (written) current = { ...next, rev: current.rev + 1 };
       return written;
     };
+    const giveBack = () => save({ ...current, leaseUntil: 0 }).catch(() => false);
     if (current.deadLetter.status === 'PENDING') {
-      await this.deps.deadLetters.send({
-        code: current.error?.code ?? 'failed',
-        reason: current.error?.message ?? 'failed',
-        object: {
-          bucket: current.bucket,
-          key: current.key,
-          ...(current.versionId ? { versionId: current.versionId } : {}),
-          ...(current.sequencer ? { sequencer: current.sequencer } : {}),
-        },
-        event: { objectEvent: event },
-        failedAt: this.iso(),
-        attempts: current.attempts,
-      });
+      await this.deps.deadLetters
+        .send({
+          code: current.error?.code ?? 'failed',
+          reason: current.error?.message ?? 'failed',
+          object: {
+            bucket: current.bucket,
+            key: current.key,
+            ...(current.versionId ? { versionId: current.versionId } : {}),
+            ...(current.sequencer ? { sequencer: current.sequencer } : {}),
+          },
+          event: { objectEvent: event },
+          failedAt: this.iso(),
+          attempts: current.attempts,
+        })
+        .catch(async (error: unknown) => {
+          await giveBack();
+          throw error;
+        });
       this.metrics.count('FilesDeadLettered');
       if (!(await save({ ...current, deadLetter: { status: 'SENT', at: this.iso() } }))) return outcome();
     }
@@ -382,9 +410,11 @@ export class Pipeline {
         ({ messageId } = await this.deps.notifier.publish(this.notificationFor(current)));
       } catch (error) {
         this.metrics.count('NotificationsFailed');
-        await save({ ...current, notification: { status: 'PENDING', error: errorMessage(error) } }).catch(
-          () => false,
-        );
+        await save({
+          ...current,
+          leaseUntil: 0,
+          notification: { status: 'PENDING', error: clip(errorMessage(error)) },
+        }).catch(() => false);
         throw new TransientError(
           'notify-failed',
           `${current.key}: stored, but the notification failed: ${errorMessage(error)}`,
@@ -394,7 +424,20 @@ export class Pipeline {
         );
       }
       this.metrics.count('NotificationsSent');
-      await save({ ...current, notification: { status: 'SENT', messageId, at: this.iso() } });
+      // Published: a failure to record it must not make a retry publish again (it would, after the lease).
+      await save({
+        ...current,
+        leaseUntil: 0,
+        notification: { status: 'SENT', messageId, at: this.iso() },
+      }).catch((error: unknown) =>
+        this.logger.warn('notification sent but not recorded', {
+          key: current.key,
+          messageId,
+          error: errorMessage(error),
+        }),
+      );
+    } else if (current.leaseUntil !== 0) {
+      await giveBack();
     }
     this.logger.info(current.status === 'FAILED' ? 'file failed' : 'file processed', {
       bucket: current.bucket,
@@ -514,11 +557,11 @@ export class Pipeline {
       const entry: RejectedRecord = {
         position: error.position ?? {},
         code: error.code,
-        reason: error.message,
+        reason: clip(error.message),
       };
       if (allRejects.length < MAX_REJECTS_IN_OBJECT) allRejects.push(entry);
       if (route.onInvalid === 'fail') {
-        throw new PermanentError('invalid-record', error.message, {
+        throw new PermanentError('invalid-record', clip(error.message), {
           cause: error,
           ...(error.position ? { position: error.position } : {}),
         });
@@ -589,7 +632,20 @@ export class Pipeline {
     multiRecord: boolean,
     processedAt: string,
   ): Promise<AttributeMap> {
-    const pk = recordKey(route, event.key, decoded, multiRecord);
+    let pk: string;
+    try {
+      pk = recordKey(route, event.key, decoded, multiRecord);
+    } catch (error) {
+      if (!(error instanceof RecordError)) throw error;
+      throw new RecordError(
+        error.code,
+        `${event.key}: ${describePosition(decoded.position)}: ${error.message}`,
+        {
+          cause: error,
+          position: { ...decoded.position, ...error.position },
+        },
+      );
+    }
     if (route.schema) {
       const checked = route.schema.safeParse(toPlain(decoded.value));
       if (!checked.success) {

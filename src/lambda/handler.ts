@@ -51,8 +51,6 @@ export function createHandler({
   flushMetrics,
   addContext,
 }: HandlerOptions): EventlineHandler {
-  const processor = new BatchProcessor(EventType.SQS);
-
   const handleOne = async (message: InboundMessage): Promise<Outcome[]> => {
     try {
       return await pipeline.handleMessage(message);
@@ -75,6 +73,8 @@ export function createHandler({
           const [message] = normaliseEvent({ Records: [record] });
           if (message) await handleOne(message);
         };
+        // One processor per invocation: it keeps the batch's state, and invocations may overlap.
+        const processor = new BatchProcessor(EventType.SQS);
         return await processPartialResponse(event as { Records: SQSRecord[] }, recordHandler, processor, {
           ...(context ? { context } : {}),
         });

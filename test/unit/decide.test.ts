@@ -83,6 +83,16 @@ describe('decide: what an event does, given the ledger', () => {
       kind: 'finish',
     });
   });
+  it('makes a newer version wait for an older version still being written', () => {
+    const busy = state('09', { status: 'PROCESSING', leaseUntil: now + 1 });
+    expect(decide(busy, event('0A'), now, false)).toEqual({ kind: 'in-progress' });
+    expect(decide({ ...busy, leaseUntil: now - 1 }, event('0A'), now, false).kind).toBe('claim');
+  });
+  it('lets only one invocation send owed steps at a time', () => {
+    const owing = state('01', { notification: { status: 'PENDING' }, leaseUntil: now + 1 });
+    expect(decide(owing, event('01'), now, false)).toEqual({ kind: 'in-progress' });
+    expect(decide({ ...owing, leaseUntil: 0 }, event('01'), now, false)).toEqual({ kind: 'finish' });
+  });
   it('re-drives a failed file only on replay', () => {
     const failed = state('01', { status: 'FAILED', deadLetter: { status: 'SENT' } });
     expect(decide(failed, event('01'), now, false)).toEqual({ kind: 'duplicate' });

@@ -13,22 +13,15 @@ export * from './types.ts';
  * One decoder per format. JSON Lines is `ndjson`: a route with suffix `.jsonl` (or `.jsonl.gz`) and
  * format `ndjson` reads it; routing is by suffix, the format name only picks the decoder.
  */
-const decoders: Partial<Record<Format, Decoder>> = {
+const decoders: Record<Format, Decoder> = {
   json: decodeJson,
   'json-array': decodeJsonArray,
   ndjson: decodeNdjson,
   csv: decodeCsv,
 };
 
-/** Registers a decoder for a format (formats live in their own modules). */
-export function registerDecoder(format: Format, decoder: Decoder): void {
-  decoders[format] = decoder;
-}
-
 export function decoderFor(format: Format): Decoder {
-  const decoder = decoders[format];
-  if (!decoder) throw new PermanentError('unsupported-format', `format "${format}" is not supported yet`);
-  return decoder;
+  return decoders[format];
 }
 
 /** Default size limits: one JSON document is read whole, so it is kept small; streams are not. */
