@@ -4,6 +4,7 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Command, InvalidArgumentError } from 'commander';
 import { type EventlineConfig, loadConfig } from '../config/index.ts';
 import { ConfigError, errorMessage } from '../core/errors.ts';
+import { matchRoute } from '../core/routing.ts';
 import { consoleLogger, LocalStack } from '../local/stack.ts';
 
 /**
@@ -139,8 +140,12 @@ program
       credentials: { accessKeyId: c.local.accessKeyId, secretAccessKey: c.local.secretAccessKey },
       requestChecksumCalculation: 'WHEN_REQUIRED',
     });
+    let eTag: string | undefined;
     try {
-      await s3.send(new PutObjectCommand({ Bucket: c.bucket.name, Key: key, Body: await readFile(file) }));
+      const put = await s3.send(
+        new PutObjectCommand({ Bucket: c.bucket.name, Key: key, Body: await readFile(file) }),
+      );
+      eTag = put.ETag?.replace(/"/g, '');
     } catch (error) {
       throw new Error(`upload of ${file} to s3://${c.bucket.name}/${key} failed: ${errorMessage(error)}`);
     } finally {
@@ -148,13 +153,23 @@ program
     }
     process.stdout.write(`uploaded s3://${c.bucket.name}/${key}\n`);
     if (!options.wait) return;
+    if (!matchRoute(c.routes, key)) {
+      process.stdout.write('ignored: the key is outside every route\n');
+      return;
+    }
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {
       const detail = await api<{
-        state: { status: string; counts: { written: number }; error?: { message: string } } | null;
+        state: {
+          status: string;
+          eTag?: string;
+          counts: { written: number };
+          error?: { message: string };
+        } | null;
       }>(`/_eventline/file?key=${encodeURIComponent(key)}`);
-      if (detail.state && detail.state.status !== 'PROCESSING') {
-        const s = detail.state;
+      // The outcome of this upload, not of an earlier version of the key.
+      const s = detail.state;
+      if (s && s.status !== 'PROCESSING' && (!eTag || !s.eTag || s.eTag === eTag)) {
         process.stdout.write(
           s.status === 'PROCESSED'
             ? `processed: ${s.counts.written} record(s)\n`

@@ -185,6 +185,11 @@ export function createAdmin(stack: LocalStack, consolePage?: ConsoleHandler) {
           json(res, 403, { error: 'actions are accepted from loopback only' });
           return true;
         }
+        // A JSON body cannot come from a plain cross-site form: browsers must ask (preflight) first.
+        if (!(req.headers['content-type'] ?? '').startsWith('application/json')) {
+          json(res, 415, { error: 'actions take a JSON body (content-type: application/json)' });
+          return true;
+        }
         const body = await readJson(req);
         switch (path) {
           case '/_eventline/dlq/replay': {

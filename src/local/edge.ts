@@ -66,7 +66,13 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-function proxy(req: IncomingMessage, res: ServerResponse, port: number, body?: Buffer): void {
+function proxy(
+  req: IncomingMessage,
+  res: ServerResponse,
+  port: number,
+  body?: Buffer,
+  onStatus?: (status: number) => void,
+): void {
   const upstream = httpRequest(
     {
       host: '127.0.0.1',
@@ -76,10 +82,15 @@ function proxy(req: IncomingMessage, res: ServerResponse, port: number, body?: B
       headers: body ? { ...req.headers, 'content-length': String(body.length) } : req.headers,
     },
     (response) => {
+      onStatus?.(response.statusCode ?? 502);
       res.writeHead(response.statusCode ?? 502, response.headers);
       response.pipe(res);
     },
   );
+  // A client that goes away must not leave the request to the emulator hanging.
+  res.on('close', () => {
+    if (!res.writableFinished) upstream.destroy();
+  });
   upstream.on('error', (error) => {
     if (!res.headersSent) {
       res.writeHead(502, { 'content-type': 'text/plain' });
@@ -91,6 +102,45 @@ function proxy(req: IncomingMessage, res: ServerResponse, port: number, body?: B
   if (body) upstream.end(body);
   else req.pipe(upstream);
 }
+
+const LOOPBACK_NAMES = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+
+/** A Host or Origin naming this machine's loopback (`bucket.localhost` too, for virtual-hosted S3). */
+export function isLoopbackName(hostname: string): boolean {
+  const name = hostname.toLowerCase();
+  return LOOPBACK_NAMES.has(name) || name.endsWith('.localhost') || /^127\.\d+\.\d+\.\d+$/.test(name);
+}
+
+function hostnameOf(hostHeader: string): string {
+  if (hostHeader.startsWith('[')) return hostHeader.slice(0, hostHeader.indexOf(']') + 1);
+  return hostHeader.split(':')[0] ?? '';
+}
+
+/**
+ * Refuses what a web page could make a browser send to a loopback port: a request whose Host is
+ * not loopback (DNS rebinding) or whose Origin is another site (cross-site forms, images).
+ */
+function foreignRequest(req: IncomingMessage, anyHost: boolean): string | undefined {
+  if (!anyHost && !isLoopbackName(hostnameOf(req.headers.host ?? ''))) {
+    return `Host "${req.headers.host ?? ''}" is not a loopback name; use 127.0.0.1 or localhost`;
+  }
+  const origin = req.headers.origin;
+  if (origin && origin !== 'null') {
+    let originHost = '';
+    try {
+      originHost = new URL(origin).hostname;
+    } catch {
+      return `unreadable Origin "${origin}"`;
+    }
+    if (!isLoopbackName(originHost)) return `requests from ${origin} are not accepted`;
+  } else if (origin === 'null') {
+    return 'requests from opaque origins are not accepted';
+  }
+  return undefined;
+}
+
+/** SNS actions a person may open as a link (from a confirmation mail or message): unsigned GET. */
+const LINK_ACTIONS = new Set(['ConfirmSubscription', 'Unsubscribe']);
 
 function safeDecode(value: string): string {
   try {
@@ -131,6 +181,8 @@ export async function startEdge(options: {
   port: number;
   routes: EdgeRoutes;
   logger: Logger;
+  /** Accept any Host (the edge is bound to a non-loopback address, with authentication on). */
+  anyHost?: boolean;
 }): Promise<Edge> {
   const { routes, logger } = options;
   const counts = new Map<string, number>();
@@ -155,6 +207,13 @@ export async function startEdge(options: {
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://edge');
+    const foreign = foreignRequest(req, options.anyHost ?? false);
+    if (foreign) {
+      count('refused');
+      res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8' });
+      res.end(`eventline edge: ${foreign}\n`);
+      return;
+    }
     if (
       url.pathname.startsWith('/_eventline/') ||
       url.pathname.startsWith('/_console') ||
@@ -190,10 +249,23 @@ export async function startEdge(options: {
         const action =
           url.searchParams.get('Action') ?? new URLSearchParams(body.toString('utf8')).get('Action') ?? '?';
         count(`sns:${action}`);
+        if (
+          req.method === 'GET' &&
+          !url.pathname.startsWith('/_sns/') &&
+          !LINK_ACTIONS.has(action) &&
+          !url.searchParams.has('X-Amz-Signature')
+        ) {
+          return awsError(
+            res,
+            403,
+            'sns',
+            'InvalidClientTokenId',
+            `${action} must be sent signed (POST), not as a link`,
+          );
+        }
+        const linkAction = req.method === 'GET' && LINK_ACTIONS.has(action);
         const refusal =
-          url.pathname.startsWith('/_sns/') || req.method === 'GET'
-            ? undefined
-            : await routes.authorize?.(req, body);
+          url.pathname.startsWith('/_sns/') || linkAction ? undefined : await routes.authorize?.(req, body);
         if (refusal) return awsError(res, 403, 'sns', 'InvalidClientTokenId', refusal);
         await routes.sns.handle(req, res, body);
         return;
@@ -207,17 +279,19 @@ export async function startEdge(options: {
     count(`s3:${req.method}`);
     const refusal = await routes.authorize?.(req, undefined);
     if (refusal) return awsError(res, 403, 's3', 'SignatureDoesNotMatch', refusal);
-    const objectPath = url.pathname.slice(1);
-    if (req.method === 'POST' && url.searchParams.has('uploadId')) {
-      s3Operations.set(safeDecode(objectPath), 'CompleteMultipartUpload');
-    }
+    const objectPath = safeDecode(url.pathname.slice(1));
+    const completing = req.method === 'POST' && url.searchParams.has('uploadId');
+    if (completing) s3Operations.set(objectPath, 'CompleteMultipartUpload');
     const copySource = req.headers['x-amz-copy-source'];
     if (typeof copySource === 'string') {
       // s3rver reads the copy source with decodeURI, which leaves %2B (and other reserved
       // characters) encoded: a key with "+" would not be found. Re-encode it the way decodeURI undoes.
       req.headers['x-amz-copy-source'] = encodeURI(safeDecode(copySource));
     }
-    proxy(req, res, routes.s3Port);
+    proxy(req, res, routes.s3Port, undefined, (status) => {
+      // A failed completion emits no event: its marker must not name the next upload of the key.
+      if (completing && status >= 300) s3Operations.delete(objectPath);
+    });
   }
 
   await new Promise<void>((resolve, reject) => {

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { errorMessage } from '../core/errors.ts';
+import { errorMessage, InProgressError, TransientError } from '../core/errors.ts';
 import type { DeadLetterQueue, Logger } from '../core/ports.ts';
 import type { EventJournal, JournalEntry } from './journal.ts';
 
@@ -29,6 +29,16 @@ export interface InvocationResult {
   error?: unknown;
   willRetry: boolean;
   durationMs: number;
+}
+
+const IN_PROGRESS_DELAY_MS = 250;
+
+/** True when every failure behind `error` is "this object is being processed by another invocation". */
+function waitsForAnother(error: unknown): boolean {
+  if (error instanceof InProgressError) return true;
+  if (error instanceof AggregateError) return error.errors.length > 0 && error.errors.every(waitsForAnother);
+  if (error instanceof TransientError && error.code === 'retry') return waitsForAnother(error.cause);
+  return false;
 }
 
 export class AsyncInvoker extends EventEmitter {
@@ -65,12 +75,21 @@ export class AsyncInvoker extends EventEmitter {
     while (!this.stopped && this.running < this.options.concurrency && this.queue.length > 0) {
       const entry = this.queue.shift()!;
       this.running += 1;
-      const run = this.run(entry).finally(() => {
-        this.running -= 1;
-        this.inflight.delete(run);
-        this.pump();
-        this.notifyIdle();
-      });
+      const run = this.run(entry)
+        .catch((error: unknown) =>
+          // Bookkeeping failed (the journal or the dead-letter queue could not be written): the
+          // journal entry stays, and the next start re-drives the event.
+          this.options.logger.error('invocation bookkeeping failed; the event stays journaled', {
+            id: entry.id,
+            error: errorMessage(error),
+          }),
+        )
+        .finally(() => {
+          this.running -= 1;
+          this.inflight.delete(run);
+          this.pump();
+          this.notifyIdle();
+        });
       this.inflight.add(run);
     }
   }
@@ -98,6 +117,18 @@ export class AsyncInvoker extends EventEmitter {
         durationMs: Date.now() - started,
       } satisfies InvocationResult);
     } catch (error) {
+      if (waitsForAnother(error) && !this.stopped) {
+        // Another invocation holds the object (Lambda would throttle, not count an attempt): wait.
+        this.waiting += 1;
+        const timer = setTimeout(() => {
+          this.timers.delete(timer);
+          this.waiting -= 1;
+          this.enqueue(entry);
+          this.notifyIdle();
+        }, IN_PROGRESS_DELAY_MS);
+        this.timers.add(timer);
+        return;
+      }
       const next: JournalEntry = { ...entry, attempts: attempt };
       const willRetry = attempt <= this.options.retryAttempts && !this.stopped;
       this.emit('result', {

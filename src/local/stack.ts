@@ -17,7 +17,7 @@ import { type ConsoleHandler, createAdmin } from './admin.ts';
 import { createAuthorizer } from './auth.ts';
 import { FileDeadLetterQueue, type StoredDeadLetter } from './dead-letters.ts';
 import { ensureLedgerTable, type LocalDynamo, startLocalDynamo } from './dynamodb.ts';
-import { type Edge, startEdge } from './edge.ts';
+import { type Edge, isLoopbackName, startEdge } from './edge.ts';
 import { AsyncInvoker, type InvocationResult } from './invoker.ts';
 import { EventJournal } from './journal.ts';
 import { type LocalS3, type S3ObjectEventData, startLocalS3 } from './s3.ts';
@@ -130,9 +130,17 @@ export class LocalStack {
     });
     const host = this.options.host ?? local.host;
     const port = this.options.port ?? local.port;
+    const loopback = isLoopbackName(host.replace(/^\[|\]$/g, ''));
+    if (!loopback && !local.enforceAuth) {
+      throw new ConfigError(
+        `local.host: "${host}" is not a loopback address; serving S3, DynamoDB and SNS beyond this machine needs local.enforceAuth: true (and your own key pair)`,
+        { problems: [{ setting: 'local.host', message: 'a loopback address, or enforceAuth' }] },
+      );
+    }
     this.edge = await startEdge({
       host,
       port,
+      anyHost: !loopback,
       logger: this.logger,
       routes: {
         s3Port: this.s3.port,
@@ -247,23 +255,32 @@ export class LocalStack {
 
   /** Re-drives what an earlier run left: journaled events, then routed objects without an outcome. */
   private async recover(): Promise<void> {
+    const bootAt = Date.now();
+    // Each routed object once, even when routes share a prefix.
+    const prefixes = [...new Set(this.config.routes.map((r) => r.prefix))].filter(
+      (prefix, _, all) => !all.some((other) => other !== prefix && prefix.startsWith(other)),
+    );
+    const unfinished: Array<{ bucket: string; key: string; eTag?: string; size?: number }> = [];
+    for (const prefix of prefixes) {
+      for await (const object of this.listObjects(prefix)) {
+        if (!matchRoute(this.config.routes, object.key)) continue;
+        let state = await this.ledger.getFile(this.config.bucket.name, object.key);
+        if (state && state.leaseUntil > bootAt && Date.parse(state.updatedAt) < bootAt) {
+          // This process is the only one working on the ledger: a claim left by a crash is void.
+          const released = { ...state, leaseUntil: 0, rev: state.rev + 1 };
+          if (await this.ledger.putFile(released, state.rev)) state = released;
+        }
+        if (!state || state.status === 'PROCESSING' || state.eTag !== object.eTag) unfinished.push(object);
+      }
+    }
     const pending = await this.journal.pending();
     const journaledKeys = new Set(pending.map((e) => keyOf(e.event)));
     for (const entry of pending) this.invoker.enqueue(entry);
     let reconciled = 0;
-    for (const route of this.config.routes) {
-      for await (const object of this.listObjects(route.prefix)) {
-        if (!matchRoute(this.config.routes, object.key)) continue;
-        const state = await this.ledger.getFile(this.config.bucket.name, object.key);
-        if (state?.status === 'PROCESSING' && state.leaseUntil > Date.now()) {
-          // This process is the only one working on the ledger: a claim left by a crash is void.
-          await this.ledger.putFile({ ...state, leaseUntil: 0, rev: state.rev + 1 }, state.rev);
-        }
-        if (journaledKeys.has(object.key)) continue;
-        if (state && state.status !== 'PROCESSING' && state.eTag === object.eTag) continue;
-        await this.submit({ ...object, eventName: 'ObjectCreated:Put', withSequencer: false });
-        reconciled += 1;
-      }
+    for (const object of unfinished) {
+      if (journaledKeys.has(object.key)) continue;
+      await this.submit({ ...object, eventName: 'ObjectCreated:Put', withSequencer: false });
+      reconciled += 1;
     }
     if (pending.length + reconciled > 0) {
       this.print(
@@ -452,7 +469,7 @@ export class LocalStack {
     return [
       '',
       '  eventline local stack',
-      `  endpoint     ${url}   (S3, DynamoDB and SNS APIs; loopback only)`,
+      `  endpoint     ${url}   (S3, DynamoDB and SNS APIs${isLoopbackName(new URL(url).hostname.replace(/^\[|\]$/g, '')) ? '; loopback only' : '; SigV4 required'})`,
       `  console      ${url}/_console`,
       `  bucket       ${c.bucket.name}`,
       `  routes       ${c.routes.map((r) => `${r.prefix}*${r.suffix} (${r.format})`).join(', ')}`,

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -254,6 +255,71 @@ describe('S3 events shaped as S3 sends them', () => {
     expect(records[0]?.s3.object.size).toBe(15);
     const sequencers = records.map((r) => r.s3.object.sequencer as string);
     expect([...sequencers].sort()).toEqual(sequencers);
+  });
+});
+
+describe('what a web page can make a browser send is refused', () => {
+  const raw = (
+    path: string,
+    init: { method?: string; headers?: Record<string, string>; body?: string } = {},
+  ) =>
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const url = new URL(path, stack.url);
+      const req = request(
+        {
+          host: url.hostname,
+          port: url.port,
+          path: `${url.pathname}${url.search}`,
+          method: init.method ?? 'GET',
+          headers: init.headers,
+        },
+        (res) => {
+          let body = '';
+          res.on('data', (d: Buffer) => {
+            body += d.toString();
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        },
+      );
+      req.on('error', reject);
+      req.end(init.body);
+    });
+
+  it('refuses a foreign Host (DNS rebinding) and a foreign Origin', async () => {
+    expect((await raw('/_eventline/records', { headers: { host: 'attacker.example' } })).status).toBe(403);
+    const form = 'Action=CreateTopic&Name=evil&Version=2010-03-31';
+    const crossSite = await raw('/', {
+      method: 'POST',
+      headers: { origin: 'https://attacker.example', 'content-type': 'application/x-www-form-urlencoded' },
+      body: form,
+    });
+    expect(crossSite.status).toBe(403);
+    expect((await raw('/_eventline/health')).status).toBe(200);
+  });
+
+  it('accepts only link actions as unsigned SNS GETs', async () => {
+    const attempt = await raw(`/?Action=DeleteTopic&TopicArn=${encodeURIComponent(stack.names.topicArn)}`);
+    expect(attempt.status).toBe(403);
+    const topics = await stack.clients.sns.send(new ListTopicsCommand({}));
+    expect(topics.Topics?.map((t) => t.TopicArn)).toContain(stack.names.topicArn);
+  });
+
+  it('takes admin actions only as JSON (a cross-site form cannot send one)', async () => {
+    const form = await raw('/_eventline/backfill', {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: '{"prefix":""}',
+    });
+    expect(form.status).toBe(415);
+  });
+
+  it('refuses to serve beyond loopback without authentication', async () => {
+    await expect(
+      LocalStack.start({
+        config: parseConfig({ local: { host: '0.0.0.0', port: 0 } }),
+        dataDir: join(dir, 'exposed'),
+      }),
+    ).rejects.toThrow(/local\.host: "0\.0\.0\.0" is not a loopback address/);
   });
 });
 
