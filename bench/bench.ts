@@ -126,14 +126,16 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
   };
 
   if (wants(1, 2, 5, 6)) {
-    progress.begin('Figures 1 & 2: end to end, small JSON files (eventline, seed baseline, raw limit)');
+    progress.begin(
+      'Figures 1 & 2: end to end, small JSON files (eventline, seed baseline, raw limit, raw with eventline’s ledger calls)',
+    );
     const e2e = await runEndToEnd({
       files: options.files ?? settings.files,
       runs: options.runs ?? settings.runs,
       sequentialFiles: settings.sequentialFiles,
       putConcurrency: settings.putConcurrency,
       warmupFiles: settings.warmupFiles,
-      variants: ['eventline', 'baseline', 'raw'],
+      variants: ['eventline', 'baseline', 'raw', 'raw-ledger'],
       progress,
     });
     result.figures.endToEnd = e2e;

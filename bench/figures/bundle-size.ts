@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, rmdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import userConfig from '../../eventline.config.ts';
@@ -254,6 +254,7 @@ export async function runBundle(options: BundleOptions): Promise<BundleFigure> {
     };
   } finally {
     await rm(TMP, { recursive: true, force: true });
-    await rm(join(REPO, 'bench', 'tmp'), { recursive: false, force: true }).catch(() => {});
+    // bench/tmp itself goes too, unless something else is in it.
+    await rmdir(join(REPO, 'bench', 'tmp')).catch(() => {});
   }
 }

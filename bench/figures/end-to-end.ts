@@ -23,7 +23,10 @@ import { BenchSubscriber } from '../lib/subscriber.ts';
  * files are the same for all; runs alternate the variants so drift in machine load hits all alike.
  */
 
-export type VariantId = 'eventline' | 'baseline' | 'raw';
+export type VariantId = 'eventline' | 'baseline' | 'raw' | 'raw-ledger';
+
+/** Two letters per variant in object keys and record ids (same length for all, so the same bytes). */
+const TAGS: Record<VariantId, string> = { eventline: 'ev', baseline: 'ba', raw: 'ra', 'raw-ledger': 'rl' };
 
 export interface EndToEndOptions {
   /** Files per burst. */
@@ -70,6 +73,8 @@ export interface EndToEndResult {
   speedupVsBaseline?: Summary;
   /** eventline files/s ÷ raw files/s, run by run (figure 2). */
   fractionOfRaw?: Summary;
+  /** eventline files/s ÷ raw-ledger files/s (the raw limit making eventline's 7 calls), run by run. */
+  fractionOfRawLedger?: Summary;
   memoryMb: number;
 }
 
@@ -107,6 +112,8 @@ export async function runEndToEnd(options: EndToEndOptions): Promise<EndToEndRes
       if (id === 'eventline') variants.push({ id, handler: (event) => eventline(event), close() {} });
       if (id === 'baseline') variants.push({ id, ...createSeedHandler(endpoint, names) });
       if (id === 'raw') variants.push({ id, ...createRawHandler(endpoint, names) });
+      if (id === 'raw-ledger')
+        variants.push({ id, ...createRawHandler(endpoint, names, { ledgerCalls: true }) });
     }
 
     // Each invocation is timed around the handler, and failures are counted, per variant.
@@ -198,7 +205,7 @@ export async function runEndToEnd(options: EndToEndOptions): Promise<EndToEndRes
     };
 
     const tagOf = (variant: Variant, phase: string, run: number) =>
-      `${variant.id.slice(0, 2)}-${phase}${String(run).padStart(2, '0')}`;
+      `${TAGS[variant.id]}-${phase}${String(run).padStart(2, '0')}`;
 
     progress.update('warming up');
     for (const variant of variants)
@@ -252,7 +259,7 @@ export async function runEndToEnd(options: EndToEndOptions): Promise<EndToEndRes
         ),
         failedInvocations: failures.get(variant.id) ?? 0,
       };
-      const sized = sizesOf(variant.id.slice(0, 2));
+      const sized = sizesOf(TAGS[variant.id]);
       if (sized) results[variant.id]!.itemBytes = sized;
     }
     const perRun = (a: VariantId, b: VariantId) => {
@@ -279,6 +286,8 @@ export async function runEndToEnd(options: EndToEndOptions): Promise<EndToEndRes
     if (speedup) result.speedupVsBaseline = speedup;
     const fraction = perRun('eventline', 'raw');
     if (fraction) result.fractionOfRaw = fraction;
+    const ledgerFraction = perRun('eventline', 'raw-ledger');
+    if (ledgerFraction) result.fractionOfRawLedger = ledgerFraction;
     return result;
   } finally {
     for (const variant of variants) variant.close();

@@ -169,9 +169,13 @@ export async function runLargeNdjson(options: LargeNdjsonOptions): Promise<Large
           await ensureLedgerTable(stack.clients.dynamodb, tableName);
           stack.edge.resetCounts();
           const stackCpu = process.cpuUsage();
-          progress.update(
-            `${label}: run ${run + 1}/${runs}, ${mode} (${records.toLocaleString('en-US')} records)`,
-          );
+          const what = `${label}: run ${run + 1}/${runs}, ${mode}`;
+          progress.update(what, 0, records);
+          // The edge counts BatchWriteItem requests as they happen: 25 records each (the last one fewer).
+          const ticker = setInterval(() => {
+            const batches = stack.edge.counts()['dynamodb:BatchWriteItem'] ?? 0;
+            progress.update(what, Math.min(records, batches * 25), records);
+          }, 2_000);
           const result = await runWorker(workerScript, {
             mode,
             endpoint: stack.url,
@@ -189,13 +193,16 @@ export async function runLargeNdjson(options: LargeNdjsonOptions): Promise<Large
             parallelism: options.parallelism,
             keyTemplate: KEY_TEMPLATE,
             prefix: PREFIX,
-          });
+          }).finally(() => clearInterval(ticker));
           if (result.records !== records) {
             throw new Error(`${mode} wrote ${result.records} of ${records} records of ${label}`);
           }
           const used = process.cpuUsage(stackCpu);
           stackShares[mode].push((used.user + used.system) / 1000 / result.durationMs);
           results[mode].push(result);
+          progress.line(
+            `    ${label} ${mode}: ${Math.round((records / result.durationMs) * 1000)} records/s, ${Math.round(result.durationMs / 1000)} s, peak RSS ${Math.round(result.peakRssMb)} MB (${Math.round(result.startRssMb)} MB at start)`,
+          );
           for (const [op, n] of Object.entries(stack.edge.counts())) {
             counts[mode][op] = (counts[mode][op] ?? 0) + n;
           }

@@ -73,6 +73,11 @@ export function renderSummary(result: BenchResult): string {
       out.push(`- Figure 1: eventline ÷ baseline files/s, per run: **${s(e2e.speedupVsBaseline, 'x', 2)}**`);
     if (e2e.fractionOfRaw)
       out.push(`- Figure 2: eventline ÷ raw limit files/s, per run: **${s(e2e.fractionOfRaw, 'x', 2)}**`);
+    if (e2e.fractionOfRawLedger) {
+      out.push(
+        `- eventline ÷ raw-ledger (the raw limit making eventline's 7 calls, no logic) files/s, per run: ${s(e2e.fractionOfRawLedger, 'x', 2)}`,
+      );
+    }
     out.push('');
   }
 
