@@ -119,14 +119,7 @@ export class AsyncInvoker extends EventEmitter {
     } catch (error) {
       if (waitsForAnother(error) && !this.stopped) {
         // Another invocation holds the object (Lambda would throttle, not count an attempt): wait.
-        this.waiting += 1;
-        const timer = setTimeout(() => {
-          this.timers.delete(timer);
-          this.waiting -= 1;
-          this.enqueue(entry);
-          this.notifyIdle();
-        }, IN_PROGRESS_DELAY_MS);
-        this.timers.add(timer);
+        this.later(entry, IN_PROGRESS_DELAY_MS);
         return;
       }
       const next: JournalEntry = { ...entry, attempts: attempt };
@@ -147,18 +140,23 @@ export class AsyncInvoker extends EventEmitter {
           error: errorMessage(error),
         });
         await this.options.journal.add(next);
-        this.waiting += 1;
-        const timer = setTimeout(() => {
-          this.timers.delete(timer);
-          this.waiting -= 1;
-          this.enqueue(next);
-          this.notifyIdle();
-        }, delay);
-        this.timers.add(timer);
+        this.later(next, delay);
       } else if (!this.stopped) {
         await this.deadLetter(next, 'RetriesExhausted', error);
       }
     }
+  }
+
+  /** Queues the event again after `delay`; it counts as waiting, so `idle()` waits for it. */
+  private later(entry: JournalEntry, delay: number): void {
+    this.waiting += 1;
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      this.waiting -= 1;
+      this.enqueue(entry);
+      this.notifyIdle();
+    }, delay);
+    this.timers.add(timer);
   }
 
   private async deadLetter(entry: JournalEntry, condition: string, error: unknown): Promise<void> {
