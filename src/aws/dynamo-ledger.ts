@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   BatchWriteItemCommand,
   type DynamoDBClient,
@@ -52,6 +53,7 @@ export class DynamoLedger implements Ledger {
 
   async putFile(state: FileState, expectedRev: number | undefined): Promise<boolean> {
     const pk = fileKey(state.bucket, state.key);
+    const writeId = randomUUID();
     try {
       await this.options.documents.send(
         new PutCommand({
@@ -65,6 +67,7 @@ export class DynamoLedger implements Ledger {
             bucket: state.bucket,
             objectKey: state.key,
             updatedAt: state.updatedAt,
+            writeId,
             state,
           },
           ...(expectedRev === undefined
@@ -78,8 +81,29 @@ export class DynamoLedger implements Ledger {
       );
       return true;
     } catch (error) {
-      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return false;
+      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') {
+        // The SDK retries a request whose connection died after DynamoDB applied it; the retry then
+        // fails its own condition. If the item carries this write's id, the write is ours.
+        return (await this.writeIdOf(pk)) === writeId;
+      }
       throw translate(error, `PutItem ${pk}`);
+    }
+  }
+
+  private async writeIdOf(pk: string): Promise<string | undefined> {
+    try {
+      const { Item } = await this.options.documents.send(
+        new GetCommand({
+          TableName: this.options.tableName,
+          Key: { pk },
+          ConsistentRead: true,
+          ProjectionExpression: '#w',
+          ExpressionAttributeNames: { '#w': 'writeId' },
+        }),
+      );
+      return typeof Item?.writeId === 'string' ? Item.writeId : undefined;
+    } catch (error) {
+      throw translate(error, `GetItem ${pk}`);
     }
   }
 
