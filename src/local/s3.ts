@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { readdir, rmdir, unlink } from 'node:fs/promises';
+import { readdir, rename, rmdir, unlink } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -52,6 +52,107 @@ function patchS3rver(): void {
   const get = account.registry.get.bind(account.registry);
   account.registry.get = (key: string) => get(key) ?? account.DUMMY_ACCOUNT;
   confineToDirectory();
+  makeWritesAtomic();
+  honourIfMatch();
+}
+
+/**
+ * s3rver ignores `If-Match` on GET/HEAD. The pipeline reads an object with the ETag its event
+ * names, so that an event for a write that was overwritten since is "superseded" (S3 answers 412)
+ * instead of processing the newer bytes as if they were the older write (and notifying twice).
+ */
+function honourIfMatch(): void {
+  type Ctx = {
+    headers: Record<string, string | undefined>;
+    params: { bucket: string; key: string };
+    store: { getMetadata(bucket: string, key: string): Promise<{ etag?: string }> };
+  };
+  const controller = require('s3rver/lib/controllers/object') as { getObject(ctx: Ctx): Promise<void> };
+  const S3Error = require('s3rver/lib/models/error') as new (
+    code: string,
+    message: string,
+    detail?: Record<string, string>,
+  ) => Error;
+  const getObject = controller.getObject;
+  controller.getObject = async (ctx: Ctx) => {
+    const ifMatch = ctx.headers['if-match'];
+    if (ifMatch) {
+      const metadata = await ctx.store.getMetadata(ctx.params.bucket, ctx.params.key).catch((error) => {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw error;
+      });
+      const etag = metadata?.etag?.replace(/"/g, '');
+      const wanted = ifMatch.split(',').map((t) => t.trim().replace(/^W\//, '').replace(/"/g, ''));
+      if (metadata && !wanted.includes('*') && !wanted.includes(etag ?? '')) {
+        throw new S3Error(
+          'PreconditionFailed',
+          'At least one of the pre-conditions you specified did not hold',
+          {
+            Condition: 'If-Match',
+          },
+        );
+      }
+    }
+    return getObject(ctx);
+  };
+}
+
+/**
+ * s3rver writes an object in place: its data, then `.md5`, then `metadata.json`. A kill -9 in
+ * between left a torn object that s3rver served as if whole, and an empty `metadata.json` made
+ * every listing of the bucket fail with InternalError, so the stack could not even restart (its
+ * recovery lists the bucket). Each file is now written under a temporary name and renamed into
+ * place, the data last: an object exists once its data file does, whole. Metadata or MD5 files torn
+ * before this (older data directories) are dropped when read: the object keeps its data.
+ */
+function makeWritesAtomic(): void {
+  type Store = Record<string, (this: unknown, ...args: unknown[]) => Promise<unknown>> & {
+    getResourcePath(bucket: string, key: string, resource: string): string;
+  };
+  const { prototype } = require('s3rver/lib/stores/filesystem') as { prototype: Store };
+  const putObject = prototype.putObject!;
+  prototype.putObject = async function (this: unknown, object: unknown) {
+    const store = this as Store;
+    const suffix = `.${crypto.randomUUID()}.tmp`;
+    const staged: Array<{ temp: string; final: string }> = [];
+    const stagingStore = Object.create(store, {
+      getResourcePath: {
+        value: (bucket: string, key: string, resource: string) => {
+          const final = store.getResourcePath(bucket, key, resource);
+          staged.push({ temp: `${final}${suffix}`, final });
+          return `${final}${suffix}`;
+        },
+      },
+    }) as Store;
+    try {
+      const result = await putObject.call(stagingStore, object);
+      const data = staged.filter((s) => s.final.endsWith('._S3rver_object'));
+      for (const { temp, final } of [...staged.filter((s) => !data.includes(s)), ...data]) {
+        await rename(temp, final);
+      }
+      return result;
+    } catch (error) {
+      for (const { temp } of staged) await unlink(temp).catch(() => undefined);
+      throw error;
+    }
+  };
+  const getMetadata = prototype.getMetadata!;
+  prototype.getMetadata = async function (this: unknown, bucket: unknown, key: unknown) {
+    const store = this as Store;
+    let metadata: { etag?: string } | undefined;
+    try {
+      metadata = (await getMetadata.call(store, bucket, key)) as { etag?: string };
+    } catch (error) {
+      if (!(error instanceof SyntaxError)) throw error;
+      await unlink(store.getResourcePath(String(bucket), String(key), 'metadata.json')).catch(ignoreMissing);
+      metadata = (await getMetadata.call(store, bucket, key)) as { etag?: string };
+    }
+    if (!/^"[0-9a-f]{32}(-\d+)?"$/.test(metadata.etag ?? '')) {
+      await unlink(store.getResourcePath(String(bucket), String(key), 'object.md5')).catch(ignoreMissing);
+      metadata = (await getMetadata.call(store, bucket, key)) as { etag?: string };
+    }
+    return metadata;
+  };
 }
 
 /**
