@@ -1,8 +1,8 @@
 import crypto from 'node:crypto';
-import { readdir, rename, rmdir, unlink } from 'node:fs/promises';
+import { mkdir, readdir, rename, rmdir, unlink } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import S3rver from 's3rver';
 
 /**
@@ -107,20 +107,33 @@ function honourIfMatch(): void {
  */
 function makeWritesAtomic(): void {
   type Store = Record<string, (this: unknown, ...args: unknown[]) => Promise<unknown>> & {
+    rootDirectory: string;
     getResourcePath(bucket: string, key: string, resource: string): string;
   };
   const { prototype } = require('s3rver/lib/stores/filesystem') as { prototype: Store };
+  const S3Error = require('s3rver/lib/models/error') as new (
+    code: string,
+    message: string,
+    detail?: Record<string, string>,
+  ) => Error;
   const putObject = prototype.putObject!;
   prototype.putObject = async function (this: unknown, object: unknown) {
     const store = this as Store;
-    const suffix = `.${crypto.randomUUID()}.tmp`;
+    const { key } = object as { key: string };
+    if (Buffer.byteLength(key, 'utf8') > 1024) {
+      throw new S3Error('KeyTooLongError', 'Your key is too long', { Key: key.slice(0, 100) });
+    }
+    // Staged under the root (".staging" is no bucket name), with short names, so that a key's
+    // longest segment is limited by its final file names only, as it was.
+    const id = crypto.randomUUID();
+    const staging = join(store.rootDirectory, '.staging');
     const staged: Array<{ temp: string; final: string }> = [];
     const stagingStore = Object.create(store, {
       getResourcePath: {
         value: (bucket: string, key: string, resource: string) => {
-          const final = store.getResourcePath(bucket, key, resource);
-          staged.push({ temp: `${final}${suffix}`, final });
-          return `${final}${suffix}`;
+          const temp = join(staging, `${id}.${resource}`);
+          staged.push({ temp, final: store.getResourcePath(bucket, key, resource) });
+          return temp;
         },
       },
     }) as Store;
@@ -128,11 +141,19 @@ function makeWritesAtomic(): void {
       const result = await putObject.call(stagingStore, object);
       const data = staged.filter((s) => s.final.endsWith('._S3rver_object'));
       for (const { temp, final } of [...staged.filter((s) => !data.includes(s)), ...data]) {
+        await mkdir(dirname(final), { recursive: true });
         await rename(temp, final);
       }
       return result;
     } catch (error) {
       for (const { temp } of staged) await unlink(temp).catch(() => undefined);
+      if ((error as NodeJS.ErrnoException).code === 'ENAMETOOLONG') {
+        throw new S3Error(
+          'KeyTooLongError',
+          `Your key is too long for this local stack's file system: no segment between slashes may be longer than about ${255 - '._S3rver_metadata.json'.length} bytes`,
+          { Key: key.slice(0, 100) },
+        );
+      }
       throw error;
     }
   };
