@@ -230,7 +230,9 @@ function fromSqsRecord(raw: unknown, index: number): InboundMessage {
     }
   }
   if (isRecord(payload) && payload.source === 'aws.s3' && 'detail' in payload) {
-    return { ...fromEventBridge(payload), id: messageId, raw };
+    const message = { ...fromEventBridge(payload), id: messageId, raw };
+    if (message.kind === 'invalid') message.reason = `SQS message ${messageId}: ${message.reason}`;
+    return message;
   }
   const message = fromS3Notification(messageId, payload, raw);
   if (message.kind === 'invalid') message.reason = `SQS message ${messageId}: ${message.reason}`;
