@@ -206,6 +206,12 @@ export class Pipeline {
       this.logger.info('object outside every route; skipped', base);
       return { ...base, status: 'ignored' };
     }
+    // Most objects are new: claim without reading first (one request less); when the ledger knows
+    // the object already, the conditional write fails and the decision below reads it.
+    if (!options.replay) {
+      const fresh = this.claimState(event, route, undefined, this.clock.now(), 1);
+      if (await this.deps.ledger.putFile(fresh, undefined)) return this.run(event, route, fresh);
+    }
     for (let attempt = 0; attempt < 5; attempt++) {
       const state = await this.deps.ledger.getFile(event.bucket, event.key);
       const now = this.clock.now();
