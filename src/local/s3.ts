@@ -1,8 +1,11 @@
 import crypto from 'node:crypto';
+import { createWriteStream } from 'node:fs';
 import { mkdir, readdir, rename, rmdir, unlink } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import S3rver from 's3rver';
 
 /**
@@ -116,10 +119,18 @@ function makeWritesAtomic(): void {
     message: string,
     detail?: Record<string, string>,
   ) => Error;
-  const putObject = prototype.putObject!;
+  const putMetadata = prototype.putMetadata!;
+  // s3rver's own putObject resolves before its write stream has flushed (so an event could be read
+  // before the bytes are there) and leaves the stream's errors unhandled (ENAMETOOLONG, ENOSPC
+  // killed the process): the data is written here, awaited to the end, then renamed into place.
   prototype.putObject = async function (this: unknown, object: unknown) {
     const store = this as Store;
-    const { key } = object as { key: string };
+    const { bucket, key, content, metadata } = object as {
+      bucket: string;
+      key: string;
+      content: Buffer | NodeJS.ReadableStream;
+      metadata: unknown;
+    };
     if (Buffer.byteLength(key, 'utf8') > 1024) {
       throw new S3Error('KeyTooLongError', 'Your key is too long', { Key: key.slice(0, 100) });
     }
@@ -138,7 +149,25 @@ function makeWritesAtomic(): void {
       },
     }) as Store;
     try {
-      const result = await putObject.call(stagingStore, object);
+      const objectPath = stagingStore.getResourcePath(bucket, key, 'object');
+      await mkdir(staging, { recursive: true });
+      const md5 = crypto.createHash('md5');
+      let size = 0;
+      const count = new Transform({
+        transform(chunk: Buffer, _encoding, done) {
+          md5.update(chunk);
+          size += chunk.length;
+          done(null, chunk);
+        },
+      });
+      await pipeline(
+        Buffer.isBuffer(content) ? Readable.from([content]) : content,
+        count,
+        createWriteStream(objectPath),
+      );
+      const digest = md5.digest('hex');
+      await putMetadata.call(stagingStore, bucket, key, metadata, digest);
+      const result = { size, md5: digest };
       const data = staged.filter((s) => s.final.endsWith('._S3rver_object'));
       for (const { temp, final } of [...staged.filter((s) => !data.includes(s)), ...data]) {
         await mkdir(dirname(final), { recursive: true });
