@@ -120,21 +120,48 @@ describe('crash', () => {
       clients = createClients({ region: 'us-east-1', endpoint: stack.url, credentials: CREDENTIALS });
       const documents = clients.documents;
       let done = 0;
+      let unfinished: string[] = [];
       await until(
         async () => {
           const ledger = await scanLedger(documents);
           done = [...ledger.files.values()].filter(
             (s) => s.status === 'PROCESSED' && s.notification.status === 'SENT',
           ).length;
+          unfinished = keys
+            .filter((k) => {
+              const s = ledger.files.get(k);
+              return !(s?.status === 'PROCESSED' && s.notification.status === 'SENT');
+            })
+            .slice(0, 10)
+            .map((k) => `${k}: ${JSON.stringify(ledger.files.get(k) ?? null)}`);
           return done === FILES;
         },
-        { timeoutMs: 10 * 60_000, intervalMs: 2000, what: () => `${FILES} finished files (have ${done})` },
+        {
+          timeoutMs: 5 * 60_000,
+          intervalMs: 2000,
+          what: () =>
+            `${FILES} finished files (have ${done}); not finished: ${unfinished.join('\n')}\nstack output: ${stack?.output().slice(-3000)}`,
+        },
       );
       const delivered = () => new Set(deliveredNotifications(subscriber).map((n) => n.key));
       await until(() => delivered().size === FILES, {
         timeoutMs: 120_000,
         what: () => `a delivered notification for each file (have ${delivered().size})`,
       });
+      // Deliveries SNS resumed after the restart (and those of duplicated publishes) are counted too.
+      let pendingDeliveries = -1;
+      await until(
+        async () => {
+          const { notifications } = (await (
+            await fetch(`${stack!.url}/_eventline/notifications?limit=10000`)
+          ).json()) as { notifications: Array<{ deliveries: Array<{ status: string }> }> };
+          pendingDeliveries = notifications
+            .flatMap((n) => n.deliveries)
+            .filter((d) => d.status === 'pending').length;
+          return pendingDeliveries === 0;
+        },
+        { timeoutMs: 120_000, what: () => `SNS deliveries to settle (${pendingDeliveries} pending)` },
+      );
       const finished = Date.now();
 
       // Assess
