@@ -74,6 +74,20 @@ export interface Outcome {
   durationMs?: number;
 }
 
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Runs `work` up to `attempts` times, waiting `delayMs` x 2^n (with jitter) between failures. */
+async function retrying<T>(work: () => Promise<T>, attempts: number, delayMs: number): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      if (attempt >= attempts) throw error;
+      await pause(Math.random() * delayMs * 2 ** attempt);
+    }
+  }
+}
+
 /** Messages quote input (a cell, a number): keep them small enough for an item, an SNS or SQS message. */
 export function clip(text: string, max = 1024): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
@@ -430,12 +444,14 @@ export class Pipeline {
         );
       }
       this.metrics.count('NotificationsSent');
-      // Published: a failure to record it must not make a retry publish again (it would, after the lease).
-      await save({
+      // Published: a failure to record it must not make a retry publish again (it would, after the
+      // lease), so the record is retried here a few times (a repeated write is safe), then logged.
+      const sent: FileState = {
         ...current,
         leaseUntil: 0,
         notification: { status: 'SENT', messageId, at: this.iso() },
-      }).catch((error: unknown) =>
+      };
+      await retrying(() => save(sent), 4, 200).catch((error: unknown) =>
         this.logger.warn('notification sent but not recorded', {
           key: current.key,
           messageId,
