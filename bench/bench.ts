@@ -1,7 +1,7 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { parseConfig } from '@eventline/config/index.ts';
 import userConfig from '../eventline.config.ts';
-import { parseConfig } from '../src/config/index.ts';
 import { type BundleFigure, runBundle } from './figures/bundle-size.ts';
 import { type CostFigure, estimateCost } from './figures/cost.ts';
 import { type EndToEndResult, runEndToEnd } from './figures/end-to-end.ts';

@@ -10,7 +10,7 @@ const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const tsx = join(dirname(require.resolve('tsx/package.json')), 'dist', 'cli.mjs');
 const result = spawnSync(
   process.execPath,
-  [tsx, join(root, 'src', 'cli', 'main.ts'), ...process.argv.slice(2)],
+  [tsx, join(root, 'packages', 'cli', 'src', 'main.ts'), ...process.argv.slice(2)],
   {
     stdio: 'inherit',
   },

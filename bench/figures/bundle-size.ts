@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import { mkdir, rm, rmdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseConfig } from '@eventline/config/index.ts';
 import userConfig from '../../eventline.config.ts';
-import { parseConfig } from '../../src/config/index.ts';
 import { type BundleResult, bundle, bytesByPackage } from '../lib/bundle.ts';
 import type { Progress } from '../lib/progress.ts';
 import { ratio, type Summary, summarize } from '../lib/stats.ts';
@@ -148,7 +148,10 @@ export async function runBundle(options: BundleOptions): Promise<BundleFigure> {
     const emptyFile = join(TMP, 'empty.mjs');
     await writeFile(emptyFile, '');
     progress.update('bundling');
-    const real = await bundle(join(REPO, 'src', 'lambda', 'index.ts'), join(TMP, 'eventline', 'index.mjs'));
+    const real = await bundle(
+      join(REPO, 'packages', 'lambda', 'src', 'index.ts'),
+      join(TMP, 'eventline', 'index.mjs'),
+    );
     const naive = await bundle(
       join(REPO, 'bench', 'baseline', 'naive-bundle-entry.ts'),
       join(TMP, 'naive', 'index.mjs'),
@@ -200,9 +203,13 @@ export async function runBundle(options: BundleOptions): Promise<BundleFigure> {
       ];
       for (const variant of variants) {
         const slug = variant.name.replace(/[^a-z0-9]+/gi, '-');
-        const built = await bundle(join(REPO, 'src', 'lambda', 'index.ts'), join(TMP, slug, 'index.mjs'), {
-          alias: variant.alias,
-        });
+        const built = await bundle(
+          join(REPO, 'packages', 'lambda', 'src', 'index.ts'),
+          join(TMP, slug, 'index.mjs'),
+          {
+            alias: variant.alias,
+          },
+        );
         entries.push({ name: variant.name, description: variant.description, file: built.outfile, built });
       }
     }

@@ -1,9 +1,9 @@
-import { createClients } from '../../src/aws/clients.ts';
-import { parseConfig } from '../../src/config/index.ts';
-import type { Outcome } from '../../src/core/pipeline.ts';
-import { createHandler } from '../../src/lambda/handler.ts';
-import { createPipeline } from '../../src/lambda/wiring.ts';
-import { s3EventRecord } from '../../src/local/s3-events.ts';
+import { createClients } from '@eventline/aws/clients.ts';
+import { parseConfig } from '@eventline/config/index.ts';
+import type { Outcome } from '@eventline/core/pipeline.ts';
+import { createHandler } from '@eventline/lambda/handler.ts';
+import { createPipeline } from '@eventline/lambda/wiring.ts';
+import { s3EventRecord } from '@eventline/local/s3-events.ts';
 import { rawBatchWrite } from '../baseline/raw-batch-write.ts';
 
 /**

@@ -1,7 +1,7 @@
 import { type BuildOptions, build, type Metafile } from 'esbuild';
 
 /**
- * esbuild the way infra/constructs/pipeline-function.ts has CDK's NodejsFunction bundle the handler:
+ * esbuild the way packages/infra/src/constructs/pipeline-function.ts has CDK's NodejsFunction bundle the handler:
  * one ES module, minified, AWS SDK v3 bundled (nothing external but Node built-ins), `module` before
  * `main`, and the banner that gives bundled CommonJS code a `require`. The target is the Lambda
  * runtime infra deploys (PipelineFunction.RUNTIME, nodejs24.x -> node24).

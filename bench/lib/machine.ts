@@ -69,7 +69,7 @@ export function machineInfo(): MachineInfo {
       ].map((name) => [name, packageVersion(name)]),
     ),
     commit: git(['rev-parse', '--short', 'HEAD']) || 'unknown',
-    dirty: git(['status', '--porcelain', '--', 'src']) !== '',
+    dirty: git(['status', '--porcelain', '--', 'packages']) !== '',
   };
 }
 
@@ -79,7 +79,7 @@ export function describeMachine(info: MachineInfo): string[] {
     `date     ${info.date}`,
     `machine  ${host.cpu}, ${host.cores} cores, ${host.memoryGb} GB RAM (${host.freeMemoryGb} GB free), load ${host.loadAverage.join(' ')}`,
     `os       ${info.os}`,
-    `node     ${info.node}   commit ${info.commit}${info.dirty ? ' (src/ has uncommitted changes)' : ''}`,
+    `node     ${info.node}   commit ${info.commit}${info.dirty ? ' (packages/ has uncommitted changes)' : ''}`,
     `versions ${Object.entries(info.versions)
       .map(([k, v]) => `${k.replace('@aws-sdk/', '')} ${v}`)
       .join(', ')}`,

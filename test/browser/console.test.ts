@@ -1,11 +1,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseConfig } from '@eventline/config/index.ts';
+import { createConsolePage } from '@eventline/local/console/index.ts';
+import { LocalStack } from '@eventline/local/stack.ts';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/index.ts';
-import { createConsolePage } from '../../src/local/console/index.ts';
-import { LocalStack } from '../../src/local/stack.ts';
 import { ChromiumMissingError, launchChromium, openConsole, screenshot } from './support.ts';
 
 /**

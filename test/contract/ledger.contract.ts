@@ -1,9 +1,9 @@
 import { type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { sequencerSortKey } from '@eventline/core/events.ts';
+import { parseExact } from '@eventline/core/formats/json.ts';
+import type { FileState, Ledger } from '@eventline/core/ports.ts';
+import { toItem } from '@eventline/core/values.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sequencerSortKey } from '../../src/core/events.ts';
-import { parseExact } from '../../src/core/formats/json.ts';
-import type { FileState, Ledger } from '../../src/core/ports.ts';
-import { toItem } from '../../src/core/values.ts';
 
 /**
  * The Ledger port's contract, run against every real DynamoDB implementation we support

@@ -19,9 +19,9 @@ import {
   SubscribeCommand,
   UnsubscribeCommand,
 } from '@aws-sdk/client-sns';
+import { type SnsServer, startSnsServer } from '@eventline/sns-emulator/index.ts';
+import type { DeliveryEvent } from '@eventline/sns-emulator/types.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type SnsServer, startSnsServer } from '../../src/local/sns/index.ts';
-import type { DeliveryEvent } from '../../src/local/sns/types.ts';
 import {
   type HttpSubscriber,
   type RecordedRequest,

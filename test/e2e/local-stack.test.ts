@@ -14,10 +14,10 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { ListTopicsCommand, SubscribeCommand } from '@aws-sdk/client-sns';
+import { parseConfig } from '@eventline/config/index.ts';
+import { fileKey } from '@eventline/core/items.ts';
+import { LocalStack } from '@eventline/local/stack.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/index.ts';
-import { fileKey } from '../../src/core/items.ts';
-import { LocalStack } from '../../src/local/stack.ts';
 import { type HttpSubscriber, startHttpSubscriber } from '../support/http-subscriber.ts';
 import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.ts';
 

@@ -28,7 +28,7 @@ describe('the bundled handler', () => {
   it('is one ES module with its external source map, nothing else', () => {
     expect(readdirSync(dir).sort()).toEqual(['index.mjs', 'index.mjs.map']);
     expect(code.trimEnd().endsWith('//# sourceMappingURL=index.mjs.map')).toBe(true);
-    expect(sources.some((source) => source.endsWith('src/lambda/index.ts'))).toBe(true);
+    expect(sources.some((source) => source.endsWith('packages/lambda/src/index.ts'))).toBe(true);
   });
 
   it('is minified', () => {

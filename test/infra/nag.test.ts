@@ -1,11 +1,11 @@
+import type { EventlineConfig } from '@eventline/config/schema.ts';
+import { EventlineStack } from '@eventline/infra/eventline-stack.ts';
+import { addNagChecks } from '@eventline/infra/nag.ts';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { EventlineStack } from '../../infra/eventline-stack.ts';
-import { addNagChecks } from '../../infra/nag.ts';
-import type { EventlineConfig } from '../../src/config/schema.ts';
 import { cdkJsonContext, configOf, FIXTURE_ENTRY } from './support.ts';
 
 const MODES = ['queue', 'direct'] as const;

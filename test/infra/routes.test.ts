@@ -1,11 +1,11 @@
+import { ConfigError } from '@eventline/config/errors.ts';
+import { parseConfig } from '@eventline/config/index.ts';
+import type { EventlineConfig } from '@eventline/config/schema.ts';
+import { deployProblems } from '@eventline/infra/deploy-settings.ts';
+import { EventlineStack } from '@eventline/infra/eventline-stack.ts';
 import { App } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { deployProblems } from '../../infra/deploy-settings.ts';
-import { EventlineStack } from '../../infra/eventline-stack.ts';
-import { parseConfig } from '../../src/config/index.ts';
-import type { EventlineConfig } from '../../src/config/schema.ts';
-import { ConfigError } from '../../src/core/errors.ts';
 import {
   cdkJsonContext,
   configOf,

@@ -1,17 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { parseConfig } from '@eventline/config/index.ts';
+import type { EventlineConfig, EventlineConfigInput } from '@eventline/config/schema.ts';
+import { EventlineStack, type EventlineStackProps } from '@eventline/infra/eventline-stack.ts';
+import { addNagChecks } from '@eventline/infra/nag.ts';
 import { App, type CfnElement, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
-import { EventlineStack, type EventlineStackProps } from '../../infra/eventline-stack.ts';
-import { addNagChecks } from '../../infra/nag.ts';
-import { parseConfig } from '../../src/config/index.ts';
-import type { EventlineConfig, EventlineConfigInput } from '../../src/config/schema.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** A tiny handler that bundles in milliseconds; the real entry is bundled by its own test. */
 export const FIXTURE_ENTRY = fileURLToPath(new URL('./fixtures/handler.ts', import.meta.url));
-export const REAL_ENTRY = fileURLToPath(new URL('../../src/lambda/index.ts', import.meta.url));
+export const REAL_ENTRY = fileURLToPath(new URL('../../packages/lambda/src/index.ts', import.meta.url));
 
 /** The feature flags of cdk.json, so that tests synthesize exactly what `cdk synth` does. */
 export function cdkJsonContext(): Record<string, unknown> {

@@ -1,6 +1,6 @@
 import { gzipSync } from 'node:zlib';
+import type { Ledger } from '@eventline/core/ports.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Ledger } from '../../src/core/ports.ts';
 import { pipelineFor, putObject, scanTable } from '../fixtures/formats/stack.ts';
 import { type Emulators, startEmulators } from '../support/emulators.ts';
 

@@ -1,10 +1,10 @@
 import { gzipSync } from 'node:zlib';
+import type { EventlineConfigInput, RouteInput } from '@eventline/config/index.ts';
+import { fileKey } from '@eventline/core/items.ts';
+import { type AttributeValue, fromAttributeValue } from '@eventline/core/values.ts';
 import { isLosslessNumber, parse } from 'lossless-json';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import type { EventlineConfigInput, RouteInput } from '../../src/config/index.ts';
-import { fileKey } from '../../src/core/items.ts';
-import { type AttributeValue, fromAttributeValue } from '../../src/core/values.ts';
 import { byValue, decimalValue, fixture } from '../fixtures/formats/harness.ts';
 import {
   fileState,

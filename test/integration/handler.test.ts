@@ -1,16 +1,16 @@
 import { GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { SubscribeCommand } from '@aws-sdk/client-sns';
+import { createClients, destroyClients } from '@eventline/aws/clients.ts';
+import { DynamoLedger } from '@eventline/aws/dynamo-ledger.ts';
+import { parseConfig } from '@eventline/config/index.ts';
+import { encodeS3Key, sequencerSortKey } from '@eventline/core/events.ts';
+import { fileKey } from '@eventline/core/items.ts';
+import { createHandler } from '@eventline/lambda/handler.ts';
+import { createPipeline } from '@eventline/lambda/wiring.ts';
+import { FileDeadLetterQueue } from '@eventline/local/dead-letters.ts';
+import { type SnsServer, startSnsServer } from '@eventline/sns-emulator/index.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClients, destroyClients } from '../../src/aws/clients.ts';
-import { DynamoLedger } from '../../src/aws/dynamo-ledger.ts';
-import { parseConfig } from '../../src/config/index.ts';
-import { encodeS3Key, sequencerSortKey } from '../../src/core/events.ts';
-import { fileKey } from '../../src/core/items.ts';
-import { createHandler } from '../../src/lambda/handler.ts';
-import { createPipeline } from '../../src/lambda/wiring.ts';
-import { FileDeadLetterQueue } from '../../src/local/dead-letters.ts';
-import { type SnsServer, startSnsServer } from '../../src/local/sns/index.ts';
 import { type Emulators, startEmulators, testCredentials } from '../support/emulators.ts';
 import { type HttpSubscriber, startHttpSubscriber } from '../support/http-subscriber.ts';
 

@@ -2,8 +2,8 @@ import { execFile } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
+import { type SnsServer, startSnsServer } from '@eventline/sns-emulator/index.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type SnsServer, startSnsServer } from '../../src/local/sns/index.ts';
 import { type HttpSubscriber, startHttpSubscriber } from '../support/http-subscriber.ts';
 
 /** The aws CLI (Debian's awscli on CI) against the local SNS service through AWS_ENDPOINT_URL. */

@@ -7,8 +7,8 @@ import {
   SNSClient,
   SubscribeCommand,
 } from '@aws-sdk/client-sns';
+import { type SnsServer, startSnsServer } from '@eventline/sns-emulator/index.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type SnsServer, startSnsServer } from '../../src/local/sns/index.ts';
 import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.ts';
 
 /** email / email-json subscriptions delivered through nodemailer to a real local SMTP server. */

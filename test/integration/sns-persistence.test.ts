@@ -12,7 +12,6 @@ import {
   SNSClient,
   SubscribeCommand,
 } from '@aws-sdk/client-sns';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   createSnsService,
   LOG_FILE,
@@ -22,8 +21,9 @@ import {
   SnsStateError,
   STATE_FILE,
   startSnsServer,
-} from '../../src/local/sns/index.ts';
-import type { DeliveryEvent } from '../../src/local/sns/types.ts';
+} from '@eventline/sns-emulator/index.ts';
+import type { DeliveryEvent } from '@eventline/sns-emulator/types.ts';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type HttpSubscriber, startHttpSubscriber } from '../support/http-subscriber.ts';
 
 /** With a data directory, topics, subscriptions, notifications and unfinished deliveries survive a restart. */

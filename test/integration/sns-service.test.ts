@@ -1,9 +1,9 @@
 import { IncomingMessage } from 'node:http';
 import { Socket } from 'node:net';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { createSnsService, type SnsServer, startSnsServer } from '@eventline/sns-emulator/index.ts';
+import type { DeliveryEvent, Logger, PublishedMessage, SnsService } from '@eventline/sns-emulator/types.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSnsService, type SnsServer, startSnsServer } from '../../src/local/sns/index.ts';
-import type { DeliveryEvent, Logger, PublishedMessage, SnsService } from '../../src/local/sns/types.ts';
 import { type HttpSubscriber, startHttpSubscriber } from '../support/http-subscriber.ts';
 
 /** The programmatic surface the edge and the local stack use: routing, events, console, close. */

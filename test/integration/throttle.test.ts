@@ -1,9 +1,9 @@
+import { type AwsClients, createClients, destroyClients } from '@eventline/aws/clients.ts';
+import type { EventlineConfigInput } from '@eventline/config/index.ts';
+import { TransientError } from '@eventline/core/errors.ts';
+import type { Ledger } from '@eventline/core/ports.ts';
+import type { AttributeMap } from '@eventline/core/values.ts';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type AwsClients, createClients, destroyClients } from '../../src/aws/clients.ts';
-import type { EventlineConfigInput } from '../../src/config/index.ts';
-import { TransientError } from '../../src/core/errors.ts';
-import type { Ledger } from '../../src/core/ports.ts';
-import type { AttributeMap } from '../../src/core/values.ts';
 import { fileState, pipelineFor, putObject, recordItems } from '../fixtures/formats/stack.ts';
 import { type Emulators, startEmulators, testCredentials } from '../support/emulators.ts';
 import { startThrottlingProxy, type ThrottlingProxy } from '../support/throttling-proxy.ts';

@@ -1,8 +1,8 @@
 import type { S3Client } from '@aws-sdk/client-s3';
+import { encodeS3Key } from '@eventline/core/events.ts';
+import type { FileState } from '@eventline/core/ports.ts';
+import type { StoredDeadLetter } from '@eventline/local/dead-letters.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeS3Key } from '../../src/core/events.ts';
-import type { FileState } from '../../src/core/ports.ts';
-import type { StoredDeadLetter } from '../../src/local/dead-letters.ts';
 import { type BadInput, CORPUS_CONFIG, corpus } from './support/bad-inputs.ts';
 import {
   type BackdoorWriter,

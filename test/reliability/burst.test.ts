@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
+import { type AwsClients, createClients, destroyClients } from '@eventline/aws/clients.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AwsClients, createClients, destroyClients } from '../../src/aws/clients.ts';
 import { type HttpSubscriber, startHttpSubscriber } from '../support/http-subscriber.ts';
 import {
   CREDENTIALS,

@@ -1,6 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { LogLine } from '@eventline/local/activity.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LogLine } from '../../src/local/activity.ts';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
 import {
   countBy,

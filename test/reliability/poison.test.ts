@@ -1,7 +1,7 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { EventlineConfigInput } from '@eventline/config/index.ts';
+import type { StoredDeadLetter } from '@eventline/local/dead-letters.ts';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { EventlineConfigInput } from '../../src/config/index.ts';
-import type { StoredDeadLetter } from '../../src/local/dead-letters.ts';
 import { type HttpSubscriber, startHttpSubscriber } from '../support/http-subscriber.ts';
 import {
   type BackdoorWriter,

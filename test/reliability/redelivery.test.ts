@@ -1,6 +1,6 @@
+import type { FileState } from '@eventline/core/ports.ts';
+import { nextSequencer } from '@eventline/local/s3-events.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FileState } from '../../src/core/ports.ts';
-import { nextSequencer } from '../../src/local/s3-events.ts';
 import {
   type BackdoorWriter,
   countBy,

@@ -17,10 +17,10 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { ListTopicsCommand } from '@aws-sdk/client-sns';
+import { type AwsClients, createClients, destroyClients } from '@eventline/aws/clients.ts';
+import { parseConfig } from '@eventline/config/index.ts';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type AwsClients, createClients, destroyClients } from '../../src/aws/clients.ts';
-import { parseConfig } from '../../src/config/index.ts';
 import {
   BUCKET,
   deliveredNotifications,

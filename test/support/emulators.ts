@@ -1,9 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type AwsClients, createClients } from '../../src/aws/clients.ts';
-import { ensureLedgerTable, type LocalDynamo, startLocalDynamo } from '../../src/local/dynamodb.ts';
-import { type LocalS3, type S3ObjectEventData, startLocalS3 } from '../../src/local/s3.ts';
+import { type AwsClients, createClients } from '@eventline/aws/clients.ts';
+import { ensureLedgerTable, type LocalDynamo, startLocalDynamo } from '@eventline/local/dynamodb.ts';
+import { type LocalS3, type S3ObjectEventData, startLocalS3 } from '@eventline/local/s3.ts';
 
 /**
  * Real emulators for integration tests, each on an ephemeral loopback port: s3rver (S3) and

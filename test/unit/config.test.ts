@@ -1,10 +1,10 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ConfigError } from '@eventline/config/errors.ts';
+import { loadConfig, parseConfig, runtimeNames } from '@eventline/config/index.ts';
 import { describe, expect, it } from 'vitest';
 import projectConfig from '../../eventline.config.ts';
-import { loadConfig, parseConfig, runtimeNames } from '../../src/config/index.ts';
-import { ConfigError } from '../../src/core/errors.ts';
 
 describe('configuration', () => {
   it('defaults to the seed: incoming/ + .json, one JSON object, key "id", table events, topic events-notify', () => {

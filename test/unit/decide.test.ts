@@ -1,5 +1,4 @@
-import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/index.ts';
+import { parseConfig } from '@eventline/config/index.ts';
 import {
   InProgressError,
   isPermanent,
@@ -7,12 +6,13 @@ import {
   PermanentError,
   RecordError,
   TransientError,
-} from '../../src/core/errors.ts';
-import type { ObjectEvent } from '../../src/core/events.ts';
-import { sequencerSortKey } from '../../src/core/events.ts';
-import { decide } from '../../src/core/pipeline.ts';
-import type { FileState } from '../../src/core/ports.ts';
-import { matchRoute } from '../../src/core/routing.ts';
+} from '@eventline/core/errors.ts';
+import type { ObjectEvent } from '@eventline/core/events.ts';
+import { sequencerSortKey } from '@eventline/core/events.ts';
+import { decide } from '@eventline/core/pipeline.ts';
+import type { FileState } from '@eventline/core/ports.ts';
+import { matchRoute } from '@eventline/core/routing.ts';
+import { describe, expect, it } from 'vitest';
 
 const event = (sequencer: string, extra: Partial<ObjectEvent> = {}): ObjectEvent => ({
   bucket: 'b',

@@ -1,5 +1,5 @@
+import { compareSequencers, decodeS3Key, encodeS3Key, normaliseEvent } from '@eventline/core/events.ts';
 import { describe, expect, it } from 'vitest';
-import { compareSequencers, decodeS3Key, encodeS3Key, normaliseEvent } from '../../src/core/events.ts';
 
 const s3Record = (key: string, extra: Record<string, unknown> = {}) => ({
   eventVersion: '2.1',

@@ -1,9 +1,9 @@
 import { gzipSync } from 'node:zlib';
+import { FORMATS, routeSchema } from '@eventline/config/schema.ts';
+import { PermanentError } from '@eventline/core/errors.ts';
+import { decoderFor, limitBytes, maxBytesFor, maybeGunzip } from '@eventline/core/formats/index.ts';
+import { decodeNdjson } from '@eventline/core/formats/json.ts';
 import { describe, expect, it } from 'vitest';
-import { FORMATS, routeSchema } from '../../src/config/schema.ts';
-import { PermanentError } from '../../src/core/errors.ts';
-import { decoderFor, limitBytes, maxBytesFor, maybeGunzip } from '../../src/core/formats/index.ts';
-import { decodeNdjson } from '../../src/core/formats/json.ts';
 import { chunked, fixture } from '../fixtures/formats/harness.ts';
 
 async function collect(source: AsyncIterable<Uint8Array>): Promise<Buffer> {

@@ -1,7 +1,7 @@
+import type { RouteInput } from '@eventline/config/schema.ts';
+import { PermanentError } from '@eventline/core/errors.ts';
+import { decodeCsv, normaliseNumber } from '@eventline/core/formats/csv.ts';
 import { describe, expect, it } from 'vitest';
-import type { RouteInput } from '../../src/config/schema.ts';
-import { PermanentError } from '../../src/core/errors.ts';
-import { decodeCsv, normaliseNumber } from '../../src/core/formats/csv.ts';
 import { decodeAll, exact, fixture } from '../fixtures/formats/harness.ts';
 
 const ordersRoute: RouteInput = {

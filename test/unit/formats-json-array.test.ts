@@ -1,8 +1,8 @@
+import { routeSchema } from '@eventline/config/schema.ts';
+import { PermanentError } from '@eventline/core/errors.ts';
+import { decodeJsonArray, MAX_ELEMENT_DEPTH } from '@eventline/core/formats/json-array.ts';
+import type { DecodedRecord } from '@eventline/core/formats/types.ts';
 import { describe, expect, it } from 'vitest';
-import { routeSchema } from '../../src/config/schema.ts';
-import { PermanentError } from '../../src/core/errors.ts';
-import { decodeJsonArray, MAX_ELEMENT_DEPTH } from '../../src/core/formats/json-array.ts';
-import type { DecodedRecord } from '../../src/core/formats/types.ts';
 import { chunked, decodeAll, exact, fixture } from '../fixtures/formats/harness.ts';
 
 describe('json-array decoder', () => {

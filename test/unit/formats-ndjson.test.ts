@@ -1,6 +1,6 @@
+import { PermanentError } from '@eventline/core/errors.ts';
+import { decodeJson, decodeNdjson } from '@eventline/core/formats/json.ts';
 import { describe, expect, it } from 'vitest';
-import { PermanentError } from '../../src/core/errors.ts';
-import { decodeJson, decodeNdjson } from '../../src/core/formats/json.ts';
 import { decodeAll, exact, fixture } from '../fixtures/formats/harness.ts';
 
 describe('ndjson decoder', () => {

@@ -1,9 +1,7 @@
-import { LosslessNumber } from 'lossless-json';
-import { describe, expect, it } from 'vitest';
-import { type RouteInput, routeSchema } from '../../src/config/schema.ts';
-import { RecordError } from '../../src/core/errors.ts';
-import type { ObjectEvent } from '../../src/core/events.ts';
-import type { DecodedRecord } from '../../src/core/formats/types.ts';
+import { type RouteInput, routeSchema } from '@eventline/config/schema.ts';
+import { RecordError } from '@eventline/core/errors.ts';
+import type { ObjectEvent } from '@eventline/core/events.ts';
+import type { DecodedRecord } from '@eventline/core/formats/types.ts';
 import {
   FILE_KEY_PREFIX,
   fileKey,
@@ -11,7 +9,9 @@ import {
   recordAttributes,
   recordKey,
   sourceOf,
-} from '../../src/core/items.ts';
+} from '@eventline/core/items.ts';
+import { LosslessNumber } from 'lossless-json';
+import { describe, expect, it } from 'vitest';
 
 // biome-ignore lint/suspicious/noTemplateCurlyInString: the route's key template syntax, not a JS template
 const DEVICE_TS = '${deviceId}#${ts}';

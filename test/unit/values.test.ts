@@ -1,6 +1,4 @@
-import { LosslessNumber } from 'lossless-json';
-import { describe, expect, it } from 'vitest';
-import { RecordError } from '../../src/core/errors.ts';
+import { RecordError } from '@eventline/core/errors.ts';
 import {
   type AttributeValue,
   checkDynamoNumber,
@@ -8,7 +6,9 @@ import {
   MAX_DEPTH,
   toAttributeValue,
   toItem,
-} from '../../src/core/values.ts';
+} from '@eventline/core/values.ts';
+import { LosslessNumber } from 'lossless-json';
+import { describe, expect, it } from 'vitest';
 
 function thrown(fn: () => unknown): RecordError {
   try {

@@ -1,6 +1,6 @@
 import { gzipSync } from 'node:zlib';
+import type { EventlineConfigInput } from '@eventline/config/index.ts';
 import { z } from 'zod';
-import type { EventlineConfigInput } from '../../../src/config/index.ts';
 
 /**
  * The bad-input corpus: each case is one object put through the edge, with what must become of it.

@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { type EventlineConfigInput, parseConfig } from '../../../src/config/index.ts';
-import type { FileState } from '../../../src/core/ports.ts';
-import { startLocalS3 } from '../../../src/local/s3.ts';
-import { nextSequencer, s3EventRecord } from '../../../src/local/s3-events.ts';
-import { LocalStack, type LocalStackOptions } from '../../../src/local/stack.ts';
+import { type EventlineConfigInput, parseConfig } from '@eventline/config/index.ts';
+import type { FileState } from '@eventline/core/ports.ts';
+import { startLocalS3 } from '@eventline/local/s3.ts';
+import { nextSequencer, s3EventRecord } from '@eventline/local/s3-events.ts';
+import { LocalStack, type LocalStackOptions } from '@eventline/local/stack.ts';
 import { type HttpSubscriber, startHttpSubscriber } from '../../support/http-subscriber.ts';
 import { repoRoot } from './processes.ts';
 

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
  */
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-const cli = join(repoRoot, 'src', 'cli', 'main.ts');
+const cli = join(repoRoot, 'packages', 'cli', 'src', 'main.ts');
 
 export async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {

@@ -1,0 +1,69 @@
+import { EventlineError, PermanentError, TransientError } from '@eventline/core/errors.ts';
+
+const TRANSIENT_NAMES = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'ThrottledException',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'InternalServerError',
+  'InternalError',
+  'InternalErrorException',
+  'ServiceUnavailable',
+  'SlowDown',
+  'RequestTimeout',
+  'TimeoutError',
+  'KMSThrottlingException',
+]);
+
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+]);
+
+/** Whether an SDK error is worth retrying: throttling, 5xx, or the endpoint being unreachable. */
+export function isTransientAwsError(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const e = error as {
+    name?: string;
+    code?: string;
+    $retryable?: unknown;
+    $metadata?: { httpStatusCode?: number };
+    cause?: unknown;
+  };
+  if (e.$retryable) return true;
+  if (e.name && TRANSIENT_NAMES.has(e.name)) return true;
+  if (e.code && NETWORK_CODES.has(e.code)) return true;
+  const status = e.$metadata?.httpStatusCode;
+  if (status !== undefined && (status >= 500 || status === 429)) return true;
+  return e.cause ? isTransientAwsError(e.cause) : false;
+}
+
+/**
+ * Errors by which a service refuses this very request: retrying it unchanged cannot succeed, so the
+ * file fails (recorded, dead-lettered, notified) instead of being retried until it is dropped.
+ */
+const PERMANENT_NAMES = new Set([
+  'ValidationException',
+  'KeyTooLongError',
+  'EntityTooLarge',
+  'InvalidArgument',
+  'InvalidParameter',
+  'InvalidParameterException',
+  'InvalidParameterValueException',
+]);
+
+/** Wraps an SDK error in a core error that says what was being done, keeping it as `cause`. */
+export function translate(error: unknown, what: string): Error {
+  if (error instanceof EventlineError) return error;
+  const name = (error as { name?: string }).name ?? 'Error';
+  const message = `${what}: ${name}: ${(error as Error)?.message ?? String(error)}`;
+  if (isTransientAwsError(error)) return new TransientError('aws-unavailable', message, { cause: error });
+  if (PERMANENT_NAMES.has(name)) return new PermanentError('aws-rejected', message, { cause: error });
+  return new EventlineError(message, { cause: error });
+}

@@ -1,0 +1,68 @@
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { PermanentError, SupersededError } from '@eventline/core/errors.ts';
+import type { ObjectEvent } from '@eventline/core/events.ts';
+import type { ObjectSource, OpenedObject } from '@eventline/core/ports.ts';
+import { translate } from './errors.ts';
+
+/** Reads routed objects as streams and writes eventline's own objects, through S3. */
+export class S3ObjectSource implements ObjectSource {
+  constructor(private readonly s3: S3Client) {}
+
+  async open(event: ObjectEvent): Promise<OpenedObject> {
+    try {
+      const response = await this.s3.send(
+        new GetObjectCommand({
+          Bucket: event.bucket,
+          Key: event.key,
+          // The version the event names; without versioning, the object only if it is still that write.
+          ...(event.versionId
+            ? { VersionId: event.versionId }
+            : event.eTag
+              ? { IfMatch: `"${event.eTag}"` }
+              : {}),
+        }),
+      );
+      if (!response.Body) throw new PermanentError('object-missing', `${event.key}: S3 returned no body`);
+      const opened: OpenedObject = { body: response.Body as AsyncIterable<Uint8Array> };
+      if (response.ContentLength !== undefined) opened.contentLength = response.ContentLength;
+      if (response.ContentEncoding) opened.contentEncoding = response.ContentEncoding;
+      if (response.ContentType) opened.contentType = response.ContentType;
+      if (response.ETag) opened.eTag = response.ETag.replace(/"/g, '');
+      if (response.VersionId) opened.versionId = response.VersionId;
+      return opened;
+    } catch (error) {
+      const name = (error as { name?: string }).name;
+      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (name === 'NoSuchKey' || name === 'NoSuchVersion' || name === 'NotFound' || status === 404) {
+        throw new PermanentError(
+          'object-missing',
+          `${event.bucket}/${event.key}: the object no longer exists`,
+          {
+            cause: error,
+          },
+        );
+      }
+      if (name === 'PreconditionFailed' || status === 412) {
+        throw new SupersededError(`${event.key}: replaced by a newer write since this event`, {
+          cause: error,
+        });
+      }
+      throw translate(error, `GetObject ${event.bucket}/${event.key}`);
+    }
+  }
+
+  async putInternal(
+    bucket: string,
+    key: string,
+    body: string | Uint8Array,
+    contentType: string,
+  ): Promise<void> {
+    try {
+      await this.s3.send(
+        new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }),
+      );
+    } catch (error) {
+      throw translate(error, `PutObject ${bucket}/${key}`);
+    }
+  }
+}

@@ -1,0 +1,46 @@
+import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import type { Notification, Notifier } from '@eventline/core/ports.ts';
+import { translate } from './errors.ts';
+
+/**
+ * Publishes one notification per file. `MessageStructure: json` gives people text (email, the
+ * default) and machines JSON (http/https, SQS, Lambda subscribers, email-json).
+ */
+export class SnsNotifier implements Notifier {
+  constructor(
+    private readonly sns: SNSClient,
+    private readonly topicArn: string,
+  ) {}
+
+  async publish(notification: Notification): Promise<{ messageId: string }> {
+    const json = JSON.stringify(notification.json);
+    const message = JSON.stringify({
+      default: notification.text,
+      email: notification.text,
+      'email-json': json,
+      http: json,
+      https: json,
+      sqs: json,
+      lambda: json,
+    });
+    try {
+      const response = await this.sns.send(
+        new PublishCommand({
+          TopicArn: this.topicArn,
+          Subject: notification.subject,
+          Message: message,
+          MessageStructure: 'json',
+          MessageAttributes: Object.fromEntries(
+            Object.entries(notification.attributes).map(([name, { type, value }]) => [
+              name,
+              { DataType: type, StringValue: value },
+            ]),
+          ),
+        }),
+      );
+      return { messageId: response.MessageId ?? '' };
+    } catch (error) {
+      throw translate(error, `Publish ${this.topicArn}`);
+    }
+  }
+}

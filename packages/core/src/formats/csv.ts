@@ -1,0 +1,209 @@
+import type { Route } from '@eventline/config/schema.ts';
+import { type CsvError, parse } from 'csv-parse';
+import { isNumber, LosslessNumber, parse as parseJson } from 'lossless-json';
+import { PermanentError, type Position, RecordError } from '../errors.ts';
+import { MAX_LINE_CHARS } from './json.ts';
+import { LineIndex, utf8Chunks } from './text.ts';
+import type { Decoded, DecoderOptions } from './types.ts';
+
+/**
+ * `csv`: a header row, then one record per row, parsed by csv-parse as the bytes stream in (one
+ * chunk of records in memory at a time). The route sets the delimiter, the quote (doubled to
+ * escape itself, as RFC 4180 does with `"`) and column types:
+ * - `number` keeps the exact decimal text (LosslessNumber); `+1`, `.5` and `1.` are normalised to
+ *   JSON's spelling, an empty cell is null, anything else is a record error naming line and column;
+ * - `boolean` takes true/false in any case (empty: null); `json` parses the cell as JSON (empty:
+ *   null); other columns stay strings.
+ * A row whose field count differs from the header's is a record error and the rest goes on; blank
+ * lines are skipped. Broken quoting fails the file (the parser cannot tell where the next record
+ * starts), naming the line of the record it is in; the records before it were read.
+ * Lines are physical lines of the file (quoted newlines included), the line a record starts on.
+ */
+
+type ColumnType = Route['csv']['types'][string];
+interface ParsedRow {
+  fields: string[];
+  /** Byte offset just past the row (its record delimiter included). */
+  end: number;
+}
+
+const NUMBER = /^([+-]?)(\d*)(?:\.(\d*))?([eE][+-]?\d+)?$/;
+
+/** The JSON spelling of a decimal number cell, or undefined when it is not one. */
+export function normaliseNumber(cell: string): string | undefined {
+  const match = NUMBER.exec(cell.trim());
+  if (!match) return undefined;
+  const [, sign = '', int = '', frac = '', exp = ''] = match;
+  if (int === '' && frac === '') return undefined;
+  const text = `${sign === '-' ? '-' : ''}${int.replace(/^0+(?=\d)/, '') || '0'}${frac ? `.${frac}` : ''}${exp}`;
+  return isNumber(text) ? text : undefined;
+}
+
+function convert(cell: string, type: ColumnType): { value: unknown } | { problem: string; code: string } {
+  if (type === 'string') return { value: cell };
+  if (cell.trim() === '') return { value: null };
+  switch (type) {
+    case 'number': {
+      const text = normaliseNumber(cell);
+      return text === undefined
+        ? { code: 'bad-number', problem: `${JSON.stringify(cell)} is not a number` }
+        : { value: new LosslessNumber(text) };
+    }
+    case 'boolean': {
+      const lower = cell.trim().toLowerCase();
+      if (lower === 'true' || lower === 'false') return { value: lower === 'true' };
+      return { code: 'bad-boolean', problem: `${JSON.stringify(cell)} is not true or false` };
+    }
+    case 'json':
+      try {
+        return { value: parseJson(cell) };
+      } catch (error) {
+        return { code: 'bad-json', problem: `not valid JSON: ${(error as Error).message}` };
+      }
+  }
+}
+
+function checkHeader(header: string[], types: Record<string, ColumnType>, key: string): void {
+  const seen = new Set<string>();
+  header.forEach((name, i) => {
+    if (name === '') {
+      throw new PermanentError('bad-csv-header', `${key}: header column ${i + 1} has no name`, {
+        position: { line: 1, column: i + 1 },
+      });
+    }
+    if (seen.has(name)) {
+      throw new PermanentError('bad-csv-header', `${key}: header column "${name}" appears twice`, {
+        position: { line: 1, column: i + 1, field: name },
+      });
+    }
+    seen.add(name);
+  });
+  const missing = Object.keys(types).filter((name) => !seen.has(name));
+  if (missing.length > 0) {
+    throw new PermanentError(
+      'bad-csv-header',
+      `${key}: the route types column(s) ${missing.map((m) => `"${m}"`).join(', ')} that the header does not have (header: ${header.join(', ')})`,
+      { position: { line: 1 } },
+    );
+  }
+}
+
+export async function* decodeCsv(
+  source: AsyncIterable<Uint8Array>,
+  { route, key }: DecoderOptions,
+): AsyncGenerator<Decoded> {
+  const { delimiter, quote, types } = route.csv;
+  const rows: ParsedRow[] = [];
+  const parser = parse({
+    delimiter,
+    quote,
+    escape: quote,
+    relax_column_count: true,
+    relax_quotes: true,
+    skip_empty_lines: false,
+    max_record_size: MAX_LINE_CHARS,
+    // Rows are taken here, in order, and not pushed through the stream: the loop below reads them
+    // after each chunk, so memory holds one chunk's rows.
+    on_record: (fields: string[], context) => {
+      rows.push({ fields, end: context.bytes });
+      return null;
+    },
+  });
+  parser.on('error', () => {
+    // Reported through the write/end callbacks below.
+  });
+  const lines = new LineIndex();
+  let header: string[] | undefined;
+  let columnTypes: Array<ColumnType | undefined> = [];
+  let start = 0;
+  let index = 0;
+
+  const malformed = (error: unknown): PermanentError => {
+    const line = lines.lineAt(start);
+    const reason = ((error as CsvError).message ?? String(error)).replace(/,? (at|on) line \d+/, '');
+    return new PermanentError(
+      'malformed-csv',
+      `${key}: malformed CSV in the record starting at line ${line} (the records before it were read): ${reason}`,
+      { cause: error, position: { line, index } },
+    );
+  };
+
+  function* drain(): Generator<Decoded> {
+    for (const row of rows) {
+      const line = lines.lineAt(start);
+      start = row.end;
+      const { fields } = row;
+      if (fields.length === 1 && fields[0] === '') continue; // a blank line
+      if (!header) {
+        checkHeader(fields, types, key);
+        header = fields;
+        columnTypes = header.map((name) => types[name]);
+        continue;
+      }
+      const position: Position = { line, index: index++ };
+      if (fields.length !== header.length) {
+        yield {
+          error: new RecordError(
+            'column-count',
+            `${key}: line ${line}: expected ${header.length} fields as in the header, got ${fields.length}`,
+            { position },
+          ),
+        };
+        continue;
+      }
+      const value: Record<string, unknown> = {};
+      let failure: RecordError | undefined;
+      for (let i = 0; i < fields.length; i++) {
+        const name = header[i]!;
+        const type = columnTypes[i];
+        const converted = type ? convert(fields[i]!, type) : { value: fields[i] };
+        if ('problem' in converted) {
+          failure = new RecordError(
+            converted.code,
+            `${key}: line ${line}, column ${i + 1} ("${name}"): ${converted.problem}`,
+            { position: { ...position, column: i + 1, field: name } },
+          );
+          break;
+        }
+        if (name === '__proto__') {
+          Object.defineProperty(value, name, {
+            value: converted.value,
+            writable: true,
+            enumerable: true,
+            configurable: true,
+          });
+        } else value[name] = converted.value;
+      }
+      yield failure ? { error: failure } : { value, position };
+    }
+    rows.length = 0;
+  }
+
+  const write = (chunk: Buffer) =>
+    new Promise<void>((resolve, reject) => {
+      parser.write(chunk, (error) => (error ? reject(error) : resolve()));
+    });
+
+  try {
+    for await (const text of utf8Chunks(source, key)) {
+      const bytes = Buffer.from(text, 'utf8');
+      lines.append(bytes);
+      let failure: unknown;
+      await write(bytes).catch((error: unknown) => {
+        failure = error;
+      });
+      yield* drain();
+      if (failure) throw malformed(failure);
+    }
+    let failure: unknown;
+    await new Promise<void>((resolve, reject) => {
+      parser.end((error?: Error | null) => (error ? reject(error) : resolve()));
+    }).catch((error: unknown) => {
+      failure = error;
+    });
+    yield* drain();
+    if (failure) throw malformed(failure);
+  } finally {
+    parser.destroy();
+  }
+}

@@ -1,0 +1,140 @@
+import type { Route } from '@eventline/config/schema.ts';
+import { isLosslessNumber } from 'lossless-json';
+import { RecordError } from './errors.ts';
+import type { ObjectEvent } from './events.ts';
+import { sequencerSortKey } from './events.ts';
+import type { DecodedRecord } from './formats/types.ts';
+
+/** Ledger keys of file outcome items start with this; record keys may not. */
+export const FILE_KEY_PREFIX = '#file#';
+export const MAX_KEY_BYTES = 2048;
+
+export const fileKey = (bucket: string, key: string) => `${FILE_KEY_PREFIX}${bucket}/${key}`;
+
+/** The identity of the object version a record came from, stored on every record item. */
+export function sourceOf(event: ObjectEvent): Record<string, unknown> {
+  return {
+    bucket: event.bucket,
+    key: event.key,
+    versionId: event.versionId,
+    eTag: event.eTag,
+    size: event.size,
+    sequencer: event.sequencer,
+    eventTime: event.eventTime,
+  };
+}
+
+function keyText(value: unknown, what: string, position: DecodedRecord['position']): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'string') {
+    if (value === '') throw new RecordError('bad-key', `${what} is an empty string`, { position });
+    return value;
+  }
+  if (isLosslessNumber(value)) return (value as { value: string }).value;
+  if (typeof value === 'number' || typeof value === 'bigint') return String(value);
+  throw new RecordError(
+    'bad-key',
+    `${what} must be a string or a number, got ${Array.isArray(value) ? 'an array' : typeof value}`,
+    {
+      position,
+    },
+  );
+}
+
+function field(record: Record<string, unknown>, path: string): unknown {
+  let current: unknown = record;
+  for (const part of path.split('.')) {
+    if (typeof current !== 'object' || current === null) return undefined;
+    current = (current as Record<string, unknown>)[part];
+  }
+  return current;
+}
+
+const TEMPLATE = /\$\{([^}]+)\}/g;
+
+/**
+ * The ledger key of a record: the route's key field, template or function; when the record has
+ * none, the object key (single-object files, as the seed does) or `<object key>#<line>`.
+ */
+export function recordKey(
+  route: Route,
+  objectKey: string,
+  record: DecodedRecord,
+  multiRecord: boolean,
+): string {
+  const { value, position } = record;
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || isLosslessNumber(value)) {
+    throw new RecordError(
+      'not-an-object',
+      `expected a JSON object, got ${Array.isArray(value) ? 'an array' : isLosslessNumber(value) ? 'a number' : value === null ? 'null' : typeof value}`,
+      { position },
+    );
+  }
+  const fields = value as Record<string, unknown>;
+  const fallback = multiRecord ? `${objectKey}#${position.line ?? (position.index ?? 0) + 1}` : objectKey;
+  let pk: string | undefined;
+  if (typeof route.key === 'function') {
+    let made: unknown;
+    try {
+      made = route.key(fields, { key: objectKey, position: position.line ?? position.index ?? 0 });
+    } catch (error) {
+      // The route's own code failed on this record: the record is rejected, the file goes on.
+      throw new RecordError('bad-key', `the key function failed: ${(error as Error)?.message ?? error}`, {
+        cause: error,
+        position,
+      });
+    }
+    pk = keyText(made, 'the key function result', position);
+  } else if (route.key.includes('${')) {
+    pk = route.key.replace(TEMPLATE, (_, name: string) => {
+      const part = keyText(field(fields, name.trim()), `key field "${name.trim()}"`, {
+        ...position,
+        field: name.trim(),
+      });
+      if (part === undefined) {
+        throw new RecordError('missing-key', `key field "${name.trim()}" is missing`, {
+          position: { ...position, field: name.trim() },
+        });
+      }
+      return part;
+    });
+  } else {
+    pk = keyText(field(fields, route.key), `key field "${route.key}"`, { ...position, field: route.key });
+  }
+  const key = pk ?? fallback;
+  if (key.startsWith(FILE_KEY_PREFIX)) {
+    throw new RecordError(
+      'bad-key',
+      `key "${key.slice(0, 40)}" starts with the reserved "${FILE_KEY_PREFIX}"`,
+      { position },
+    );
+  }
+  if (Buffer.byteLength(key, 'utf8') > MAX_KEY_BYTES) {
+    throw new RecordError('bad-key', `key is longer than DynamoDB's ${MAX_KEY_BYTES} bytes`, { position });
+  }
+  return key;
+}
+
+/** The attributes of a record item, before marshalling. */
+export function recordAttributes(args: {
+  pk: string;
+  payload: unknown;
+  event: ObjectEvent;
+  route: Route;
+  record: DecodedRecord;
+  processedAt: string;
+}): Record<string, unknown> {
+  const { event, record } = args;
+  return {
+    pk: args.pk,
+    kind: 'record',
+    payload: args.payload,
+    source: sourceOf(event),
+    origin: `${event.bucket}/${event.key}`,
+    seq: sequencerSortKey(event.sequencer),
+    route: args.route.id,
+    line: record.position.line,
+    index: record.position.index,
+    processedAt: args.processedAt,
+  };
+}

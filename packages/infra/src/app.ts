@@ -1,0 +1,59 @@
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ConfigError } from '@eventline/config/errors.ts';
+import { loadConfig } from '@eventline/config/index.ts';
+import type { EventlineConfig } from '@eventline/config/schema.ts';
+import { Annotations, App } from 'aws-cdk-lib';
+import { EventlineStack } from './eventline-stack.ts';
+import { addNagChecks } from './nag.ts';
+
+/**
+ * The CDK app: the only place that reads context and environment.
+ *   -c config=<path>       config file (default: eventline.config.ts)
+ *   -c mode=queue|direct   overrides trigger.mode
+ * The handler bundles `eventline.config.ts` itself (routes, formats, key functions, schemas cannot be
+ * passed through the environment), so `-c config` is for checking another config; a deployment
+ * of it would run the default config's routes behind the other config's filters, and synth warns.
+ * CDK_DEFAULT_ACCOUNT/CDK_DEFAULT_REGION (set by the CLI from your credentials) pick the environment;
+ * without them the stack is environment-agnostic, which is enough to synthesize offline.
+ */
+const HANDLER_ENTRY = fileURLToPath(new URL('../../lambda/src/index.ts', import.meta.url));
+const BUNDLED_CONFIG = fileURLToPath(new URL('../../../eventline.config.ts', import.meta.url));
+
+function withModeOverride(config: EventlineConfig, mode: unknown): EventlineConfig {
+  if (mode === undefined) return config;
+  if (mode !== 'queue' && mode !== 'direct') {
+    throw new ConfigError(`-c mode: expected "queue" or "direct", got "${String(mode)}"`, {
+      problems: [{ setting: 'mode', message: 'queue or direct' }],
+    });
+  }
+  return { ...config, trigger: { ...config.trigger, mode } };
+}
+
+async function main(): Promise<void> {
+  const app = new App();
+  const configPath = String(app.node.tryGetContext('config') ?? 'eventline.config.ts');
+  const config = withModeOverride(await loadConfig(configPath), app.node.tryGetContext('mode'));
+  const stack = new EventlineStack(app, config.name, {
+    config,
+    handlerEntry: HANDLER_ENTRY,
+    description: `eventline: S3 -> ${config.trigger.mode === 'queue' ? 'SQS -> ' : ''}Lambda -> DynamoDB -> SNS`,
+    env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+  });
+  if (resolve(configPath) !== BUNDLED_CONFIG) {
+    Annotations.of(stack).addWarningV2(
+      'eventline:configNotBundled',
+      `the infrastructure follows ${configPath}, but the function bundles eventline.config.ts: do not deploy this synth`,
+    );
+  }
+  addNagChecks(app);
+}
+
+try {
+  await main();
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  // A configuration mistake is the user's to fix: show what to change, not a stack trace.
+  console.error(error.message);
+  process.exitCode = 1;
+}

@@ -1,0 +1,114 @@
+import { ConfigError } from '@eventline/config/errors.ts';
+import type { EventlineConfig } from '@eventline/config/schema.ts';
+import { filtersOverlap } from '@eventline/config/schema.ts';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+
+/**
+ * What the AWS deployment needs on top of the config schema's own checks. The schema already rejects
+ * overlapping routes and routes that overlap `internalPrefix`; they are checked again here because a
+ * stack can be built from a config object that never went through `parseConfig`, and S3 only refuses
+ * an ambiguous notification configuration in the middle of a deployment.
+ */
+
+type Problem = { setting: string; message: string };
+
+/** The retention periods CloudWatch Logs accepts, in days. */
+const RETENTION_DAYS: ReadonlySet<number> = new Set(
+  Object.values(RetentionDays).filter((v): v is number => typeof v === 'number'),
+);
+
+/** SQS accepts at most 12 hours of visibility timeout. */
+const MAX_VISIBILITY_SECONDS = 12 * 60 * 60;
+
+/**
+ * Lambda's guidance for SQS sources: the queue's visibility timeout is six times the function timeout
+ * plus the batching window, so that a batch retried by the poller is not redelivered while in flight.
+ */
+export function visibilityTimeoutFor(config: EventlineConfig): Duration {
+  const seconds = 6 * config.function.timeoutSeconds + config.trigger.maxBatchingWindowSeconds;
+  return Duration.seconds(Math.min(seconds, MAX_VISIBILITY_SECONDS));
+}
+
+export function logRetentionFor(config: EventlineConfig): RetentionDays {
+  return config.function.logRetentionDays as RetentionDays;
+}
+
+export function removalPolicyOf(setting: 'retain' | 'destroy'): RemovalPolicy {
+  return setting === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+}
+
+/** Every reason this config cannot be deployed, by setting; empty when it can. */
+export function deployProblems(config: EventlineConfig): Problem[] {
+  const problems: Problem[] = [];
+  const { routes, internalPrefix, trigger } = config;
+
+  routes.forEach((a, i) => {
+    if (a.prefix === '') {
+      problems.push({
+        setting: `routes.${i}.prefix`,
+        message: `route "${a.id}" has an empty prefix: it would match eventline's own writes under "${internalPrefix}"`,
+      });
+    }
+    if (/[*?]/.test(a.prefix)) {
+      problems.push({
+        setting: `routes.${i}.prefix`,
+        message: `route "${a.id}": "*" and "?" are wildcards in IAM resource ARNs, so the function's read permission could not be limited to prefix "${a.prefix}"`,
+      });
+    }
+    if (a.prefix.startsWith(internalPrefix) || internalPrefix.startsWith(a.prefix)) {
+      problems.push({
+        setting: `routes.${i}.prefix`,
+        message: `prefix "${a.prefix}" overlaps internalPrefix "${internalPrefix}": the function would trigger itself`,
+      });
+    }
+    routes.forEach((b, j) => {
+      if (j <= i || !filtersOverlap(a, b)) return;
+      problems.push({
+        setting: `routes.${j}`,
+        message: `routes "${a.id}" and "${b.id}" overlap (prefix "${a.prefix}"/"${b.prefix}", suffix "${a.suffix}"/"${b.suffix}"); S3 rejects overlapping notification filters for the same event type`,
+      });
+    });
+  });
+
+  if (/[*?]/.test(internalPrefix)) {
+    problems.push({
+      setting: 'internalPrefix',
+      message: `"*" and "?" are wildcards in IAM resource ARNs, so the write permission could not be limited to "${internalPrefix}"`,
+    });
+  }
+
+  if (!RETENTION_DAYS.has(config.function.logRetentionDays)) {
+    const allowed = [...RETENTION_DAYS].sort((x, y) => x - y).join(', ');
+    problems.push({
+      setting: 'function.logRetentionDays',
+      message: `CloudWatch Logs accepts one of ${allowed} days, got ${config.function.logRetentionDays}`,
+    });
+  }
+
+  if (trigger.mode === 'queue') {
+    if (trigger.batchSize > 10 && trigger.maxBatchingWindowSeconds < 1) {
+      problems.push({
+        setting: 'trigger.maxBatchingWindowSeconds',
+        message: `a batch size above 10 (got ${trigger.batchSize}) needs a batching window of at least 1 second`,
+      });
+    }
+    if (trigger.maxConcurrency > config.function.reservedConcurrency) {
+      problems.push({
+        setting: 'trigger.maxConcurrency',
+        message: `the queue poller's maximum concurrency (${trigger.maxConcurrency}) exceeds the function's reserved concurrency (${config.function.reservedConcurrency}); the extra pollers would only be throttled`,
+      });
+    }
+  }
+  return problems;
+}
+
+/** Throws a ConfigError naming every setting that cannot be deployed as is. */
+export function assertDeployable(config: EventlineConfig, origin = 'eventline.config.ts'): void {
+  const problems = deployProblems(config);
+  if (problems.length === 0) return;
+  throw new ConfigError(
+    `${origin}: cannot deploy this configuration:\n${problems.map((p) => `  - ${p.setting}: ${p.message}`).join('\n')}`,
+    { problems },
+  );
+}

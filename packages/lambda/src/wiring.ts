@@ -1,0 +1,51 @@
+import type { AwsClients } from '@eventline/aws/clients.ts';
+import { DynamoLedger } from '@eventline/aws/dynamo-ledger.ts';
+import { S3ObjectSource } from '@eventline/aws/s3-source.ts';
+import { SnsNotifier } from '@eventline/aws/sns-notifier.ts';
+import { SqsDeadLetters } from '@eventline/aws/sqs-dead-letters.ts';
+import { ConfigError } from '@eventline/config/errors.ts';
+import type { EventlineConfig, RuntimeNames } from '@eventline/config/index.ts';
+import { Pipeline } from '@eventline/core/pipeline.ts';
+import type { DeadLetterQueue, Logger, Metrics } from '@eventline/core/ports.ts';
+
+export interface PipelineWiring {
+  config: EventlineConfig;
+  names: RuntimeNames;
+  clients: AwsClients;
+  logger?: Logger;
+  metrics?: Metrics;
+  /** Where permanently failed files go; defaults to the SQS queue at `names.deadLetterQueueUrl`. */
+  deadLetters?: DeadLetterQueue;
+  leaseMs?: number;
+}
+
+/** Builds the pipeline on the AWS adapters: used by the Lambda entry, the local stack and tests. */
+export function createPipeline(wiring: PipelineWiring): Pipeline {
+  const { config, names, clients } = wiring;
+  let deadLetters = wiring.deadLetters;
+  if (!deadLetters) {
+    if (!names.deadLetterQueueUrl) {
+      throw new ConfigError('DLQ_URL: expected the URL of the dead-letter queue (SQS), got nothing', {
+        problems: [{ setting: 'DLQ_URL', message: 'the URL of an SQS queue' }],
+      });
+    }
+    deadLetters = new SqsDeadLetters(clients.sqs, names.deadLetterQueueUrl);
+  }
+  return new Pipeline({
+    config,
+    bucketName: names.bucketName,
+    source: new S3ObjectSource(clients.s3),
+    ledger: new DynamoLedger({
+      tableName: names.tableName,
+      dynamodb: clients.dynamodb,
+      documents: clients.documents,
+      ...(wiring.logger ? { logger: wiring.logger } : {}),
+      ...(wiring.metrics ? { metrics: wiring.metrics } : {}),
+    }),
+    notifier: new SnsNotifier(clients.sns, names.topicArn),
+    deadLetters,
+    ...(wiring.logger ? { logger: wiring.logger } : {}),
+    ...(wiring.metrics ? { metrics: wiring.metrics } : {}),
+    ...(wiring.leaseMs ? { leaseMs: wiring.leaseMs } : {}),
+  });
+}

@@ -1,0 +1,238 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { errorMessage } from '@eventline/core/errors.ts';
+import { fileKey } from '@eventline/core/items.ts';
+import type { FeedEntry, LogLine } from './activity.ts';
+import type { LocalStack } from './stack.ts';
+
+/**
+ * The stack's own API under `/_eventline/`, used by the CLI and the console page. Reads are open
+ * (the edge listens on loopback); actions (replay, backfill) are refused unless the caller is on
+ * loopback too, whatever address the edge was bound to.
+ */
+
+const json = (res: ServerResponse, status: number, body: unknown) => {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(JSON.stringify(body));
+};
+
+export const isLoopback = (address: string | undefined) =>
+  address === '127.0.0.1' ||
+  address === '::1' ||
+  address === '::ffff:127.0.0.1' ||
+  (address?.startsWith('127.') ?? false);
+
+async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > 1024 * 1024) throw new Error('body too large');
+    chunks.push(chunk as Buffer);
+  }
+  const text = Buffer.concat(chunks).toString('utf8').trim();
+  if (!text) return {};
+  const parsed: unknown = JSON.parse(text);
+  return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : {};
+}
+
+const limitOf = (url: URL, fallback: number, max = 1000) =>
+  Math.min(max, Math.max(1, Number(url.searchParams.get('limit') ?? fallback) || fallback));
+
+function encodeCursor(key: Record<string, unknown> | undefined): string | undefined {
+  return key ? Buffer.from(JSON.stringify(key)).toString('base64url') : undefined;
+}
+
+function decodeCursor(cursor: string | null): Record<string, unknown> | undefined {
+  if (!cursor) return undefined;
+  return JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Record<string, unknown>;
+}
+
+/** A page of ledger items of one kind (Scan; the local ledger is small enough, and AWS users query). */
+async function scanKind(
+  stack: LocalStack,
+  kind: 'file' | 'record',
+  url: URL,
+): Promise<{ items: Record<string, unknown>[]; cursor?: string }> {
+  const limit = limitOf(url, 50);
+  const search = url.searchParams.get('q') ?? '';
+  const items: Record<string, unknown>[] = [];
+  let start = decodeCursor(url.searchParams.get('cursor'));
+  // Filtered scans can return short pages: keep reading until the page is full or the table ends.
+  do {
+    const page = await stack.clients.documents.send(
+      new ScanCommand({
+        TableName: stack.names.tableName,
+        Limit: Math.max(limit, 100),
+        ...(start ? { ExclusiveStartKey: start } : {}),
+        FilterExpression: search ? '#kind = :kind AND contains(#pk, :q)' : '#kind = :kind',
+        ExpressionAttributeNames: { '#kind': 'kind', ...(search ? { '#pk': 'pk' } : {}) },
+        ExpressionAttributeValues: { ':kind': kind, ...(search ? { ':q': search } : {}) },
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      if (items.length < limit) items.push(item);
+    }
+    start = page.LastEvaluatedKey;
+    if (items.length >= limit) {
+      // Resume after the last returned item.
+      const last = items.at(-1);
+      start = last ? { pk: last.pk } : start;
+      break;
+    }
+  } while (start);
+  const result: { items: Record<string, unknown>[]; cursor?: string } = { items };
+  const cursor = encodeCursor(start);
+  if (cursor) result.cursor = cursor;
+  return result;
+}
+
+export type ConsoleHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;
+
+export function createAdmin(stack: LocalStack, consolePage?: ConsoleHandler) {
+  return async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> => {
+    const path = url.pathname;
+    if (path.startsWith('/_console')) return consolePage ? consolePage(req, res, url) : false;
+    try {
+      if (req.method === 'GET') {
+        switch (path) {
+          case '/_health':
+          case '/_eventline/health':
+            json(res, 200, {
+              status: 'ok',
+              endpoint: stack.url,
+              bucket: stack.config.bucket.name,
+              table: stack.names.tableName,
+              topicArn: stack.names.topicArn,
+              dataDir: stack.dataDir,
+              routes: stack.config.routes.map((r) => ({
+                id: r.id,
+                prefix: r.prefix,
+                suffix: r.suffix,
+                format: r.format,
+              })),
+            });
+            return true;
+          case '/_eventline/stats':
+            json(res, 200, {
+              counters: stack.activity.counters,
+              invoker: stack.invoker.stats,
+              dlqDepth: (await stack.deadLetters.list()).length,
+              requests: stack.edge.counts(),
+              metrics: Object.fromEntries(stack.activity.metrics),
+            });
+            return true;
+          case '/_eventline/feed':
+            json(res, 200, { entries: stack.activity.feed({ limit: limitOf(url, 200, 10_000) }) });
+            return true;
+          case '/_eventline/files':
+            json(res, 200, await scanKind(stack, 'file', url));
+            return true;
+          case '/_eventline/records':
+            json(res, 200, await scanKind(stack, 'record', url));
+            return true;
+          case '/_eventline/file': {
+            const key = url.searchParams.get('key');
+            if (!key) {
+              json(res, 400, { error: 'query parameter "key" is required' });
+              return true;
+            }
+            const bucket = url.searchParams.get('bucket') ?? stack.config.bucket.name;
+            const state = await stack.ledger.getFile(bucket, key);
+            const records = await stack.clients.documents.send(
+              new ScanCommand({
+                TableName: stack.names.tableName,
+                FilterExpression: '#origin = :origin AND #kind = :record',
+                ExpressionAttributeNames: { '#origin': 'origin', '#kind': 'kind' },
+                ExpressionAttributeValues: { ':origin': `${bucket}/${key}`, ':record': 'record' },
+              }),
+            );
+            const messageId = state?.notification.messageId;
+            const notifications = messageId
+              ? (await stack.sns.notifications({ limit: 10_000 })).filter((n) => n.messageId === messageId)
+              : [];
+            json(res, 200, {
+              pk: fileKey(bucket, key),
+              state: state ?? null,
+              records: (records.Items ?? []).slice(0, 200),
+              notification: notifications[0] ?? null,
+              logs: stack.activity.logs(key),
+              feed: stack.activity.feed({ key }),
+            });
+            return true;
+          }
+          case '/_eventline/notifications':
+            json(res, 200, {
+              notifications: await stack.sns.notifications({ limit: limitOf(url, 50, 10_000) }),
+            });
+            return true;
+          case '/_eventline/dlq':
+            json(res, 200, { letters: await stack.deadLetters.list() });
+            return true;
+          case '/_eventline/logs':
+            json(res, 200, {
+              lines: stack.activity.logs(url.searchParams.get('key') ?? undefined, limitOf(url, 200, 20_000)),
+            });
+            return true;
+          case '/_eventline/events':
+            stream(stack, req, res);
+            return true;
+        }
+        return false;
+      }
+      if (req.method === 'POST') {
+        if (!isLoopback(req.socket.remoteAddress)) {
+          json(res, 403, { error: 'actions are accepted from loopback only' });
+          return true;
+        }
+        // A JSON body cannot come from a plain cross-site form: browsers must ask (preflight) first.
+        if (!(req.headers['content-type'] ?? '').startsWith('application/json')) {
+          json(res, 415, { error: 'actions take a JSON body (content-type: application/json)' });
+          return true;
+        }
+        const body = await readJson(req);
+        switch (path) {
+          case '/_eventline/dlq/replay': {
+            const id = typeof body.id === 'string' ? body.id : undefined;
+            json(res, 200, { results: await stack.replay(id) });
+            return true;
+          }
+          case '/_eventline/backfill': {
+            const prefix = typeof body.prefix === 'string' ? body.prefix : '';
+            json(res, 200, await stack.backfill(prefix));
+            return true;
+          }
+        }
+        return false;
+      }
+      return false;
+    } catch (error) {
+      json(res, 500, { error: errorMessage(error) });
+      return true;
+    }
+  };
+}
+
+/** Server-sent events: the feed, log lines and counters as they change. */
+function stream(stack: LocalStack, req: IncomingMessage, res: ServerResponse): void {
+  res.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-store',
+    connection: 'keep-alive',
+  });
+  const send = (event: string, data: unknown) =>
+    res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  const onFeed = (entry: FeedEntry) => send('feed', entry);
+  const onLog = (line: LogLine) => send('log', line);
+  send('counters', stack.activity.counters);
+  const timer = setInterval(() => {
+    send('counters', { ...stack.activity.counters, ...stack.invoker.stats });
+  }, 1000);
+  stack.activity.on('feed', onFeed);
+  stack.activity.on('log', onLog);
+  req.on('close', () => {
+    clearInterval(timer);
+    stack.activity.off('feed', onFeed);
+    stack.activity.off('log', onLog);
+  });
+}

@@ -1,0 +1,54 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { DeadLetter, DeadLetterQueue } from '@eventline/core/ports.ts';
+
+export interface StoredDeadLetter extends DeadLetter {
+  id: string;
+}
+
+/**
+ * The local dead-letter queue: one JSON file per letter under `<dataDir>/dlq`, written atomically
+ * (temp file + rename), so a crash never leaves half a letter and nothing is lost across restarts.
+ */
+export class FileDeadLetterQueue implements DeadLetterQueue {
+  private readonly dir: string;
+
+  constructor(dataDir: string) {
+    this.dir = join(dataDir, 'dlq');
+  }
+
+  async send(letter: DeadLetter): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    const id = `${Date.now().toString().padStart(15, '0')}-${randomUUID()}`;
+    const file = join(this.dir, `${id}.json`);
+    const temp = `${file}.tmp`;
+    await writeFile(temp, JSON.stringify({ id, ...letter }, null, 2));
+    await rename(temp, file);
+  }
+
+  /** Oldest first. */
+  async list(): Promise<StoredDeadLetter[]> {
+    let names: string[];
+    try {
+      names = (await readdir(this.dir)).filter((n) => n.endsWith('.json')).sort();
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
+    const letters: StoredDeadLetter[] = [];
+    for (const name of names) {
+      try {
+        letters.push(JSON.parse(await readFile(join(this.dir, name), 'utf8')) as StoredDeadLetter);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      }
+    }
+    return letters;
+  }
+
+  async remove(id: string): Promise<void> {
+    if (!/^[0-9]+-[0-9a-f-]+$/.test(id)) throw new Error(`not a dead-letter id: ${id}`);
+    await rm(join(this.dir, `${id}.json`), { force: true });
+  }
+}

@@ -1,0 +1,548 @@
+import { randomUUID } from 'node:crypto';
+import { access, constants, mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { type AwsClients, createClients, destroyClients } from '@eventline/aws/clients.ts';
+import { DynamoLedger } from '@eventline/aws/dynamo-ledger.ts';
+import { ConfigError } from '@eventline/config/errors.ts';
+import type { EventlineConfig, RuntimeNames } from '@eventline/config/index.ts';
+import { errorMessage } from '@eventline/core/errors.ts';
+import { normaliseEvent, type ObjectEvent } from '@eventline/core/events.ts';
+import type { Outcome, Pipeline } from '@eventline/core/pipeline.ts';
+import type { Logger } from '@eventline/core/ports.ts';
+import { matchRoute } from '@eventline/core/routing.ts';
+import { createHandler, type EventlineHandler } from '@eventline/lambda/handler.ts';
+import { createPipeline } from '@eventline/lambda/wiring.ts';
+import { createSnsService, type SnsService } from '@eventline/sns-emulator/index.ts';
+import { Activity, consoleLogger } from './activity.ts';
+import { type ConsoleHandler, createAdmin } from './admin.ts';
+import { createAuthorizer } from './auth.ts';
+import { FileDeadLetterQueue, type StoredDeadLetter } from './dead-letters.ts';
+import { ensureLedgerTable, type LocalDynamo, startLocalDynamo } from './dynamodb.ts';
+import { type Edge, isLoopbackName, startEdge } from './edge.ts';
+import { AsyncInvoker, type InvocationResult } from './invoker.ts';
+import { EventJournal } from './journal.ts';
+import { type LocalS3, type S3ObjectEventData, startLocalS3 } from './s3.ts';
+import { nextSequencer, s3EventRecord } from './s3-events.ts';
+
+/**
+ * The embedded local stack: S3 (s3rver), DynamoDB (dynalite) and SNS (our own) behind one loopback
+ * edge port, and the Lambda handler invoked for every routed object with Lambda's asynchronous
+ * semantics. No AWS account, no Docker: `npm start`.
+ */
+export interface LocalStackOptions {
+  config: EventlineConfig;
+  /** Overrides config.local.dataDir / host / port. */
+  dataDir?: string;
+  host?: string;
+  port?: number;
+  /** Where readable one-line messages go (banner, one line per file); silent when absent. */
+  print?: (line: string) => void;
+  /** The stack's own diagnostics; defaults to nothing beyond `print`. */
+  logger?: Logger;
+  /** Delays before the 1st and 2nd retry (Lambda: about 60 s and 120 s; locally 1 s and 2 s). */
+  retryDelaysMs?: number[];
+  /** Endpoints the handler uses, to put a real fault-injecting proxy between it and a service. */
+  handlerEndpoints?: { s3?: string; dynamodb?: string; sns?: string };
+  sns?: { delivery?: { timeoutMs?: number; retries?: number; retryDelayMs?: number } };
+  /** How long a crashed attempt's claim blocks a retry (default: the function timeout + 30 s). */
+  leaseMs?: number;
+  /** Serves `/_console` (the live web page). */
+  consolePage?: ConsoleHandler;
+}
+
+export interface ReplayResult {
+  id: string;
+  key?: string;
+  status: 'processed' | 'failed' | 'duplicate' | 'stale' | 'error' | 'finished' | 'ignored' | 'superseded';
+  reason?: string;
+}
+
+const ACCOUNT = '000000000000';
+
+export class LocalStack {
+  readonly activity = new Activity();
+  readonly config: EventlineConfig;
+  readonly dataDir: string;
+  readonly deadLetters: FileDeadLetterQueue;
+  readonly journal: EventJournal;
+  names!: RuntimeNames;
+  edge!: Edge;
+  sns!: SnsService;
+  invoker!: AsyncInvoker;
+  pipeline!: Pipeline;
+  handler!: EventlineHandler;
+  /** Clients pointed at the edge, as any user's client would be. */
+  clients!: AwsClients;
+  ledger!: DynamoLedger;
+  private s3!: LocalS3;
+  private dynamo!: LocalDynamo;
+  private handlerClients: AwsClients[] = [];
+  private readonly print: (line: string) => void;
+  private readonly logger: Logger;
+  private ready = false;
+  private early: S3ObjectEventData[] = [];
+  private stopped = false;
+
+  private constructor(private readonly options: LocalStackOptions) {
+    this.config = options.config;
+    this.dataDir = resolve(options.dataDir ?? options.config.local.dataDir);
+    this.deadLetters = new FileDeadLetterQueue(this.dataDir);
+    this.journal = new EventJournal(this.dataDir);
+    this.print = options.print ?? (() => {});
+    this.logger = options.logger ?? { debug() {}, info() {}, warn() {}, error() {} };
+  }
+
+  static async start(options: LocalStackOptions): Promise<LocalStack> {
+    const stack = new LocalStack(options);
+    try {
+      await stack.boot();
+    } catch (error) {
+      await stack.stop().catch(() => {});
+      throw error;
+    }
+    return stack;
+  }
+
+  get url(): string {
+    return this.edge.url;
+  }
+
+  private async boot(): Promise<void> {
+    const { config } = this;
+    const local = config.local;
+    await this.prepareDataDir();
+    await this.journal.open();
+    this.dynamo = await startLocalDynamo({ path: resolve(this.dataDir, 'dynamodb') });
+    this.s3 = await startLocalS3({
+      directory: resolve(this.dataDir, 's3'),
+      buckets: [config.bucket.name],
+      onEvent: (event) => this.onS3Event(event),
+    });
+    const activityLogger = this.activity.logger(this.logger, 'warn');
+    this.sns = createSnsService({
+      region: local.region,
+      accountId: ACCOUNT,
+      dataDir: resolve(this.dataDir, 'sns'),
+      publicUrl: () => this.edge.url,
+      ...(local.smtp ? { smtp: local.smtp } : {}),
+      logger: activityLogger,
+      ...(this.options.sns?.delivery ? { delivery: this.options.sns.delivery } : {}),
+    });
+    const host = this.options.host ?? local.host;
+    const port = this.options.port ?? local.port;
+    const loopback = isLoopbackName(host.replace(/^\[|\]$/g, ''));
+    if (!loopback && !local.enforceAuth) {
+      throw new ConfigError(
+        `local.host: "${host}" is not a loopback address; serving S3, DynamoDB and SNS beyond this machine needs local.enforceAuth: true (and your own key pair)`,
+        { problems: [{ setting: 'local.host', message: 'a loopback address, or enforceAuth' }] },
+      );
+    }
+    this.edge = await startEdge({
+      host,
+      port,
+      anyHost: !loopback,
+      logger: this.logger,
+      routes: {
+        s3Port: this.s3.port,
+        dynamoPort: this.dynamo.port,
+        sns: this.sns,
+        admin: createAdmin(this, this.options.consolePage),
+        ...(local.enforceAuth
+          ? {
+              authorize: createAuthorizer({
+                accessKeyId: local.accessKeyId,
+                secretAccessKey: local.secretAccessKey,
+              }),
+            }
+          : {}),
+      },
+    }).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE') {
+        throw new ConfigError(
+          `local.port: port ${port} on ${host} is already in use (another eventline or LocalStack?). Stop it, or set local.port in eventline.config.ts / --port`,
+          { problems: [{ setting: 'local.port', message: 'a free TCP port' }], cause: error },
+        );
+      }
+      throw error;
+    });
+
+    const credentials = { accessKeyId: local.accessKeyId, secretAccessKey: local.secretAccessKey };
+    this.clients = createClients({ region: local.region, endpoint: this.edge.url, credentials });
+    await ensureLedgerTable(this.clients.dynamodb, config.table.name);
+    const topicArn = await this.sns.createTopic(config.topic.name);
+    for (const subscription of config.topic.subscriptions) {
+      await this.sns.subscribe(topicArn, subscription.protocol, subscription.endpoint, { confirmed: true });
+    }
+    this.names = { tableName: config.table.name, topicArn, bucketName: config.bucket.name };
+
+    // The handler's clients: through the edge, unless a test puts a proxy in between.
+    const endpoints = this.options.handlerEndpoints ?? {};
+    const clientFor = (endpoint: string | undefined) => {
+      const clients = createClients({
+        region: local.region,
+        endpoint: endpoint ?? this.edge.url,
+        credentials,
+      });
+      this.handlerClients.push(clients);
+      return clients;
+    };
+    const s3Clients = clientFor(endpoints.s3);
+    const ddbClients = clientFor(endpoints.dynamodb);
+    const snsClients = clientFor(endpoints.sns);
+    const handlerClients: AwsClients = {
+      s3: s3Clients.s3,
+      dynamodb: ddbClients.dynamodb,
+      documents: ddbClients.documents,
+      sns: snsClients.sns,
+      sqs: s3Clients.sqs,
+    };
+    this.ledger = new DynamoLedger({
+      tableName: config.table.name,
+      dynamodb: this.clients.dynamodb,
+      documents: this.clients.documents,
+    });
+    this.pipeline = createPipeline({
+      config,
+      names: this.names,
+      clients: handlerClients,
+      logger: activityLogger,
+      metrics: this.activity.metricsPort(),
+      deadLetters: this.deadLetters,
+      ...(this.options.leaseMs ? { leaseMs: this.options.leaseMs } : {}),
+    });
+    this.handler = createHandler({ pipeline: this.pipeline, logger: activityLogger });
+    this.invoker = new AsyncInvoker({
+      concurrency: config.function.reservedConcurrency,
+      retryAttempts: config.trigger.retryAttempts,
+      retryDelaysMs: this.options.retryDelaysMs ?? [1000, 2000],
+      maxEventAgeMs: config.trigger.maxEventAgeSeconds * 1000,
+      invoke: (event) => this.handler(event),
+      journal: this.journal,
+      deadLetters: this.deadLetters,
+      logger: activityLogger,
+      functionArn: `arn:aws:lambda:${local.region}:${ACCOUNT}:function:${config.name}-handler`,
+    });
+    this.invoker.on('result', (result: InvocationResult) => this.onResult(result));
+    this.invoker.on('dead-letter', ({ entry, condition, error }) => {
+      this.activity.counters.deadLettered += 1;
+      const key = keyOf(entry.event);
+      this.activity.record({
+        at: new Date().toISOString(),
+        kind: 'dead-letter',
+        key,
+        reason: errorMessage(error),
+      });
+      this.print(`${clock()} ☠ ${key} → dead-lettered (${condition}): ${errorMessage(error)}`);
+    });
+
+    await this.recover();
+    this.ready = true;
+    for (const event of this.early.splice(0)) this.onS3Event(event);
+  }
+
+  private async prepareDataDir(): Promise<void> {
+    try {
+      await mkdir(this.dataDir, { recursive: true });
+      await access(this.dataDir, constants.W_OK | constants.R_OK);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new ConfigError(
+        `local.dataDir: cannot use "${this.dataDir}" as the data directory (${code ?? errorMessage(error)}): it must be a directory this user can read and write`,
+        { problems: [{ setting: 'local.dataDir', message: 'a writable directory' }], cause: error },
+      );
+    }
+  }
+
+  /** Re-drives what an earlier run left: journaled events, then routed objects without an outcome. */
+  private async recover(): Promise<void> {
+    const bootAt = Date.now();
+    // Each routed object once, even when routes share a prefix.
+    const prefixes = [...new Set(this.config.routes.map((r) => r.prefix))].filter(
+      (prefix, _, all) => !all.some((other) => other !== prefix && prefix.startsWith(other)),
+    );
+    const unfinished: Array<{ bucket: string; key: string; eTag?: string; size?: number }> = [];
+    for (const prefix of prefixes) {
+      for await (const object of this.listObjects(prefix)) {
+        if (!matchRoute(this.config.routes, object.key)) continue;
+        let state = await this.ledger.getFile(this.config.bucket.name, object.key);
+        if (state && state.leaseUntil > bootAt && Date.parse(state.updatedAt) < bootAt) {
+          // This process is the only one working on the ledger: a claim left by a crash is void.
+          const released = { ...state, leaseUntil: 0, rev: state.rev + 1 };
+          if (await this.ledger.putFile(released, state.rev)) state = released;
+        }
+        if (!state || state.status === 'PROCESSING' || state.eTag !== object.eTag) unfinished.push(object);
+      }
+    }
+    const pending = await this.journal.pending();
+    const journaledKeys = new Set(pending.map((e) => keyOf(e.event)));
+    for (const entry of pending) this.invoker.enqueue(entry);
+    let reconciled = 0;
+    for (const object of unfinished) {
+      if (journaledKeys.has(object.key)) continue;
+      await this.submit({ ...object, eventName: 'ObjectCreated:Put', withSequencer: false });
+      reconciled += 1;
+    }
+    if (pending.length + reconciled > 0) {
+      this.print(
+        `${clock()} ↺ recovering ${pending.length} journaled event(s) and ${reconciled} unprocessed object(s)`,
+      );
+    }
+  }
+
+  private async *listObjects(
+    prefix: string,
+  ): AsyncGenerator<{ bucket: string; key: string; eTag?: string; size?: number }> {
+    let token: string | undefined;
+    do {
+      const page = await this.clients.s3.send(
+        new ListObjectsV2Command({
+          Bucket: this.config.bucket.name,
+          Prefix: prefix,
+          ContinuationToken: token,
+        }),
+      );
+      for (const object of page.Contents ?? []) {
+        if (!object.Key) continue;
+        const item: { bucket: string; key: string; eTag?: string; size?: number } = {
+          bucket: this.config.bucket.name,
+          key: object.Key,
+        };
+        if (object.ETag) item.eTag = object.ETag.replace(/"/g, '');
+        if (object.Size !== undefined) item.size = object.Size;
+        yield item;
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  }
+
+  private onS3Event(event: S3ObjectEventData): void {
+    if (this.stopped) return;
+    if (!this.ready) {
+      this.early.push(event);
+      return;
+    }
+    if (!event.eventName.startsWith('ObjectCreated:')) return;
+    if (event.bucket !== this.config.bucket.name) return;
+    const operation = this.edge.s3Operations.get(`${event.bucket}/${event.key}`);
+    if (operation) {
+      this.edge.s3Operations.delete(`${event.bucket}/${event.key}`);
+      event = { ...event, eventName: `ObjectCreated:${operation}` };
+    }
+    if (!matchRoute(this.config.routes, event.key)) {
+      if (!event.key.startsWith(this.config.internalPrefix)) {
+        this.activity.counters.ignored += 1;
+        this.activity.record({
+          at: new Date().toISOString(),
+          kind: 'ignored',
+          key: event.key,
+          bucket: event.bucket,
+        });
+        this.print(`${clock()} · ${event.key} → ignored: outside every route`);
+      }
+      return;
+    }
+    this.submit({ ...event, withSequencer: true }).catch((error: unknown) =>
+      this.logger.error('could not journal an event', { key: event.key, error: errorMessage(error) }),
+    );
+  }
+
+  /** Journals and queues an S3-shaped event for an object. */
+  private async submit(object: {
+    bucket: string;
+    key: string;
+    eventName: string;
+    eTag?: string;
+    size?: number;
+    withSequencer: boolean;
+  }): Promise<void> {
+    const route = matchRoute(this.config.routes, object.key);
+    const sequencer = nextSequencer();
+    if (!object.eTag) {
+      // s3rver's copy events carry no ETag; S3's do, and the ledger uses it to know a version again.
+      const head = await this.clients.s3
+        .send(new HeadObjectCommand({ Bucket: object.bucket, Key: object.key }))
+        .catch(() => undefined);
+      if (head?.ETag) object = { ...object, eTag: head.ETag.replace(/"/g, '') };
+    }
+    const record = s3EventRecord({
+      bucket: object.bucket,
+      key: object.key,
+      eventName: object.eventName,
+      ...(object.size !== undefined ? { size: object.size } : {}),
+      ...(object.eTag ? { eTag: object.eTag } : {}),
+      sequencer,
+      region: this.config.local.region,
+      configurationId: route?.id ?? 'eventline',
+    });
+    if (!object.withSequencer) delete (record.s3 as { object: Record<string, unknown> }).object.sequencer;
+    this.activity.counters.received += 1;
+    this.activity.record({
+      at: new Date().toISOString(),
+      kind: 'received',
+      key: object.key,
+      bucket: object.bucket,
+    });
+    await this.invoker.submit({
+      id: `${sequencer}-${randomUUID().slice(0, 8)}`,
+      event: { Records: [record] },
+      attempts: 0,
+      enqueuedAt: new Date().toISOString(),
+    });
+  }
+
+  private onResult(result: InvocationResult): void {
+    const key = keyOf(result.entry.event);
+    if (!result.ok) {
+      this.activity.counters.retries += result.willRetry ? 1 : 0;
+      this.activity.record({
+        at: new Date().toISOString(),
+        kind: 'retry',
+        key,
+        reason: errorMessage(result.error),
+        attempt: result.entry.attempts + 1,
+      });
+      if (result.willRetry) {
+        this.print(
+          `${clock()} ↻ ${key} → attempt ${result.entry.attempts + 1} failed, will retry: ${errorMessage(result.error)}`,
+        );
+      }
+      return;
+    }
+    const outcomes = (result.result as { outcomes?: Outcome[] } | undefined)?.outcomes ?? [];
+    const size = sizeOf(result.entry.event);
+    for (const outcome of outcomes) {
+      this.activity.recordOutcome(outcome, size);
+      this.print(describeOutcome(outcome));
+    }
+  }
+
+  /** Processes the objects already in the bucket under `prefix` (idempotent: finished ones are skipped). */
+  async backfill(prefix: string): Promise<{ submitted: number }> {
+    let submitted = 0;
+    for await (const object of this.listObjects(prefix)) {
+      if (!matchRoute(this.config.routes, object.key)) continue;
+      await this.submit({ ...object, eventName: 'ObjectCreated:Put', withSequencer: false });
+      submitted += 1;
+    }
+    return { submitted };
+  }
+
+  /** Re-drives dead letters (all, or one by id); a letter is removed once its file has an outcome. */
+  async replay(id?: string): Promise<ReplayResult[]> {
+    const letters = (await this.deadLetters.list()).filter((l) => !id || l.id === id);
+    const results: ReplayResult[] = [];
+    for (const letter of letters) results.push(await this.replayOne(letter));
+    return results;
+  }
+
+  private async replayOne(letter: StoredDeadLetter): Promise<ReplayResult> {
+    const base = { id: letter.id, ...(letter.object ? { key: letter.object.key } : {}) };
+    const events = eventsOfLetter(letter);
+    if (events.length === 0) {
+      return { ...base, status: 'error', reason: `nothing to replay: ${letter.reason}` };
+    }
+    let last: ReplayResult = { ...base, status: 'error' };
+    for (const event of events) {
+      try {
+        const outcome = await this.pipeline.processObject(event, { replay: true });
+        this.activity.recordOutcome(outcome);
+        this.print(`${describeOutcome(outcome)} (replay)`);
+        last = { ...base, key: event.key, status: outcome.status };
+        if (outcome.status === 'failed' && outcome.error) last.reason = outcome.error.message;
+      } catch (error) {
+        return { ...base, key: event.key, status: 'error', reason: errorMessage(error) };
+      }
+    }
+    // A failed replay was dead-lettered again by the pipeline with its new reason: drop the old letter.
+    await this.deadLetters.remove(letter.id);
+    return last;
+  }
+
+  /** Resolves when every queued event has an outcome (tests and `put --wait`). */
+  idle(): Promise<void> {
+    return this.invoker.idle();
+  }
+
+  banner(): string {
+    const url = this.edge.url;
+    const c = this.config;
+    return [
+      '',
+      '  eventline local stack',
+      `  endpoint     ${url}   (S3, DynamoDB and SNS APIs${isLoopbackName(new URL(url).hostname.replace(/^\[|\]$/g, '')) ? '; loopback only' : '; SigV4 required'})`,
+      `  console      ${url}/_console`,
+      `  bucket       ${c.bucket.name}`,
+      `  routes       ${c.routes.map((r) => `${r.prefix}*${r.suffix} (${r.format})`).join(', ')}`,
+      `  table        ${c.table.name}`,
+      `  topic        ${this.names.topicArn}`,
+      `  data         ${this.dataDir}`,
+      `  credentials  ${c.local.accessKeyId} / ${c.local.secretAccessKey}   region ${c.local.region}`,
+      '',
+      '  try it:',
+      `    export AWS_ENDPOINT_URL=${url} AWS_ACCESS_KEY_ID=${c.local.accessKeyId} AWS_SECRET_ACCESS_KEY=${c.local.secretAccessKey} AWS_REGION=${c.local.region} AWS_DEFAULT_REGION=${c.local.region}`,
+      `    echo '{"id":"order-1","total":42.50}' > order.json`,
+      `    aws s3 cp order.json s3://${c.bucket.name}/${c.routes[0]?.prefix ?? ''}order${c.routes[0]?.suffix ?? ''}`,
+      `    aws dynamodb get-item --table-name ${c.table.name} --key '{"pk":{"S":"order-1"}}'`,
+      '    npx eventline records   |   npx eventline notifications   |   npx eventline dlq list',
+      '',
+    ].join('\n');
+  }
+
+  /** Stops taking events, lets running invocations finish, closes everything. Queued events stay journaled. */
+  async stop(graceMs = 10_000): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    await this.invoker?.stop(graceMs);
+    await this.edge?.close();
+    await this.sns?.close();
+    for (const clients of this.handlerClients) destroyClients(clients);
+    if (this.clients) destroyClients(this.clients);
+    await this.s3?.close();
+    await this.dynamo?.close();
+  }
+}
+
+function keyOf(event: Record<string, unknown>): string {
+  const [message] = normaliseEvent(event);
+  return message?.objects[0]?.key ?? '(unknown)';
+}
+
+function sizeOf(event: Record<string, unknown>): number | undefined {
+  const [message] = normaliseEvent(event);
+  return message?.objects[0]?.size;
+}
+
+/** The object events a dead letter can re-drive: our own letters, or Lambda on-failure records. */
+export function eventsOfLetter(letter: StoredDeadLetter): ObjectEvent[] {
+  const event = letter.event as { objectEvent?: ObjectEvent; requestPayload?: unknown } | undefined;
+  if (event?.objectEvent) return [event.objectEvent];
+  const payload = event?.requestPayload ?? event;
+  return normaliseEvent(payload).flatMap((m) => m.objects);
+}
+
+const clock = () => new Date().toISOString().slice(11, 23);
+
+export function describeOutcome(outcome: Outcome): string {
+  const time = outcome.durationMs !== undefined ? ` (${outcome.durationMs} ms)` : '';
+  const records = outcome.counts
+    ? `${outcome.counts.written} record${outcome.counts.written === 1 ? '' : 's'}${outcome.counts.rejected ? `, ${outcome.counts.rejected} rejected` : ''}`
+    : '';
+  const notified = outcome.notification?.status === 'SENT' ? 'notification sent' : 'notification pending';
+  switch (outcome.status) {
+    case 'processed':
+      return `${clock()} ✓ ${outcome.key} → ${records} → ${notified}${time}`;
+    case 'failed':
+      return `${clock()} ✗ ${outcome.key} → failed: ${outcome.error?.message ?? '?'} → dead-lettered, ${notified}${time}`;
+    case 'finished':
+      return `${clock()} ✓ ${outcome.key} → ${notified} (finished an earlier attempt)`;
+    case 'duplicate':
+      return `${clock()} = ${outcome.key} → duplicate event, already done`;
+    case 'stale':
+      return `${clock()} = ${outcome.key} → older version than the ledger's, skipped`;
+    default:
+      return `${clock()} · ${outcome.key} → ${outcome.status}`;
+  }
+}
+
+export { consoleLogger };
