@@ -1,0 +1,129 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+/**
+ * The workspace's package boundaries, checked on every run: a package imports only what its
+ * package.json declares, never reaches into another package by a relative path, and the layers point one
+ * way: the deployable product never imports the local stack, and an emulator imports nothing of eventline.
+ */
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const PACKAGES = join(ROOT, 'packages');
+
+/** What each package may be: the deployable product, a standalone emulator, or the local tooling. */
+const PRODUCT = ['core', 'config', 'aws', 'lambda', 'infra'];
+const LOCAL = ['local', 'cli'];
+/** Files outside every package that a package may import: the user's own configuration. */
+const ALLOWED_OUTSIDE = new Set([join(ROOT, 'eventline.config.ts')]);
+
+interface Manifest {
+  name: string;
+  dependencies?: Record<string, string>;
+  devDependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
+}
+
+const packageDirs = readdirSync(PACKAGES).filter((name) => statSync(join(PACKAGES, name)).isDirectory());
+const manifest = (dir: string): Manifest =>
+  JSON.parse(readFileSync(join(PACKAGES, dir, 'package.json'), 'utf8')) as Manifest;
+const isEmulator = (dir: string) => dir.endsWith('-emulator');
+
+function sourceFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...sourceFiles(path));
+    else if (/\.(ts|mts|js|mjs)$/.test(entry.name) && !entry.name.endsWith('.d.ts')) out.push(path);
+  }
+  return out;
+}
+
+/** Static and dynamic import specifiers of one file (comments are not stripped: they rarely hold `from '...'`). */
+function specifiers(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  const found: string[] = [];
+  const pattern =
+    /(?:^|[^.\w])(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|^import\s+['"]([^'"]+)['"]/gm;
+  for (const match of text.matchAll(pattern)) found.push((match[1] ?? match[2] ?? match[3]) as string);
+  return found;
+}
+
+const packageName = (specifier: string) =>
+  specifier.startsWith('@')
+    ? specifier.split('/').slice(0, 2).join('/')
+    : (specifier.split('/')[0] as string);
+const builtins = new Set(builtinModules);
+
+describe('the workspace layout', () => {
+  it('has the packages the README draws', () => {
+    for (const dir of [...PRODUCT, ...LOCAL, 'sns-emulator']) expect(packageDirs).toContain(dir);
+  });
+
+  for (const dir of packageDirs) {
+    const own = manifest(dir);
+    const declared = new Set(
+      Object.keys({ ...own.dependencies, ...own.devDependencies, ...own.peerDependencies }),
+    );
+    const srcDir = join(PACKAGES, dir, 'src');
+    const files = sourceFiles(srcDir);
+
+    it(`${own.name}: imports only what its package.json declares, and no other package by path`, () => {
+      const problems: string[] = [];
+      for (const file of files) {
+        const where = relative(ROOT, file);
+        for (const specifier of specifiers(file)) {
+          if (specifier.startsWith('.')) {
+            const target = resolve(dirname(file), specifier);
+            const inside = target.startsWith(join(PACKAGES, dir) + sep);
+            if (!inside && !ALLOWED_OUTSIDE.has(target))
+              problems.push(`${where}: ${specifier} leaves the package`);
+            continue;
+          }
+          if (specifier.startsWith('node:') || builtins.has(specifier)) continue;
+          const name = packageName(specifier);
+          if (name === own.name) problems.push(`${where}: imports its own package by name (${specifier})`);
+          else if (!declared.has(name) && !declared.has(`@types/${name}`))
+            problems.push(`${where}: ${name} is not in ${dir}/package.json`);
+        }
+      }
+      expect(problems).toEqual([]);
+    });
+  }
+
+  it('points one way: the product never depends on the local stack, emulators on nothing of eventline', () => {
+    const problems: string[] = [];
+    for (const dir of packageDirs) {
+      const deps = Object.keys(manifest(dir).dependencies ?? {}).filter((d) => d.startsWith('@eventline/'));
+      const targets = deps.map((d) => d.slice('@eventline/'.length));
+      if (isEmulator(dir) && targets.length > 0)
+        problems.push(`${dir} (an emulator) depends on ${deps.join(', ')}`);
+      if (PRODUCT.includes(dir)) {
+        for (const target of targets) {
+          if (!PRODUCT.includes(target)) problems.push(`${dir} (product) depends on @eventline/${target}`);
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('has no dependency cycle between packages', () => {
+    const graph = new Map(
+      packageDirs.map((dir) => [
+        `@eventline/${dir}`,
+        Object.keys(manifest(dir).dependencies ?? {}).filter((d) => d.startsWith('@eventline/')),
+      ]),
+    );
+    const cycles: string[] = [];
+    const visit = (node: string, path: string[]) => {
+      if (path.includes(node)) {
+        cycles.push([...path.slice(path.indexOf(node)), node].join(' -> '));
+        return;
+      }
+      for (const next of graph.get(node) ?? []) visit(next, [...path, node]);
+    };
+    for (const node of graph.keys()) visit(node, []);
+    expect(cycles).toEqual([]);
+  });
+});
