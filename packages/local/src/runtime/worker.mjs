@@ -1,0 +1,77 @@
+// One function instance: a separate Node.js process that loads the handler module once (the init
+// phase) and then runs one invocation at a time, as a Lambda execution environment does. Plain
+// JavaScript on purpose: it runs the bundle the CDK app deploys, with no TypeScript loader in between.
+// The parent (runtime/function-pool.ts) talks to it over the IPC channel:
+//   parent -> { type: 'invoke', requestId, event, deadline, context }
+//   worker -> { type: 'ready', initMs } | { type: 'init-error', error } | { type: 'result', requestId, ... }
+import { pathToFileURL } from 'node:url';
+
+const handlerPath = process.env.EVENTLINE_HANDLER_MODULE;
+const exportName = process.env.EVENTLINE_HANDLER_EXPORT || 'handler';
+
+/** An error as Lambda reports it: errorType, errorMessage, trace (cause chain kept in the message). */
+function describe(error) {
+  if (error instanceof Error) {
+    const trace = typeof error.stack === 'string' ? error.stack.split('\n') : [];
+    return { errorType: error.name || 'Error', errorMessage: error.message, trace };
+  }
+  return { errorType: 'Error', errorMessage: String(error), trace: [] };
+}
+
+function send(message) {
+  if (process.connected) process.send(message);
+}
+
+let handler;
+const initStarted = performance.now();
+try {
+  if (!handlerPath) throw new Error('EVENTLINE_HANDLER_MODULE is not set');
+  const module = await import(pathToFileURL(handlerPath).href);
+  handler = module[exportName];
+  if (typeof handler !== 'function') {
+    const error = new Error(`${handlerPath} does not export a function named "${exportName}"`);
+    error.name = 'Runtime.HandlerNotFound';
+    throw error;
+  }
+  send({ type: 'ready', initMs: performance.now() - initStarted });
+} catch (error) {
+  const described = describe(error);
+  if (described.errorType === 'Error') described.errorType = 'Runtime.ImportModuleError';
+  send({ type: 'init-error', error: described, initMs: performance.now() - initStarted });
+  process.exitCode = 1;
+  process.disconnect?.();
+}
+
+process.on('message', async (message) => {
+  if (message?.type !== 'invoke' || !handler) return;
+  const { requestId, event, deadline, context: fields } = message;
+  const context = {
+    ...fields,
+    awsRequestId: requestId,
+    callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+  };
+  const started = performance.now();
+  try {
+    const value = await handler(event, context);
+    send({
+      type: 'result',
+      requestId,
+      ok: true,
+      value: value === undefined ? null : value,
+      durationMs: performance.now() - started,
+      rssBytes: process.memoryUsage().rss,
+    });
+  } catch (error) {
+    send({
+      type: 'result',
+      requestId,
+      ok: false,
+      error: describe(error),
+      durationMs: performance.now() - started,
+      rssBytes: process.memoryUsage().rss,
+    });
+  }
+});
+
+process.on('disconnect', () => process.exit(0));

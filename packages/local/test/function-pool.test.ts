@@ -1,0 +1,175 @@
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  FunctionError,
+  FunctionPool,
+  type FunctionPoolOptions,
+  type InvocationReport,
+} from '../src/runtime/function-pool.ts';
+
+const HANDLER = fileURLToPath(new URL('./fixtures/handler.mjs', import.meta.url));
+const BROKEN = fileURLToPath(new URL('./fixtures/broken.mjs', import.meta.url));
+
+const pools: FunctionPool[] = [];
+function pool(overrides: Partial<FunctionPoolOptions> = {}) {
+  const created = new FunctionPool({
+    functionName: 'eventline-handler',
+    region: 'eu-west-1',
+    accountId: '000000000000',
+    handlerModule: () => HANDLER,
+    memoryMb: 128,
+    timeoutMs: 5_000,
+    concurrency: 2,
+    environment: { TABLE_NAME: 'events' },
+    ...overrides,
+  });
+  pools.push(created);
+  return created;
+}
+
+async function failure(promise: Promise<unknown>): Promise<FunctionError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof FunctionError) return error;
+    throw error;
+  }
+  throw new Error('expected the invocation to fail');
+}
+
+afterEach(async () => {
+  await Promise.all(pools.splice(0).map((p) => p.close()));
+});
+
+describe('function instances as worker processes', () => {
+  it('runs the handler in another process with a Lambda-shaped context and the deployed environment', async () => {
+    const functions = pool();
+    const result = (await functions.invoke({ action: 'context' }, 'req-1')) as Record<string, unknown>;
+
+    expect(result.pid).not.toBe(process.pid);
+    expect(result).toMatchObject({
+      awsRequestId: 'req-1',
+      functionName: 'eventline-handler',
+      memoryLimitInMB: '128',
+      invokedFunctionArn: 'arn:aws:lambda:eu-west-1:000000000000:function:eventline-handler',
+      env: {
+        AWS_LAMBDA_FUNCTION_NAME: 'eventline-handler',
+        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '128',
+        TABLE_NAME: 'events',
+        AWS_REGION: 'eu-west-1',
+      },
+    });
+    expect(result.remaining).toBeGreaterThan(0);
+    expect(result.remaining).toBeLessThanOrEqual(5_000);
+  });
+
+  it('reuses a warm instance: one cold start, then warm starts in the same process', async () => {
+    const functions = pool({ concurrency: 1 });
+    const reports: InvocationReport[] = [];
+    functions.on('report', (report: InvocationReport) => reports.push(report));
+
+    const first = (await functions.invoke({ action: 'context' })) as { pid: number; invocations: number };
+    const second = (await functions.invoke({ action: 'context' })) as { pid: number; invocations: number };
+
+    expect(second.pid).toBe(first.pid);
+    expect(second.invocations).toBe(2);
+    expect(reports.map((r) => r.cold)).toEqual([true, false]);
+    expect(reports[0]?.initMs).toBeGreaterThan(0);
+    expect(reports[1]?.initMs).toBeUndefined();
+    expect(functions.stats).toMatchObject({ instances: 1, idle: 1, coldStarts: 1, invocations: 2 });
+  });
+
+  it('never runs more instances than the reserved concurrency; the rest wait', async () => {
+    const functions = pool({ concurrency: 2 });
+    let most = 0;
+    functions.on('start', () => {
+      most = Math.max(most, functions.stats.busy);
+    });
+
+    const results = (await Promise.all(
+      Array.from({ length: 6 }, () => functions.invoke({ action: 'sleep', ms: 100 })),
+    )) as Array<{ pid: number }>;
+
+    expect(most).toBeLessThanOrEqual(2);
+    expect(new Set(results.map((r) => r.pid)).size).toBe(2);
+    expect(functions.stats.coldStarts).toBe(2);
+  });
+
+  it('stops an instance still running at the timeout, fails the invocation as Lambda does, and starts fresh', async () => {
+    const functions = pool({ concurrency: 1, timeoutMs: 300 });
+    const before = (await functions.invoke({ action: 'context' })) as { pid: number };
+
+    const error = await failure(functions.invoke({ action: 'sleep', ms: 60_000 }, 'req-slow'));
+
+    expect(error.errorType).toBe('Sandbox.Timedout');
+    expect(error.message).toBe('RequestId: req-slow Error: Task timed out after 0.30 seconds');
+    const after = (await functions.invoke({ action: 'context' })) as { pid: number; invocations: number };
+    expect(after.pid).not.toBe(before.pid);
+    expect(after.invocations).toBe(1);
+  });
+
+  it("reports a handler's error with its type and message, and keeps the instance", async () => {
+    const functions = pool({ concurrency: 1 });
+    const first = (await functions.invoke({ action: 'context' })) as { pid: number };
+
+    const error = await failure(functions.invoke({ action: 'throw', message: 'no such field' }));
+
+    expect(error.errorType).toBe('TypeError');
+    expect(error.message).toBe('no such field');
+    expect(error.trace.join('\n')).toContain('handler.mjs');
+    const again = (await functions.invoke({ action: 'context' })) as { pid: number };
+    expect(again.pid).toBe(first.pid);
+  });
+
+  it('replaces an instance that exits or runs out of memory, failing only its invocation', async () => {
+    const functions = pool({ concurrency: 1, memoryMb: 64, timeoutMs: 30_000 });
+
+    const exited = await failure(functions.invoke({ action: 'exit' }, 'req-exit'));
+    const oom = await failure(functions.invoke({ action: 'hoard' }, 'req-oom'));
+
+    expect(exited.errorType).toBe('Runtime.ExitError');
+    expect(exited.message).toContain('exit status 3');
+    expect(oom.errorType).toBe('Runtime.ExitError');
+    expect(await functions.invoke({ action: 'echo' })).toMatchObject({ invocations: 1 });
+  });
+
+  it('fails invocations with the init error when the module cannot load, naming the cause', async () => {
+    const functions = pool({ handlerModule: () => BROKEN });
+
+    const error = await failure(functions.invoke({}));
+
+    expect(error.errorType).toBe('Runtime.ImportModuleError');
+    expect(error.message).toContain('TABLE_NAME: expected a DynamoDB table name');
+  });
+
+  it('moves new invocations to a new bundle; idle instances of the old one retire', async () => {
+    let module = HANDLER;
+    const functions = pool({ concurrency: 1, handlerModule: () => module });
+    const old = (await functions.invoke({ action: 'context' })) as { pid: number };
+
+    module = `${HANDLER}`; // the same file, as a rebuilt bundle at the same path would be
+    functions.refresh();
+    const fresh = (await functions.invoke({ action: 'context' })) as { pid: number; invocations: number };
+
+    expect(fresh.pid).not.toBe(old.pid);
+    expect(fresh.invocations).toBe(1);
+  });
+
+  it('forwards what the handler logs, line by line, with the instance it came from', async () => {
+    const functions = pool({ concurrency: 1 });
+    const lines: Array<{ instanceId: string; line: string }> = [];
+    functions.on('log', (entry: { instanceId: string; line: string }) => lines.push(entry));
+
+    await functions.invoke({ action: 'echo' });
+    await functions.close();
+
+    expect(functions.stats.instances).toBe(0);
+    expect(lines).toEqual([
+      {
+        instanceId: expect.any(String),
+        stream: 'stdout',
+        line: '{"level":"INFO","message":"echo","invocation":1}',
+      },
+    ]);
+  });
+});
