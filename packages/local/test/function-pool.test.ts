@@ -57,6 +57,9 @@ describe('function instances as worker processes', () => {
         AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '128',
         TABLE_NAME: 'events',
         AWS_REGION: 'eu-west-1',
+        // Lambda does not set it (a SAM/LocalStack convention); the context is the way to the deadline.
+        AWS_LAMBDA_FUNCTION_TIMEOUT: 'unset',
+        _HANDLER: 'index.handler',
       },
     });
     expect(result.remaining).toBeGreaterThan(0);

@@ -240,7 +240,7 @@ export class FunctionPool extends EventEmitter {
   private spawn(module: string): Instance {
     const id = randomUUID().slice(0, 8);
     this.coldStarts += 1;
-    const { functionName, region, memoryMb, timeoutMs } = this.options;
+    const { functionName, region, memoryMb } = this.options;
     const child = fork(WORKER, [], {
       execPath: this.options.execPath ?? process.execPath,
       execArgv: [`--max-old-space-size=${memoryMb}`, '--enable-source-maps'],
@@ -252,10 +252,13 @@ export class FunctionPool extends EventEmitter {
         AWS_LAMBDA_FUNCTION_NAME: functionName,
         AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
         AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(memoryMb),
-        AWS_LAMBDA_FUNCTION_TIMEOUT: String(Math.ceil(timeoutMs / 1000)),
         AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${functionName}`,
         AWS_LAMBDA_LOG_STREAM_NAME: `local/[$LATEST]${id}`,
+        AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
         AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
+        _HANDLER: `index.${this.options.handlerExport ?? 'handler'}`,
+        TZ: ':UTC',
+        LANG: 'en_US.UTF-8',
         LAMBDA_TASK_ROOT: module.replace(/\/[^/]*$/, ''),
         EVENTLINE_HANDLER_MODULE: module,
         EVENTLINE_HANDLER_EXPORT: this.options.handlerExport ?? 'handler',
