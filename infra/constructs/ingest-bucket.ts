@@ -35,10 +35,13 @@ export class IngestBucket extends Construct {
       encryption: BucketEncryption.S3_MANAGED,
       enforceSSL: true,
       minimumTLSVersion: 1.2,
+      // Versioned, so that a deleted or overwritten log object can still be read for the retention period.
+      versioned: true,
       lifecycleRules: [
         {
           id: 'expire-access-logs',
           expiration: Duration.days(props.accessLogRetentionDays ?? 90),
+          noncurrentVersionExpiration: Duration.days(props.accessLogRetentionDays ?? 90),
           abortIncompleteMultipartUploadAfter: Duration.days(1),
         },
       ],
