@@ -56,7 +56,10 @@ export class EventlineStack extends Stack {
     });
     const { config } = props;
     assertDeployable(config);
-    for (const [key, value] of Object.entries(config.stack.tags)) Tags.of(this).add(key, value);
+    for (const [key, value] of Object.entries(config.stack.tags)) {
+      // aws-cdk-lib tags dashboards, but CloudFormation's AWS::CloudWatch::Dashboard has no Tags (cfn-lint E3002).
+      Tags.of(this).add(key, value, { excludeResourceTypes: ['AWS::CloudWatch::Dashboard'] });
+    }
     // The dead letters are the only copy of what failed: they go (or stay) with the ledger.
     const deadLetterRemovalPolicy = removalPolicyOf(config.table.removalPolicy);
 
