@@ -49,10 +49,13 @@ export interface PipelineMonitoringProps {
 const PERIOD = Duration.minutes(5);
 
 /**
- * Alarms (to the alarm topic, on entering and leaving ALARM) and one dashboard for the whole pipeline:
- * function errors, throttles and duration against the timeout, dead letters, backlog age (queue age in
- * queue mode, asynchronous event age and drops in direct mode), ledger and notification health, and
- * every Powertools metric the handler emits.
+ * Alarms (to every alarm topic, on entering and leaving ALARM) and one dashboard for the whole
+ * pipeline: function errors, throttles and duration against the timeout; the pipeline's own failure
+ * metrics (Powertools: files failed, and in queue mode files retried, which batch item failures hide
+ * from `Errors`); every dead-letter queue; SNS delivery failures; the backlog (queue age in queue mode;
+ * asynchronous event age, dropped events and undeliverable failure records in direct mode). Each
+ * alarm's description says what it means and which `npx eventline` command to run (infra/README.md has
+ * the same runbook).
  */
 export class PipelineMonitoring extends Construct {
   readonly alarms: Alarm[] = [];

@@ -1,8 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { QueueTrigger } from '../../infra/constructs/triggers.ts';
-import { configOf, logicalId, REAL_ENTRY, type Synthesized, synthesize } from './support.ts';
+import { configOf, functionSources, logicalId, REAL_ENTRY, type Synthesized, synthesize } from './support.ts';
 
 /**
  * The function's role allows exactly the AWS actions its code sends, no more and no fewer. The code
@@ -11,22 +9,6 @@ import { configOf, logicalId, REAL_ENTRY, type Synthesized, synthesize } from '.
  * role side is read from the synthesized template, less what AWS services do with the role on the
  * function's behalf (logs, X-Ray, polling the ingest queue, delivering failed invocations).
  */
-
-/** The function's own source files, from its entry point. */
-function functionSources(entry: string): Map<string, string> {
-  const files = new Map<string, string>();
-  const pending = [entry];
-  while (pending.length > 0) {
-    const file = pending.pop()!;
-    if (files.has(file)) continue;
-    const text = readFileSync(file, 'utf8');
-    files.set(file, text);
-    for (const match of text.matchAll(/(?:from|import)\s*\(?\s*'(\.{1,2}\/[^']+)'/g)) {
-      pending.push(resolve(dirname(file), match[1]!));
-    }
-  }
-  return files;
-}
 
 const SERVICE_OF_PACKAGE: Record<string, string> = {
   '@aws-sdk/client-s3': 's3',

@@ -2,7 +2,7 @@ import { Capture, Match } from 'aws-cdk-lib/assertions';
 import { Runtime } from 'aws-cdk-lib/aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { KEY_ADMIN_ACTIONS } from '../../infra/constructs/key-policy.ts';
-import { configOf, logicalId, type Synthesized, synthesize } from './support.ts';
+import { configOf, functionSources, logicalId, type Synthesized, synthesize } from './support.ts';
 
 /**
  * Queue mode (the default) with every setting away from its default, so each assertion proves the
@@ -748,6 +748,21 @@ describe('alarms', () => {
       Statistic: 'Sum',
       Threshold: 1,
     });
+  });
+
+  it('alarms only on pipeline metrics the function code emits', () => {
+    const code = [...functionSources().values()].join('\n');
+    const alarms = Object.values(s.template.findResources('AWS::CloudWatch::Alarm')) as Array<{
+      Properties: { Namespace: string; MetricName: string };
+    }>;
+    const pipelineMetrics = alarms.filter((a) => a.Properties.Namespace === 'eventline');
+    expect(pipelineMetrics.map((a) => a.Properties.MetricName).sort()).toEqual([
+      'FilesFailed',
+      'FilesRetried',
+    ]);
+    for (const { Properties } of pipelineMetrics) {
+      expect(code).toContain(`metrics.count('${Properties.MetricName}'`);
+    }
   });
 
   it('says in every alarm what it means and which eventline command to run', () => {
