@@ -1,4 +1,4 @@
-import { Aws, Duration, Fn, type RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Aws, Duration, Fn, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import {
   type DestinationConfig,
@@ -32,6 +32,8 @@ export function keyFilterOf(route: RouteFilter): NotificationKeyFilter {
   };
 }
 
+const INGEST_SUFFIX = '-ingest';
+
 export interface QueueTriggerProps {
   readonly bucket: IBucket;
   readonly routes: readonly RouteFilter[];
@@ -63,7 +65,13 @@ export class QueueTrigger extends Construct {
 
   constructor(scope: Construct, id: string, props: QueueTriggerProps) {
     super(scope, id);
-    const ingestQueueName = Fn.join('', [Aws.STACK_NAME, '-ingest']);
+    const { stackName } = Stack.of(this);
+    if (stackName.length + INGEST_SUFFIX.length > 80) {
+      throw new Error(
+        `${this.node.path}: stack name "${stackName}" is too long: the ingest queue is named "<stack name>${INGEST_SUFFIX}", and SQS allows 80 characters`,
+      );
+    }
+    const ingestQueueName = Fn.join('', [Aws.STACK_NAME, INGEST_SUFFIX]);
     const ingestQueueArn = Fn.join('', [
       'arn:',
       Aws.PARTITION,
