@@ -7,4 +7,8 @@ import { defineConfig } from '@eventline/config';
  */
 export default defineConfig({
   routes: [{ id: 'default', prefix: 'incoming/', suffix: '.json', format: 'json', key: 'id' }],
+  // On AWS, who gets the CloudWatch alarms. Before deploying for real, replace this with recipients, e.g.
+  // alarms: { subscriptions: [{ protocol: 'email', endpoint: 'oncall@example.com' }] }
+  // or alarms: { topicArns: ['arn:aws:sns:<region>:<account>:<your on-call topic>'] }.
+  alarms: { notify: 'nowhere' },
 });

@@ -13,7 +13,7 @@ let code: string;
 let sources: string[];
 
 beforeAll(() => {
-  const synthesized = synthesize(configOf(), { handlerEntry: REAL_ENTRY });
+  const synthesized = synthesize(configOf({ alarms: { notify: 'nowhere' } }), { handlerEntry: REAL_ENTRY });
   dir = functionAssetDir(synthesized);
   code = readFileSync(`${dir}/index.mjs`, 'utf8');
   const map = JSON.parse(readFileSync(`${dir}/index.mjs.map`, 'utf8')) as {

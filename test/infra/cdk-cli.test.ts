@@ -36,17 +36,18 @@ function cdkSynth(outdir: string, ...args: string[]): Promise<Run> {
 type Template = { Resources: Record<string, { Type: string }>; Outputs: Record<string, unknown> };
 
 let root: string;
-const runs: Record<'queue' | 'direct' | 'overlapping', Run> = {} as never;
+const runs: Record<'queue' | 'direct' | 'overlapping' | 'silent', Run> = {} as never;
 const templates: Partial<Record<'queue' | 'direct', Template>> = {};
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'eventline-cdk-'));
-  const [queue, direct, overlapping] = await Promise.all([
+  const [queue, direct, overlapping, silent] = await Promise.all([
     cdkSynth(join(root, 'queue')),
     cdkSynth(join(root, 'direct'), '-c', 'mode=direct'),
     cdkSynth(join(root, 'overlapping'), '-c', 'config=test/infra/fixtures/overlapping-routes.config.ts'),
+    cdkSynth(join(root, 'silent'), '-c', 'config=test/infra/fixtures/no-alarm-recipients.config.ts'),
   ]);
-  Object.assign(runs, { queue, direct, overlapping });
+  Object.assign(runs, { queue, direct, overlapping, silent });
   for (const mode of ['queue', 'direct'] as const) {
     if (runs[mode].code === 0) {
       templates[mode] = JSON.parse(
@@ -92,5 +93,12 @@ describe('cdk synth (CLI, offline)', () => {
       'routes.1: routes "all-json" and "yearly-json" overlap (prefix "incoming/"/"incoming/2024/", suffix ".json"/".json")',
     );
     expect(runs.overlapping.stderr).not.toMatch(/^\s+at /m);
+  });
+
+  it('refuses a config that does not say who receives the alarms, naming the setting', () => {
+    expect(runs.silent.code).not.toBe(0);
+    expect(runs.silent.stderr).toContain('alarms.subscriptions: no one would receive the alarms');
+    expect(runs.silent.stderr).toContain("alarms: { notify: 'nowhere' }");
+    expect(runs.silent.stderr).not.toMatch(/^\s+at /m);
   });
 });

@@ -4,8 +4,9 @@ import { configOf, logicalId, type Synthesized, synthesize } from './support.ts'
 
 /**
  * Direct mode (the seed's S3 -> Lambda) with three routes, a custom internal prefix, physical names,
- * a disposable stack and no subscriptions.
+ * a disposable stack, no subscriptions and alarms sent to an existing topic.
  */
+const ONCALL_TOPIC = 'arn:aws:sns:eu-west-1:123456789012:oncall';
 const routes = [
   { id: 'orders', prefix: 'incoming/', suffix: '.json' },
   { id: 'readings', prefix: 'iot/', suffix: '.ndjson.gz', format: 'ndjson' as const },
@@ -18,10 +19,16 @@ const config = configOf({
   table: { deployName: 'acme-events', removalPolicy: 'destroy', deletionProtection: false },
   topic: { deployName: 'acme-events-notify' },
   trigger: { mode: 'direct', retryAttempts: 1, maxEventAgeSeconds: 3600 },
+  alarms: { topicArns: [ONCALL_TOPIC] },
+  ledger: { ttlDays: 30 },
+  stack: { terminationProtection: false, tags: { team: 'data' } },
 });
 
 let s: Synthesized;
-let ids: Record<'bucket' | 'table' | 'topic' | 'alarmTopic' | 'dlq' | 'fn' | 'role' | 'logGroup', string>;
+let ids: Record<
+  'bucket' | 'table' | 'topic' | 'alarmTopic' | 'dlq' | 'eventDlq' | 'fn' | 'role' | 'logGroup',
+  string
+>;
 
 beforeAll(() => {
   s = synthesize(config);
@@ -32,6 +39,7 @@ beforeAll(() => {
     topic: logicalId(stack.topics.topic),
     alarmTopic: logicalId(stack.topics.alarmTopic),
     dlq: logicalId(stack.deadLetterQueue),
+    eventDlq: logicalId(stack.eventDeadLetterQueue),
     fn: logicalId(stack.pipeline.function),
     role: logicalId(stack.pipeline.role),
     logGroup: logicalId(stack.pipeline.logGroup),
@@ -75,18 +83,18 @@ describe('direct trigger', () => {
     });
   });
 
-  it('retries, expires old events and sends what still fails to the dead-letter queue', () => {
+  it('retries, expires old events and sends what still fails to the event dead-letter queue', () => {
     s.template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
       FunctionName: { Ref: ids.fn },
       Qualifier: '$LATEST',
       MaximumRetryAttempts: 1,
       MaximumEventAgeInSeconds: 3600,
-      DestinationConfig: { OnFailure: { Destination: arn(ids.dlq) } },
+      DestinationConfig: { OnFailure: { Destination: arn(ids.eventDlq) } },
     });
   });
 
   it('creates no ingest queue and no event source mapping', () => {
-    s.template.resourceCountIs('AWS::SQS::Queue', 1); // the dead-letter queue only
+    s.template.resourceCountIs('AWS::SQS::Queue', 2); // the two dead-letter queues only
     s.template.resourceCountIs('AWS::Lambda::EventSourceMapping', 0);
     expect(Object.keys(s.template.toJSON().Outputs)).not.toContain('IngestQueueUrl');
     s.template.hasOutput('TriggerMode', { Value: 'direct' });
@@ -125,13 +133,7 @@ describe('least privilege with several routes', () => {
           Match.objectEquals({
             Sid: 'LedgerAccess',
             Effect: 'Allow',
-            Action: [
-              'dynamodb:BatchWriteItem',
-              'dynamodb:GetItem',
-              'dynamodb:PutItem',
-              'dynamodb:Query',
-              'dynamodb:UpdateItem',
-            ],
+            Action: ['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem'],
             Resource: arn(ids.table),
           }),
           Match.objectEquals({
@@ -145,6 +147,12 @@ describe('least privilege with several routes', () => {
             Effect: 'Allow',
             Action: 'sns:Publish',
             Resource: { Ref: ids.topic },
+          }),
+          Match.objectEquals({
+            Sid: 'DeliverFailedInvocations',
+            Effect: 'Allow',
+            Action: 'sqs:SendMessage',
+            Resource: arn(ids.eventDlq),
           }),
         ],
       },
@@ -177,6 +185,47 @@ describe('physical names and removal', () => {
       BucketName: { Ref: 'AccessLogBucket' },
     });
   });
+
+  it('lets the dead-letter queues go with the table when it goes', () => {
+    for (const id of [ids.dlq, ids.eventDlq]) {
+      expect(s.template.toJSON().Resources[id]).toMatchObject({ DeletionPolicy: 'Delete' });
+    }
+  });
+});
+
+describe('retention and stack settings from the config', () => {
+  it('turns on DynamoDB TTL on expiresAt when ledger.ttlDays is set', () => {
+    s.template.hasResourceProperties('AWS::DynamoDB::Table', {
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+    });
+  });
+
+  it('takes termination protection and tags from the config', () => {
+    const artifact = s.app.synth().getStackArtifact(s.stack.artifactId);
+    expect(artifact.terminationProtection).toBe(false);
+    expect(artifact.tags).toEqual({ team: 'data' });
+    s.template.hasResourceProperties('AWS::DynamoDB::Table', {
+      Tags: Match.arrayWith([{ Key: 'team', Value: 'data' }]),
+    });
+    s.template.hasResourceProperties('AWS::SQS::Queue', {
+      Tags: Match.arrayWith([{ Key: 'team', Value: 'data' }]),
+    });
+  });
+});
+
+describe('event dead-letter queue (direct mode)', () => {
+  it('receives the failed invocations, is redrivable nowhere, and is not the queue the function writes', () => {
+    s.template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      DestinationConfig: { OnFailure: { Destination: arn(ids.eventDlq) } },
+    });
+    s.template.hasResourceProperties('AWS::SQS::Queue', {
+      RedriveAllowPolicy: { redrivePermission: 'denyAll' },
+      MessageRetentionPeriod: 14 * 24 * 3600,
+    });
+    expect(ids.eventDlq).not.toBe(ids.dlq);
+    s.template.hasOutput('EventDeadLetterQueueUrl', { Value: { Ref: ids.eventDlq } });
+    s.template.hasOutput('DeadLetterQueueUrl', { Value: { Ref: ids.dlq } });
+  });
 });
 
 describe('no subscriptions', () => {
@@ -187,7 +236,10 @@ describe('no subscriptions', () => {
 });
 
 describe('alarms in direct mode', () => {
-  const alarmTo = () => ({ AlarmActions: [{ Ref: ids.alarmTopic }], OKActions: [{ Ref: ids.alarmTopic }] });
+  const alarmTo = () => ({
+    AlarmActions: [{ Ref: ids.alarmTopic }, ONCALL_TOPIC],
+    OKActions: [{ Ref: ids.alarmTopic }, ONCALL_TOPIC],
+  });
   const fnDimension = () => [{ Name: 'FunctionName', Value: { Ref: ids.fn } }];
 
   it('watches the age of asynchronous events and the events Lambda drops', () => {
@@ -211,6 +263,19 @@ describe('alarms in direct mode', () => {
     });
   });
 
+  it('watches the failed invocations Lambda could not deliver to the event dead-letter queue (lost events)', () => {
+    s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      ...alarmTo(),
+      Namespace: 'AWS/Lambda',
+      MetricName: 'DestinationDeliveryFailures',
+      Dimensions: fnDimension(),
+      Statistic: 'Sum',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      AlarmDescription: Match.stringLikeRegexp('npx eventline reconcile --fix'),
+    });
+  });
+
   it('still watches errors, throttles, duration and the dead-letter queue', () => {
     for (const MetricName of ['Errors', 'Throttles', 'Duration']) {
       s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
@@ -219,11 +284,16 @@ describe('alarms in direct mode', () => {
         Dimensions: fnDimension(),
       });
     }
-    s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      ...alarmTo(),
-      MetricName: 'ApproximateNumberOfMessagesVisible',
-      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [ids.dlq, 'QueueName'] } }],
-    });
-    s.template.resourceCountIs('AWS::CloudWatch::Alarm', 6);
+    for (const dlq of [ids.dlq, ids.eventDlq]) {
+      s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        ...alarmTo(),
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [dlq, 'QueueName'] } }],
+      });
+    }
+    // errors, throttles, duration, FilesFailed, the two dead-letter queues, SNS delivery failures,
+    // async event age, dropped events, destination delivery failures (no FilesRetrying: a direct
+    // invocation that must retry throws, which FunctionErrors sees).
+    s.template.resourceCountIs('AWS::CloudWatch::Alarm', 10);
   });
 });

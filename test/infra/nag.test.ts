@@ -15,11 +15,19 @@ const withMode = (config: EventlineConfig, mode: (typeof MODES)[number]): Eventl
   trigger: { ...config.trigger, mode },
 });
 
-/** Every conditional part switched on: subscriptions (delivery dead-letter queue), disposable buckets. */
+/**
+ * Every conditional part switched on: subscriptions (delivery dead-letter queue), alarms to an existing
+ * topic too, ledger TTL, tags, disposable buckets.
+ */
 const everything = configOf({
   bucket: { removalPolicy: 'destroy' },
   topic: { subscriptions: [{ protocol: 'email', endpoint: 'ops@example.com' }] },
-  alarms: { subscriptions: [{ protocol: 'email', endpoint: 'oncall@example.com' }] },
+  alarms: {
+    subscriptions: [{ protocol: 'email', endpoint: 'oncall@example.com' }],
+    topicArns: ['arn:aws:sns:eu-west-1:123456789012:oncall'],
+  },
+  ledger: { ttlDays: 30 },
+  stack: { tags: { team: 'data' } },
 });
 
 afterEach(() => {

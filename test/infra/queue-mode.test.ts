@@ -1,7 +1,8 @@
+import { KEY_ADMIN_ACTIONS } from '@eventline/infra/constructs/key-policy.ts';
 import { Capture, Match } from 'aws-cdk-lib/assertions';
 import { Runtime } from 'aws-cdk-lib/aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { configOf, logicalId, type Synthesized, synthesize } from './support.ts';
+import { configOf, functionSources, logicalId, type Synthesized, synthesize } from './support.ts';
 
 /**
  * Queue mode (the default) with every setting away from its default, so each assertion proves the
@@ -23,7 +24,7 @@ const config = configOf({
     batchSize: 50,
     maxBatchingWindowSeconds: 5,
     maxConcurrency: 4,
-    maxReceiveCount: 5,
+    maxReceiveCount: 7,
   },
   function: {
     memoryMb: 1024,
@@ -43,6 +44,7 @@ let ids: Record<
   | 'alarmTopic'
   | 'key'
   | 'dlq'
+  | 'eventDlq'
   | 'deliveryDlq'
   | 'queue'
   | 'fn'
@@ -62,6 +64,7 @@ beforeAll(() => {
     alarmTopic: logicalId(stack.topics.alarmTopic),
     key: logicalId(stack.topics.key),
     dlq: logicalId(stack.deadLetterQueue),
+    eventDlq: logicalId(stack.eventDeadLetterQueue),
     deliveryDlq: logicalId(stack.topics.deadLetterQueue!),
     queue: logicalId(stack.trigger.queue),
     fn: logicalId(stack.pipeline.function),
@@ -157,7 +160,16 @@ describe('ingest bucket', () => {
         RestrictPublicBuckets: true,
       },
       OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
-      LifecycleConfiguration: { Rules: [Match.objectLike({ ExpirationInDays: 90, Status: 'Enabled' })] },
+      VersioningConfiguration: { Status: 'Enabled' },
+      LifecycleConfiguration: {
+        Rules: [
+          Match.objectLike({
+            ExpirationInDays: 90,
+            NoncurrentVersionExpiration: { NoncurrentDays: 90 },
+            Status: 'Enabled',
+          }),
+        ],
+      },
     });
     s.template.hasResourceProperties('AWS::S3::BucketPolicy', {
       Bucket: { Ref: ids.logBucket },
@@ -228,10 +240,30 @@ describe('notification topic', () => {
   });
 
   it('lets only the function role (through SNS) and CloudWatch use the key', () => {
+    const account = {
+      AWS: {
+        'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, ':root']],
+      },
+    };
     s.template.hasResourceProperties('AWS::KMS::Key', {
+      Description: 'eventline: encrypts the notification and alarm topics',
       KeyPolicy: {
         Statement: [
-          Match.objectLike({ Action: 'kms:*', Principal: { AWS: Match.anyValue() } }),
+          Match.objectEquals({
+            Sid: 'AccountAdministersTheKey',
+            Effect: 'Allow',
+            Principal: account,
+            Action: [...KEY_ADMIN_ACTIONS].sort(),
+            Resource: '*',
+          }),
+          Match.objectEquals({
+            Sid: 'AccountGrantsOnlyToAwsServices',
+            Effect: 'Allow',
+            Principal: account,
+            Action: 'kms:CreateGrant',
+            Resource: '*',
+            Condition: { Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+          }),
           Match.objectEquals({
             Sid: 'AllowCloudWatchAlarmsToPublishToEncryptedTopics',
             Effect: 'Allow',
@@ -247,7 +279,9 @@ describe('notification topic', () => {
             Resource: '*',
             Condition: {
               StringEquals: {
-                'kms:ViaService': { 'Fn::Join': ['', ['sns.', { Ref: 'AWS::Region' }, '.amazonaws.com']] },
+                'kms:ViaService': {
+                  'Fn::Join': ['', ['sns.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }]],
+                },
               },
             },
           }),
@@ -376,9 +410,53 @@ describe('function', () => {
         LogGroup: { Ref: logGroup },
       },
     });
+    const logKey = logicalId(s.stack.pipeline.logKey);
     s.template.hasResource('AWS::Logs::LogGroup', {
-      Properties: Match.objectEquals({ RetentionInDays: 14 }),
+      Properties: Match.objectEquals({ RetentionInDays: 14, KmsKeyId: arn(logKey) }),
       DeletionPolicy: 'Retain',
+    });
+  });
+
+  it('encrypts its log group with its own retained, rotating key that only this account’s CloudWatch Logs may use', () => {
+    const logKey = logicalId(s.stack.pipeline.logKey);
+    expect(s.template.toJSON().Resources[logKey]).toMatchObject({
+      DeletionPolicy: 'Retain',
+      Properties: { EnableKeyRotation: true, PendingWindowInDays: 30 },
+    });
+    const statements = s.template.toJSON().Resources[logKey].Properties.KeyPolicy.Statement as Array<{
+      Sid: string;
+      Action: string | string[];
+      Principal: unknown;
+      Condition?: unknown;
+    }>;
+    expect(statements.map((st) => st.Sid)).toEqual([
+      'AccountAdministersTheKey',
+      'AccountGrantsOnlyToAwsServices',
+      'AllowCloudWatchLogsOfThisAccount',
+    ]);
+    expect(JSON.stringify(statements)).not.toContain('kms:*');
+    expect(statements[2]).toMatchObject({
+      Principal: {
+        Service: { 'Fn::Join': ['', ['logs.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }]] },
+      },
+      Condition: {
+        ArnLike: {
+          'kms:EncryptionContext:aws:logs:arn': {
+            'Fn::Join': [
+              '',
+              [
+                'arn:',
+                { Ref: 'AWS::Partition' },
+                ':logs:',
+                { Ref: 'AWS::Region' },
+                ':',
+                { Ref: 'AWS::AccountId' },
+                ':log-group:*',
+              ],
+            ],
+          },
+        },
+      },
     });
   });
 
@@ -441,13 +519,7 @@ describe('function', () => {
           Match.objectEquals({
             Sid: 'LedgerAccess',
             Effect: 'Allow',
-            Action: [
-              'dynamodb:BatchWriteItem',
-              'dynamodb:GetItem',
-              'dynamodb:PutItem',
-              'dynamodb:Query',
-              'dynamodb:UpdateItem',
-            ],
+            Action: ['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem'],
             Resource: arn(ids.table),
           }),
           Match.objectEquals({
@@ -463,14 +535,9 @@ describe('function', () => {
             Resource: { Ref: ids.topic },
           }),
           Match.objectEquals({
+            Sid: 'PollIngestQueue',
             Effect: 'Allow',
-            Action: [
-              'sqs:ChangeMessageVisibility',
-              'sqs:DeleteMessage',
-              'sqs:GetQueueAttributes',
-              'sqs:GetQueueUrl',
-              'sqs:ReceiveMessage',
-            ],
+            Action: ['sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage'],
             Resource: arn(ids.queue),
           }),
         ],
@@ -481,13 +548,14 @@ describe('function', () => {
 });
 
 describe('queue trigger', () => {
-  it('has an encrypted, TLS-only ingest queue that redrives to the dead-letter queue', () => {
+  it('has an encrypted, TLS-only ingest queue that redrives to the event dead-letter queue', () => {
     s.template.hasResourceProperties('AWS::SQS::Queue', {
+      QueueName: { 'Fn::Join': ['', [{ Ref: 'AWS::StackName' }, '-ingest']] },
       SqsManagedSseEnabled: true,
       // 6 x the 120 s function timeout + the 5 s batching window
       VisibilityTimeout: 725,
       MessageRetentionPeriod: 4 * 24 * 3600,
-      RedrivePolicy: { deadLetterTargetArn: arn(ids.dlq), maxReceiveCount: 5 },
+      RedrivePolicy: { deadLetterTargetArn: arn(ids.eventDlq), maxReceiveCount: 7 },
     });
     s.template.hasResourceProperties('AWS::SQS::QueuePolicy', {
       Queues: [{ Ref: ids.queue }],
@@ -501,31 +569,67 @@ describe('queue trigger', () => {
             Condition: { Bool: { 'aws:SecureTransport': 'false' } },
           }),
           Match.objectEquals({
+            Sid: 'AllowS3ObjectCreatedEventsOfThisBucket',
             Effect: 'Allow',
             Principal: { Service: 's3.amazonaws.com' },
-            Action: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
+            Action: 'sqs:SendMessage',
             Resource: arn(ids.queue),
-            Condition: { ArnLike: { 'aws:SourceArn': arn(ids.bucket) } },
+            Condition: {
+              ArnLike: { 'aws:SourceArn': arn(ids.bucket) },
+              StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+            },
           }),
         ],
       },
     });
   });
 
-  it('keeps the dead-letter queue encrypted and TLS-only for 14 days', () => {
-    s.template.hasResourceProperties('AWS::SQS::Queue', {
-      SqsManagedSseEnabled: true,
-      MessageRetentionPeriod: 14 * 24 * 3600,
-      RedrivePolicy: Match.absent(),
+  it('keeps both dead-letter queues encrypted, TLS-only, for 14 days, and retained with the table', () => {
+    for (const id of [ids.dlq, ids.eventDlq]) {
+      expect(s.template.toJSON().Resources[id]).toMatchObject({
+        DeletionPolicy: 'Retain',
+        Properties: { SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 },
+      });
+      expect(s.template.toJSON().Resources[id].Properties.RedrivePolicy).toBeUndefined();
+      s.template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        Queues: [{ Ref: id }],
+        PolicyDocument: {
+          Statement: [
+            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          ],
+        },
+      });
+    }
+  });
+
+  it('lets only the ingest queue redrive into the event dead-letter queue, and no queue into eventline’s', () => {
+    const resources = s.template.toJSON().Resources;
+    expect(resources[ids.eventDlq].Properties.RedriveAllowPolicy).toEqual({
+      redrivePermission: 'byQueue',
+      sourceQueueArns: [
+        {
+          'Fn::Join': [
+            '',
+            [
+              'arn:',
+              { Ref: 'AWS::Partition' },
+              ':sqs:',
+              { Ref: 'AWS::Region' },
+              ':',
+              { Ref: 'AWS::AccountId' },
+              ':',
+              { Ref: 'AWS::StackName' },
+              '-ingest',
+            ],
+          ],
+        },
+      ],
     });
-    s.template.hasResourceProperties('AWS::SQS::QueuePolicy', {
-      Queues: [{ Ref: ids.dlq }],
-      PolicyDocument: {
-        Statement: [
-          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
-        ],
-      },
+    // ... which is the ingest queue's own name.
+    expect(resources[ids.queue].Properties.QueueName).toEqual({
+      'Fn::Join': ['', [{ Ref: 'AWS::StackName' }, '-ingest']],
     });
+    expect(resources[ids.dlq].Properties.RedriveAllowPolicy).toEqual({ redrivePermission: 'denyAll' });
   });
 
   it('polls the queue with the configured batch size, window and concurrency and reports item failures', () => {
@@ -550,6 +654,7 @@ describe('alarms', () => {
     AlarmActions: [{ Ref: ids.alarmTopic }],
     OKActions: [{ Ref: ids.alarmTopic }],
     EvaluationPeriods: 1,
+    DatapointsToAlarm: 1,
     Period: 300,
     TreatMissingData: 'notBreaching',
   });
@@ -586,7 +691,7 @@ describe('alarms', () => {
   });
 
   it('alarms as soon as a dead-letter queue holds a message', () => {
-    for (const queue of [ids.dlq, ids.deliveryDlq]) {
+    for (const queue of [ids.dlq, ids.eventDlq, ids.deliveryDlq]) {
       s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         ...alarmTo(),
         Namespace: 'AWS/SQS',
@@ -609,7 +714,67 @@ describe('alarms', () => {
       Threshold: 900,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
     });
-    s.template.resourceCountIs('AWS::CloudWatch::Alarm', 6);
+  });
+
+  it('alarms on the files the pipeline fails, and on files retried for 15 minutes (invisible to Errors)', () => {
+    const service = [{ Name: 'service', Value: 'eventline' }];
+    s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      ...alarmTo(),
+      Namespace: 'eventline',
+      MetricName: 'FilesFailed',
+      Dimensions: service,
+      Statistic: 'Sum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+    s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      ...alarmTo(),
+      EvaluationPeriods: 3,
+      DatapointsToAlarm: 3,
+      Namespace: 'eventline',
+      MetricName: 'FilesRetried',
+      Dimensions: service,
+      Statistic: 'Sum',
+      Threshold: 1,
+    });
+  });
+
+  it('alarms when SNS fails to deliver notifications', () => {
+    s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      ...alarmTo(),
+      Namespace: 'AWS/SNS',
+      MetricName: 'NumberOfNotificationsFailed',
+      Dimensions: [{ Name: 'TopicName', Value: { 'Fn::GetAtt': [ids.topic, 'TopicName'] } }],
+      Statistic: 'Sum',
+      Threshold: 1,
+    });
+  });
+
+  it('alarms only on pipeline metrics the function code emits', () => {
+    const code = [...functionSources().values()].join('\n');
+    const alarms = Object.values(s.template.findResources('AWS::CloudWatch::Alarm')) as Array<{
+      Properties: { Namespace: string; MetricName: string };
+    }>;
+    const pipelineMetrics = alarms.filter((a) => a.Properties.Namespace === 'eventline');
+    expect(pipelineMetrics.map((a) => a.Properties.MetricName).sort()).toEqual([
+      'FilesFailed',
+      'FilesRetried',
+    ]);
+    for (const { Properties } of pipelineMetrics) {
+      expect(code).toContain(`metrics.count('${Properties.MetricName}'`);
+    }
+  });
+
+  it('says in every alarm what it means and which eventline command to run', () => {
+    const alarms = Object.values(s.template.findResources('AWS::CloudWatch::Alarm')) as Array<{
+      Properties: { AlarmDescription: string };
+    }>;
+    // errors, throttles, duration, FilesFailed, FilesRetrying, 3 dead-letter queues, SNS failures, backlog age
+    expect(alarms).toHaveLength(10);
+    for (const { Properties } of alarms) {
+      expect(Properties.AlarmDescription).toMatch(/npx eventline [a-z]+( [a-z-]+)* --stack EventlineTest/);
+      expect(Properties.AlarmDescription.length).toBeLessThanOrEqual(1024);
+    }
   });
 });
 
@@ -640,6 +805,10 @@ describe('outputs', () => {
     s.template.hasOutput('TableName', { Value: { Ref: ids.table } });
     s.template.hasOutput('TopicArn', { Value: { Ref: ids.topic } });
     s.template.hasOutput('DeadLetterQueueUrl', { Value: { Ref: ids.dlq } });
+    s.template.hasOutput('DeadLetterQueueArn', { Value: arn(ids.dlq) });
+    s.template.hasOutput('EventDeadLetterQueueUrl', { Value: { Ref: ids.eventDlq } });
+    s.template.hasOutput('EventDeadLetterQueueArn', { Value: arn(ids.eventDlq) });
+    s.template.hasOutput('IngestQueueArn', { Value: arn(ids.queue) });
     s.template.hasOutput('AlarmTopicArn', { Value: { Ref: ids.alarmTopic } });
     s.template.hasOutput('IngestQueueUrl', { Value: { Ref: ids.queue } });
     s.template.hasOutput('TriggerMode', { Value: 'queue' });

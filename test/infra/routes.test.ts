@@ -15,6 +15,9 @@ import {
   synthesize,
 } from './support.ts';
 
+/** Alarm recipients are a deployment choice every config must make; these stacks are not deployed. */
+const alarms = { notify: 'nowhere' as const };
+
 const routes = [
   { id: 'orders', prefix: 'incoming/', suffix: '.json' },
   { id: 'orders-csv', prefix: 'incoming/', suffix: '.csv', format: 'csv' as const },
@@ -24,7 +27,7 @@ const routes = [
 describe('notification filters in queue mode', () => {
   let s: Synthesized;
   beforeAll(() => {
-    s = synthesize(configOf({ routes, trigger: { mode: 'queue' } }));
+    s = synthesize(configOf({ routes, alarms, trigger: { mode: 'queue' } }));
   });
 
   it('sends each route to the ingest queue with its own filter (an empty suffix is left out)', () => {
@@ -90,7 +93,7 @@ describe('notification filters in queue mode', () => {
 describe('no data-plane wildcard and no recursion', () => {
   let s: Synthesized;
   beforeAll(() => {
-    s = synthesize(configOf({ routes, trigger: { mode: 'direct' } }));
+    s = synthesize(configOf({ routes, alarms, trigger: { mode: 'direct' } }));
   });
 
   type Statement = { Effect: string; Action: string | string[]; Resource: unknown };
@@ -139,7 +142,7 @@ describe('no data-plane wildcard and no recursion', () => {
 });
 
 describe('configurations that cannot be deployed', () => {
-  const valid = () => configOf({ routes });
+  const valid = () => configOf({ routes, alarms });
   const build = (config: EventlineConfig) =>
     new EventlineStack(new App({ context: cdkJsonContext() }), 'Rejected', {
       config,
@@ -205,8 +208,22 @@ describe('configurations that cannot be deployed', () => {
     expect(problems[1]?.message).toContain('accepts one of 1, 3, 5, 7, 14, 30');
   });
 
-  it('accepts the defaults', () => {
-    expect(deployProblems(configOf())).toEqual([]);
-    expect(deployProblems(configOf({ trigger: { mode: 'direct' } }))).toEqual([]);
+  it('accepts the defaults once the config says where alarms go', () => {
+    expect(deployProblems(configOf({ alarms }))).toEqual([]);
+    expect(deployProblems(configOf({ alarms, trigger: { mode: 'direct' } }))).toEqual([]);
+    const oncall = [{ protocol: 'email' as const, endpoint: 'oncall@example.com' }];
+    expect(deployProblems(configOf({ alarms: { subscriptions: oncall } }))).toEqual([]);
+    expect(
+      deployProblems(configOf({ alarms: { topicArns: ['arn:aws:sns:eu-west-1:123456789012:oncall'] } })),
+    ).toEqual([]);
+  });
+
+  it('refuses to synthesize alarms that reach no one, naming the setting', () => {
+    const silent = configOf({ routes });
+    expect(deployProblems(silent).map((p) => p.setting)).toEqual(['alarms.subscriptions']);
+    expect(() => build(silent)).toThrow(ConfigError);
+    expect(() => build(silent)).toThrow(
+      /alarms\.subscriptions: no one would receive the alarms: .*alarms\.topicArns.*notify: 'nowhere'/,
+    );
   });
 });

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseConfig } from '@eventline/config/index.ts';
 import type { EventlineConfig, EventlineConfigInput } from '@eventline/config/schema.ts';
@@ -59,4 +60,27 @@ export function functionAssetDir(synthesized: Synthesized): string {
   };
   const hash = fn.Properties.Code.S3Key.replace(/\.zip$/, '');
   return `${synthesized.app.synth().directory}/asset.${hash}`;
+}
+
+/**
+ * The source files bundled into the function, from its entry point: every file reached through
+ * relative imports or the workspace's package names (what esbuild bundles of ours), with its text.
+ */
+export function functionSources(entry: string = REAL_ENTRY): Map<string, string> {
+  const files = new Map<string, string>();
+  const pending = [entry];
+  while (pending.length > 0) {
+    const file = pending.pop()!;
+    if (files.has(file)) continue;
+    const text = readFileSync(file, 'utf8');
+    files.set(file, text);
+    for (const match of text.matchAll(/(?:from|import)\s*\(?\s*'(\.{1,2}\/[^']+)'/g)) {
+      pending.push(resolve(dirname(file), match[1]!));
+    }
+    // The workspace's own packages, imported by name: @eventline/<package>/<file> is packages/<package>/src/<file>.
+    for (const match of text.matchAll(/(?:from|import)\s*\(?\s*'@eventline\/([^/']+)\/([^']+)'/g)) {
+      pending.push(resolve(REPO_ROOT, 'packages', match[1]!, 'src', match[2]!));
+    }
+  }
+  return files;
 }

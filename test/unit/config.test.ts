@@ -63,6 +63,42 @@ describe('configuration', () => {
     ).not.toThrow();
   });
 
+  it('defaults the AWS-only settings: no alarm recipient yet, no ledger TTL, termination protection, 5 receives', () => {
+    const config = parseConfig({});
+    expect(config.alarms).toEqual({ notify: 'subscribers', subscriptions: [], topicArns: [] });
+    expect(config.ledger.ttlDays).toBeUndefined();
+    expect(config.stack).toEqual({ terminationProtection: true, tags: {} });
+    expect(config.trigger.maxReceiveCount).toBe(5);
+  });
+
+  it('takes alarm recipients as subscriptions and SNS topic ARNs, or notify: nowhere alone', () => {
+    const config = parseConfig({
+      alarms: {
+        subscriptions: [{ protocol: 'https', endpoint: 'https://oncall.example.com/hook' }],
+        topicArns: ['arn:aws:sns:eu-west-1:123456789012:oncall'],
+      },
+      ledger: { ttlDays: 90 },
+      stack: { terminationProtection: false, tags: { team: 'data', 'cost-center': '42' } },
+    });
+    expect(config.alarms.topicArns).toEqual(['arn:aws:sns:eu-west-1:123456789012:oncall']);
+    expect(config.ledger.ttlDays).toBe(90);
+    expect(config.stack.tags).toEqual({ team: 'data', 'cost-center': '42' });
+    expect(parseConfig({ alarms: { notify: 'nowhere' } }).alarms.notify).toBe('nowhere');
+    expect(() => parseConfig({ alarms: { topicArns: ['oncall'] } })).toThrow(/alarms\.topicArns\.0/);
+    expect(() =>
+      parseConfig({
+        alarms: { notify: 'nowhere', subscriptions: [{ protocol: 'email', endpoint: 'a@example.com' }] },
+      }),
+    ).toThrow(/alarms\.subscriptions: notify is 'nowhere'/);
+    expect(() => parseConfig({ alarms: { notify: 'nobody' } })).toThrow(/alarms\.notify/);
+    expect(() => parseConfig({ ledger: { ttlDays: 0 } })).toThrow(/ledger\.ttlDays/);
+    expect(() => parseConfig({ stack: { tags: { 'aws:owner': 'x' } } })).toThrow(/stack\.tags/);
+  });
+
+  it('makes the project config choose where alarms go', () => {
+    expect(parseConfig(projectConfig).alarms.notify).toBe('nowhere');
+  });
+
   it('lets TABLE_NAME and TOPIC_ARN override the names and checks them', () => {
     const config = parseConfig({});
     expect(runtimeNames(config, {})).toMatchObject({

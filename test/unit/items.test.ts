@@ -3,6 +3,7 @@ import { RecordError } from '@eventline/core/errors.ts';
 import type { ObjectEvent } from '@eventline/core/events.ts';
 import type { DecodedRecord } from '@eventline/core/formats/types.ts';
 import {
+  expiresAt,
   FILE_KEY_PREFIX,
   fileKey,
   MAX_KEY_BYTES,
@@ -176,5 +177,17 @@ describe('item attributes', () => {
 
   it('names file items under the reserved prefix', () => {
     expect(fileKey('b', 'incoming/a.json')).toBe(`${FILE_KEY_PREFIX}b/incoming/a.json`);
+  });
+});
+
+describe('expiresAt (ledger.ttlDays)', () => {
+  it('is ttlDays after the write, in whole epoch seconds', () => {
+    const at = Date.parse('2026-03-01T00:00:00.999Z');
+    expect(expiresAt(30, at)).toBe(Math.floor(at / 1000) + 30 * 86_400);
+    expect(expiresAt(1, 0)).toBe(86_400);
+  });
+
+  it('is undefined when no ttlDays is configured', () => {
+    expect(expiresAt(undefined, Date.now())).toBeUndefined();
   });
 });

@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { TransientError } from '@eventline/core/errors.ts';
-import { fileKey } from '@eventline/core/items.ts';
+import { expiresAt, fileKey, TTL_ATTRIBUTE } from '@eventline/core/items.ts';
 import type { FileState, Ledger, Logger, Metrics } from '@eventline/core/ports.ts';
 import { noMetrics, silentLogger } from '@eventline/core/ports.ts';
 import type { AttributeMap } from '@eventline/core/values.ts';
@@ -22,6 +22,10 @@ export interface DynamoLedgerOptions {
   /** First backoff delay for UnprocessedItems and throttling; grows x2 with full jitter up to `maxDelayMs`. */
   baseDelayMs?: number;
   maxDelayMs?: number;
+  /** `ledger.ttlDays`: every record and outcome item gets `expiresAt`, this many days after its write. */
+  ttlDays?: number;
+  /** The clock the expiry is computed from (tests). @default Date.now */
+  now?: () => number;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -34,6 +38,16 @@ export class DynamoLedger implements Ledger {
   constructor(private readonly options: DynamoLedgerOptions) {
     this.logger = options.logger ?? silentLogger;
     this.metrics = options.metrics ?? noMetrics;
+  }
+
+  /** The TTL attribute of an item written now, when `ttlDays` is set. */
+  private expiry(): number | undefined {
+    return expiresAt(this.options.ttlDays, (this.options.now ?? Date.now)());
+  }
+
+  private withExpiry(item: AttributeMap): AttributeMap {
+    const at = this.expiry();
+    return at === undefined ? item : { ...item, [TTL_ATTRIBUTE]: { N: String(at) } };
   }
 
   async getFile(bucket: string, key: string): Promise<FileState | undefined> {
@@ -69,6 +83,7 @@ export class DynamoLedger implements Ledger {
             updatedAt: state.updatedAt,
             writeId,
             state,
+            ...(this.options.ttlDays === undefined ? {} : { [TTL_ATTRIBUTE]: this.expiry() }),
           },
           ...(expectedRev === undefined
             ? { ConditionExpression: 'attribute_not_exists(pk)' }
@@ -112,7 +127,7 @@ export class DynamoLedger implements Ledger {
       await this.options.dynamodb.send(
         new PutItemCommand({
           TableName: this.options.tableName,
-          Item: item,
+          Item: this.withExpiry(item),
           // A record key may be shared by several objects (last writer wins), but within one object
           // a later version is never overwritten by an earlier one.
           ConditionExpression: 'attribute_not_exists(pk) OR #origin <> :origin OR #seq <= :seq',
@@ -136,7 +151,9 @@ export class DynamoLedger implements Ledger {
     const base = this.options.baseDelayMs ?? 50;
     const cap = this.options.maxDelayMs ?? 5_000;
     for (let start = 0; start < items.length; start += 25) {
-      let pending: WriteRequest[] = items.slice(start, start + 25).map((Item) => ({ PutRequest: { Item } }));
+      let pending: WriteRequest[] = items.slice(start, start + 25).map((Item) => ({
+        PutRequest: { Item: this.withExpiry(Item) },
+      }));
       let attempt = 0;
       while (pending.length > 0) {
         try {

@@ -67,6 +67,8 @@ export const routeSchema = z
 export type Route = z.output<typeof routeSchema>;
 export type RouteInput = z.input<typeof routeSchema>;
 
+const SNS_TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
+
 const subscription = z
   .object({
     protocol: z.enum(['email', 'email-json', 'http', 'https']),
@@ -123,13 +125,69 @@ export const configSchema = z
       })
       .strict()
       .default({ name: 'events-notify', subscriptions: [] }),
-    /** On AWS: who receives the CloudWatch alarms (errors, throttles, dead letters, backlog). */
+    /**
+     * On AWS: who receives the CloudWatch alarms (errors, failed files, dead letters, backlog, lost
+     * events, failed deliveries). A deployment needs at least one recipient (`subscriptions` or
+     * `topicArns`), or `notify: 'nowhere'` to say on purpose that alarms reach nobody.
+     */
     alarms: z
       .object({
+        /** `'nowhere'`: deploy without any recipient, on purpose (the alarms still show on the dashboard). */
+        notify: z.enum(['subscribers', 'nowhere']).default('subscribers'),
+        /** E-mail and http(s) endpoints, subscribed to the stack's alarm topic. */
         subscriptions: z.array(subscription).default([]),
+        /** Existing SNS topics (e.g. your on-call tool's) that receive every alarm too. */
+        topicArns: z
+          .array(z.string().regex(SNS_TOPIC_ARN, 'an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)'))
+          .default([]),
       })
       .strict()
-      .default({ subscriptions: [] }),
+      .superRefine((alarms, ctx) => {
+        if (alarms.notify !== 'nowhere') return;
+        for (const key of ['subscriptions', 'topicArns'] as const) {
+          if (alarms[key].length > 0) {
+            ctx.addIssue({
+              code: 'custom',
+              path: [key],
+              message: `notify is 'nowhere' but ${key} lists recipients: remove notify or the recipients`,
+            });
+          }
+        }
+      })
+      .default({ notify: 'subscribers', subscriptions: [], topicArns: [] }),
+    /** The ledger's retention. */
+    ledger: z
+      .object({
+        /**
+         * Record and outcome items carry an `expiresAt` attribute (epoch seconds, this many days after
+         * they were last written) and DynamoDB's TTL deletes them after it. Unset: kept forever.
+         */
+        ttlDays: z.number().int().min(1).max(36_500).optional(),
+      })
+      .strict()
+      .default({}),
+    /** The CloudFormation stack on AWS. */
+    stack: z
+      .object({
+        /** CloudFormation refuses to delete the stack until this is turned off (and deployed). */
+        terminationProtection: z.boolean().default(true),
+        /** Tags on the stack and every resource in it that supports tags. */
+        tags: z
+          .record(
+            z
+              .string()
+              .min(1)
+              .max(128)
+              .regex(/^(?!aws:)[\p{L}\p{Z}\p{N}_.:/=+\-@]+$/u, 'a tag key (not starting with "aws:")'),
+            z
+              .string()
+              .max(256)
+              .regex(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u, 'a tag value'),
+          )
+          .default({}),
+      })
+      .strict()
+      .default({ terminationProtection: true, tags: {} }),
     routes: z
       .array(routeSchema)
       .min(1)
@@ -142,7 +200,8 @@ export const configSchema = z
         batchSize: z.number().int().min(1).max(10_000).default(10),
         maxBatchingWindowSeconds: z.number().int().min(0).max(300).default(0),
         maxConcurrency: z.number().int().min(2).max(1000).default(5),
-        maxReceiveCount: z.number().int().min(1).max(1000).default(3),
+        /** Deliveries of an S3 event before SQS moves it to the event dead-letter queue (queue mode). */
+        maxReceiveCount: z.number().int().min(1).max(1000).default(5),
         retryAttempts: z.number().int().min(0).max(2).default(2),
         maxEventAgeSeconds: z.number().int().min(60).max(21_600).default(21_600),
       })
@@ -152,7 +211,7 @@ export const configSchema = z
         batchSize: 10,
         maxBatchingWindowSeconds: 0,
         maxConcurrency: 5,
-        maxReceiveCount: 3,
+        maxReceiveCount: 5,
         retryAttempts: 2,
         maxEventAgeSeconds: 21_600,
       }),

@@ -138,3 +138,17 @@ export function recordAttributes(args: {
     processedAt: args.processedAt,
   };
 }
+
+/** The attribute DynamoDB's TTL deletes ledger items by (`ledger.ttlDays`): epoch seconds. */
+export const TTL_ATTRIBUTE = 'expiresAt';
+
+const DAY_SECONDS = 24 * 60 * 60;
+
+/**
+ * When an item written at `writtenAtMs` expires under `ttlDays`, in epoch seconds (DynamoDB's TTL
+ * format); undefined when the ledger keeps items forever.
+ */
+export function expiresAt(ttlDays: number | undefined, writtenAtMs: number): number | undefined {
+  if (ttlDays === undefined) return undefined;
+  return Math.floor(writtenAtMs / 1000) + ttlDays * DAY_SECONDS;
+}

@@ -86,6 +86,15 @@ export function deployProblems(config: EventlineConfig): Problem[] {
     });
   }
 
+  const { alarms } = config;
+  if (alarms.notify !== 'nowhere' && alarms.subscriptions.length + alarms.topicArns.length === 0) {
+    problems.push({
+      setting: 'alarms.subscriptions',
+      message:
+        "no one would receive the alarms: add an e-mail or https subscriber (alarms.subscriptions) or an existing SNS topic (alarms.topicArns), or say alarms: { notify: 'nowhere' } to deploy without any",
+    });
+  }
+
   if (trigger.mode === 'queue') {
     if (trigger.batchSize > 10 && trigger.maxBatchingWindowSeconds < 1) {
       problems.push({

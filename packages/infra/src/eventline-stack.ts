@@ -1,6 +1,8 @@
 import type { EventlineConfig } from '@eventline/config/schema.ts';
-import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { TTL_ATTRIBUTE } from '@eventline/core/items.ts';
+import { CfnOutput, Duration, Stack, type StackProps, Tags, Validations } from 'aws-cdk-lib';
+import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
+import { Queue, QueueEncryption, RedrivePermission } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { IngestBucket } from './constructs/ingest-bucket.ts';
 import { LedgerTable } from './constructs/ledger-table.ts';
@@ -38,14 +40,28 @@ export class EventlineStack extends Stack {
   readonly ledger: LedgerTable;
   readonly topics: NotificationTopics;
   readonly pipeline: PipelineFunction;
+  /** eventline's own dead letters (files that failed permanently, unreadable events): `DLQ_URL`. */
   readonly deadLetterQueue: Queue;
+  /** Raw S3 events that never reached an outcome: the ingest queue's redrive target, or failed invocations. */
+  readonly eventDeadLetterQueue: Queue;
   readonly trigger: QueueTrigger | DirectTrigger;
   readonly monitoring: PipelineMonitoring;
 
   constructor(scope: Construct, id: string, props: EventlineStackProps) {
-    super(scope, id, props);
+    super(scope, id, {
+      ...props,
+      terminationProtection: props.config.stack.terminationProtection,
+      // On the stack (CloudFormation propagates them at deployment) and, below, in the template itself.
+      tags: { ...props.tags, ...props.config.stack.tags },
+    });
     const { config } = props;
     assertDeployable(config);
+    for (const [key, value] of Object.entries(config.stack.tags)) {
+      // aws-cdk-lib tags dashboards, but CloudFormation's AWS::CloudWatch::Dashboard has no Tags (cfn-lint E3002).
+      Tags.of(this).add(key, value, { excludeResourceTypes: ['AWS::CloudWatch::Dashboard'] });
+    }
+    // The dead letters are the only copy of what failed: they go (or stay) with the ledger.
+    const deadLetterRemovalPolicy = removalPolicyOf(config.table.removalPolicy);
 
     this.ingest = new IngestBucket(this, 'Ingest', {
       bucketName: config.bucket.deployName,
@@ -58,32 +74,31 @@ export class EventlineStack extends Stack {
       tableName: config.table.deployName,
       deletionProtection: config.table.deletionProtection,
       removalPolicy: removalPolicyOf(config.table.removalPolicy),
+      ...(config.ledger.ttlDays === undefined ? {} : { timeToLiveAttribute: TTL_ATTRIBUTE }),
     });
 
     this.topics = new NotificationTopics(this, 'Notifications', {
       topicName: config.topic.deployName,
       subscriptions: config.topic.subscriptions,
       alarmSubscriptions: config.alarms.subscriptions,
+      deadLetterRemovalPolicy,
     });
 
     this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
+      // The function sends these letters itself; no queue may redrive into this one, and these letters are
+      // replayed by the eventline CLI, never by an SQS redrive into the ingest queue.
+      redriveAllowPolicy: { redrivePermission: RedrivePermission.DENY_ALL },
+      removalPolicy: deadLetterRemovalPolicy,
     });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'Serverless-SQSRedrivePolicy',
-      reason:
-        'This is the terminal dead-letter queue of the pipeline: messages stay 14 days for inspection and replay, there is nowhere further to redrive them.',
-    });
-    if (config.trigger.mode === 'direct') {
-      // In queue mode cdk-nag sees this queue as the ingest queue's redrive target and does not flag it.
-      Validations.of(this.deadLetterQueue).acknowledge({
-        id: 'AwsSolutions-SQS3',
-        reason:
-          'This is the terminal dead-letter queue of the pipeline (the on-failure destination of the asynchronous invocations); it has no dead-letter queue of its own by design.',
-      });
-    }
+    const terminal =
+      "This is eventline's own dead-letter queue (files that failed permanently, sent by the function): messages stay 14 days for inspection and replay with the eventline CLI; there is nowhere further to redrive them.";
+    Validations.of(this.deadLetterQueue).acknowledge(
+      { id: 'AwsSolutions-SQS3', reason: terminal },
+      { id: 'Serverless-SQSRedrivePolicy', reason: terminal },
+    );
 
     const timeout = Duration.seconds(config.function.timeoutSeconds);
     this.pipeline = new PipelineFunction(this, 'Pipeline', {
@@ -99,6 +114,7 @@ export class EventlineStack extends Stack {
         TABLE_NAME: this.ledger.table.tableName,
         TOPIC_ARN: this.topics.topic.topicArn,
         BUCKET_NAME: bucket.bucketName,
+        // eventline's own dead letters only: the event dead-letter queue is SQS's and Lambda's to fill.
         DLQ_URL: this.deadLetterQueue.queueUrl,
       },
     });
@@ -120,7 +136,7 @@ export class EventlineStack extends Stack {
             bucket,
             routes,
             function: fn,
-            deadLetterQueue: this.deadLetterQueue,
+            deadLetterRemovalPolicy,
             visibilityTimeout: visibilityTimeoutFor(config),
             maxReceiveCount: trigger.maxReceiveCount,
             batchSize: trigger.batchSize,
@@ -134,13 +150,19 @@ export class EventlineStack extends Stack {
             bucket,
             routes,
             function: fn,
-            deadLetterQueue: this.deadLetterQueue,
+            deadLetterRemovalPolicy,
             retryAttempts: trigger.retryAttempts,
             maxEventAge: Duration.seconds(trigger.maxEventAgeSeconds),
           });
+    this.eventDeadLetterQueue = this.trigger.deadLetterQueue;
+    if (this.trigger instanceof DirectTrigger)
+      this.pipeline.allowFailedEventDelivery(this.eventDeadLetterQueue);
     this.acknowledgeBucketNotificationsHandler();
 
-    const deadLetterQueues: LabelledQueue[] = [{ label: 'Pipeline', queue: this.deadLetterQueue }];
+    const deadLetterQueues: LabelledQueue[] = [
+      { label: 'Files', queue: this.deadLetterQueue },
+      { label: 'Events', queue: this.eventDeadLetterQueue },
+    ];
     if (this.topics.deadLetterQueue) {
       deadLetterQueues.push({ label: 'Delivery', queue: this.topics.deadLetterQueue });
     }
@@ -148,7 +170,12 @@ export class EventlineStack extends Stack {
       function: fn,
       timeout,
       reservedConcurrency: config.function.reservedConcurrency,
-      alarmTopic: this.topics.alarmTopic,
+      alarmTopics: [
+        this.topics.alarmTopic,
+        ...config.alarms.topicArns.map(
+          (arn, i): ITopic => Topic.fromTopicArn(this, `AlarmRecipientTopic${i}`, arn),
+        ),
+      ],
       notificationTopic: this.topics.topic,
       table: this.ledger.table,
       deadLetterQueues,
@@ -156,18 +183,41 @@ export class EventlineStack extends Stack {
       ...(props.backlogAge ? { backlogAge: props.backlogAge } : {}),
       metricsNamespace: config.name,
       serviceName: config.name,
+      stackName: this.stackName,
     });
 
     this.output('BucketName', bucket.bucketName, 'Upload files here, under a routed prefix.');
     this.output('TableName', this.ledger.table.tableName, 'The ledger (TABLE_NAME).');
     this.output('TopicArn', this.topics.topic.topicArn, 'Per-file notifications (TOPIC_ARN).');
-    this.output('DeadLetterQueueUrl', this.deadLetterQueue.queueUrl, 'Failed files and events (DLQ_URL).');
+    this.output(
+      'DeadLetterQueueUrl',
+      this.deadLetterQueue.queueUrl,
+      "eventline's dead letters: files that failed permanently (DLQ_URL); replay with the eventline CLI.",
+    );
+    this.output('DeadLetterQueueArn', this.deadLetterQueue.queueArn, "eventline's dead-letter queue (ARN).");
+    this.output(
+      'EventDeadLetterQueueUrl',
+      this.eventDeadLetterQueue.queueUrl,
+      this.trigger instanceof QueueTrigger
+        ? 'S3 events that failed trigger.maxReceiveCount deliveries; SQS can redrive them to the ingest queue.'
+        : 'Failed asynchronous invocations (on-failure destination records holding the S3 event).',
+    );
+    this.output(
+      'EventDeadLetterQueueArn',
+      this.eventDeadLetterQueue.queueArn,
+      'The event dead-letter queue (ARN).',
+    );
     this.output('AlarmTopicArn', this.topics.alarmTopic.topicArn, 'CloudWatch alarms.');
     this.output('FunctionName', fn.functionName, 'The pipeline function.');
     this.output('DashboardName', this.monitoring.dashboard.dashboardName, 'The CloudWatch dashboard.');
     this.output('TriggerMode', trigger.mode, 'How objects reach the function.');
     if (this.trigger instanceof QueueTrigger) {
       this.output('IngestQueueUrl', this.trigger.queue.queueUrl, 'S3 events waiting for the function.');
+      this.output(
+        'IngestQueueArn',
+        this.trigger.queue.queueArn,
+        'The ingest queue (ARN), the redrive destination.',
+      );
     }
   }
 

@@ -39,6 +39,7 @@ export function createPipeline(wiring: PipelineWiring): Pipeline {
       tableName: names.tableName,
       dynamodb: clients.dynamodb,
       documents: clients.documents,
+      ...(config.ledger.ttlDays === undefined ? {} : { ttlDays: config.ledger.ttlDays }),
       ...(wiring.logger ? { logger: wiring.logger } : {}),
       ...(wiring.metrics ? { metrics: wiring.metrics } : {}),
     }),

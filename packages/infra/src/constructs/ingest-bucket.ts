@@ -1,5 +1,12 @@
-import { type CfnResource, Duration, RemovalPolicy } from 'aws-cdk-lib';
-import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import { Aws, type CfnResource, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import {
+  BlockPublicAccess,
+  Bucket,
+  BucketEncryption,
+  type CfnBucket,
+  ObjectOwnership,
+} from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 
 export interface IngestBucketProps {
@@ -20,6 +27,7 @@ export interface IngestBucketProps {
 export class IngestBucket extends Construct {
   static readonly LOGICAL_ID = 'IngestBucket';
   static readonly ACCESS_LOG_LOGICAL_ID = 'AccessLogBucket';
+  static readonly ACCESS_LOG_PREFIX = 'ingest/';
 
   readonly bucket: Bucket;
   readonly accessLogBucket: Bucket;
@@ -35,10 +43,13 @@ export class IngestBucket extends Construct {
       encryption: BucketEncryption.S3_MANAGED,
       enforceSSL: true,
       minimumTLSVersion: 1.2,
+      // Versioned, so that a deleted or overwritten log object can still be read for the retention period.
+      versioned: true,
       lifecycleRules: [
         {
           id: 'expire-access-logs',
           expiration: Duration.days(props.accessLogRetentionDays ?? 90),
+          noncurrentVersionExpiration: Duration.days(props.accessLogRetentionDays ?? 90),
           abortIncompleteMultipartUploadAfter: Duration.days(1),
         },
       ],
@@ -66,11 +77,28 @@ export class IngestBucket extends Construct {
           abortIncompleteMultipartUploadAfter: Duration.days(7),
         },
       ],
-      serverAccessLogsBucket: this.accessLogBucket,
-      serverAccessLogsPrefix: 'ingest/',
       removalPolicy: props.removalPolicy,
       autoDeleteObjects: destroy,
     });
-    (this.bucket.node.defaultChild as CfnResource).overrideLogicalId(IngestBucket.LOGICAL_ID);
+    const cfnBucket = this.bucket.node.defaultChild as CfnBucket;
+    cfnBucket.overrideLogicalId(IngestBucket.LOGICAL_ID);
+    // Server access logging, as aws-cdk-lib's `serverAccessLogsBucket` sets it up, except that the log
+    // bucket's policy names the account as AWS::AccountId (aws-cdk-lib writes the stack's account, a
+    // literal when the stack has an environment).
+    cfnBucket.loggingConfiguration = {
+      destinationBucketName: this.accessLogBucket.bucketName,
+      logFilePrefix: IngestBucket.ACCESS_LOG_PREFIX,
+    };
+    this.accessLogBucket.addToResourcePolicy(
+      new PolicyStatement({
+        principals: [new ServicePrincipal('logging.s3.amazonaws.com')],
+        actions: ['s3:PutObject'],
+        resources: [this.accessLogBucket.arnForObjects(`${IngestBucket.ACCESS_LOG_PREFIX}*`)],
+        conditions: {
+          ArnLike: { 'aws:SourceArn': this.bucket.bucketArn },
+          StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+        },
+      }),
+    );
   }
 }

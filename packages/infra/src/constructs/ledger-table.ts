@@ -7,6 +7,8 @@ export interface LedgerTableProps {
   readonly tableName?: string;
   readonly deletionProtection: boolean;
   readonly removalPolicy: RemovalPolicy;
+  /** The attribute DynamoDB's TTL deletes items by (`ledger.ttlDays` set); no TTL when unset. */
+  readonly timeToLiveAttribute?: string;
 }
 
 /**
@@ -31,6 +33,7 @@ export class LedgerTable extends Construct {
       encryption: TableEncryption.AWS_MANAGED,
       deletionProtection: props.deletionProtection,
       removalPolicy: props.removalPolicy,
+      ...(props.timeToLiveAttribute ? { timeToLiveAttribute: props.timeToLiveAttribute } : {}),
     });
     (this.table.node.defaultChild as CfnTable).overrideLogicalId(LedgerTable.LOGICAL_ID);
   }

@@ -1,10 +1,11 @@
-import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Aws, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { type IRole, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { type ITopicSubscription, SubscriptionProtocol, Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription, UrlSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { scopedKeyPolicy } from './key-policy.ts';
 
 export interface TopicSubscriptionSpec {
   readonly protocol: 'email' | 'email-json' | 'http' | 'https';
@@ -18,6 +19,8 @@ export interface NotificationTopicsProps {
   readonly subscriptions: readonly TopicSubscriptionSpec[];
   /** Subscribers of the CloudWatch alarms. */
   readonly alarmSubscriptions: readonly TopicSubscriptionSpec[];
+  /** What `cdk destroy` does to the delivery dead-letter queue. */
+  readonly deadLetterRemovalPolicy: RemovalPolicy;
 }
 
 /**
@@ -36,9 +39,9 @@ export class NotificationTopics extends Construct {
 
   constructor(scope: Construct, id: string, props: NotificationTopicsProps) {
     super(scope, id);
-    const stack = Stack.of(this);
 
     this.key = new Key(this, 'Key', {
+      policy: scopedKeyPolicy(),
       description: 'eventline: encrypts the notification and alarm topics',
       enableKeyRotation: true,
       // The key protects messages in flight only; nothing at rest depends on it once the topics are gone.
@@ -77,14 +80,9 @@ export class NotificationTopics extends Construct {
         resources: [this.alarmTopic.topicArn],
         conditions: {
           ArnLike: {
-            'aws:SourceArn': stack.formatArn({
-              service: 'cloudwatch',
-              resource: 'alarm',
-              resourceName: '*',
-              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-            }),
+            'aws:SourceArn': `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:*`,
           },
-          StringEquals: { 'aws:SourceAccount': stack.account },
+          StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
         },
       }),
     );
@@ -94,6 +92,7 @@ export class NotificationTopics extends Construct {
         encryption: QueueEncryption.SQS_MANAGED,
         enforceSSL: true,
         retentionPeriod: Duration.days(14),
+        removalPolicy: props.deadLetterRemovalPolicy,
       });
       Validations.of(deadLetterQueue).acknowledge(
         {
@@ -134,7 +133,7 @@ export class NotificationTopics extends Construct {
         principals: [role],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
         resources: ['*'],
-        conditions: { StringEquals: { 'kms:ViaService': `sns.${Stack.of(this).region}.amazonaws.com` } },
+        conditions: { StringEquals: { 'kms:ViaService': `sns.${Aws.REGION}.${Aws.URL_SUFFIX}` } },
       }),
     );
   }

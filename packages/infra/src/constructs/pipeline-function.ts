@@ -1,6 +1,7 @@
-import { type Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Aws, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
 import {
   ApplicationLogLevel,
   Architecture,
@@ -15,6 +16,7 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { CfnBucket, IBucket } from 'aws-cdk-lib/aws-s3';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { scopedKeyPolicy } from './key-policy.ts';
 
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 
@@ -48,12 +50,37 @@ export class PipelineFunction extends Construct {
   readonly function: NodejsFunction;
   readonly role: Role;
   readonly logGroup: LogGroup;
+  /** Encrypts the log group; kept with it (logs outlive the stack and stay readable). */
+  readonly logKey: Key;
 
   constructor(scope: Construct, id: string, props: PipelineFunctionProps) {
     super(scope, id);
 
+    this.logKey = new Key(this, 'LogKey', {
+      description: 'eventline: encrypts the pipeline function log group',
+      policy: scopedKeyPolicy(),
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+      pendingWindow: Duration.days(30),
+    });
+    // As AWS documents it for encrypted log groups: the regional CloudWatch Logs service, and only for
+    // log groups of this account and region (the encryption context names the log group).
+    this.logKey.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'AllowCloudWatchLogsOfThisAccount',
+        principals: [new ServicePrincipal(`logs.${Aws.REGION}.${Aws.URL_SUFFIX}`)],
+        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+        resources: ['*'],
+        conditions: {
+          ArnLike: {
+            'kms:EncryptionContext:aws:logs:arn': `arn:${Aws.PARTITION}:logs:${Aws.REGION}:${Aws.ACCOUNT_ID}:log-group:*`,
+          },
+        },
+      }),
+    );
     this.logGroup = new LogGroup(this, 'LogGroup', {
       retention: props.logRetention,
+      encryptionKey: this.logKey,
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
@@ -110,7 +137,7 @@ export class PipelineFunction extends Construct {
     Validations.of(this.function).acknowledge({
       id: 'Serverless-LambdaDLQ',
       reason:
-        'Failures are not lost: in queue mode the ingest queue redrives to the dead-letter queue after maxReceiveCount, in direct mode an on-failure destination sends to the same queue. A legacy DeadLetterConfig would duplicate that.',
+        'Failures are not lost: in queue mode the ingest queue redrives to the event dead-letter queue after maxReceiveCount, in direct mode an on-failure destination sends to the event dead-letter queue. A legacy DeadLetterConfig would duplicate that.',
     });
   }
 
@@ -147,24 +174,35 @@ export class PipelineFunction extends Construct {
     });
   }
 
-  /** The DynamoDB actions the ledger adapter uses, on the table only (it has no index). */
+  /**
+   * The DynamoDB actions the ledger adapter sends (GetItem, PutItem, BatchWriteItem), on the table only
+   * (it has no index). test/infra/least-privilege.test.ts keeps this list equal to the code's commands.
+   */
   allowLedgerAccess(table: ITable): void {
     this.role.addToPrincipalPolicy(
       new PolicyStatement({
         sid: 'LedgerAccess',
-        actions: [
-          'dynamodb:GetItem',
-          'dynamodb:PutItem',
-          'dynamodb:UpdateItem',
-          'dynamodb:BatchWriteItem',
-          'dynamodb:Query',
-        ],
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem'],
         resources: [table.tableArn],
       }),
     );
   }
 
-  /** `sqs:SendMessage` on the dead-letter queue, where the function itself sends permanently failed files. */
+  /**
+   * `sqs:SendMessage` on the event dead-letter queue (direct mode): Lambda delivers the on-failure
+   * destination records of asynchronous invocations with the function's role. The code never sends there.
+   */
+  allowFailedEventDelivery(queue: IQueue): void {
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: 'DeliverFailedInvocations',
+        actions: ['sqs:SendMessage'],
+        resources: [queue.queueArn],
+      }),
+    );
+  }
+
+  /** `sqs:SendMessage` on eventline's dead-letter queue, where the function itself sends permanently failed files. */
   allowDeadLettering(queue: IQueue): void {
     this.role.addToPrincipalPolicy(
       new PolicyStatement({

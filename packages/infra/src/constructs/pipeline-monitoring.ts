@@ -29,7 +29,8 @@ export interface PipelineMonitoringProps {
   readonly function: IFunction;
   readonly timeout: Duration;
   readonly reservedConcurrency: number;
-  readonly alarmTopic: ITopic;
+  /** Every alarm goes to each of these (the stack's alarm topic, and `alarms.topicArns`). */
+  readonly alarmTopics: readonly ITopic[];
   readonly notificationTopic: ITopic;
   readonly table: ITable;
   readonly deadLetterQueues: readonly LabelledQueue[];
@@ -41,15 +42,20 @@ export interface PipelineMonitoringProps {
   readonly durationAlarmFraction?: number;
   readonly metricsNamespace: string;
   readonly serviceName: string;
+  /** Named in the CLI commands of the alarm descriptions. */
+  readonly stackName: string;
 }
 
 const PERIOD = Duration.minutes(5);
 
 /**
- * Alarms (to the alarm topic, on entering and leaving ALARM) and one dashboard for the whole pipeline:
- * function errors, throttles and duration against the timeout, dead letters, backlog age (queue age in
- * queue mode, asynchronous event age and drops in direct mode), ledger and notification health, and
- * every Powertools metric the handler emits.
+ * Alarms (to every alarm topic, on entering and leaving ALARM) and one dashboard for the whole
+ * pipeline: function errors, throttles and duration against the timeout; the pipeline's own failure
+ * metrics (Powertools: files failed, and in queue mode files retried, which batch item failures hide
+ * from `Errors`); every dead-letter queue; SNS delivery failures; the backlog (queue age in queue mode;
+ * asynchronous event age, dropped events and undeliverable failure records in direct mode). Each
+ * alarm's description says what it means and which `npx eventline` command to run (infra/README.md has
+ * the same runbook).
  */
 export class PipelineMonitoring extends Construct {
   readonly alarms: Alarm[] = [];
@@ -61,7 +67,9 @@ export class PipelineMonitoring extends Construct {
     const timeoutMs = props.timeout.toMilliseconds();
     const durationThresholdMs = Math.round(timeoutMs * (props.durationAlarmFraction ?? 0.8));
     const backlogAge = props.backlogAge ?? Duration.minutes(15);
-    const action = new SnsAction(props.alarmTopic);
+    const actions = props.alarmTopics.map((topic) => new SnsAction(topic));
+    const cli = (command: string) => `npx eventline ${command} --stack ${props.stackName}`;
+    const queueMode = props.ingestQueue !== undefined;
 
     const alarm = (
       alarmId: string,
@@ -69,56 +77,100 @@ export class PipelineMonitoring extends Construct {
       metric: IMetric,
       threshold: number,
       comparisonOperator: ComparisonOperator,
+      periods: { evaluationPeriods: number; datapointsToAlarm: number } = {
+        evaluationPeriods: 1,
+        datapointsToAlarm: 1,
+      },
     ): Alarm => {
       const created = new Alarm(this, alarmId, {
         alarmDescription: description,
         metric,
         threshold,
         comparisonOperator,
-        evaluationPeriods: 1,
-        datapointsToAlarm: 1,
+        ...periods,
         treatMissingData: TreatMissingData.NOT_BREACHING,
       });
-      created.addAlarmAction(action);
-      created.addOkAction(action);
+      created.addAlarmAction(...actions);
+      created.addOkAction(...actions);
       this.alarms.push(created);
       return created;
     };
+    const pipelineMetric = (metricName: string): Metric =>
+      new Metric({
+        namespace: props.metricsNamespace,
+        metricName,
+        // Powertools' default dimension.
+        dimensionsMap: { service: props.serviceName },
+        period: PERIOD,
+        statistic: 'Sum',
+      });
 
     alarm(
       'FunctionErrors',
-      'The pipeline function failed (threw or timed out) at least once in 5 minutes; events are being retried.',
+      `The pipeline function failed (threw or timed out) at least once in 5 minutes; its events are being retried. Read the error in the function's log group, then check the backlog and the last outcomes: ${cli('status')}.`,
       fn.metricErrors({ period: PERIOD, statistic: 'Sum' }),
       1,
       ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
     );
     alarm(
       'FunctionThrottles',
-      'The pipeline function was throttled: its reserved concurrency is too low for the load.',
+      `The pipeline function was throttled: its reserved concurrency is too low for the load. Raise function.reservedConcurrency${queueMode ? ' (or lower trigger.maxConcurrency)' : ''} and deploy; watch the backlog with ${cli('status')}.`,
       fn.metricThrottles({ period: PERIOD, statistic: 'Sum' }),
       1,
       ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
     );
     alarm(
       'DurationNearTimeout',
-      `A run of the pipeline function took at least ${durationThresholdMs} ms of its ${timeoutMs} ms timeout.`,
+      `A run of the pipeline function took at least ${durationThresholdMs} ms of its ${timeoutMs} ms timeout: large files or a slow ledger. Raise function.timeoutSeconds (or memoryMb) and deploy; find the slow files with ${cli('files')}.`,
       fn.metricDuration({ period: PERIOD, statistic: 'Maximum' }),
       durationThresholdMs,
       ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
     );
+    alarm(
+      'FilesFailed',
+      `eventline failed files permanently (metric FilesFailed: bad format, invalid records with onInvalid 'fail', object gone, too large). See why with ${cli('dlq list')}, fix the file or the route, then ${cli('dlq replay')}.`,
+      pipelineMetric('FilesFailed'),
+      1,
+      ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    );
+    if (queueMode) {
+      alarm(
+        'FilesRetrying',
+        `Files have failed with transient errors (metric FilesRetried) in 3 consecutive 5-minute periods. The function reports them as batch item failures, so FunctionErrors does not see them; after trigger.maxReceiveCount tries they reach the event dead-letter queue. Read the function's log group, then ${cli('status')} and ${cli('reconcile')}.`,
+        pipelineMetric('FilesRetried'),
+        1,
+        ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        { evaluationPeriods: 3, datapointsToAlarm: 3 },
+      );
+    }
+    const deadLetterAdvice: Record<string, string> = {
+      Files: `Files eventline gave up on wait in its dead-letter queue. See why with ${cli('dlq list')}, fix the file or the config, then ${cli('dlq replay')}.`,
+      Events: queueMode
+        ? `S3 events failed trigger.maxReceiveCount deliveries and wait in the event dead-letter queue: their files have no outcome. Fix the cause (FunctionErrors, the function's logs), then redrive them to the ingest queue with ${cli('dlq replay')}.`
+        : `Asynchronous invocations failed after trigger.retryAttempts retries and wait in the event dead-letter queue: their files have no outcome. Fix the cause (FunctionErrors, the function's logs), then ${cli('dlq replay')}.`,
+      Delivery: `SNS could not deliver notifications or alarms to a subscriber after its retries (endpoint down, address bouncing). Check the subscriptions (aws sns list-subscriptions-by-topic), then see what was published with ${cli('notifications')}.`,
+    };
     for (const { label, queue } of props.deadLetterQueues) {
       alarm(
         `${label}DeadLetters`,
-        `Messages are waiting in the ${label.toLowerCase()} dead-letter queue: inspect and replay them.`,
+        deadLetterAdvice[label] ??
+          `Messages are waiting in the ${label.toLowerCase()} dead-letter queue: inspect them with ${cli('dlq list')}.`,
         queue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum' }),
         0,
         ComparisonOperator.GREATER_THAN_THRESHOLD,
       );
     }
+    alarm(
+      'NotificationsFailed',
+      `SNS failed to deliver per-file notifications to a subscriber (NumberOfNotificationsFailed); undelivered messages go to the delivery dead-letter queue. Check the subscriptions and the endpoint, then see what was published with ${cli('notifications')}.`,
+      props.notificationTopic.metricNumberOfNotificationsFailed({ period: PERIOD, statistic: 'Sum' }),
+      1,
+      ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    );
     if (props.ingestQueue) {
       alarm(
         'IngestBacklogAge',
-        `The oldest message in the ingest queue is older than ${backlogAge.toSeconds()} s: processing is falling behind.`,
+        `The oldest message in the ingest queue is older than ${backlogAge.toSeconds()} s: processing is falling behind. See the depth and age with ${cli('status')}; look for FunctionErrors or FunctionThrottles, or raise trigger.maxConcurrency and function.reservedConcurrency.`,
         props.ingestQueue.metricApproximateAgeOfOldestMessage({ period: PERIOD, statistic: 'Maximum' }),
         backlogAge.toSeconds(),
         ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -126,15 +178,22 @@ export class PipelineMonitoring extends Construct {
     } else {
       alarm(
         'AsyncEventAge',
-        `An S3 event waited more than ${backlogAge.toSeconds()} s to be processed: processing is falling behind.`,
+        `An S3 event waited more than ${backlogAge.toSeconds()} s to be processed: processing is falling behind. See ${cli('status')}; look for FunctionErrors or FunctionThrottles, or raise function.reservedConcurrency.`,
         lambdaMetric(fn, 'AsyncEventAge', 'Maximum'),
         backlogAge.toMilliseconds(),
         ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       );
       alarm(
         'AsyncEventsDropped',
-        'Lambda dropped S3 events (too old, or retries exhausted without a destination).',
+        `Lambda dropped S3 events (older than trigger.maxEventAgeSeconds, or retries exhausted without a destination): their files have no outcome. Find and re-drive them with ${cli('reconcile --fix')}.`,
         lambdaMetric(fn, 'AsyncEventsDropped', 'Sum'),
+        0,
+        ComparisonOperator.GREATER_THAN_THRESHOLD,
+      );
+      alarm(
+        'DestinationDeliveryFailures',
+        `Lambda could not deliver failed invocations to the event dead-letter queue: those S3 events are lost. Check that the queue exists and the function role may send to it, then find and re-drive the files with ${cli('reconcile --fix')}.`,
+        lambdaMetric(fn, 'DestinationDeliveryFailures', 'Sum'),
         0,
         ComparisonOperator.GREATER_THAN_THRESHOLD,
       );

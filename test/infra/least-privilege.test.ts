@@ -1,0 +1,149 @@
+import { QueueTrigger } from '@eventline/infra/constructs/triggers.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { configOf, functionSources, logicalId, REAL_ENTRY, type Synthesized, synthesize } from './support.ts';
+
+/**
+ * The function's role allows exactly the AWS actions its code sends, no more and no fewer. The code
+ * side is read from the source: every file the Lambda entry imports (following relative imports, as
+ * esbuild bundles them), every `new XxxCommand(` in it, and the @aws-sdk package it comes from. The
+ * role side is read from the synthesized template, less what AWS services do with the role on the
+ * function's behalf (logs, X-Ray, polling the ingest queue, delivering failed invocations).
+ */
+
+const SERVICE_OF_PACKAGE: Record<string, string> = {
+  '@aws-sdk/client-s3': 's3',
+  '@aws-sdk/client-dynamodb': 'dynamodb',
+  '@aws-sdk/lib-dynamodb': 'dynamodb',
+  '@aws-sdk/client-sns': 'sns',
+  '@aws-sdk/client-sqs': 'sqs',
+};
+
+/** The document client's commands are named after the item operations they send. */
+const DOCUMENT_CLIENT_OPERATION: Record<string, string> = {
+  Get: 'GetItem',
+  Put: 'PutItem',
+  Update: 'UpdateItem',
+  Delete: 'DeleteItem',
+  BatchGet: 'BatchGetItem',
+  BatchWrite: 'BatchWriteItem',
+  TransactGet: 'TransactGetItems',
+  TransactWrite: 'TransactWriteItems',
+  Query: 'Query',
+  Scan: 'Scan',
+};
+
+/**
+ * Actions one operation needs beyond its own name. GetObject with a VersionId (the adapter reads the
+ * version the event names) is authorized as s3:GetObjectVersion.
+ */
+const IMPLIED: Record<string, string[]> = {
+  's3:GetObject': ['s3:GetObjectVersion'],
+};
+
+/** `new XxxCommand(` in the function's code, as IAM actions, with the file each comes from. */
+function actionsSentByCode(): Map<string, string> {
+  const actions = new Map<string, string>();
+  for (const [file, text] of functionSources(REAL_ENTRY)) {
+    const packageOf = new Map<string, string>();
+    for (const m of text.matchAll(/import\s*(?:type\s*)?\{([^}]*)\}\s*from\s*'(@aws-sdk\/[^']+)'/g)) {
+      for (const name of m[1]!.split(',')) {
+        const local = name
+          .replace(/^\s*type\s+/, '')
+          .split(/\s+as\s+/)
+          .pop()!
+          .trim();
+        if (local) packageOf.set(local, m[2]!);
+      }
+    }
+    for (const m of text.matchAll(/new\s+([A-Za-z0-9]+)Command\s*\(/g)) {
+      const command = `${m[1]!}Command`;
+      const pkg = packageOf.get(command);
+      if (!pkg) throw new Error(`${file}: ${command} is not imported from an @aws-sdk package`);
+      const service = SERVICE_OF_PACKAGE[pkg];
+      if (!service)
+        throw new Error(`${file}: no IAM service known for ${pkg} (add it to SERVICE_OF_PACKAGE)`);
+      const operation = pkg === '@aws-sdk/lib-dynamodb' ? DOCUMENT_CLIENT_OPERATION[m[1]!] : (m[1] as string);
+      if (!operation) throw new Error(`${file}: no DynamoDB operation known for ${command}`);
+      for (const action of [`${service}:${operation}`, ...(IMPLIED[`${service}:${operation}`] ?? [])]) {
+        actions.set(action, file);
+      }
+    }
+  }
+  return actions;
+}
+
+type Statement = { Sid?: string; Effect: string; Action: string | string[]; Resource: unknown };
+
+function roleStatements(s: Synthesized): Statement[] {
+  const policies = s.template.findResources('AWS::IAM::Policy', {
+    Properties: { Roles: [{ Ref: logicalId(s.stack.pipeline.role) }] },
+  });
+  return Object.values(policies).flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
+}
+
+const arn = (id: string) => ({ 'Fn::GetAtt': [id, 'Arn'] });
+const pairs = (statements: Statement[]) =>
+  statements.flatMap((st) =>
+    [st.Action].flat().flatMap((action) => [st.Resource].flat().map((resource) => ({ action, resource }))),
+  );
+
+describe.each(['queue', 'direct'] as const)('the function role in %s mode', (mode) => {
+  let s: Synthesized;
+  let platform: { action: string; resource: unknown }[];
+  beforeAll(() => {
+    s = synthesize(configOf({ alarms: { notify: 'nowhere' }, trigger: { mode } }));
+    const logGroup = arn(logicalId(s.stack.pipeline.logGroup));
+    platform = [
+      // Lambda writes the function's logs and traces with its role.
+      { action: 'logs:CreateLogStream', resource: logGroup },
+      { action: 'logs:PutLogEvents', resource: logGroup },
+      { action: 'xray:PutTelemetryRecords', resource: '*' },
+      { action: 'xray:PutTraceSegments', resource: '*' },
+      ...(s.stack.trigger instanceof QueueTrigger
+        ? ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'].map((action) => ({
+            // The event source mapping polls the ingest queue with the function's role.
+            action,
+            resource: arn(logicalId((s.stack.trigger as QueueTrigger).queue)),
+          }))
+        : [
+            // Lambda delivers failed asynchronous invocations to the event dead-letter queue with it.
+            { action: 'sqs:SendMessage', resource: arn(logicalId(s.stack.eventDeadLetterQueue)) },
+          ]),
+    ];
+  });
+
+  it('finds the SDK commands in the function code (the scan itself works)', () => {
+    const sent = actionsSentByCode();
+    expect([...sent.keys()].sort()).toEqual([
+      'dynamodb:BatchWriteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      's3:GetObject',
+      's3:GetObjectVersion',
+      's3:PutObject',
+      'sns:Publish',
+      'sqs:SendMessage',
+    ]);
+  });
+
+  it('grants Lambda what it does with the role on the function’s behalf, on those resources', () => {
+    const granted = pairs(roleStatements(s));
+    for (const expected of platform) expect(granted).toContainEqual(expected);
+  });
+
+  it('allows exactly the actions the code sends, no more and no fewer', () => {
+    const isPlatform = (p: { action: string; resource: unknown }) =>
+      platform.some(
+        (q) => q.action === p.action && JSON.stringify(q.resource) === JSON.stringify(p.resource),
+      );
+    const allowed = new Set(
+      pairs(roleStatements(s).filter((st) => st.Effect === 'Allow'))
+        .filter((p) => !isPlatform(p))
+        .map((p) => p.action),
+    );
+    const sent = actionsSentByCode();
+    const unused = [...allowed].filter((action) => !sent.has(action)).sort();
+    const missing = [...sent.keys()].filter((action) => !allowed.has(action)).sort();
+    expect({ unused, missing }).toEqual({ unused: [], missing: [] });
+  });
+});
