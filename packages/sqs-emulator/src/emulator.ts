@@ -74,6 +74,7 @@ export function createSqsEmulator(options: SqsEmulatorOptions): SqsEmulator & { 
     options.dataDir,
     () => service?.snapshot() ?? [],
     () => service?.liveRecords() ?? 0,
+    options.compaction,
   );
   service = new SqsService({
     region: options.region,

@@ -41,10 +41,14 @@ interface Pending {
   reject: (error: unknown) => void;
 }
 
-/** Records written since the last snapshot, beyond which a snapshot is considered. */
-const COMPACT_MIN_RECORDS = 50_000;
-/** Compact when the file holds this many times more records than the live state needs. */
-const COMPACT_FACTOR = 4;
+export interface CompactionPolicy {
+  /** Records in the file below which it is never rewritten; default 50,000. */
+  minRecords: number;
+  /** Rewrite when the file holds this many times more records than the live state needs; default 4. */
+  factor: number;
+}
+
+export const DEFAULT_COMPACTION: CompactionPolicy = { minRecords: 50_000, factor: 4 };
 
 export class StateLog {
   readonly #path: string | undefined;
@@ -60,8 +64,18 @@ export class StateLog {
    * @param snapshot the whole live state as records (for compaction), taken synchronously.
    * @param liveRecords how many records a snapshot would hold now (cheap).
    */
-  constructor(dataDir: string | undefined, snapshot: () => LogRecord[], liveRecords: () => number) {
+  readonly #compaction: CompactionPolicy;
+  /** Snapshots written since this log was opened. */
+  compactions = 0;
+
+  constructor(
+    dataDir: string | undefined,
+    snapshot: () => LogRecord[],
+    liveRecords: () => number,
+    compaction: CompactionPolicy = DEFAULT_COMPACTION,
+  ) {
     this.#path = dataDir ? join(dataDir, LOG_FILE) : undefined;
+    this.#compaction = compaction;
     this.#snapshot = snapshot;
     this.#liveRecords = liveRecords;
   }
@@ -147,8 +161,8 @@ export class StateLog {
   }
 
   #shouldCompact(): boolean {
-    if (this.#recordsInFile < COMPACT_MIN_RECORDS) return false;
-    return this.#recordsInFile > COMPACT_FACTOR * Math.max(1, this.#liveRecords());
+    if (this.#recordsInFile < this.#compaction.minRecords) return false;
+    return this.#recordsInFile > this.#compaction.factor * Math.max(1, this.#liveRecords());
   }
 
   async #open(path: string): Promise<FileHandle> {
@@ -185,6 +199,7 @@ export class StateLog {
     await rename(temporary, path);
     await syncDirectory(dirname(path));
     this.#recordsInFile = records.length;
+    this.compactions++;
   }
 
   /** Rewrites the file from the live state if it has grown well past it (at start). */

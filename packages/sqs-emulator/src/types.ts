@@ -107,6 +107,8 @@ export interface SqsEmulatorOptions {
   endpoint?: string | (() => string);
   /** Largest request body accepted when the emulator reads the body itself; default 4 MiB. */
   maxBodyBytes?: number;
+  /** When the state log is rewritten from the live state (tests lower it). */
+  compaction?: { minRecords: number; factor: number };
   /** Called with problems that are not a request's (a failed log write in a background task, a torn log line). */
   warn?: (message: string, details?: Record<string, unknown>) => void;
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { createSqsEmulator } from '../src/index.ts';
-import type { SqsEmulator, SqsListener } from '../src/types.ts';
+import type { SqsEmulator, SqsEmulatorOptions, SqsListener } from '../src/types.ts';
 
 export const REGION = 'us-east-1';
 export const ACCOUNT = '000000000000';
@@ -27,8 +27,13 @@ export async function removeDataDir(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true });
 }
 
-export async function startEmulator(dataDir: string, warnings: string[] = []): Promise<Running> {
+export async function startEmulator(
+  dataDir: string,
+  warnings: string[] = [],
+  extra: Partial<SqsEmulatorOptions> = {},
+): Promise<Running> {
   const emulator = createSqsEmulator({
+    ...extra,
     dataDir,
     region: REGION,
     accountId: ACCOUNT,
