@@ -105,9 +105,20 @@ function members(action: string, output: Record<string, unknown>): XmlNode[] {
   return nodes;
 }
 
+/** Actions without an output shape answer with no `<{Action}Result>`; the others always carry one (botocore needs it). */
+const NO_RESULT = new Set([
+  'DeleteQueue',
+  'SetQueueAttributes',
+  'DeleteMessage',
+  'ChangeMessageVisibility',
+  'PurgeQueue',
+  'TagQueue',
+  'UntagQueue',
+]);
+
 export function successXml(action: string, requestId: string, output: Record<string, unknown>): string {
   const result = members(action, output);
-  const resultXml = result.length > 0 ? render([`${action}Result`, result]) : '';
+  const resultXml = NO_RESULT.has(action) && result.length === 0 ? '' : render([`${action}Result`, result]);
   const metadata = render(['ResponseMetadata', [['RequestId', requestId]]]);
   return `<?xml version="1.0"?><${action}Response xmlns="${XML_NAMESPACE}">${resultXml}${metadata}</${action}Response>`;
 }
