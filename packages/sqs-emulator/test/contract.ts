@@ -405,6 +405,29 @@ export function sqsContract(
         );
       });
 
+      it('makes a message visible at once with ChangeMessageVisibility 0', async () => {
+        const url = await createQueue(queueName('change-visibility'));
+        await sqs.client.send(new SendMessageCommand({ QueueUrl: url, MessageBody: 'back' }));
+        const first = await sqs.client.send(
+          new ReceiveMessageCommand({ QueueUrl: url, VisibilityTimeout: 600 }),
+        );
+        await sqs.client.send(
+          new ChangeMessageVisibilityCommand({
+            QueueUrl: url,
+            ReceiptHandle: first.Messages?.[0]?.ReceiptHandle,
+            VisibilityTimeout: 0,
+          }),
+        );
+        const again = await sqs.client.send(
+          new ReceiveMessageCommand({
+            QueueUrl: url,
+            MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+          }),
+        );
+        expect(again.Messages?.[0]?.MessageId).toBe(first.Messages?.[0]?.MessageId);
+        expect(again.Messages?.[0]?.Attributes?.ApproximateReceiveCount).toBe('2');
+      });
+
       it('answers a long poll as soon as a message arrives', async () => {
         const url = await createQueue(queueName('long-poll'));
         const polling = sqs.client.send(new ReceiveMessageCommand({ QueueUrl: url, WaitTimeSeconds: 20 }));

@@ -215,6 +215,25 @@ describe('message move tasks', () => {
     expect(back.Messages?.map((m) => m.Attributes?.ApproximateReceiveCount)).toEqual(['1', '1', '1']);
   });
 
+  it('moves dead-lettered messages to a chosen destination queue', async () => {
+    const dataDir = await makeDataDir();
+    cleanups.push(() => removeDataDir(dataDir));
+    const sqs = await started(dataDir);
+    const { dlq, dlqArn, source } = await deadLetterSetup(sqs, 'payments', 'payments-dlq');
+    await deadLetter(sqs, source, dlq, 2);
+    const { QueueUrl: replay } = await sqs.client.send(
+      new CreateQueueCommand({ QueueName: 'payments-replay' }),
+    );
+    const replayArn = (await counts(sqs, replay as string)).QueueArn;
+    await sqs.client.send(new StartMessageMoveTaskCommand({ SourceArn: dlqArn, DestinationArn: replayArn }));
+    await eventually(async () => {
+      const { Results } = await sqs.client.send(new ListMessageMoveTasksCommand({ SourceArn: dlqArn }));
+      return Results?.[0]?.Status === 'COMPLETED' ? true : undefined;
+    }, 'the move task to complete');
+    expect((await counts(sqs, replay as string)).ApproximateNumberOfMessages).toBe('2');
+    expect((await counts(sqs, source)).ApproximateNumberOfMessages).toBe('0');
+  });
+
   it('refuses a source that is no dead-letter queue, a second running task, and cancels a running one', async () => {
     const dataDir = await makeDataDir();
     cleanups.push(() => removeDataDir(dataDir));

@@ -157,6 +157,37 @@ describe('Query protocol', () => {
     });
   });
 
+  it('does not hand messages to a long poll whose client went away', async () => {
+    const url = `${sqs.url}/${ACCOUNT}/query-abandoned`;
+    await query('/', { Action: 'CreateQueue', QueueName: 'query-abandoned' });
+    const controller = new AbortController();
+    const abandoned = fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        Action: 'ReceiveMessage',
+        WaitTimeSeconds: '20',
+        Version: '2012-11-05',
+      }).toString(),
+      signal: controller.signal,
+    }).catch((error: Error) => error.name);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    controller.abort();
+    expect(await abandoned).toBe('AbortError');
+    // Let the emulator see the closed connection before the message arrives.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await query(`/${ACCOUNT}/query-abandoned`, { Action: 'SendMessage', MessageBody: 'for the next poll' });
+    const received = await query(`/${ACCOUNT}/query-abandoned`, {
+      Action: 'ReceiveMessage',
+      WaitTimeSeconds: '5',
+      'AttributeName.1': 'ApproximateReceiveCount',
+    });
+    expect(element(received.body, 'Body')).toBe('for the next poll');
+    expect(received.body).toContain(
+      '<Attribute><Name>ApproximateReceiveCount</Name><Value>1</Value></Attribute>',
+    );
+  });
+
   it('tells SQS requests from others for an edge to dispatch', async () => {
     // isSqsRequest reads only the method, URL and headers of the request, and the body it is given.
     const check = async (options: {
