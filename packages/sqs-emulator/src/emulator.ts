@@ -106,7 +106,7 @@ export function createSqsEmulator(options: SqsEmulatorOptions): SqsEmulator & { 
     const target = req.headers['x-amz-target'];
     if (typeof target === 'string') return target.startsWith(TARGET_PREFIX);
     const scope = signingService(req);
-    if (scope === 'sqs') return true;
+    if (scope !== undefined) return scope === 'sqs';
     const url = new URL(req.url ?? '/', 'http://sqs');
     if (url.searchParams.get('Version') === API_VERSION && url.searchParams.has('Action')) return true;
     if (body && req.method === 'POST' && isForm(req)) {

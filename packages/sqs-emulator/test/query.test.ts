@@ -235,5 +235,15 @@ describe('Query protocol', () => {
         },
       }),
     ).toBe(false);
+    expect(
+      await check({
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization:
+            'AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/sns/aws4_request, SignedHeaders=host, Signature=0',
+        },
+        body: 'Action=Publish&Version=2012-11-05',
+      }),
+    ).toBe(false);
   });
 });
