@@ -58,7 +58,7 @@ function signingService(req: IncomingMessage): string | undefined {
   return credential?.split('/')[3];
 }
 
-export function createSqsEmulator(options: SqsEmulatorOptions): SqsEmulator & { service: SqsService } {
+export function createSqsEmulator(options: SqsEmulatorOptions): SqsEmulator {
   const warn = options.warn ?? ((message, details) => console.warn(message, details ?? ''));
   const listeners = new Set<ChangeListener>();
   const servers = new Set<Server>();
@@ -241,8 +241,9 @@ export function createSqsEmulator(options: SqsEmulatorOptions): SqsEmulator & { 
   }
 
   let closing: Promise<void> | undefined;
+  const never = new AbortController().signal;
   return {
-    service: sqs,
+    call: (action, input) => sqs.call(action, input, { signal: never }),
     handle,
     isSqsRequest,
     metrics: () => sqs.metrics(),

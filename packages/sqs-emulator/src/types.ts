@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { SqsAction } from './constants.ts';
 
 /** A message attribute as on the wire (JSON shape); `BinaryValue` is base64. */
 export interface MessageAttributeValue {
@@ -121,6 +122,12 @@ export interface SqsListener {
 }
 
 export interface SqsEmulator {
+  /**
+   * Runs one action in process, with the AWS JSON 1.0 input and output shapes (`QueueUrl` may be a
+   * bare queue name). Failures throw `SqsApiError`. For the stack's own senders (S3 notifications);
+   * consumers should use the HTTP API like any AWS client.
+   */
+  call(action: SqsAction, input: Record<string, unknown>): Promise<Record<string, unknown>>;
   /** Serves one SQS request. `body` when the caller has read it already (the edge does, to dispatch). */
   handle(req: IncomingMessage, res: ServerResponse, body?: Buffer): Promise<void>;
   /** Whether a request is for SQS (JSON target, Query action with SQS's version, or a queue URL path). */
