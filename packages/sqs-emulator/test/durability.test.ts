@@ -1,5 +1,7 @@
+import { spawn } from 'node:child_process';
 import { appendFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   CancelMessageMoveTaskCommand,
   CreateQueueCommand,
@@ -9,11 +11,20 @@ import {
   ReceiveMessageCommand,
   SendMessageBatchCommand,
   SendMessageCommand,
+  SQSClient,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LOG_FILE, type SqsEmulatorOptions } from '../src/index.ts';
-import { eventually, makeDataDir, type Running, removeDataDir, startEmulator } from './support.ts';
+import {
+  CREDENTIALS,
+  eventually,
+  makeDataDir,
+  REGION,
+  type Running,
+  removeDataDir,
+  startEmulator,
+} from './support.ts';
 
 /** State across restarts, and moving messages out of a dead-letter queue (StartMessageMoveTask). */
 
@@ -142,6 +153,68 @@ describe('persistence', () => {
       new ReceiveMessageCommand({ QueueUrl: (QueueUrl as string).replace(first.url, second.url) }),
     );
     expect(got.Messages?.map((m) => m.Body)).toEqual(['kept']);
+  });
+});
+
+describe('crash', () => {
+  it('keeps every acknowledged send when the process is killed with SIGKILL mid-stream', async () => {
+    const dataDir = await makeDataDir();
+    cleanups.push(() => removeDataDir(dataDir));
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', fileURLToPath(new URL('./fixtures/serve.ts', import.meta.url)), dataDir],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    cleanups.push(async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    });
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString('utf8').trim()));
+      child.once('exit', (code) => reject(new Error(`the emulator exited early (${code})`)));
+    });
+    const client = new SQSClient({ endpoint: url, region: REGION, credentials: CREDENTIALS, maxAttempts: 1 });
+    cleanups.push(async () => client.destroy());
+    const { QueueUrl } = await client.send(new CreateQueueCommand({ QueueName: 'crash' }));
+    const acknowledged = new Set<string>();
+    let failures = 0;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    await Promise.all(
+      Array.from({ length: 8 }, async (_, worker) => {
+        for (let i = 0; i < 200; i++) {
+          if (worker === 0 && i === 60) child.kill('SIGKILL');
+          try {
+            const sent = await client.send(
+              new SendMessageCommand({ QueueUrl, MessageBody: `w${worker}-${i}` }),
+            );
+            acknowledged.add(sent.MessageId as string);
+          } catch {
+            failures++;
+            return;
+          }
+        }
+      }),
+    );
+    await exited;
+    expect(acknowledged.size).toBeGreaterThanOrEqual(60);
+    expect(failures).toBeGreaterThan(0);
+
+    const after = await started(dataDir);
+    const recovered = new Set<string>();
+    for (let attempt = 0; attempt < 400; attempt++) {
+      const got = await after.client.send(
+        new ReceiveMessageCommand({
+          QueueUrl: (QueueUrl as string).replace(url, after.url),
+          MaxNumberOfMessages: 10,
+          VisibilityTimeout: 600,
+        }),
+      );
+      if (!got.Messages) break;
+      for (const message of got.Messages) recovered.add(message.MessageId as string);
+    }
+    const lost = [...acknowledged].filter((id) => !recovered.has(id));
+    expect(lost).toEqual([]);
   });
 });
 
