@@ -54,13 +54,18 @@ export const COMPUTED_ATTRIBUTES = [
   'QueueArn',
 ] as const;
 
-/** FIFO-only attributes: refused, FIFO queues are not emulated. */
-export const FIFO_ATTRIBUTES = [
-  'FifoQueue',
-  'ContentBasedDeduplication',
-  'DeduplicationScope',
-  'FifoThroughputLimit',
-] as const;
+/** FIFO-only attributes, with their allowed values and defaults on a FIFO queue. */
+export const FIFO_ATTRIBUTES = {
+  FifoQueue: { values: ['true', 'false'], default: 'true' },
+  ContentBasedDeduplication: { values: ['true', 'false'], default: 'false' },
+  DeduplicationScope: { values: ['messageGroup', 'queue'], default: 'queue' },
+  FifoThroughputLimit: { values: ['perQueue', 'perMessageGroupId'], default: 'perQueue' },
+} as const;
+
+/** How long a FIFO queue remembers a deduplication id. */
+export const FIFO_DEDUPLICATION_MS = 5 * 60_000;
+/** MessageGroupId / MessageDeduplicationId: up to 128 alphanumeric or punctuation characters. */
+export const FIFO_ID_PATTERN = /^[A-Za-z0-9!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~]{1,128}$/;
 
 export const MESSAGE_SYSTEM_ATTRIBUTES = [
   'SenderId',
@@ -69,6 +74,9 @@ export const MESSAGE_SYSTEM_ATTRIBUTES = [
   'ApproximateFirstReceiveTimestamp',
   'AWSTraceHeader',
   'DeadLetterQueueSourceArn',
+  'MessageGroupId',
+  'MessageDeduplicationId',
+  'SequenceNumber',
 ] as const;
 
 /** Every action the emulator answers. */

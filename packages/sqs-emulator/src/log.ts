@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { type FileHandle, mkdir, open, rename } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { SqsStateError } from './errors.ts';
-import type { MoveTask, QueueRecord, StoredMessage } from './types.ts';
+import type { DeduplicationEntry, MoveTask, QueueRecord, StoredMessage } from './types.ts';
 
 /**
  * The emulator's durable state: one append-only file, `sqs.log.ndjson`, one JSON record per line.
@@ -33,7 +33,8 @@ export type LogRecord =
   | { op: 'vis'; queue: string; id: string; visibleAt: number }
   | { op: 'del'; queue: string; id: string }
   | { op: 'purge'; queue: string; upToSeq: number }
-  | { op: 'task'; task: MoveTask };
+  | { op: 'task'; task: MoveTask }
+  | { op: 'dedup'; queue: string; entry: DeduplicationEntry };
 
 interface Pending {
   text: string;

@@ -1,6 +1,6 @@
 import { type NumericAttribute, SETTABLE_ATTRIBUTES } from './constants.ts';
 import { VisibilityHeap } from './heap.ts';
-import type { QueueRecord, StoredMessage } from './types.ts';
+import type { DeduplicationEntry, QueueRecord, StoredMessage } from './types.ts';
 
 export interface RedrivePolicy {
   deadLetterTargetArn: string;
@@ -18,6 +18,8 @@ export class Queue {
   readonly arn: string;
   readonly messages = new Map<string, StoredMessage>();
   readonly available = new Set<string>();
+  /** FIFO: deduplication ids seen in the last five minutes, by key (scope-dependent). */
+  readonly deduplication = new Map<string, DeduplicationEntry>();
   readonly #hidden = new VisibilityHeap();
   readonly #waiters = new Set<() => void>();
 
@@ -28,6 +30,10 @@ export class Queue {
 
   get name(): string {
     return this.record.name;
+  }
+
+  get fifo(): boolean {
+    return this.record.attributes.FifoQueue === 'true';
   }
 
   numeric(name: NumericAttribute): number {

@@ -1,6 +1,9 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import {
   COMPUTED_ATTRIBUTES,
+  FIFO_ATTRIBUTES,
+  FIFO_DEDUPLICATION_MS,
+  FIFO_ID_PATTERN,
   LOCAL_SENDER_ID,
   MAX_BATCH_ENTRIES,
   MAX_LIST_RESULTS,
@@ -20,6 +23,7 @@ import {
   batchError,
   invalidAction,
   invalidAttributeName,
+  invalidAttributeValue,
   invalidParameterValue,
   invalidValue,
   missingParameter,
@@ -171,6 +175,10 @@ export class SqsService {
       case 'task':
         this.tasks.set(record.task.handle, record.task);
         return;
+      case 'dedup':
+        if (record.entry.until > now)
+          this.queues.get(record.queue)?.deduplication.set(record.entry.key, record.entry);
+        return;
     }
   }
 
@@ -184,6 +192,9 @@ export class SqsService {
     for (const queue of this.queues.values()) {
       records.push({ op: 'queue', queue: queue.record });
       for (const message of queue.messages.values()) records.push({ op: 'put', queue: queue.name, message });
+      const now = Date.now();
+      for (const entry of queue.deduplication.values())
+        if (entry.until > now) records.push({ op: 'dedup', queue: queue.name, entry });
     }
     for (const task of this.tasks.values()) records.push({ op: 'task', task });
     return records;
@@ -320,6 +331,13 @@ export class SqsService {
         'RedrivePolicy',
         `Dead-letter target does not exist: ${deadLetterTargetArn}.`,
       );
+    const sourceFifo = this.queues.get(sourceName)?.fifo ?? sourceName.endsWith('.fifo');
+    if (target.fifo !== sourceFifo)
+      throw invalidValue(
+        policy,
+        'RedrivePolicy',
+        'Dead-letter queue must be same type of queue as the source.',
+      );
     const allow = target.record.attributes.RedriveAllowPolicy;
     if (!allow) return;
     const parsed = JSON.parse(allow) as { redrivePermission: string; sourceQueueArns?: string[] };
@@ -341,13 +359,22 @@ export class SqsService {
     if (name in SETTABLE_ATTRIBUTES)
       return SETTABLE_ATTRIBUTES[name as keyof typeof SETTABLE_ATTRIBUTES].default;
     if (name === 'SqsManagedSseEnabled') return 'true';
+    if (queue.fifo && name in FIFO_ATTRIBUTES)
+      return FIFO_ATTRIBUTES[name as keyof typeof FIFO_ATTRIBUTES].default;
     return undefined;
   }
 
   async createQueue(input: Input): Promise<Output> {
     const name = requiredString(input, 'QueueName');
-    checkQueueName(name);
     const attributes = checkQueueAttributes(stringMap(input, 'Attributes'));
+    const fifo = attributes.FifoQueue === 'true';
+    checkQueueName(name, fifo);
+    if (!fifo) {
+      delete attributes.FifoQueue;
+      for (const attribute of Object.keys(FIFO_ATTRIBUTES))
+        if (attribute in attributes) throw invalidAttributeName(`Unknown Attribute ${attribute}.`);
+    }
+    this.#checkFifoThroughput(attributes);
     const tags = stringMap(input, 'tags');
     const existing = this.queues.get(name);
     if (existing) {
@@ -364,6 +391,17 @@ export class SqsService {
     this.queues.set(name, new Queue(record, this.arnOf(name)));
     await this.#commit([{ op: 'queue', queue: record }], { kind: 'queueCreated', queue: name, count: 1 });
     return { QueueUrl: this.urlOf(name) };
+  }
+
+  /** perMessageGroupId throughput needs deduplication per message group. */
+  #checkFifoThroughput(attributes: Record<string, string>): void {
+    if (
+      attributes.FifoThroughputLimit === 'perMessageGroupId' &&
+      attributes.DeduplicationScope !== 'messageGroup'
+    )
+      throw invalidAttributeValue(
+        'Invalid value for the parameter FifoThroughputLimit. Reason: perMessageGroupId is allowed only when DeduplicationScope is messageGroup.',
+      );
   }
 
   async getQueueUrl(input: Input): Promise<Output> {
@@ -443,10 +481,10 @@ export class SqsService {
       ...Object.keys(SETTABLE_ATTRIBUTES),
       ...STORED_ATTRIBUTES,
       ...COMPUTED_ATTRIBUTES,
+      ...Object.keys(FIFO_ATTRIBUTES),
     ]);
     for (const name of requested)
-      if (name !== 'All' && !known.has(name) && name !== 'FifoQueue')
-        throw invalidAttributeName(`Unknown Attribute ${name}.`);
+      if (name !== 'All' && !known.has(name)) throw invalidAttributeName(`Unknown Attribute ${name}.`);
     const names = all ? [...known] : requested;
     const counts = queue.counts(Date.now());
     const computed: Record<string, string> = {
@@ -469,12 +507,23 @@ export class SqsService {
     const queue = this.#queue(input);
     if (input.Attributes === undefined) throw missingParameter('Attributes');
     const attributes = checkQueueAttributes(stringMap(input, 'Attributes'));
+    if (attributes.FifoQueue !== undefined && attributes.FifoQueue !== String(queue.fifo))
+      throw invalidAttributeValue(
+        'Invalid value for the parameter FifoQueue. Reason: Modifying queue type is not supported.',
+      );
+    if (!queue.fifo) {
+      delete attributes.FifoQueue;
+      for (const attribute of Object.keys(FIFO_ATTRIBUTES))
+        if (attribute in attributes) throw invalidAttributeName(`Unknown Attribute ${attribute}.`);
+    }
     if (attributes.RedrivePolicy) this.#checkRedriveTarget(queue.name, attributes.RedrivePolicy);
     const next = { ...queue.record.attributes };
     for (const [name, value] of Object.entries(attributes)) {
       if (value === '') delete next[name];
       else next[name] = value;
     }
+    if (queue.fifo)
+      this.#checkFifoThroughput({ DeduplicationScope: FIFO_ATTRIBUTES.DeduplicationScope.default, ...next });
     queue.record = { ...queue.record, attributes: next, modifiedAt: Math.floor(Date.now() / 1000) };
     await this.#commit([{ op: 'queue', queue: queue.record }], {
       kind: 'queueUpdated',
@@ -543,12 +592,42 @@ export class SqsService {
       throw invalidValue(JSON.stringify(body), 'MessageBody', 'Must be a string.');
     checkCharacters(body);
     const delay = optionalInteger(input, 'DelaySeconds', 0, 900, 'DelaySeconds must be >= 0 and <= 900.');
-    if (optionalString(input, 'MessageDeduplicationId') !== undefined)
+    const groupId = optionalString(input, 'MessageGroupId');
+    let deduplicationId = optionalString(input, 'MessageDeduplicationId');
+    if (groupId !== undefined && !FIFO_ID_PATTERN.test(groupId))
       throw invalidValue(
-        input.MessageDeduplicationId,
+        groupId,
+        'MessageGroupId',
+        'It can be up to 128 alphanumeric or punctuation characters.',
+      );
+    if (queue.fifo) {
+      if (delay !== undefined && delay !== 0)
+        throw invalidValue(
+          delay,
+          'DelaySeconds',
+          'The request include parameter that is not valid for this queue type.',
+        );
+      if (groupId === undefined) throw missingParameter('MessageGroupId');
+      if (deduplicationId === undefined) {
+        if (queue.record.attributes.ContentBasedDeduplication !== 'true')
+          throw invalidParameterValue(
+            'The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly',
+          );
+        deduplicationId = createHash('sha256').update(body, 'utf8').digest('hex');
+      } else if (!FIFO_ID_PATTERN.test(deduplicationId)) {
+        throw invalidValue(
+          deduplicationId,
+          'MessageDeduplicationId',
+          'It can be up to 128 alphanumeric or punctuation characters.',
+        );
+      }
+    } else if (deduplicationId !== undefined) {
+      throw invalidValue(
+        deduplicationId,
         'MessageDeduplicationId',
         'The request includes a parameter that is not valid for this queue type.',
       );
+    }
     const user = checkMessageAttributes(input.MessageAttributes, 'user');
     const system = checkMessageAttributes(input.MessageSystemAttributes, 'system');
     const maxSize = queue.numeric('MaximumMessageSize');
@@ -566,6 +645,8 @@ export class SqsService {
       seq: 0,
       visibleAt: now + delayMs,
       receiveCount: 0,
+      ...(groupId !== undefined ? { groupId } : {}),
+      ...(deduplicationId !== undefined ? { deduplicationId } : {}),
     };
     if (user.attributes) {
       message.attributes = user.attributes;
@@ -586,21 +667,50 @@ export class SqsService {
       ...(message.md5OfSystemAttributes
         ? { MD5OfMessageSystemAttributes: message.md5OfSystemAttributes }
         : {}),
+      ...(message.sequenceNumber ? { SequenceNumber: message.sequenceNumber } : {}),
     };
   }
 
   #store(queue: Queue, message: StoredMessage, now: number): LogRecord {
     message.seq = ++this.#seq;
+    if (queue.fifo) message.sequenceNumber ??= String(message.seq).padStart(20, '0');
     queue.place(message, now);
     return { op: 'put', queue: queue.name, message };
+  }
+
+  /**
+   * Stores a new message; on a FIFO queue a deduplication id seen in the last five minutes stores
+   * nothing and answers with the first message's id and sequence number, as SQS does.
+   */
+  #enqueue(queue: Queue, message: StoredMessage, now: number, records: LogRecord[]): StoredMessage {
+    if (!queue.fifo || message.deduplicationId === undefined) {
+      records.push(this.#store(queue, message, now));
+      return message;
+    }
+    for (const [key, entry] of queue.deduplication) if (entry.until <= now) queue.deduplication.delete(key);
+    const scope = this.#effectiveAttribute(queue, 'DeduplicationScope');
+    const key =
+      scope === 'messageGroup' ? `${message.groupId}\n${message.deduplicationId}` : message.deduplicationId;
+    const seen = queue.deduplication.get(key);
+    if (seen) return { ...message, id: seen.messageId, sequenceNumber: seen.sequenceNumber };
+    records.push(this.#store(queue, message, now));
+    const entry = {
+      key,
+      messageId: message.id,
+      sequenceNumber: message.sequenceNumber as string,
+      until: now + FIFO_DEDUPLICATION_MS,
+    };
+    queue.deduplication.set(key, entry);
+    records.push({ op: 'dedup', queue: queue.name, entry });
+    return message;
   }
 
   async sendMessage(input: Input): Promise<Output> {
     const queue = this.#queue(input);
     const now = Date.now();
-    const message = this.#newMessage(queue, input, now);
-    const record = this.#store(queue, message, now);
-    await this.#commit([record], { kind: 'sent', queue: queue.name, count: 1 });
+    const records: LogRecord[] = [];
+    const message = this.#enqueue(queue, this.#newMessage(queue, input, now), now, records);
+    await this.#commit(records, { kind: 'sent', queue: queue.name, count: records.length > 0 ? 1 : 0 });
     return this.#sendResult(message);
   }
 
@@ -652,14 +762,14 @@ export class SqsService {
     for (const item of items) {
       const id = item.Id as string;
       try {
-        const message = this.#newMessage(queue, item, now);
-        records.push(this.#store(queue, message, now));
+        const message = this.#enqueue(queue, this.#newMessage(queue, item, now), now, records);
         successful.push({ Id: id, ...this.#sendResult(message) });
       } catch (error) {
         failed.push(failureOf(id, error));
       }
     }
-    await this.#commit(records, { kind: 'sent', queue: queue.name, count: records.length });
+    const stored = records.filter((record) => record.op === 'put').length;
+    await this.#commit(records, { kind: 'sent', queue: queue.name, count: stored });
     return { Successful: successful, Failed: failed };
   }
 
@@ -690,8 +800,15 @@ export class SqsService {
     const deadLetterQueue = policy ? this.#queueByArn(policy.deadLetterTargetArn) : undefined;
     let expired = 0;
     let deadLettered = 0;
-    for (const id of queue.available) {
+    // FIFO: in send order, skipping every group that has a message in flight (reference §2.2).
+    const blocked = new Set<string>();
+    if (queue.fifo)
+      for (const message of queue.messages.values())
+        if (message.receipt !== undefined && message.visibleAt > now) blocked.add(message.groupId ?? '');
+    const candidates = queue.fifo ? queue.messages.keys() : queue.available.values();
+    for (const id of candidates) {
       if (taken.length >= max) break;
+      if (queue.fifo && !queue.available.has(id)) continue;
       const message = queue.messages.get(id);
       // A message taken with visibility 0 is available again at once, at the end of the set.
       if (message && taken.includes(message)) break;
@@ -699,6 +816,7 @@ export class SqsService {
         queue.available.delete(id);
         continue;
       }
+      if (queue.fifo && blocked.has(message.groupId ?? '')) continue;
       if (message.sentAt + retentionMs <= now) {
         queue.remove(id);
         records.push({ op: 'del', queue: queue.name, id });
@@ -763,11 +881,7 @@ export class SqsService {
       ...stringList(input, 'MessageSystemAttributeNames'),
     ]);
     for (const name of systemNames)
-      if (
-        name !== 'All' &&
-        !(MESSAGE_SYSTEM_ATTRIBUTES as readonly string[]).includes(name) &&
-        !this.#fifoName(name)
-      )
+      if (name !== 'All' && !(MESSAGE_SYSTEM_ATTRIBUTES as readonly string[]).includes(name))
         throw invalidAttributeName(`Unknown Attribute ${name}.`);
     const attributeNames = stringList(input, 'MessageAttributeNames');
     const deadline = Date.now() + wait * 1000;
@@ -788,10 +902,6 @@ export class SqsService {
       const until = next === undefined ? deadline : Math.min(deadline, Math.max(next, now + 1));
       await queue.waitForChange(until - now, signals);
     }
-  }
-
-  #fifoName(name: string): boolean {
-    return name === 'SequenceNumber' || name === 'MessageDeduplicationId' || name === 'MessageGroupId';
   }
 
   #messageOutput(
@@ -818,6 +928,11 @@ export class SqsService {
     if (want('AWSTraceHeader') && trace !== undefined) system.AWSTraceHeader = trace;
     if (want('DeadLetterQueueSourceArn') && message.deadLetterSourceArn)
       system.DeadLetterQueueSourceArn = message.deadLetterSourceArn;
+    if (want('MessageGroupId') && message.groupId !== undefined) system.MessageGroupId = message.groupId;
+    if (want('MessageDeduplicationId') && message.deduplicationId !== undefined)
+      system.MessageDeduplicationId = message.deduplicationId;
+    if (want('SequenceNumber') && message.sequenceNumber !== undefined)
+      system.SequenceNumber = message.sequenceNumber;
     if (Object.keys(system).length > 0) out.Attributes = system;
     if (message.attributes && attributeNames.length > 0) {
       const selected: MessageAttributes = {};
@@ -846,9 +961,21 @@ export class SqsService {
     const receipt = this.#parseReceipt(queue, handle);
     const message = queue.messages.get(receipt.id);
     if (!message || message.receipt !== receipt.nonce) return 0;
+    this.#checkFifoHandleLive(queue, message, handle);
     queue.remove(receipt.id);
     records.push({ op: 'del', queue: queue.name, id: receipt.id });
     return 1;
+  }
+
+  /** FIFO queues refuse a receipt handle whose visibility timeout has ended (standard queues accept it). */
+  #checkFifoHandleLive(queue: Queue, message: StoredMessage, handle: string): void {
+    if (queue.fifo && message.visibleAt <= Date.now())
+      throw new SqsApiError(
+        'ReceiptHandleIsInvalid',
+        'ReceiptHandleIsInvalid',
+        400,
+        `The receipt handle "${handle}" has expired.`,
+      );
   }
 
   async deleteMessage(input: Input): Promise<Output> {
@@ -889,6 +1016,7 @@ export class SqsService {
         'ReceiptHandle',
         'Message does not exist or is not available for visibility timeout change.',
       );
+    this.#checkFifoHandleLive(queue, message, handle);
     const visibleAt = now + timeout * 1000;
     if (visibleAt > (message.receivedAt ?? now) + MAX_VISIBILITY_SECONDS * 1000)
       throw invalidValue(

@@ -32,6 +32,21 @@ export interface StoredMessage {
   receivedAt?: number;
   /** Set when SQS redrove the message from a source queue into its dead-letter queue. */
   deadLetterSourceArn?: string;
+  /** MessageGroupId (FIFO queues; also kept for standard queues, which accept it). */
+  groupId?: string;
+  /** FIFO: the deduplication id given or derived from the body. */
+  deduplicationId?: string;
+  /** FIFO: 20-digit SequenceNumber. */
+  sequenceNumber?: string;
+}
+
+/** A FIFO queue's memory of a deduplication id (5 minutes). */
+export interface DeduplicationEntry {
+  key: string;
+  messageId: string;
+  sequenceNumber: string;
+  /** Epoch ms. */
+  until: number;
 }
 
 export interface QueueRecord {

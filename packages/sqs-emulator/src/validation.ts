@@ -15,7 +15,6 @@ import {
   invalidParameterValue,
   invalidValue,
   missingParameter,
-  unsupportedOperation,
 } from './errors.ts';
 import type { MessageAttributes, MessageAttributeValue } from './types.ts';
 
@@ -83,9 +82,17 @@ export function entries(input: Input, name: string): Input[] {
 }
 
 const QUEUE_NAME = new RegExp(`^[A-Za-z0-9_-]{1,${MAX_QUEUE_NAME}}$`);
+const FIFO_QUEUE_NAME = new RegExp(`^[A-Za-z0-9_-]{1,${MAX_QUEUE_NAME - 5}}\\.fifo$`);
 
-export function checkQueueName(name: string): void {
-  if (name.endsWith('.fifo')) throw unsupportedOperation('FIFO queues are not supported by this emulator.');
+/** Checks a queue name against the queue type (`.fifo` exactly when FifoQueue is true). */
+export function checkQueueName(name: string, fifo: boolean): void {
+  if (fifo || name.endsWith('.fifo')) {
+    if (!fifo || !FIFO_QUEUE_NAME.test(name))
+      throw invalidParameterValue(
+        'The name of a FIFO queue can only include alphanumeric characters, hyphens, or underscores, must end with .fifo suffix and be 1 to 80 in length.',
+      );
+    return;
+  }
   if (!QUEUE_NAME.test(name))
     throw invalidParameterValue(
       `Value ${name} for parameter QueueName is invalid. Reason: Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length.`,
@@ -192,9 +199,10 @@ export function checkQueueAttributes(attributes: Record<string, string>): Record
       if (value !== 'true' && value !== 'false')
         throw invalidAttributeValue(`Invalid value for the parameter ${name}.`);
       out[name] = value;
-    } else if ((FIFO_ATTRIBUTES as readonly string[]).includes(name)) {
-      if (name === 'FifoQueue' && value === 'false') continue;
-      throw unsupportedOperation(`FIFO queues are not supported by this emulator (attribute ${name}).`);
+    } else if (name in FIFO_ATTRIBUTES) {
+      const allowed: readonly string[] = FIFO_ATTRIBUTES[name as keyof typeof FIFO_ATTRIBUTES].values;
+      if (!allowed.includes(value)) throw invalidAttributeValue(`Invalid value for the parameter ${name}.`);
+      out[name] = value;
     } else if ((STORED_ATTRIBUTES as readonly string[]).includes(name)) {
       if (name === 'Policy' && value !== '') parseJsonAttribute('Policy', value);
       out[name] = value;

@@ -136,6 +136,30 @@ describe('persistence', () => {
     expect((await counts(second, url2)).ApproximateNumberOfMessagesNotVisible).toBe('1');
   });
 
+  it('remembers FIFO deduplication ids and group order across a restart', async () => {
+    const dataDir = await makeDataDir();
+    cleanups.push(() => removeDataDir(dataDir));
+    const first = await startEmulator(dataDir);
+    const { QueueUrl } = await first.client.send(
+      new CreateQueueCommand({
+        QueueName: 'orders.fifo',
+        Attributes: { FifoQueue: 'true', ContentBasedDeduplication: 'true' },
+      }),
+    );
+    for (const body of ['one', 'two'])
+      await first.client.send(new SendMessageCommand({ QueueUrl, MessageBody: body, MessageGroupId: 'g' }));
+    await first.stop();
+    const second = await started(dataDir);
+    const url = (QueueUrl as string).replace(first.url, second.url);
+    await second.client.send(
+      new SendMessageCommand({ QueueUrl: url, MessageBody: 'one', MessageGroupId: 'g' }),
+    );
+    const got = await second.client.send(
+      new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10 }),
+    );
+    expect(got.Messages?.map((m) => m.Body)).toEqual(['one', 'two']);
+  });
+
   it('skips a torn last record and reports it', async () => {
     const dataDir = await makeDataDir();
     cleanups.push(() => removeDataDir(dataDir));

@@ -89,6 +89,12 @@ if (process.env.SQS_SECOND_OPINION === 'moto') {
           'moto accepts control characters in a batch entry body (InvalidMessageContents) [§2.2]',
         'purges a queue once per 60 seconds':
           'moto allows a second purge at once (403 PurgeQueueInProgress) [§2.1]',
+        'requires the .fifo suffix exactly for FIFO queues and keeps the queue type':
+          'moto accepts FifoQueue=true without the .fifo suffix [model CreateQueue QueueName]',
+        'delivers in order per group and holds a group while one of its messages is in flight':
+          'moto returns no SequenceNumber for MessageSystemAttributeNames All [model]',
+        'refuses a receipt handle whose visibility timeout ended':
+          'moto deletes with an expired handle on a FIFO queue (an error on AWS) [§2.2]',
       },
     },
   );

@@ -81,10 +81,13 @@ describe('validation', () => {
     expect(() => normaliseRedrivePolicy('not json')).toThrow(/RedrivePolicy/);
   });
 
-  it('refuses unknown, read-only and FIFO attributes', () => {
+  it('refuses unknown and read-only attributes and bad FIFO values', () => {
     expect(() => checkQueueAttributes({ QueueArn: 'x' })).toThrow('Unknown Attribute QueueArn.');
-    expect(() => checkQueueAttributes({ FifoQueue: 'true' })).toThrow(SqsApiError);
-    expect(checkQueueAttributes({ DelaySeconds: '05', FifoQueue: 'false' })).toEqual({ DelaySeconds: '5' });
+    expect(() => checkQueueAttributes({ DeduplicationScope: 'group' })).toThrow(SqsApiError);
+    expect(checkQueueAttributes({ DelaySeconds: '05', FifoQueue: 'false' })).toEqual({
+      DelaySeconds: '5',
+      FifoQueue: 'false',
+    });
   });
 });
 
