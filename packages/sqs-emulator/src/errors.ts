@@ -103,9 +103,6 @@ export const invalidMessageContents = (): SqsApiError =>
 export const resourceNotFound = (message: string): SqsApiError =>
   new SqsApiError('ResourceNotFoundException', 'ResourceNotFoundException', 404, message);
 
-export const unsupportedOperation = (message: string): SqsApiError =>
-  new SqsApiError('UnsupportedOperation', legacy('UnsupportedOperation'), 400, message);
-
 export const invalidAction = (action: string): SqsApiError =>
   new SqsApiError(
     'InvalidAction',
