@@ -36,7 +36,14 @@ export async function loadConfig(path = 'eventline.config.ts'): Promise<Eventlin
       cause: error,
     });
   }
-  const module = (await import(pathToFileURL(file).href)) as { default?: unknown };
+  const module = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  if (module.default === undefined) {
+    const names = Object.keys(module);
+    throw new ConfigError(
+      `${path}: no default export (it exports${names.length > 0 ? `: ${names.join(', ')}` : ' nothing'}); write \`export default defineConfig({ ... })\``,
+      { problems: [{ setting: '(default export)', message: 'export default defineConfig({ ... })' }] },
+    );
+  }
   return parseConfig(module.default, path);
 }
 

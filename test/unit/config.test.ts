@@ -102,4 +102,101 @@ describe('configuration', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('refuses a config file without a default export, naming the file and what it exports', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'eventline-config-'));
+    try {
+      const named = join(dir, 'named.config.ts');
+      await writeFile(
+        named,
+        "export const config = { routes: [{ prefix: 'logs/', suffix: '.ndjson', format: 'ndjson' }] };\nexport const other = 1;\n",
+      );
+      await expect(loadConfig(named)).rejects.toThrow(ConfigError);
+      await expect(loadConfig(named)).rejects.toThrow(
+        /named\.config\.ts: no default export \(it exports: config, other\)/,
+      );
+      const empty = join(dir, 'empty.config.ts');
+      await writeFile(empty, 'const config = {};\nvoid config;\nexport {};\n');
+      await expect(loadConfig(empty)).rejects.toThrow(
+        /empty\.config\.ts: no default export \(it exports nothing\)/,
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('names checked against AWS rules at config time', () => {
+  const problemsOf = (input: unknown): string[] => {
+    try {
+      parseConfig(input);
+    } catch (error) {
+      if (error instanceof ConfigError) return error.problems.map((p) => `${p.setting}: ${p.message}`);
+      throw error;
+    }
+    return [];
+  };
+
+  it('DynamoDB table names: 3-255 of letters, digits, "_", "-", "."', () => {
+    expect(problemsOf({ table: { name: 'my events!' } })).toEqual([
+      expect.stringMatching(/^table\.name: .*DynamoDB table name.*"my events!"/),
+    ]);
+    expect(problemsOf({ table: { name: 'ab' } })).toEqual([expect.stringMatching(/^table\.name: /)]);
+    expect(problemsOf({ table: { name: 'x'.repeat(256) } })).toEqual([
+      expect.stringMatching(/^table\.name: /),
+    ]);
+    expect(problemsOf({ table: { deployName: 'a b' } })).toEqual([
+      expect.stringMatching(/^table\.deployName: /),
+    ]);
+    expect(problemsOf({ table: { name: 'My_table.v2-x' } })).toEqual([]);
+    expect(problemsOf({ table: { name: 'x'.repeat(255) } })).toEqual([]);
+  });
+
+  it('S3 bucket names: 3-63, lowercase, no "..", not an IP address, no reserved prefix or suffix', () => {
+    for (const bad of [
+      'ab',
+      'a'.repeat(64),
+      'Upper-case',
+      'under_score',
+      '-starts-with-dash',
+      'ends-with-dash-',
+      'two..dots',
+      '192.168.5.4',
+      'xn--punycode',
+      'sthree-bucket',
+      'amzn-s3-demo-bucket',
+      'bucket-s3alias',
+      'bucket--ol-s3',
+      'bucket.mrap',
+      'bucket--x-s3',
+      'bucket--table-s3',
+    ]) {
+      expect(problemsOf({ bucket: { name: bad } }), bad).toEqual([
+        expect.stringMatching(new RegExp(`^bucket\\.name: .*"${bad.replace(/\./g, '\\.')}"`)),
+      ]);
+    }
+    expect(problemsOf({ bucket: { deployName: 'Bad_Name' } })).toEqual([
+      expect.stringMatching(/^bucket\.deployName: /),
+    ]);
+    expect(problemsOf({ bucket: { name: 'my.bucket-1' } })).toEqual([]);
+    expect(problemsOf({ bucket: { name: 'a'.repeat(63) } })).toEqual([]);
+  });
+
+  it('SNS topic names: 1-256 of letters, digits, "_", "-"; a FIFO (".fifo") topic is refused with why', () => {
+    expect(problemsOf({ topic: { name: 'my topic' } })).toEqual([
+      expect.stringMatching(/^topic\.name: .*SNS topic name.*"my topic"/),
+    ]);
+    expect(problemsOf({ topic: { name: '' } })).toEqual([expect.stringMatching(/^topic\.name: /)]);
+    expect(problemsOf({ topic: { name: 'x'.repeat(257) } })).toEqual([
+      expect.stringMatching(/^topic\.name: /),
+    ]);
+    expect(problemsOf({ topic: { name: 'events.fifo' } })).toEqual([
+      expect.stringMatching(/^topic\.name: .*FIFO.*MessageGroupId/),
+    ]);
+    expect(problemsOf({ topic: { deployName: 'orders.fifo' } })).toEqual([
+      expect.stringMatching(/^topic\.deployName: .*FIFO/),
+    ]);
+    expect(problemsOf({ topic: { name: 'a.b' } })).toEqual([expect.stringMatching(/^topic\.name: /)]);
+    expect(problemsOf({ topic: { name: 'x'.repeat(256) } })).toEqual([]);
+  });
 });
