@@ -2,6 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Command, InvalidArgumentError } from 'commander';
+import { parse, stringify } from 'lossless-json';
 import { type EventlineConfig, loadConfig } from '../config/index.ts';
 import { ConfigError, errorMessage } from '../core/errors.ts';
 import { matchRoute } from '../core/routing.ts';
@@ -63,10 +64,27 @@ async function api<T>(path: string, init?: { method?: string; body?: unknown }):
       `no eventline stack answers at ${base} (${errorMessage(error)}). Start one with: npm start`,
     );
   }
-  const body = (await response.json()) as T & { error?: string };
+  // Numbers come as exact decimal text (38 digits): parsed losslessly, printed as they came.
+  const text = await response.text();
+  const type = response.headers.get('content-type') ?? '';
+  let body: (T & { error?: string }) | undefined;
+  try {
+    body = type.startsWith('application/json') ? (parse(text) as T & { error?: string }) : undefined;
+  } catch {
+    body = undefined;
+  }
+  if (typeof body !== 'object' || body === null) {
+    const start = text.replace(/\s+/g, ' ').trim().slice(0, 40);
+    throw new Error(
+      `${base} is not an eventline stack: ${path} answered ${response.status} ${type || 'without a content type'}${start ? ` ("${start}${text.length > 40 ? '...' : ''}")` : ''}; point --endpoint or EVENTLINE_ENDPOINT at the endpoint \`npm start\` prints`,
+    );
+  }
   if (!response.ok) throw new Error(`${path}: ${body.error ?? response.statusText}`);
   return body;
 }
+
+/** JSON text with the numbers exactly as the stack sent them. */
+const exact = (value: unknown): string => stringify(value) ?? '';
 
 program
   .command('start')
@@ -195,7 +213,7 @@ program
     );
     for (const item of page.items) {
       const source = item.source as { key?: string } | undefined;
-      process.stdout.write(`${String(item.pk)}\t${source?.key ?? ''}\t${JSON.stringify(item.payload)}\n`);
+      process.stdout.write(`${String(item.pk)}\t${source?.key ?? ''}\t${exact(item.payload)}\n`);
     }
     if (page.items.length === 0) process.stdout.write('no records yet\n');
   });

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, NumberValue, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { stringify } from 'lossless-json';
 import { errorMessage } from '../core/errors.ts';
 import { fileKey } from '../core/items.ts';
 import type { FeedEntry, LogLine } from './activity.ts';
@@ -11,10 +12,36 @@ import type { LocalStack } from './stack.ts';
  * loopback too, whatever address the edge was bound to.
  */
 
+/**
+ * DynamoDB numbers hold 38 digits, more than a double: the admin API reads them as their decimal
+ * text (the SDK's NumberValue) and writes that text as a JSON number, digit for digit. Readers parse
+ * the body losslessly (the CLI with lossless-json, the console with JSON.parse's source text).
+ */
+const exactNumbers = [
+  { test: (v: unknown) => v instanceof NumberValue, stringify: (v: unknown) => String(v) },
+];
+export const toJson = (body: unknown): string => stringify(body, null, undefined, exactNumbers) ?? 'null';
+
 const json = (res: ServerResponse, status: number, body: unknown) => {
+  // Serialised before the head is written: a body that cannot be written is a 500, not a reset.
+  const text = toJson(body);
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
-  res.end(JSON.stringify(body));
+  res.end(text);
 };
+
+/** A document client that unmarshalls numbers as their exact decimal text. */
+const exactDocuments = new WeakMap<LocalStack, DynamoDBDocumentClient>();
+function documentsOf(stack: LocalStack): DynamoDBDocumentClient {
+  let documents = exactDocuments.get(stack);
+  if (!documents) {
+    documents = DynamoDBDocumentClient.from(stack.clients.dynamodb, {
+      marshallOptions: { removeUndefinedValues: true },
+      unmarshallOptions: { wrapNumbers: true },
+    });
+    exactDocuments.set(stack, documents);
+  }
+  return documents;
+}
 
 export const isLoopback = (address: string | undefined) =>
   address === '127.0.0.1' ||
@@ -60,7 +87,7 @@ async function scanKind(
   let start = decodeCursor(url.searchParams.get('cursor'));
   // Filtered scans can return short pages: keep reading until the page is full or the table ends.
   do {
-    const page = await stack.clients.documents.send(
+    const page = await documentsOf(stack).send(
       new ScanCommand({
         TableName: stack.names.tableName,
         Limit: Math.max(limit, 100),
@@ -139,7 +166,7 @@ export function createAdmin(stack: LocalStack, consolePage?: ConsoleHandler) {
             }
             const bucket = url.searchParams.get('bucket') ?? stack.config.bucket.name;
             const state = await stack.ledger.getFile(bucket, key);
-            const records = await stack.clients.documents.send(
+            const records = await documentsOf(stack).send(
               new ScanCommand({
                 TableName: stack.names.tableName,
                 FilterExpression: '#origin = :origin AND #kind = :record',
@@ -220,8 +247,7 @@ function stream(stack: LocalStack, req: IncomingMessage, res: ServerResponse): v
     'cache-control': 'no-store',
     connection: 'keep-alive',
   });
-  const send = (event: string, data: unknown) =>
-    res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${toJson(data)}\n\n`);
   const onFeed = (entry: FeedEntry) => send('feed', entry);
   const onLog = (line: LogLine) => send('log', line);
   send('counters', stack.activity.counters);

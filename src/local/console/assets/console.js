@@ -51,6 +51,25 @@ function h(tag, attrs, ...children) {
   return node;
 }
 
+/**
+ * JSON with DynamoDB's numbers exact: a number a double cannot hold (38 digits, 1e-130) keeps the
+ * text the stack sent (JSON.parse's source text), and JSON.stringify writes that text back as it
+ * came. Where the browser cannot, the text is kept as a string rather than rounded.
+ * @param {string} text
+ */
+function parseExact(text) {
+  const raw = /** @type {any} */ (JSON).rawJSON;
+  return JSON.parse(
+    text,
+    /** @param {string} _key @param {unknown} value @param {{ source?: string }} [context] */
+    (_key, value, context) => {
+      if (typeof value !== 'number' || context?.source === undefined || String(value) === context.source)
+        return value;
+      return typeof raw === 'function' ? raw(context.source) : context.source;
+    },
+  );
+}
+
 /** @param {string} path @param {RequestInit} [init] */
 async function api(path, init) {
   const response = await fetch(`${API}${path}`, init);
@@ -58,7 +77,7 @@ async function api(path, init) {
   /** @type {any} */
   let body = {};
   try {
-    body = text ? JSON.parse(text) : {};
+    body = text ? parseExact(text) : {};
   } catch {
     body = { error: text };
   }

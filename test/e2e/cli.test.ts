@@ -1,0 +1,128 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/index.ts';
+import { LocalStack } from '../../src/local/stack.ts';
+
+/**
+ * The `eventline` CLI as a user runs it (a separate process through bin/eventline.mjs) against a
+ * running local stack.
+ */
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+let dir: string;
+let stack: LocalStack;
+
+function eventline(args: string[], endpoint = stack.url): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['bin/eventline.mjs', '--endpoint', endpoint, ...args],
+      { timeout: 90_000, env: { ...process.env, NO_COLOR: '1' } },
+      (error, stdout, stderr) => {
+        const code = error ? ((error as { code?: number }).code ?? 1) : 0;
+        resolve({ code: typeof code === 'number' ? code : 1, stdout, stderr });
+      },
+    );
+  });
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'eventline-cli-'));
+  stack = await LocalStack.start({
+    config: parseConfig({ local: { port: 0 } }),
+    dataDir: join(dir, 'data'),
+    retryDelaysMs: [50, 100],
+  });
+});
+
+afterAll(async () => {
+  await stack?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+/** Numbers at DynamoDB's limits: 38 significant digits, 1E-130, 1e30, and more than a double holds. */
+const NUMBERS = {
+  int38: '12345678901234567890123456789012345678',
+  negInt38: '-99999999999999999999999999999999999999',
+  dec38: '1234567890123456789.0123456789012345678',
+  e30: '1e30',
+  min: '1E-130',
+  tiny: '0.000000000000000000000000000000012345678901234567890123456789',
+  small: '0.12345678901234567890123',
+  readme: '12345678901234567890',
+  mixed: '12345678901234567890.123',
+};
+
+describe('numbers are carried as exact decimal strings through the CLI', () => {
+  it('put --wait, records, files and notifications print what the ledger stores, digit for digit', async () => {
+    // Prepare: the README's example alone, and every number in one file
+    const files = [
+      { name: 'num-readme.json', body: `{"id":"num-readme","value":${NUMBERS.readme}}` },
+      {
+        name: 'num-all.json',
+        body: `{"id":"num-all",${Object.entries(NUMBERS)
+          .map(([name, text]) => `"${name}":${text}`)
+          .join(',')},"list":[${NUMBERS.int38},${NUMBERS.mixed}],"nested":{"n":${NUMBERS.small}}}`,
+      },
+    ];
+
+    // Act: put --wait each
+    for (const file of files) {
+      const path = join(dir, file.name);
+      await writeFile(path, file.body);
+      const put = await eventline(['put', path, '--wait']);
+      // Assess
+      expect(put.stderr, file.name).toBe('');
+      expect(put.stdout, file.name).toContain(`uploaded s3://eventline-local/incoming/${file.name}`);
+      expect(put.stdout, file.name).toContain('processed: 1 record(s)');
+      expect(put.code).toBe(0);
+    }
+
+    // What DynamoDB stores (its own normal form of each number)
+    const stored = async (pk: string) =>
+      (
+        await stack.clients.dynamodb.send(
+          new GetItemCommand({ TableName: 'events', Key: { pk: { S: pk } }, ConsistentRead: true }),
+        )
+      ).Item?.payload?.M ?? {};
+    const all = await stored('num-all');
+    expect(Object.keys(all)).toEqual(expect.arrayContaining(Object.keys(NUMBERS)));
+
+    // Act: records
+    const records = await eventline(['records', '--limit', '100']);
+    expect(records.stderr).toBe('');
+    expect(records.code).toBe(0);
+    expect(records.stdout).toContain(`"id":"num-readme","value":${NUMBERS.readme}}`);
+    for (const name of Object.keys(NUMBERS)) {
+      expect(all[name]?.N, name).toBeDefined();
+      expect(records.stdout, name).toContain(`"${name}":${all[name]?.N}`);
+    }
+    expect(records.stdout).toContain(`"list":[${all.list?.L?.[0]?.N},${all.list?.L?.[1]?.N}]`);
+    expect(records.stdout).toContain(`"nested":{"n":${all.nested?.M?.n?.N}}`);
+    expect(records.stdout).toContain(`"small":0.12345678901234567890123`);
+    expect(records.stdout).toContain(`"mixed":12345678901234567890.123`);
+
+    // Act: files, notifications
+    const listed = await eventline(['files', '--limit', '100']);
+    expect(listed.stderr).toBe('');
+    for (const file of files)
+      expect(listed.stdout).toMatch(new RegExp(`PROCESSED +incoming/${file.name}\t1 record\\(s\\)`));
+    const notifications = await eventline(['notifications', '--limit', '100']);
+    expect(notifications.stderr).toBe('');
+    expect(notifications.stdout.match(/S3 Event Processed/g)?.length).toBeGreaterThanOrEqual(files.length);
+
+    // The admin API answers the file's detail with the exact numbers in a JSON body
+    const detail = await fetch(`${stack.url}/_eventline/file?key=incoming/num-all.json`);
+    expect(detail.status).toBe(200);
+    expect(await detail.text()).toContain(`"int38":${all.int38?.N}`);
+  });
+});
