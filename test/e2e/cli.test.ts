@@ -1,4 +1,6 @@
-import { execFile } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -124,5 +126,53 @@ describe('numbers are carried as exact decimal strings through the CLI', () => {
     const detail = await fetch(`${stack.url}/_eventline/file?key=incoming/num-all.json`);
     expect(detail.status).toBe(200);
     expect(await detail.text()).toContain(`"int38":${all.int38?.N}`);
+  });
+});
+
+/** A free loopback port (the listener is closed before the port is used). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe('an endpoint that is not eventline', () => {
+  it('is named in one line when moto_server answers (XML), and when a web server answers (HTML)', async () => {
+    // Prepare: moto_server, another AWS emulator, and a plain web server
+    const port = await freePort();
+    const moto: ChildProcess = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
+    const web = createServer((_req, res) => {
+      res.writeHead(404, { 'content-type': 'text/html' });
+      res.end('<!DOCTYPE html><html><body>Not here</body></html>');
+    });
+    await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
+    try {
+      const motoUrl = `http://127.0.0.1:${port}`;
+      const deadline = Date.now() + 60_000;
+      while (!(await fetch(motoUrl).then(() => true, () => false))) {
+        if (Date.now() > deadline) throw new Error(`moto_server did not answer on ${motoUrl} within 60 s`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+
+      // Act
+      const records = await eventline(['records'], motoUrl);
+      const dlq = await eventline(['dlq', 'list'], `http://127.0.0.1:${(web.address() as AddressInfo).port}`);
+
+      // Assess
+      for (const run of [records, dlq]) {
+        expect(run.code).toBe(1);
+        expect(run.stdout).toBe('');
+        expect(run.stderr.trimEnd().split('\n')).toHaveLength(1);
+        expect(run.stderr).toMatch(/^eventline: http:\/\/127\.0\.0\.1:\d+ is not an eventline stack: /);
+        expect(run.stderr).not.toMatch(/Unexpected token|is not valid JSON/);
+      }
+      expect(records.stderr).toMatch(/\/_eventline\/records\S* answered 404 application\/xml \("<\?xml/);
+      expect(dlq.stderr).toContain('answered 404 text/html ("<!DOCTYPE html>');
+    } finally {
+      moto.kill();
+      await new Promise((resolve) => web.close(resolve));
+    }
   });
 });
