@@ -1,7 +1,7 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
@@ -142,7 +142,9 @@ describe('an endpoint that is not eventline', () => {
   it('is named in one line when moto_server answers (XML), and when a web server answers (HTML)', async () => {
     // Prepare: moto_server, another AWS emulator, and a plain web server
     const port = await freePort();
-    const moto: ChildProcess = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
+    const moto: ChildProcess = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
+      stdio: 'ignore',
+    });
     const web = createServer((_req, res) => {
       res.writeHead(404, { 'content-type': 'text/html' });
       res.end('<!DOCTYPE html><html><body>Not here</body></html>');
@@ -151,7 +153,12 @@ describe('an endpoint that is not eventline', () => {
     try {
       const motoUrl = `http://127.0.0.1:${port}`;
       const deadline = Date.now() + 60_000;
-      while (!(await fetch(motoUrl).then(() => true, () => false))) {
+      while (
+        !(await fetch(motoUrl).then(
+          () => true,
+          () => false,
+        ))
+      ) {
         if (Date.now() > deadline) throw new Error(`moto_server did not answer on ${motoUrl} within 60 s`);
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
