@@ -3,7 +3,7 @@ import { basename } from 'node:path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Command, InvalidArgumentError } from 'commander';
 import { parse, stringify } from 'lossless-json';
-import { type EventlineConfig, loadConfig } from '../config/index.ts';
+import { type EventlineConfig, loadConfig, withEnvironment } from '../config/index.ts';
 import { ConfigError, errorMessage } from '../core/errors.ts';
 import { matchRoute } from '../core/routing.ts';
 import { consoleLogger, LocalStack } from '../local/stack.ts';
@@ -39,7 +39,7 @@ program
   );
 
 async function config(): Promise<EventlineConfig> {
-  return loadConfig(program.opts<{ config: string }>().config);
+  return withEnvironment(await loadConfig(program.opts<{ config: string }>().config));
 }
 
 async function endpoint(): Promise<string> {

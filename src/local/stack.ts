@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { type AwsClients, createClients, destroyClients } from '../aws/clients.ts';
 import { DynamoLedger } from '../aws/dynamo-ledger.ts';
-import type { EventlineConfig, RuntimeNames } from '../config/index.ts';
+import { type EventlineConfig, type RuntimeNames, withEnvironment } from '../config/index.ts';
 import { ConfigError, errorMessage } from '../core/errors.ts';
 import { normaliseEvent, type ObjectEvent } from '../core/events.ts';
 import type { Outcome, Pipeline } from '../core/pipeline.ts';
@@ -48,6 +48,8 @@ export interface LocalStackOptions {
   leaseMs?: number;
   /** Serves `/_console` (the live web page). */
   consolePage?: ConsoleHandler;
+  /** Where TABLE_NAME, BUCKET_NAME, TOPIC_ARN and DLQ_URL are read (default: process.env). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface ReplayResult {
@@ -83,8 +85,12 @@ export class LocalStack {
   private early: S3ObjectEventData[] = [];
   private stopped = false;
 
+  private readonly env: NodeJS.ProcessEnv;
+
   private constructor(private readonly options: LocalStackOptions) {
-    this.config = options.config;
+    this.env = options.env ?? process.env;
+    // The function's environment overrides rename the local resources as they rename the deployed ones.
+    this.config = withEnvironment(options.config, this.env, { accountId: ACCOUNT });
     this.dataDir = resolve(options.dataDir ?? options.config.local.dataDir);
     this.deadLetters = new FileDeadLetterQueue(this.dataDir);
     this.journal = new EventJournal(this.dataDir);
@@ -173,7 +179,16 @@ export class LocalStack {
     for (const subscription of config.topic.subscriptions) {
       await this.sns.subscribe(topicArn, subscription.protocol, subscription.endpoint, { confirmed: true });
     }
-    this.names = { tableName: config.table.name, topicArn, bucketName: config.bucket.name };
+    this.names = {
+      tableName: config.table.name,
+      topicArn,
+      bucketName: config.bucket.name,
+      settings: {
+        table: this.env.TABLE_NAME !== undefined ? 'TABLE_NAME' : 'table.name',
+        topic: this.env.TOPIC_ARN !== undefined ? 'TOPIC_ARN' : 'topic.name',
+        bucket: this.env.BUCKET_NAME !== undefined ? 'BUCKET_NAME' : 'bucket.name',
+      },
+    };
 
     // The handler's clients: through the edge, unless a test puts a proxy in between.
     const endpoints = this.options.handlerEndpoints ?? {};
@@ -476,6 +491,11 @@ export class LocalStack {
       `  table        ${c.table.name}`,
       `  topic        ${this.names.topicArn}`,
       `  data         ${this.dataDir}`,
+      ...(this.env.DLQ_URL
+        ? [
+            `  dead letters ${resolve(this.dataDir, 'dlq')}   (DLQ_URL is the deployed function's queue; not used locally)`,
+          ]
+        : []),
       `  credentials  ${c.local.accessKeyId} / ${c.local.secretAccessKey}   region ${c.local.region}`,
       '',
       '  try it:',

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import projectConfig from '../../eventline.config.ts';
-import { loadConfig, parseConfig, runtimeNames } from '../../src/config/index.ts';
+import { loadConfig, parseConfig, runtimeNames, withEnvironment } from '../../src/config/index.ts';
 import { ConfigError } from '../../src/core/errors.ts';
 
 describe('configuration', () => {
@@ -198,5 +198,43 @@ describe('names checked against AWS rules at config time', () => {
     ]);
     expect(problemsOf({ topic: { name: 'a.b' } })).toEqual([expect.stringMatching(/^topic\.name: /)]);
     expect(problemsOf({ topic: { name: 'x'.repeat(256) } })).toEqual([]);
+  });
+});
+
+describe('environment overrides for the local stack and the CLI (withEnvironment)', () => {
+  const config = parseConfig({});
+
+  it('TABLE_NAME renames the table, checked as a table name', () => {
+    expect(withEnvironment(config, { TABLE_NAME: 'prod-events' }).table.name).toBe('prod-events');
+    expect(() => withEnvironment(config, { TABLE_NAME: 'my events!' })).toThrow(
+      /^TABLE_NAME: expected a DynamoDB table name .*"my events!"/,
+    );
+  });
+
+  it('BUCKET_NAME renames the bucket, checked as a bucket name', () => {
+    expect(withEnvironment(config, { BUCKET_NAME: 'my-uploads' }).bucket.name).toBe('my-uploads');
+    expect(runtimeNames(config, { BUCKET_NAME: 'my-uploads' }).bucketName).toBe('my-uploads');
+    expect(() => withEnvironment(config, { BUCKET_NAME: 'My_Uploads' })).toThrow(
+      /^BUCKET_NAME: expected an S3 bucket name/,
+    );
+  });
+
+  it("TOPIC_ARN renames the topic when it is in the local stack's region and account", () => {
+    expect(
+      withEnvironment(config, { TOPIC_ARN: 'arn:aws:sns:us-east-1:000000000000:orders' }).topic.name,
+    ).toBe('orders');
+    expect(() => withEnvironment(config, { TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:orders' })).toThrow(
+      /^TOPIC_ARN: expected a topic of the local stack \(region us-east-1, account 000000000000\)/,
+    );
+    expect(() =>
+      withEnvironment(config, { TOPIC_ARN: 'arn:aws:sns:us-east-1:000000000000:bad name' }),
+    ).toThrow(/^TOPIC_ARN: expected an SNS topic name/);
+    expect(() => withEnvironment(config, { TOPIC_ARN: 'arn:aws:sns:us-east-1:000000000000:t.fifo' })).toThrow(
+      /^TOPIC_ARN: expected a standard SNS topic/,
+    );
+  });
+
+  it('changes nothing without overrides, and ignores AWS_REGION (the local region is local.region)', () => {
+    expect(withEnvironment(config, { AWS_REGION: 'eu-west-1' })).toEqual(config);
   });
 });
