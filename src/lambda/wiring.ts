@@ -34,15 +34,16 @@ export function createPipeline(wiring: PipelineWiring): Pipeline {
   return new Pipeline({
     config,
     bucketName: names.bucketName,
-    source: new S3ObjectSource(clients.s3),
+    source: new S3ObjectSource(clients.s3, names.settings?.bucket),
     ledger: new DynamoLedger({
       tableName: names.tableName,
+      ...(names.settings ? { tableSetting: names.settings.table } : {}),
       dynamodb: clients.dynamodb,
       documents: clients.documents,
       ...(wiring.logger ? { logger: wiring.logger } : {}),
       ...(wiring.metrics ? { metrics: wiring.metrics } : {}),
     }),
-    notifier: new SnsNotifier(clients.sns, names.topicArn),
+    notifier: new SnsNotifier(clients.sns, names.topicArn, names.settings?.topic),
     deadLetters,
     ...(wiring.logger ? { logger: wiring.logger } : {}),
     ...(wiring.metrics ? { metrics: wiring.metrics } : {}),

@@ -1,6 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { DynamoDBDocumentClient, NumberValue, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  NumberValue,
+  ScanCommand,
+  type ScanCommandInput,
+  type ScanCommandOutput,
+} from '@aws-sdk/lib-dynamodb';
 import { stringify } from 'lossless-json';
+import { translate } from '../aws/errors.ts';
 import { errorMessage } from '../core/errors.ts';
 import { fileKey } from '../core/items.ts';
 import type { FeedEntry, LogLine } from './activity.ts';
@@ -75,6 +82,23 @@ function decodeCursor(cursor: string | null): Record<string, unknown> | undefine
   return JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Record<string, unknown>;
 }
 
+/** Scans the ledger table; a missing table is named with the setting that named it. */
+async function scan(
+  stack: LocalStack,
+  input: Omit<ScanCommandInput, 'TableName'>,
+): Promise<ScanCommandOutput> {
+  const tableName = stack.names.tableName;
+  try {
+    return await documentsOf(stack).send(new ScanCommand({ TableName: tableName, ...input }));
+  } catch (error) {
+    throw translate(error, `Scan ${tableName}`, {
+      kind: 'table',
+      name: tableName,
+      setting: stack.names.settings?.table ?? 'table.name',
+    });
+  }
+}
+
 /** A page of ledger items of one kind (Scan; the local ledger is small enough, and AWS users query). */
 async function scanKind(
   stack: LocalStack,
@@ -87,16 +111,13 @@ async function scanKind(
   let start = decodeCursor(url.searchParams.get('cursor'));
   // Filtered scans can return short pages: keep reading until the page is full or the table ends.
   do {
-    const page = await documentsOf(stack).send(
-      new ScanCommand({
-        TableName: stack.names.tableName,
-        Limit: Math.max(limit, 100),
-        ...(start ? { ExclusiveStartKey: start } : {}),
-        FilterExpression: search ? '#kind = :kind AND contains(#pk, :q)' : '#kind = :kind',
-        ExpressionAttributeNames: { '#kind': 'kind', ...(search ? { '#pk': 'pk' } : {}) },
-        ExpressionAttributeValues: { ':kind': kind, ...(search ? { ':q': search } : {}) },
-      }),
-    );
+    const page = await scan(stack, {
+      Limit: Math.max(limit, 100),
+      ...(start ? { ExclusiveStartKey: start } : {}),
+      FilterExpression: search ? '#kind = :kind AND contains(#pk, :q)' : '#kind = :kind',
+      ExpressionAttributeNames: { '#kind': 'kind', ...(search ? { '#pk': 'pk' } : {}) },
+      ExpressionAttributeValues: { ':kind': kind, ...(search ? { ':q': search } : {}) },
+    });
     for (const item of page.Items ?? []) {
       if (items.length < limit) items.push(item);
     }
@@ -166,14 +187,11 @@ export function createAdmin(stack: LocalStack, consolePage?: ConsoleHandler) {
             }
             const bucket = url.searchParams.get('bucket') ?? stack.config.bucket.name;
             const state = await stack.ledger.getFile(bucket, key);
-            const records = await documentsOf(stack).send(
-              new ScanCommand({
-                TableName: stack.names.tableName,
-                FilterExpression: '#origin = :origin AND #kind = :record',
-                ExpressionAttributeNames: { '#origin': 'origin', '#kind': 'kind' },
-                ExpressionAttributeValues: { ':origin': `${bucket}/${key}`, ':record': 'record' },
-              }),
-            );
+            const records = await scan(stack, {
+              FilterExpression: '#origin = :origin AND #kind = :record',
+              ExpressionAttributeNames: { '#origin': 'origin', '#kind': 'kind' },
+              ExpressionAttributeValues: { ':origin': `${bucket}/${key}`, ':record': 'record' },
+            });
             const messageId = state?.notification.messageId;
             const notifications = messageId
               ? (await stack.sns.notifications({ limit: 10_000 })).filter((n) => n.messageId === messageId)

@@ -213,6 +213,7 @@ export class LocalStack {
     };
     this.ledger = new DynamoLedger({
       tableName: config.table.name,
+      tableSetting: this.names.settings?.table ?? 'table.name',
       dynamodb: this.clients.dynamodb,
       documents: this.clients.documents,
     });
