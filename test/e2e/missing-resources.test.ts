@@ -105,6 +105,8 @@ describe('a resource deleted under a running stack is named with its setting', (
         bucket: 'eventline-local',
         key: 'incoming/gone.json',
         eventName: 'ObjectCreated:Put',
+        eventTime: new Date().toISOString(),
+        origin: 's3',
         eTag: 'd41d8cd98f00b204e9800998ecf8427e',
         size: 2,
       }),
