@@ -278,6 +278,18 @@ dlq
     if (results.some((r) => r.status === 'failed' || r.status === 'error')) process.exitCode = 1;
   });
 
+dlq
+  .command('drop')
+  .description('end one dead letter without replaying it (its file keeps its FAILED outcome)')
+  .argument('<id>', 'the letter id (see dlq list)')
+  .action(async (id: string) => {
+    const { dropped } = await api<{ dropped: { id: string; key?: string; reason?: string } }>(
+      '/_eventline/dlq/drop',
+      { method: 'POST', body: { id } },
+    );
+    process.stdout.write(`dropped\t${dropped.id}\t${dropped.key ?? '-'}\t${dropped.reason ?? ''}\n`);
+  });
+
 program
   .command('backfill')
   .description('process objects that were in the bucket before the pipeline ran (idempotent)')

@@ -242,6 +242,13 @@ export function createAdmin(stack: LocalStack, consolePage?: ConsoleHandler) {
             json(res, 200, { results: await stack.replay(id) });
             return true;
           }
+          case '/_eventline/dlq/drop': {
+            const id = typeof body.id === 'string' ? body.id : '';
+            const dropped = id ? await stack.drop(id) : undefined;
+            if (dropped) json(res, 200, { dropped });
+            else json(res, 404, { error: `no dead letter with id "${id}" (see: npx eventline dlq list)` });
+            return true;
+          }
           case '/_eventline/backfill': {
             const prefix = typeof body.prefix === 'string' ? body.prefix : '';
             json(res, 200, await stack.backfill(prefix));

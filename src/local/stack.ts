@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { type AwsClients, createClients, destroyClients } from '../aws/clients.ts';
 import { DynamoLedger } from '../aws/dynamo-ledger.ts';
+import { isMissing } from '../aws/errors.ts';
 import { type EventlineConfig, type RuntimeNames, withEnvironment } from '../config/index.ts';
 import { ConfigError, errorMessage } from '../core/errors.ts';
 import { normaliseEvent, type ObjectEvent } from '../core/events.ts';
@@ -15,7 +16,7 @@ import { createPipeline } from '../lambda/wiring.ts';
 import { Activity, consoleLogger } from './activity.ts';
 import { type ConsoleHandler, createAdmin } from './admin.ts';
 import { createAuthorizer } from './auth.ts';
-import { FileDeadLetterQueue, type StoredDeadLetter } from './dead-letters.ts';
+import { type DeadLetterStore, FileDeadLetterQueue, type StoredDeadLetter } from './dead-letters.ts';
 import { ensureLedgerTable, type LocalDynamo, startLocalDynamo } from './dynamodb.ts';
 import { type Edge, isLoopbackName, startEdge } from './edge.ts';
 import { AsyncInvoker, type InvocationResult } from './invoker.ts';
@@ -55,7 +56,19 @@ export interface LocalStackOptions {
 export interface ReplayResult {
   id: string;
   key?: string;
-  status: 'processed' | 'failed' | 'duplicate' | 'stale' | 'error' | 'finished' | 'ignored' | 'superseded';
+  status:
+    | 'processed'
+    | 'failed'
+    | 'duplicate'
+    | 'stale'
+    | 'error'
+    | 'finished'
+    | 'ignored'
+    | 'superseded'
+    /** The object (that version) no longer exists: nothing can be replayed, the letter is ended. */
+    | 'gone'
+    /** Ended by hand (`dlq drop`). */
+    | 'dropped';
   reason?: string;
 }
 
@@ -65,7 +78,7 @@ export class LocalStack {
   readonly activity = new Activity();
   readonly config: EventlineConfig;
   readonly dataDir: string;
-  readonly deadLetters: FileDeadLetterQueue;
+  readonly deadLetters: DeadLetterStore;
   readonly journal: EventJournal;
   names!: RuntimeNames;
   edge!: Edge;
@@ -459,6 +472,13 @@ export class LocalStack {
     }
     let last: ReplayResult = { ...base, status: 'error' };
     for (const event of events) {
+      const gone = await this.objectGone(event);
+      if (gone) {
+        // Processing it would fail again, file a new letter and notify again, for ever.
+        this.print(`${clock()} ∅ ${event.key} → ${gone}; dead letter ended (replay)`);
+        last = { ...base, key: event.key, status: 'gone', reason: gone };
+        continue;
+      }
       try {
         const outcome = await this.pipeline.processObject(event, { replay: true });
         this.activity.recordOutcome(outcome);
@@ -472,6 +492,34 @@ export class LocalStack {
     // A failed replay was dead-lettered again by the pipeline with its new reason: drop the old letter.
     await this.deadLetters.remove(letter.id);
     return last;
+  }
+
+  /** Why an event's object cannot be read any more (deleted since), or undefined when it can. */
+  private async objectGone(event: ObjectEvent): Promise<string | undefined> {
+    try {
+      await this.clients.s3.send(
+        new HeadObjectCommand({
+          Bucket: event.bucket,
+          Key: event.key,
+          ...(event.versionId ? { VersionId: event.versionId } : {}),
+        }),
+      );
+      return undefined;
+    } catch (error) {
+      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (isMissing(error, 'bucket') || status !== 404) return undefined; // the pipeline says what is wrong
+      const version = event.versionId ? ` (version ${event.versionId})` : '';
+      return `s3://${event.bucket}/${event.key}${version} no longer exists, so there is nothing to replay`;
+    }
+  }
+
+  /** Ends one dead letter by hand, without replaying it; undefined when there is no such letter. */
+  async drop(id: string): Promise<ReplayResult | undefined> {
+    const letter = (await this.deadLetters.list()).find((l) => l.id === id);
+    if (!letter || !(await this.deadLetters.remove(id))) return undefined;
+    const key = letter.object?.key ?? eventsOfLetter(letter)[0]?.key;
+    this.print(`${clock()} ∅ ${key ?? id} → dead letter dropped`);
+    return { id, ...(key ? { key } : {}), status: 'dropped', reason: letter.reason };
   }
 
   /** Resolves when every queued event has an outcome (tests and `put --wait`). */

@@ -460,6 +460,29 @@ describe('exact numbers and dead letters on a fresh stack', () => {
       expect(pageErrors).toEqual([]);
     },
   );
+
+  inBrowser('drops a dead letter with its Drop button, without replaying it', async () => {
+    // Prepare
+    await page.setInputFiles('#upload-input', json('broken.json', '{"id":'));
+    await page.locator('.row[data-key="incoming/broken.json"][data-status="failed"]').waitFor();
+    await page.click('.tab[data-tab="dlq"]');
+    const letter = page.locator('tr.letter[data-file="incoming/broken.json"]');
+    await letter.waitFor();
+
+    // Act
+    await letter.locator('button.drop').click();
+
+    // Assess
+    await page.locator('.replay-result[data-key="incoming/broken.json"][data-status="dropped"]').waitFor();
+    await page.getByText('the dead-letter queue is empty').waitFor();
+    expect((await getJson<{ letters: unknown[] }>(stack, '/_eventline/dlq')).letters).toEqual([]);
+    expect((await notificationsFor(stack, 'incoming/broken.json')).map((n) => n.subject)).toEqual([
+      'S3 Event Failed',
+    ]);
+    await page.click('.tab[data-tab="files"]');
+    await page.locator('.row[data-key="incoming/broken.json"][data-status="failed"]').waitFor();
+    expect(pageErrors).toEqual([]);
+  });
 });
 
 /** Waits (bounded) until the element's whole text is `text`. */

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/index.ts';
 import { LocalStack } from '../../src/local/stack.ts';
@@ -181,5 +182,72 @@ describe('an endpoint that is not eventline', () => {
       moto.kill();
       await new Promise((resolve) => web.close(resolve));
     }
+  });
+});
+
+describe('dlq drop, and a replay whose object is gone', () => {
+  /** Puts a malformed file and returns its dead letter's id, as `dlq list` prints it. */
+  async function failed(key: string): Promise<string> {
+    await stack.clients.s3.send(
+      new PutObjectCommand({ Bucket: 'eventline-local', Key: key, Body: '{"id":' }),
+    );
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      const listed = await eventline(['dlq', 'list']);
+      const line = listed.stdout.split('\n').find((l) => l.includes(`\t${key}\t`));
+      if (line) return line.split('\t')[0] ?? '';
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`no dead letter for ${key} after 30 s`);
+  }
+
+  const failures = async (key: string) =>
+    (await stack.sns.notifications({ limit: 10_000 })).filter(
+      (n) => n.subject === 'S3 Event Failed' && n.message.includes(key),
+    ).length;
+
+  it('replaying the letter of a deleted object ends it with the reason: no new letter, no new notification', async () => {
+    // Prepare: a failed file, then its object deleted
+    const key = 'incoming/deleted-later.json';
+    const id = await failed(key);
+    await stack.idle();
+    expect(await failures(key)).toBe(1);
+    await stack.clients.s3.send(new DeleteObjectCommand({ Bucket: 'eventline-local', Key: key }));
+
+    // Act
+    const replay = await eventline(['dlq', 'replay', id]);
+
+    // Assess
+    expect(replay.stderr).toBe('');
+    expect(replay.code).toBe(0);
+    expect(replay.stdout).toBe(
+      `${id}\t${key}\tgone\ts3://eventline-local/${key} no longer exists, so there is nothing to replay\n`,
+    );
+    await stack.idle();
+    expect((await stack.deadLetters.list()).filter((l) => JSON.stringify(l).includes(key))).toEqual([]);
+    expect(await failures(key)).toBe(1);
+    const again = await eventline(['dlq', 'replay', id]);
+    expect(again.stdout).toBe('nothing to replay\n');
+  });
+
+  it('drop ends one letter without replaying it; an unknown id is refused in one line', async () => {
+    // Prepare
+    const key = 'incoming/drop-me.json';
+    const id = await failed(key);
+    await stack.idle();
+
+    // Act
+    const dropped = await eventline(['dlq', 'drop', id]);
+    const unknown = await eventline(['dlq', 'drop', id]);
+
+    // Assess
+    expect(dropped.stderr).toBe('');
+    expect(dropped.stdout).toMatch(new RegExp(`^dropped\t${id}\t${key}\t.*malformed JSON`));
+    expect((await eventline(['dlq', 'list'])).stdout).not.toContain(key);
+    expect(await failures(key)).toBe(1);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toBe(
+      `eventline: /_eventline/dlq/drop: no dead letter with id "${id}" (see: npx eventline dlq list)\n`,
+    );
   });
 });
