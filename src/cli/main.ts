@@ -165,7 +165,11 @@ program
       );
       eTag = put.ETag?.replace(/"/g, '');
     } catch (error) {
-      throw new Error(`upload of ${file} to s3://${c.bucket.name}/${key} failed: ${errorMessage(error)}`);
+      const missing = (error as { name?: string }).name === 'NoSuchBucket';
+      const setting = process.env.BUCKET_NAME !== undefined ? 'BUCKET_NAME' : 'bucket.name';
+      throw new Error(
+        `upload of ${file} to s3://${c.bucket.name}/${key} failed: ${missing ? `the bucket "${c.bucket.name}" (${setting}) does not exist at ${await endpoint()}: ` : ''}${errorMessage(error)}`,
+      );
     } finally {
       s3.destroy();
     }

@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { type AwsClients, createClients, destroyClients } from '../aws/clients.ts';
 import { DynamoLedger } from '../aws/dynamo-ledger.ts';
-import { isMissing } from '../aws/errors.ts';
+import { isMissing, translate } from '../aws/errors.ts';
 import { type EventlineConfig, type RuntimeNames, withEnvironment } from '../config/index.ts';
 import { ConfigError, errorMessage } from '../core/errors.ts';
 import { normaliseEvent, type ObjectEvent } from '../core/events.ts';
@@ -323,13 +323,16 @@ export class LocalStack {
   ): AsyncGenerator<{ bucket: string; key: string; eTag?: string; size?: number }> {
     let token: string | undefined;
     do {
-      const page = await this.clients.s3.send(
-        new ListObjectsV2Command({
-          Bucket: this.config.bucket.name,
-          Prefix: prefix,
-          ContinuationToken: token,
-        }),
-      );
+      const bucket = this.config.bucket.name;
+      const page = await this.clients.s3
+        .send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }))
+        .catch((error: unknown) => {
+          throw translate(error, `ListObjectsV2 ${bucket}`, {
+            kind: 'bucket',
+            name: bucket,
+            setting: this.names?.settings?.bucket ?? 'bucket.name',
+          });
+        });
       for (const object of page.Contents ?? []) {
         if (!object.Key) continue;
         const item: { bucket: string; key: string; eTag?: string; size?: number } = {

@@ -111,5 +111,25 @@ describe('a resource deleted under a running stack is named with its setting', (
         size: 2,
       }),
     ).rejects.toThrow('the bucket "eventline-local" (bucket.name) does not exist');
+
+    const backfill = await fetch(`${stack.url}/_eventline/backfill`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ prefix: 'incoming/' }),
+    });
+    expect(backfill.status).toBe(500);
+    expect(((await backfill.json()) as { error: string }).error).toContain(
+      'the bucket "eventline-local" (bucket.name) does not exist',
+    );
+    const upload = await run(
+      process.execPath,
+      ['bin/eventline.mjs', '--endpoint', stack.url, 'put', 'README.md', '--key', 'incoming/r.json'],
+      { timeout: 90_000 },
+    ).then(
+      () => ({ code: 0, stderr: '' }),
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(upload.code).toBe(1);
+    expect(upload.stderr).toContain('the bucket "eventline-local" (bucket.name) does not exist');
   });
 });
