@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { access, constants, mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { type AwsClients, createClients, destroyClients } from '../aws/clients.ts';
 import { DynamoLedger } from '../aws/dynamo-ledger.ts';
 import { isMissing, translate } from '../aws/errors.ts';
@@ -511,6 +511,12 @@ export class LocalStack {
     } catch (error) {
       const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
       if (isMissing(error, 'bucket') || status !== 404) return undefined; // the pipeline says what is wrong
+      // HEAD answers a bare 404 for a missing bucket too: that is not a deleted object.
+      const bucketThere = await this.clients.s3.send(new HeadBucketCommand({ Bucket: event.bucket })).then(
+        () => true,
+        () => false,
+      );
+      if (!bucketThere) return undefined;
       const version = event.versionId ? ` (version ${event.versionId})` : '';
       return `s3://${event.bucket}/${event.key}${version} no longer exists, so there is nothing to replay`;
     }
