@@ -395,6 +395,96 @@ describe('replay after fixing the configuration', () => {
   );
 });
 
+describe('exact numbers and dead letters on a fresh stack', () => {
+  let dataDir: string;
+  let stack: LocalStack;
+  let page: Page;
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'eventline-console-numbers-'));
+    stack = await LocalStack.start({
+      config: parseConfig({}),
+      dataDir,
+      port: 0,
+      consolePage: createConsolePage(),
+    });
+    if (browser) page = await openConsole(browser, stack.url, pageErrors);
+  });
+
+  afterAll(async () => {
+    await page?.close();
+    await stack?.stop();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  inBrowser(
+    'shows 38-digit, 1e30, 1E-130 and tiny numbers digit for digit in the detail and the ledger',
+    async () => {
+      // Prepare: numbers a double cannot hold
+      const body =
+        '{"id":"num-1","int38":12345678901234567890123456789012345678,"dec38":1234567890123456789.0123456789012345678,' +
+        '"e30":1e30,"min":1E-130,"small":0.12345678901234567890123,"mixed":12345678901234567890.123,"plain":42.5}';
+      // What the ledger holds for each (DynamoDB's normal form: 1e30 is written out)
+      const expected = {
+        int38: '12345678901234567890123456789012345678',
+        dec38: '1234567890123456789.0123456789012345678',
+        e30: '1000000000000000000000000000000',
+        min: `0.${'0'.repeat(129)}1`,
+        small: '0.12345678901234567890123',
+        mixed: '12345678901234567890.123',
+        plain: '42.5',
+      };
+
+      // Act
+      await page.setInputFiles('#upload-input', json('numbers.json', body));
+      const row = page.locator('.row[data-key="incoming/numbers.json"][data-status="processed"]');
+      await row.waitFor();
+      await row.click();
+
+      // Assess: the record's JSON in the detail
+      const record = page.locator('#detail-records .record[data-pk="num-1"] pre');
+      await record.waitFor();
+      const shown = (await record.textContent()) ?? '';
+      for (const [name, text] of Object.entries(expected))
+        expect(shown, name).toContain(`"${name}": ${text}`);
+
+      // Assess: the ledger table
+      await page.click('.tab[data-tab="ledger"]');
+      const cell = page.locator('#ledger-table tr[data-file="incoming/numbers.json"] td:nth-child(3)');
+      await cell.waitFor();
+      const payload = (await cell.textContent()) ?? '';
+      for (const [name, text] of Object.entries(expected))
+        expect(payload, name).toContain(`"${name}":${text}`);
+      await page.click('.tab[data-tab="files"]');
+      expect(pageErrors).toEqual([]);
+    },
+  );
+
+  inBrowser('drops a dead letter with its Drop button, without replaying it', async () => {
+    // Prepare
+    await page.setInputFiles('#upload-input', json('broken.json', '{"id":'));
+    await page.locator('.row[data-key="incoming/broken.json"][data-status="failed"]').waitFor();
+    await page.click('.tab[data-tab="dlq"]');
+    const letter = page.locator('tr.letter[data-file="incoming/broken.json"]');
+    await letter.waitFor();
+
+    // Act
+    await letter.locator('button.drop').click();
+
+    // Assess
+    await page.locator('.replay-result[data-key="incoming/broken.json"][data-status="dropped"]').waitFor();
+    await page.getByText('the dead-letter queue is empty').waitFor();
+    expect((await getJson<{ letters: unknown[] }>(stack, '/_eventline/dlq')).letters).toEqual([]);
+    expect((await notificationsFor(stack, 'incoming/broken.json')).map((n) => n.subject)).toEqual([
+      'S3 Event Failed',
+    ]);
+    await page.click('.tab[data-tab="files"]');
+    await page.locator('.row[data-key="incoming/broken.json"][data-status="failed"]').waitFor();
+    expect(pageErrors).toEqual([]);
+  });
+});
+
 /** Waits (bounded) until the element's whole text is `text`. */
 async function expectText(page: Page, selector: string, text: string): Promise<void> {
   const literal = text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

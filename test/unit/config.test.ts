@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '@eventline/config/errors.ts';
-import { loadConfig, parseConfig, runtimeNames } from '@eventline/config/index.ts';
+import { loadConfig, parseConfig, runtimeNames, withEnvironment } from '@eventline/config/index.ts';
 import { describe, expect, it } from 'vitest';
 import projectConfig from '../../eventline.config.ts';
 
@@ -137,5 +137,140 @@ describe('configuration', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it('refuses a config file without a default export, naming the file and what it exports', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'eventline-config-'));
+    try {
+      const named = join(dir, 'named.config.ts');
+      await writeFile(
+        named,
+        "export const config = { routes: [{ prefix: 'logs/', suffix: '.ndjson', format: 'ndjson' }] };\nexport const other = 1;\n",
+      );
+      await expect(loadConfig(named)).rejects.toThrow(ConfigError);
+      await expect(loadConfig(named)).rejects.toThrow(
+        /named\.config\.ts: no default export \(it exports: config, other\)/,
+      );
+      const empty = join(dir, 'empty.config.ts');
+      await writeFile(empty, 'const config = {};\nvoid config;\nexport {};\n');
+      await expect(loadConfig(empty)).rejects.toThrow(
+        /empty\.config\.ts: no default export \(it exports nothing\)/,
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('names checked against AWS rules at config time', () => {
+  const problemsOf = (input: unknown): string[] => {
+    try {
+      parseConfig(input);
+    } catch (error) {
+      if (error instanceof ConfigError) return error.problems.map((p) => `${p.setting}: ${p.message}`);
+      throw error;
+    }
+    return [];
+  };
+
+  it('DynamoDB table names: 3-255 of letters, digits, "_", "-", "."', () => {
+    expect(problemsOf({ table: { name: 'my events!' } })).toEqual([
+      expect.stringMatching(/^table\.name: .*DynamoDB table name.*"my events!"/),
+    ]);
+    expect(problemsOf({ table: { name: 'ab' } })).toEqual([expect.stringMatching(/^table\.name: /)]);
+    expect(problemsOf({ table: { name: 'x'.repeat(256) } })).toEqual([
+      expect.stringMatching(/^table\.name: /),
+    ]);
+    expect(problemsOf({ table: { deployName: 'a b' } })).toEqual([
+      expect.stringMatching(/^table\.deployName: /),
+    ]);
+    expect(problemsOf({ table: { name: 'My_table.v2-x' } })).toEqual([]);
+    expect(problemsOf({ table: { name: 'x'.repeat(255) } })).toEqual([]);
+  });
+
+  it('S3 bucket names: 3-63, lowercase, no "..", not an IP address, no reserved prefix or suffix', () => {
+    for (const bad of [
+      'ab',
+      'a'.repeat(64),
+      'Upper-case',
+      'under_score',
+      '-starts-with-dash',
+      'ends-with-dash-',
+      'two..dots',
+      '192.168.5.4',
+      'xn--punycode',
+      'sthree-bucket',
+      'amzn-s3-demo-bucket',
+      'bucket-s3alias',
+      'bucket--ol-s3',
+      'bucket.mrap',
+      'bucket--x-s3',
+      'bucket--table-s3',
+    ]) {
+      expect(problemsOf({ bucket: { name: bad } }), bad).toEqual([
+        expect.stringMatching(new RegExp(`^bucket\\.name: .*"${bad.replace(/\./g, '\\.')}"`)),
+      ]);
+    }
+    expect(problemsOf({ bucket: { deployName: 'Bad_Name' } })).toEqual([
+      expect.stringMatching(/^bucket\.deployName: /),
+    ]);
+    expect(problemsOf({ bucket: { name: 'my.bucket-1' } })).toEqual([]);
+    expect(problemsOf({ bucket: { name: 'a'.repeat(63) } })).toEqual([]);
+  });
+
+  it('SNS topic names: 1-256 of letters, digits, "_", "-"; a FIFO (".fifo") topic is refused with why', () => {
+    expect(problemsOf({ topic: { name: 'my topic' } })).toEqual([
+      expect.stringMatching(/^topic\.name: .*SNS topic name.*"my topic"/),
+    ]);
+    expect(problemsOf({ topic: { name: '' } })).toEqual([expect.stringMatching(/^topic\.name: /)]);
+    expect(problemsOf({ topic: { name: 'x'.repeat(257) } })).toEqual([
+      expect.stringMatching(/^topic\.name: /),
+    ]);
+    expect(problemsOf({ topic: { name: 'events.fifo' } })).toEqual([
+      expect.stringMatching(/^topic\.name: .*FIFO.*MessageGroupId/),
+    ]);
+    expect(problemsOf({ topic: { deployName: 'orders.fifo' } })).toEqual([
+      expect.stringMatching(/^topic\.deployName: .*FIFO/),
+    ]);
+    expect(problemsOf({ topic: { name: 'a.b' } })).toEqual([expect.stringMatching(/^topic\.name: /)]);
+    expect(problemsOf({ topic: { name: 'x'.repeat(256) } })).toEqual([]);
+  });
+});
+
+describe('environment overrides for the local stack and the CLI (withEnvironment)', () => {
+  const config = parseConfig({});
+
+  it('TABLE_NAME renames the table, checked as a table name', () => {
+    expect(withEnvironment(config, { TABLE_NAME: 'prod-events' }).table.name).toBe('prod-events');
+    expect(() => withEnvironment(config, { TABLE_NAME: 'my events!' })).toThrow(
+      /^TABLE_NAME: expected a DynamoDB table name .*"my events!"/,
+    );
+  });
+
+  it('BUCKET_NAME renames the bucket, checked as a bucket name', () => {
+    expect(withEnvironment(config, { BUCKET_NAME: 'my-uploads' }).bucket.name).toBe('my-uploads');
+    expect(runtimeNames(config, { BUCKET_NAME: 'my-uploads' }).bucketName).toBe('my-uploads');
+    expect(() => withEnvironment(config, { BUCKET_NAME: 'My_Uploads' })).toThrow(
+      /^BUCKET_NAME: expected an S3 bucket name/,
+    );
+  });
+
+  it("TOPIC_ARN renames the topic when it is in the local stack's region and account", () => {
+    expect(
+      withEnvironment(config, { TOPIC_ARN: 'arn:aws:sns:us-east-1:000000000000:orders' }).topic.name,
+    ).toBe('orders');
+    expect(() => withEnvironment(config, { TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:orders' })).toThrow(
+      /^TOPIC_ARN: expected a topic of the local stack \(region us-east-1, account 000000000000\)/,
+    );
+    expect(() =>
+      withEnvironment(config, { TOPIC_ARN: 'arn:aws:sns:us-east-1:000000000000:bad name' }),
+    ).toThrow(/^TOPIC_ARN: expected an SNS topic name/);
+    expect(() => withEnvironment(config, { TOPIC_ARN: 'arn:aws:sns:us-east-1:000000000000:t.fifo' })).toThrow(
+      /^TOPIC_ARN: expected a standard SNS topic/,
+    );
+  });
+
+  it('changes nothing without overrides, and ignores AWS_REGION (the local region is local.region)', () => {
+    expect(withEnvironment(config, { AWS_REGION: 'eu-west-1' })).toEqual(config);
   });
 });

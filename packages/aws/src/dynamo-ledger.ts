@@ -11,10 +11,12 @@ import { expiresAt, fileKey, TTL_ATTRIBUTE } from '@eventline/core/items.ts';
 import type { FileState, Ledger, Logger, Metrics } from '@eventline/core/ports.ts';
 import { noMetrics, silentLogger } from '@eventline/core/ports.ts';
 import type { AttributeMap } from '@eventline/core/values.ts';
-import { isTransientAwsError, translate } from './errors.ts';
+import { isTransientAwsError, type NamedResource, translate } from './errors.ts';
 
 export interface DynamoLedgerOptions {
   tableName: string;
+  /** The setting that named the table (`table.name`, `TABLE_NAME`), for errors; default `table.name`. */
+  tableSetting?: string;
   dynamodb: DynamoDBClient;
   documents: DynamoDBDocumentClient;
   logger?: Logger;
@@ -35,7 +37,10 @@ export class DynamoLedger implements Ledger {
   private readonly logger: Logger;
   private readonly metrics: Metrics;
 
+  private readonly table: NamedResource;
+
   constructor(private readonly options: DynamoLedgerOptions) {
+    this.table = { kind: 'table', name: options.tableName, setting: options.tableSetting ?? 'table.name' };
     this.logger = options.logger ?? silentLogger;
     this.metrics = options.metrics ?? noMetrics;
   }
@@ -61,7 +66,7 @@ export class DynamoLedger implements Ledger {
       );
       return Item ? (Item.state as FileState) : undefined;
     } catch (error) {
-      throw translate(error, `GetItem ${fileKey(bucket, key)}`);
+      throw translate(error, `GetItem ${fileKey(bucket, key)}`, this.table);
     }
   }
 
@@ -101,7 +106,7 @@ export class DynamoLedger implements Ledger {
         // fails its own condition. If the item carries this write's id, the write is ours.
         return (await this.writeIdOf(pk)) === writeId;
       }
-      throw translate(error, `PutItem ${pk}`);
+      throw translate(error, `PutItem ${pk}`, this.table);
     }
   }
 
@@ -118,7 +123,7 @@ export class DynamoLedger implements Ledger {
       );
       return typeof Item?.writeId === 'string' ? Item.writeId : undefined;
     } catch (error) {
-      throw translate(error, `GetItem ${pk}`);
+      throw translate(error, `GetItem ${pk}`, this.table);
     }
   }
 
@@ -142,7 +147,7 @@ export class DynamoLedger implements Ledger {
     } catch (error) {
       if ((error as { name?: string }).name === 'ConditionalCheckFailedException')
         return 'superseded' as const;
-      throw translate(error, `PutItem ${guard.key}`);
+      throw translate(error, `PutItem ${guard.key}`, this.table);
     }
   }
 
@@ -163,7 +168,7 @@ export class DynamoLedger implements Ledger {
           pending = response.UnprocessedItems?.[table] ?? [];
           if (pending.length > 0) this.metrics.count('UnprocessedItemsRetried', pending.length);
         } catch (error) {
-          if (!isTransientAwsError(error)) throw translate(error, `BatchWriteItem ${table}`);
+          if (!isTransientAwsError(error)) throw translate(error, `BatchWriteItem ${table}`, this.table);
           this.metrics.count('WriteRetries');
           this.logger.warn('BatchWriteItem failed; retrying', {
             error: (error as Error).message,

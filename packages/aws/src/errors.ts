@@ -58,11 +58,41 @@ const PERMANENT_NAMES = new Set([
   'InvalidParameterValueException',
 ]);
 
-/** Wraps an SDK error in a core error that says what was being done, keeping it as `cause`. */
-export function translate(error: unknown, what: string): Error {
+/** The resource a request was about, and the setting that named it (`table.name`, `TABLE_NAME`...). */
+export interface NamedResource {
+  kind: 'table' | 'bucket' | 'topic';
+  name: string;
+  setting: string;
+}
+
+/** The error names by which DynamoDB, S3 and SNS say the resource itself does not exist. */
+const MISSING: Record<NamedResource['kind'], ReadonlySet<string>> = {
+  table: new Set(['ResourceNotFoundException']),
+  bucket: new Set(['NoSuchBucket']),
+  topic: new Set(['NotFound', 'NotFoundException', 'ResourceNotFound', 'ResourceNotFoundException']),
+};
+
+/** Whether an SDK error says that `resource` (the table, bucket or topic itself) does not exist. */
+export function isMissing(error: unknown, kind: NamedResource['kind']): boolean {
+  return MISSING[kind].has((error as { name?: string })?.name ?? '');
+}
+
+/** "the table "events" (table.name) does not exist", for messages that name resource and setting. */
+export const describeMissing = (resource: NamedResource): string =>
+  `the ${resource.kind} "${resource.name}" (${resource.setting}) does not exist`;
+
+/**
+ * Wraps an SDK error in a core error that says what was being done, keeping it as `cause`. When the
+ * error says the resource itself is missing, the message names it and the setting that named it.
+ */
+export function translate(error: unknown, what: string, resource?: NamedResource): Error {
   if (error instanceof EventlineError) return error;
   const name = (error as { name?: string }).name ?? 'Error';
-  const message = `${what}: ${name}: ${(error as Error)?.message ?? String(error)}`;
+  const detail = `${name}: ${(error as Error)?.message ?? String(error)}`;
+  const message =
+    resource && isMissing(error, resource.kind)
+      ? `${what}: ${describeMissing(resource)} (${detail})`
+      : `${what}: ${detail}`;
   if (isTransientAwsError(error)) return new TransientError('aws-unavailable', message, { cause: error });
   if (PERMANENT_NAMES.has(name)) return new PermanentError('aws-rejected', message, { cause: error });
   return new EventlineError(message, { cause: error });

@@ -2,11 +2,15 @@ import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/clie
 import { PermanentError, SupersededError } from '@eventline/core/errors.ts';
 import type { ObjectEvent } from '@eventline/core/events.ts';
 import type { ObjectSource, OpenedObject } from '@eventline/core/ports.ts';
-import { translate } from './errors.ts';
+import { isMissing, translate } from './errors.ts';
 
 /** Reads routed objects as streams and writes eventline's own objects, through S3. */
 export class S3ObjectSource implements ObjectSource {
-  constructor(private readonly s3: S3Client) {}
+  /** `bucketSetting`: the setting that named the bucket (`bucket.name`, `BUCKET_NAME`), for errors. */
+  constructor(
+    private readonly s3: S3Client,
+    private readonly bucketSetting = 'bucket.name',
+  ) {}
 
   async open(event: ObjectEvent): Promise<OpenedObject> {
     try {
@@ -33,6 +37,9 @@ export class S3ObjectSource implements ObjectSource {
     } catch (error) {
       const name = (error as { name?: string }).name;
       const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (isMissing(error, 'bucket')) {
+        throw translate(error, `GetObject ${event.bucket}/${event.key}`, this.bucket(event.bucket));
+      }
       if (name === 'NoSuchKey' || name === 'NoSuchVersion' || name === 'NotFound' || status === 404) {
         throw new PermanentError(
           'object-missing',
@@ -51,6 +58,10 @@ export class S3ObjectSource implements ObjectSource {
     }
   }
 
+  private bucket(name: string) {
+    return { kind: 'bucket' as const, name, setting: this.bucketSetting };
+  }
+
   async putInternal(
     bucket: string,
     key: string,
@@ -62,7 +73,7 @@ export class S3ObjectSource implements ObjectSource {
         new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }),
       );
     } catch (error) {
-      throw translate(error, `PutObject ${bucket}/${key}`);
+      throw translate(error, `PutObject ${bucket}/${key}`, this.bucket(bucket));
     }
   }
 }

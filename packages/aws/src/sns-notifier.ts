@@ -10,6 +10,8 @@ export class SnsNotifier implements Notifier {
   constructor(
     private readonly sns: SNSClient,
     private readonly topicArn: string,
+    /** The setting that named the topic (`topic.name`, `TOPIC_ARN`), for errors. */
+    private readonly topicSetting = 'topic.name',
   ) {}
 
   async publish(notification: Notification): Promise<{ messageId: string }> {
@@ -40,7 +42,11 @@ export class SnsNotifier implements Notifier {
       );
       return { messageId: response.MessageId ?? '' };
     } catch (error) {
-      throw translate(error, `Publish ${this.topicArn}`);
+      throw translate(error, `Publish ${this.topicArn}`, {
+        kind: 'topic',
+        name: this.topicArn,
+        setting: this.topicSetting,
+      });
     }
   }
 }

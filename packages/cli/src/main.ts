@@ -2,11 +2,12 @@ import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { ConfigError } from '@eventline/config/errors.ts';
-import { type EventlineConfig, loadConfig } from '@eventline/config/index.ts';
+import { type EventlineConfig, loadConfig, withEnvironment } from '@eventline/config/index.ts';
 import { errorMessage } from '@eventline/core/errors.ts';
 import { matchRoute } from '@eventline/core/routing.ts';
 import { consoleLogger, LocalStack } from '@eventline/local/stack.ts';
 import { Command, InvalidArgumentError } from 'commander';
+import { parse, stringify } from 'lossless-json';
 
 /**
  * `eventline`: start the local stack and talk to it. Commands other than `start` talk to a running
@@ -39,7 +40,7 @@ program
   );
 
 async function config(): Promise<EventlineConfig> {
-  return loadConfig(program.opts<{ config: string }>().config);
+  return withEnvironment(await loadConfig(program.opts<{ config: string }>().config));
 }
 
 async function endpoint(): Promise<string> {
@@ -64,10 +65,27 @@ async function api<T>(path: string, init?: { method?: string; body?: unknown }):
       `no eventline stack answers at ${base} (${errorMessage(error)}). Start one with: npm start`,
     );
   }
-  const body = (await response.json()) as T & { error?: string };
+  // Numbers come as exact decimal text (38 digits): parsed losslessly, printed as they came.
+  const text = await response.text();
+  const type = response.headers.get('content-type') ?? '';
+  let body: (T & { error?: string }) | undefined;
+  try {
+    body = type.startsWith('application/json') ? (parse(text) as T & { error?: string }) : undefined;
+  } catch {
+    body = undefined;
+  }
+  if (typeof body !== 'object' || body === null) {
+    const start = text.replace(/\s+/g, ' ').trim().slice(0, 40);
+    throw new Error(
+      `${base} is not an eventline stack: ${path} answered ${response.status} ${type || 'without a content type'}${start ? ` ("${start}${text.length > 40 ? '...' : ''}")` : ''}; point --endpoint or EVENTLINE_ENDPOINT at the endpoint \`npm start\` prints`,
+    );
+  }
   if (!response.ok) throw new Error(`${path}: ${body.error ?? response.statusText}`);
   return body;
 }
+
+/** JSON text with the numbers exactly as the stack sent them. */
+const exact = (value: unknown): string => stringify(value) ?? '';
 
 program
   .command('start')
@@ -148,7 +166,11 @@ program
       );
       eTag = put.ETag?.replace(/"/g, '');
     } catch (error) {
-      throw new Error(`upload of ${file} to s3://${c.bucket.name}/${key} failed: ${errorMessage(error)}`);
+      const missing = (error as { name?: string }).name === 'NoSuchBucket';
+      const setting = process.env.BUCKET_NAME !== undefined ? 'BUCKET_NAME' : 'bucket.name';
+      throw new Error(
+        `upload of ${file} to s3://${c.bucket.name}/${key} failed: ${missing ? `the bucket "${c.bucket.name}" (${setting}) does not exist at ${await endpoint()}: ` : ''}${errorMessage(error)}`,
+      );
     } finally {
       s3.destroy();
     }
@@ -196,7 +218,7 @@ program
     );
     for (const item of page.items) {
       const source = item.source as { key?: string } | undefined;
-      process.stdout.write(`${String(item.pk)}\t${source?.key ?? ''}\t${JSON.stringify(item.payload)}\n`);
+      process.stdout.write(`${String(item.pk)}\t${source?.key ?? ''}\t${exact(item.payload)}\n`);
     }
     if (page.items.length === 0) process.stdout.write('no records yet\n');
   });
@@ -259,6 +281,18 @@ dlq
       process.stdout.write(`${r.id}\t${r.key ?? '-'}\t${r.status}${r.reason ? `\t${r.reason}` : ''}\n`);
     if (results.length === 0) process.stdout.write('nothing to replay\n');
     if (results.some((r) => r.status === 'failed' || r.status === 'error')) process.exitCode = 1;
+  });
+
+dlq
+  .command('drop')
+  .description('end one dead letter without replaying it (its file keeps its FAILED outcome)')
+  .argument('<id>', 'the letter id (see dlq list)')
+  .action(async (id: string) => {
+    const { dropped } = await api<{ dropped: { id: string; key?: string; reason?: string } }>(
+      '/_eventline/dlq/drop',
+      { method: 'POST', body: { id } },
+    );
+    process.stdout.write(`dropped\t${dropped.id}\t${dropped.key ?? '-'}\t${dropped.reason ?? ''}\n`);
   });
 
 program

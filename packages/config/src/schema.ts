@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { bucketNameProblem, tableNameProblem, topicNameProblem } from './names.ts';
 
 /**
  * The one configuration of eventline. The same object drives the runtime (routes, formats, keys,
@@ -20,6 +21,13 @@ export interface RecordSchema {
     error?: { issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }> };
   };
 }
+
+/** A string that AWS's naming rule (`problem`) accepts; the issue says what was expected and what was given. */
+const awsName = (problem: (name: string) => string | undefined) =>
+  z.string().superRefine((name, ctx) => {
+    const message = problem(name);
+    if (message) ctx.addIssue({ code: 'custom', message });
+  });
 
 const isFunction = (v: unknown): v is KeyFunction => typeof v === 'function';
 const isSchema = (v: unknown): v is RecordSchema =>
@@ -86,11 +94,8 @@ export const configSchema = z
     bucket: z
       .object({
         /** Local bucket name; on AWS a name is generated unless `deployName` is set. */
-        name: z
-          .string()
-          .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name')
-          .default('eventline-local'),
-        deployName: z.string().optional(),
+        name: awsName(bucketNameProblem).default('eventline-local'),
+        deployName: awsName(bucketNameProblem).optional(),
         removalPolicy: z.enum(['retain', 'destroy']).default('retain'),
         noncurrentVersionDays: z.number().int().positive().default(30),
       })
@@ -98,12 +103,9 @@ export const configSchema = z
       .default({ name: 'eventline-local', removalPolicy: 'retain', noncurrentVersionDays: 30 }),
     table: z
       .object({
-        name: z.string().min(3).max(255).default('events'),
+        name: awsName(tableNameProblem).default('events'),
         /** Table name on AWS; CloudFormation generates one when unset (the function reads TABLE_NAME). */
-        deployName: z
-          .string()
-          .regex(/^[A-Za-z0-9_.-]{3,255}$/, 'a DynamoDB table name')
-          .optional(),
+        deployName: awsName(tableNameProblem).optional(),
         deletionProtection: z.boolean().default(true),
         /** What `cdk destroy` does to the table on AWS: keep it (default) or delete it. */
         removalPolicy: z.enum(['retain', 'destroy']).default('retain'),
@@ -112,15 +114,9 @@ export const configSchema = z
       .default({ name: 'events', deletionProtection: true, removalPolicy: 'retain' }),
     topic: z
       .object({
-        name: z
-          .string()
-          .regex(/^[A-Za-z0-9_-]{1,256}$/, 'an SNS topic name')
-          .default('events-notify'),
+        name: awsName(topicNameProblem).default('events-notify'),
         /** Topic name on AWS; CloudFormation generates one when unset (the function reads TOPIC_ARN). */
-        deployName: z
-          .string()
-          .regex(/^[A-Za-z0-9_-]{1,256}$/, 'an SNS topic name')
-          .optional(),
+        deployName: awsName(topicNameProblem).optional(),
         subscriptions: z.array(subscription).default([]),
       })
       .strict()

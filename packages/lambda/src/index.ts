@@ -11,6 +11,10 @@ import { createPipeline } from './wiring.ts';
  * cold start; a wrong configuration or environment fails here with a message naming the setting.
  */
 const config = parseConfig(userConfig);
+// Powertools counts a cold start only when Lambda says the instance started on demand
+// (AWS_LAMBDA_INITIALIZATION_TYPE); a process started without it (the local stack, SAM, a test)
+// was started on demand too, so its first invocation is a cold start. Provisioned instances keep theirs.
+process.env.AWS_LAMBDA_INITIALIZATION_TYPE ??= 'on-demand';
 const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? config.name });
 const metrics = new Metrics({
   namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'eventline',

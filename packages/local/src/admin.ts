@@ -1,7 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  NumberValue,
+  ScanCommand,
+  type ScanCommandInput,
+  type ScanCommandOutput,
+} from '@aws-sdk/lib-dynamodb';
+import { translate } from '@eventline/aws/errors.ts';
 import { errorMessage } from '@eventline/core/errors.ts';
 import { fileKey } from '@eventline/core/items.ts';
+import { stringify } from 'lossless-json';
 import type { FeedEntry, LogLine } from './activity.ts';
 import type { LocalStack } from './stack.ts';
 
@@ -11,10 +19,36 @@ import type { LocalStack } from './stack.ts';
  * loopback too, whatever address the edge was bound to.
  */
 
+/**
+ * DynamoDB numbers hold 38 digits, more than a double: the admin API reads them as their decimal
+ * text (the SDK's NumberValue) and writes that text as a JSON number, digit for digit. Readers parse
+ * the body losslessly (the CLI with lossless-json, the console with JSON.parse's source text).
+ */
+const exactNumbers = [
+  { test: (v: unknown) => v instanceof NumberValue, stringify: (v: unknown) => String(v) },
+];
+export const toJson = (body: unknown): string => stringify(body, null, undefined, exactNumbers) ?? 'null';
+
 const json = (res: ServerResponse, status: number, body: unknown) => {
+  // Serialised before the head is written: a body that cannot be written is a 500, not a reset.
+  const text = toJson(body);
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
-  res.end(JSON.stringify(body));
+  res.end(text);
 };
+
+/** A document client that unmarshalls numbers as their exact decimal text. */
+const exactDocuments = new WeakMap<LocalStack, DynamoDBDocumentClient>();
+function documentsOf(stack: LocalStack): DynamoDBDocumentClient {
+  let documents = exactDocuments.get(stack);
+  if (!documents) {
+    documents = DynamoDBDocumentClient.from(stack.clients.dynamodb, {
+      marshallOptions: { removeUndefinedValues: true },
+      unmarshallOptions: { wrapNumbers: true },
+    });
+    exactDocuments.set(stack, documents);
+  }
+  return documents;
+}
 
 export const isLoopback = (address: string | undefined) =>
   address === '127.0.0.1' ||
@@ -48,6 +82,23 @@ function decodeCursor(cursor: string | null): Record<string, unknown> | undefine
   return JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Record<string, unknown>;
 }
 
+/** Scans the ledger table; a missing table is named with the setting that named it. */
+async function scan(
+  stack: LocalStack,
+  input: Omit<ScanCommandInput, 'TableName'>,
+): Promise<ScanCommandOutput> {
+  const tableName = stack.names.tableName;
+  try {
+    return await documentsOf(stack).send(new ScanCommand({ TableName: tableName, ...input }));
+  } catch (error) {
+    throw translate(error, `Scan ${tableName}`, {
+      kind: 'table',
+      name: tableName,
+      setting: stack.names.settings?.table ?? 'table.name',
+    });
+  }
+}
+
 /** A page of ledger items of one kind (Scan; the local ledger is small enough, and AWS users query). */
 async function scanKind(
   stack: LocalStack,
@@ -60,16 +111,13 @@ async function scanKind(
   let start = decodeCursor(url.searchParams.get('cursor'));
   // Filtered scans can return short pages: keep reading until the page is full or the table ends.
   do {
-    const page = await stack.clients.documents.send(
-      new ScanCommand({
-        TableName: stack.names.tableName,
-        Limit: Math.max(limit, 100),
-        ...(start ? { ExclusiveStartKey: start } : {}),
-        FilterExpression: search ? '#kind = :kind AND contains(#pk, :q)' : '#kind = :kind',
-        ExpressionAttributeNames: { '#kind': 'kind', ...(search ? { '#pk': 'pk' } : {}) },
-        ExpressionAttributeValues: { ':kind': kind, ...(search ? { ':q': search } : {}) },
-      }),
-    );
+    const page = await scan(stack, {
+      Limit: Math.max(limit, 100),
+      ...(start ? { ExclusiveStartKey: start } : {}),
+      FilterExpression: search ? '#kind = :kind AND contains(#pk, :q)' : '#kind = :kind',
+      ExpressionAttributeNames: { '#kind': 'kind', ...(search ? { '#pk': 'pk' } : {}) },
+      ExpressionAttributeValues: { ':kind': kind, ...(search ? { ':q': search } : {}) },
+    });
     for (const item of page.Items ?? []) {
       if (items.length < limit) items.push(item);
     }
@@ -139,14 +187,11 @@ export function createAdmin(stack: LocalStack, consolePage?: ConsoleHandler) {
             }
             const bucket = url.searchParams.get('bucket') ?? stack.config.bucket.name;
             const state = await stack.ledger.getFile(bucket, key);
-            const records = await stack.clients.documents.send(
-              new ScanCommand({
-                TableName: stack.names.tableName,
-                FilterExpression: '#origin = :origin AND #kind = :record',
-                ExpressionAttributeNames: { '#origin': 'origin', '#kind': 'kind' },
-                ExpressionAttributeValues: { ':origin': `${bucket}/${key}`, ':record': 'record' },
-              }),
-            );
+            const records = await scan(stack, {
+              FilterExpression: '#origin = :origin AND #kind = :record',
+              ExpressionAttributeNames: { '#origin': 'origin', '#kind': 'kind' },
+              ExpressionAttributeValues: { ':origin': `${bucket}/${key}`, ':record': 'record' },
+            });
             const messageId = state?.notification.messageId;
             const notifications = messageId
               ? (await stack.sns.notifications({ limit: 10_000 })).filter((n) => n.messageId === messageId)
@@ -197,6 +242,13 @@ export function createAdmin(stack: LocalStack, consolePage?: ConsoleHandler) {
             json(res, 200, { results: await stack.replay(id) });
             return true;
           }
+          case '/_eventline/dlq/drop': {
+            const id = typeof body.id === 'string' ? body.id : '';
+            const dropped = id ? await stack.drop(id) : undefined;
+            if (dropped) json(res, 200, { dropped });
+            else json(res, 404, { error: `no dead letter with id "${id}" (see: npx eventline dlq list)` });
+            return true;
+          }
           case '/_eventline/backfill': {
             const prefix = typeof body.prefix === 'string' ? body.prefix : '';
             json(res, 200, await stack.backfill(prefix));
@@ -220,8 +272,7 @@ function stream(stack: LocalStack, req: IncomingMessage, res: ServerResponse): v
     'cache-control': 'no-store',
     connection: 'keep-alive',
   });
-  const send = (event: string, data: unknown) =>
-    res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${toJson(data)}\n\n`);
   const onFeed = (entry: FeedEntry) => send('feed', entry);
   const onLog = (line: LogLine) => send('log', line);
   send('counters', stack.activity.counters);

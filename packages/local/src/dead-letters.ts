@@ -8,10 +8,22 @@ export interface StoredDeadLetter extends DeadLetter {
 }
 
 /**
+ * Dead letters as the local stack, its admin API and the CLI use them: the pipeline's port (send),
+ * plus reading them and ending one (after a replay, or dropped by hand). A store on an SQS queue
+ * implements the same three (receive, send, delete by the letter's id).
+ */
+export interface DeadLetterStore extends DeadLetterQueue {
+  /** Oldest first. */
+  list(): Promise<StoredDeadLetter[]>;
+  /** Ends a letter; false when there is no letter with this id (already gone, or never was). */
+  remove(id: string): Promise<boolean>;
+}
+
+/**
  * The local dead-letter queue: one JSON file per letter under `<dataDir>/dlq`, written atomically
  * (temp file + rename), so a crash never leaves half a letter and nothing is lost across restarts.
  */
-export class FileDeadLetterQueue implements DeadLetterQueue {
+export class FileDeadLetterQueue implements DeadLetterStore {
   private readonly dir: string;
 
   constructor(dataDir: string) {
@@ -47,8 +59,14 @@ export class FileDeadLetterQueue implements DeadLetterQueue {
     return letters;
   }
 
-  async remove(id: string): Promise<void> {
-    if (!/^[0-9]+-[0-9a-f-]+$/.test(id)) throw new Error(`not a dead-letter id: ${id}`);
-    await rm(join(this.dir, `${id}.json`), { force: true });
+  async remove(id: string): Promise<boolean> {
+    if (!/^[0-9]+-[0-9a-f-]+$/.test(id)) return false;
+    try {
+      await rm(join(this.dir, `${id}.json`));
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw error;
+    }
   }
 }

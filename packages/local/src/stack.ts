@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { access, constants, mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { type AwsClients, createClients, destroyClients } from '@eventline/aws/clients.ts';
 import { DynamoLedger } from '@eventline/aws/dynamo-ledger.ts';
+import { isMissing, translate } from '@eventline/aws/errors.ts';
 import { ConfigError } from '@eventline/config/errors.ts';
-import type { EventlineConfig, RuntimeNames } from '@eventline/config/index.ts';
+import { type EventlineConfig, type RuntimeNames, withEnvironment } from '@eventline/config/index.ts';
 import { errorMessage } from '@eventline/core/errors.ts';
 import { normaliseEvent, type ObjectEvent } from '@eventline/core/events.ts';
 import type { Outcome, Pipeline } from '@eventline/core/pipeline.ts';
@@ -17,7 +18,7 @@ import { createSnsService, type SnsService } from '@eventline/sns-emulator/index
 import { Activity, consoleLogger } from './activity.ts';
 import { type ConsoleHandler, createAdmin } from './admin.ts';
 import { createAuthorizer } from './auth.ts';
-import { FileDeadLetterQueue, type StoredDeadLetter } from './dead-letters.ts';
+import { type DeadLetterStore, FileDeadLetterQueue, type StoredDeadLetter } from './dead-letters.ts';
 import { ensureLedgerTable, type LocalDynamo, startLocalDynamo } from './dynamodb.ts';
 import { type Edge, isLoopbackName, startEdge } from './edge.ts';
 import { AsyncInvoker, type InvocationResult } from './invoker.ts';
@@ -49,12 +50,26 @@ export interface LocalStackOptions {
   leaseMs?: number;
   /** Serves `/_console` (the live web page). */
   consolePage?: ConsoleHandler;
+  /** Where TABLE_NAME, BUCKET_NAME, TOPIC_ARN and DLQ_URL are read (default: process.env). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface ReplayResult {
   id: string;
   key?: string;
-  status: 'processed' | 'failed' | 'duplicate' | 'stale' | 'error' | 'finished' | 'ignored' | 'superseded';
+  status:
+    | 'processed'
+    | 'failed'
+    | 'duplicate'
+    | 'stale'
+    | 'error'
+    | 'finished'
+    | 'ignored'
+    | 'superseded'
+    /** The object (that version) no longer exists: nothing can be replayed, the letter is ended. */
+    | 'gone'
+    /** Ended by hand (`dlq drop`). */
+    | 'dropped';
   reason?: string;
 }
 
@@ -64,7 +79,7 @@ export class LocalStack {
   readonly activity = new Activity();
   readonly config: EventlineConfig;
   readonly dataDir: string;
-  readonly deadLetters: FileDeadLetterQueue;
+  readonly deadLetters: DeadLetterStore;
   readonly journal: EventJournal;
   names!: RuntimeNames;
   edge!: Edge;
@@ -84,8 +99,12 @@ export class LocalStack {
   private early: S3ObjectEventData[] = [];
   private stopped = false;
 
+  private readonly env: NodeJS.ProcessEnv;
+
   private constructor(private readonly options: LocalStackOptions) {
-    this.config = options.config;
+    this.env = options.env ?? process.env;
+    // The function's environment overrides rename the local resources as they rename the deployed ones.
+    this.config = withEnvironment(options.config, this.env, { accountId: ACCOUNT });
     this.dataDir = resolve(options.dataDir ?? options.config.local.dataDir);
     this.deadLetters = new FileDeadLetterQueue(this.dataDir);
     this.journal = new EventJournal(this.dataDir);
@@ -174,7 +193,16 @@ export class LocalStack {
     for (const subscription of config.topic.subscriptions) {
       await this.sns.subscribe(topicArn, subscription.protocol, subscription.endpoint, { confirmed: true });
     }
-    this.names = { tableName: config.table.name, topicArn, bucketName: config.bucket.name };
+    this.names = {
+      tableName: config.table.name,
+      topicArn,
+      bucketName: config.bucket.name,
+      settings: {
+        table: this.env.TABLE_NAME !== undefined ? 'TABLE_NAME' : 'table.name',
+        topic: this.env.TOPIC_ARN !== undefined ? 'TOPIC_ARN' : 'topic.name',
+        bucket: this.env.BUCKET_NAME !== undefined ? 'BUCKET_NAME' : 'bucket.name',
+      },
+    };
 
     // The handler's clients: through the edge, unless a test puts a proxy in between.
     const endpoints = this.options.handlerEndpoints ?? {};
@@ -199,6 +227,7 @@ export class LocalStack {
     };
     this.ledger = new DynamoLedger({
       tableName: config.table.name,
+      tableSetting: this.names.settings?.table ?? 'table.name',
       dynamodb: this.clients.dynamodb,
       documents: this.clients.documents,
     });
@@ -295,13 +324,16 @@ export class LocalStack {
   ): AsyncGenerator<{ bucket: string; key: string; eTag?: string; size?: number }> {
     let token: string | undefined;
     do {
-      const page = await this.clients.s3.send(
-        new ListObjectsV2Command({
-          Bucket: this.config.bucket.name,
-          Prefix: prefix,
-          ContinuationToken: token,
-        }),
-      );
+      const bucket = this.config.bucket.name;
+      const page = await this.clients.s3
+        .send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }))
+        .catch((error: unknown) => {
+          throw translate(error, `ListObjectsV2 ${bucket}`, {
+            kind: 'bucket',
+            name: bucket,
+            setting: this.names?.settings?.bucket ?? 'bucket.name',
+          });
+        });
       for (const object of page.Contents ?? []) {
         if (!object.Key) continue;
         const item: { bucket: string; key: string; eTag?: string; size?: number } = {
@@ -444,6 +476,13 @@ export class LocalStack {
     }
     let last: ReplayResult = { ...base, status: 'error' };
     for (const event of events) {
+      const gone = await this.objectGone(event);
+      if (gone) {
+        // Processing it would fail again, file a new letter and notify again, for ever.
+        this.print(`${clock()} ∅ ${event.key} → ${gone}; dead letter ended (replay)`);
+        last = { ...base, key: event.key, status: 'gone', reason: gone };
+        continue;
+      }
       try {
         const outcome = await this.pipeline.processObject(event, { replay: true });
         this.activity.recordOutcome(outcome);
@@ -457,6 +496,40 @@ export class LocalStack {
     // A failed replay was dead-lettered again by the pipeline with its new reason: drop the old letter.
     await this.deadLetters.remove(letter.id);
     return last;
+  }
+
+  /** Why an event's object cannot be read any more (deleted since), or undefined when it can. */
+  private async objectGone(event: ObjectEvent): Promise<string | undefined> {
+    try {
+      await this.clients.s3.send(
+        new HeadObjectCommand({
+          Bucket: event.bucket,
+          Key: event.key,
+          ...(event.versionId ? { VersionId: event.versionId } : {}),
+        }),
+      );
+      return undefined;
+    } catch (error) {
+      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (isMissing(error, 'bucket') || status !== 404) return undefined; // the pipeline says what is wrong
+      // HEAD answers a bare 404 for a missing bucket too: that is not a deleted object.
+      const bucketThere = await this.clients.s3.send(new HeadBucketCommand({ Bucket: event.bucket })).then(
+        () => true,
+        () => false,
+      );
+      if (!bucketThere) return undefined;
+      const version = event.versionId ? ` (version ${event.versionId})` : '';
+      return `s3://${event.bucket}/${event.key}${version} no longer exists, so there is nothing to replay`;
+    }
+  }
+
+  /** Ends one dead letter by hand, without replaying it; undefined when there is no such letter. */
+  async drop(id: string): Promise<ReplayResult | undefined> {
+    const letter = (await this.deadLetters.list()).find((l) => l.id === id);
+    if (!letter || !(await this.deadLetters.remove(id))) return undefined;
+    const key = letter.object?.key ?? eventsOfLetter(letter)[0]?.key;
+    this.print(`${clock()} ∅ ${key ?? id} → dead letter dropped`);
+    return { id, ...(key ? { key } : {}), status: 'dropped', reason: letter.reason };
   }
 
   /** Resolves when every queued event has an outcome (tests and `put --wait`). */
@@ -477,6 +550,11 @@ export class LocalStack {
       `  table        ${c.table.name}`,
       `  topic        ${this.names.topicArn}`,
       `  data         ${this.dataDir}`,
+      ...(this.env.DLQ_URL
+        ? [
+            `  dead letters ${resolve(this.dataDir, 'dlq')}   (DLQ_URL is the deployed function's queue; not used locally)`,
+          ]
+        : []),
       `  credentials  ${c.local.accessKeyId} / ${c.local.secretAccessKey}   region ${c.local.region}`,
       '',
       '  try it:',

@@ -51,6 +51,25 @@ function h(tag, attrs, ...children) {
   return node;
 }
 
+/**
+ * JSON with DynamoDB's numbers exact: a number a double cannot hold (38 digits, 1e-130) keeps the
+ * text the stack sent (JSON.parse's source text), and JSON.stringify writes that text back as it
+ * came. Where the browser cannot, the text is kept as a string rather than rounded.
+ * @param {string} text
+ */
+function parseExact(text) {
+  const raw = /** @type {any} */ (JSON).rawJSON;
+  return JSON.parse(
+    text,
+    /** @param {string} _key @param {unknown} value @param {{ source?: string }} [context] */
+    (_key, value, context) => {
+      if (typeof value !== 'number' || context?.source === undefined || String(value) === context.source)
+        return value;
+      return typeof raw === 'function' ? raw(context.source) : context.source;
+    },
+  );
+}
+
 /** @param {string} path @param {RequestInit} [init] */
 async function api(path, init) {
   const response = await fetch(`${API}${path}`, init);
@@ -58,7 +77,7 @@ async function api(path, init) {
   /** @type {any} */
   let body = {};
   try {
-    body = text ? JSON.parse(text) : {};
+    body = text ? parseExact(text) : {};
   } catch {
     body = { error: text };
   }
@@ -1134,7 +1153,7 @@ function renderDlq() {
   const colgroup = h(
     'colgroup',
     null,
-    ...['110px', '30%', '130px', '40%', '70px', '100px'].map((w) => h('col', { width: w })),
+    ...['110px', '30%', '130px', '40%', '70px', '150px'].map((w) => h('col', { width: w })),
   );
   const thead = h(
     'thead',
@@ -1153,6 +1172,20 @@ function renderDlq() {
       event.stopPropagation();
       void replayLetters(letter.id, /** @type {HTMLButtonElement} */ (replay));
     });
+    const drop = h(
+      'button',
+      {
+        type: 'button',
+        class: 'button small drop',
+        'data-id': letter.id,
+        title: 'end this letter without replaying it (the file keeps its failed outcome)',
+      },
+      'Drop',
+    );
+    drop.addEventListener('click', (event) => {
+      event.stopPropagation();
+      void dropLetter(letter.id, /** @type {HTMLButtonElement} */ (drop));
+    });
     const tr = h(
       'tr',
       { class: key ? 'clickable letter' : 'letter', 'data-file': key ?? '', 'data-id': letter.id },
@@ -1161,7 +1194,7 @@ function renderDlq() {
       h('td', { class: 'mono' }, letter.code),
       h('td', { class: 'wrap' }, letter.reason),
       h('td', { class: 'num' }, int(letter.attempts)),
-      h('td', null, replay),
+      h('td', { class: 'actions' }, replay, ' ', drop),
     );
     if (key) tr.addEventListener('click', () => select(key));
     tbody.append(tr);
@@ -1181,7 +1214,40 @@ const REPLAY_MEANING = /** @type {Record<string, string>} */ ({
   ignored: 'outside every route now; the letter is cleared',
   failed: 'failed again; a new letter with the new reason replaces it',
   error: 'could not be replayed; the letter stays',
+  gone: 'the object no longer exists; the letter is ended',
+  dropped: 'dropped without replaying; the file keeps its failed outcome',
 });
+
+/** Ends one letter without replaying it. @param {string} id @param {HTMLButtonElement} button */
+async function dropLetter(id, button) {
+  button.disabled = true;
+  const box = el('replay-results');
+  try {
+    const { dropped } = await api('/dlq/drop', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ id }),
+    });
+    box.replaceChildren(
+      h(
+        'div',
+        { class: 'replay-result', 'data-status': 'dropped', 'data-key': dropped.key ?? '' },
+        badge('dropped'),
+        ' ',
+        h('b', { class: 'mono' }, dropped.key ?? dropped.id),
+        ` — ${REPLAY_MEANING.dropped}`,
+      ),
+    );
+    toast('dead letter dropped', 'ok');
+  } catch (error) {
+    box.replaceChildren(h('div', { class: 'replay-result bad' }, `drop refused: ${String(error)}`));
+    toast(`drop refused: ${String(error)}`, 'bad');
+  } finally {
+    button.disabled = false;
+    await loadDlq();
+    refreshStatsSoon();
+  }
+}
 
 /** @param {string | undefined} id @param {HTMLButtonElement} button */
 async function replayLetters(id, button) {

@@ -1,0 +1,253 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { parseConfig } from '@eventline/config/index.ts';
+import { LocalStack } from '@eventline/local/stack.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/**
+ * The `eventline` CLI as a user runs it (a separate process through bin/eventline.mjs) against a
+ * running local stack.
+ */
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+let dir: string;
+let stack: LocalStack;
+
+function eventline(args: string[], endpoint = stack.url): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['bin/eventline.mjs', '--endpoint', endpoint, ...args],
+      { timeout: 90_000, env: { ...process.env, NO_COLOR: '1' } },
+      (error, stdout, stderr) => {
+        const code = error ? ((error as { code?: number }).code ?? 1) : 0;
+        resolve({ code: typeof code === 'number' ? code : 1, stdout, stderr });
+      },
+    );
+  });
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'eventline-cli-'));
+  stack = await LocalStack.start({
+    config: parseConfig({ local: { port: 0 } }),
+    dataDir: join(dir, 'data'),
+    retryDelaysMs: [50, 100],
+  });
+});
+
+afterAll(async () => {
+  await stack?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+/** Numbers at DynamoDB's limits: 38 significant digits, 1E-130, 1e30, and more than a double holds. */
+const NUMBERS = {
+  int38: '12345678901234567890123456789012345678',
+  negInt38: '-99999999999999999999999999999999999999',
+  dec38: '1234567890123456789.0123456789012345678',
+  e30: '1e30',
+  min: '1E-130',
+  tiny: '0.000000000000000000000000000000012345678901234567890123456789',
+  small: '0.12345678901234567890123',
+  readme: '12345678901234567890',
+  mixed: '12345678901234567890.123',
+};
+
+describe('numbers are carried as exact decimal strings through the CLI', () => {
+  it('put --wait, records, files and notifications print what the ledger stores, digit for digit', async () => {
+    // Prepare: the README's example alone, and every number in one file
+    const files = [
+      { name: 'num-readme.json', body: `{"id":"num-readme","value":${NUMBERS.readme}}` },
+      {
+        name: 'num-all.json',
+        body: `{"id":"num-all",${Object.entries(NUMBERS)
+          .map(([name, text]) => `"${name}":${text}`)
+          .join(',')},"list":[${NUMBERS.int38},${NUMBERS.mixed}],"nested":{"n":${NUMBERS.small}}}`,
+      },
+    ];
+
+    // Act: put --wait each
+    for (const file of files) {
+      const path = join(dir, file.name);
+      await writeFile(path, file.body);
+      const put = await eventline(['put', path, '--wait']);
+      // Assess
+      expect(put.stderr, file.name).toBe('');
+      expect(put.stdout, file.name).toContain(`uploaded s3://eventline-local/incoming/${file.name}`);
+      expect(put.stdout, file.name).toContain('processed: 1 record(s)');
+      expect(put.code).toBe(0);
+    }
+
+    // What DynamoDB stores (its own normal form of each number)
+    const stored = async (pk: string) =>
+      (
+        await stack.clients.dynamodb.send(
+          new GetItemCommand({ TableName: 'events', Key: { pk: { S: pk } }, ConsistentRead: true }),
+        )
+      ).Item?.payload?.M ?? {};
+    const all = await stored('num-all');
+    expect(Object.keys(all)).toEqual(expect.arrayContaining(Object.keys(NUMBERS)));
+
+    // Act: records
+    const records = await eventline(['records', '--limit', '100']);
+    expect(records.stderr).toBe('');
+    expect(records.code).toBe(0);
+    expect(records.stdout).toContain(`"id":"num-readme","value":${NUMBERS.readme}}`);
+    for (const name of Object.keys(NUMBERS)) {
+      expect(all[name]?.N, name).toBeDefined();
+      expect(records.stdout, name).toContain(`"${name}":${all[name]?.N}`);
+    }
+    expect(records.stdout).toContain(`"list":[${all.list?.L?.[0]?.N},${all.list?.L?.[1]?.N}]`);
+    expect(records.stdout).toContain(`"nested":{"n":${all.nested?.M?.n?.N}}`);
+    expect(records.stdout).toContain(`"small":0.12345678901234567890123`);
+    expect(records.stdout).toContain(`"mixed":12345678901234567890.123`);
+
+    // Act: files, notifications
+    const listed = await eventline(['files', '--limit', '100']);
+    expect(listed.stderr).toBe('');
+    for (const file of files)
+      expect(listed.stdout).toMatch(new RegExp(`PROCESSED +incoming/${file.name}\t1 record\\(s\\)`));
+    const notifications = await eventline(['notifications', '--limit', '100']);
+    expect(notifications.stderr).toBe('');
+    expect(notifications.stdout.match(/S3 Event Processed/g)?.length).toBeGreaterThanOrEqual(files.length);
+
+    // The admin API answers the file's detail with the exact numbers in a JSON body
+    const detail = await fetch(`${stack.url}/_eventline/file?key=incoming/num-all.json`);
+    expect(detail.status).toBe(200);
+    expect(await detail.text()).toContain(`"int38":${all.int38?.N}`);
+  });
+});
+
+/** A free loopback port (the listener is closed before the port is used). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe('an endpoint that is not eventline', () => {
+  it('is named in one line when moto_server answers (XML), and when a web server answers (HTML)', async () => {
+    // Prepare: moto_server, another AWS emulator, and a plain web server
+    const port = await freePort();
+    const moto: ChildProcess = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
+      stdio: 'ignore',
+    });
+    const web = createServer((_req, res) => {
+      res.writeHead(404, { 'content-type': 'text/html' });
+      res.end('<!DOCTYPE html><html><body>Not here</body></html>');
+    });
+    await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
+    try {
+      const motoUrl = `http://127.0.0.1:${port}`;
+      const deadline = Date.now() + 60_000;
+      while (
+        !(await fetch(motoUrl).then(
+          () => true,
+          () => false,
+        ))
+      ) {
+        if (Date.now() > deadline) throw new Error(`moto_server did not answer on ${motoUrl} within 60 s`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+
+      // Act
+      const records = await eventline(['records'], motoUrl);
+      const dlq = await eventline(['dlq', 'list'], `http://127.0.0.1:${(web.address() as AddressInfo).port}`);
+
+      // Assess
+      for (const run of [records, dlq]) {
+        expect(run.code).toBe(1);
+        expect(run.stdout).toBe('');
+        expect(run.stderr.trimEnd().split('\n')).toHaveLength(1);
+        expect(run.stderr).toMatch(/^eventline: http:\/\/127\.0\.0\.1:\d+ is not an eventline stack: /);
+        expect(run.stderr).not.toMatch(/Unexpected token|is not valid JSON/);
+      }
+      expect(records.stderr).toMatch(/\/_eventline\/records\S* answered 404 application\/xml \("<\?xml/);
+      expect(dlq.stderr).toContain('answered 404 text/html ("<!DOCTYPE html>');
+    } finally {
+      moto.kill();
+      await new Promise((resolve) => web.close(resolve));
+    }
+  });
+});
+
+describe('dlq drop, and a replay whose object is gone', () => {
+  /** Puts a malformed file and returns its dead letter's id, as `dlq list` prints it. */
+  async function failed(key: string): Promise<string> {
+    await stack.clients.s3.send(
+      new PutObjectCommand({ Bucket: 'eventline-local', Key: key, Body: '{"id":' }),
+    );
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      const listed = await eventline(['dlq', 'list']);
+      const line = listed.stdout.split('\n').find((l) => l.includes(`\t${key}\t`));
+      if (line) return line.split('\t')[0] ?? '';
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`no dead letter for ${key} after 30 s`);
+  }
+
+  const failures = async (key: string) =>
+    (await stack.sns.notifications({ limit: 10_000 })).filter(
+      (n) => n.subject === 'S3 Event Failed' && n.message.includes(key),
+    ).length;
+
+  it('replaying the letter of a deleted object ends it with the reason: no new letter, no new notification', async () => {
+    // Prepare: a failed file, then its object deleted
+    const key = 'incoming/deleted-later.json';
+    const id = await failed(key);
+    await stack.idle();
+    expect(await failures(key)).toBe(1);
+    await stack.clients.s3.send(new DeleteObjectCommand({ Bucket: 'eventline-local', Key: key }));
+
+    // Act
+    const replay = await eventline(['dlq', 'replay', id]);
+
+    // Assess
+    expect(replay.stderr).toBe('');
+    expect(replay.code).toBe(0);
+    expect(replay.stdout).toBe(
+      `${id}\t${key}\tgone\ts3://eventline-local/${key} no longer exists, so there is nothing to replay\n`,
+    );
+    await stack.idle();
+    expect((await stack.deadLetters.list()).filter((l) => JSON.stringify(l).includes(key))).toEqual([]);
+    expect(await failures(key)).toBe(1);
+    const again = await eventline(['dlq', 'replay', id]);
+    expect(again.stdout).toBe('nothing to replay\n');
+  });
+
+  it('drop ends one letter without replaying it; an unknown id is refused in one line', async () => {
+    // Prepare
+    const key = 'incoming/drop-me.json';
+    const id = await failed(key);
+    await stack.idle();
+
+    // Act
+    const dropped = await eventline(['dlq', 'drop', id]);
+    const unknown = await eventline(['dlq', 'drop', id]);
+
+    // Assess
+    expect(dropped.stderr).toBe('');
+    expect(dropped.stdout).toMatch(new RegExp(`^dropped\t${id}\t${key}\t.*malformed JSON`));
+    expect((await eventline(['dlq', 'list'])).stdout).not.toContain(key);
+    expect(await failures(key)).toBe(1);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toBe(
+      `eventline: /_eventline/dlq/drop: no dead letter with id "${id}" (see: npx eventline dlq list)\n`,
+    );
+  });
+});
