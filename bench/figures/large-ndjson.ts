@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { parseConfig } from '../../src/config/index.ts';
-import { ensureLedgerTable } from '../../src/local/dynamodb.ts';
+import { ensureLedgerTable } from '../../packages/dynamodb-emulator/src/index.ts';
 import { LocalStack } from '../../src/local/stack.ts';
 import { bundle } from '../lib/bundle.ts';
 import { readingLine } from '../lib/files.ts';

@@ -2,6 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { access, constants, mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import {
+  ensureLedgerTable,
+  type LocalDynamo,
+  startLocalDynamo,
+} from '../../packages/dynamodb-emulator/src/index.ts';
 import { type AwsClients, createClients, destroyClients } from '../aws/clients.ts';
 import { DynamoLedger } from '../aws/dynamo-ledger.ts';
 import type { EventlineConfig, RuntimeNames } from '../config/index.ts';
@@ -16,7 +21,6 @@ import { Activity, consoleLogger } from './activity.ts';
 import { type ConsoleHandler, createAdmin } from './admin.ts';
 import { createAuthorizer } from './auth.ts';
 import { FileDeadLetterQueue, type StoredDeadLetter } from './dead-letters.ts';
-import { ensureLedgerTable, type LocalDynamo, startLocalDynamo } from './dynamodb.ts';
 import { type Edge, isLoopbackName, startEdge } from './edge.ts';
 import { AsyncInvoker, type InvocationResult } from './invoker.ts';
 import { EventJournal } from './journal.ts';

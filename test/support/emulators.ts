@@ -1,8 +1,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import {
+  ensureLedgerTable,
+  type LocalDynamo,
+  startLocalDynamo,
+} from '../../packages/dynamodb-emulator/src/index.ts';
 import { type AwsClients, createClients } from '../../src/aws/clients.ts';
-import { ensureLedgerTable, type LocalDynamo, startLocalDynamo } from '../../src/local/dynamodb.ts';
 import { type LocalS3, type S3ObjectEventData, startLocalS3 } from '../../src/local/s3.ts';
 
 /**

@@ -1,0 +1,1 @@
+export { ensureLedgerTable, type LocalDynamo, startLocalDynamo } from './dynamodb.ts';
