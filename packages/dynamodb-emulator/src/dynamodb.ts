@@ -1,40 +1,12 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import dynalite from 'dynalite';
+import { type DynamoEmulator, type DynamoEmulatorOptions, startDynamoEmulator } from './emulator.ts';
 
-/** The DynamoDB API by dynalite: LevelDB on disk under `path` (in memory without it). */
-export interface LocalDynamo {
-  server: Server;
-  port: number;
-  close(): Promise<void>;
-}
+/** The DynamoDB API: dynalite (LevelDB on disk under `path`, in memory without it) behind the emulator's layer. */
+export type LocalDynamo = DynamoEmulator;
+export type LocalDynamoOptions = DynamoEmulatorOptions;
 
-export async function startLocalDynamo(
-  options: { path?: string; host?: string; port?: number } = {},
-): Promise<LocalDynamo> {
-  const server = dynalite({
-    ...(options.path ? { path: options.path } : {}),
-    createTableMs: 0,
-    deleteTableMs: 0,
-    updateTableMs: 0,
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  return {
-    server,
-    port: (server.address() as AddressInfo).port,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeAllConnections?.();
-      }),
-  };
+export function startLocalDynamo(options: LocalDynamoOptions = {}): Promise<LocalDynamo> {
+  return startDynamoEmulator(options);
 }
 
 /** Creates the ledger table (pk string, on demand) unless it exists. The same shape infra/ deploys. */

@@ -1,0 +1,279 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { crc32 } from 'node:zlib';
+import dynalite from 'dynalite';
+import { Backend, type BackendReply, errorType, parseJson } from './backend.ts';
+import { DynamoProtocolError } from './errors.ts';
+import { acquireDirectoryLock, type DirectoryLock } from './lock.ts';
+import { ReadWriteLock } from './rwlock.ts';
+import { type Item, KeySchemas, validation } from './tables.ts';
+import { Transactions } from './transactions.ts';
+import { TimeToLive } from './ttl.ts';
+
+export interface DynamoEmulatorOptions {
+  /** dynalite's LevelDB directory; in memory without it. */
+  path?: string;
+  host?: string;
+  /** 0 or absent: an ephemeral port. */
+  port?: number;
+  /** How often expired items are deleted (ms); 0 turns the timer off (sweepExpired() still works). Default 60 s. */
+  ttlSweepIntervalMs?: number;
+}
+
+export interface DynamoEmulator {
+  server: Server;
+  port: number;
+  url: string;
+  /** Deletes every item whose TTL has passed, now; resolves to how many. */
+  sweepExpired(): Promise<number>;
+  close(): Promise<void>;
+}
+
+const MAX_BODY = 16 * 1024 * 1024;
+const API = 'DynamoDB_20120810';
+const ERROR_PREFIX = 'com.amazonaws.dynamodb.v20120810#';
+/** Operations passed to dynalite as they are, but alone (under the write lock). */
+const WRITES = new Set([
+  'PutItem',
+  'UpdateItem',
+  'DeleteItem',
+  'BatchWriteItem',
+  'CreateTable',
+  'DeleteTable',
+  'UpdateTable',
+]);
+const SINGLE_ITEM_WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem']);
+
+/**
+ * The DynamoDB JSON protocol on one loopback port: dynalite behind a layer that adds what
+ * dynalite lacks, using only dynalite's HTTP interface:
+ * - `ReturnValuesOnConditionCheckFailure: ALL_OLD` on PutItem/UpdateItem/DeleteItem;
+ * - TransactWriteItems / TransactGetItems (see transactions.ts);
+ * - UpdateTimeToLive / DescribeTimeToLive and the deletion of expired items (see ttl.ts).
+ * Writes are serialised (one at a time; reads run beside each other), which is what makes the
+ * read of an item after a condition failure, and a transaction, atomic.
+ */
+export async function startDynamoEmulator(options: DynamoEmulatorOptions = {}): Promise<DynamoEmulator> {
+  let dirLock: DirectoryLock | undefined;
+  if (options.path) {
+    await mkdir(options.path, { recursive: true });
+    dirLock = await acquireDirectoryLock(options.path, { what: 'a DynamoDB emulator' });
+  }
+  const engine = dynalite({
+    ...(options.path ? { path: options.path } : {}),
+    createTableMs: 0,
+    deleteTableMs: 0,
+    updateTableMs: 0,
+  });
+  let server: Server | undefined;
+  let backend: Backend | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await listen(engine, 0, '127.0.0.1');
+    backend = new Backend((engine.address() as AddressInfo).port);
+    const lock = new ReadWriteLock();
+    const keys = new KeySchemas(backend);
+    const transactions = new Transactions(backend, keys, lock);
+    const ttl = new TimeToLive(backend, keys, lock, options.path ? `${options.path}.ttl.json` : undefined);
+    await ttl.load();
+    const own: Record<string, (params: Record<string, unknown>) => Promise<Record<string, unknown>>> = {
+      TransactWriteItems: (params) => transactions.write(params),
+      TransactGetItems: (params) => transactions.get(params),
+      UpdateTimeToLive: (params) => ttl.update(params),
+      DescribeTimeToLive: (params) => ttl.describe(params),
+    };
+    const live = backend;
+    const front = createServer((req, res) => {
+      handle(req, res).catch((error: unknown) => {
+        if (!res.headersSent) {
+          send(res, 500, {
+            __type: `${ERROR_PREFIX}InternalServerError`,
+            message: String((error as Error).message),
+          });
+        } else res.destroy();
+      });
+    });
+    server = front;
+
+    async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+      const body = await readBody(req);
+      if (!body) {
+        res.writeHead(413).end();
+        return;
+      }
+      const [api, operation = ''] = String(req.headers['x-amz-target'] ?? '').split('.');
+      const ownOperation = api === API ? own[operation] : undefined;
+      const allOld =
+        api === API &&
+        SINGLE_ITEM_WRITES.has(operation) &&
+        body.includes('ReturnValuesOnConditionCheckFailure');
+      if (!ownOperation && !allOld) {
+        const run = () => live.forward(req.headers, body, req.url);
+        const reply = WRITES.has(operation) ? await lock.write(run) : await lock.read(run);
+        if (operation === 'DeleteTable' && reply.status === 200) {
+          const table = parseJson(body).TableName;
+          if (typeof table === 'string') {
+            keys.forget(table);
+            await ttl.forget(table);
+          }
+        }
+        copy(res, reply);
+        return;
+      }
+      if (!req.headers.authorization && !String(req.url).includes('X-Amz-Algorithm')) {
+        send(res, 400, {
+          __type: 'com.amazon.coral.service#MissingAuthenticationTokenException',
+          message: 'Request is missing Authentication Token',
+        });
+        return;
+      }
+      let params: Record<string, unknown>;
+      try {
+        params = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+      } catch {
+        send(res, 400, { __type: 'com.amazon.coral.service#SerializationException' });
+        return;
+      }
+      try {
+        if (ownOperation) {
+          send(res, 200, await ownOperation(params));
+          return;
+        }
+        copy(res, await writeReturningOld(operation, params, req));
+      } catch (error) {
+        if (!(error instanceof DynamoProtocolError)) throw error;
+        send(res, error.status, {
+          __type: `${ERROR_PREFIX}${error.type}`,
+          message: error.message,
+          ...error.extra,
+        });
+      }
+    }
+
+    /** A single-item write that names ReturnValuesOnConditionCheckFailure. */
+    async function writeReturningOld(
+      operation: string,
+      params: Record<string, unknown>,
+      req: IncomingMessage,
+    ): Promise<BackendReply> {
+      const { ReturnValuesOnConditionCheckFailure: wanted, ...rest } = params;
+      if (wanted !== 'ALL_OLD' && wanted !== 'NONE') {
+        throw validation(
+          `1 validation error detected: Value '${String(wanted)}' at 'returnValuesOnConditionCheckFailure' failed to satisfy constraint: Member must satisfy enum value set: [ALL_OLD, NONE]`,
+        );
+      }
+      const body = Buffer.from(JSON.stringify(rest));
+      return lock.write(async () => {
+        const reply = await live.forward(req.headers, body, req.url);
+        if (wanted !== 'ALL_OLD' || reply.status !== 400) return reply;
+        const failure = parseJson(reply.body);
+        if (errorType(failure) !== 'ConditionalCheckFailedException') return reply;
+        const table = String(rest.TableName);
+        const key = operation === 'PutItem' ? await keys.keyOf(table, rest.Item as Item) : rest.Key;
+        const got = await live.call('GetItem', { TableName: table, Key: key, ConsistentRead: true });
+        if (!got.Item) return reply;
+        return {
+          status: 400,
+          headers: reply.headers,
+          body: Buffer.from(JSON.stringify({ ...failure, Item: got.Item })),
+        };
+      });
+    }
+
+    await listen(front, options.port ?? 0, options.host ?? '127.0.0.1');
+    const interval = options.ttlSweepIntervalMs ?? 60_000;
+    if (interval > 0) {
+      timer = setInterval(() => {
+        ttl.sweep().catch(() => {
+          // A failed sweep is retried by the next one; items stay until then, as on AWS.
+        });
+      }, interval);
+      timer.unref();
+    }
+    const port = (front.address() as AddressInfo).port;
+    let closing: Promise<void> | undefined;
+    return {
+      server: front,
+      port,
+      url: `http://127.0.0.1:${port}`,
+      sweepExpired: () => ttl.sweep(),
+      close: () => {
+        closing ??= (async () => {
+          if (timer) clearInterval(timer);
+          await closeServer(front);
+          live.close();
+          await closeServer(engine);
+          await dirLock?.release();
+        })();
+        return closing;
+      },
+    };
+  } catch (error) {
+    if (timer) clearInterval(timer);
+    if (server?.listening) await closeServer(server).catch(() => {});
+    backend?.close();
+    if (engine.listening) await closeServer(engine).catch(() => {});
+    await dirLock?.release().catch(() => {});
+    throw error;
+  }
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.close((error) => (error ? reject(error) : resolve()));
+    server.closeAllConnections?.();
+  });
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+const HOP_HEADERS = new Set([
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'content-length',
+  'x-amz-crc32',
+]);
+
+function copy(res: ServerResponse, reply: BackendReply): void {
+  const headers: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(reply.headers)) {
+    if (value !== undefined && !HOP_HEADERS.has(name)) headers[name] = value;
+  }
+  headers['content-length'] = String(reply.body.length);
+  headers['x-amz-crc32'] = String(crc32(reply.body));
+  res.writeHead(reply.status, headers);
+  res.end(reply.body);
+}
+
+function send(res: ServerResponse, status: number, data: Record<string, unknown>): void {
+  const body = Buffer.from(JSON.stringify(data));
+  res.writeHead(status, {
+    'content-type': 'application/x-amz-json-1.0',
+    'content-length': String(body.length),
+    'x-amz-crc32': String(crc32(body)),
+    'x-amzn-requestid': randomBytes(39).toString('base64').toUpperCase().replace(/[+/]/g, '0'),
+  });
+  res.end(body);
+}
