@@ -3,6 +3,9 @@ import { access, constants, mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import {
+  acquireDirectoryLock,
+  DataDirectoryLockedError,
+  type DirectoryLock,
   ensureLedgerTable,
   type LocalDynamo,
   startLocalDynamo,
@@ -80,6 +83,7 @@ export class LocalStack {
   ledger!: DynamoLedger;
   private s3!: LocalS3;
   private dynamo!: LocalDynamo;
+  private dataDirLock: DirectoryLock | undefined;
   private handlerClients: AwsClients[] = [];
   private readonly print: (line: string) => void;
   private readonly logger: Logger;
@@ -170,6 +174,8 @@ export class LocalStack {
       throw error;
     });
 
+    await this.dataDirLock?.update({ port: this.edge.port });
+
     const credentials = { accessKeyId: local.accessKeyId, secretAccessKey: local.secretAccessKey };
     this.clients = createClients({ region: local.region, endpoint: this.edge.url, credentials });
     await ensureLedgerTable(this.clients.dynamodb, config.table.name);
@@ -254,6 +260,19 @@ export class LocalStack {
         `local.dataDir: cannot use "${this.dataDir}" as the data directory (${code ?? errorMessage(error)}): it must be a directory this user can read and write`,
         { problems: [{ setting: 'local.dataDir', message: 'a writable directory' }], cause: error },
       );
+    }
+    // One stack per data directory: a second one would find the databases locked mid-start.
+    try {
+      this.dataDirLock = await acquireDirectoryLock(this.dataDir, {
+        what: 'a running eventline stack',
+        fileName: 'eventline.lock',
+      });
+    } catch (error) {
+      if (!(error instanceof DataDirectoryLockedError)) throw error;
+      throw new ConfigError(`local.dataDir: ${error.message} (--data-dir)`, {
+        problems: [{ setting: 'local.dataDir', message: 'a data directory no other stack uses' }],
+        cause: error,
+      });
     }
   }
 
@@ -503,6 +522,7 @@ export class LocalStack {
     if (this.clients) destroyClients(this.clients);
     await this.s3?.close();
     await this.dynamo?.close();
+    await this.dataDirLock?.release();
   }
 }
 

@@ -27,6 +27,8 @@ interface Action {
   old?: Item;
 }
 
+/** dynalite's wording for errors that depend on the data met rather than on the request itself. */
+const DATA_ERROR = /incorrect data type|exceeded the maximum allowed size|exceeded the maximum size limit/;
 const TOKEN_LIFETIME_MS = 10 * 60 * 1000;
 const MAX_ITEMS = 100;
 
@@ -99,16 +101,15 @@ export class Transactions {
           applied.push(action);
         } catch (error) {
           await this.undo(applied);
-          if (error instanceof DynamoProtocolError && error.type !== 'ValidationException') {
-            throw cancelled(
-              actions.map((_, i) =>
-                i === index
-                  ? { Code: error.type.replace(/Exception$/, ''), Message: error.message }
-                  : { Code: 'None' },
-              ),
-            );
-          }
-          throw error;
+          // A malformed request is refused as a whole; an error that depends on the data (an
+          // operand of the wrong type, an item grown too large) cancels, naming the action.
+          if (!(error instanceof DynamoProtocolError)) throw error;
+          if (error.type === 'ValidationException' && !DATA_ERROR.test(error.message)) throw error;
+          const code =
+            error.type === 'ValidationException' ? 'ValidationError' : error.type.replace(/Exception$/, '');
+          throw cancelled(
+            actions.map((_, i) => (i === index ? { Code: code, Message: error.message } : { Code: 'None' })),
+          );
         }
       }
       if (typeof token === 'string') this.tokens.set(token, { digest, at: Date.now() });

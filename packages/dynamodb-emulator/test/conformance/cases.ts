@@ -180,6 +180,7 @@ export const cases: Case[] = [
     says: 'Valid values: ALL_OLD | NONE; anything else is a ValidationException.',
     doc: `${API}/API_PutItem.html#DDB-PutItem-request-ReturnValuesOnConditionCheckFailure`,
     table: 'hash',
+    differs: { moto: 'moto accepts ALL_NEW and writes the item' },
     steps: [
       {
         op: 'PutItem',
@@ -246,6 +247,7 @@ export const cases: Case[] = [
     says: 'More than 25 requests in the batch, or operations on the same item in one BatchWriteItem, are a ValidationException.',
     doc: `${API}/API_BatchWriteItem.html`,
     table: 'hash',
+    differs: { moto: 'moto accepts 26 requests, and two requests for one key' },
     steps: [
       {
         op: 'BatchWriteItem',
@@ -338,6 +340,7 @@ export const cases: Case[] = [
     says: 'Numbers can have up to 38 digits of precision; exceeding it is a ValidationException.',
     doc: `${GUIDE}/HowItWorks.NamingRulesDataTypes.html#HowItWorks.DataTypes.Number`,
     table: 'hash',
+    differs: { moto: 'moto stores a number of 39 significant digits' },
     steps: [
       put({
         pk: S('n'),
@@ -364,6 +367,7 @@ export const cases: Case[] = [
     says: 'The maximum item size is 400 KB, attribute names and values together; a larger PutItem is a ValidationException.',
     doc: `${GUIDE}/ServiceQuotas.html#limits-items`,
     table: 'hash',
+    differs: { moto: 'moto refuses an item of 399 KB as over the maximum size' },
     steps: [
       put({ pk: S('big'), d: S('x'.repeat(400 * 1024 - 1024)) }),
       {
@@ -482,6 +486,39 @@ export const cases: Case[] = [
     ],
   },
   {
+    name: 'A write that cannot be applied cancels the transaction with a ValidationError reason',
+    says: 'A user error such as an operand of the wrong data type cancels the transaction: TransactionCanceledException, the reason Code ValidationError at that action, None elsewhere; nothing is written.',
+    doc: `${API}/API_TransactWriteItems.html#API_TransactWriteItems_Errors`,
+    table: 'hash',
+    steps: [
+      put({ pk: S('text'), v: S('not a number') }),
+      {
+        op: 'TransactWriteItems',
+        params: {
+          TransactItems: [
+            { Put: { TableName: '$T', Item: { pk: S('first') } } },
+            {
+              Update: {
+                TableName: '$T',
+                Key: { pk: S('text') },
+                UpdateExpression: 'ADD v :one',
+                ExpressionAttributeValues: { ':one': N('1') },
+              },
+            },
+          ],
+        },
+        error: 'TransactionCanceledException',
+        fields: { CancellationReasons: [{ Code: 'None' }, { Code: 'ValidationError' }] },
+      },
+      {
+        op: 'GetItem',
+        params: { TableName: '$T', Key: { pk: S('first') }, ConsistentRead: true },
+        ok: { Item: absent },
+      },
+      getIs({ pk: S('text') }, { pk: S('text'), v: S('not a number') }),
+    ],
+  },
+  {
     name: 'TransactWriteItems refuses two actions on one item, and more than 100 actions',
     says: 'You cannot target the same item with multiple operations in one transaction; a transaction holds at most 100 actions. Both are a ValidationException.',
     doc: `${API}/API_TransactWriteItems.html#DDB-TransactWriteItems-request-TransactItems`,
@@ -518,6 +555,7 @@ export const cases: Case[] = [
     says: 'A repeat with the same client token within 10 minutes succeeds without making changes; the same token with different parameters is IdempotentParameterMismatchException.',
     doc: `${API}/API_TransactWriteItems.html#DDB-TransactWriteItems-request-ClientRequestToken`,
     table: 'hash',
+    differs: { moto: 'moto applies a repeated token again, and accepts the token with other parameters' },
     steps: [
       ...[1, 2].map(
         (): Step => ({
@@ -563,6 +601,7 @@ export const cases: Case[] = [
     says: 'Responses is an ordered array of up to 100 ItemResponse objects, each corresponding to the TransactGetItem at the same position; an item that does not exist gives an ItemResponse without Item.',
     doc: `${API}/API_TransactGetItems.html#DDB-TransactGetItems-response-Responses`,
     table: 'hash',
+    differs: { moto: 'moto ignores the ProjectionExpression of a Get' },
     steps: [
       put({ pk: S('g1'), v: N('1') }),
       put({ pk: S('g2'), v: N('2') }),
@@ -590,6 +629,7 @@ export const cases: Case[] = [
     says: 'UpdateTimeToLive answers the TimeToLiveSpecification it applied; DescribeTimeToLive gives TimeToLiveStatus (DISABLED before, ENABLING or ENABLED after) and the AttributeName; TTL already enabled is a ValidationException.',
     doc: `${API}/API_UpdateTimeToLive.html`,
     table: 'hash',
+    differs: { moto: 'moto accepts enabling TTL twice' },
     steps: [
       {
         op: 'DescribeTimeToLive',
@@ -623,6 +663,7 @@ export const cases: Case[] = [
     says: 'ResourceNotFoundException: the operation tried to access a nonexistent table.',
     doc: `${API}/API_DescribeTimeToLive.html#API_DescribeTimeToLive_Errors`,
     table: 'hash',
+    differs: { moto: 'moto answers the error code ResourceNotFound, not ResourceNotFoundException' },
     steps: [
       {
         op: 'DescribeTimeToLive',
