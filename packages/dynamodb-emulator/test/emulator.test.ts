@@ -260,14 +260,12 @@ describe('atomic with respect to concurrent requests', () => {
 
 describe('lock files', () => {
   it('takes over a lock left by a process that is gone', async () => {
-    const { acquireDirectoryLock } = await import('../src/index.ts');
     const held = join(dir, 'stale');
-    const { execFileSync } = await import('node:child_process');
+    // The pid of a process that was just alive and has exited.
     const deadPid = Number(
       execFileSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']),
     );
-    const { hostname } = await import('node:os');
-    await import('node:fs/promises').then(({ mkdir }) => mkdir(held, { recursive: true }));
+    await mkdir(held, { recursive: true });
     await writeFile(
       join(held, 'in-use.lock'),
       JSON.stringify({ pid: deadPid, hostname: hostname(), startedAt: '2000-01-01T00:00:00.000Z' }),

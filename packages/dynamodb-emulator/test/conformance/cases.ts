@@ -490,6 +490,12 @@ export const cases: Case[] = [
     says: 'A user error such as an operand of the wrong data type cancels the transaction: TransactionCanceledException, the reason Code ValidationError at that action, None elsewhere; nothing is written.',
     doc: `${API}/API_TransactWriteItems.html#API_TransactWriteItems_Errors`,
     table: 'hash',
+    // The documented ValidationError reasons include "An operand in the update expression has an
+    // incorrect data type"; a response captured from AWS in aws/aws-sdk-net#1292 has this shape.
+    differs: {
+      moto: 'moto answers a top-level ValidationException',
+      ddblocal: 'DynamoDB Local answers a top-level ValidationException',
+    },
     steps: [
       put({ pk: S('text'), v: S('not a number') }),
       {
