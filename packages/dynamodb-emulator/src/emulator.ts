@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { crc32 } from 'node:zlib';
 import dynalite from 'dynalite';
-import { Backend, type BackendReply, errorType, parseJson } from './backend.ts';
+import { Backend, type BackendReply, errorType, parseJson, type RequestListener } from './backend.ts';
 import { DynamoProtocolError } from './errors.ts';
 import { acquireDirectoryLock, type DirectoryLock } from './lock.ts';
 import { ReadWriteLock } from './rwlock.ts';
@@ -68,11 +68,14 @@ export async function startDynamoEmulator(options: DynamoEmulatorOptions = {}): 
     updateTableMs: 0,
   });
   let server: Server | undefined;
-  let backend: Backend | undefined;
   let timer: NodeJS.Timeout | undefined;
   try {
+    // dynalite's server listens only so that its close() (which closes the database) works;
+    // requests reach it in-process, through its request listener.
     await listen(engine, 0, '127.0.0.1');
-    backend = new Backend((engine.address() as AddressInfo).port);
+    const [listener] = engine.listeners('request') as RequestListener[];
+    if (!listener) throw new Error('dynalite: its server has no request listener');
+    const backend = new Backend(listener);
     const lock = new ReadWriteLock();
     const keys = new KeySchemas(backend);
     const transactions = new Transactions(backend, keys, lock);
@@ -203,7 +206,6 @@ export async function startDynamoEmulator(options: DynamoEmulatorOptions = {}): 
         closing ??= (async () => {
           if (timer) clearInterval(timer);
           await closeServer(front);
-          live.close();
           await closeServer(engine);
           await dirLock?.release();
         })();
@@ -213,7 +215,6 @@ export async function startDynamoEmulator(options: DynamoEmulatorOptions = {}): 
   } catch (error) {
     if (timer) clearInterval(timer);
     if (server?.listening) await closeServer(server).catch(() => {});
-    backend?.close();
     if (engine.listening) await closeServer(engine).catch(() => {});
     await dirLock?.release().catch(() => {});
     throw error;

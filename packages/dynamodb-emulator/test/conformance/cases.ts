@@ -26,7 +26,8 @@ export interface Step {
   fields?: unknown;
 }
 
-export type Target = 'emulator' | 'moto' | 'ddblocal';
+/** `dynalite` is the engine without the emulator's layer: it shows what the layer adds, and is expected to fail those cases. */
+export type Target = 'emulator' | 'moto' | 'ddblocal' | 'dynalite';
 
 export interface Case {
   name: string;

