@@ -7,7 +7,7 @@ import dynalite from 'dynalite';
 import { Backend, type BackendReply, errorType, parseJson, type RequestListener } from './backend.ts';
 import { DynamoProtocolError } from './errors.ts';
 import { acquireDirectoryLock, type DirectoryLock } from './lock.ts';
-import { ReadWriteLock } from './rwlock.ts';
+import { Locks } from './rwlock.ts';
 import { type Item, KeySchemas, validation } from './tables.ts';
 import { Transactions } from './transactions.ts';
 import { TimeToLive } from './ttl.ts';
@@ -34,26 +34,30 @@ export interface DynamoEmulator {
 const MAX_BODY = 16 * 1024 * 1024;
 const API = 'DynamoDB_20120810';
 const ERROR_PREFIX = 'com.amazonaws.dynamodb.v20120810#';
-/** Operations passed to dynalite as they are, but alone (under the write lock). */
-const WRITES = new Set([
+/** Operations dynalite serves alone: nothing else runs meanwhile. */
+const ALONE = new Set(['CreateTable', 'DeleteTable', 'UpdateTable']);
+/** Operations on named items: they wait for other work on those items (see Locks). */
+const ITEM_OPERATIONS = new Set([
   'PutItem',
   'UpdateItem',
   'DeleteItem',
+  'GetItem',
   'BatchWriteItem',
-  'CreateTable',
-  'DeleteTable',
-  'UpdateTable',
+  'BatchGetItem',
 ]);
+const READS = new Set(['GetItem', 'BatchGetItem']);
 const SINGLE_ITEM_WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem']);
 
 /**
  * The DynamoDB JSON protocol on one loopback port: dynalite behind a layer that adds what
- * dynalite lacks, using only dynalite's HTTP interface:
+ * dynalite lacks, using only dynalite's HTTP interface (its request handler, see backend.ts):
  * - `ReturnValuesOnConditionCheckFailure: ALL_OLD` on PutItem/UpdateItem/DeleteItem;
  * - TransactWriteItems / TransactGetItems (see transactions.ts);
  * - UpdateTimeToLive / DescribeTimeToLive and the deletion of expired items (see ttl.ts).
- * Writes are serialised (one at a time; reads run beside each other), which is what makes the
- * read of an item after a condition failure, and a transaction, atomic.
+ * Work on one item waits for other work on that item (writers alone, readers together; table
+ * operations alone), which is what makes the read of an item after a condition failure, and a
+ * transaction, atomic; work on different items runs side by side. Query and Scan take no item
+ * locks: like AWS's (read-committed) they may see one transaction's items before and after.
  */
 export async function startDynamoEmulator(options: DynamoEmulatorOptions = {}): Promise<DynamoEmulator> {
   let dirLock: DirectoryLock | undefined;
@@ -76,10 +80,10 @@ export async function startDynamoEmulator(options: DynamoEmulatorOptions = {}): 
     const [listener] = engine.listeners('request') as RequestListener[];
     if (!listener) throw new Error('dynalite: its server has no request listener');
     const backend = new Backend(listener);
-    const lock = new ReadWriteLock();
+    const locks = new Locks();
     const keys = new KeySchemas(backend);
-    const transactions = new Transactions(backend, keys, lock);
-    const ttl = new TimeToLive(backend, keys, lock, options.path ? `${options.path}.ttl.json` : undefined);
+    const transactions = new Transactions(backend, keys, locks);
+    const ttl = new TimeToLive(backend, keys, locks, options.path ? `${options.path}.ttl.json` : undefined);
     await ttl.load();
     const own: Record<string, (params: Record<string, unknown>) => Promise<Record<string, unknown>>> = {
       TransactWriteItems: (params) => transactions.write(params),
@@ -108,23 +112,47 @@ export async function startDynamoEmulator(options: DynamoEmulatorOptions = {}): 
       }
       const [api, operation = ''] = String(req.headers['x-amz-target'] ?? '').split('.');
       const ownOperation = api === API ? own[operation] : undefined;
-      const allOld =
-        api === API &&
-        SINGLE_ITEM_WRITES.has(operation) &&
-        body.includes('ReturnValuesOnConditionCheckFailure');
-      if (!ownOperation && !allOld) {
-        const run = () => live.forward(req.headers, body, req.url);
-        const reply = WRITES.has(operation) ? await lock.write(run) : await lock.read(run);
-        if (operation === 'DeleteTable' && reply.status === 200) {
-          const table = parseJson(body).TableName;
-          if (typeof table === 'string') {
-            keys.forget(table);
-            await ttl.forget(table);
-          }
-        }
-        copy(res, reply);
+      if (ownOperation) {
+        await serveOwn(req, res, body, ownOperation);
         return;
       }
+      const params = api === API && ITEM_OPERATIONS.has(operation) ? parseJson(body) : undefined;
+      // A request whose items cannot be named fails in dynalite too (no such table, a key missing).
+      const held = params && (await itemsOf(operation, params).catch(() => undefined));
+      if (params && held) {
+        if (SINGLE_ITEM_WRITES.has(operation) && params.ReturnValuesOnConditionCheckFailure !== undefined) {
+          try {
+            copy(res, await locks.items(held, true, () => writeReturningOld(operation, params, req)));
+          } catch (error) {
+            if (!(error instanceof DynamoProtocolError)) throw error;
+            sendError(res, error);
+          }
+          return;
+        }
+        copy(
+          res,
+          await locks.items(held, !READS.has(operation), () => live.forward(req.headers, body, req.url)),
+        );
+        return;
+      }
+      const run = () => live.forward(req.headers, body, req.url);
+      const reply = ALONE.has(operation) ? await locks.alone(run) : await locks.shared(run);
+      if (operation === 'DeleteTable' && reply.status === 200) {
+        const table = parseJson(body).TableName;
+        if (typeof table === 'string') {
+          keys.forget(table);
+          await ttl.forget(table);
+        }
+      }
+      copy(res, reply);
+    }
+
+    async function serveOwn(
+      req: IncomingMessage,
+      res: ServerResponse,
+      body: Buffer,
+      operation: (params: Record<string, unknown>) => Promise<Record<string, unknown>>,
+    ): Promise<void> {
       if (!req.headers.authorization && !String(req.url).includes('X-Amz-Algorithm')) {
         send(res, 400, {
           __type: 'com.amazon.coral.service#MissingAuthenticationTokenException',
@@ -140,22 +168,35 @@ export async function startDynamoEmulator(options: DynamoEmulatorOptions = {}): 
         return;
       }
       try {
-        if (ownOperation) {
-          send(res, 200, await ownOperation(params));
-          return;
-        }
-        copy(res, await writeReturningOld(operation, params, req));
+        send(res, 200, await operation(params));
       } catch (error) {
         if (!(error instanceof DynamoProtocolError)) throw error;
-        send(res, error.status, {
-          __type: `${ERROR_PREFIX}${error.type}`,
-          message: error.message,
-          ...error.extra,
-        });
+        sendError(res, error);
       }
     }
 
-    /** A single-item write that names ReturnValuesOnConditionCheckFailure. */
+    /** The identities of the items a request names (see Locks). */
+    async function itemsOf(operation: string, params: Record<string, unknown>): Promise<string[]> {
+      const table = String(params.TableName);
+      if (operation === 'PutItem') return [await keys.identity(table, params.Item as Item)];
+      if (SINGLE_ITEM_WRITES.has(operation) || operation === 'GetItem') {
+        return [await keys.identity(table, params.Key as Item)];
+      }
+      const found: string[] = [];
+      for (const [name, requests] of Object.entries(params.RequestItems as Record<string, unknown>)) {
+        if (operation === 'BatchGetItem') {
+          for (const key of (requests as { Keys: Item[] }).Keys) found.push(await keys.identity(name, key));
+          continue;
+        }
+        for (const request of requests as { PutRequest?: { Item: Item }; DeleteRequest?: { Key: Item } }[]) {
+          const item = request.PutRequest?.Item ?? request.DeleteRequest?.Key;
+          found.push(await keys.identity(name, item as Item));
+        }
+      }
+      return found;
+    }
+
+    /** A single-item write that names ReturnValuesOnConditionCheckFailure; the caller holds the item. */
     async function writeReturningOld(
       operation: string,
       params: Record<string, unknown>,
@@ -167,22 +208,19 @@ export async function startDynamoEmulator(options: DynamoEmulatorOptions = {}): 
           `1 validation error detected: Value '${String(wanted)}' at 'returnValuesOnConditionCheckFailure' failed to satisfy constraint: Member must satisfy enum value set: [ALL_OLD, NONE]`,
         );
       }
-      const body = Buffer.from(JSON.stringify(rest));
-      return lock.write(async () => {
-        const reply = await live.forward(req.headers, body, req.url);
-        if (wanted !== 'ALL_OLD' || reply.status !== 400) return reply;
-        const failure = parseJson(reply.body);
-        if (errorType(failure) !== 'ConditionalCheckFailedException') return reply;
-        const table = String(rest.TableName);
-        const key = operation === 'PutItem' ? await keys.keyOf(table, rest.Item as Item) : rest.Key;
-        const got = await live.call('GetItem', { TableName: table, Key: key, ConsistentRead: true });
-        if (!got.Item) return reply;
-        return {
-          status: 400,
-          headers: reply.headers,
-          body: Buffer.from(JSON.stringify({ ...failure, Item: got.Item })),
-        };
-      });
+      const reply = await live.forward(req.headers, Buffer.from(JSON.stringify(rest)), req.url);
+      if (wanted !== 'ALL_OLD' || reply.status !== 400) return reply;
+      const failure = parseJson(reply.body);
+      if (errorType(failure) !== 'ConditionalCheckFailedException') return reply;
+      const table = String(rest.TableName);
+      const key = operation === 'PutItem' ? await keys.keyOf(table, rest.Item as Item) : rest.Key;
+      const got = await live.call('GetItem', { TableName: table, Key: key, ConsistentRead: true });
+      if (!got.Item) return reply;
+      return {
+        status: 400,
+        headers: reply.headers,
+        body: Buffer.from(JSON.stringify({ ...failure, Item: got.Item })),
+      };
     }
 
     await listen(front, options.port ?? 0, options.host ?? '127.0.0.1');
@@ -266,6 +304,10 @@ function copy(res: ServerResponse, reply: BackendReply): void {
   headers['x-amz-crc32'] = String(crc32(reply.body));
   res.writeHead(reply.status, headers);
   res.end(reply.body);
+}
+
+function sendError(res: ServerResponse, error: DynamoProtocolError): void {
+  send(res, error.status, { __type: `${ERROR_PREFIX}${error.type}`, message: error.message, ...error.extra });
 }
 
 function send(res: ServerResponse, status: number, data: Record<string, unknown>): void {

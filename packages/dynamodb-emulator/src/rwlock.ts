@@ -46,3 +46,45 @@ export class ReadWriteLock {
     }
   }
 }
+
+/**
+ * The emulator's locking: table operations run alone; everything else runs beside each other,
+ * except that work on the same item waits its turn, per item (readers share, a writer is alone).
+ * Several items are taken in sorted order, so two holders never wait on each other in a cycle.
+ */
+export class Locks {
+  private readonly all = new ReadWriteLock();
+  private readonly perItem = new Map<string, { lock: ReadWriteLock; users: number }>();
+
+  /** Nothing else runs meanwhile (CreateTable, DeleteTable, UpdateTimeToLive…). */
+  alone<T>(work: () => Promise<T>): Promise<T> {
+    return this.all.write(work);
+  }
+
+  /** Runs beside everything but work that runs alone (Query, Scan, ListTables…). */
+  shared<T>(work: () => Promise<T>): Promise<T> {
+    return this.all.read(work);
+  }
+
+  /** Holds `items` (identities from itemIdentity) for writing or for reading. */
+  items<T>(items: string[], write: boolean, work: () => Promise<T>): Promise<T> {
+    const names = [...new Set(items)].sort();
+    const take = (index: number): Promise<T> => {
+      const name = names[index];
+      if (name === undefined) return work();
+      let entry = this.perItem.get(name);
+      if (!entry) {
+        entry = { lock: new ReadWriteLock(), users: 0 };
+        this.perItem.set(name, entry);
+      }
+      entry.users += 1;
+      const held = entry;
+      const next = () => take(index + 1);
+      return (write ? held.lock.write(next) : held.lock.read(next)).finally(() => {
+        held.users -= 1;
+        if (held.users === 0) this.perItem.delete(name);
+      });
+    };
+    return this.all.read(() => take(0));
+  }
+}

@@ -39,9 +39,18 @@ export class KeySchemas {
     return key;
   }
 
+  /** A name for one item of one table, the same however the request orders the key's attributes. */
+  async identity(table: string, item: Item): Promise<string> {
+    return itemIdentity(table, await this.keyOf(table, item));
+  }
+
   forget(table: string): void {
     this.names.delete(table);
   }
+}
+
+export function itemIdentity(table: string, key: Item): string {
+  return `${table}\u0000${JSON.stringify(key)}`;
 }
 
 /** `ExpressionAttributeNames`/`Values` cut down to what `expressions` use (DynamoDB rejects unused ones). */

@@ -1,12 +1,19 @@
 import { createHash } from 'node:crypto';
 import type { Backend } from './backend.ts';
 import { DynamoProtocolError } from './errors.ts';
-import type { ReadWriteLock } from './rwlock.ts';
-import { type Item, isConditionFailure, type KeySchemas, usedPlaceholders, validation } from './tables.ts';
+import type { Locks } from './rwlock.ts';
+import {
+  type Item,
+  isConditionFailure,
+  itemIdentity,
+  type KeySchemas,
+  usedPlaceholders,
+  validation,
+} from './tables.ts';
 
 /**
  * TransactWriteItems and TransactGetItems on top of dynalite's single-item operations, under the
- * emulator's write lock (nothing else reads or writes meanwhile):
+ * locks of every item they name (nothing else reads or writes those items meanwhile):
  * 1. every action's condition is checked against the item as it is, by a write that changes
  *    nothing (the item put back as it is, or a delete of an absent item) carrying the condition;
  * 2. if any fails, TransactionCanceledException with one reason per action, in order;
@@ -24,6 +31,7 @@ interface Action {
   params: Record<string, unknown>;
   table: string;
   key: Item;
+  identity: string;
   old?: Item;
 }
 
@@ -52,7 +60,7 @@ export class Transactions {
   constructor(
     private readonly backend: Backend,
     private readonly keys: KeySchemas,
-    private readonly lock: ReadWriteLock,
+    private readonly locks: Locks,
   ) {}
 
   async write(params: Record<string, unknown>): Promise<Record<string, unknown>> {
@@ -67,7 +75,12 @@ export class Transactions {
     const digest = createHash('sha256')
       .update(JSON.stringify({ ...params, ClientRequestToken: undefined }))
       .digest('hex');
-    return this.lock.write(async () => {
+    // Tokens are account-wide: a token's transactions are held apart like their items.
+    const held = [
+      ...actions.map((a) => a.identity),
+      ...(typeof token === 'string' ? [`\u0000token\u0000${token}`] : []),
+    ];
+    return this.locks.items(held, true, async () => {
       if (typeof token === 'string') {
         const now = Date.now();
         for (const [name, seen] of this.tokens)
@@ -119,19 +132,24 @@ export class Transactions {
 
   async get(params: Record<string, unknown>): Promise<Record<string, unknown>> {
     const items = lengthCheck(params.TransactItems, 'transactItems');
-    const gets = items.map((entry, index) => {
+    const gets: { get: Record<string, unknown>; identity: string }[] = [];
+    for (const [index, entry] of items.entries()) {
       const get = (entry as { Get?: Record<string, unknown> } | null)?.Get;
-      if (!get || typeof get.TableName !== 'string' || !get.Key) {
+      if (!get || typeof get.TableName !== 'string' || !get.Key || typeof get.Key !== 'object') {
         throw validation(`TransactItems[${index}]: a Get with TableName and Key is required`);
       }
-      return get;
-    });
-    return this.lock.read(async () => {
-      const responses = await Promise.all(
-        gets.map((get) => this.backend.call('GetItem', { ...get, ConsistentRead: true })),
-      );
-      return { Responses: responses.map((r) => (r.Item ? { Item: r.Item } : {})) };
-    });
+      gets.push({ get, identity: await this.keys.identity(get.TableName, get.Key as Item) });
+    }
+    return this.locks.items(
+      gets.map((g) => g.identity),
+      false,
+      async () => {
+        const responses = await Promise.all(
+          gets.map(({ get }) => this.backend.call('GetItem', { ...get, ConsistentRead: true })),
+        );
+        return { Responses: responses.map((r) => (r.Item ? { Item: r.Item } : {})) };
+      },
+    );
   }
 
   private async parse(items: unknown[]): Promise<Action[]> {
@@ -163,11 +181,11 @@ export class Transactions {
         );
       }
       const key = await this.keys.keyOf(table, source);
-      const identity = `${table}\u0000${JSON.stringify(key)}`;
+      const identity = itemIdentity(table, key);
       if (seen.has(identity))
         throw validation('Transaction request cannot include multiple operations on one item');
       seen.add(identity);
-      actions.push({ kind, params, table, key });
+      actions.push({ kind, params, table, key, identity });
     }
     return actions;
   }

@@ -1,8 +1,8 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import type { Backend } from './backend.ts';
 import { DynamoProtocolError } from './errors.ts';
-import type { ReadWriteLock } from './rwlock.ts';
-import { type Item, isConditionFailure, type KeySchemas, validation } from './tables.ts';
+import type { Locks } from './rwlock.ts';
+import { type Item, isConditionFailure, itemIdentity, type KeySchemas, validation } from './tables.ts';
 
 const FIVE_YEARS_S = 5 * 365 * 24 * 3600;
 const MAX_SWEEP_PAGES = 100_000;
@@ -20,7 +20,7 @@ export class TimeToLive {
   constructor(
     private readonly backend: Backend,
     private readonly keys: KeySchemas,
-    private readonly lock: ReadWriteLock,
+    private readonly locks: Locks,
     private readonly file?: string,
   ) {}
 
@@ -52,7 +52,7 @@ export class TimeToLive {
         "1 validation error detected: Value at 'timeToLiveSpecification.attributeName' failed to satisfy constraint: Member must have length between 1 and 255",
       );
     }
-    return this.lock.write(async () => {
+    return this.locks.alone(async () => {
       await this.backend.call('DescribeTable', { TableName: table });
       const current = this.settings[table];
       if (spec.Enabled && current) throw validation('TimeToLive is already enabled');
@@ -124,7 +124,7 @@ export class TimeToLive {
     let deleted = 0;
     let start: Item | undefined;
     for (let page = 0; page < MAX_SWEEP_PAGES; page++) {
-      const scanned = await this.lock.read(() =>
+      const scanned = await this.locks.shared(() =>
         this.backend.call('Scan', {
           TableName: table,
           ...expired,
@@ -133,10 +133,11 @@ export class TimeToLive {
           ...(start ? { ExclusiveStartKey: start } : {}),
         }),
       );
-      for (const key of (scanned.Items ?? []) as Item[]) {
+      for (const found of (scanned.Items ?? []) as Item[]) {
+        const key: Item = Object.fromEntries(keyNames.map((name) => [name, found[name] ?? {}]));
         try {
           // The item may have been given a later expiry since the scan: the condition checks again.
-          await this.lock.write(() =>
+          await this.locks.items([itemIdentity(table, key)], true, () =>
             this.backend.call('DeleteItem', {
               TableName: table,
               Key: key,
