@@ -1,6 +1,6 @@
+import { ensureLedgerTable, startLocalDynamo } from '../../packages/dynamodb-emulator/src/index.ts';
 import { createClients, destroyClients } from '../../src/aws/clients.ts';
 import { DynamoLedger } from '../../src/aws/dynamo-ledger.ts';
-import { ensureLedgerTable, startLocalDynamo } from '../../packages/dynamodb-emulator/src/index.ts';
 import { startDynamoDbLocal } from '../support/dynamodb-local.ts';
 import { ledgerContract } from './ledger.contract.ts';
 
