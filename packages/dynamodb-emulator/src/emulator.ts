@@ -46,6 +46,7 @@ const ITEM_OPERATIONS = new Set([
   'BatchGetItem',
 ]);
 const READS = new Set(['GetItem', 'BatchGetItem']);
+const SETTLE_ATTEMPTS = 2500;
 const SINGLE_ITEM_WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem']);
 
 /**
@@ -136,7 +137,13 @@ export async function startDynamoEmulator(options: DynamoEmulatorOptions = {}): 
         return;
       }
       const run = () => live.forward(req.headers, body, req.url);
-      const reply = ALONE.has(operation) ? await locks.alone(run) : await locks.shared(run);
+      const reply = ALONE.has(operation)
+        ? await locks.alone(async () => {
+            const answer = await run();
+            if (answer.status === 200) await settled(operation, parseJson(body).TableName);
+            return answer;
+          })
+        : await locks.shared(run);
       if (operation === 'DeleteTable' && reply.status === 200) {
         const table = parseJson(body).TableName;
         if (typeof table === 'string') {
@@ -173,6 +180,33 @@ export async function startDynamoEmulator(options: DynamoEmulatorOptions = {}): 
         if (!(error instanceof DynamoProtocolError)) throw error;
         sendError(res, error);
       }
+    }
+
+    /**
+     * dynalite makes a table ACTIVE (or gone) on a timer after answering, even with 0 ms; a client
+     * that writes at once could meet ResourceNotFoundException. The answer waits for it instead,
+     * so that a table is usable (or its name free) once Create/Update/DeleteTable has answered.
+     */
+    async function settled(operation: string, table: unknown): Promise<void> {
+      if (typeof table !== 'string') return;
+      for (let attempt = 0; attempt < SETTLE_ATTEMPTS; attempt++) {
+        try {
+          const described = (await live.call('DescribeTable', { TableName: table })) as {
+            Table?: { TableStatus?: string };
+          };
+          if (operation !== 'DeleteTable' && described.Table?.TableStatus === 'ACTIVE') return;
+        } catch (error) {
+          if (
+            error instanceof DynamoProtocolError &&
+            error.type === 'ResourceNotFoundException' &&
+            operation === 'DeleteTable'
+          )
+            return;
+          throw error;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+      throw new Error(`dynalite: table "${table}" did not settle after ${operation}`);
     }
 
     /** The identities of the items a request names (see Locks). */

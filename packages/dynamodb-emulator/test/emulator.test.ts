@@ -129,6 +129,16 @@ describe('TTL expiry', () => {
   });
 });
 
+describe('tables', () => {
+  it('a table takes writes as soon as CreateTable has answered (dynalite activates it on a timer)', async () => {
+    const { client } = await start();
+    for (let i = 0; i < 100; i++) {
+      await table(client, `fresh-${i}`);
+      await client.send(new PutItemCommand({ TableName: `fresh-${i}`, Item: { pk: { S: 'first' } } }));
+    }
+  });
+});
+
 describe('state on disk', () => {
   it('keeps items and TTL settings across a restart', async () => {
     const path = join(dir, 'restart', 'dynamodb');
