@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { parseConfig } from '@eventline/config/index.ts';
-import { ensureLedgerTable } from '@eventline/local/dynamodb.ts';
+import { ensureLedgerTable } from '@eventline/dynamodb-emulator';
 import { LocalStack } from '@eventline/local/stack.ts';
 import { bundle } from '../lib/bundle.ts';
 import { readingLine } from '../lib/files.ts';

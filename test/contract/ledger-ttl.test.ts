@@ -5,7 +5,7 @@ import { sequencerSortKey } from '@eventline/core/events.ts';
 import { fileKey, TTL_ATTRIBUTE } from '@eventline/core/items.ts';
 import type { FileState } from '@eventline/core/ports.ts';
 import { toItem } from '@eventline/core/values.ts';
-import { ensureLedgerTable, startLocalDynamo } from '@eventline/local/dynamodb.ts';
+import { ensureLedgerTable, startLocalDynamo } from '@eventline/dynamodb-emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /** `ledger.ttlDays`: the DynamoDB adapter stamps record and outcome items with `expiresAt` (epoch seconds). */

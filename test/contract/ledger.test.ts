@@ -1,6 +1,6 @@
 import { createClients, destroyClients } from '@eventline/aws/clients.ts';
 import { DynamoLedger } from '@eventline/aws/dynamo-ledger.ts';
-import { ensureLedgerTable, startLocalDynamo } from '@eventline/local/dynamodb.ts';
+import { ensureLedgerTable, startLocalDynamo } from '@eventline/dynamodb-emulator';
 import { startDynamoDbLocal } from '../support/dynamodb-local.ts';
 import { ledgerContract } from './ledger.contract.ts';
 

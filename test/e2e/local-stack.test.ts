@@ -343,6 +343,26 @@ describe('clear errors at start', () => {
     ).rejects.toThrow(/local\.dataDir: cannot use ".*a-file\/data" as the data directory/);
   });
 
+  it('names the stack that holds the data directory, in one line (through the real CLI)', async () => {
+    const port = new URL(stack.url).port;
+    const result = await run(
+      process.execPath,
+      ['bin/eventline.mjs', 'start', '--port', '0', '--data-dir', join(dir, 'data')],
+      { timeout: 60_000 },
+    ).then(
+      () => ({ code: 0, stderr: '' }),
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(result.code).toBe(1);
+    const lines = result.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(`local.dataDir: data directory "${join(dir, 'data')}" is in use`);
+    expect(lines[0]).toContain(`pid ${process.pid}, port ${port}`);
+    expect(result.stderr).not.toMatch(/Database is closed/);
+    // The first stack is untouched by the refused second one.
+    expect(await getItem('no-such-key')).toBeUndefined();
+  });
+
   it('names the wrong setting when the config is bad (through the real CLI)', async () => {
     const bad = join(dir, 'bad.config.ts');
     await writeFile(bad, "export default { routes: [{ prefix: 'in/', format: 'yaml' }] };\n");

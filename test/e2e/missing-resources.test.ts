@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { DeleteTopicCommand } from '@aws-sdk/client-sns';
 import { parseConfig } from '@eventline/config/index.ts';
-import { ensureLedgerTable } from '@eventline/local/dynamodb.ts';
+import { ensureLedgerTable } from '@eventline/dynamodb-emulator';
 import { LocalStack } from '@eventline/local/stack.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AwsClients, createClients } from '@eventline/aws/clients.ts';
-import { ensureLedgerTable, type LocalDynamo, startLocalDynamo } from '@eventline/local/dynamodb.ts';
+import { ensureLedgerTable, type LocalDynamo, startLocalDynamo } from '@eventline/dynamodb-emulator';
 import { type LocalS3, type S3ObjectEventData, startLocalS3 } from '@eventline/local/s3.ts';
 
 /**

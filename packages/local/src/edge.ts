@@ -13,7 +13,7 @@ import type { Logger } from '@eventline/core/ports.ts';
  * The edge: one loopback port that speaks S3, DynamoDB and SNS, so that
  * `AWS_ENDPOINT_URL=http://127.0.0.1:4566` points any AWS client at the whole stack.
  * Dispatch is by what the request is, as AWS's own front ends would see it:
- * - `X-Amz-Target: DynamoDB_20120810.*` → dynalite (proxied);
+ * - `X-Amz-Target: DynamoDB_20120810.*` → the DynamoDB emulator (dynalite plus a layer; proxied);
  * - the SNS Query API (form body or query string with an SNS `Action`, or a SigV4 scope of `sns`)
  *   → the project's SNS service;
  * - `/_eventline/*` → the stack's own admin API (and `/_console` the console page);

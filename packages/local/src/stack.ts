@@ -12,6 +12,14 @@ import { normaliseEvent, type ObjectEvent } from '@eventline/core/events.ts';
 import type { Outcome, Pipeline } from '@eventline/core/pipeline.ts';
 import type { Logger } from '@eventline/core/ports.ts';
 import { matchRoute } from '@eventline/core/routing.ts';
+import {
+  acquireDirectoryLock,
+  DataDirectoryLockedError,
+  type DirectoryLock,
+  ensureLedgerTable,
+  type LocalDynamo,
+  startLocalDynamo,
+} from '@eventline/dynamodb-emulator';
 import { createHandler, type EventlineHandler } from '@eventline/lambda/handler.ts';
 import { createPipeline } from '@eventline/lambda/wiring.ts';
 import { createSnsService, type SnsService } from '@eventline/sns-emulator/index.ts';
@@ -19,7 +27,6 @@ import { Activity, consoleLogger } from './activity.ts';
 import { type ConsoleHandler, createAdmin } from './admin.ts';
 import { createAuthorizer } from './auth.ts';
 import { type DeadLetterStore, FileDeadLetterQueue, type StoredDeadLetter } from './dead-letters.ts';
-import { ensureLedgerTable, type LocalDynamo, startLocalDynamo } from './dynamodb.ts';
 import { type Edge, isLoopbackName, startEdge } from './edge.ts';
 import { AsyncInvoker, type InvocationResult } from './invoker.ts';
 import { EventJournal } from './journal.ts';
@@ -92,6 +99,7 @@ export class LocalStack {
   ledger!: DynamoLedger;
   private s3!: LocalS3;
   private dynamo!: LocalDynamo;
+  private dataDirLock: DirectoryLock | undefined;
   private handlerClients: AwsClients[] = [];
   private readonly print: (line: string) => void;
   private readonly logger: Logger;
@@ -185,6 +193,8 @@ export class LocalStack {
       }
       throw error;
     });
+
+    await this.dataDirLock?.update({ port: this.edge.port });
 
     const credentials = { accessKeyId: local.accessKeyId, secretAccessKey: local.secretAccessKey };
     this.clients = createClients({ region: local.region, endpoint: this.edge.url, credentials });
@@ -280,6 +290,19 @@ export class LocalStack {
         `local.dataDir: cannot use "${this.dataDir}" as the data directory (${code ?? errorMessage(error)}): it must be a directory this user can read and write`,
         { problems: [{ setting: 'local.dataDir', message: 'a writable directory' }], cause: error },
       );
+    }
+    // One stack per data directory: a second one would find the databases locked mid-start.
+    try {
+      this.dataDirLock = await acquireDirectoryLock(this.dataDir, {
+        what: 'a running eventline stack',
+        fileName: 'eventline.lock',
+      });
+    } catch (error) {
+      if (!(error instanceof DataDirectoryLockedError)) throw error;
+      throw new ConfigError(`local.dataDir: ${error.message} (--data-dir)`, {
+        problems: [{ setting: 'local.dataDir', message: 'a data directory no other stack uses' }],
+        cause: error,
+      });
     }
   }
 
@@ -578,6 +601,7 @@ export class LocalStack {
     if (this.clients) destroyClients(this.clients);
     await this.s3?.close();
     await this.dynamo?.close();
+    await this.dataDirLock?.release();
   }
 }
 

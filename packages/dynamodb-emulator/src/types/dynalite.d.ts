@@ -1,6 +1,7 @@
 declare module 'dynalite' {
   import type { Server } from 'node:http';
 
+  /** dynalite 4's options (index.js); `path` is a LevelDB directory, in memory without it. */
   interface DynaliteOptions {
     path?: string;
     createTableMs?: number;
@@ -8,7 +9,10 @@ declare module 'dynalite' {
     updateTableMs?: number;
     maxItemSizeKb?: number;
     ssl?: boolean;
+    verbose?: boolean;
+    debug?: boolean;
   }
+  /** An http.Server whose close() also closes the database (and whose listen() reopens it). */
   function dynalite(options?: DynaliteOptions): Server;
   export default dynalite;
 }

@@ -1,0 +1,356 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { crc32 } from 'node:zlib';
+import dynalite from 'dynalite';
+import { Backend, type BackendReply, errorType, parseJson, type RequestListener } from './backend.ts';
+import { DynamoProtocolError } from './errors.ts';
+import { acquireDirectoryLock, type DirectoryLock } from './lock.ts';
+import { Locks } from './rwlock.ts';
+import { type Item, KeySchemas, validation } from './tables.ts';
+import { Transactions } from './transactions.ts';
+import { TimeToLive } from './ttl.ts';
+
+export interface DynamoEmulatorOptions {
+  /** dynalite's LevelDB directory; in memory without it. */
+  path?: string;
+  host?: string;
+  /** 0 or absent: an ephemeral port. */
+  port?: number;
+  /** How often expired items are deleted (ms); 0 turns the timer off (sweepExpired() still works). Default 60 s. */
+  ttlSweepIntervalMs?: number;
+}
+
+export interface DynamoEmulator {
+  server: Server;
+  port: number;
+  url: string;
+  /** Deletes every item whose TTL has passed, now; resolves to how many. */
+  sweepExpired(): Promise<number>;
+  close(): Promise<void>;
+}
+
+const MAX_BODY = 16 * 1024 * 1024;
+const API = 'DynamoDB_20120810';
+const ERROR_PREFIX = 'com.amazonaws.dynamodb.v20120810#';
+/** Operations dynalite serves alone: nothing else runs meanwhile. */
+const ALONE = new Set(['CreateTable', 'DeleteTable', 'UpdateTable']);
+/** Operations on named items: they wait for other work on those items (see Locks). */
+const ITEM_OPERATIONS = new Set([
+  'PutItem',
+  'UpdateItem',
+  'DeleteItem',
+  'GetItem',
+  'BatchWriteItem',
+  'BatchGetItem',
+]);
+const READS = new Set(['GetItem', 'BatchGetItem']);
+const SETTLE_ATTEMPTS = 2500;
+const SINGLE_ITEM_WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem']);
+
+/**
+ * The DynamoDB JSON protocol on one loopback port: dynalite behind a layer that adds what
+ * dynalite lacks, using only dynalite's HTTP interface (its request handler, see backend.ts):
+ * - `ReturnValuesOnConditionCheckFailure: ALL_OLD` on PutItem/UpdateItem/DeleteItem;
+ * - TransactWriteItems / TransactGetItems (see transactions.ts);
+ * - UpdateTimeToLive / DescribeTimeToLive and the deletion of expired items (see ttl.ts).
+ * Work on one item waits for other work on that item (writers alone, readers together; table
+ * operations alone), which is what makes the read of an item after a condition failure, and a
+ * transaction, atomic; work on different items runs side by side. Query and Scan take no item
+ * locks: like AWS's (read-committed) they may see one transaction's items before and after.
+ */
+export async function startDynamoEmulator(options: DynamoEmulatorOptions = {}): Promise<DynamoEmulator> {
+  let dirLock: DirectoryLock | undefined;
+  if (options.path) {
+    await mkdir(options.path, { recursive: true });
+    dirLock = await acquireDirectoryLock(options.path, { what: 'a DynamoDB emulator' });
+  }
+  const engine = dynalite({
+    ...(options.path ? { path: options.path } : {}),
+    createTableMs: 0,
+    deleteTableMs: 0,
+    updateTableMs: 0,
+  });
+  let server: Server | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    // dynalite's server listens only so that its close() (which closes the database) works;
+    // requests reach it in-process, through its request listener.
+    await listen(engine, 0, '127.0.0.1');
+    const [listener] = engine.listeners('request') as RequestListener[];
+    if (!listener) throw new Error('dynalite: its server has no request listener');
+    const backend = new Backend(listener);
+    const locks = new Locks();
+    const keys = new KeySchemas(backend);
+    const transactions = new Transactions(backend, keys, locks);
+    const ttl = new TimeToLive(backend, keys, locks, options.path ? `${options.path}.ttl.json` : undefined);
+    await ttl.load();
+    const own: Record<string, (params: Record<string, unknown>) => Promise<Record<string, unknown>>> = {
+      TransactWriteItems: (params) => transactions.write(params),
+      TransactGetItems: (params) => transactions.get(params),
+      UpdateTimeToLive: (params) => ttl.update(params),
+      DescribeTimeToLive: (params) => ttl.describe(params),
+    };
+    const live = backend;
+    const front = createServer((req, res) => {
+      handle(req, res).catch((error: unknown) => {
+        if (!res.headersSent) {
+          send(res, 500, {
+            __type: `${ERROR_PREFIX}InternalServerError`,
+            message: String((error as Error).message),
+          });
+        } else res.destroy();
+      });
+    });
+    server = front;
+
+    async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+      const body = await readBody(req);
+      if (!body) {
+        res.writeHead(413).end();
+        return;
+      }
+      const [api, operation = ''] = String(req.headers['x-amz-target'] ?? '').split('.');
+      const ownOperation = api === API ? own[operation] : undefined;
+      if (ownOperation) {
+        await serveOwn(req, res, body, ownOperation);
+        return;
+      }
+      const params = api === API && ITEM_OPERATIONS.has(operation) ? parseJson(body) : undefined;
+      // A request whose items cannot be named fails in dynalite too (no such table, a key missing).
+      const held = params && (await itemsOf(operation, params).catch(() => undefined));
+      if (params && held) {
+        if (SINGLE_ITEM_WRITES.has(operation) && params.ReturnValuesOnConditionCheckFailure !== undefined) {
+          try {
+            copy(res, await locks.items(held, true, () => writeReturningOld(operation, params, req)));
+          } catch (error) {
+            if (!(error instanceof DynamoProtocolError)) throw error;
+            sendError(res, error);
+          }
+          return;
+        }
+        copy(
+          res,
+          await locks.items(held, !READS.has(operation), () => live.forward(req.headers, body, req.url)),
+        );
+        return;
+      }
+      const run = () => live.forward(req.headers, body, req.url);
+      const reply = ALONE.has(operation)
+        ? await locks.alone(async () => {
+            const answer = await run();
+            if (answer.status === 200) await settled(operation, parseJson(body).TableName);
+            return answer;
+          })
+        : await locks.shared(run);
+      if (operation === 'DeleteTable' && reply.status === 200) {
+        const table = parseJson(body).TableName;
+        if (typeof table === 'string') {
+          keys.forget(table);
+          await ttl.forget(table);
+        }
+      }
+      copy(res, reply);
+    }
+
+    async function serveOwn(
+      req: IncomingMessage,
+      res: ServerResponse,
+      body: Buffer,
+      operation: (params: Record<string, unknown>) => Promise<Record<string, unknown>>,
+    ): Promise<void> {
+      if (!req.headers.authorization && !String(req.url).includes('X-Amz-Algorithm')) {
+        send(res, 400, {
+          __type: 'com.amazon.coral.service#MissingAuthenticationTokenException',
+          message: 'Request is missing Authentication Token',
+        });
+        return;
+      }
+      let params: Record<string, unknown>;
+      try {
+        params = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+      } catch {
+        send(res, 400, { __type: 'com.amazon.coral.service#SerializationException' });
+        return;
+      }
+      try {
+        send(res, 200, await operation(params));
+      } catch (error) {
+        if (!(error instanceof DynamoProtocolError)) throw error;
+        sendError(res, error);
+      }
+    }
+
+    /**
+     * dynalite makes a table ACTIVE (or gone) on a timer after answering, even with 0 ms; a client
+     * that writes at once could meet ResourceNotFoundException. The answer waits for it instead,
+     * so that a table is usable (or its name free) once Create/Update/DeleteTable has answered.
+     */
+    async function settled(operation: string, table: unknown): Promise<void> {
+      if (typeof table !== 'string') return;
+      for (let attempt = 0; attempt < SETTLE_ATTEMPTS; attempt++) {
+        try {
+          const described = (await live.call('DescribeTable', { TableName: table })) as {
+            Table?: { TableStatus?: string };
+          };
+          if (operation !== 'DeleteTable' && described.Table?.TableStatus === 'ACTIVE') return;
+        } catch (error) {
+          if (
+            error instanceof DynamoProtocolError &&
+            error.type === 'ResourceNotFoundException' &&
+            operation === 'DeleteTable'
+          )
+            return;
+          throw error;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+      throw new Error(`dynalite: table "${table}" did not settle after ${operation}`);
+    }
+
+    /** The identities of the items a request names (see Locks). */
+    async function itemsOf(operation: string, params: Record<string, unknown>): Promise<string[]> {
+      const table = String(params.TableName);
+      if (operation === 'PutItem') return [await keys.identity(table, params.Item as Item)];
+      if (SINGLE_ITEM_WRITES.has(operation) || operation === 'GetItem') {
+        return [await keys.identity(table, params.Key as Item)];
+      }
+      const found: string[] = [];
+      for (const [name, requests] of Object.entries(params.RequestItems as Record<string, unknown>)) {
+        if (operation === 'BatchGetItem') {
+          for (const key of (requests as { Keys: Item[] }).Keys) found.push(await keys.identity(name, key));
+          continue;
+        }
+        for (const request of requests as { PutRequest?: { Item: Item }; DeleteRequest?: { Key: Item } }[]) {
+          const item = request.PutRequest?.Item ?? request.DeleteRequest?.Key;
+          found.push(await keys.identity(name, item as Item));
+        }
+      }
+      return found;
+    }
+
+    /** A single-item write that names ReturnValuesOnConditionCheckFailure; the caller holds the item. */
+    async function writeReturningOld(
+      operation: string,
+      params: Record<string, unknown>,
+      req: IncomingMessage,
+    ): Promise<BackendReply> {
+      const { ReturnValuesOnConditionCheckFailure: wanted, ...rest } = params;
+      if (wanted !== 'ALL_OLD' && wanted !== 'NONE') {
+        throw validation(
+          `1 validation error detected: Value '${String(wanted)}' at 'returnValuesOnConditionCheckFailure' failed to satisfy constraint: Member must satisfy enum value set: [ALL_OLD, NONE]`,
+        );
+      }
+      const reply = await live.forward(req.headers, Buffer.from(JSON.stringify(rest)), req.url);
+      if (wanted !== 'ALL_OLD' || reply.status !== 400) return reply;
+      const failure = parseJson(reply.body);
+      if (errorType(failure) !== 'ConditionalCheckFailedException') return reply;
+      const table = String(rest.TableName);
+      const key = operation === 'PutItem' ? await keys.keyOf(table, rest.Item as Item) : rest.Key;
+      const got = await live.call('GetItem', { TableName: table, Key: key, ConsistentRead: true });
+      if (!got.Item) return reply;
+      return {
+        status: 400,
+        headers: reply.headers,
+        body: Buffer.from(JSON.stringify({ ...failure, Item: got.Item })),
+      };
+    }
+
+    await listen(front, options.port ?? 0, options.host ?? '127.0.0.1');
+    const interval = options.ttlSweepIntervalMs ?? 60_000;
+    if (interval > 0) {
+      timer = setInterval(() => {
+        ttl.sweep().catch(() => {
+          // A failed sweep is retried by the next one; items stay until then, as on AWS.
+        });
+      }, interval);
+      timer.unref();
+    }
+    const port = (front.address() as AddressInfo).port;
+    let closing: Promise<void> | undefined;
+    return {
+      server: front,
+      port,
+      url: `http://127.0.0.1:${port}`,
+      sweepExpired: () => ttl.sweep(),
+      close: () => {
+        closing ??= (async () => {
+          if (timer) clearInterval(timer);
+          await closeServer(front);
+          await closeServer(engine);
+          await dirLock?.release();
+        })();
+        return closing;
+      },
+    };
+  } catch (error) {
+    if (timer) clearInterval(timer);
+    if (server?.listening) await closeServer(server).catch(() => {});
+    if (engine.listening) await closeServer(engine).catch(() => {});
+    await dirLock?.release().catch(() => {});
+    throw error;
+  }
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.close((error) => (error ? reject(error) : resolve()));
+    server.closeAllConnections?.();
+  });
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+const HOP_HEADERS = new Set([
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'content-length',
+  'x-amz-crc32',
+]);
+
+function copy(res: ServerResponse, reply: BackendReply): void {
+  const headers: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(reply.headers)) {
+    if (value !== undefined && !HOP_HEADERS.has(name)) headers[name] = value;
+  }
+  headers['content-length'] = String(reply.body.length);
+  headers['x-amz-crc32'] = String(crc32(reply.body));
+  res.writeHead(reply.status, headers);
+  res.end(reply.body);
+}
+
+function sendError(res: ServerResponse, error: DynamoProtocolError): void {
+  send(res, error.status, { __type: `${ERROR_PREFIX}${error.type}`, message: error.message, ...error.extra });
+}
+
+function send(res: ServerResponse, status: number, data: Record<string, unknown>): void {
+  const body = Buffer.from(JSON.stringify(data));
+  res.writeHead(status, {
+    'content-type': 'application/x-amz-json-1.0',
+    'content-length': String(body.length),
+    'x-amz-crc32': String(crc32(body)),
+    'x-amzn-requestid': randomBytes(39).toString('base64').toUpperCase().replace(/[+/]/g, '0'),
+  });
+  res.end(body);
+}
