@@ -1,4 +1,4 @@
-import { defineConfig } from './src/config/index.ts';
+import { defineConfig } from './src/config/define.ts';
 
 /**
  * eventline's configuration. The defaults reproduce the seed: files under `incoming/` ending in

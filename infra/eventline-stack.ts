@@ -1,6 +1,7 @@
 import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { configDefines } from '../src/config/bundled.ts';
 import type { EventlineConfig } from '../src/config/schema.ts';
 import { IngestBucket } from './constructs/ingest-bucket.ts';
 import { LedgerTable } from './constructs/ledger-table.ts';
@@ -88,6 +89,7 @@ export class EventlineStack extends Stack {
     const timeout = Duration.seconds(config.function.timeoutSeconds);
     this.pipeline = new PipelineFunction(this, 'Pipeline', {
       entry: props.handlerEntry,
+      define: configDefines(config),
       memoryMb: config.function.memoryMb,
       timeout,
       reservedConcurrency: config.function.reservedConcurrency,

@@ -3,6 +3,7 @@ import { mkdir, rm, rmdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import userConfig from '../../eventline.config.ts';
+import { configDefines } from '../../src/config/bundled.ts';
 import { parseConfig } from '../../src/config/index.ts';
 import { type BundleResult, bundle, bytesByPackage } from '../lib/bundle.ts';
 import type { Progress } from '../lib/progress.ts';
@@ -148,7 +149,12 @@ export async function runBundle(options: BundleOptions): Promise<BundleFigure> {
     const emptyFile = join(TMP, 'empty.mjs');
     await writeFile(emptyFile, '');
     progress.update('bundling');
-    const real = await bundle(join(REPO, 'src', 'lambda', 'index.ts'), join(TMP, 'eventline', 'index.mjs'));
+    const parsed = parseConfig(userConfig);
+    // As infra bundles it: the config validated here, carried in as plain data.
+    const define = configDefines(parsed);
+    const real = await bundle(join(REPO, 'src', 'lambda', 'index.ts'), join(TMP, 'eventline', 'index.mjs'), {
+      define,
+    });
     const naive = await bundle(
       join(REPO, 'bench', 'baseline', 'naive-bundle-entry.ts'),
       join(TMP, 'naive', 'index.mjs'),
@@ -172,7 +178,6 @@ export async function runBundle(options: BundleOptions): Promise<BundleFigure> {
 
     if (options.variants) {
       const stubs = join(TMP, 'stubs');
-      const parsed = parseConfig(userConfig);
       await writeFile(join(stubs, 'zod.mjs'), zodStub(parsed));
       await writeFile(join(stubs, 'client-sqs.mjs'), SQS_STUB);
       await writeFile(join(stubs, 'csv-parse.mjs'), CSV_STUB);
@@ -202,6 +207,7 @@ export async function runBundle(options: BundleOptions): Promise<BundleFigure> {
         const slug = variant.name.replace(/[^a-z0-9]+/gi, '-');
         const built = await bundle(join(REPO, 'src', 'lambda', 'index.ts'), join(TMP, slug, 'index.mjs'), {
           alias: variant.alias,
+          define,
         });
         entries.push({ name: variant.name, description: variant.description, file: built.outfile, built });
       }

@@ -1,16 +1,34 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import userConfig from '../../eventline.config.ts';
 import { createClients } from '../aws/clients.ts';
-import { parseConfig, runtimeNames } from '../config/index.ts';
+import { attachConfigCode } from '../config/bundled.ts';
+import { runtimeNames } from '../config/runtime-names.ts';
+import type { EventlineConfig } from '../config/schema.ts';
+import { ConfigError } from '../core/errors.ts';
 import { createHandler, loggerPort, metricsPort } from './handler.ts';
 import { createPipeline } from './wiring.ts';
 
 /**
  * The Lambda entry point (bundled by esbuild in infra/). Everything is wired once per process, at
- * cold start; a wrong configuration or environment fails here with a message naming the setting.
+ * cold start; a wrong environment fails here with a message naming the setting.
+ *
+ * The configuration arrives already validated: the CDK app parses eventline.config.ts with zod at
+ * synth time and esbuild `define`s it here as plain data (src/config/bundled.ts), so neither zod nor
+ * the config module is in the bundle, unless a route has a key function or a schema (code): then the
+ * config module is imported for that code alone.
  */
-const config = parseConfig(userConfig);
+declare const EVENTLINE_CONFIG: EventlineConfig;
+declare const EVENTLINE_CONFIG_HAS_CODE: boolean;
+
+if (typeof EVENTLINE_CONFIG_HAS_CODE === 'undefined') {
+  throw new ConfigError(
+    'EVENTLINE_CONFIG: the handler was bundled without its configuration; bundle it through infra (PipelineFunction) or bench/lib/bundle.ts, which define it from eventline.config.ts',
+    { problems: [{ setting: 'EVENTLINE_CONFIG', message: 'defined at bundle time' }] },
+  );
+}
+const config: EventlineConfig = EVENTLINE_CONFIG_HAS_CODE
+  ? attachConfigCode(EVENTLINE_CONFIG, (await import('../../eventline.config.ts')).default)
+  : EVENTLINE_CONFIG;
 const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? config.name });
 const metrics = new Metrics({
   namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'eventline',
