@@ -34,10 +34,19 @@ export function plainConfig(config: EventlineConfig): { data: EventlineConfig; h
   return { data: { ...config, routes, local }, hasCode };
 }
 
-/** The esbuild `define` map that carries a validated config into the Lambda bundle. */
+/**
+ * The esbuild `define` map that carries a validated config into the Lambda bundle, and says which
+ * streamed decoders its routes need (src/core/formats/index.ts): the others are not bundled.
+ */
 export function configDefines(config: EventlineConfig): Record<string, string> {
   const { data, hasCode } = plainConfig(config);
-  return { [CONFIG_CONSTANT]: JSON.stringify(data), [CONFIG_HAS_CODE_CONSTANT]: String(hasCode) };
+  const uses = (format: Route['format']) => String(config.routes.some((route) => route.format === format));
+  return {
+    [CONFIG_CONSTANT]: JSON.stringify(data),
+    [CONFIG_HAS_CODE_CONSTANT]: String(hasCode),
+    EVENTLINE_FORMAT_CSV: uses('csv'),
+    EVENTLINE_FORMAT_JSON_ARRAY: uses('json-array'),
+  };
 }
 
 /**
