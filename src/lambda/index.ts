@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { createClients } from '../aws/clients.ts';
+import { createPipelineClients } from '../aws/clients.ts';
 import { attachConfigCode } from '../config/bundled.ts';
 import { runtimeNames } from '../config/runtime-names.ts';
 import type { EventlineConfig } from '../config/schema.ts';
@@ -39,7 +39,7 @@ export const handler = createHandler({
   pipeline: createPipeline({
     config,
     names: runtimeNames(config),
-    clients: createClients(),
+    clients: createPipelineClients(),
     logger: loggerPort(logger),
     metrics: metricsPort(metrics),
   }),
