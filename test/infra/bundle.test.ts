@@ -47,6 +47,29 @@ describe('the bundled handler', () => {
     expect(sdkImport.test('import{S3Client as a}from"@aws-sdk/client-s3";')).toBe(true);
   });
 
+  it('carries the config as data: no zod, no config module, no validation code', () => {
+    for (const absent of [
+      'node_modules/zod/',
+      'eventline.config.ts',
+      'src/config/schema.ts',
+      'src/config/index.ts',
+    ]) {
+      expect(sources.filter((source) => source.includes(absent))).toEqual([]);
+    }
+    expect(code.includes('internalPrefix:"_eventline/"'), 'the config object literal').toBe(true);
+  });
+
+  it('holds the json path only: the csv and json-array decoders of formats no route uses are left out', () => {
+    for (const absent of [
+      'node_modules/csv-parse/',
+      'node_modules/stream-json/',
+      'src/core/formats/csv.ts',
+    ]) {
+      expect(sources.filter((source) => source.includes(absent))).toEqual([]);
+    }
+    expect(sources.some((source) => source.endsWith('src/core/formats/json.ts'))).toBe(true);
+  });
+
   it('loads in Node.js from the cloud assembly and exports the handler (CommonJS dependencies find require)', async () => {
     expect(dir.startsWith(REPO_ROOT)).toBe(false);
     const env = {
@@ -66,5 +89,30 @@ describe('the bundled handler', () => {
       env,
     });
     expect(stdout.trim()).toBe('function');
+  });
+});
+
+describe('the bundle of another config', () => {
+  it('holds the decoders its routes use, and only those', () => {
+    const config = configOf({ routes: [{ id: 'csv', prefix: 'csv/', suffix: '.csv', format: 'csv' }] });
+    const csvDir = functionAssetDir(synthesize(config, { handlerEntry: REAL_ENTRY }));
+    const map = JSON.parse(readFileSync(`${csvDir}/index.mjs.map`, 'utf8')) as { sources: string[] };
+    expect(map.sources.some((source) => source.includes('node_modules/csv-parse/'))).toBe(true);
+    expect(map.sources.some((source) => source.includes('node_modules/stream-json/'))).toBe(false);
+    expect(map.sources.some((source) => source.includes('node_modules/zod/'))).toBe(false);
+  });
+
+  it('imports the config module for a key function, and refuses to start when it no longer has it', async () => {
+    const config = configOf({ routes: [{ key: (record) => String(record.sku) }] });
+    const codeDir = functionAssetDir(synthesize(config, { handlerEntry: REAL_ENTRY }));
+    const map = JSON.parse(readFileSync(`${codeDir}/index.mjs.map`, 'utf8')) as { sources: string[] };
+    expect(map.sources.some((source) => source.endsWith('eventline.config.ts'))).toBe(true);
+    // eventline.config.ts (bundled) keys by the field "id": not the function this synth saw.
+    const script = `await import(${JSON.stringify(pathToFileURL(`${codeDir}/index.mjs`).href)});`;
+    const failure = await execFileAsync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: REPO_ROOT,
+      env: { PATH: process.env.PATH, AWS_REGION: 'us-east-1' },
+    }).catch((error: { stderr: string }) => error);
+    expect((failure as { stderr: string }).stderr).toMatch(/routes\.0\.key: was a function at synth/);
   });
 });
