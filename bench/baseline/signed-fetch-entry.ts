@@ -2,7 +2,7 @@ import { createHash, createHmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
 
 /**
- * Figure 4's "signed fetch" probe (bench/signed-fetch-probe.mts): the naive build's three calls
+ * Figure 4's "signed fetch" probe (a variant of bench/figures/bundle-size.ts): the naive build's three calls
  * (S3 GetObject, DynamoDB PutItem, SNS Publish) made with Node's fetch, signed by
  * @smithy/signature-v4 with credentials from the Lambda environment, bundled like the real handler.
  * A bound on what a signed-fetch client layer costs at cold start, not a client: it has one retry

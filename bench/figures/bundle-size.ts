@@ -217,6 +217,17 @@ export async function runBundle(options: BundleOptions): Promise<BundleFigure> {
         });
         entries.push({ name: variant.name, description: variant.description, file: built.outfile, built });
       }
+      const signed = await bundle(
+        join(REPO, 'bench', 'baseline', 'signed-fetch-entry.ts'),
+        join(TMP, 'signed-fetch', 'index.mjs'),
+      );
+      entries.push({
+        name: 'probe: signed fetch',
+        description:
+          "the naive build's three calls with fetch and @smithy/signature-v4 (bench/baseline/signed-fetch-entry.ts): what a signed-fetch client layer costs, beside the SDK v3 one",
+        file: signed.outfile,
+        built: signed,
+      });
     }
 
     const samples = new Map<string, Sample[]>(entries.map((e) => [e.name, []]));
@@ -259,7 +270,7 @@ export async function runBundle(options: BundleOptions): Promise<BundleFigure> {
       initRatio: initRatio('eventline', 'naive'),
       naiveVsEmpty: initRatio('naive', 'empty'),
       variants: entries
-        .filter((e) => e.name.startsWith('eventline '))
+        .filter((e) => e.name.startsWith('eventline ') || e.name.startsWith('probe: '))
         .map((e) => ({
           name: e.name,
           description: e.description,
