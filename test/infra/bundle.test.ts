@@ -90,6 +90,37 @@ describe('the bundled handler', () => {
     });
     expect(stdout.trim()).toBe('function');
   });
+
+  it('does no network I/O at init: no socket, no DNS lookup until the process has nothing left to do', async () => {
+    // Counts every connection and lookup the process starts, through Node's own entry points, and
+    // reports at exit: anything init set off (a credential fetch, a warm-up call) is counted.
+    const script = `
+      import net from 'node:net';
+      import dns from 'node:dns';
+      import { syncBuiltinESMExports } from 'node:module';
+      const calls = [];
+      const connect = net.Socket.prototype.connect;
+      net.Socket.prototype.connect = function (...args) { calls.push('connect'); return connect.apply(this, args); };
+      const lookup = dns.lookup;
+      dns.lookup = function (...args) { calls.push('lookup ' + args[0]); return lookup.apply(this, args); };
+      const fetch0 = globalThis.fetch;
+      globalThis.fetch = (...args) => { calls.push('fetch'); return fetch0(...args); };
+      syncBuiltinESMExports();
+      process.on('exit', () => process.stdout.write(JSON.stringify(calls)));
+      const m = await import(${JSON.stringify(pathToFileURL(`${dir}/index.mjs`).href)});
+      if (typeof m.handler !== 'function') throw new Error('no handler');
+    `;
+    const { stdout } = await execFileAsync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: REPO_ROOT,
+      env: {
+        PATH: process.env.PATH,
+        AWS_REGION: 'us-east-1',
+        DLQ_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/eventline-dlq',
+        POWERTOOLS_LOG_LEVEL: 'ERROR',
+      },
+    });
+    expect(JSON.parse(stdout)).toEqual([]);
+  });
 });
 
 describe('the bundle of another config', () => {
