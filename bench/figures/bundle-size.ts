@@ -34,6 +34,8 @@ export interface BundleEntryResult {
   bytes: number;
   /** ms from process start until the import resolved (node bootstrap + module init). */
   initMs: Summary;
+  /** CPU ms (user + system) until the import resolved. */
+  cpuMs: Summary;
   /** ms from spawn to exit, as measured by the parent. */
   processMs: Summary;
   /** RSS right after the import. */
@@ -59,10 +61,18 @@ export interface BundleFigure {
   sizeRatio: number;
   /** eventline ÷ naive, init time, round by round. */
   initRatio: Summary;
+  /** eventline ÷ naive, init CPU, round by round. */
+  cpuRatio: Summary;
   /** naive init ÷ empty init, round by round. */
   naiveVsEmpty: Summary;
   /** variants: name → size ratio and init ratio to naive. */
-  variants: Array<{ name: string; description: string; sizeRatio: number; initRatio: Summary }>;
+  variants: Array<{
+    name: string;
+    description: string;
+    sizeRatio: number;
+    initRatio: Summary;
+    cpuRatio: Summary;
+  }>;
 }
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -84,6 +94,8 @@ const HANDLER_ENV = {
 
 interface Sample {
   initMs: number;
+  /** CPU (user + system) the process used until the import resolved: steadier than wall time on a busy machine. */
+  cpuMs: number;
   processMs: number;
   rssMb: number;
 }
@@ -112,7 +124,7 @@ export function benchNode(): BenchNode {
 }
 
 export function coldStart(file: string, node = process.execPath): Promise<Sample> {
-  const script = `await import(${JSON.stringify(pathToFileURL(file).href)}); process.stdout.write(JSON.stringify({ initMs: performance.now(), rss: process.memoryUsage().rss }));`;
+  const script = `await import(${JSON.stringify(pathToFileURL(file).href)}); const cpu = process.cpuUsage(); process.stdout.write(JSON.stringify({ initMs: performance.now(), cpuMs: (cpu.user + cpu.system) / 1000, rss: process.memoryUsage().rss }));`;
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const child = spawn(node, ['--input-type=module', '-e', script], {
@@ -132,8 +144,8 @@ export function coldStart(file: string, node = process.execPath): Promise<Sample
     child.on('close', (code) => {
       const processMs = performance.now() - started;
       if (code !== 0) return reject(new Error(`cold start of ${file} failed (${code}): ${err.trim()}`));
-      const parsed = JSON.parse(out) as { initMs: number; rss: number };
-      resolve({ initMs: parsed.initMs, processMs, rssMb: parsed.rss / 1024 / 1024 });
+      const parsed = JSON.parse(out) as { initMs: number; cpuMs: number; rss: number };
+      resolve({ initMs: parsed.initMs, cpuMs: parsed.cpuMs, processMs, rssMb: parsed.rss / 1024 / 1024 });
     });
   });
 }
@@ -249,6 +261,7 @@ export async function runBundle(options: BundleOptions): Promise<BundleFigure> {
         description: entry.description,
         bytes: entry.built?.bytes ?? 0,
         initMs: summarize(own.map((s) => s.initMs)),
+        cpuMs: summarize(own.map((s) => s.cpuMs)),
         processMs: summarize(own.map((s) => s.processMs)),
         rssMb: summarize(own.map((s) => s.rssMb)),
       };
@@ -261,6 +274,8 @@ export async function runBundle(options: BundleOptions): Promise<BundleFigure> {
     });
     const initRatio = (a: string, b: string) =>
       summarize(samples.get(a)!.map((s, i) => ratio(s.initMs, samples.get(b)![i]!.initMs)));
+    const cpuRatio = (a: string, b: string) =>
+      summarize(samples.get(a)!.map((s, i) => ratio(s.cpuMs, samples.get(b)![i]!.cpuMs)));
     return {
       runs: options.runs,
       target: 'node24 (infra: Runtime.NODEJS_24_X, arm64)',
@@ -268,6 +283,7 @@ export async function runBundle(options: BundleOptions): Promise<BundleFigure> {
       entries: results,
       sizeRatio: ratio(real.bytes, naive.bytes),
       initRatio: initRatio('eventline', 'naive'),
+      cpuRatio: cpuRatio('eventline', 'naive'),
       naiveVsEmpty: initRatio('naive', 'empty'),
       variants: entries
         .filter((e) => e.name.startsWith('eventline ') || e.name.startsWith('probe: '))
@@ -276,6 +292,7 @@ export async function runBundle(options: BundleOptions): Promise<BundleFigure> {
           description: e.description,
           sizeRatio: ratio(e.built!.bytes, naive.bytes),
           initRatio: initRatio(e.name, 'naive'),
+          cpuRatio: cpuRatio(e.name, 'naive'),
         })),
     };
   } finally {
