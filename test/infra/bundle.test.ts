@@ -7,7 +7,7 @@ import { configOf, functionAssetDir, REAL_ENTRY, REPO_ROOT, synthesize } from '.
 
 const execFileAsync = promisify(execFile);
 
-/** The real handler (src/lambda/index.ts) bundled exactly as `cdk synth` bundles it, with the local esbuild. */
+/** The real handler (packages/lambda/src/index.ts) bundled exactly as `cdk synth` bundles it, with the local esbuild. */
 let dir: string;
 let code: string;
 let sources: string[];
@@ -47,6 +47,29 @@ describe('the bundled handler', () => {
     expect(sdkImport.test('import{S3Client as a}from"@aws-sdk/client-s3";')).toBe(true);
   });
 
+  it('carries the config as data: no zod, no config module, no validation code', () => {
+    for (const absent of [
+      'node_modules/zod/',
+      'eventline.config.ts',
+      'packages/config/src/schema.ts',
+      'packages/config/src/index.ts',
+    ]) {
+      expect(sources.filter((source) => source.includes(absent))).toEqual([]);
+    }
+    expect(code.includes('internalPrefix:"_eventline/"'), 'the config object literal').toBe(true);
+  });
+
+  it('holds the json path only: the csv and json-array decoders of formats no route uses are left out', () => {
+    for (const absent of [
+      'node_modules/csv-parse/',
+      'node_modules/stream-json/',
+      'packages/core/src/formats/csv.ts',
+    ]) {
+      expect(sources.filter((source) => source.includes(absent))).toEqual([]);
+    }
+    expect(sources.some((source) => source.endsWith('packages/core/src/formats/json.ts'))).toBe(true);
+  });
+
   it('loads in Node.js from the cloud assembly and exports the handler (CommonJS dependencies find require)', async () => {
     expect(dir.startsWith(REPO_ROOT)).toBe(false);
     const env = {
@@ -66,5 +89,67 @@ describe('the bundled handler', () => {
       env,
     });
     expect(stdout.trim()).toBe('function');
+  });
+
+  it('does no network I/O at init: no socket, no DNS lookup until the process has nothing left to do', async () => {
+    // Counts every connection and lookup the process starts, through Node's own entry points, and
+    // reports at exit: anything init set off (a credential fetch, a warm-up call) is counted.
+    const script = `
+      import net from 'node:net';
+      import dns from 'node:dns';
+      import { syncBuiltinESMExports } from 'node:module';
+      const calls = [];
+      const connect = net.Socket.prototype.connect;
+      net.Socket.prototype.connect = function (...args) { calls.push('connect'); return connect.apply(this, args); };
+      const lookup = dns.lookup;
+      dns.lookup = function (...args) { calls.push('lookup ' + args[0]); return lookup.apply(this, args); };
+      const fetch0 = globalThis.fetch;
+      globalThis.fetch = (...args) => { calls.push('fetch'); return fetch0(...args); };
+      syncBuiltinESMExports();
+      process.on('exit', () => process.stdout.write(JSON.stringify(calls)));
+      const m = await import(${JSON.stringify(pathToFileURL(`${dir}/index.mjs`).href)});
+      if (typeof m.handler !== 'function') throw new Error('no handler');
+    `;
+    const { stdout } = await execFileAsync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: REPO_ROOT,
+      env: {
+        PATH: process.env.PATH,
+        AWS_REGION: 'us-east-1',
+        DLQ_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/eventline-dlq',
+        POWERTOOLS_LOG_LEVEL: 'ERROR',
+      },
+    });
+    expect(JSON.parse(stdout)).toEqual([]);
+  });
+});
+
+describe('the bundle of another config', () => {
+  it('holds the decoders its routes use, and only those', () => {
+    const config = configOf({
+      alarms: { notify: 'nowhere' },
+      routes: [{ id: 'csv', prefix: 'csv/', suffix: '.csv', format: 'csv' }],
+    });
+    const csvDir = functionAssetDir(synthesize(config, { handlerEntry: REAL_ENTRY }));
+    const map = JSON.parse(readFileSync(`${csvDir}/index.mjs.map`, 'utf8')) as { sources: string[] };
+    expect(map.sources.some((source) => source.includes('node_modules/csv-parse/'))).toBe(true);
+    expect(map.sources.some((source) => source.includes('node_modules/stream-json/'))).toBe(false);
+    expect(map.sources.some((source) => source.includes('node_modules/zod/'))).toBe(false);
+  });
+
+  it('imports the config module for a key function, and refuses to start when it no longer has it', async () => {
+    const config = configOf({
+      alarms: { notify: 'nowhere' },
+      routes: [{ key: (record) => String(record.sku) }],
+    });
+    const codeDir = functionAssetDir(synthesize(config, { handlerEntry: REAL_ENTRY }));
+    const map = JSON.parse(readFileSync(`${codeDir}/index.mjs.map`, 'utf8')) as { sources: string[] };
+    expect(map.sources.some((source) => source.endsWith('eventline.config.ts'))).toBe(true);
+    // eventline.config.ts (bundled) keys by the field "id": not the function this synth saw.
+    const script = `await import(${JSON.stringify(pathToFileURL(`${codeDir}/index.mjs`).href)});`;
+    const failure = await execFileAsync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: REPO_ROOT,
+      env: { PATH: process.env.PATH, AWS_REGION: 'us-east-1' },
+    }).catch((error: { stderr: string }) => error);
+    expect((failure as { stderr: string }).stderr).toMatch(/routes\.0\.key: was a function at synth/);
   });
 });

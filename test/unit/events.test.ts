@@ -233,3 +233,40 @@ describe('keys and sequencers', () => {
     expect(compareSequencers('00ab', '00AB')).toBe(0);
   });
 });
+
+describe('normaliseEvent: shape checks name the field and what was wrong', () => {
+  const record = (overrides: Record<string, unknown>, object: Record<string, unknown> = {}) => ({
+    eventVersion: '2.1',
+    eventSource: 'aws:s3',
+    eventTime: '2026-01-05T10:00:00.000Z',
+    eventName: 'ObjectCreated:Put',
+    s3: { bucket: { name: 'b' }, object: { key: 'incoming/a.json', ...object } },
+    ...overrides,
+  });
+
+  it.each([
+    [record({ eventVersion: '3.0' }), /Records\[0\]: eventVersion: expected a 2\.x eventVersion/],
+    [record({ eventSource: 'aws:s4' }), /eventSource: expected "aws:s3", received "aws:s4"/],
+    [record({ eventTime: 7 }), /eventTime: expected string, received number/],
+    [record({}, { size: -1 }), /s3\.object\.size: expected a non-negative integer/],
+    [record({}, { size: '12' }), /s3\.object\.size: expected number, received string/],
+    [record({}, { key: '' }), /s3\.object\.key: expected a string of at least 1 character/],
+    [record({ s3: null }), /s3: expected object, received null/],
+  ])('rejects %j', (candidate, reason) => {
+    const [message] = normaliseEvent({ Records: [candidate] });
+    expect(message?.kind).toBe('invalid');
+    expect(message?.reason).toMatch(reason);
+  });
+
+  it('accepts a null versionId (unversioned buckets) and omitted optional fields', () => {
+    const [message] = normaliseEvent({ Records: [record({}, { versionId: null })] });
+    expect(message?.kind).toBe('objects');
+  });
+
+  it('reports at most three problems of an EventBridge event', () => {
+    const [message] = normaliseEvent({ source: 'aws.s3', detail: {} });
+    expect(message?.kind).toBe('invalid');
+    expect(message?.reason?.split('; ')).toHaveLength(3);
+    expect(message?.reason).toMatch(/^detail-type: expected string, received undefined/);
+  });
+});

@@ -29,7 +29,43 @@ export interface ClientOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+/**
+ * The clients every file needs (S3, DynamoDB, SNS), made now, and the SQS client of the dead-letter
+ * queue as a promise made on first use: the Lambda entry's wiring, where a dead letter is rare and the
+ * SQS client need not be loaded or built at cold start. Same settings as `createClients`.
+ */
+export interface PipelineClients extends Omit<AwsClients, 'sqs'> {
+  sqs: () => Promise<SQSClient>;
+}
+
+export function createPipelineClients(options: ClientOptions = {}): PipelineClients {
+  const { common, clients } = coreClients(options);
+  let sqs: Promise<SQSClient> | undefined;
+  const load = async () => {
+    const { SQSClient: Client } = await import('./sqs-client.ts');
+    return new Client(common);
+  };
+  return {
+    ...clients,
+    sqs: () => {
+      sqs ??= load().catch((error: unknown) => {
+        sqs = undefined;
+        throw error;
+      });
+      return sqs;
+    },
+  };
+}
+
 export function createClients(options: ClientOptions = {}): AwsClients {
+  const { common, clients } = coreClients(options);
+  return { ...clients, sqs: new SQSClient(common) };
+}
+
+function coreClients(options: ClientOptions): {
+  common: Omit<ClientOptions, 'env'> & { region: string };
+  clients: Omit<AwsClients, 'sqs'>;
+} {
   const env = options.env ?? process.env;
   const region = options.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
   const common = {
@@ -53,7 +89,7 @@ export function createClients(options: ClientOptions = {}): AwsClients {
   const documents = DynamoDBDocumentClient.from(dynamodb, {
     marshallOptions: { removeUndefinedValues: true },
   });
-  return { s3, dynamodb, documents, sns: new SNSClient(common), sqs: new SQSClient(common) };
+  return { common, clients: { s3, dynamodb, documents, sns: new SNSClient(common) } };
 }
 
 export function destroyClients(clients: AwsClients): void {

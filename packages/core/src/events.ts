@@ -1,5 +1,3 @@
-import * as z from 'zod';
-
 /**
  * Event normalisation: every way an "object created" fact reaches the handler (a direct S3
  * notification, one wrapped in SQS, possibly inside an SNS envelope, or an EventBridge
@@ -37,48 +35,142 @@ export interface InboundMessage {
   raw: unknown;
 }
 
-const s3Record = z.object({
-  eventVersion: z.string().regex(/^2\.\d+$/, 'a 2.x eventVersion'),
-  eventSource: z.literal('aws:s3'),
-  awsRegion: z.string().optional(),
-  eventTime: z.string(),
-  eventName: z.string(),
-  s3: z.object({
-    bucket: z.object({ name: z.string().min(1) }),
-    object: z.object({
-      key: z.string().min(1),
-      size: z.number().int().nonnegative().optional(),
-      eTag: z.string().optional(),
-      versionId: z.string().nullish(),
-      sequencer: z.string().optional(),
-    }),
-  }),
-});
-type S3Record = z.output<typeof s3Record>;
+/**
+ * Shape checks for the event envelopes, written out by hand: they run on every event and cost
+ * nothing at cold start (no schema objects to build). A rule returns what is wrong with one value,
+ * or nothing; `check` walks a shape and names each problem by its path, as the dead-letter reason.
+ */
+type Rule = (value: unknown) => string | undefined;
 
-const eventBridgeEvent = z.object({
-  'detail-type': z.string(),
-  source: z.literal('aws.s3'),
-  time: z.string(),
-  region: z.string().optional(),
-  detail: z.object({
-    bucket: z.object({ name: z.string().min(1) }),
-    object: z.object({
-      key: z.string().min(1),
-      size: z.number().int().nonnegative().optional(),
-      etag: z.string().optional(),
-      'version-id': z.string().optional(),
-      sequencer: z.string().optional(),
-    }),
-    reason: z.string().optional(),
-  }),
-});
+const received = (value: unknown) =>
+  value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
 
-const sqsRecord = z.object({
-  messageId: z.string().min(1),
-  body: z.string(),
-  eventSource: z.literal('aws:sqs'),
-});
+const str =
+  (
+    options: {
+      min?: number;
+      pattern?: RegExp;
+      describe?: string;
+      optional?: boolean;
+      nullable?: boolean;
+    } = {},
+  ): Rule =>
+  (value) => {
+    if (value === undefined && options.optional) return undefined;
+    if (value === null && options.nullable) return undefined;
+    if (typeof value !== 'string') return `expected string, received ${received(value)}`;
+    if (options.min !== undefined && value.length < options.min) {
+      return `expected a string of at least ${options.min} character(s)`;
+    }
+    if (options.pattern && !options.pattern.test(value))
+      return `expected ${options.describe ?? options.pattern}`;
+    return undefined;
+  };
+
+const literal =
+  (expected: string): Rule =>
+  (value) =>
+    value === expected
+      ? undefined
+      : `expected "${expected}", received ${JSON.stringify(value) ?? 'undefined'}`;
+
+const size: Rule = (value) => {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number') return `expected number, received ${received(value)}`;
+  return Number.isInteger(value) && value >= 0 ? undefined : 'expected a non-negative integer';
+};
+
+interface Shape {
+  [field: string]: Rule | Shape;
+}
+
+/** The first `max` problems of `value` against `shape`, each as `path: message`. */
+function check(
+  value: unknown,
+  shape: Shape,
+  max = 3,
+  path: string[] = [],
+  problems: string[] = [],
+): string[] {
+  if (!isRecord(value)) {
+    problems.push(`${path.join('.') || '(root)'}: expected object, received ${received(value)}`);
+    return problems;
+  }
+  for (const [field, rule] of Object.entries(shape)) {
+    if (problems.length >= max) break;
+    const at = [...path, field];
+    if (typeof rule === 'function') {
+      const problem = rule(value[field]);
+      if (problem) problems.push(`${at.join('.')}: ${problem}`);
+    } else {
+      check(value[field], rule, max, at, problems);
+    }
+  }
+  return problems;
+}
+
+const s3RecordShape: Shape = {
+  eventVersion: str({ pattern: /^2\.\d+$/, describe: 'a 2.x eventVersion' }),
+  eventSource: literal('aws:s3'),
+  awsRegion: str({ optional: true }),
+  eventTime: str(),
+  eventName: str(),
+  s3: {
+    bucket: { name: str({ min: 1 }) },
+    object: {
+      key: str({ min: 1 }),
+      size,
+      eTag: str({ optional: true }),
+      versionId: str({ optional: true, nullable: true }),
+      sequencer: str({ optional: true }),
+    },
+  },
+};
+
+interface S3Record {
+  awsRegion?: string;
+  eventTime: string;
+  eventName: string;
+  s3: {
+    bucket: { name: string };
+    object: { key: string; size?: number; eTag?: string; versionId?: string | null; sequencer?: string };
+  };
+}
+
+const eventBridgeShape: Shape = {
+  'detail-type': str(),
+  source: literal('aws.s3'),
+  time: str(),
+  region: str({ optional: true }),
+  detail: {
+    bucket: { name: str({ min: 1 }) },
+    object: {
+      key: str({ min: 1 }),
+      size,
+      etag: str({ optional: true }),
+      'version-id': str({ optional: true }),
+      sequencer: str({ optional: true }),
+    },
+    reason: str({ optional: true }),
+  },
+};
+
+interface EventBridgeEvent {
+  'detail-type': string;
+  time: string;
+  region?: string;
+  detail: {
+    bucket: { name: string };
+    object: { key: string; size?: number; etag?: string; 'version-id'?: string; sequencer?: string };
+    reason?: string;
+  };
+}
+
+const sqsRecordShape: Shape = {
+  messageId: str({ min: 1 }),
+  body: str(),
+  eventSource: literal('aws:sqs'),
+};
 
 /** S3 URL-encodes keys form-style: `+` is a space, `%2B` a plus, UTF-8 bytes percent-encoded. */
 export function decodeS3Key(encoded: string): string {
@@ -127,13 +219,6 @@ function fromS3Record(record: S3Record): ObjectEvent {
   return event;
 }
 
-function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .slice(0, 3)
-    .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
-    .join('; ');
-}
-
 /** Reads an S3 notification body (`{Records:[...]}` or the test event) into a message. */
 function fromS3Notification(id: string, body: unknown, raw: unknown): InboundMessage {
   const message: InboundMessage = { id, kind: 'objects', objects: [], skipped: [], raw };
@@ -142,13 +227,13 @@ function fromS3Notification(id: string, body: unknown, raw: unknown): InboundMes
     return { ...message, kind: 'invalid', reason: 'not an S3 event notification: no "Records" array' };
   }
   for (const [i, candidate] of body.Records.entries()) {
-    const parsed = s3Record.safeParse(candidate);
-    if (!parsed.success) {
-      return { ...message, kind: 'invalid', reason: `Records[${i}]: ${describeIssues(parsed.error)}` };
+    const problems = check(candidate, s3RecordShape);
+    if (problems.length > 0) {
+      return { ...message, kind: 'invalid', reason: `Records[${i}]: ${problems.join('; ')}` };
     }
     let event: ObjectEvent;
     try {
-      event = fromS3Record(parsed.data);
+      event = fromS3Record(candidate as S3Record);
     } catch {
       return {
         ...message,
@@ -163,19 +248,20 @@ function fromS3Notification(id: string, body: unknown, raw: unknown): InboundMes
 }
 
 function fromEventBridge(raw: unknown): InboundMessage {
-  const parsed = eventBridgeEvent.safeParse(raw);
+  const problems = check(raw, eventBridgeShape);
   const message: InboundMessage = { id: 'record-0', kind: 'objects', objects: [], skipped: [], raw };
-  if (!parsed.success) return { ...message, kind: 'invalid', reason: describeIssues(parsed.error) };
-  const { detail } = parsed.data;
-  if (parsed.data['detail-type'] !== 'Object Created') {
-    message.skipped.push({ eventName: parsed.data['detail-type'], key: detail.object.key });
+  if (problems.length > 0) return { ...message, kind: 'invalid', reason: problems.join('; ') };
+  const data = raw as EventBridgeEvent;
+  const { detail } = data;
+  if (data['detail-type'] !== 'Object Created') {
+    message.skipped.push({ eventName: data['detail-type'], key: detail.object.key });
     return message;
   }
   // EventBridge carries the raw key (not URL-encoded), see the reference, section 3.
   const event: ObjectEvent = {
     bucket: detail.bucket.name,
     key: detail.object.key,
-    eventTime: parsed.data.time,
+    eventTime: data.time,
     eventName: `ObjectCreated:${(detail.reason ?? 'PutObject').replace(/Object$/, '')}`,
     origin: 'eventbridge',
   };
@@ -183,24 +269,24 @@ function fromEventBridge(raw: unknown): InboundMessage {
   if (detail.object.etag) event.eTag = detail.object.etag;
   if (detail.object['version-id']) event.versionId = detail.object['version-id'];
   if (detail.object.sequencer) event.sequencer = detail.object.sequencer;
-  if (parsed.data.region) event.region = parsed.data.region;
+  if (data.region) event.region = data.region;
   message.objects.push(event);
   return message;
 }
 
 function fromSqsRecord(raw: unknown, index: number): InboundMessage {
-  const parsed = sqsRecord.safeParse(raw);
-  if (!parsed.success) {
+  const problems = check(raw, sqsRecordShape);
+  if (problems.length > 0) {
     return {
       id: `record-${index}`,
       kind: 'invalid',
       objects: [],
       skipped: [],
-      reason: `Records[${index}]: ${describeIssues(parsed.error)}`,
+      reason: `Records[${index}]: ${problems.join('; ')}`,
       raw,
     };
   }
-  const { messageId, body } = parsed.data;
+  const { messageId, body } = raw as { messageId: string; body: string };
   let payload: unknown;
   try {
     payload = JSON.parse(body);

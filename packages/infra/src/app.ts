@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { plainConfig } from '@eventline/config/bundled.ts';
 import { ConfigError } from '@eventline/config/errors.ts';
 import { loadConfig } from '@eventline/config/index.ts';
 import type { EventlineConfig } from '@eventline/config/schema.ts';
@@ -11,9 +12,10 @@ import { addNagChecks } from './nag.ts';
  * The CDK app: the only place that reads context and environment.
  *   -c config=<path>       config file (default: eventline.config.ts)
  *   -c mode=queue|direct   overrides trigger.mode
- * The handler bundles `eventline.config.ts` itself (routes, formats, key functions, schemas cannot be
- * passed through the environment), so `-c config` is for checking another config; a deployment
- * of it would run the default config's routes behind the other config's filters, and synth warns.
+ * The function carries the config validated here as data (esbuild `define`, src/config/bundled.ts);
+ * key functions and record schemas are code, which it imports from `eventline.config.ts`. So a
+ * `-c config` whose routes have such code is for checking only (it would run eventline.config.ts's
+ * code behind the other config's routes), and synth warns.
  * CDK_DEFAULT_ACCOUNT/CDK_DEFAULT_REGION (set by the CLI from your credentials) pick the environment;
  * without them the stack is environment-agnostic, which is enough to synthesize offline.
  */
@@ -40,10 +42,10 @@ async function main(): Promise<void> {
     description: `eventline: S3 -> ${config.trigger.mode === 'queue' ? 'SQS -> ' : ''}Lambda -> DynamoDB -> SNS`,
     env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
   });
-  if (resolve(configPath) !== BUNDLED_CONFIG) {
+  if (resolve(configPath) !== BUNDLED_CONFIG && plainConfig(config).hasCode) {
     Annotations.of(stack).addWarningV2(
       'eventline:configNotBundled',
-      `the infrastructure follows ${configPath}, but the function bundles eventline.config.ts: do not deploy this synth`,
+      `${configPath} has key functions or schemas, but the function imports those from eventline.config.ts: do not deploy this synth`,
     );
   }
   addNagChecks(app);

@@ -1,3 +1,4 @@
+import { configDefines } from '@eventline/config/bundled.ts';
 import type { EventlineConfig } from '@eventline/config/schema.ts';
 import { TTL_ATTRIBUTE } from '@eventline/core/items.ts';
 import { CfnOutput, Duration, Stack, type StackProps, Tags, Validations } from 'aws-cdk-lib';
@@ -103,6 +104,7 @@ export class EventlineStack extends Stack {
     const timeout = Duration.seconds(config.function.timeoutSeconds);
     this.pipeline = new PipelineFunction(this, 'Pipeline', {
       entry: props.handlerEntry,
+      define: configDefines(config),
       memoryMb: config.function.memoryMb,
       timeout,
       reservedConcurrency: config.function.reservedConcurrency,

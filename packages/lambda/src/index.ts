@@ -1,16 +1,34 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { createClients } from '@eventline/aws/clients.ts';
-import { parseConfig, runtimeNames } from '@eventline/config/index.ts';
-import userConfig from '../../../eventline.config.ts';
+import { createPipelineClients } from '@eventline/aws/clients.ts';
+import { attachConfigCode } from '@eventline/config/bundled.ts';
+import { ConfigError } from '@eventline/config/errors.ts';
+import { runtimeNames } from '@eventline/config/runtime-names.ts';
+import type { EventlineConfig } from '@eventline/config/schema.ts';
 import { createHandler, loggerPort, metricsPort } from './handler.ts';
 import { createPipeline } from './wiring.ts';
 
 /**
  * The Lambda entry point (bundled by esbuild in infra/). Everything is wired once per process, at
- * cold start; a wrong configuration or environment fails here with a message naming the setting.
+ * cold start; a wrong environment fails here with a message naming the setting.
+ *
+ * The configuration arrives already validated: the CDK app parses eventline.config.ts with zod at
+ * synth time and esbuild `define`s it here as plain data (src/config/bundled.ts), so neither zod nor
+ * the config module is in the bundle, unless a route has a key function or a schema (code): then the
+ * config module is imported for that code alone.
  */
-const config = parseConfig(userConfig);
+declare const EVENTLINE_CONFIG: EventlineConfig;
+declare const EVENTLINE_CONFIG_HAS_CODE: boolean;
+
+if (typeof EVENTLINE_CONFIG_HAS_CODE === 'undefined') {
+  throw new ConfigError(
+    'EVENTLINE_CONFIG: the handler was bundled without its configuration; bundle it through infra (PipelineFunction) or bench/lib/bundle.ts, which define it from eventline.config.ts',
+    { problems: [{ setting: 'EVENTLINE_CONFIG', message: 'defined at bundle time' }] },
+  );
+}
+const config: EventlineConfig = EVENTLINE_CONFIG_HAS_CODE
+  ? attachConfigCode(EVENTLINE_CONFIG, (await import('../../../eventline.config.ts')).default)
+  : EVENTLINE_CONFIG;
 // Powertools counts a cold start only when Lambda says the instance started on demand
 // (AWS_LAMBDA_INITIALIZATION_TYPE); a process started without it (the local stack, SAM, a test)
 // was started on demand too, so its first invocation is a cold start. Provisioned instances keep theirs.
@@ -25,7 +43,7 @@ export const handler = createHandler({
   pipeline: createPipeline({
     config,
     names: runtimeNames(config),
-    clients: createClients(),
+    clients: createPipelineClients(),
     logger: loggerPort(logger),
     metrics: metricsPort(metrics),
   }),

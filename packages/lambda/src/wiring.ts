@@ -1,8 +1,8 @@
-import type { AwsClients } from '@eventline/aws/clients.ts';
+import type { AwsClients, PipelineClients } from '@eventline/aws/clients.ts';
+import { DeferredSqsDeadLetters } from '@eventline/aws/deferred-dead-letters.ts';
 import { DynamoLedger } from '@eventline/aws/dynamo-ledger.ts';
 import { S3ObjectSource } from '@eventline/aws/s3-source.ts';
 import { SnsNotifier } from '@eventline/aws/sns-notifier.ts';
-import { SqsDeadLetters } from '@eventline/aws/sqs-dead-letters.ts';
 import { ConfigError } from '@eventline/config/errors.ts';
 import type { EventlineConfig, RuntimeNames } from '@eventline/config/index.ts';
 import { Pipeline } from '@eventline/core/pipeline.ts';
@@ -11,10 +11,14 @@ import type { DeadLetterQueue, Logger, Metrics } from '@eventline/core/ports.ts'
 export interface PipelineWiring {
   config: EventlineConfig;
   names: RuntimeNames;
-  clients: AwsClients;
+  /** `createClients`, or `createPipelineClients` (the SQS client made with the first dead letter). */
+  clients: AwsClients | PipelineClients;
   logger?: Logger;
   metrics?: Metrics;
-  /** Where permanently failed files go; defaults to the SQS queue at `names.deadLetterQueueUrl`. */
+  /**
+   * Where permanently failed files go; defaults to the SQS queue at `names.deadLetterQueueUrl`, its
+   * adapter loaded with the first letter.
+   */
   deadLetters?: DeadLetterQueue;
   leaseMs?: number;
 }
@@ -29,7 +33,11 @@ export function createPipeline(wiring: PipelineWiring): Pipeline {
         problems: [{ setting: 'DLQ_URL', message: 'the URL of an SQS queue' }],
       });
     }
-    deadLetters = new SqsDeadLetters(clients.sqs, names.deadLetterQueueUrl);
+    const { sqs } = clients;
+    deadLetters = new DeferredSqsDeadLetters(
+      typeof sqs === 'function' ? sqs : async () => sqs,
+      names.deadLetterQueueUrl,
+    );
   }
   return new Pipeline({
     config,

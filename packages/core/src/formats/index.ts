@@ -1,10 +1,8 @@
 import { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+import { ConfigError } from '@eventline/config/errors.ts';
 import type { Format, Route } from '@eventline/config/schema.ts';
 import { PermanentError } from '../errors.ts';
-import { decodeCsv } from './csv.ts';
 import { decodeJson, decodeNdjson } from './json.ts';
-import { decodeJsonArray } from './json-array.ts';
 import type { Decoder } from './types.ts';
 
 export * from './types.ts';
@@ -13,11 +11,43 @@ export * from './types.ts';
  * One decoder per format. JSON Lines is `ndjson`: a route with suffix `.jsonl` (or `.jsonl.gz`) and
  * format `ndjson` reads it; routing is by suffix, the format name only picks the decoder.
  */
+/**
+ * The Lambda bundle defines these from the config's routes (src/config/bundled.ts): a format no route
+ * uses is then left out of the bundle altogether (esbuild drops the dead branch and its import).
+ * Unbundled (the local stack, tests) they are undefined and every format is there.
+ */
+declare const EVENTLINE_FORMAT_CSV: boolean | undefined;
+declare const EVENTLINE_FORMAT_JSON_ARRAY: boolean | undefined;
+
+/** A decoder whose module is imported when its first file arrives, not at start. */
+function lazy(load: () => Promise<Decoder>): Decoder {
+  return async function* (source, options) {
+    const decode = await load();
+    yield* decode(source, options);
+  };
+}
+
+function notBundled(format: Format): Decoder {
+  // biome-ignore lint/correctness/useYield: it only throws, as a decoder that cannot start
+  return async function* () {
+    throw new ConfigError(
+      `routes: format "${format}" is not in this bundle, which holds the formats of the routes it was synthesized with; synthesize and deploy again`,
+      { problems: [{ setting: 'routes.format', message: `"${format}" bundled` }] },
+    );
+  };
+}
+
 const decoders: Record<Format, Decoder> = {
   json: decodeJson,
-  'json-array': decodeJsonArray,
   ndjson: decodeNdjson,
-  csv: decodeCsv,
+  'json-array':
+    typeof EVENTLINE_FORMAT_JSON_ARRAY === 'undefined' || EVENTLINE_FORMAT_JSON_ARRAY
+      ? lazy(async () => (await import('./json-array.ts')).decodeJsonArray)
+      : notBundled('json-array'),
+  csv:
+    typeof EVENTLINE_FORMAT_CSV === 'undefined' || EVENTLINE_FORMAT_CSV
+      ? lazy(async () => (await import('./csv.ts')).decodeCsv)
+      : notBundled('csv'),
 };
 
 export function decoderFor(format: Format): Decoder {
@@ -83,6 +113,8 @@ export async function* maybeGunzip(
     yield* all();
     return;
   }
+  // zlib is loaded with the first gzip file: most deployments never read one.
+  const { createGunzip } = await import('node:zlib');
   const gunzip = createGunzip();
   const input = Readable.from(all());
   input.on('error', (error) => gunzip.destroy(error));

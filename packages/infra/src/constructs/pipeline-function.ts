@@ -34,6 +34,11 @@ export interface PipelineFunctionProps {
   readonly metricsNamespace: string;
   /** The names the handler reads: TABLE_NAME, TOPIC_ARN, BUCKET_NAME, DLQ_URL. */
   readonly environment: Readonly<Record<string, string>>;
+  /**
+   * Constants esbuild substitutes in the handler: the config validated at synth, as plain data
+   * (`configDefines` in src/config/bundled.ts), so the function neither bundles zod nor validates at init.
+   */
+  readonly define?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -126,6 +131,7 @@ export class PipelineFunction extends Construct {
         banner:
           "import { createRequire as __eventlineCreateRequire } from 'node:module'; const require = __eventlineCreateRequire(import.meta.url);",
         forceDockerBundling: false,
+        ...(props.define ? { define: { ...props.define } } : {}),
       },
     });
 
