@@ -1,26 +1,33 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import { configDefines } from '@eventline/config/bundled.ts';
+import { parseConfig } from '@eventline/config/index.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundle } from '../../bench/lib/bundle.ts';
+import projectConfig from '../../eventline.config.ts';
 
 /**
- * The Lambda entry (packages/lambda/src/index.ts) in a fresh Node process, as Lambda loads it: Powertools'
- * structured logs carry the invocation context, `cold_start` true on the first invocation only.
+ * The Lambda entry (packages/lambda/src/index.ts) bundled as the CDK app bundles it (the config carried in
+ * as data), in a fresh Node process, as Lambda loads it: Powertools' structured logs carry the
+ * invocation context, `cold_start` true on the first invocation only.
  */
 
 const run = promisify(execFile);
-const tsx = join(dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist', 'cli.mjs');
 const entry = resolve('packages/lambda/src/index.ts');
 let dir: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'eventline-entry-'));
+  const built = await bundle(entry, join(dir, 'index.mjs'), {
+    define: configDefines(parseConfig(projectConfig)),
+  });
   await writeFile(
-    join(dir, 'invoke.mts'),
-    `import { handler } from ${JSON.stringify(entry)};
+    join(dir, 'invoke.mjs'),
+    `import { handler } from ${JSON.stringify(pathToFileURL(built.outfile).href)};
 const context = (id) => ({
   awsRequestId: id,
   functionName: 'eventline-handler',
@@ -55,7 +62,7 @@ async function coldStarts(extra: Record<string, string>): Promise<Array<[string,
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     ...extra,
   };
-  const { stdout } = await run(process.execPath, [tsx, join(dir, 'invoke.mts')], { env, timeout: 60_000 });
+  const { stdout } = await run(process.execPath, [join(dir, 'invoke.mjs')], { env, timeout: 60_000 });
   return stdout
     .split('\n')
     .filter((line) => line.startsWith('{'))
