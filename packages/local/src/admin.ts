@@ -3,6 +3,7 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { errorMessage } from '@eventline/core/errors.ts';
 import { fileKey } from '@eventline/core/items.ts';
 import type { FeedEntry, LogLine } from './activity.ts';
+import { isLoopbackAddress } from './loopback.ts';
 import type { LocalStack } from './stack.ts';
 
 /**
@@ -15,12 +16,6 @@ const json = (res: ServerResponse, status: number, body: unknown) => {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
   res.end(JSON.stringify(body));
 };
-
-export const isLoopback = (address: string | undefined) =>
-  address === '127.0.0.1' ||
-  address === '::1' ||
-  address === '::ffff:127.0.0.1' ||
-  (address?.startsWith('127.') ?? false);
 
 async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
   const chunks: Buffer[] = [];
@@ -181,7 +176,7 @@ export function createAdmin(stack: LocalStack, consolePage?: ConsoleHandler) {
         return false;
       }
       if (req.method === 'POST') {
-        if (!isLoopback(req.socket.remoteAddress)) {
+        if (!isLoopbackAddress(req.socket.remoteAddress)) {
           json(res, 403, { error: 'actions are accepted from loopback only' });
           return true;
         }
