@@ -19,12 +19,6 @@ import type { BatchEntryInput, Deps, PublishInput, PublishResult } from './conte
 import type { Deliveries } from './deliveries.ts';
 import { requireTopic } from './topics.ts';
 
-/**
- * Publish and PublishBatch: validation, FIFO ordering (sequence numbers) and deduplication
- * (explicit id or content hash, within the deduplication window), filter policies, the log entry,
- * then one delivery per matching confirmed subscription.
- */
-
 interface Prepared {
   message: string;
   subject?: string;
@@ -35,6 +29,11 @@ interface Prepared {
   messageDeduplicationId?: string;
 }
 
+/**
+ * Publish and PublishBatch: validation, FIFO ordering (sequence numbers) and deduplication
+ * (explicit id or content hash, within the deduplication window), filter policies, the log entry,
+ * then one delivery per matching confirmed subscription.
+ */
 export class Publisher {
   readonly #d: Deps;
   readonly #deliveries: Deliveries;

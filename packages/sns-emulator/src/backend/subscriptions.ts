@@ -17,14 +17,13 @@ import {
 } from './subscription-attributes.ts';
 import { effectiveDeliveryPolicy, requireTopic } from './topics.ts';
 
+const PENDING = 'PendingConfirmation';
+
 /**
  * Subscribe (with the confirmation handshake: tokens, SubscriptionConfirmation), ConfirmSubscription,
  * Unsubscribe (with the UnsubscribeConfirmation whose token restores), the listings and
  * Get/SetSubscriptionAttributes.
  */
-
-const PENDING = 'PendingConfirmation';
-
 export class Subscriptions {
   readonly #d: Deps;
   readonly #deliveries: Deliveries;

@@ -2,10 +2,9 @@ import { invalidParameter, resourceNotFound, tagLimitExceeded } from '../errors.
 import type { Tag, TopicRecord } from '../store.ts';
 import type { Deps } from './context.ts';
 
-/** ListTagsForResource, TagResource, UntagResource: tags live on topics (the only taggable resource here). */
-
 const MAX_TAGS = 50;
 
+/** ListTagsForResource, TagResource, UntagResource: tags live on topics (the only taggable resource here). */
 export class Tags {
   readonly #d: Deps;
 

@@ -12,7 +12,6 @@ import type { Deps, RequestContext } from './context.ts';
 import { checkTags } from './tags.ts';
 
 /** CreateTopic, DeleteTopic, ListTopics, Get/SetTopicAttributes. */
-
 export class Topics {
   readonly #d: Deps;
 
