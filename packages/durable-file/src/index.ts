@@ -114,12 +114,28 @@ export function writeFileDurableSync(
  * (which must be on the same file system as `target`).
  */
 export async function renameDurable(source: string, target: string): Promise<void> {
-  const handle = await open(source, 'r');
+  await renameAllDurable([{ source, target }]);
+}
+
+/**
+ * `renameDurable` for several files that belong together, at the cost of one fsync per file and
+ * one per directory: every source is fsynced first (together), then the renames are done in the
+ * order given (a crash between them leaves the earlier ones in place: put the file whose presence
+ * means "whole" last), then each target directory is fsynced once.
+ */
+export async function renameAllDurable(
+  moves: ReadonlyArray<{ source: string; target: string }>,
+): Promise<void> {
+  await Promise.all(moves.map(({ source }) => syncFile(source)));
+  for (const { source, target } of moves) await rename(source, target);
+  await Promise.all([...new Set(moves.map(({ target }) => dirname(target)))].map(syncDirectory));
+}
+
+async function syncFile(path: string): Promise<void> {
+  const handle = await open(path, 'r');
   try {
     await handle.sync();
   } finally {
     await handle.close();
   }
-  await rename(source, target);
-  await syncDirectory(dirname(target));
 }

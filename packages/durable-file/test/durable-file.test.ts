@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   isTemporaryName,
+  renameAllDurable,
   renameDurable,
   temporaryPathFor,
   writeFileDurable,
@@ -101,6 +102,38 @@ describe('renameDurable', () => {
 
     expect(await readFile(join(dir, 'final'), 'utf8')).toBe('new');
     expect(await readdir(dir)).toEqual(['final']);
+  });
+});
+
+describe('renameAllDurable', () => {
+  it('moves several written files into place, in the order given', async () => {
+    const dir = await fresh('rename-all');
+    await mkdir(join(dir, 'out'));
+    await writeFile(join(dir, 'meta.tmp'), 'meta');
+    await writeFile(join(dir, 'data.tmp'), 'data');
+
+    await renameAllDurable([
+      { source: join(dir, 'meta.tmp'), target: join(dir, 'out', 'meta') },
+      { source: join(dir, 'data.tmp'), target: join(dir, 'out', 'data') },
+    ]);
+
+    expect(await readdir(dir)).toEqual(['out']);
+    expect(await readFile(join(dir, 'out', 'meta'), 'utf8')).toBe('meta');
+    expect(await readFile(join(dir, 'out', 'data'), 'utf8')).toBe('data');
+  });
+
+  it('fails before renaming anything when a source is missing', async () => {
+    const dir = await fresh('rename-all-missing');
+    await writeFile(join(dir, 'present.tmp'), 'x');
+
+    await expect(
+      renameAllDurable([
+        { source: join(dir, 'present.tmp'), target: join(dir, 'present') },
+        { source: join(dir, 'absent.tmp'), target: join(dir, 'absent') },
+      ]),
+    ).rejects.toThrow('absent.tmp');
+
+    expect(await readdir(dir)).toEqual(['present.tmp']);
   });
 });
 

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { renameDurable } from '@eventline/durable-file';
+import { renameAllDurable } from '@eventline/durable-file';
 import S3rver from 's3rver';
 
 /**
@@ -171,10 +171,9 @@ function makeWritesAtomic(): void {
       await putMetadata.call(stagingStore, bucket, key, metadata, digest);
       const result = { size, md5: digest };
       const data = staged.filter((s) => s.final.endsWith('._S3rver_object'));
-      for (const { temp, final } of [...staged.filter((s) => !data.includes(s)), ...data]) {
-        await mkdir(dirname(final), { recursive: true });
-        await renameDurable(temp, final);
-      }
+      const moves = [...staged.filter((s) => !data.includes(s)), ...data];
+      for (const { final } of moves) await mkdir(dirname(final), { recursive: true });
+      await renameAllDurable(moves.map(({ temp, final }) => ({ source: temp, target: final })));
       return result;
     } catch (error) {
       for (const { temp } of staged) await unlink(temp).catch(() => undefined);
