@@ -15,6 +15,8 @@ const PACKAGES = join(ROOT, 'packages');
 /** What each package may be: the deployable product, a standalone emulator, or the local tooling. */
 const PRODUCT = ['core', 'config', 'aws', 'lambda', 'infra'];
 const LOCAL = ['local', 'cli'];
+/** Generic utilities that import nothing of eventline; emulators may depend on them and on nothing else of ours. */
+const UTILITIES = ['durable-file'];
 /** Files outside every package that a package may import: the user's own configuration. */
 const ALLOWED_OUTSIDE = new Set([join(ROOT, 'eventline.config.ts')]);
 
@@ -58,7 +60,8 @@ const builtins = new Set(builtinModules);
 
 describe('the workspace layout', () => {
   it('has the packages the README draws', () => {
-    for (const dir of [...PRODUCT, ...LOCAL, 'sns-emulator']) expect(packageDirs).toContain(dir);
+    for (const dir of [...PRODUCT, ...LOCAL, ...UTILITIES, 'sns-emulator'])
+      expect(packageDirs).toContain(dir);
   });
 
   for (const dir of packageDirs) {
@@ -92,13 +95,16 @@ describe('the workspace layout', () => {
     });
   }
 
-  it('points one way: the product never depends on the local stack, emulators on nothing of eventline', () => {
+  it('points one way: the product never depends on the local stack, emulators on nothing of eventline but utilities', () => {
     const problems: string[] = [];
     for (const dir of packageDirs) {
       const deps = Object.keys(manifest(dir).dependencies ?? {}).filter((d) => d.startsWith('@eventline/'));
       const targets = deps.map((d) => d.slice('@eventline/'.length));
-      if (isEmulator(dir) && targets.length > 0)
-        problems.push(`${dir} (an emulator) depends on ${deps.join(', ')}`);
+      const ofEventline = targets.filter((t) => !UTILITIES.includes(t));
+      if (isEmulator(dir) && ofEventline.length > 0)
+        problems.push(`${dir} (an emulator) depends on @eventline/${ofEventline.join(', @eventline/')}`);
+      if (UTILITIES.includes(dir) && targets.length > 0)
+        problems.push(`${dir} (a utility) depends on ${deps.join(', ')}`);
       if (PRODUCT.includes(dir)) {
         for (const target of targets) {
           if (!PRODUCT.includes(target)) problems.push(`${dir} (product) depends on @eventline/${target}`);

@@ -1,5 +1,4 @@
 import { execFile } from 'node:child_process';
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { accessSync, constants } from 'node:fs';
 import { mkdir, readdir, readFile, readlink, stat, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
@@ -19,6 +18,7 @@ import {
 import { ListTopicsCommand } from '@aws-sdk/client-sns';
 import { type AwsClients, createClients, destroyClients } from '@eventline/aws/clients.ts';
 import { parseConfig } from '@eventline/config/index.ts';
+import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
@@ -293,7 +293,7 @@ describe('security of the local stack', () => {
           },
           region: 'us-east-1',
           service: 'dynamodb',
-          sha256: Sha256,
+          sha256: Hash.bind(null, 'sha256'),
           // Without x-amz-content-sha256 the body's hash is only inside the signature.
           applyChecksum: !options.unhashed,
         });
@@ -486,25 +486,3 @@ describe('security of the local stack', () => {
     expect(ledger.files.get('incoming/../../../../escape-2.json')?.status).toBe('PROCESSED');
   }, 120_000);
 });
-
-/** node:crypto as the Checksum the SDK's signer expects. */
-class Sha256 {
-  private readonly hash: Hash | Hmac;
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(secret));
-  }
-  update(data: string | ArrayBuffer | ArrayBufferView): void {
-    this.hash.update(bytes(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.hash.digest());
-  }
-  reset(): void {}
-}
-
-const bytes = (data: string | ArrayBuffer | ArrayBufferView): Buffer =>
-  typeof data === 'string'
-    ? Buffer.from(data)
-    : ArrayBuffer.isView(data)
-      ? Buffer.from(data.buffer, data.byteOffset, data.byteLength)
-      : Buffer.from(data);

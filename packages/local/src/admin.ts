@@ -11,6 +11,7 @@ import { errorMessage } from '@eventline/core/errors.ts';
 import { fileKey } from '@eventline/core/items.ts';
 import { stringify } from 'lossless-json';
 import type { FeedEntry, LogLine } from './activity.ts';
+import { isLoopbackAddress } from './loopback.ts';
 import type { LocalStack } from './stack.ts';
 
 /**
@@ -49,12 +50,6 @@ function documentsOf(stack: LocalStack): DynamoDBDocumentClient {
   }
   return documents;
 }
-
-export const isLoopback = (address: string | undefined) =>
-  address === '127.0.0.1' ||
-  address === '::1' ||
-  address === '::ffff:127.0.0.1' ||
-  (address?.startsWith('127.') ?? false);
 
 async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
   const chunks: Buffer[] = [];
@@ -226,7 +221,7 @@ export function createAdmin(stack: LocalStack, consolePage?: ConsoleHandler) {
         return false;
       }
       if (req.method === 'POST') {
-        if (!isLoopback(req.socket.remoteAddress)) {
+        if (!isLoopbackAddress(req.socket.remoteAddress)) {
           json(res, 403, { error: 'actions are accepted from loopback only' });
           return true;
         }

@@ -1,5 +1,6 @@
-import { createHash, createHmac, type Hash, type Hmac, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { HttpRequest } from '@smithy/types';
 
@@ -42,33 +43,6 @@ export interface Refusal {
 const AUTHORIZATION =
   /^AWS4-HMAC-SHA256\s+Credential=([^,\s]+)\s*,\s*SignedHeaders=([^,\s]+)\s*,\s*Signature=([0-9a-f]{64})\s*$/i;
 const AMZ_DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
-
-/** node:crypto behind the `Checksum` shape @smithy/signature-v4 expects (sha256, or HMAC with a secret). */
-class Sha256 {
-  private readonly hash: Hash | Hmac;
-
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', toBuffer(secret));
-  }
-
-  update(data: string | ArrayBuffer | ArrayBufferView): void {
-    this.hash.update(toBuffer(data));
-  }
-
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.hash.digest());
-  }
-
-  reset(): void {
-    throw new Error('Sha256.reset is not supported');
-  }
-}
-
-function toBuffer(data: string | ArrayBuffer | ArrayBufferView): Buffer {
-  if (typeof data === 'string') return Buffer.from(data, 'utf8');
-  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  return Buffer.from(data);
-}
 
 /** The query as the signer sees it: names and values URI-decoded (`+` stays a plus, as in SigV4). */
 function parseQuery(search: string): Record<string, string | string[]> {
@@ -226,7 +200,8 @@ export async function verifySigV4(
     credentials: { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey },
     region,
     service,
-    sha256: Sha256,
+    // The SDK's own node:crypto checksum, as its clients configure it.
+    sha256: Hash.bind(null, 'sha256'),
     // S3 signs the path as sent; every other service signs it URI-encoded once more.
     uriEscapePath: service !== 's3',
     applyChecksum: false,

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DeadLetter, DeadLetterQueue } from '@eventline/core/ports.ts';
+import { writeFileDurable } from '@eventline/durable-file';
 
 export interface StoredDeadLetter extends DeadLetter {
   id: string;
@@ -21,7 +22,8 @@ export interface DeadLetterStore extends DeadLetterQueue {
 
 /**
  * The local dead-letter queue: one JSON file per letter under `<dataDir>/dlq`, written atomically
- * (temp file + rename), so a crash never leaves half a letter and nothing is lost across restarts.
+ * (temp file, fsync, rename, fsync of the directory), so a crash never leaves half a letter and
+ * nothing is lost across restarts.
  */
 export class FileDeadLetterQueue implements DeadLetterStore {
   private readonly dir: string;
@@ -34,9 +36,7 @@ export class FileDeadLetterQueue implements DeadLetterStore {
     await mkdir(this.dir, { recursive: true });
     const id = `${Date.now().toString().padStart(15, '0')}-${randomUUID()}`;
     const file = join(this.dir, `${id}.json`);
-    const temp = `${file}.tmp`;
-    await writeFile(temp, JSON.stringify({ id, ...letter }, null, 2));
-    await rename(temp, file);
+    await writeFileDurable(file, JSON.stringify({ id, ...letter }, null, 2));
   }
 
   /** Oldest first. */

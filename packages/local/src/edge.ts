@@ -8,6 +8,7 @@ import {
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '@eventline/core/ports.ts';
+import { isLoopbackName } from './loopback.ts';
 
 /**
  * The edge: one loopback port that speaks S3, DynamoDB and SNS, so that
@@ -101,14 +102,6 @@ function proxy(
   });
   if (body) upstream.end(body);
   else req.pipe(upstream);
-}
-
-const LOOPBACK_NAMES = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
-
-/** A Host or Origin naming this machine's loopback (`bucket.localhost` too, for virtual-hosted S3). */
-export function isLoopbackName(hostname: string): boolean {
-  const name = hostname.toLowerCase();
-  return LOOPBACK_NAMES.has(name) || name.endsWith('.localhost') || /^127\.\d+\.\d+\.\d+$/.test(name);
 }
 
 function hostnameOf(hostHeader: string): string {

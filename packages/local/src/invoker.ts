@@ -45,6 +45,8 @@ export class AsyncInvoker extends EventEmitter {
   private readonly queue: JournalEntry[] = [];
   private running = 0;
   private waiting = 0;
+  /** Events being journaled by `submit`: not queued yet, but already owed an invocation. */
+  private journaling = 0;
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly inflight = new Set<Promise<void>>();
   private stopped = false;
@@ -60,8 +62,14 @@ export class AsyncInvoker extends EventEmitter {
 
   /** Journals the event, then queues it. Resolves once it is durable. */
   async submit(entry: JournalEntry): Promise<void> {
-    await this.options.journal.add(entry);
-    this.enqueue(entry);
+    this.journaling += 1;
+    try {
+      await this.options.journal.add(entry);
+      this.enqueue(entry);
+    } finally {
+      this.journaling -= 1;
+      this.notifyIdle();
+    }
   }
 
   /** Queues an event that is already journaled (recovery after a restart). */
@@ -192,15 +200,19 @@ export class AsyncInvoker extends EventEmitter {
     this.emit('dead-letter', { entry, condition, error });
   }
 
+  private isIdle(): boolean {
+    return this.journaling === 0 && this.running === 0 && this.waiting === 0 && this.queue.length === 0;
+  }
+
   private notifyIdle(): void {
-    if (this.running === 0 && this.waiting === 0 && this.queue.length === 0) {
+    if (this.isIdle()) {
       for (const resolve of this.idleWaiters.splice(0)) resolve();
     }
   }
 
-  /** Resolves when nothing is queued, running or waiting for a retry. */
+  /** Resolves when nothing is being journaled, queued, running or waiting for a retry. */
   idle(): Promise<void> {
-    if (this.running === 0 && this.waiting === 0 && this.queue.length === 0) return Promise.resolve();
+    if (this.isIdle()) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 

@@ -1,11 +1,13 @@
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileDurable } from '@eventline/durable-file';
 
 /**
  * The event journal: every routed S3 event is written here before it is queued and removed once it
  * has an outcome (processed, or dead-lettered). After a crash, what is still here is re-driven; the
  * pipeline's idempotency makes re-driving a finished event harmless. One small file per event,
- * written to a temp name and renamed, so a crash leaves either a whole entry or none.
+ * written durably (temp name, fsync, rename, fsync of the directory), so a crash leaves either a
+ * whole entry or none.
  */
 export interface JournalEntry {
   id: string;
@@ -27,8 +29,7 @@ export class EventJournal {
 
   async add(entry: JournalEntry): Promise<void> {
     const file = join(this.dir, `${entry.id}.json`);
-    await writeFile(`${file}.tmp`, JSON.stringify(entry));
-    await rename(`${file}.tmp`, file);
+    await writeFileDurable(file, JSON.stringify(entry));
   }
 
   async remove(id: string): Promise<void> {

@@ -1,11 +1,12 @@
 import crypto from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, readdir, rename, rmdir, unlink } from 'node:fs/promises';
+import { mkdir, readdir, rmdir, unlink } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { renameAllDurable } from '@eventline/durable-file';
 import S3rver from 's3rver';
 
 /**
@@ -104,9 +105,10 @@ function honourIfMatch(): void {
  * s3rver writes an object in place: its data, then `.md5`, then `metadata.json`. A kill -9 in
  * between left a torn object that s3rver served as if whole, and an empty `metadata.json` made
  * every listing of the bucket fail with InternalError, so the stack could not even restart (its
- * recovery lists the bucket). Each file is now written under a temporary name and renamed into
- * place, the data last: an object exists once its data file does, whole. Metadata or MD5 files torn
- * before this (older data directories) are dropped when read: the object keeps its data.
+ * recovery lists the bucket). Each file is now written under a temporary name, fsynced and renamed
+ * into place (its directory fsynced), the data last: an object exists once its data file does,
+ * whole. Metadata or MD5 files torn before this (older data directories) are dropped when read:
+ * the object keeps its data.
  */
 function makeWritesAtomic(): void {
   type Store = Record<string, (this: unknown, ...args: unknown[]) => Promise<unknown>> & {
@@ -169,10 +171,9 @@ function makeWritesAtomic(): void {
       await putMetadata.call(stagingStore, bucket, key, metadata, digest);
       const result = { size, md5: digest };
       const data = staged.filter((s) => s.final.endsWith('._S3rver_object'));
-      for (const { temp, final } of [...staged.filter((s) => !data.includes(s)), ...data]) {
-        await mkdir(dirname(final), { recursive: true });
-        await rename(temp, final);
-      }
+      const moves = [...staged.filter((s) => !data.includes(s)), ...data];
+      for (const { final } of moves) await mkdir(dirname(final), { recursive: true });
+      await renameAllDurable(moves.map(({ temp, final }) => ({ source: temp, target: final })));
       return result;
     } catch (error) {
       for (const { temp } of staged) await unlink(temp).catch(() => undefined);

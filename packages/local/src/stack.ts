@@ -27,9 +27,10 @@ import { Activity, consoleLogger } from './activity.ts';
 import { type ConsoleHandler, createAdmin } from './admin.ts';
 import { createAuthorizer } from './auth.ts';
 import { type DeadLetterStore, FileDeadLetterQueue, type StoredDeadLetter } from './dead-letters.ts';
-import { type Edge, isLoopbackName, startEdge } from './edge.ts';
+import { type Edge, startEdge } from './edge.ts';
 import { AsyncInvoker, type InvocationResult } from './invoker.ts';
 import { EventJournal } from './journal.ts';
+import { isLoopbackName } from './loopback.ts';
 import { type LocalS3, type S3ObjectEventData, startLocalS3 } from './s3.ts';
 import { nextSequencer, s3EventRecord } from './s3-events.ts';
 

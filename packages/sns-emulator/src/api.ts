@@ -1,6 +1,6 @@
 import type { BatchEntryInput, RequestContext, SnsBackend, SubscriptionSummary } from './backend.ts';
 import { SNS_ACTIONS } from './constants.ts';
-import { SnsApiError } from './errors.ts';
+import { invalidAction, missingAction } from './errors.ts';
 import type { QueryParams } from './query.ts';
 import type { Tag } from './store.ts';
 import { entries, members, type XmlNode } from './xml.ts';
@@ -195,13 +195,13 @@ export async function runAction(
   params: QueryParams,
   context: RequestContext,
 ): Promise<ActionResult> {
-  if (!action) throw new SnsApiError('MissingAction', 400, 'The request must contain the parameter Action.');
+  if (!action) throw missingAction('The request must contain the parameter Action.');
   const handler = Object.hasOwn(HANDLERS, action) ? HANDLERS[action] : undefined;
   if (!handler) {
     const reason = SNS_ACTIONS.has(action)
       ? `The action ${action} is not supported by the local SNS service (supported: ${SUPPORTED_ACTIONS.join(', ')}).`
       : `The action or operation requested is invalid. Verify that the action is typed correctly. (${action})`;
-    throw new SnsApiError('InvalidAction', 400, reason);
+    throw invalidAction(reason);
   }
   return handler(backend, params, context);
 }

@@ -9,14 +9,43 @@ export class SnsError extends Error {
 
 export type FaultType = 'Sender' | 'Receiver';
 
+/** Every error code the service answers with (AWS's own codes for the same faults). */
+export type SnsErrorCode =
+  | 'InvalidParameter'
+  | 'ParameterValueInvalid'
+  | 'ValidationError'
+  | 'NotFound'
+  | 'ResourceNotFound'
+  | 'AuthorizationError'
+  | 'TagLimitExceeded'
+  | 'EmptyBatchRequest'
+  | 'TooManyEntriesInBatchRequest'
+  | 'BatchEntryIdsNotDistinct'
+  | 'InvalidBatchEntryId'
+  | 'BatchRequestTooLong'
+  | 'MissingAction'
+  | 'InvalidAction'
+  | 'RequestEntityTooLarge'
+  | 'InternalError';
+
+/** The codes PublishBatch answers for a malformed batch as a whole. */
+export type BatchErrorCode = Extract<
+  SnsErrorCode,
+  | 'EmptyBatchRequest'
+  | 'TooManyEntriesInBatchRequest'
+  | 'BatchEntryIdsNotDistinct'
+  | 'InvalidBatchEntryId'
+  | 'BatchRequestTooLong'
+>;
+
 export class SnsApiError extends SnsError {
   override name = 'SnsApiError';
-  readonly code: string;
+  readonly code: SnsErrorCode;
   readonly httpStatus: number;
   readonly type: FaultType;
 
   constructor(
-    code: string,
+    code: SnsErrorCode,
     httpStatus: number,
     message: string,
     options: ErrorOptions & { type?: FaultType } = {},
@@ -28,8 +57,8 @@ export class SnsApiError extends SnsError {
   }
 }
 
-export const invalidParameter = (message: string): SnsApiError =>
-  new SnsApiError('InvalidParameter', 400, message);
+export const invalidParameter = (message: string, options?: ErrorOptions): SnsApiError =>
+  new SnsApiError('InvalidParameter', 400, message, options);
 
 export const invalidParameterValue = (message: string): SnsApiError =>
   new SnsApiError('ParameterValueInvalid', 400, message);
@@ -38,7 +67,30 @@ export const notFound = (message: string): SnsApiError => new SnsApiError('NotFo
 
 export const topicNotFound = (): SnsApiError => notFound('Topic does not exist');
 
-export const batchError = (code: string, message: string): SnsApiError => new SnsApiError(code, 400, message);
+export const resourceNotFound = (message: string): SnsApiError =>
+  new SnsApiError('ResourceNotFound', 404, message);
+
+export const authorizationError = (message: string): SnsApiError =>
+  new SnsApiError('AuthorizationError', 403, message);
+
+export const tagLimitExceeded = (message: string): SnsApiError =>
+  new SnsApiError('TagLimitExceeded', 400, message);
+
+export const validationError = (message: string): SnsApiError =>
+  new SnsApiError('ValidationError', 400, message);
+
+export const batchError = (code: BatchErrorCode, message: string): SnsApiError =>
+  new SnsApiError(code, 400, message);
+
+export const missingAction = (message: string): SnsApiError => new SnsApiError('MissingAction', 400, message);
+
+export const invalidAction = (message: string): SnsApiError => new SnsApiError('InvalidAction', 400, message);
+
+export const requestEntityTooLarge = (message: string, options?: ErrorOptions): SnsApiError =>
+  new SnsApiError('RequestEntityTooLarge', 413, message, options);
+
+export const internalError = (options?: ErrorOptions): SnsApiError =>
+  new SnsApiError('InternalError', 500, 'Internal error', { ...options, type: 'Receiver' });
 
 /** The service's durable state could not be read or written. */
 export class SnsStateError extends SnsError {

@@ -1,6 +1,6 @@
 export { SUPPORTED_ACTIONS } from './api.ts';
 export { CERT_PATH, SNS_ACTIONS } from './constants.ts';
-export { DeliveryError, SnsApiError, SnsError, SnsStateError } from './errors.ts';
+export { DeliveryError, SnsApiError, SnsError, type SnsErrorCode, SnsStateError } from './errors.ts';
 export { LOG_FILE, readNotifications } from './notification-log.ts';
 export { type SnsServer, SnsServerError, type SnsServerOptions, startSnsServer } from './server.ts';
 export { createSnsService } from './service.ts';

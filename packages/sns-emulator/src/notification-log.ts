@@ -1,6 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
-import { type FileHandle, mkdir, open, rename } from 'node:fs/promises';
+import { type FileHandle, mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileDurable } from '@eventline/durable-file';
 import { SnsStateError } from './errors.ts';
 import type { DeliveryStatus, NotificationQuery, PublishedMessage } from './types.ts';
 
@@ -93,19 +94,11 @@ export class NotificationLog {
     const path = this.#path;
     if (!path || !this.#compactNeeded) return false;
     this.#compactNeeded = false;
-    const temporary = `${path}.${process.pid}.tmp`;
     const body = [...this.#messages.values()]
       .map((message) => `${JSON.stringify({ type: 'published', message } satisfies LogLine)}\n`)
       .join('');
     try {
-      const file = await open(temporary, 'w');
-      try {
-        await file.writeFile(body);
-        await file.sync();
-      } finally {
-        await file.close();
-      }
-      await rename(temporary, path);
+      await writeFileDurable(path, body);
     } catch (error) {
       throw new SnsStateError(path, `cannot compact SNS notifications ${path}`, { cause: error });
     }

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SnsApiError, SnsError } from './errors.ts';
+import { internalError, requestEntityTooLarge, SnsError } from './errors.ts';
 import { createSnsService } from './service.ts';
 import type { SnsService, SnsServiceOptions } from './types.ts';
 import { errorResponse } from './xml.ts';
@@ -81,12 +81,9 @@ export async function startSnsServer(options: SnsServerOptions): Promise<SnsServ
       .then((body) => service.handle(req, res, body))
       .catch((error: unknown) => {
         const tooLarge = error instanceof BodyTooLargeError;
-        const apiError = new SnsApiError(
-          tooLarge ? 'RequestEntityTooLarge' : 'InternalError',
-          tooLarge ? 413 : 500,
-          tooLarge ? 'Request body too large' : 'Internal error',
-          { cause: error },
-        );
+        const apiError = tooLarge
+          ? requestEntityTooLarge('Request body too large', { cause: error })
+          : internalError({ cause: error });
         if (res.headersSent) {
           res.destroy();
           return;

@@ -7,7 +7,7 @@ import { CERT_PATH, DEFAULT_DELIVERY, INTERNAL_PATH_PREFIX, SNS_ACTIONS } from '
 import { DeliveryDispatcher } from './delivery/dispatcher.ts';
 import { EmailSender } from './delivery/email.ts';
 import { HttpPoster } from './delivery/http.ts';
-import { SnsApiError } from './errors.ts';
+import { internalError, invalidAction, SnsApiError } from './errors.ts';
 import { NotificationLog } from './notification-log.ts';
 import { QueryParams } from './query.ts';
 import { createSigner } from './signing.ts';
@@ -134,20 +134,14 @@ export function createSnsService(options: SnsServiceOptions): SnsService {
       }
       if (isJsonProtocol(req)) {
         // SNS is awsQuery only today; should it move to JSON like SQS, this is where it would go.
-        const error = {
-          __type: 'InvalidAction',
-          message: 'The local SNS service speaks the Query protocol only',
-        };
-        res.setHeader('x-amzn-query-error', 'InvalidAction;Sender');
+        const refusal = invalidAction('The local SNS service speaks the Query protocol only');
+        const error = { __type: refusal.code, message: refusal.message };
+        res.setHeader('x-amzn-query-error', `${refusal.code};${refusal.type}`);
         send(res, 400, 'application/x-amz-json-1.0', JSON.stringify(error), requestId);
         return;
       }
       if (req.method !== 'GET' && req.method !== 'POST') {
-        throw new SnsApiError(
-          'InvalidAction',
-          400,
-          `HTTP method ${req.method ?? ''} is not supported; use POST or GET`,
-        );
+        throw invalidAction(`HTTP method ${req.method ?? ''} is not supported; use POST or GET`);
       }
       const params = QueryParams.fromSearchParams(url.searchParams, formBody(req, body));
       action = params.get('Action');
@@ -165,10 +159,7 @@ export function createSnsService(options: SnsServiceOptions): SnsService {
         return;
       }
       logger.error('SNS request failed', { action, requestId, error });
-      const internal = new SnsApiError('InternalError', 500, 'Internal error', {
-        cause: error,
-        type: 'Receiver',
-      });
+      const internal = internalError({ cause: error });
       if (!res.headersSent) send(res, 500, 'text/xml', errorResponse(internal, requestId), requestId);
       else res.destroy();
     }

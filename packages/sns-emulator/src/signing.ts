@@ -6,8 +6,9 @@ import {
   sign,
   X509Certificate,
 } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileDurableSync } from '@eventline/durable-file';
 import { SnsStateError } from './errors.ts';
 import { selfSignedCertificate } from './x509.ts';
 
@@ -62,12 +63,10 @@ function load(dir: string): { privateKey: KeyObject; certificatePem: string } | 
 function save(dir: string, privateKey: KeyObject, certificatePem: string): void {
   try {
     mkdirSync(dir, { recursive: true });
-    const keyPath = join(dir, KEY_FILE);
-    writeFileSync(`${keyPath}.tmp`, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
-    renameSync(`${keyPath}.tmp`, keyPath);
-    const certPath = join(dir, CERT_FILE);
-    writeFileSync(`${certPath}.tmp`, certificatePem);
-    renameSync(`${certPath}.tmp`, certPath);
+    writeFileDurableSync(join(dir, KEY_FILE), privateKey.export({ type: 'pkcs8', format: 'pem' }), {
+      mode: 0o600,
+    });
+    writeFileDurableSync(join(dir, CERT_FILE), certificatePem);
   } catch (error) {
     throw new SnsStateError(dir, `cannot write the SNS signing key to ${dir}`, { cause: error });
   }

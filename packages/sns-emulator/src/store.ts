@@ -1,14 +1,15 @@
 import { readFileSync } from 'node:fs';
-import { mkdir, open, rename } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileDurable } from '@eventline/durable-file';
 import { z } from 'zod';
 import { SnsStateError } from './errors.ts';
 import type { Protocol } from './types.ts';
 
 /**
  * Topics, subscriptions and confirmation tokens. In memory, and with a data directory also in
- * `state.json`, rewritten whole (the state is small) through a temporary file and a rename so a
- * crash leaves either the old or the new state, never half of one. Writes are coalesced: every
+ * `state.json`, rewritten whole (the state is small) durably (temporary file, fsync, rename, fsync
+ * of the directory) so a crash leaves either the old or the new state, never half of one. Writes are coalesced: every
  * caller awaiting `save()` is answered by a write that includes its change.
  */
 
@@ -135,17 +136,9 @@ export class SnsStore {
       subscriptions: [...this.subscriptions.values()],
       tokens: [...this.tokens.values()].filter((t) => t.expiresAt > now),
     };
-    const temporary = `${path}.${process.pid}.tmp`;
     try {
       await mkdir(join(path, '..'), { recursive: true });
-      const file = await open(temporary, 'w');
-      try {
-        await file.writeFile(`${JSON.stringify(state, null, 2)}\n`);
-        await file.sync();
-      } finally {
-        await file.close();
-      }
-      await rename(temporary, path);
+      await writeFileDurable(path, `${JSON.stringify(state, null, 2)}\n`);
     } catch (error) {
       throw new SnsStateError(path, `cannot write SNS state ${path}`, { cause: error });
     }

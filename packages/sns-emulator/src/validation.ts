@@ -1,6 +1,6 @@
 import { LosslessNumber, parse as parseLosslessJson } from 'lossless-json';
 import { MAX_MESSAGE_BYTES, MAX_SUBJECT_CHARS } from './constants.ts';
-import { batchError, invalidParameter, invalidParameterValue, SnsApiError } from './errors.ts';
+import { batchError, invalidParameter, invalidParameterValue, validationError } from './errors.ts';
 import type { MessageAttributes } from './types.ts';
 
 /**
@@ -107,9 +107,7 @@ export function validateMessageAttributes(
         position === undefined
           ? `messageAttributes.${name}.member.dataType`
           : `publishBatchRequestEntries.${position}.member.messageAttributes.${name}.member.dataType`;
-      throw new SnsApiError(
-        'ValidationError',
-        400,
+      throw validationError(
         `1 validation error detected: Value null at '${at}' failed to satisfy constraint: Member must not be null`,
       );
     }
@@ -189,12 +187,9 @@ export function parseMessageStructure(message: string): Record<string, string> {
   try {
     parsed = parseLosslessJson(message);
   } catch (error) {
-    throw new SnsApiError(
-      'InvalidParameter',
-      400,
-      'Invalid parameter: Message Structure - JSON message body failed to parse',
-      { cause: error },
-    );
+    throw invalidParameter('Invalid parameter: Message Structure - JSON message body failed to parse', {
+      cause: error,
+    });
   }
   const out: Record<string, string> = {};
   if (
@@ -245,7 +240,7 @@ export function validateJsonAttribute(name: string, value: string, prefix = 'Inv
   try {
     JSON.parse(value);
   } catch (error) {
-    throw new SnsApiError('InvalidParameter', 400, `${prefix}${name}: failed to parse JSON.`, {
+    throw invalidParameter(`${prefix}${name}: failed to parse JSON.`, {
       cause: error,
     });
   }
