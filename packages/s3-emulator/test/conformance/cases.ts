@@ -195,6 +195,7 @@ export const cases: Case[] = [
   },
   {
     name: '§1.2 StartAfter lists keys after it and is echoed; with a ContinuationToken the token wins',
+    motoDiffers: 'moto does not echo ContinuationToken',
     async run({ s3 }) {
       const Bucket = await newBucket(s3, 'start-after');
       for (const key of ['a', 'b', 'c', 'd']) await put(s3, Bucket, key);
@@ -250,6 +251,7 @@ export const cases: Case[] = [
   },
   {
     name: '§1.4 ListObjects (v1) pages with Marker without skipping keys; NextMarker only with a delimiter',
+    motoDiffers: 'moto returns NextMarker without a delimiter too',
     async run({ s3 }) {
       const Bucket = await newBucket(s3, 'v1');
       const keys = ['a+plus/1.txt', 'b%pct/1.txt', 'c', 'd d', 'é', 'f/1', 'f/2', 'g'];
@@ -272,6 +274,7 @@ export const cases: Case[] = [
   },
   {
     name: '§1.4 a Marker inside a rolled-up group suppresses the group',
+    motoDiffers: 'moto still lists the CommonPrefix that holds the marker',
     async run({ s3 }) {
       const Bucket = await newBucket(s3, 'marker-group');
       for (const key of [
@@ -387,6 +390,8 @@ export const cases: Case[] = [
   },
   {
     name: '§3.1 conditional GET/HEAD: If-Match 412, If-None-Match 304, If-Modified-Since 304, If-Unmodified-Since 412, order',
+    motoDiffers:
+      'moto fails a GET that the AWS recording answers 200 (unquoted If-Match ETag or If-Modified-Since in the future)',
     async run({ s3 }) {
       const Bucket = await newBucket(s3, 'cond-read');
       const { ETag } = await put(s3, Bucket, 'k', 'v1');
@@ -452,7 +457,8 @@ export const cases: Case[] = [
     },
   },
   {
-    name: 'PutObject stores user metadata and content headers; GET and HEAD return them',
+    name: 'PutObject stores user metadata and content headers; GET and HEAD return them; response-* overrides',
+    motoDiffers: 'moto ignores response-content-type',
     async run({ s3 }) {
       const Bucket = await newBucket(s3, 'metadata');
       await s3.send(
@@ -610,13 +616,23 @@ export const cases: Case[] = [
   },
   {
     name: '§5 multipart part checks: EntityTooSmall, InvalidPart, InvalidPartOrder, no parts, NoSuchUpload, abort 204',
+    motoDiffers: 'moto answers parts listed out of order with another error than InvalidPartOrder',
     async run({ s3 }) {
       const Bucket = await newBucket(s3, 'mpu-checks');
       const Key = 'k';
       const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket, Key }));
       const p1 = await s3.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: 1, Body: 'tiny' }));
       const p2 = await s3.send(
-        new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: 2, Body: 'tiny2' }),
+        new UploadPartCommand({
+          Bucket,
+          Key,
+          UploadId,
+          PartNumber: 2,
+          Body: Buffer.alloc(5 * 1024 * 1024, 'b'),
+        }),
+      );
+      const p3 = await s3.send(
+        new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: 3, Body: 'tiny3' }),
       );
       const complete = (Parts: Array<{ ETag?: string; PartNumber: number }>, uploadId = UploadId) =>
         s3.send(
@@ -625,7 +641,7 @@ export const cases: Case[] = [
       await rejects(
         complete([
           { ETag: p1.ETag, PartNumber: 1 },
-          { ETag: p2.ETag, PartNumber: 2 },
+          { ETag: p3.ETag, PartNumber: 3 },
         ]),
         400,
         'EntityTooSmall',
@@ -669,19 +685,20 @@ export const cases: Case[] = [
   },
   {
     name: '§2 versioning Enabled: version ids, delete markers, GET by VersionId, ListObjectVersions newest first',
+    motoDiffers: 'moto does not answer 405 MethodNotAllowed to a GET of a delete marker by its version id',
     async run({ s3 }) {
       const Bucket = await newBucket(s3, 'versions', 'Enabled');
       expect((await s3.send(new GetBucketVersioningCommand({ Bucket }))).Status).toBe('Enabled');
       const v1 = await put(s3, Bucket, 'k', 'one');
       const v2 = await put(s3, Bucket, 'k', 'two');
-      expect(v1.VersionId).toMatch(/^[A-Za-z0-9._]{32}$/);
+      expect(v1.VersionId).toBeDefined();
       expect(v2.VersionId).not.toBe(v1.VersionId);
       expect((await text(s3, Bucket, 'k', { VersionId: v1.VersionId })).body).toBe('one');
       const { out } = await text(s3, Bucket, 'k');
       expect(out.VersionId).toBe(v2.VersionId);
       const del = await s3.send(new DeleteObjectCommand({ Bucket, Key: 'k' }));
       expect(del.DeleteMarker).toBe(true);
-      expect(del.VersionId).toMatch(/^[A-Za-z0-9._]{32}$/);
+      expect(del.VersionId).toBeDefined();
       const gone = await rejects(s3.send(new GetObjectCommand({ Bucket, Key: 'k' })), 404, 'NoSuchKey');
       expect(gone).toBeDefined();
       await rejects(s3.send(new GetObjectCommand({ Bucket, Key: 'k', VersionId: del.VersionId })), 405);
@@ -733,7 +750,19 @@ export const cases: Case[] = [
     },
   },
   {
+    name: '§2 version ids are 32 characters of [A-Za-z0-9._], for objects and delete markers',
+    motoDiffers: 'moto uses UUIDs as version ids',
+    async run({ s3 }) {
+      const Bucket = await newBucket(s3, 'version-ids', 'Enabled');
+      for (let i = 0; i < 5; i++)
+        expect((await put(s3, Bucket, `k${i}`)).VersionId).toMatch(/^[A-Za-z0-9._]{32}$/);
+      const marker = await s3.send(new DeleteObjectCommand({ Bucket, Key: 'k0' }));
+      expect(marker.VersionId).toMatch(/^[A-Za-z0-9._]{32}$/);
+    },
+  },
+  {
     name: '§2 versioning Suspended: writes are version "null" and replace only the null version',
+    motoDiffers: 'moto sends no x-amz-version-id: null on writes to a suspended bucket',
     async run({ s3 }) {
       const Bucket = await newBucket(s3, 'suspended', 'Enabled');
       const kept = await put(s3, Bucket, 'k', 'versioned');
@@ -773,7 +802,7 @@ export const cases: Case[] = [
     },
   },
   {
-    name: '§8 SigV4 presigned GET and PUT URLs work; an expired one is 403 AccessDenied',
+    name: '§8 SigV4 presigned GET and PUT URLs work, with + and space in the key',
     async run({ s3, endpoint }) {
       const Bucket = await newBucket(s3, 'presign');
       const putUrl = await presign(endpoint, 'PUT', `/${Bucket}/a%2Bb%20c`);
@@ -781,6 +810,14 @@ export const cases: Case[] = [
       expect([putRes.status, await putRes.text()]).toEqual([200, '']);
       const getRes = await fetch(await presign(endpoint, 'GET', `/${Bucket}/a%2Bb%20c`));
       expect([getRes.status, await getRes.text()]).toEqual([200, 'presigned']);
+    },
+  },
+  {
+    name: '§7 §8 an expired SigV4 presigned URL is 403 AccessDenied "Request has expired"',
+    motoDiffers: 'moto does not check the expiry of presigned URLs',
+    async run({ s3, endpoint }) {
+      const Bucket = await newBucket(s3, 'presign-expired');
+      await put(s3, Bucket, 'a+b c');
       const old = await presign(
         endpoint,
         'GET',
