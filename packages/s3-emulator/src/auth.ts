@@ -223,7 +223,7 @@ function verifyV4(
   return outcome;
 }
 
-function v2StringToSign(input: AuthInput, dateOrExpires: string): string {
+function v2StringToSign(input: AuthInput, dateOrExpires: string, path: string): string {
   const amz = new Map<string, string[]>();
   for (const [name, value] of Object.entries(input.headers)) {
     if (!name.startsWith('x-amz-') || value === undefined) continue;
@@ -241,7 +241,7 @@ function v2StringToSign(input: AuthInput, dateOrExpires: string): string {
     .map(([n, v]) => (v === '' ? n : `${n}=${percentDecode(v)}`));
   const resource =
     (input.hostBucket !== undefined ? `/${input.hostBucket}` : '') +
-    input.rawPath +
+    path +
     (sub.length > 0 ? `?${sub.join('&')}` : '');
   return [
     input.method,
@@ -250,6 +250,16 @@ function v2StringToSign(input: AuthInput, dateOrExpires: string): string {
     dateOrExpires,
     amzHeaders + resource,
   ].join('\n');
+}
+
+/**
+ * The paths a SigV2 signer may have put in its CanonicalizedResource: the path as sent, and for a
+ * request naming only a bucket also `/bucket/` (botocore signs bucket requests with the slash,
+ * as AWS's own examples do, though a path-style URL has none).
+ */
+function v2Paths(input: AuthInput): string[] {
+  const onlyBucket = input.hostBucket === undefined && /^\/[^/]+$/.test(input.rawPath);
+  return onlyBucket ? [input.rawPath, `${input.rawPath}/`] : [input.rawPath];
 }
 
 function verifyV2(
@@ -261,10 +271,12 @@ function verifyV2(
 ): AuthOutcome {
   const secret = lookup(accessKeyId);
   if (secret === undefined) throw invalidAccessKey(accessKeyId);
-  const stringToSign = v2StringToSign(input, dateOrExpires);
-  const expected = createHmac('sha1', secret).update(stringToSign, 'utf8').digest('base64');
-  if (!sameHex(expected, signature)) throw signatureMismatch(accessKeyId, stringToSign, signature);
-  return { accessKeyId };
+  const candidates = v2Paths(input).map((path) => v2StringToSign(input, dateOrExpires, path));
+  for (const stringToSign of candidates) {
+    const expected = createHmac('sha1', secret).update(stringToSign, 'utf8').digest('base64');
+    if (sameHex(expected, signature)) return { accessKeyId };
+  }
+  throw signatureMismatch(accessKeyId, candidates[0]!, signature);
 }
 
 /**
