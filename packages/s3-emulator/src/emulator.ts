@@ -249,6 +249,11 @@ function checkWriteConditions(
   }
 }
 
+/** What identifies the key's current state: its newest version (or marker), or its absence. */
+function keyState(record: ObjectRecord | undefined): string {
+  return record?.sequencer ?? 'never written';
+}
+
 function storedHeaders(req: IncomingMessage): StoredHeaders {
   const userMetadata: Record<string, string> = {};
   for (const [name, value] of Object.entries(req.headers)) {
@@ -398,11 +403,23 @@ export async function createS3Emulator(options: S3EmulatorOptions): Promise<
     version: Omit<VersionRecord, 'versionId'>,
     conditions?: WriteConditions,
     extraOps: Array<{ type: 'del'; key: Buffer }> = [],
+    stateAtUploadStart?: string,
   ) {
     return storage.withLock(`${bucketName}\0${key}`, async () => {
       const bucket = await getBucket(bucketName);
       const dbKey = objectKey(bucketName, key);
       const record = (await storage.get<ObjectRecord>(dbKey)) ?? { versions: [] };
+      const conditional = conditions && (conditions.ifMatch !== undefined || conditions.ifNoneMatch);
+      // A conditional CompleteMultipartUpload whose key was written or deleted since
+      // CreateMultipartUpload conflicts, even if the condition holds now (section 3.2).
+      if (conditional && stateAtUploadStart !== undefined && keyState(record) !== stateAtUploadStart) {
+        throw new S3Error(
+          'ConditionalRequestConflict',
+          409,
+          'The conditional request cannot succeed due to a conflicting operation against this resource.',
+          { Condition: conditions.ifMatch !== undefined ? 'If-Match' : 'If-None-Match', Key: key },
+        );
+      }
       if (conditions) checkWriteConditions(conditions, record.versions[0], key);
       const versionId = bucket.versioning === 'Enabled' ? newVersionId() : NULL_VERSION;
       const removed =
@@ -410,7 +427,7 @@ export async function createS3Emulator(options: S3EmulatorOptions): Promise<
       const stored: VersionRecord = { ...version, versionId };
       record.versions = [stored, ...record.versions.filter((v) => !removed.includes(v))];
       const { sequencer, op } = storage.nextSequencer(now());
-      await storage.batch([{ type: 'put', key: dbKey, value: record }, op, ...extraOps]);
+      await storage.batch([{ type: 'put', key: dbKey, value: { ...record, sequencer } }, op, ...extraOps]);
       await storage.removeBlobs(removed.map((v) => v.blob));
       return { versionId, sequencer, versioning: bucket.versioning };
     });
@@ -520,11 +537,19 @@ export async function createS3Emulator(options: S3EmulatorOptions): Promise<
   async function deleteBucket(ctx: Ctx, bucket: BucketRecord): Promise<void> {
     await storage.withLock(`bucket\0${bucket.name}`, async () => {
       const base = objectPrefix(bucket.name);
-      for await (const _ of storage.range(base, Buffer.concat([base, Buffer.from([0xff])]))) {
-        throw new S3Error('BucketNotEmpty', 409, 'The bucket you tried to delete is not empty', {
-          BucketName: bucket.name,
-        });
+      const leftovers: Buffer[] = [];
+      for await (const [k, record] of storage.range<ObjectRecord>(
+        base,
+        Buffer.concat([base, Buffer.from([0xff])]),
+      )) {
+        if (record.versions.length > 0) {
+          throw new S3Error('BucketNotEmpty', 409, 'The bucket you tried to delete is not empty', {
+            BucketName: bucket.name,
+          });
+        }
+        leftovers.push(k);
       }
+      await storage.batch(leftovers.map((key) => ({ type: 'del' as const, key })));
       const uploads: Buffer[] = [];
       for await (const [k, upload] of storage.range<UploadRecord>(Buffer.from('u\0'), Buffer.from('u\x01'))) {
         if (upload.bucket === bucket.name) uploads.push(k);
@@ -630,7 +655,6 @@ export async function createS3Emulator(options: S3EmulatorOptions): Promise<
     if (v.expires) h.expires = v.expires;
     if (v.websiteRedirectLocation) h['x-amz-website-redirect-location'] = v.websiteRedirectLocation;
     if (v.storageClass && v.storageClass !== 'STANDARD') h['x-amz-storage-class'] = v.storageClass;
-    if (v.partSizes) h['x-amz-mp-parts-count'] = v.partSizes.length;
     for (const [name, value] of Object.entries(v.userMetadata ?? {})) h[`x-amz-meta-${name}`] = value;
     const overrides: Array<[string, string]> = [
       ['response-content-type', 'content-type'],
@@ -784,7 +808,9 @@ export async function createS3Emulator(options: S3EmulatorOptions): Promise<
       record.versions = [...(marker ? [marker] : []), ...record.versions.filter((v) => !removed.includes(v))];
       const { sequencer, op } = storage.nextSequencer(now());
       await storage.batch([
-        record.versions.length > 0 ? { type: 'put', key: dbKey, value: record } : { type: 'del', key: dbKey },
+        // A key with no versions left keeps its record (the sequencer of its last change), so that a
+        // conditional CompleteMultipartUpload can tell the key changed since the upload began.
+        { type: 'put', key: dbKey, value: { ...record, sequencer } },
         op,
       ]);
       await storage.removeBlobs(removed.map((v) => v.blob));
@@ -1189,6 +1215,7 @@ export async function createS3Emulator(options: S3EmulatorOptions): Promise<
       bucket: bucket.name,
       key,
       initiated: now(),
+      keyState: keyState(await storage.get<ObjectRecord>(objectKey(bucket.name, key))),
     };
     const algorithm = headerOf(ctx.req, 'x-amz-checksum-algorithm');
     if (algorithm) upload.checksumAlgorithm = algorithm.toUpperCase();
@@ -1364,10 +1391,17 @@ export async function createS3Emulator(options: S3EmulatorOptions): Promise<
       let committed: Awaited<ReturnType<typeof commitVersion>>;
       const allParts = [...stored.values()];
       try {
-        committed = await commitVersion(bucket.name, key, version, conditions, [
-          { type: 'del', key: uploadKey(upload.uploadId) },
-          ...allParts.map((p) => ({ type: 'del' as const, key: partKey(upload.uploadId, p.partNumber) })),
-        ]);
+        committed = await commitVersion(
+          bucket.name,
+          key,
+          version,
+          conditions,
+          [
+            { type: 'del', key: uploadKey(upload.uploadId) },
+            ...allParts.map((p) => ({ type: 'del' as const, key: partKey(upload.uploadId, p.partNumber) })),
+          ],
+          upload.keyState,
+        );
       } catch (error) {
         await storage.removeBlobs([written.blob]);
         throw error;

@@ -15,7 +15,8 @@ import type { VersioningState } from './types.ts';
  *
  * Layout of the LevelDB keys:
  * - `b\0<bucket>` → BucketRecord
- * - `o\0<bucket>\0<key bytes>` → ObjectRecord (every version of one key, newest first)
+ * - `o\0<bucket>\0<key bytes>` → ObjectRecord (every version of one key, newest first, and the
+ *   sequencer of its last change)
  * - `u\0<uploadId>` → UploadRecord; `p\0<uploadId>\0<part number, 5 digits>` → PartRecord
  * - `s\0sequencer` → the last sequencer handed out
  */
@@ -53,7 +54,10 @@ export interface VersionRecord extends Partial<StoredHeaders> {
 }
 
 export interface ObjectRecord {
+  /** Newest first; empty once every version is deleted (the record stays, see `sequencer`). */
   versions: VersionRecord[];
+  /** Sequencer of the last change to the key. */
+  sequencer?: string;
 }
 
 export interface UploadRecord extends StoredHeaders {
@@ -62,6 +66,8 @@ export interface UploadRecord extends StoredHeaders {
   key: string;
   initiated: number;
   checksumAlgorithm?: string;
+  /** The key's state when the upload began, for conditional completion (see keyState). */
+  keyState?: string;
 }
 
 export interface PartRecord {

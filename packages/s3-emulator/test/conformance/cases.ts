@@ -5,6 +5,7 @@ import {
   CopyObjectCommand,
   CreateBucketCommand,
   CreateMultipartUploadCommand,
+  DeleteBucketCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
   GetBucketVersioningCommand,
@@ -684,6 +685,38 @@ export const cases: Case[] = [
     },
   },
   {
+    name: '§3.2 conditional CompleteMultipartUpload: key written then deleted since CreateMultipartUpload is 409; a fresh upload succeeds',
+    motoDiffers: 'moto does not detect the conflicting write (ConditionalRequestConflict)',
+    async run({ s3 }) {
+      const Bucket = await newBucket(s3, 'mpu-conflict');
+      const Key = 'k';
+      const upload = async () => {
+        const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket, Key }));
+        const part = await s3.send(
+          new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: 1, Body: 'test' }),
+        );
+        return () =>
+          s3.send(
+            new CompleteMultipartUploadCommand({
+              Bucket,
+              Key,
+              UploadId,
+              IfNoneMatch: '*',
+              MultipartUpload: { Parts: [{ ETag: part.ETag, PartNumber: 1 }] },
+            }),
+          );
+      };
+      const stale = await upload();
+      await put(s3, Bucket, Key);
+      await s3.send(new DeleteObjectCommand({ Bucket, Key }));
+      await rejects(stale(), 409, 'ConditionalRequestConflict');
+      const fresh = await upload();
+      expect((await fresh()).ETag).toBe('"60cd54a928cbbcbb6e7b5595bab46a9e-1"');
+      const again = await upload();
+      await rejects(again(), 412, 'PreconditionFailed');
+    },
+  },
+  {
     name: '§2 versioning Enabled: version ids, delete markers, GET by VersionId, ListObjectVersions newest first',
     motoDiffers: 'moto does not answer 405 MethodNotAllowed to a GET of a delete marker by its version id',
     async run({ s3 }) {
@@ -799,6 +832,19 @@ export const cases: Case[] = [
       const Bucket = await newBucket(s3, 'recreate');
       const again = await s3.send(new CreateBucketCommand({ Bucket }));
       expect(again.$metadata.httpStatusCode).toBe(200);
+    },
+  },
+  {
+    name: '§7 DeleteBucket: 409 BucketNotEmpty while it holds objects, 204 once emptied; then HeadBucket is 404',
+    async run({ s3 }) {
+      const Bucket = await newBucket(s3, 'delete-bucket');
+      await put(s3, Bucket, 'k');
+      await rejects(s3.send(new DeleteBucketCommand({ Bucket })), 409, 'BucketNotEmpty');
+      await s3.send(new DeleteObjectCommand({ Bucket, Key: 'k' }));
+      const deleted = await s3.send(new DeleteBucketCommand({ Bucket }));
+      expect(deleted.$metadata.httpStatusCode).toBe(204);
+      await rejects(s3.send(new HeadBucketCommand({ Bucket })), 404);
+      await rejects(put(s3, Bucket, 'k'), 404, 'NoSuchBucket');
     },
   },
   {
