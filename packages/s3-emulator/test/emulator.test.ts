@@ -21,9 +21,11 @@ import {
 } from '@aws-sdk/client-s3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createS3Emulator, EMPTY_MD5, S3EmulatorConfigError, type S3ObjectEvent } from '../src/index.ts';
+import { ACCESS_KEY_ID, presign, SECRET_ACCESS_KEY } from './conformance/target.ts';
 
 const KEY_ID = 'AKIAUNITTEST';
 const SECRET = 'unit-test-secret';
+const SECRETS: Record<string, string> = { [KEY_ID]: SECRET, [ACCESS_KEY_ID]: SECRET_ACCESS_KEY };
 
 type Emulator = Awaited<ReturnType<typeof createS3Emulator>>;
 
@@ -36,7 +38,7 @@ describe('S3 emulator', () => {
   async function start(credentials = true): Promise<{ url: string; s3: S3Client }> {
     emulator = await createS3Emulator({
       dataDir,
-      ...(credentials ? { credentials: (id: string) => (id === KEY_ID ? SECRET : undefined) } : {}),
+      ...(credentials ? { credentials: (id: string) => SECRETS[id] } : {}),
       onObjectEvent: (event) => events.push(event),
     });
     const { url } = await emulator.listen();
@@ -330,6 +332,44 @@ describe('S3 emulator', () => {
         name: 'NoSuchKey',
       });
     });
+  });
+
+  it('serves virtual-hosted requests (bucket.localhost, bucket.s3.localhost) like path-style ones', async () => {
+    // Prepare
+    const boundPort = Number(new URL((await start(false)).url).port);
+    const send = (host: string, method: string, path: string, body?: string) =>
+      new Promise<{ status: number; text: string }>((resolve, reject) => {
+        const req = request(
+          { host: '127.0.0.1', port: boundPort, method, path, headers: { host } },
+          (res) => {
+            let text = '';
+            res.on('data', (d: Buffer) => {
+              text += d.toString();
+            });
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+          },
+        );
+        req.on('error', reject);
+        req.end(body);
+      });
+    // Act
+    const created = await send(`vhosted.localhost:${boundPort}`, 'PUT', '/');
+    const stored = await send(`vhosted.s3.localhost:${boundPort}`, 'PUT', '//a%20b', 'virtual');
+    const read = await send(`127.0.0.1:${boundPort}`, 'GET', '/vhosted//a%20b');
+    const listed = await send(`vhosted.localhost:${boundPort}`, 'GET', '/?list-type=2');
+    // Assess
+    expect([created.status, stored.status, read.status, read.text]).toEqual([200, 200, 200, 'virtual']);
+    expect(listed.text).toContain('<Key>/a b</Key>');
+  });
+
+  it('refuses a presigned request that carries x-amz-* headers it did not sign', async () => {
+    const { url, s3 } = await start();
+    await s3.send(new CreateBucketCommand({ Bucket: 'presigned' }));
+    const signed = await presign(url, 'GET', '/presigned', 300, new Date(), { 'list-type': '2' });
+    const res = await fetch(signed, { headers: { 'x-amz-meta-extra': '1' } });
+    expect(res.status).toBe(403);
+    expect(await res.text()).toContain('<HeadersNotSigned>x-amz-meta-extra</HeadersNotSigned>');
+    expect((await fetch(signed)).status).toBe(200);
   });
 
   it('completes a multipart upload of an object written in parts concurrently', async () => {

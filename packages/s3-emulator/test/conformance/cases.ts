@@ -21,6 +21,7 @@ import {
   PutObjectCommand,
   type S3Client,
   UploadPartCommand,
+  UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { expect } from 'vitest';
 import { bucketName, client, errorCode, presign, signedFetch, type Target } from './target.ts';
@@ -249,6 +250,25 @@ export const cases: Case[] = [
       expect(errorCode(await bad.text())).toBe('InvalidArgument');
     },
     motoDiffers: 'moto does not reject an unknown encoding-type',
+  },
+  {
+    name: '§1.3 encoding-type=url in ListObjects (v1) and ListObjectVersions encodes Key, Prefix, Marker and CommonPrefixes',
+    async run({ s3 }) {
+      const Bucket = await newBucket(s3, 'encoding-v1');
+      for (const key of ['a+b', 'p=q/x', 'z']) await put(s3, Bucket, key);
+      const v1 = await s3.send(
+        new ListObjectsCommand({ Bucket, EncodingType: 'url', Delimiter: '/', Marker: 'a+b', Prefix: '' }),
+      );
+      expect(v1.Marker).toBe('a%2Bb');
+      expect(v1.CommonPrefixes?.map((p) => p.Prefix)).toEqual(['p%3Dq/']);
+      expect(v1.Contents?.map((c) => c.Key)).toEqual(['z']);
+      const versions = await s3.send(new ListObjectVersionsCommand({ Bucket, EncodingType: 'url' }));
+      expect(versions.Versions?.map((v) => [v.Key, v.VersionId, v.IsLatest])).toEqual([
+        ['a%2Bb', 'null', true],
+        ['p%3Dq/x', 'null', true],
+        ['z', 'null', true],
+      ]);
+    },
   },
   {
     name: '§1.4 ListObjects (v1) pages with Marker without skipping keys; NextMarker only with a delimiter',
@@ -557,6 +577,89 @@ export const cases: Case[] = [
           Metadata: {},
         }),
       );
+    },
+  },
+  {
+    name: '§6 CopyObject of a source version by ?versionId; a delete marker as source is 400 InvalidRequest; x-amz-copy-source-if-* 412',
+    async run({ s3 }) {
+      const Bucket = await newBucket(s3, 'copy-version', 'Enabled');
+      const v1 = await put(s3, Bucket, 'src', 'first');
+      await put(s3, Bucket, 'src', 'second');
+      const copied = await s3.send(
+        new CopyObjectCommand({ Bucket, Key: 'dst', CopySource: `${Bucket}/src?versionId=${v1.VersionId}` }),
+      );
+      expect(copied.CopySourceVersionId).toBe(v1.VersionId);
+      expect(copied.VersionId).toBeDefined();
+      expect((await text(s3, Bucket, 'dst')).body).toBe('first');
+      const marker = await s3.send(new DeleteObjectCommand({ Bucket, Key: 'src' }));
+      await rejects(
+        s3.send(
+          new CopyObjectCommand({
+            Bucket,
+            Key: 'x',
+            CopySource: `${Bucket}/src?versionId=${marker.VersionId}`,
+          }),
+        ),
+        400,
+        'InvalidRequest',
+      );
+      await rejects(
+        s3.send(new CopyObjectCommand({ Bucket, Key: 'x', CopySource: `${Bucket}/src` })),
+        404,
+        'NoSuchKey',
+      );
+      await rejects(
+        s3.send(
+          new CopyObjectCommand({
+            Bucket,
+            Key: 'x',
+            CopySource: `${Bucket}/dst`,
+            CopySourceIfMatch: '"0000"',
+          }),
+        ),
+        412,
+        'PreconditionFailed',
+      );
+      await rejects(
+        s3.send(
+          new CopyObjectCommand({
+            Bucket,
+            Key: 'x',
+            CopySource: `${Bucket}/dst`,
+            CopySourceIfUnmodifiedSince: new Date(Date.now() - 3_600_000),
+          }),
+        ),
+        412,
+        'PreconditionFailed',
+      );
+    },
+  },
+  {
+    name: '§5 UploadPartCopy copies a byte range of another object into a part',
+    async run({ s3 }) {
+      const Bucket = await newBucket(s3, 'part-copy');
+      await put(s3, Bucket, 'source', '0123456789');
+      const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket, Key: 'dst' }));
+      const part = await s3.send(
+        new UploadPartCopyCommand({
+          Bucket,
+          Key: 'dst',
+          UploadId,
+          PartNumber: 1,
+          CopySource: `${Bucket}/source`,
+          CopySourceRange: 'bytes=2-5',
+        }),
+      );
+      expect(part.CopyPartResult?.ETag).toBe(`"${createHash('md5').update('2345').digest('hex')}"`);
+      await s3.send(
+        new CompleteMultipartUploadCommand({
+          Bucket,
+          Key: 'dst',
+          UploadId,
+          MultipartUpload: { Parts: [{ ETag: part.CopyPartResult?.ETag, PartNumber: 1 }] },
+        }),
+      );
+      expect((await text(s3, Bucket, 'dst')).body).toBe('2345');
     },
   },
   {
