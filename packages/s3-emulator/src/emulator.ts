@@ -754,11 +754,7 @@ export async function createS3Emulator(options: S3EmulatorOptions): Promise<
       }
       let stream: Readable;
       try {
-        stream = storage.openBlob(version.blob!, range);
-        await new Promise<void>((resolve, reject) => {
-          stream.once('open', () => resolve());
-          stream.once('error', reject);
-        });
+        stream = await storage.openBlob(version.blob!, range);
       } catch (error) {
         // Overwritten (and its data removed) between reading its metadata and opening the data.
         if ((error as NodeJS.ErrnoException).code === 'ENOENT' && attempt < 5) continue;
@@ -961,10 +957,10 @@ export async function createS3Emulator(options: S3EmulatorOptions): Promise<
       const storageClass = headerOf(ctx.req, 'x-amz-storage-class');
       if (storageClass) headers.storageClass = storageClass;
     }
-    const written = await storage.writeBlob(version.size ? storage.openBlob(version.blob!) : [], []);
+    const written = await storage.writeBlob(version.size ? await storage.openBlob(version.blob!) : [], []);
     const etag = version.partSizes
       ? createHash('md5')
-          .update(await readAll(storage.openBlob(written.blob)))
+          .update(await readAll(await storage.openBlob(written.blob)))
           .digest('hex')
       : version.etag!;
     const copied: Omit<VersionRecord, 'versionId'> = {
@@ -1268,7 +1264,7 @@ export async function createS3Emulator(options: S3EmulatorOptions): Promise<
       }
       const md5 = createHash('md5');
       const { Transform } = await import('node:stream');
-      const written = await storage.writeBlob(total > 0 ? storage.openBlob(version.blob!, range) : [], [
+      const written = await storage.writeBlob(total > 0 ? await storage.openBlob(version.blob!, range) : [], [
         new Transform({
           transform(chunk: Buffer, _e, done) {
             md5.update(chunk);
@@ -1377,7 +1373,7 @@ export async function createS3Emulator(options: S3EmulatorOptions): Promise<
         .update(Buffer.concat(chosen.map((p) => Buffer.from(p.etag, 'hex'))))
         .digest('hex')}-${chosen.length}`;
       const written = await storage.writeBlob(
-        chosen.filter((p) => p.size > 0).map((p) => storage.openBlob(p.blob)),
+        chosen.filter((p) => p.size > 0).map((p) => () => storage.openBlob(p.blob)),
         [],
       );
       const version: Omit<VersionRecord, 'versionId'> = {

@@ -1,8 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, unlink } from 'node:fs/promises';
+import { once } from 'node:events';
+import { createReadStream } from 'node:fs';
+import { type FileHandle, mkdir, open, readdir, rename, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable, Transform } from 'node:stream';
+import { PassThrough, Readable, type Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ClassicLevel } from 'classic-level';
 import { S3EmulatorConfigError } from './errors.ts';
@@ -18,6 +19,7 @@ import type { VersioningState } from './types.ts';
  * - `o\0<bucket>\0<key bytes>` → ObjectRecord (every version of one key, newest first, and the
  *   sequencer of its last change)
  * - `u\0<uploadId>` → UploadRecord; `p\0<uploadId>\0<part number, 5 digits>` → PartRecord
+ * - `d\0<blob id>` → the bytes of a body of up to INLINE_MAX bytes (ids starting with `i`)
  * - `s\0sequencer` → the last sequencer handed out
  */
 
@@ -94,6 +96,10 @@ export const uploadKey = (uploadId: string) => enc(`u\0${uploadId}`);
 export const partKey = (uploadId: string, part: number) =>
   enc(`p\0${uploadId}\0${String(part).padStart(5, '0')}`);
 const SEQUENCER_KEY = enc('s\0sequencer');
+/** Bodies up to this size are kept in LevelDB (one synced write), larger ones in files. */
+export const INLINE_MAX = 64 * 1024;
+const INLINE_PREFIX = 'i';
+const inlineKey = (blob: string) => enc(`d\0${blob}`);
 /** A byte no UTF-8 text contains: `prefix + 0xFF` is above every key that starts with `prefix`. */
 export const HIGH = Buffer.from([0xff]);
 
@@ -184,50 +190,74 @@ export class Storage {
   }
 
   /**
-   * Streams `source` through `transforms` into a new blob: a temporary file, fsynced, renamed into
-   * place and its directory fsynced. Nothing names the blob until the caller commits metadata.
+   * Streams `source` through `transforms` into a new blob. Up to INLINE_MAX bytes stay in memory
+   * and are stored in LevelDB (made durable by the synced metadata batch that follows, as LevelDB's
+   * log is written in order): one fsync for a small object instead of three. A larger body goes to a
+   * temporary file, fsynced, renamed into place and its directory fsynced. Nothing names the blob
+   * until the caller commits metadata.
    */
-  async writeBlob(source: Readable | Readable[], transforms: Transform[] = []): Promise<WrittenBlob> {
-    const blob = randomBytes(16).toString('hex');
-    const temp = join(this.tmpDir, randomUUID());
-    let size = 0;
+  async writeBlob(
+    source: Readable | Array<() => Promise<Readable>>,
+    transforms: Transform[] = [],
+  ): Promise<WrittenBlob> {
+    const id = randomBytes(16).toString('hex');
+    const sink = new SpillSink(join(this.tmpDir, randomUUID()), this.fsync);
     try {
-      const sources = Array.isArray(source) ? source : [source];
-      const out = createWriteStream(temp, { flags: 'wx' });
-      if (sources.length === 1) {
-        await runPipeline(sources[0]!, ...transforms, out);
+      if (!Array.isArray(source)) {
+        await runPipeline(source, ...transforms, sink);
       } else {
-        const { PassThrough } = await import('node:stream');
+        // Parts are opened one after the other, so that thousands of parts need one descriptor at a time.
         const joined = new PassThrough();
-        const done = runPipeline(joined, ...transforms, out);
-        for (const part of sources) {
-          for await (const chunk of part) {
-            if (!joined.write(chunk)) await new Promise((r) => joined.once('drain', r));
+        const done = runPipeline(joined, ...transforms, sink);
+        try {
+          for (const openPart of source) {
+            for await (const chunk of await openPart()) {
+              if (!joined.write(chunk)) await once(joined, 'drain');
+            }
           }
+        } catch (error) {
+          joined.destroy(error as Error);
+          await done.catch(() => undefined);
+          throw error;
         }
         joined.end();
         await done;
       }
-      size = out.bytesWritten;
-      const dir = join(this.blobDir, blob.slice(0, 2));
+      if (sink.inline) {
+        const blob = `${INLINE_PREFIX}${id}`;
+        await this.db.put(inlineKey(blob), sink.inline, { valueEncoding: 'buffer' });
+        return { blob, size: sink.size };
+      }
+      const dir = join(this.blobDir, id.slice(0, 2));
       await mkdir(dir, { recursive: true });
-      if (this.fsync) await fsyncPath(temp, 'r+');
-      await rename(temp, this.blobPath(blob));
+      await rename(sink.path, this.blobPath(id));
       if (this.fsync) await fsyncPath(dir, 'r');
-      return { blob, size };
+      return { blob: id, size: sink.size };
     } catch (error) {
-      await unlink(temp).catch(() => undefined);
+      await sink.discard();
       throw error;
     }
   }
 
-  openBlob(blob: string, range?: { start: number; end: number }): Readable {
-    return createReadStream(this.blobPath(blob), range ? { start: range.start, end: range.end } : {});
+  /** A blob's bytes (a range of them), opened before returning: a removed blob throws ENOENT here. */
+  async openBlob(blob: string, range?: { start: number; end: number }): Promise<Readable> {
+    if (blob.startsWith(INLINE_PREFIX)) {
+      const data = (await this.db.get(inlineKey(blob), { valueEncoding: 'buffer' })) as Buffer | undefined;
+      if (!data) throw Object.assign(new Error(`blob ${blob} is gone`), { code: 'ENOENT' });
+      return Readable.from([range ? data.subarray(range.start, range.end + 1) : data]);
+    }
+    // The stream owns the FileHandle and closes it; the data stays readable if the file is unlinked meanwhile.
+    const handle = await open(this.blobPath(blob), 'r');
+    return createReadStream('', { fd: handle, ...(range ? { start: range.start, end: range.end } : {}) });
   }
 
   async removeBlobs(blobs: Array<string | undefined>): Promise<void> {
     for (const blob of blobs) {
       if (!blob) continue;
+      if (blob.startsWith(INLINE_PREFIX)) {
+        await this.db.del(inlineKey(blob));
+        continue;
+      }
       await unlink(this.blobPath(blob)).catch((error: NodeJS.ErrnoException) => {
         if (error.code !== 'ENOENT') throw error;
       });
@@ -248,6 +278,64 @@ export class Storage {
 const runPipeline = pipeline as unknown as (
   ...streams: Array<NodeJS.ReadableStream | NodeJS.WritableStream>
 ) => Promise<void>;
+
+/**
+ * A Writable that keeps what it receives in memory up to INLINE_MAX bytes and, past that, writes it
+ * all to `path` (fsynced at the end when durable).
+ */
+class SpillSink extends Writable {
+  size = 0;
+  private chunks: Buffer[] = [];
+  private handle: FileHandle | undefined;
+
+  constructor(
+    readonly path: string,
+    private readonly durable: boolean,
+  ) {
+    super();
+  }
+
+  /** The whole body, when it stayed small enough to be kept in memory. */
+  get inline(): Buffer | undefined {
+    return this.handle ? undefined : Buffer.concat(this.chunks);
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error | null) => void): void {
+    this.size += chunk.length;
+    if (!this.handle && this.size <= INLINE_MAX) {
+      this.chunks.push(chunk);
+      done();
+      return;
+    }
+    this.spill(chunk).then(() => done(), done);
+  }
+
+  private async spill(chunk: Buffer): Promise<void> {
+    if (!this.handle) {
+      this.handle = await open(this.path, 'wx');
+      for (const pending of this.chunks) await this.handle.write(pending);
+      this.chunks = [];
+    }
+    await this.handle.write(chunk);
+  }
+
+  override _final(done: (error?: Error | null) => void): void {
+    const handle = this.handle;
+    if (!handle) {
+      done();
+      return;
+    }
+    (async () => {
+      if (this.durable) await handle.sync();
+      await handle.close();
+    })().then(() => done(), done);
+  }
+
+  async discard(): Promise<void> {
+    await this.handle?.close().catch(() => undefined);
+    if (this.handle) await unlink(this.path).catch(() => undefined);
+  }
+}
 
 async function fsyncPath(path: string, flags: string): Promise<void> {
   const handle = await open(path, flags);

@@ -152,6 +152,37 @@ describe('S3 emulator', () => {
     expect(await readdir(join(dataDir, 'tmp'))).toEqual([]);
   });
 
+  it('keeps small bodies in the store and large ones in files, and removes replaced data', async () => {
+    // Prepare
+    const { s3 } = await start();
+    await s3.send(new CreateBucketCommand({ Bucket: 'sizes' }));
+    const blobFiles = async () =>
+      (
+        await Promise.all(
+          (await readdir(join(dataDir, 'blobs'))).map((d) => readdir(join(dataDir, 'blobs', d))),
+        )
+      ).flat();
+    // Act
+    await s3.send(
+      new PutObjectCommand({ Bucket: 'sizes', Key: 'small', Body: Buffer.alloc(64 * 1024, 's') }),
+    );
+    const smallFiles = await blobFiles();
+    await s3.send(
+      new PutObjectCommand({ Bucket: 'sizes', Key: 'large', Body: Buffer.alloc(64 * 1024 + 1, 'l') }),
+    );
+    await s3.send(
+      new PutObjectCommand({ Bucket: 'sizes', Key: 'large', Body: Buffer.alloc(200 * 1024, 'L') }),
+    );
+    const largeFiles = await blobFiles();
+    await s3.send(new DeleteObjectCommand({ Bucket: 'sizes', Key: 'large' }));
+    // Assess
+    expect(smallFiles).toEqual([]);
+    expect(largeFiles).toHaveLength(1);
+    expect(await blobFiles()).toEqual([]);
+    const small = await s3.send(new GetObjectCommand({ Bucket: 'sizes', Key: 'small', Range: 'bytes=-3' }));
+    expect(await small.Body!.transformToString()).toBe('sss');
+  });
+
   it('refuses a second emulator on the same dataDir with a message naming it', async () => {
     await start();
     await expect(createS3Emulator({ dataDir })).rejects.toThrow(new RegExp(`dataDir ${dataDir}`));
