@@ -253,6 +253,7 @@ export const cases: Case[] = [
   },
   {
     name: '§1.3 encoding-type=url in ListObjects (v1) and ListObjectVersions encodes Key, Prefix, Marker and CommonPrefixes',
+    motoDiffers: 'moto does not echo the Marker',
     async run({ s3 }) {
       const Bucket = await newBucket(s3, 'encoding-v1');
       for (const key of ['a+b', 'p=q/x', 'z']) await put(s3, Bucket, key);
@@ -581,6 +582,7 @@ export const cases: Case[] = [
   },
   {
     name: '§6 CopyObject of a source version by ?versionId; a delete marker as source is 400 InvalidRequest; x-amz-copy-source-if-* 412',
+    motoDiffers: 'moto answers 404 NoSuchVersion when the copy source names a delete marker',
     async run({ s3 }) {
       const Bucket = await newBucket(s3, 'copy-version', 'Enabled');
       const v1 = await put(s3, Bucket, 'src', 'first');
