@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Readable } from 'node:stream';
+import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { type AuthOutcome, authenticate, percentDecode } from './auth.ts';
 import { receiveBody } from './body.ts';
@@ -957,12 +957,12 @@ export async function createS3Emulator(options: S3EmulatorOptions): Promise<
       const storageClass = headerOf(ctx.req, 'x-amz-storage-class');
       if (storageClass) headers.storageClass = storageClass;
     }
-    const written = await storage.writeBlob(version.size ? await storage.openBlob(version.blob!) : [], []);
-    const etag = version.partSizes
-      ? createHash('md5')
-          .update(await readAll(await storage.openBlob(written.blob)))
-          .digest('hex')
-      : version.etag!;
+    // A copy is a single-part object: its ETag is the MD5 of its bytes, also from a multipart source.
+    const md5 = md5Transform();
+    const written = await storage.writeBlob(version.size ? await storage.openBlob(version.blob!) : [], [
+      md5.stream,
+    ]);
+    const etag = md5.hex();
     const copied: Omit<VersionRecord, 'versionId'> = {
       ...headers,
       lastModified: now(),
@@ -1262,18 +1262,12 @@ export async function createS3Emulator(options: S3EmulatorOptions): Promise<
         }
         range = { start: Number(m[1]), end: Number(m[2]) };
       }
-      const md5 = createHash('md5');
-      const { Transform } = await import('node:stream');
+      const md5 = md5Transform();
       const written = await storage.writeBlob(total > 0 ? await storage.openBlob(version.blob!, range) : [], [
-        new Transform({
-          transform(chunk: Buffer, _e, done) {
-            md5.update(chunk);
-            done(null, chunk);
-          },
-        }),
+        md5.stream,
       ]);
       ({ blob, size } = written);
-      etag = md5.digest('hex');
+      etag = md5.hex();
       if (sourceBucket.versioning !== 'Unversioned')
         copyInfo = { 'x-amz-copy-source-version-id': version.versionId };
     } else {
@@ -1797,8 +1791,14 @@ export async function createS3Emulator(options: S3EmulatorOptions): Promise<
   };
 }
 
-async function readAll(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
+/** A pass-through stream that hashes what flows through it. */
+function md5Transform(): { stream: Transform; hex(): string } {
+  const hash = createHash('md5');
+  const stream = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      hash.update(chunk);
+      done(null, chunk);
+    },
+  });
+  return { stream, hex: () => hash.digest('hex') };
 }

@@ -711,6 +711,13 @@ export const cases: Case[] = [
       const { body } = await text(s3, Bucket, Key, { Range: 'bytes=-6' });
       expect(body).toBe('bbtail');
       expect((await s3.send(new ListMultipartUploadsCommand({ Bucket }))).Uploads ?? []).toEqual([]);
+      // §6: a copy is a single-part object, its ETag the MD5 of its bytes, even from a multipart source.
+      const copy = await s3.send(
+        new CopyObjectCommand({ Bucket, Key: 'copy-of-mpu', CopySource: `${Bucket}/big/object%2B1.bin` }),
+      );
+      expect(copy.CopyObjectResult?.ETag).toBe(
+        `"${createHash('md5').update(Buffer.concat(parts)).digest('hex')}"`,
+      );
       if (target.name === 'emulator') {
         const event = target.events.find((e) => e.bucket === Bucket && e.key === Key);
         expect(event).toMatchObject({
