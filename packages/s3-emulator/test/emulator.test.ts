@@ -183,6 +183,23 @@ describe('S3 emulator', () => {
     expect(await small.Body!.transformToString()).toBe('sss');
   });
 
+  it('passes an error thrown by onObjectEvent to onEventError; the write still succeeds', async () => {
+    const failures: Array<[unknown, S3ObjectEvent]> = [];
+    emulator = await createS3Emulator({
+      dataDir,
+      onObjectEvent: () => {
+        throw new Error('subscriber broke');
+      },
+      onEventError: (error, event) => failures.push([error, event]),
+    });
+    const { url } = await emulator.listen();
+    expect((await fetch(`${url}/failing`, { method: 'PUT' })).status).toBe(200);
+    expect((await fetch(`${url}/failing/k`, { method: 'PUT', body: 'x' })).status).toBe(200);
+    expect(failures).toHaveLength(1);
+    expect(String(failures[0]![0])).toContain('subscriber broke');
+    expect(failures[0]![1]).toMatchObject({ eventName: 'ObjectCreated:Put', key: 'k' });
+  });
+
   it('refuses a second emulator on the same dataDir with a message naming it', async () => {
     await start();
     await expect(createS3Emulator({ dataDir })).rejects.toThrow(new RegExp(`dataDir ${dataDir}`));

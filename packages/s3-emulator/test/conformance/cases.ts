@@ -728,6 +728,34 @@ export const cases: Case[] = [
     },
   },
   {
+    name: '§1.6 ListMultipartUploads: by key then initiation time, paged with KeyMarker + UploadIdMarker',
+    async run({ s3 }) {
+      const Bucket = await newBucket(s3, 'uploads');
+      const started: Array<[string, string]> = [];
+      for (const Key of ['b', 'a', 'a', 'c/1']) {
+        const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket, Key }));
+        started.push([Key, UploadId!]);
+      }
+      const expected = [started[1]!, started[2]!, started[0]!, started[3]!];
+      const seen: Array<[string, string]> = [];
+      let KeyMarker: string | undefined;
+      let UploadIdMarker: string | undefined;
+      for (let page = 0; page < 10; page++) {
+        const out = await s3.send(
+          new ListMultipartUploadsCommand({ Bucket, MaxUploads: 2, KeyMarker, UploadIdMarker }),
+        );
+        seen.push(...(out.Uploads ?? []).map((u): [string, string] => [u.Key!, u.UploadId!]));
+        if (!out.IsTruncated) break;
+        KeyMarker = out.NextKeyMarker;
+        UploadIdMarker = out.NextUploadIdMarker;
+      }
+      expect(seen).toEqual(expected);
+      const grouped = await s3.send(new ListMultipartUploadsCommand({ Bucket, Delimiter: '/' }));
+      expect(grouped.CommonPrefixes?.map((p) => p.Prefix)).toEqual(['c/']);
+      expect(grouped.Uploads?.map((u) => u.Key)).toEqual(['a', 'a', 'b']);
+    },
+  },
+  {
     name: '§5 multipart part checks: EntityTooSmall, InvalidPart, InvalidPartOrder, no parts, NoSuchUpload, abort 204',
     motoDiffers: 'moto answers parts listed out of order with another error than InvalidPartOrder',
     async run({ s3 }) {
