@@ -139,7 +139,32 @@ export class Storage {
     await mkdir(storage.blobDir, { recursive: true });
     const last = (await storage.db.get(SEQUENCER_KEY)) as string | undefined;
     if (last) storage.lastSequencer = BigInt(`0x${last}`);
+    await storage.sweepOrphans();
     return storage;
+  }
+
+  /**
+   * Removes bodies no metadata names: written before a crash that came before their metadata
+   * batch, or left by a crash between a metadata batch and the removal of the data it replaced.
+   * Runs at open, when no request is in flight.
+   */
+  private async sweepOrphans(): Promise<number> {
+    const referenced = new Set<string>();
+    for await (const [, record] of this.range<ObjectRecord>(enc('o\0'), enc('o\x01'))) {
+      for (const version of record.versions) if (version.blob) referenced.add(version.blob);
+    }
+    for await (const [, part] of this.range<PartRecord>(enc('p\0'), enc('p\x01'))) referenced.add(part.blob);
+    const orphans: string[] = [];
+    for await (const key of this.db.keys({ gte: enc('d\0'), lt: enc('d\x01') })) {
+      const blob = key.subarray(2).toString('utf8');
+      if (!referenced.has(blob)) orphans.push(blob);
+    }
+    for (const dir of await readdir(this.blobDir)) {
+      for (const blob of await readdir(join(this.blobDir, dir)))
+        if (!referenced.has(blob)) orphans.push(blob);
+    }
+    await this.removeBlobs(orphans);
+    return orphans.length;
   }
 
   close(): Promise<void> {

@@ -1,5 +1,5 @@
 import { createHash, createHmac } from 'node:crypto';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -134,22 +134,29 @@ describe('S3 emulator', () => {
     );
     const old = await first.s3.send(new PutObjectCommand({ Bucket: 'durable', Key: 'k', Body: 'old' }));
     await first.s3.send(new PutObjectCommand({ Bucket: 'durable', Key: 'k', Body: 'new' }));
+    const big = Buffer.alloc(100 * 1024, 'B');
+    await first.s3.send(new PutObjectCommand({ Bucket: 'durable', Key: 'big', Body: big }));
     const before = events.at(-1)!.sequencer;
     await stop();
     await writeFile(join(dataDir, 'tmp', 'torn-upload'), 'never renamed');
+    await mkdir(join(dataDir, 'blobs', 'ff'), { recursive: true });
+    await writeFile(join(dataDir, 'blobs', 'ff', 'ff00000000000000000000000000000f'), 'named by no metadata');
     // Act
     const second = await start();
     await second.s3.send(new PutObjectCommand({ Bucket: 'durable', Key: 'k', Body: 'newest' }));
     // Assess
     const after = events.at(-1)!.sequencer;
     expect(after > before).toBe(true);
-    const versions = await second.s3.send(new ListObjectVersionsCommand({ Bucket: 'durable' }));
+    const versions = await second.s3.send(new ListObjectVersionsCommand({ Bucket: 'durable', Prefix: 'k' }));
     expect(versions.Versions).toHaveLength(3);
     const got = await second.s3.send(
       new GetObjectCommand({ Bucket: 'durable', Key: 'k', VersionId: old.VersionId }),
     );
     expect(await got.Body!.transformToString()).toBe('old');
     expect(await readdir(join(dataDir, 'tmp'))).toEqual([]);
+    expect(await readdir(join(dataDir, 'blobs', 'ff'))).toEqual([]);
+    const gotBig = await second.s3.send(new GetObjectCommand({ Bucket: 'durable', Key: 'big' }));
+    expect(Buffer.from(await gotBig.Body!.transformToByteArray()).equals(big)).toBe(true);
   });
 
   it('keeps small bodies in the store and large ones in files, and removes replaced data', async () => {
@@ -198,6 +205,22 @@ describe('S3 emulator', () => {
     expect(failures).toHaveLength(1);
     expect(String(failures[0]![0])).toContain('subscriber broke');
     expect(failures[0]![1]).toMatchObject({ eventName: 'ObjectCreated:Put', key: 'k' });
+  });
+
+  it('answers BucketAlreadyOwnedByYou (409) to re-creating a bucket outside us-east-1 (§7)', async () => {
+    emulator = await createS3Emulator({ dataDir, region: 'eu-west-1' });
+    const { url } = await emulator.listen();
+    const create = () =>
+      fetch(`${url}/regional`, {
+        method: 'PUT',
+        body: '<CreateBucketConfiguration><LocationConstraint>eu-west-1</LocationConstraint></CreateBucketConfiguration>',
+      });
+    expect((await create()).status).toBe(200);
+    const again = await create();
+    expect(again.status).toBe(409);
+    expect(await again.text()).toContain('<Code>BucketAlreadyOwnedByYou</Code>');
+    const location = await (await fetch(`${url}/regional?location`)).text();
+    expect(location).toContain('>eu-west-1</LocationConstraint>');
   });
 
   it('refuses a second emulator on the same dataDir with a message naming it', async () => {
