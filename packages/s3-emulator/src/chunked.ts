@@ -161,7 +161,10 @@ export class AwsChunkedDecoder extends Transform {
       amzDate,
       scope,
       this.previousSignature,
-      createHash('sha256').update(this.trailerLines.join('')).digest('hex'),
+      // Canonical trailing headers: `name:value\n`, sorted by name (as the AWS SDKs sign them).
+      createHash('sha256')
+        .update([...this.trailerLines].sort().join(''))
+        .digest('hex'),
     ].join('\n');
     const expected = createHmac('sha256', signingKey).update(stringToSign).digest('hex');
     if (!sameHex(expected, this.trailerSignature)) throw badChunkSignature();
