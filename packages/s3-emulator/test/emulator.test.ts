@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { crc32 } from 'node:zlib';
 import {
   CompleteMultipartUploadCommand,
   CopyObjectCommand,
@@ -310,7 +311,13 @@ describe('S3 emulator', () => {
 
   describe('STREAMING-AWS4-HMAC-SHA256-PAYLOAD (signed chunks, AWS API sigv4-streaming)', () => {
     /** Sends a PUT with signed aws-chunked framing, signing as the AWS documentation describes. */
-    async function streamingPut(url: string, path: string, chunks: Buffer[], tamper = false) {
+    async function streamingPut(
+      url: string,
+      path: string,
+      chunks: Buffer[],
+      tamper = false,
+      trailer = false,
+    ) {
       const { host, port } = new URL(url);
       const amzDate = new Date()
         .toISOString()
@@ -325,9 +332,10 @@ describe('S3 emulator', () => {
       const headers: Record<string, string> = {
         host,
         'content-encoding': 'aws-chunked',
-        'x-amz-content-sha256': 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD',
+        'x-amz-content-sha256': `STREAMING-AWS4-HMAC-SHA256-PAYLOAD${trailer ? '-TRAILER' : ''}`,
         'x-amz-date': amzDate,
         'x-amz-decoded-content-length': String(decodedLength),
+        ...(trailer ? { 'x-amz-trailer': 'x-amz-checksum-crc32' } : {}),
       };
       const signed = Object.keys(headers).sort();
       const canonical = [
@@ -336,7 +344,7 @@ describe('S3 emulator', () => {
         '',
         signed.map((h) => `${h}:${headers[h]}\n`).join(''),
         signed.join(';'),
-        'STREAMING-AWS4-HMAC-SHA256-PAYLOAD',
+        headers['x-amz-content-sha256'],
       ].join('\n');
       const seed = hmac(key, ['AWS4-HMAC-SHA256', amzDate, scope, sha(canonical)].join('\n')).toString('hex');
       let previous = seed;
@@ -348,10 +356,20 @@ describe('S3 emulator', () => {
         ).toString('hex');
         previous = signature;
         const sent = tamper && data.length > 0 ? Buffer.from(data).fill(0x21, 0, 1) : data;
+        const header = Buffer.from(`${data.length.toString(16)};chunk-signature=${signature}\r\n`);
+        framed.push(header, sent, ...(trailer && data.length === 0 ? [] : [Buffer.from('\r\n')]));
+      }
+      if (trailer) {
+        // The trailer, signed after the last (empty) chunk: AWS API sigv4-streaming-trailers.
+        const crc = Buffer.alloc(4);
+        crc.writeUInt32BE(crc32(Buffer.concat(chunks)));
+        const line = `x-amz-checksum-crc32:${crc.toString('base64')}\n`;
+        const signature = hmac(
+          key,
+          ['AWS4-HMAC-SHA256-TRAILER', amzDate, scope, previous, sha(line)].join('\n'),
+        );
         framed.push(
-          Buffer.from(`${data.length.toString(16)};chunk-signature=${signature}\r\n`),
-          sent,
-          Buffer.from('\r\n'),
+          Buffer.from(`${line.trimEnd()}\r\nx-amz-trailer-signature:${signature.toString('hex')}\r\n\r\n`),
         );
       }
       const body = Buffer.concat(framed);
@@ -388,6 +406,19 @@ describe('S3 emulator', () => {
       const res = await streamingPut(url, '/chunks/signed', chunks);
       expect(res).toEqual({ status: 200, text: '' });
       const got = await s3.send(new GetObjectCommand({ Bucket: 'chunks', Key: 'signed' }));
+      expect(Buffer.from(await got.Body!.transformToByteArray()).equals(Buffer.concat(chunks))).toBe(true);
+    });
+
+    it('checks the signed trailer (STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER) and its CRC32', async () => {
+      const { url, s3 } = await start();
+      await s3.send(new CreateBucketCommand({ Bucket: 'chunks' }));
+      const chunks = [Buffer.alloc(8192, 'a'), Buffer.from('tail')];
+      const res = await streamingPut(url, '/chunks/trailer', chunks, false, true);
+      expect(res).toEqual({ status: 200, text: '' });
+      const got = await s3.send(
+        new GetObjectCommand({ Bucket: 'chunks', Key: 'trailer', ChecksumMode: 'ENABLED' }),
+      );
+      expect(got.ChecksumCRC32).toBeDefined();
       expect(Buffer.from(await got.Body!.transformToByteArray()).equals(Buffer.concat(chunks))).toBe(true);
     });
 
