@@ -404,6 +404,8 @@ export async function createS3Emulator(options: S3EmulatorOptions): Promise<
     conditions?: WriteConditions,
     extraOps: Array<{ type: 'del'; key: Buffer }> = [],
     stateAtUploadStart?: string,
+    /** Emits the event inside the key's lock, so that events of one key leave in commit order. */
+    announce?: (committed: { versionId: string; sequencer: string }) => void,
   ) {
     return storage.withLock(`${bucketName}\0${key}`, async () => {
       const bucket = await getBucket(bucketName);
@@ -428,6 +430,7 @@ export async function createS3Emulator(options: S3EmulatorOptions): Promise<
       record.versions = [stored, ...record.versions.filter((v) => !removed.includes(v))];
       const { sequencer, op } = storage.nextSequencer(now());
       await storage.batch([{ type: 'put', key: dbKey, value: { ...record, sequencer } }, op, ...extraOps]);
+      announce?.({ versionId, sequencer });
       await storage.removeBlobs(removed.map((v) => v.blob));
       return { versionId, sequencer, versioning: bucket.versioning };
     });
@@ -609,7 +612,17 @@ export async function createS3Emulator(options: S3EmulatorOptions): Promise<
     };
     if (body.checksum) version.checksum = body.checksum;
     try {
-      committed = await commitVersion(bucket.name, key, version, conditions);
+      committed = await commitVersion(bucket.name, key, version, conditions, [], undefined, (c) =>
+        emit(ctx, {
+          eventName: 'ObjectCreated:Put',
+          bucket: bucket.name,
+          key,
+          size: body.size,
+          eTag: body.md5,
+          ...eventVersionId(c.versionId),
+          sequencer: c.sequencer,
+        }),
+      );
     } catch (error) {
       await storage.removeBlobs([body.blob]);
       throw error;
@@ -625,15 +638,6 @@ export async function createS3Emulator(options: S3EmulatorOptions): Promise<
       { etag: quote(body.md5), ...versionHeader(committed.versioning, committed.versionId), ...extra },
       '',
     );
-    emit(ctx, {
-      eventName: 'ObjectCreated:Put',
-      bucket: bucket.name,
-      key,
-      size: body.size,
-      eTag: body.md5,
-      ...eventVersionId(committed.versionId),
-      sequencer: committed.sequencer,
-    });
   }
 
   function objectResponseHeaders(
@@ -789,11 +793,11 @@ export async function createS3Emulator(options: S3EmulatorOptions): Promise<
       if (versionId !== undefined) {
         removed = record.versions.filter((v) => v.versionId === versionId);
         result = { versionId, deleteMarker: removed[0]?.deleteMarker === true };
-        if (removed.length === 0) return { result, event: undefined, versioning: bucket.versioning };
+        if (removed.length === 0) return { result };
       } else if (bucket.versioning === 'Unversioned') {
         removed = record.versions;
         result = { deleteMarker: false };
-        if (removed.length === 0) return { result, event: undefined, versioning: bucket.versioning };
+        if (removed.length === 0) return { result };
       } else {
         const id = bucket.versioning === 'Enabled' ? newVersionId() : NULL_VERSION;
         if (id === NULL_VERSION) removed = record.versions.filter((v) => v.versionId === NULL_VERSION);
@@ -809,22 +813,19 @@ export async function createS3Emulator(options: S3EmulatorOptions): Promise<
         { type: 'put', key: dbKey, value: { ...record, sequencer } },
         op,
       ]);
-      await storage.removeBlobs(removed.map((v) => v.blob));
       const eventVersion = marker?.versionId ?? versionId;
-      return {
-        result,
-        versioning: bucket.versioning,
-        event: {
-          eventName,
-          bucket: bucketName,
-          key,
-          ...(marker ? { eTag: EMPTY_MD5 } : {}),
-          ...(eventVersion !== undefined ? eventVersionId(eventVersion) : {}),
-          sequencer,
-        },
-      };
+      // Emitted inside the key's lock, so that events of one key leave in commit order.
+      emit(ctx, {
+        eventName,
+        bucket: bucketName,
+        key,
+        ...(marker ? { eTag: EMPTY_MD5 } : {}),
+        ...(eventVersion !== undefined ? eventVersionId(eventVersion) : {}),
+        sequencer,
+      });
+      await storage.removeBlobs(removed.map((v) => v.blob));
+      return { result };
     });
-    if (outcome.event) emit(ctx, outcome.event);
     return outcome.result;
   }
 
@@ -973,7 +974,17 @@ export async function createS3Emulator(options: S3EmulatorOptions): Promise<
     if (version.checksum) copied.checksum = version.checksum;
     let committed: Awaited<ReturnType<typeof commitVersion>>;
     try {
-      committed = await commitVersion(bucket.name, key, copied, conditions);
+      committed = await commitVersion(bucket.name, key, copied, conditions, [], undefined, (c) =>
+        emit(ctx, {
+          eventName: 'ObjectCreated:Copy',
+          bucket: bucket.name,
+          key,
+          size: written.size,
+          eTag: etag,
+          ...eventVersionId(c.versionId),
+          sequencer: c.sequencer,
+        }),
+      );
     } catch (error) {
       await storage.removeBlobs([written.blob]);
       throw error;
@@ -989,15 +1000,6 @@ export async function createS3Emulator(options: S3EmulatorOptions): Promise<
       ],
       { ...extra, ...versionHeader(committed.versioning, committed.versionId) },
     );
-    emit(ctx, {
-      eventName: 'ObjectCreated:Copy',
-      bucket: bucket.name,
-      key,
-      size: written.size,
-      eTag: etag,
-      ...eventVersionId(committed.versionId),
-      sequencer: committed.sequencer,
-    });
   }
 
   // ---- listings -----------------------------------------------------------------------------
@@ -1391,6 +1393,16 @@ export async function createS3Emulator(options: S3EmulatorOptions): Promise<
             ...allParts.map((p) => ({ type: 'del' as const, key: partKey(upload.uploadId, p.partNumber) })),
           ],
           upload.keyState,
+          (c) =>
+            emit(ctx, {
+              eventName: 'ObjectCreated:CompleteMultipartUpload',
+              bucket: bucket.name,
+              key,
+              size: written.size,
+              eTag: etag,
+              ...eventVersionId(c.versionId),
+              sequencer: c.sequencer,
+            }),
         );
       } catch (error) {
         await storage.removeBlobs([written.blob]);
@@ -1409,15 +1421,6 @@ export async function createS3Emulator(options: S3EmulatorOptions): Promise<
         ],
         versionHeader(committed.versioning, committed.versionId),
       );
-      emit(ctx, {
-        eventName: 'ObjectCreated:CompleteMultipartUpload',
-        bucket: bucket.name,
-        key,
-        size: written.size,
-        eTag: etag,
-        ...eventVersionId(committed.versionId),
-        sequencer: committed.sequencer,
-      });
     });
   }
 
