@@ -4,7 +4,7 @@ import { Transform } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import { AwsChunkedDecoder, type ChunkSigning } from './chunked.ts';
 import { invalidRequest, S3Error } from './errors.ts';
-import type { Storage } from './storage.ts';
+import type { Storage, WrittenBlob } from './storage.ts';
 
 /**
  * Receives a request body into a blob: undoes aws-chunked framing, and checks what the client
@@ -12,9 +12,7 @@ import type { Storage } from './storage.ts';
  * x-amz-checksum-* in a header or a trailer). Reference s3-api-semantics.md section 8.
  */
 
-export interface ReceivedBody {
-  blob: string;
-  size: number;
+export interface ReceivedBody extends WrittenBlob {
   md5: string;
   /** Parts' binary MD5, for multipart ETags. */
   md5Binary: Buffer;

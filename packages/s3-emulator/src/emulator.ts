@@ -33,6 +33,7 @@ import {
 } from './errors.ts';
 import { type ListEntry, listBucket, urlEncodeKey } from './listing.ts';
 import {
+  type BatchOp,
   type BucketRecord,
   bucketKey,
   type ObjectRecord,
@@ -402,7 +403,7 @@ export async function createS3Emulator(options: S3EmulatorOptions): Promise<
     key: string,
     version: Omit<VersionRecord, 'versionId'>,
     conditions?: WriteConditions,
-    extraOps: Array<{ type: 'del'; key: Buffer }> = [],
+    extraOps: BatchOp[] = [],
     stateAtUploadStart?: string,
     /** Emits the event inside the key's lock, so that events of one key leave in commit order. */
     announce?: (committed: { versionId: string; sequencer: string }) => void,
@@ -612,7 +613,7 @@ export async function createS3Emulator(options: S3EmulatorOptions): Promise<
     };
     if (body.checksum) version.checksum = body.checksum;
     try {
-      committed = await commitVersion(bucket.name, key, version, conditions, [], undefined, (c) =>
+      committed = await commitVersion(bucket.name, key, version, conditions, body.ops, undefined, (c) =>
         emit(ctx, {
           eventName: 'ObjectCreated:Put',
           bucket: bucket.name,
@@ -974,7 +975,7 @@ export async function createS3Emulator(options: S3EmulatorOptions): Promise<
     if (version.checksum) copied.checksum = version.checksum;
     let committed: Awaited<ReturnType<typeof commitVersion>>;
     try {
-      committed = await commitVersion(bucket.name, key, copied, conditions, [], undefined, (c) =>
+      committed = await commitVersion(bucket.name, key, copied, conditions, written.ops, undefined, (c) =>
         emit(ctx, {
           eventName: 'ObjectCreated:Copy',
           bucket: bucket.name,
@@ -1243,6 +1244,7 @@ export async function createS3Emulator(options: S3EmulatorOptions): Promise<
     const partNumber = partNumberOf(ctx);
     const upload = await getUpload(ctx, bucket, key);
     let blob: string;
+    let ops: BatchOp[];
     let size: number;
     let etag: string;
     const copying = headerOf(ctx.req, 'x-amz-copy-source') !== undefined;
@@ -1268,13 +1270,13 @@ export async function createS3Emulator(options: S3EmulatorOptions): Promise<
       const written = await storage.writeBlob(total > 0 ? await storage.openBlob(version.blob!, range) : [], [
         md5.stream,
       ]);
-      ({ blob, size } = written);
+      ({ blob, size, ops } = written);
       etag = md5.hex();
       if (sourceBucket.versioning !== 'Unversioned')
         copyInfo = { 'x-amz-copy-source-version-id': version.versionId };
     } else {
       const body = await receiveBody(storage, ctx.req, ctx.auth.chunkSigning);
-      ({ blob, size } = body);
+      ({ blob, size, ops } = body);
       etag = body.md5;
     }
     const replaced = await storage.withLock(`upload\0${upload.uploadId}`, async () => {
@@ -1284,7 +1286,7 @@ export async function createS3Emulator(options: S3EmulatorOptions): Promise<
       }
       const previous = await storage.get<PartRecord>(partKey(upload.uploadId, partNumber));
       const part: PartRecord = { partNumber, etag, size, blob, lastModified: now() };
-      await storage.batch([{ type: 'put', key: partKey(upload.uploadId, partNumber), value: part }]);
+      await storage.batch([{ type: 'put', key: partKey(upload.uploadId, partNumber), value: part }, ...ops]);
       return previous;
     });
     await storage.removeBlobs([replaced?.blob]);
@@ -1389,6 +1391,7 @@ export async function createS3Emulator(options: S3EmulatorOptions): Promise<
           version,
           conditions,
           [
+            ...written.ops,
             { type: 'del', key: uploadKey(upload.uploadId) },
             ...allParts.map((p) => ({ type: 'del' as const, key: partKey(upload.uploadId, p.partNumber) })),
           ],

@@ -83,10 +83,17 @@ export interface PartRecord {
 export interface WrittenBlob {
   blob: string;
   size: number;
+  /**
+   * Writes the caller must put in the batch that commits the blob's metadata (a small body's bytes),
+   * so that data and metadata become durable in the same synced LevelDB write.
+   */
+  ops: BatchOp[];
 }
 
 type Db = ClassicLevel<Buffer, unknown>;
-type BatchOp = { type: 'put'; key: Buffer; value: unknown } | { type: 'del'; key: Buffer };
+export type BatchOp =
+  | { type: 'put'; key: Buffer; value: unknown; valueEncoding?: 'buffer' }
+  | { type: 'del'; key: Buffer };
 
 const enc = (s: string) => Buffer.from(s, 'utf8');
 export const bucketKey = (bucket: string) => enc(`b\0${bucket}`);
@@ -216,8 +223,8 @@ export class Storage {
 
   /**
    * Streams `source` through `transforms` into a new blob. Up to INLINE_MAX bytes stay in memory
-   * and are stored in LevelDB (made durable by the synced metadata batch that follows, as LevelDB's
-   * log is written in order): one fsync for a small object instead of three. A larger body goes to a
+   * and are returned as a LevelDB write for the caller's metadata batch: one fsync for a small
+   * object instead of three. A larger body goes to a
    * temporary file, fsynced, renamed into place and its directory fsynced. Nothing names the blob
    * until the caller commits metadata.
    */
@@ -250,14 +257,17 @@ export class Storage {
       }
       if (sink.inline) {
         const blob = `${INLINE_PREFIX}${id}`;
-        await this.db.put(inlineKey(blob), sink.inline, { valueEncoding: 'buffer' });
-        return { blob, size: sink.size };
+        return {
+          blob,
+          size: sink.size,
+          ops: [{ type: 'put', key: inlineKey(blob), value: sink.inline, valueEncoding: 'buffer' }],
+        };
       }
       const dir = join(this.blobDir, id.slice(0, 2));
       await mkdir(dir, { recursive: true });
       await rename(sink.path, this.blobPath(id));
       if (this.fsync) await fsyncPath(dir, 'r');
-      return { blob: id, size: sink.size };
+      return { blob: id, size: sink.size, ops: [] };
     } catch (error) {
       await sink.discard();
       throw error;
