@@ -320,7 +320,7 @@ export class LocalStack {
     );
     if (there) {
       this.print(
-        `${clock()} ! ${old} holds S3 objects of an older eventline (s3rver); they are not migrated: S3 data is now in ${resolve(this.dataDir, S3_DATA_SUBDIR)}. Upload them again (aws s3 sync), then remove ${old}`,
+        `${clock()} ! ${old} holds S3 objects of an older eventline (s3rver); they are not migrated: S3 data is now in ${resolve(this.dataDir, S3_DATA_SUBDIR)}. Upload the originals again (e.g. aws s3 sync), then remove ${old}`,
       );
     }
   }
