@@ -8,9 +8,10 @@ import {
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { TransientError } from '../core/errors.ts';
 import { fileKey } from '../core/items.ts';
-import type { FileState, Ledger, Logger, Metrics } from '../core/ports.ts';
-import { noMetrics, silentLogger } from '../core/ports.ts';
+import type { Clock, FileState, Ledger, Logger, Metrics, RecordWriter } from '../core/ports.ts';
+import { noMetrics, silentLogger, systemClock } from '../core/ports.ts';
 import type { AttributeMap } from '../core/values.ts';
+import { batchedWriter } from './dynamo-record-writer.ts';
 import { isTransientAwsError, translate } from './errors.ts';
 
 export interface DynamoLedgerOptions {
@@ -22,6 +23,7 @@ export interface DynamoLedgerOptions {
   /** First backoff delay for UnprocessedItems and throttling; grows x2 with full jitter up to `maxDelayMs`. */
   baseDelayMs?: number;
   maxDelayMs?: number;
+  clock?: Clock;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -129,6 +131,10 @@ export class DynamoLedger implements Ledger {
         return 'superseded' as const;
       throw translate(error, `PutItem ${guard.key}`);
     }
+  }
+
+  recordWriter(options: { parallelism: number; deadlineMs: number }): RecordWriter {
+    return batchedWriter(this, options, this.options.clock ?? systemClock);
   }
 
   async putRecords(items: AttributeMap[], { deadline }: { deadline: number }): Promise<void> {

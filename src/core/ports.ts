@@ -95,6 +95,18 @@ export interface Ledger {
   ): Promise<'written' | 'superseded'>;
   /** Many records, batched (BatchWriteItem, 25 at a time), UnprocessedItems retried until the deadline. */
   putRecords(items: AttributeMap[], options: { deadline: number; signal?: AbortSignal }): Promise<void>;
+  /** A writer of one file's records, batched and written in parallel as the store does best. */
+  recordWriter(options: { parallelism: number; deadlineMs: number }): RecordWriter;
+}
+
+/** Writes one file's records; the first failure fails the file. */
+export interface RecordWriter {
+  /** Queues one record (a later record of a key queued in the same batch replaces it: a duplicate). */
+  add(item: AttributeMap): Promise<void>;
+  /** Writes what is queued and waits for every write; resolves with what was written. */
+  finish(): Promise<{ written: number; duplicates: number }>;
+  /** Waits for the writes in flight, whatever their result (after a failure). */
+  settle(): Promise<void>;
 }
 
 export interface Notification {

@@ -1,5 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { batchedWriter } from '../../src/aws/dynamo-record-writer.ts';
 import type { Ledger } from '../../src/core/ports.ts';
 import { pipelineFor, putObject, scanTable } from '../fixtures/formats/stack.ts';
 import { type Emulators, startEmulators } from '../support/emulators.ts';
@@ -31,6 +32,9 @@ describe('a JSON array of 100k elements', () => {
       putRecords: (items, options) => {
         batches += 1;
         return ledger.putRecords(items, options);
+      },
+      recordWriter(options) {
+        return batchedWriter(this, options);
       },
     });
     const t = await pipelineFor(

@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type AwsClients, createClients, destroyClients } from '../../src/aws/clients.ts';
+import { batchedWriter } from '../../src/aws/dynamo-record-writer.ts';
 import type { EventlineConfigInput } from '../../src/config/index.ts';
 import { TransientError } from '../../src/core/errors.ts';
 import type { Ledger } from '../../src/core/ports.ts';
@@ -163,6 +164,9 @@ describe('BatchWriteItem throttling through a real proxy', () => {
         } finally {
           pending -= 1;
         }
+      },
+      recordWriter(options) {
+        return batchedWriter(this, options);
       },
     });
     const t = await pipelineFor(
