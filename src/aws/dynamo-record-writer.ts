@@ -1,4 +1,4 @@
-import type { Clock, Ledger, RecordWriter } from '../core/ports.ts';
+import type { Clock, Ledger, RecordWriter, RecordWriterOptions } from '../core/ports.ts';
 import { systemClock } from '../core/ports.ts';
 import type { AttributeMap } from '../core/values.ts';
 
@@ -23,7 +23,7 @@ export class DynamoRecordWriter implements RecordWriter {
 
   constructor(
     private readonly send: SendBatch,
-    private readonly options: { parallelism: number; deadlineMs: number; clock: Clock },
+    private readonly options: RecordWriterOptions & { clock: Clock },
   ) {}
 
   async add(item: AttributeMap): Promise<void> {
@@ -43,7 +43,17 @@ export class DynamoRecordWriter implements RecordWriter {
     const earlier = new Set(keys.map((key) => this.byKey.get(key)).filter((w) => w !== undefined));
     if (earlier.size > 0) await Promise.all(earlier);
     if (this.failure) throw this.failure;
-    const p: Promise<void> = this.send(items, this.options.clock.now() + this.options.deadlineMs)
+    // Fencing: no batch starts without a live claim, and none is retried past the claim's lease.
+    let deadline = this.options.clock.now() + this.options.deadlineMs;
+    if (this.options.fence) {
+      try {
+        deadline = Math.min(deadline, await this.options.fence());
+      } catch (error) {
+        this.failure ??= error;
+        throw error;
+      }
+    }
+    const p: Promise<void> = this.send(items, deadline)
       .then(
         () => {
           this.written += items.length;
@@ -78,7 +88,7 @@ export class DynamoRecordWriter implements RecordWriter {
 /** A record writer over any ledger's `putRecords` (the DynamoDB ledger's, or a wrapper of it in tests). */
 export function batchedWriter(
   ledger: Pick<Ledger, 'putRecords'>,
-  options: { parallelism: number; deadlineMs: number },
+  options: RecordWriterOptions,
   clock: Clock = systemClock,
 ): RecordWriter {
   return new DynamoRecordWriter((items, deadline) => ledger.putRecords(items, { deadline }), {

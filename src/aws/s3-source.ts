@@ -8,7 +8,7 @@ import { translate } from './errors.ts';
 export class S3ObjectSource implements ObjectSource {
   constructor(private readonly s3: S3Client) {}
 
-  async open(event: ObjectEvent): Promise<OpenedObject> {
+  async open(event: ObjectEvent, options: { fromByte?: number } = {}): Promise<OpenedObject> {
     try {
       const response = await this.s3.send(
         new GetObjectCommand({
@@ -20,6 +20,8 @@ export class S3ObjectSource implements ObjectSource {
             : event.eTag
               ? { IfMatch: `"${event.eTag}"` }
               : {}),
+          // Resuming a paused file: the rest of the same version, from the checkpoint's byte.
+          ...(options.fromByte ? { Range: `bytes=${options.fromByte}-` } : {}),
         }),
       );
       if (!response.Body) throw new PermanentError('object-missing', `${event.key}: S3 returned no body`);

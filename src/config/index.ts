@@ -46,6 +46,10 @@ export interface RuntimeNames {
   topicArn: string;
   bucketName: string;
   deadLetterQueueUrl?: string;
+  /** Queue mode: where a file too long for one invocation sends its continuation (`INGEST_QUEUE_URL`). */
+  ingestQueueUrl?: string;
+  /** Direct mode: the function re-invokes itself to continue a file (`AWS_LAMBDA_FUNCTION_NAME`). */
+  functionName?: string;
 }
 
 export function runtimeNames(
@@ -69,5 +73,7 @@ export function runtimeNames(
   }
   const names: RuntimeNames = { tableName, topicArn, bucketName: env.BUCKET_NAME ?? config.bucket.name };
   if (env.DLQ_URL) names.deadLetterQueueUrl = env.DLQ_URL;
+  if (env.INGEST_QUEUE_URL) names.ingestQueueUrl = env.INGEST_QUEUE_URL;
+  if (env.AWS_LAMBDA_FUNCTION_NAME) names.functionName = env.AWS_LAMBDA_FUNCTION_NAME;
   return names;
 }

@@ -1,7 +1,7 @@
 import type { Route } from '../config/schema.ts';
 import type { ObjectEvent } from './events.ts';
 import { compareSequencers, sequencerSortKey } from './events.ts';
-import type { FileState } from './ports.ts';
+import type { FileState, OwedOutcome } from './ports.ts';
 
 /**
  * The claim protocol: what an event does given what the ledger knows of its object, and the
@@ -27,8 +27,15 @@ export function sameVersion(state: FileState, event: ObjectEvent): boolean {
 export const NO_SEQUENCER_GUARD = 'Z';
 
 export function hasPendingSteps(state: FileState): boolean {
-  return state.notification.status === 'PENDING' || state.deadLetter.status === 'PENDING';
+  return (
+    state.notification.status === 'PENDING' ||
+    state.deadLetter.status === 'PENDING' ||
+    (state.owed?.length ?? 0) > 0
+  );
 }
+
+/** A claim from a handoff (the file paused for its continuation) is not a new attempt; any other is. */
+const nextAttempt = (state: FileState) => (state.handoff ? state.attempts : state.attempts + 1);
 
 /** What to do with an event, given what the ledger knows of its object. */
 export function decide(
@@ -42,7 +49,7 @@ export function decide(
   const leased = state.leaseUntil > now;
   if (sameVersion(state, event)) {
     if (state.status === 'PROCESSING') {
-      return leased ? { kind: 'in-progress' } : { kind: 'claim', attempts: state.attempts + 1 };
+      return leased ? { kind: 'in-progress' } : { kind: 'claim', attempts: nextAttempt(state) };
     }
     if (state.status === 'FAILED' && replay) {
       return leased ? { kind: 'in-progress' } : { kind: 'claim', attempts: state.attempts + 1 };
@@ -59,7 +66,30 @@ export function decide(
   return { kind: 'claim', attempts: 1 };
 }
 
-/** The PROCESSING state a claim writes. */
+/** What a superseded version still owes, in the few fields its notification and dead letter need. */
+export function owedOf(state: FileState): OwedOutcome {
+  const owed: OwedOutcome = {
+    route: state.route,
+    status: state.status,
+    attempts: state.attempts,
+    counts: state.counts,
+    notification: state.notification.status,
+    deadLetter: state.deadLetter.status,
+  };
+  if (state.versionId) owed.versionId = state.versionId;
+  if (state.eTag) owed.eTag = state.eTag;
+  if (state.sequencer) owed.sequencer = state.sequencer;
+  if (state.rejectsKey) owed.rejectsKey = state.rejectsKey;
+  if (state.error) owed.error = { code: state.error.code, message: state.error.message };
+  if (state.finishedAt) owed.finishedAt = state.finishedAt;
+  if (state.durationMs !== undefined) owed.durationMs = state.durationMs;
+  return owed;
+}
+
+/**
+ * The PROCESSING state a claim writes. Over a previous state it keeps what must survive the claim:
+ * the checkpoint of the same version (to resume), and the owed steps of every version before.
+ */
 export function claimState(
   event: ObjectEvent,
   route: Route,
@@ -90,5 +120,21 @@ export function claimState(
   if (event.eTag) state.eTag = event.eTag;
   if (event.size !== undefined) state.size = event.size;
   if (event.sequencer) state.sequencer = event.sequencer;
+  if (previous) {
+    const owed = [...(previous.owed ?? [])];
+    const same = sameVersion(previous, event);
+    if (same && previous.status === 'PROCESSING') {
+      if (previous.checkpoint) state.checkpoint = previous.checkpoint;
+      state.startedAt = previous.startedAt;
+      if (previous.lastError) state.lastError = previous.lastError;
+    } else if (!same && previous.status !== 'PROCESSING' && hasOwnPendingSteps(previous)) {
+      owed.push(owedOf(previous));
+    }
+    if (owed.length > 0) state.owed = owed;
+  }
   return state;
+}
+
+function hasOwnPendingSteps(state: FileState): boolean {
+  return state.notification.status === 'PENDING' || state.deadLetter.status === 'PENDING';
 }

@@ -9,7 +9,7 @@ import { decoderFor, isFailure, limitBytes, maxBytesFor, maybeGunzip } from './f
 import type { DecodedRecord } from './formats/types.ts';
 import { recordAttributes, recordKey } from './items.ts';
 import { clip } from './outcome.ts';
-import type { FileCounts, FileState, RejectedRecord } from './ports.ts';
+import type { Checkpoint, FileCounts, FileState, RejectedRecord } from './ports.ts';
 import { type AttributeMap, MAX_ITEM_BYTES, toItem } from './values.ts';
 
 /**
@@ -20,14 +20,55 @@ import { type AttributeMap, MAX_ITEM_BYTES, toItem } from './values.ts';
 
 /** Items close to DynamoDB's limit keep their payload in S3 (see DESIGN "DynamoDB limits"). */
 const INLINE_ITEM_LIMIT = MAX_ITEM_BYTES - 8 * 1024;
-const MAX_REJECTS_IN_LEDGER = 50;
+const MAX_REJECTS_IN_LEDGER = 3;
 const MAX_REJECTS_IN_OBJECT = 10_000;
 
 export interface IngestResult {
   counts: FileCounts;
   rejects: RejectedRecord[];
   rejectsKey?: string;
+  /** Set when the file paused (its invocation ran out of time): where the next one resumes. */
+  paused?: Checkpoint;
 }
+
+export interface IngestOptions {
+  /** Clock time after which a multi-record file pauses at its next record and checkpoints. */
+  pauseAt?: number;
+  /** Fencing of record batches by the claim's lease (see lease.ts). */
+  fence?: () => Promise<number>;
+}
+
+/**
+ * Byte offsets of line ends in the (uncompressed) stream, so a paused NDJSON file resumes with a
+ * ranged GET just after the last line handled. Only the line ends not yet handled are kept.
+ */
+class LineEnds {
+  private readonly ends: Array<{ line: number; after: number }> = [];
+  private line = 0;
+
+  constructor(private offset: number) {}
+
+  async *track(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+    for await (const chunk of source) {
+      for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) {
+        this.line += 1;
+        this.ends.push({ line: this.line, after: this.offset + i + 1 });
+      }
+      this.offset += chunk.length;
+      yield chunk;
+    }
+  }
+
+  /** The offset just after (relative) line `line`, dropping the ends before it. */
+  after(line: number): number | undefined {
+    while (this.ends.length > 0 && this.ends[0]!.line < line) this.ends.shift();
+    const end = this.ends[0];
+    return end?.line === line ? end.after : undefined;
+  }
+}
+
+const rejectsKeyOf = (ctx: UseCaseContext, event: ObjectEvent, claimed: FileState, part: number) =>
+  `${ctx.config.internalPrefix}rejects/${event.bucket}/${event.key}.${claimed.seq.replace(/0+$/, '') || 'x'}${part > 0 ? `.${part}` : ''}.ndjson`;
 
 /** Numbers as JS numbers, for schema validation only (the ledger keeps the exact text). */
 function toPlain(value: unknown): unknown {
@@ -47,6 +88,7 @@ export async function ingest(
   event: ObjectEvent,
   route: Route,
   claimed: FileState,
+  options: IngestOptions = {},
 ): Promise<IngestResult> {
   const max = maxBytesFor(route);
   if (event.size !== undefined && event.size > max) {
@@ -55,26 +97,41 @@ export async function ingest(
       `${event.key}: ${event.size} bytes is over the route's limit of ${max} bytes`,
     );
   }
-  const opened = await ctx.source.open(event);
-  if (opened.contentLength !== undefined && opened.contentLength > max) {
+  const resume = route.format === 'json' ? undefined : claimed.checkpoint;
+  // A ranged GET resumes NDJSON (uncompressed) where it stopped; other formats re-read and skip.
+  const fromByte = resume?.offset;
+  const opened = await ctx.source.open(event, fromByte ? { fromByte } : undefined);
+  const total = (opened.contentLength ?? 0) + (fromByte ?? 0);
+  if (opened.contentLength !== undefined && total > max) {
     throw new PermanentError(
       'too-large',
-      `${event.key}: ${opened.contentLength} bytes is over the route's limit of ${max} bytes`,
+      `${event.key}: ${total} bytes is over the route's limit of ${max} bytes`,
     );
   }
   const raw = { bytes: 0 };
+  let firstBytes: Uint8Array | undefined;
+  async function* sniff(source: AsyncIterable<Uint8Array>) {
+    for await (const chunk of source) {
+      firstBytes ??= chunk;
+      yield chunk;
+    }
+  }
   const decompressed = limitBytes(
-    maybeGunzip(limitBytes(opened.body, max, event.key, raw), {
-      compression: route.compression,
+    maybeGunzip(sniff(limitBytes(opened.body, max, event.key, raw)), {
+      compression: fromByte ? 'none' : route.compression,
       key: event.key,
-      ...(opened.contentEncoding ? { contentEncoding: opened.contentEncoding } : {}),
+      ...(opened.contentEncoding && !fromByte ? { contentEncoding: opened.contentEncoding } : {}),
     }),
     max,
     event.key,
     { bytes: 0 },
     'decompressed file',
   );
-  const records = decoderFor(route.format)(decompressed, { route, key: event.key });
+  const lineEnds = route.format === 'ndjson' ? new LineEnds(fromByte ?? 0) : undefined;
+  const records = decoderFor(route.format)(lineEnds ? lineEnds.track(decompressed) : decompressed, {
+    route,
+    key: event.key,
+  });
   const counts: FileCounts = { read: 0, written: 0, rejected: 0, duplicates: 0, bytes: 0 };
   const processedAt = claimed.startedAt;
   const allRejects: RejectedRecord[] = [];
@@ -115,25 +172,50 @@ export async function ingest(
   const writer = ctx.ledger.recordWriter({
     parallelism: ctx.config.writes.parallelism,
     deadlineMs: ctx.config.writes.deadlineMs,
+    ...(options.fence ? { fence: options.fence } : {}),
   });
+  // Resuming: lines and indexes continue the numbering; skipped records were handled before.
+  const baseLine = fromByte ? (resume?.line ?? 0) : 0;
+  const baseIndex = fromByte ? (resume?.values ?? 0) : 0;
+  const skip = resume && !fromByte ? resume.records : 0;
+  let seen = 0;
+  let values = 0;
+  let lastLine = 0;
+  let paused = false;
   try {
     for await (const decoded of records) {
-      counts.read += 1;
-      if (isFailure(decoded)) {
-        reject(decoded.error);
+      seen += 1;
+      if (seen <= skip) {
+        if (!isFailure(decoded)) values += 1;
         continue;
       }
-      let item: AttributeMap;
-      try {
-        item = await buildItem(ctx, event, route, decoded, true, processedAt);
-      } catch (error) {
-        if (error instanceof RecordError) {
-          reject(error);
-          continue;
-        }
-        throw error;
+      // Out of time: stop before this record; the checkpoint is the end of the one before.
+      if (options.pauseAt !== undefined && ctx.clock.now() >= options.pauseAt) {
+        paused = true;
+        break;
       }
-      await writer.add(item);
+      counts.read += 1;
+      if (isFailure(decoded)) {
+        lastLine = decoded.error.position?.line ?? lastLine;
+        if (baseLine && decoded.error.position?.line !== undefined) {
+          decoded.error.position.line += baseLine;
+        }
+        reject(decoded.error);
+      } else {
+        values += 1;
+        lastLine = decoded.position.line ?? lastLine;
+        lineEnds?.after(lastLine); // keeps only the line ends of the read-ahead
+        if (baseLine && decoded.position.line !== undefined) decoded.position.line += baseLine;
+        if (baseIndex && decoded.position.index !== undefined) decoded.position.index += baseIndex;
+        let item: AttributeMap | undefined;
+        try {
+          item = await buildItem(ctx, event, route, decoded, true, processedAt);
+        } catch (error) {
+          if (!(error instanceof RecordError)) throw error;
+          reject(error);
+        }
+        if (item) await writer.add(item);
+      }
     }
     const written = await writer.finish();
     counts.written = written.written;
@@ -143,17 +225,42 @@ export async function ingest(
     await writer.settle();
     throw error;
   }
-  counts.bytes = raw.bytes;
+  counts.bytes = raw.bytes + (fromByte ?? 0);
+  const before = resume?.counts;
+  if (before) {
+    counts.read += before.read;
+    counts.written += before.written;
+    counts.rejected += before.rejected;
+    counts.duplicates += before.duplicates;
+  }
+  const part = resume?.rejectParts ?? 0;
   const result: IngestResult = { counts, rejects: allRejects.slice(0, MAX_REJECTS_IN_LEDGER) };
   if (allRejects.length > 0) {
-    const rejectsKey = `${ctx.config.internalPrefix}rejects/${event.bucket}/${event.key}.${claimed.seq.replace(/0+$/, '') || 'x'}.ndjson`;
     await ctx.source.putInternal(
       event.bucket,
-      rejectsKey,
+      rejectsKeyOf(ctx, event, claimed, part),
       allRejects.map((r) => JSON.stringify({ object: event.key, ...r })).join('\n'),
       'application/x-ndjson',
     );
-    result.rejectsKey = rejectsKey;
+  }
+  const parts = part + (allRejects.length > 0 ? 1 : 0);
+  if (parts > 0) result.rejectsKey = rejectsKeyOf(ctx, event, claimed, 0);
+  if (paused) {
+    const gzip = firstBytes !== undefined && firstBytes[0] === 0x1f && firstBytes[1] === 0x8b;
+    const checkpoint: Checkpoint = {
+      line: baseLine + lastLine,
+      records: skip + (counts.read - (before?.read ?? 0)),
+      values: baseIndex + values,
+      counts,
+      rejectParts: parts,
+      segments: (resume?.segments ?? 1) + 1,
+    };
+    // The ranged resume needs the exact byte after the last line handled, in an uncompressed file.
+    const ranged = lineEnds !== undefined && !gzip && route.compression !== 'gzip';
+    const after = ranged && lastLine > 0 ? lineEnds.after(lastLine) : undefined;
+    if (after !== undefined) checkpoint.offset = after;
+    else if (fromByte) checkpoint.offset = fromByte; // nothing handled in this segment
+    result.paused = checkpoint;
   }
   return result;
 }

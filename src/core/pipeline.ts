@@ -1,14 +1,27 @@
 import type { EventlineConfig, Route } from '../config/schema.ts';
 import { claimState, decide } from './claim.ts';
 import { isoNow, type UseCaseContext } from './context.ts';
-import { describePosition, errorMessage, InProgressError, isPermanent, SupersededError } from './errors.ts';
+import { continuationEvent } from './continuation.ts';
+import {
+  describeError,
+  describePosition,
+  errorMessage,
+  InProgressError,
+  isPermanent,
+  isProgrammingError,
+  PermanentError,
+  SupersededError,
+  TransientError,
+} from './errors.ts';
 import type { InboundMessage, ObjectEvent } from './events.ts';
-import { ingest } from './ingestion.ts';
+import { type IngestResult, ingest } from './ingestion.ts';
+import { Lease } from './lease.ts';
 import { notificationFor } from './notification.ts';
-import { clip, type Outcome } from './outcome.ts';
-import { finishSteps, release } from './owed-steps.ts';
+import { clip, OUTCOME_LIMITS, type Outcome } from './outcome.ts';
+import { finishSteps, logOutcome, outcomeOf, recordSent, release } from './owed-steps.ts';
 import type {
   Clock,
+  Continuations,
   DeadLetterQueue,
   FileState,
   Ledger,
@@ -46,16 +59,28 @@ export interface PipelineDeps {
   clock?: Clock;
   /** How long a claim on a file is honoured before another attempt may take it over. */
   leaseMs?: number;
+  /** How a file too long for one invocation continues in another; without it, files never pause. */
+  continuations?: Continuations;
+}
+
+export interface ProcessOptions {
+  replay?: boolean;
+  /** When the invocation ends (clock ms), as the handler reads it from the Lambda context. */
+  deadline?: number;
 }
 
 export class Pipeline {
   readonly config: EventlineConfig;
   private readonly bucketName: string | undefined;
   private readonly ctx: UseCaseContext;
+  private readonly continuations: Continuations | undefined;
+  private readonly maxAttempts: number;
 
   constructor(deps: PipelineDeps) {
     this.config = deps.config;
     this.bucketName = deps.bucketName;
+    this.continuations = deps.continuations;
+    this.maxAttempts = deps.config.files.maxAttempts;
     this.ctx = {
       config: deps.config,
       source: deps.source,
@@ -74,7 +99,7 @@ export class Pipeline {
    * object in it has an outcome; throws (a TransientError or a bug) when it must be retried.
    * Unreadable messages are dead-lettered with their reason, never dropped.
    */
-  async handleMessage(message: InboundMessage): Promise<Outcome[]> {
+  async handleMessage(message: InboundMessage, options: { deadline?: number } = {}): Promise<Outcome[]> {
     const { logger, metrics } = this.ctx;
     if (message.kind === 'test') {
       logger.info('s3:TestEvent acknowledged and ignored', { messageId: message.id });
@@ -96,12 +121,16 @@ export class Pipeline {
       logger.info('event is not an object creation; skipped', { messageId: message.id, ...skipped });
     }
     const outcomes: Outcome[] = [];
-    for (const event of message.objects) outcomes.push(await this.processObject(event));
+    for (const event of message.objects) outcomes.push(await this.processObject(event, options));
     return outcomes;
   }
 
-  /** Processes one object version. `replay` re-drives a file that failed permanently. */
-  async processObject(event: ObjectEvent, options: { replay?: boolean } = {}): Promise<Outcome> {
+  /**
+   * Processes one object version. `replay` re-drives a file that failed permanently; `deadline`
+   * (clock ms) is when the invocation ends: a multi-record file that cannot finish by then pauses
+   * at a checkpoint and continues in another invocation.
+   */
+  async processObject(event: ObjectEvent, options: ProcessOptions = {}): Promise<Outcome> {
     const { ledger, logger, metrics, clock, leaseMs } = this.ctx;
     const base = { bucket: event.bucket, key: event.key };
     if (this.bucketName && event.bucket !== this.bucketName) {
@@ -113,16 +142,22 @@ export class Pipeline {
       logger.info('object outside every route; skipped', base);
       return { ...base, status: 'ignored' };
     }
-    // Most objects are new: claim without reading first (one request less); when the ledger knows
-    // the object already, the conditional write fails and the decision below reads it.
+    // One conditional write decides the common cases (a new object, a newer version); when it
+    // refuses, it returns what the ledger holds and the decision below works from that.
+    let current: FileState | undefined;
+    let known = false;
     if (!options.replay) {
-      const fresh = claimState(event, route, undefined, clock.now(), 1, leaseMs);
-      if (await ledger.putFile(fresh, undefined)) return this.run(event, route, fresh);
+      const now = clock.now();
+      const result = await ledger.claim(claimState(event, route, undefined, now, 1, leaseMs), now);
+      if (result.claimed) return this.run(event, route, new Lease(this.ctx, result.state), options);
+      current = result.current;
+      known = true;
     }
     for (let attempt = 0; attempt < 5; attempt++) {
-      const state = await ledger.getFile(event.bucket, event.key);
+      if (!known) current = await ledger.getFile(event.bucket, event.key);
+      known = false;
       const now = clock.now();
-      const decision = decide(state, event, now, options.replay ?? false);
+      const decision = decide(current, event, now, options.replay ?? false);
       switch (decision.kind) {
         case 'duplicate':
           logger.info('duplicate event: this object version already has its outcome', base);
@@ -142,104 +177,288 @@ export class Pipeline {
           );
         case 'finish': {
           // Owed steps are sent under a lease too, so two redeliveries cannot both publish.
-          const leased: FileState = {
-            ...state!,
-            rev: state!.rev + 1,
-            leaseUntil: now + leaseMs,
-            updatedAt: isoNow(clock),
-          };
-          if (await ledger.putFile(leased, state!.rev))
-            return finishSteps(this.ctx, leased, event, 'finished');
+          const lease = new Lease(this.ctx, current!);
+          if (await lease.save({ ...current!, leaseUntil: now + leaseMs })) {
+            return finishSteps(this.ctx, lease, event, 'finished');
+          }
           break;
         }
         case 'claim': {
-          const claimed = claimState(event, route, state, now, decision.attempts, leaseMs);
-          if (await ledger.putFile(claimed, state?.rev)) return this.run(event, route, claimed);
+          const claimed = claimState(event, route, current, now, decision.attempts, leaseMs);
+          if (!current) {
+            const result = await ledger.claim(claimed, now);
+            if (result.claimed) return this.run(event, route, new Lease(this.ctx, result.state), options);
+            current = result.current;
+            known = true;
+          } else if (await ledger.putFile(claimed, current.rev)) {
+            return this.run(event, route, new Lease(this.ctx, claimed), options);
+          }
         }
       }
     }
     throw new InProgressError('contention', `${event.key}: could not claim the file after 5 attempts`);
   }
 
-  private async run(event: ObjectEvent, route: Route, claimed: FileState): Promise<Outcome> {
-    const { ledger, logger, metrics, clock } = this.ctx;
+  /** When a multi-record file stops to continue elsewhere, leaving time to checkpoint and hand off. */
+  private pauseAt(route: Route, deadline: number | undefined): number | undefined {
+    if (deadline === undefined || !this.continuations || route.format === 'json') return undefined;
+    const budget = deadline - this.ctx.clock.now();
+    return deadline - Math.min(10_000, Math.max(500, Math.floor(budget / 4)));
+  }
+
+  private async run(
+    event: ObjectEvent,
+    route: Route,
+    lease: Lease,
+    options: ProcessOptions,
+  ): Promise<Outcome> {
+    const { logger, metrics, clock } = this.ctx;
+    const claimed = lease.state;
     const started = clock.now();
     const log = { bucket: event.bucket, key: event.key, route: route.id, attempt: claimed.attempts };
     logger.debug('processing file', log);
-    let final: FileState;
+    if (claimed.attempts > this.maxAttempts) {
+      // Earlier attempts died without recording why they failed (a crash, a timeout, out of memory).
+      return this.fail(event, lease, started, exhausted(event, claimed, this.maxAttempts));
+    }
+    let result: IngestResult;
     try {
-      const result = await ingest(this.ctx, event, route, claimed);
-      final = {
-        ...claimed,
-        status: 'PROCESSED',
-        counts: result.counts,
-        rejects: result.rejects,
-        notification: { status: 'PENDING' },
-      };
-      if (result.rejectsKey) final.rejectsKey = result.rejectsKey;
-      metrics.count('FilesProcessed');
-      metrics.count('RecordsWritten', result.counts.written);
-      if (result.counts.rejected) metrics.count('RecordsRejected', result.counts.rejected);
+      const pauseAt = this.pauseAt(route, options.deadline);
+      result = await ingest(this.ctx, event, route, claimed, {
+        ...(pauseAt !== undefined ? { pauseAt } : {}),
+        fence: () => lease.fence(),
+      });
     } catch (error) {
       if (error instanceof SupersededError) {
-        await release(this.ctx, claimed);
-        logger.info('object replaced since this event; the newer event processes it', log);
+        await release(this.ctx, lease);
+        logger.info('object replaced or claim taken over; the newer claim processes it', {
+          ...log,
+          reason: error.message,
+        });
+        metrics.count('FilesSuperseded');
         return { bucket: event.bucket, key: event.key, route: route.id, status: 'superseded' };
       }
-      if (!isPermanent(error)) {
-        // Give the claim back so the retry need not wait for the lease to run out.
-        await release(this.ctx, claimed);
-        metrics.count('FilesRetried');
-        logger.warn('transient failure; will be retried', { ...log, error: errorMessage(error) });
-        throw error;
+      if (isPermanent(error)) return this.fail(event, lease, started, error);
+      if (isProgrammingError(error)) {
+        logger.error('programming error: the file fails instead of being retried', {
+          ...log,
+          error: describeError(error),
+        });
+        return this.fail(
+          event,
+          lease,
+          started,
+          new PermanentError(
+            'internal-error',
+            `${event.key}: internal error: ${error.name}: ${error.message}`,
+            {
+              cause: error,
+            },
+          ),
+        );
       }
-      const where = describePosition(error.position);
-      final = {
-        ...claimed,
-        status: 'FAILED',
-        error: {
-          code: error.code,
-          message: clip(error.message),
-          ...(error.position ? { position: error.position } : {}),
-        },
-        notification: { status: 'PENDING' },
-        deadLetter: { status: 'PENDING' },
-      };
-      metrics.count('FilesFailed');
-      logger.error('file failed permanently', {
-        ...log,
-        code: error.code,
-        reason: clip(error.message),
-        where,
-      });
-    }
-    const finishedAt = clock.now();
-    final = {
-      ...final,
-      rev: claimed.rev + 1,
-      // The claim is kept until the owed steps are sent (finishSteps gives it back).
-      leaseUntil: claimed.leaseUntil,
-      finishedAt: new Date(finishedAt).toISOString(),
-      durationMs: finishedAt - started,
-      updatedAt: new Date(finishedAt).toISOString(),
-    };
-    metrics.milliseconds('FileDuration', finishedAt - started);
-    let recorded: boolean;
-    try {
-      recorded = await ledger.putFile(final, claimed.rev);
-    } catch (error) {
-      // The outcome could not be stored: give the claim back, so the retry need not wait for the lease.
-      await release(this.ctx, claimed);
+      const reason = `${(error as Error)?.name ?? 'Error'}: ${errorMessage(error)}`;
+      if (claimed.attempts >= this.maxAttempts) {
+        logger.error('transient failure on the last attempt; the file fails', {
+          ...log,
+          error: describeError(error),
+        });
+        return this.fail(
+          event,
+          lease,
+          started,
+          exhausted(event, { ...claimed, lastError: reason }, this.maxAttempts, error),
+        );
+      }
+      // Give the claim back so the retry need not wait for the lease to run out.
+      await release(this.ctx, lease, { lastError: clip(reason, 512) });
+      metrics.count('FilesRetried');
+      logger.warn('transient failure; will be retried', { ...log, error: describeError(error) });
       throw error;
     }
-    if (!recorded) {
-      logger.warn('a newer version took the file over while it was processed', log);
-      return { bucket: event.bucket, key: event.key, route: route.id, status: 'superseded' };
+    if (result.paused) return this.pause(event, route, lease, result);
+    const finishedAt = clock.now();
+    const final: FileState = {
+      ...lease.state,
+      status: 'PROCESSED',
+      counts: result.counts,
+      rejects: result.rejects,
+      finishedAt: new Date(finishedAt).toISOString(),
+      durationMs: finishedAt - started,
+    };
+    delete final.checkpoint;
+    delete final.handoff;
+    delete final.lastError;
+    if (result.rejectsKey) final.rejectsKey = result.rejectsKey;
+    metrics.count('FilesProcessed');
+    metrics.count('RecordsWritten', result.counts.written);
+    if (result.counts.rejected) metrics.count('RecordsRejected', result.counts.rejected);
+    metrics.milliseconds('FileDuration', finishedAt - started);
+    if ((final.owed?.length ?? 0) > 0) {
+      // Older versions' steps go first: record the outcome as owing, then send everything in order.
+      if (!(await this.record(lease, { ...final, notification: { status: 'PENDING' } }))) {
+        return this.superseded(event, route);
+      }
+      return finishSteps(this.ctx, lease, event, 'processed');
     }
-    return finishSteps(this.ctx, final, event, final.status === 'PROCESSED' ? 'processed' : 'failed');
+    // Lazy checkpoint: publish first, then one write records PROCESSED and SENT together.
+    let messageId: string;
+    try {
+      ({ messageId } = await this.ctx.notifier.publish(
+        notificationFor({ ...final, notification: { status: 'PENDING' } }),
+      ));
+    } catch (error) {
+      metrics.count('NotificationsFailed');
+      const owing: FileState = {
+        ...final,
+        leaseUntil: 0,
+        notification: { status: 'PENDING', error: clip(errorMessage(error)) },
+      };
+      await this.record(lease, owing).catch(() => false);
+      throw new TransientError(
+        'notify-failed',
+        `${event.key}: stored, but the notification failed: ${errorMessage(error)}`,
+        {
+          cause: error,
+        },
+      );
+    }
+    metrics.count('NotificationsSent');
+    lease.state = { ...final, rev: lease.state.rev };
+    await recordSent(this.ctx, lease, messageId);
+    logOutcome(this.ctx, lease.state);
+    return outcomeOf(lease.state, 'processed');
+  }
+
+  /** Writes a terminal state; if it cannot be stored, gives the claim back so the retry need not wait. */
+  private async record(lease: Lease, next: FileState): Promise<boolean> {
+    try {
+      return await lease.save(next);
+    } catch (error) {
+      await release(this.ctx, lease);
+      throw error;
+    }
+  }
+
+  private superseded(event: ObjectEvent, route: Route): Outcome {
+    this.ctx.logger.warn('a newer version took the file over while it was processed', {
+      bucket: event.bucket,
+      key: event.key,
+    });
+    return { bucket: event.bucket, key: event.key, route: route.id, status: 'superseded' };
+  }
+
+  /** Records a permanent failure (long reasons go to S3, the item keeps a clipped one), then sends its steps. */
+  private async fail(
+    event: ObjectEvent,
+    lease: Lease,
+    started: number,
+    error: PermanentError,
+  ): Promise<Outcome> {
+    const { logger, metrics, clock } = this.ctx;
+    const finishedAt = clock.now();
+    const final: FileState = {
+      ...lease.state,
+      status: 'FAILED',
+      error: {
+        code: error.code,
+        message: clip(error.message, OUTCOME_LIMITS.message),
+        ...(error.position ? { position: error.position } : {}),
+      },
+      notification: { status: 'PENDING' },
+      deadLetter: { status: 'PENDING' },
+      finishedAt: new Date(finishedAt).toISOString(),
+      durationMs: finishedAt - started,
+    };
+    delete final.checkpoint;
+    delete final.handoff;
+    if (error.message.length > OUTCOME_LIMITS.message) {
+      const errorKey = `${this.config.internalPrefix}errors/${event.bucket}/${event.key}.${lease.state.seq.replace(/0+$/, '') || 'x'}.txt`;
+      try {
+        await this.ctx.source.putInternal(event.bucket, errorKey, error.message, 'text/plain; charset=utf-8');
+        final.errorKey = errorKey;
+      } catch (putError) {
+        logger.warn('the whole error could not be stored; the outcome keeps it clipped', {
+          key: event.key,
+          error: describeError(putError),
+        });
+      }
+    }
+    metrics.count('FilesFailed');
+    metrics.milliseconds('FileDuration', finishedAt - started);
+    logger.error('file failed permanently', {
+      bucket: event.bucket,
+      key: event.key,
+      route: lease.state.route,
+      attempt: lease.state.attempts,
+      code: error.code,
+      reason: clip(error.message),
+      where: describePosition(error.position),
+    });
+    if (!(await this.record(lease, final))) return this.superseded(event, { id: lease.state.route } as Route);
+    return finishSteps(this.ctx, lease, event, 'failed');
+  }
+
+  /** Out of time: records the checkpoint and hands the file to a continuation. */
+  private async pause(
+    event: ObjectEvent,
+    route: Route,
+    lease: Lease,
+    result: IngestResult,
+  ): Promise<Outcome> {
+    const checkpoint = result.paused!;
+    const next: FileState = {
+      ...lease.state,
+      counts: result.counts,
+      checkpoint,
+      handoff: true,
+      leaseUntil: 0,
+    };
+    if (!(await this.record(lease, next))) return this.superseded(event, route);
+    try {
+      await this.continuations!.schedule(continuationEvent(event));
+    } catch (error) {
+      // The checkpoint is stored: the retry of this event resumes from it.
+      throw new TransientError(
+        'continue-failed',
+        `${event.key}: paused at line ${checkpoint.line}, but the continuation could not be sent: ${errorMessage(error)}`,
+        { cause: error },
+      );
+    }
+    this.ctx.metrics.count('FilesContinued');
+    this.ctx.logger.info('file paused before the invocation ends; it continues in another', {
+      bucket: event.bucket,
+      key: event.key,
+      route: route.id,
+      line: checkpoint.line,
+      records: checkpoint.records,
+      offset: checkpoint.offset,
+      segment: checkpoint.segments,
+    });
+    return {
+      bucket: event.bucket,
+      key: event.key,
+      route: route.id,
+      status: 'continued',
+      counts: result.counts,
+    };
   }
 
   notificationFor(state: FileState): Notification {
     return notificationFor(state);
   }
+}
+
+/** The failure that ends a file after its last attempt. */
+function exhausted(
+  event: ObjectEvent,
+  state: FileState,
+  maxAttempts: number,
+  cause?: unknown,
+): PermanentError {
+  return new PermanentError(
+    'attempts-exhausted',
+    `${event.key}: failed ${state.attempts} of ${maxAttempts} attempts${state.lastError ? `; last error: ${state.lastError}` : ' (the earlier attempts ended without a reason: a crash, a timeout or out of memory)'}`,
+    cause === undefined ? {} : { cause },
+  );
 }

@@ -1,7 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import userConfig from '../../eventline.config.ts';
-import { createClients } from '../aws/clients.ts';
+import { createClients, timeoutsFor } from '../aws/clients.ts';
 import { parseConfig, runtimeNames } from '../config/index.ts';
 import { createHandler, loggerPort, metricsPort } from './handler.ts';
 import { createPipeline } from './wiring.ts';
@@ -21,7 +21,7 @@ export const handler = createHandler({
   pipeline: createPipeline({
     config,
     names: runtimeNames(config),
-    clients: createClients(),
+    clients: createClients({ timeouts: timeoutsFor(config.function.timeoutSeconds) }),
     logger: loggerPort(logger),
     metrics: metricsPort(metrics),
   }),

@@ -1,4 +1,6 @@
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import type { AwsClients } from '../aws/clients.ts';
+import { LambdaContinuations, SqsContinuations } from '../aws/continuations.ts';
 import { DynamoLedger } from '../aws/dynamo-ledger.ts';
 import { S3ObjectSource } from '../aws/s3-source.ts';
 import { SnsNotifier } from '../aws/sns-notifier.ts';
@@ -6,7 +8,7 @@ import { SqsDeadLetters } from '../aws/sqs-dead-letters.ts';
 import type { EventlineConfig, RuntimeNames } from '../config/index.ts';
 import { ConfigError } from '../core/errors.ts';
 import { Pipeline } from '../core/pipeline.ts';
-import type { DeadLetterQueue, Logger, Metrics } from '../core/ports.ts';
+import type { Continuations, DeadLetterQueue, Logger, Metrics } from '../core/ports.ts';
 
 export interface PipelineWiring {
   config: EventlineConfig;
@@ -17,6 +19,21 @@ export interface PipelineWiring {
   /** Where permanently failed files go; defaults to the SQS queue at `names.deadLetterQueueUrl`. */
   deadLetters?: DeadLetterQueue;
   leaseMs?: number;
+  /** How long files continue; defaults to the trigger mode's (the ingest queue, or a self-invocation). */
+  continuations?: Continuations;
+}
+
+/** Queue mode continues on the ingest queue, direct mode by invoking the function again. */
+function defaultContinuations(wiring: PipelineWiring): Continuations | undefined {
+  const { config, names, clients } = wiring;
+  if (config.trigger.mode === 'queue' && names.ingestQueueUrl) {
+    return new SqsContinuations(clients.sqs, names.ingestQueueUrl);
+  }
+  if (config.trigger.mode === 'direct' && names.functionName) {
+    const lambda = new LambdaClient({ requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000 } });
+    return new LambdaContinuations(lambda, names.functionName);
+  }
+  return undefined;
 }
 
 /** Builds the pipeline on the AWS adapters: used by the Lambda entry, the local stack and tests. */
@@ -31,6 +48,7 @@ export function createPipeline(wiring: PipelineWiring): Pipeline {
     }
     deadLetters = new SqsDeadLetters(clients.sqs, names.deadLetterQueueUrl);
   }
+  const continuations = wiring.continuations ?? defaultContinuations(wiring);
   return new Pipeline({
     config,
     bucketName: names.bucketName,
@@ -47,5 +65,6 @@ export function createPipeline(wiring: PipelineWiring): Pipeline {
     ...(wiring.logger ? { logger: wiring.logger } : {}),
     ...(wiring.metrics ? { metrics: wiring.metrics } : {}),
     ...(wiring.leaseMs ? { leaseMs: wiring.leaseMs } : {}),
+    ...(continuations ? { continuations } : {}),
   });
 }

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { fileStateOf } from '../aws/dynamo-ledger.ts';
 import { errorMessage } from '../core/errors.ts';
 import { fileKey } from '../core/items.ts';
 import type { FeedEntry, LogLine } from './activity.ts';
@@ -71,7 +72,8 @@ async function scanKind(
       }),
     );
     for (const item of page.Items ?? []) {
-      if (items.length < limit) items.push(item);
+      // File items keep the key once (in pk) and a slim state: show the whole state.
+      if (items.length < limit) items.push(kind === 'file' ? { ...item, state: fileStateOf(item) } : item);
     }
     start = page.LastEvaluatedKey;
     if (items.length >= limit) {

@@ -27,6 +27,7 @@ describe('a JSON array of 100k elements', () => {
     let batches = 0;
     const countBatches = (ledger: Ledger): Ledger => ({
       getFile: (bucket, key) => ledger.getFile(bucket, key),
+      claim: (state, now) => ledger.claim(state, now),
       putFile: (state, rev) => ledger.putFile(state, rev),
       putRecord: (item, guard) => ledger.putRecord(item, guard),
       putRecords: (items, options) => {

@@ -152,6 +152,7 @@ describe('BatchWriteItem throttling through a real proxy', () => {
     let pendingAtOutcome: number | undefined;
     const wrap = (ledger: Ledger): Ledger => ({
       getFile: (bucket, key) => ledger.getFile(bucket, key),
+      claim: (state, now) => ledger.claim(state, now),
       putRecord: (item, guard) => ledger.putRecord(item, guard),
       putFile: (state, rev) => {
         if (state.status !== 'PROCESSING') pendingAtOutcome ??= pending;
