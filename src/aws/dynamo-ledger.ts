@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { TransientError } from '../core/errors.ts';
+import { describeError, TransientError } from '../core/errors.ts';
 import { sequencerSortKey } from '../core/events.ts';
 import { FILE_KEY_PREFIX, fileKey } from '../core/items.ts';
 import { boundedState } from '../core/outcome.ts';
@@ -290,8 +290,7 @@ export class DynamoLedger implements Ledger {
           if (!isTransientAwsError(error)) throw translate(error, `BatchWriteItem ${table}`);
           this.metrics.count('WriteRetries');
           this.logger.warn('BatchWriteItem failed; retrying', {
-            error: (error as Error).message,
-            name: (error as Error).name,
+            error: describeError(error),
             attempt,
           });
         }

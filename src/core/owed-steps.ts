@@ -73,6 +73,15 @@ async function sendDeadLetter(ctx: UseCaseContext, state: FileState, event: unkn
   ctx.metrics.count('FilesDeadLettered');
 }
 
+/** A best-effort write failed (the ledger is unwell): the lease runs out on its own; say so. */
+export function logUnsaved(ctx: UseCaseContext, key: string, error: unknown): false {
+  ctx.logger.warn('could not record the file state; its lease will run out on its own', {
+    key,
+    error: describeError(error),
+  });
+  return false;
+}
+
 export function outcomeOf(current: FileState, status: OutcomeStatus): Outcome {
   const o: Outcome = {
     status,
@@ -112,7 +121,9 @@ async function sendOwed(ctx: UseCaseContext, lease: Lease): Promise<boolean> {
       try {
         await ctx.notifier.publish(notificationFor(state));
       } catch (error) {
-        await lease.save({ ...lease.state, leaseUntil: 0, owed: [owed, ...rest] }).catch(() => false);
+        await lease
+          .save({ ...lease.state, leaseUntil: 0, owed: [owed, ...rest] })
+          .catch((saveError: unknown) => logUnsaved(ctx, lease.state.key, saveError));
         throw notifyFailed(ctx, state.key, error);
       }
       ctx.metrics.count('NotificationsSent');
@@ -142,7 +153,10 @@ export async function finishSteps(
   event: ObjectEvent,
   status: OutcomeStatus,
 ): Promise<Outcome> {
-  const giveBack = () => lease.save({ ...lease.state, leaseUntil: 0 }).catch(() => false);
+  const giveBack = () =>
+    lease
+      .save({ ...lease.state, leaseUntil: 0 })
+      .catch((error: unknown) => logUnsaved(ctx, lease.state.key, error));
   try {
     if (!(await sendOwed(ctx, lease))) return outcomeOf(lease.state, status);
   } catch (error) {
@@ -171,7 +185,7 @@ export async function finishSteps(
           leaseUntil: 0,
           notification: { status: 'PENDING', error: clip(errorMessage(error)) },
         })
-        .catch(() => false);
+        .catch((saveError: unknown) => logUnsaved(ctx, lease.state.key, saveError));
       throw notifyFailed(ctx, lease.state.key, error);
     }
     ctx.metrics.count('NotificationsSent');

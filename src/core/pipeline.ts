@@ -18,7 +18,7 @@ import { type IngestResult, ingest } from './ingestion.ts';
 import { Lease } from './lease.ts';
 import { notificationFor } from './notification.ts';
 import { clip, OUTCOME_LIMITS, type Outcome } from './outcome.ts';
-import { finishSteps, logOutcome, outcomeOf, recordSent, release } from './owed-steps.ts';
+import { finishSteps, logOutcome, logUnsaved, outcomeOf, recordSent, release } from './owed-steps.ts';
 import type {
   Clock,
   Continuations,
@@ -314,7 +314,9 @@ export class Pipeline {
         leaseUntil: 0,
         notification: { status: 'PENDING', error: clip(errorMessage(error)) },
       };
-      await this.record(lease, owing).catch(() => false);
+      await this.record(lease, owing).catch((saveError: unknown) =>
+        logUnsaved(this.ctx, event.key, saveError),
+      );
       throw new TransientError(
         'notify-failed',
         `${event.key}: stored, but the notification failed: ${errorMessage(error)}`,
