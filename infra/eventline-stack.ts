@@ -138,6 +138,8 @@ export class EventlineStack extends Stack {
             retryAttempts: trigger.retryAttempts,
             maxEventAge: Duration.seconds(trigger.maxEventAgeSeconds),
           });
+    if (this.trigger instanceof QueueTrigger) this.pipeline.allowContinuationsOn(this.trigger.queue);
+    else this.pipeline.allowSelfInvocation();
     this.acknowledgeBucketNotificationsHandler();
 
     const deadLetterQueues: LabelledQueue[] = [{ label: 'Pipeline', queue: this.deadLetterQueue }];

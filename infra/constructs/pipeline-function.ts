@@ -1,6 +1,6 @@
 import { type Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Policy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import {
   ApplicationLogLevel,
   Architecture,
@@ -162,6 +162,39 @@ export class PipelineFunction extends Construct {
         resources: [table.tableArn],
       }),
     );
+  }
+
+  /**
+   * Queue mode: a file too long for one invocation continues through a message on the ingest queue
+   * (`INGEST_QUEUE_URL`, `sqs:SendMessage` on that queue only).
+   */
+  allowContinuationsOn(queue: IQueue): void {
+    this.function.addEnvironment('INGEST_QUEUE_URL', queue.queueUrl);
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: 'SendContinuations',
+        actions: ['sqs:SendMessage'],
+        resources: [queue.queueArn],
+      }),
+    );
+  }
+
+  /**
+   * Direct mode: a file too long for one invocation continues in an asynchronous invocation of this
+   * function (`lambda:InvokeFunction` on itself only). A policy of its own: in the role's default
+   * policy the function's ARN would make the function depend on itself.
+   */
+  allowSelfInvocation(): void {
+    new Policy(this, 'SelfInvocation', {
+      roles: [this.role],
+      statements: [
+        new PolicyStatement({
+          sid: 'InvokeSelfToContinue',
+          actions: ['lambda:InvokeFunction'],
+          resources: [this.function.functionArn],
+        }),
+      ],
+    });
   }
 
   /** `sqs:SendMessage` on the dead-letter queue, where the function itself sends permanently failed files. */
