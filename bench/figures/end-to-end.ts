@@ -7,6 +7,7 @@ import { parseConfig } from '../../src/config/index.ts';
 import type { InvocationResult } from '../../src/local/invoker.ts';
 import { LocalStack } from '../../src/local/stack.ts';
 import type { BenchHandler, StackEndpoint } from '../baseline/client-config.ts';
+import { createHardenedSeedHandler } from '../baseline/hardened-seed-handler.ts';
 import { createRawHandler } from '../baseline/raw-handler.ts';
 import { createSeedHandler } from '../baseline/seed-handler.ts';
 import { orderJson } from '../lib/files.ts';
@@ -23,10 +24,16 @@ import { BenchSubscriber } from '../lib/subscriber.ts';
  * files are the same for all; runs alternate the variants so drift in machine load hits all alike.
  */
 
-export type VariantId = 'eventline' | 'baseline' | 'raw' | 'raw-ledger';
+export type VariantId = 'eventline' | 'baseline' | 'hardened' | 'raw' | 'raw-ledger';
 
 /** Two letters per variant in object keys and record ids (same length for all, so the same bytes). */
-const TAGS: Record<VariantId, string> = { eventline: 'ev', baseline: 'ba', raw: 'ra', 'raw-ledger': 'rl' };
+const TAGS: Record<VariantId, string> = {
+  eventline: 'ev',
+  baseline: 'ba',
+  hardened: 'hs',
+  raw: 'ra',
+  'raw-ledger': 'rl',
+};
 
 export interface EndToEndOptions {
   /** Files per burst. */
@@ -71,6 +78,8 @@ export interface EndToEndResult {
   variants: Partial<Record<VariantId, VariantResult>>;
   /** eventline files/s ÷ baseline files/s, run by run. */
   speedupVsBaseline?: Summary;
+  /** eventline files/s ÷ the hardened seed's files/s, run by run. */
+  speedupVsHardened?: Summary;
   /** eventline files/s ÷ raw files/s, run by run (figure 2). */
   fractionOfRaw?: Summary;
   /** eventline files/s ÷ raw-ledger files/s (the raw limit making eventline's 7 calls), run by run. */
@@ -111,6 +120,11 @@ export async function runEndToEnd(options: EndToEndOptions): Promise<EndToEndRes
     for (const id of options.variants) {
       if (id === 'eventline') variants.push({ id, handler: (event) => eventline(event), close() {} });
       if (id === 'baseline') variants.push({ id, ...createSeedHandler(endpoint, names) });
+      if (id === 'hardened') {
+        const hardened = createHardenedSeedHandler(endpoint, names);
+        await hardened.ready();
+        variants.push({ id, handler: hardened.handler, close: hardened.close });
+      }
       if (id === 'raw') variants.push({ id, ...createRawHandler(endpoint, names) });
       if (id === 'raw-ledger')
         variants.push({ id, ...createRawHandler(endpoint, names, { ledgerCalls: true }) });
@@ -284,6 +298,8 @@ export async function runEndToEnd(options: EndToEndOptions): Promise<EndToEndRes
     };
     const speedup = perRun('eventline', 'baseline');
     if (speedup) result.speedupVsBaseline = speedup;
+    const hardenedSpeedup = perRun('eventline', 'hardened');
+    if (hardenedSpeedup) result.speedupVsHardened = hardenedSpeedup;
     const fraction = perRun('eventline', 'raw');
     if (fraction) result.fractionOfRaw = fraction;
     const ledgerFraction = perRun('eventline', 'raw-ledger');
