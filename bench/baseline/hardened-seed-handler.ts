@@ -86,7 +86,9 @@ export function createHardenedSeedHandler(
     { persistenceStore, config },
   );
 
-  const handler: BenchHandler = async (event) => {
+  const handler: BenchHandler = async (event, context) => {
+    // As Powertools asks: the invocation's context, so an INPROGRESS record expires with it.
+    if (context) config.registerLambdaContext(context);
     for (const record of recordsOf(event)) await processRecord(record as S3Record);
   };
 

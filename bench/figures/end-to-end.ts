@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AttributeValue, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
+import type { Context } from 'aws-lambda';
 import { parseConfig } from '../../src/config/index.ts';
 import type { InvocationResult } from '../../src/local/invoker.ts';
 import { LocalStack } from '../../src/local/stack.ts';
@@ -118,7 +119,8 @@ export async function runEndToEnd(options: EndToEndOptions): Promise<EndToEndRes
     const names = { tableName: stack.names.tableName, topicArn: stack.names.topicArn };
     const eventline = stack.handler;
     for (const id of options.variants) {
-      if (id === 'eventline') variants.push({ id, handler: (event) => eventline(event), close() {} });
+      if (id === 'eventline')
+        variants.push({ id, handler: (event, context) => eventline(event, context), close() {} });
       if (id === 'baseline') variants.push({ id, ...createSeedHandler(endpoint, names) });
       if (id === 'hardened') {
         const hardened = createHardenedSeedHandler(endpoint, names);
@@ -134,10 +136,10 @@ export async function runEndToEnd(options: EndToEndOptions): Promise<EndToEndRes
     let current: Variant = variants[0]!;
     let durations: number[] = [];
     const failures = new Map<VariantId, number>();
-    stack.handler = (async (event: unknown) => {
+    stack.handler = (async (event: unknown, context?: Context) => {
       const started = performance.now();
       try {
-        return await current.handler(event);
+        return await current.handler(event, context);
       } finally {
         durations.push(performance.now() - started);
       }

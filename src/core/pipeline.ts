@@ -1,24 +1,22 @@
 import type { EventlineConfig, Route } from '../config/schema.ts';
 import { claimState, decide } from './claim.ts';
 import { isoNow, type UseCaseContext } from './context.ts';
-import { continuationEvent } from './continuation.ts';
+import { complete, exhausted, fail, pause } from './endings.ts';
 import {
   describeError,
-  describePosition,
   errorMessage,
   InProgressError,
   isPermanent,
   isProgrammingError,
   PermanentError,
   SupersededError,
-  TransientError,
 } from './errors.ts';
 import type { InboundMessage, ObjectEvent } from './events.ts';
 import { type IngestResult, ingest } from './ingestion.ts';
 import { Lease } from './lease.ts';
 import { notificationFor } from './notification.ts';
-import { clip, OUTCOME_LIMITS, type Outcome } from './outcome.ts';
-import { finishSteps, logOutcome, logUnsaved, outcomeOf, recordSent, release } from './owed-steps.ts';
+import { clip, type Outcome } from './outcome.ts';
+import { finishSteps, release } from './owed-steps.ts';
 import type {
   Clock,
   Continuations,
@@ -219,7 +217,7 @@ export class Pipeline {
     logger.debug('processing file', log);
     if (claimed.attempts > this.maxAttempts) {
       // Earlier attempts died without recording why they failed (a crash, a timeout, out of memory).
-      return this.fail(event, lease, started, exhausted(event, claimed, this.maxAttempts));
+      return fail(this.ctx, lease, event, started, exhausted(event, claimed, this.maxAttempts));
     }
     let result: IngestResult;
     try {
@@ -238,15 +236,16 @@ export class Pipeline {
         metrics.count('FilesSuperseded');
         return { bucket: event.bucket, key: event.key, route: route.id, status: 'superseded' };
       }
-      if (isPermanent(error)) return this.fail(event, lease, started, error);
+      if (isPermanent(error)) return fail(this.ctx, lease, event, started, error);
       if (isProgrammingError(error)) {
         logger.error('programming error: the file fails instead of being retried', {
           ...log,
           error: describeError(error),
         });
-        return this.fail(
-          event,
+        return fail(
+          this.ctx,
           lease,
+          event,
           started,
           new PermanentError(
             'internal-error',
@@ -263,9 +262,10 @@ export class Pipeline {
           ...log,
           error: describeError(error),
         });
-        return this.fail(
-          event,
+        return fail(
+          this.ctx,
           lease,
+          event,
           started,
           exhausted(event, { ...claimed, lastError: reason }, this.maxAttempts, error),
         );
@@ -276,191 +276,11 @@ export class Pipeline {
       logger.warn('transient failure; will be retried', { ...log, error: describeError(error) });
       throw error;
     }
-    if (result.paused) return this.pause(event, route, lease, result);
-    const finishedAt = clock.now();
-    const final: FileState = {
-      ...lease.state,
-      status: 'PROCESSED',
-      counts: result.counts,
-      rejects: result.rejects,
-      finishedAt: new Date(finishedAt).toISOString(),
-      durationMs: finishedAt - started,
-    };
-    delete final.checkpoint;
-    delete final.handoff;
-    delete final.lastError;
-    if (result.rejectsKey) final.rejectsKey = result.rejectsKey;
-    metrics.count('FilesProcessed');
-    metrics.count('RecordsWritten', result.counts.written);
-    if (result.counts.rejected) metrics.count('RecordsRejected', result.counts.rejected);
-    metrics.milliseconds('FileDuration', finishedAt - started);
-    if ((final.owed?.length ?? 0) > 0) {
-      // Older versions' steps go first: record the outcome as owing, then send everything in order.
-      if (!(await this.record(lease, { ...final, notification: { status: 'PENDING' } }))) {
-        return this.superseded(event, route);
-      }
-      return finishSteps(this.ctx, lease, event, 'processed');
-    }
-    // Lazy checkpoint: publish first, then one write records PROCESSED and SENT together.
-    let messageId: string;
-    try {
-      ({ messageId } = await this.ctx.notifier.publish(
-        notificationFor({ ...final, notification: { status: 'PENDING' } }),
-      ));
-    } catch (error) {
-      metrics.count('NotificationsFailed');
-      const owing: FileState = {
-        ...final,
-        leaseUntil: 0,
-        notification: { status: 'PENDING', error: clip(errorMessage(error)) },
-      };
-      await this.record(lease, owing).catch((saveError: unknown) =>
-        logUnsaved(this.ctx, event.key, saveError),
-      );
-      throw new TransientError(
-        'notify-failed',
-        `${event.key}: stored, but the notification failed: ${errorMessage(error)}`,
-        {
-          cause: error,
-        },
-      );
-    }
-    metrics.count('NotificationsSent');
-    lease.state = { ...final, rev: lease.state.rev };
-    await recordSent(this.ctx, lease, messageId);
-    logOutcome(this.ctx, lease.state);
-    return outcomeOf(lease.state, 'processed');
-  }
-
-  /** Writes a terminal state; if it cannot be stored, gives the claim back so the retry need not wait. */
-  private async record(lease: Lease, next: FileState): Promise<boolean> {
-    try {
-      return await lease.save(next);
-    } catch (error) {
-      await release(this.ctx, lease);
-      throw error;
-    }
-  }
-
-  private superseded(event: ObjectEvent, route: Route): Outcome {
-    this.ctx.logger.warn('a newer version took the file over while it was processed', {
-      bucket: event.bucket,
-      key: event.key,
-    });
-    return { bucket: event.bucket, key: event.key, route: route.id, status: 'superseded' };
-  }
-
-  /** Records a permanent failure (long reasons go to S3, the item keeps a clipped one), then sends its steps. */
-  private async fail(
-    event: ObjectEvent,
-    lease: Lease,
-    started: number,
-    error: PermanentError,
-  ): Promise<Outcome> {
-    const { logger, metrics, clock } = this.ctx;
-    const finishedAt = clock.now();
-    const final: FileState = {
-      ...lease.state,
-      status: 'FAILED',
-      error: {
-        code: error.code,
-        message: clip(error.message, OUTCOME_LIMITS.message),
-        ...(error.position ? { position: error.position } : {}),
-      },
-      notification: { status: 'PENDING' },
-      deadLetter: { status: 'PENDING' },
-      finishedAt: new Date(finishedAt).toISOString(),
-      durationMs: finishedAt - started,
-    };
-    delete final.checkpoint;
-    delete final.handoff;
-    if (error.message.length > OUTCOME_LIMITS.message) {
-      const errorKey = `${this.config.internalPrefix}errors/${event.bucket}/${event.key}.${lease.state.seq.replace(/0+$/, '') || 'x'}.txt`;
-      try {
-        await this.ctx.source.putInternal(event.bucket, errorKey, error.message, 'text/plain; charset=utf-8');
-        final.errorKey = errorKey;
-      } catch (putError) {
-        logger.warn('the whole error could not be stored; the outcome keeps it clipped', {
-          key: event.key,
-          error: describeError(putError),
-        });
-      }
-    }
-    metrics.count('FilesFailed');
-    metrics.milliseconds('FileDuration', finishedAt - started);
-    logger.error('file failed permanently', {
-      bucket: event.bucket,
-      key: event.key,
-      route: lease.state.route,
-      attempt: lease.state.attempts,
-      code: error.code,
-      reason: clip(error.message),
-      where: describePosition(error.position),
-    });
-    if (!(await this.record(lease, final))) return this.superseded(event, { id: lease.state.route } as Route);
-    return finishSteps(this.ctx, lease, event, 'failed');
-  }
-
-  /** Out of time: records the checkpoint and hands the file to a continuation. */
-  private async pause(
-    event: ObjectEvent,
-    route: Route,
-    lease: Lease,
-    result: IngestResult,
-  ): Promise<Outcome> {
-    const checkpoint = result.paused!;
-    const next: FileState = {
-      ...lease.state,
-      counts: result.counts,
-      checkpoint,
-      handoff: true,
-      leaseUntil: 0,
-    };
-    if (!(await this.record(lease, next))) return this.superseded(event, route);
-    try {
-      await this.continuations!.schedule(continuationEvent(event));
-    } catch (error) {
-      // The checkpoint is stored: the retry of this event resumes from it.
-      throw new TransientError(
-        'continue-failed',
-        `${event.key}: paused at line ${checkpoint.line}, but the continuation could not be sent: ${errorMessage(error)}`,
-        { cause: error },
-      );
-    }
-    this.ctx.metrics.count('FilesContinued');
-    this.ctx.logger.info('file paused before the invocation ends; it continues in another', {
-      bucket: event.bucket,
-      key: event.key,
-      route: route.id,
-      line: checkpoint.line,
-      records: checkpoint.records,
-      offset: checkpoint.offset,
-      segment: checkpoint.segments,
-    });
-    return {
-      bucket: event.bucket,
-      key: event.key,
-      route: route.id,
-      status: 'continued',
-      counts: result.counts,
-    };
+    if (result.paused) return pause(this.ctx, this.continuations!, lease, event, route.id, result);
+    return complete(this.ctx, lease, event, route.id, result, started);
   }
 
   notificationFor(state: FileState): Notification {
     return notificationFor(state);
   }
-}
-
-/** The failure that ends a file after its last attempt. */
-function exhausted(
-  event: ObjectEvent,
-  state: FileState,
-  maxAttempts: number,
-  cause?: unknown,
-): PermanentError {
-  return new PermanentError(
-    'attempts-exhausted',
-    `${event.key}: failed ${state.attempts} of ${maxAttempts} attempts${state.lastError ? `; last error: ${state.lastError}` : ' (the earlier attempts ended without a reason: a crash, a timeout or out of memory)'}`,
-    cause === undefined ? {} : { cause },
-  );
 }
