@@ -78,14 +78,8 @@ export interface ReplayResult {
   id: string;
   key?: string;
   status:
-    | 'processed'
-    | 'failed'
-    | 'duplicate'
-    | 'stale'
+    | Outcome['status']
     | 'error'
-    | 'finished'
-    | 'ignored'
-    | 'superseded'
     /** The object (that version) no longer exists: nothing can be replayed, the letter is ended. */
     | 'gone'
     /** Ended by hand (`dlq drop`). */
@@ -280,6 +274,16 @@ export class LocalStack {
       metrics: this.activity.metricsPort(),
       deadLetters: this.deadLetters,
       ...(this.options.leaseMs ? { leaseMs: this.options.leaseMs } : {}),
+      // Direct mode, as on AWS: a file too long for one invocation continues in an async invocation.
+      continuations: {
+        schedule: (event) =>
+          this.invoker.submit({
+            id: `continue-${randomUUID().slice(0, 8)}`,
+            event,
+            attempts: 0,
+            enqueuedAt: new Date().toISOString(),
+          }),
+      },
     });
     this.handler = createHandler({ pipeline: this.pipeline, logger: activityLogger });
     this.invoker = new AsyncInvoker({
@@ -287,7 +291,8 @@ export class LocalStack {
       retryAttempts: config.trigger.retryAttempts,
       retryDelaysMs: this.options.retryDelaysMs ?? [1000, 2000],
       maxEventAgeMs: config.trigger.maxEventAgeSeconds * 1000,
-      invoke: (event) => this.handler(event),
+      timeoutMs: config.function.timeoutSeconds * 1000,
+      invoke: (event, context) => this.handler(event, context),
       journal: this.journal,
       deadLetters: this.deadLetters,
       logger: activityLogger,
@@ -674,6 +679,8 @@ export function describeOutcome(outcome: Outcome): string {
       return `${clock()} = ${outcome.key} → duplicate event, already done`;
     case 'stale':
       return `${clock()} = ${outcome.key} → older version than the ledger's, skipped`;
+    case 'continued':
+      return `${clock()} … ${outcome.key} → ${records} so far, continues in another invocation`;
     default:
       return `${clock()} · ${outcome.key} → ${outcome.status}`;
   }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { fileStateOf } from '@eventline/aws/dynamo-ledger.ts';
 import { type EventlineConfigInput, parseConfig } from '@eventline/config/index.ts';
 import type { FileState } from '@eventline/core/ports.ts';
 import { nextSequencer, s3EventRecord } from '@eventline/local/s3-events.ts';
@@ -185,7 +186,7 @@ export async function scanLedger(documents: DynamoDBDocumentClient, table = TABL
     );
     for (const item of page.Items ?? []) {
       if (item.kind === 'file') {
-        const state = item.state as FileState;
+        const state = fileStateOf(item);
         view.files.set(state.key, state);
       } else {
         const record = item as LedgerRecord;
