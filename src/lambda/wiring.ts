@@ -1,4 +1,3 @@
-import { LambdaClient } from '@aws-sdk/client-lambda';
 import type { AwsClients } from '../aws/clients.ts';
 import { LambdaContinuations, SqsContinuations } from '../aws/continuations.ts';
 import { DynamoLedger } from '../aws/dynamo-ledger.ts';
@@ -30,8 +29,9 @@ function defaultContinuations(wiring: PipelineWiring): Continuations | undefined
     return new SqsContinuations(clients.sqs, names.ingestQueueUrl);
   }
   if (config.trigger.mode === 'direct' && names.functionName) {
-    const lambda = new LambdaClient({ requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000 } });
-    return new LambdaContinuations(lambda, names.functionName);
+    return new LambdaContinuations(names.functionName, {
+      requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000 },
+    });
   }
   return undefined;
 }
