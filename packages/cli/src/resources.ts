@@ -70,6 +70,9 @@ export interface TargetOptions {
   config: EventlineConfig;
 }
 
+const sqsEndpointSet = (common: Record<string, unknown>) =>
+  Boolean(common.endpoint ?? process.env.AWS_ENDPOINT_URL_SQS ?? process.env.AWS_ENDPOINT_URL);
+
 function makeClients(common: Record<string, unknown>, s3Extra: Record<string, unknown>): Clients {
   const dynamodb = new DynamoDBClient(common);
   return {
@@ -77,7 +80,9 @@ function makeClients(common: Record<string, unknown>, s3Extra: Record<string, un
     dynamodb,
     // Numbers stay exact text (NumberValue): printed as stored.
     documents: DynamoDBDocumentClient.from(dynamodb, { unmarshallOptions: { wrapNumbers: true } }),
-    sqs: new SQSClient(common),
+    // An endpoint set on purpose (AWS_ENDPOINT_URL[_SQS], --endpoint) is where SQS calls go, whatever
+    // host a queue URL names; otherwise the SDK sends each call to its queue URL's host.
+    sqs: new SQSClient({ ...common, ...(sqsEndpointSet(common) ? { useQueueUrlAsEndpoint: false } : {}) }),
     lambda: new LambdaClient(common),
     cloudwatch: new CloudWatchClient(common),
   };
@@ -180,7 +185,7 @@ async function localTarget(options: TargetOptions): Promise<Target> {
   const sqsEndpoint = process.env.AWS_ENDPOINT_URL_SQS;
   if (sqsEndpoint) {
     clients.sqs.destroy();
-    clients.sqs = new SQSClient({ ...common, endpoint: sqsEndpoint });
+    clients.sqs = new SQSClient({ ...common, endpoint: sqsEndpoint, useQueueUrlAsEndpoint: false });
   }
   const stackName = c.name;
   const queues: Target['queues'] = {};
