@@ -62,7 +62,20 @@ function actionsSentByCode(): Map<string, string> {
         if (local) packageOf.set(local, m[2]!);
       }
     }
-    for (const m of text.matchAll(/new\s+([A-Za-z0-9]+)Command\s*\(/g)) {
+    // Commands of a package loaded on first use: `import('@aws-sdk/x').then((sdk) => ... sdk.XxxCommand`.
+    const lazy: Array<{ command: string; pkg: string }> = [];
+    for (const m of text.matchAll(/import\('(@aws-sdk\/[^']+)'\)\.then\(\(?(\w+)\)?\s*=>([\s\S]*?)\)\);/g)) {
+      for (const c of m[3]!.matchAll(new RegExp(`\\b${m[2]!}\\.([A-Za-z0-9]+)Command\\b`, 'g'))) {
+        lazy.push({ command: `${c[1]!}Command`, pkg: m[1]! });
+      }
+    }
+    for (const { command, pkg } of lazy) packageOf.set(command, pkg);
+    const sent = [
+      ...[...text.matchAll(/new\s+([A-Za-z0-9]+)Command\s*\(/g)].map((m) => m[1]!),
+      ...lazy.map((l) => l.command.replace(/Command$/, '')),
+    ];
+    for (const name of sent) {
+      const m = [name, name] as const;
       const command = `${m[1]!}Command`;
       const pkg = packageOf.get(command);
       if (!pkg) throw new Error(`${file}: ${command} is not imported from an @aws-sdk package`);

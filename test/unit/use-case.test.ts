@@ -236,8 +236,13 @@ describe('continuations', () => {
     const event = objectEvent(t.source, 'iot/long.ndjson');
     let outcome = await t.pipeline.processObject(event, { deadline: t.clock.now() + 5_000 });
     let invocations = 1;
+    let handled = 0;
     while (outcome.status === 'continued' && invocations < 100) {
       expect(t.continuations.scheduled).toHaveLength(invocations);
+      const checkpoint = t.ledger.files.get('b/iot/long.ndjson')?.checkpoint;
+      expect(checkpoint?.records).toBeGreaterThan(handled);
+      expect(checkpoint?.records).toBe(checkpoint?.counts.read);
+      handled = checkpoint?.records ?? 0;
       outcome = await t.pipeline.processObject(event, { deadline: t.clock.now() + 5_000 });
       invocations += 1;
     }

@@ -1,4 +1,4 @@
-import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import type { LambdaClient, LambdaClientConfig } from '@aws-sdk/client-lambda';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Continuations } from '@eventline/core/ports.ts';
 import { translate } from './errors.ts';
@@ -21,17 +21,29 @@ export class SqsContinuations implements Continuations {
   }
 }
 
-/** Direct mode: the continuation is an asynchronous invocation of this same function. */
+/**
+ * Direct mode: the continuation is an asynchronous invocation of this same function. The Lambda
+ * client is loaded with the first continuation, not at cold start: most invocations never need it.
+ */
 export class LambdaContinuations implements Continuations {
+  private client:
+    | Promise<{ lambda: LambdaClient; Invoke: typeof import('@aws-sdk/client-lambda').InvokeCommand }>
+    | undefined;
+
   constructor(
-    private readonly lambda: LambdaClient,
     private readonly functionName: string,
+    private readonly clientConfig: LambdaClientConfig = {},
   ) {}
 
   async schedule(event: Record<string, unknown>): Promise<void> {
+    this.client ??= import('@aws-sdk/client-lambda').then((sdk) => ({
+      lambda: new sdk.LambdaClient(this.clientConfig),
+      Invoke: sdk.InvokeCommand,
+    }));
+    const { lambda, Invoke } = await this.client;
     try {
-      await this.lambda.send(
-        new InvokeCommand({
+      await lambda.send(
+        new Invoke({
           FunctionName: this.functionName,
           InvocationType: 'Event',
           Payload: new TextEncoder().encode(JSON.stringify(event)),

@@ -249,7 +249,7 @@ export async function ingest(
     const gzip = firstBytes !== undefined && firstBytes[0] === 0x1f && firstBytes[1] === 0x8b;
     const checkpoint: Checkpoint = {
       line: baseLine + lastLine,
-      records: skip + (counts.read - (before?.read ?? 0)),
+      records: (resume?.records ?? 0) + (counts.read - (before?.read ?? 0)),
       values: baseIndex + values,
       counts,
       rejectParts: parts,

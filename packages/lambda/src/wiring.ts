@@ -1,4 +1,3 @@
-import { LambdaClient } from '@aws-sdk/client-lambda';
 import type { AwsClients, PipelineClients } from '@eventline/aws/clients.ts';
 import { LambdaContinuations, SqsContinuations } from '@eventline/aws/continuations.ts';
 import { DeferredSqsDeadLetters } from '@eventline/aws/deferred-dead-letters.ts';
@@ -34,8 +33,9 @@ function defaultContinuations(wiring: PipelineWiring): Continuations | undefined
     return new SqsContinuations(clients.sqs, names.ingestQueueUrl);
   }
   if (config.trigger.mode === 'direct' && names.functionName) {
-    const lambda = new LambdaClient({ requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000 } });
-    return new LambdaContinuations(lambda, names.functionName);
+    return new LambdaContinuations(names.functionName, {
+      requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000 },
+    });
   }
   return undefined;
 }
