@@ -71,17 +71,20 @@ describe('the commands cited to operators exist', () => {
 });
 
 describe('the stack outputs the CLI resolves --stack from', () => {
-  it.each(['queue', 'direct'] as const)('are all in the template (%s mode, with a subscription)', async (mode) => {
-    const { STACK_OUTPUTS } = await import('@eventline/cli/resources.ts');
-    const s = synthesize(
-      configOf({
-        alarms: { notify: 'nowhere' },
-        trigger: { mode },
-        topic: { subscriptions: [{ protocol: 'email', endpoint: 'team@example.com' }] },
-      }),
-    );
-    const outputs = Object.keys(s.template.toJSON().Outputs ?? {});
-    const expected = STACK_OUTPUTS.filter((o) => mode === 'queue' || !o.startsWith('IngestQueue'));
-    expect(expected.filter((o) => !outputs.includes(o))).toEqual([]);
-  });
+  it.each(['queue', 'direct'] as const)(
+    'are all in the template (%s mode, with a subscription)',
+    async (mode) => {
+      const { STACK_OUTPUTS } = await import('@eventline/cli/resources.ts');
+      const s = synthesize(
+        configOf({
+          alarms: { notify: 'nowhere' },
+          trigger: { mode },
+          topic: { subscriptions: [{ protocol: 'email', endpoint: 'team@example.com' }] },
+        }),
+      );
+      const outputs = Object.keys(s.template.toJSON().Outputs ?? {});
+      const expected = STACK_OUTPUTS.filter((o) => mode === 'queue' || !o.startsWith('IngestQueue'));
+      expect(expected.filter((o) => !outputs.includes(o))).toEqual([]);
+    },
+  );
 });
