@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { CreateQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AwsClients, createClients, destroyClients } from '@eventline/aws/clients.ts';
 import { SqsContinuations } from '@eventline/aws/continuations.ts';
 import { continuationEvent } from '@eventline/core/continuation.ts';
 import { normaliseEvent, type ObjectEvent } from '@eventline/core/events.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../reliability/support/processes.ts';
 import { testCredentials } from '../support/emulators.ts';
 
