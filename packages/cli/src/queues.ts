@@ -52,13 +52,20 @@ export async function depthOf(target: Target, queue: Queue): Promise<Depth> {
 /** How long `peek` hides the messages it reads, so that one pass sees each message once. */
 const PEEK_HOLD_SECONDS = 30;
 const MAX_PEEK_ROUNDS = 200;
+/** At most this many letters per pass; the rest wait for the next one (and are said to). */
+export const MAX_LETTERS = 1000;
 
 /**
  * Reads every visible message of a dead-letter queue (at most `max`) without consuming it: each is
  * hidden while the pass runs, then made visible again by `release` (or deleted by the caller).
  * Only for dead-letter queues: a receive counts towards a queue's maxReceiveCount.
  */
-export async function peek(target: Target, queue: Queue, max = 1000): Promise<Message[]> {
+export async function peek(
+  target: Target,
+  queue: Queue,
+  options: { max?: number; holdSeconds?: number; progress?: (line: string) => void } = {},
+): Promise<Message[]> {
+  const max = options.max ?? MAX_LETTERS;
   const messages: Message[] = [];
   for (let round = 0; round < MAX_PEEK_ROUNDS && messages.length < max; round++) {
     let page: Message[];
@@ -67,8 +74,9 @@ export async function peek(target: Target, queue: Queue, max = 1000): Promise<Me
         new ReceiveMessageCommand({
           QueueUrl: queue.url,
           MaxNumberOfMessages: 10,
-          VisibilityTimeout: PEEK_HOLD_SECONDS,
-          WaitTimeSeconds: 0,
+          VisibilityTimeout: options.holdSeconds ?? PEEK_HOLD_SECONDS,
+          // Long polling asks every SQS server: a short poll may answer empty while letters wait.
+          WaitTimeSeconds: 1,
           MessageSystemAttributeNames: ['SentTimestamp', 'ApproximateReceiveCount'],
           MessageAttributeNames: ['All'],
         }),
@@ -78,6 +86,11 @@ export async function peek(target: Target, queue: Queue, max = 1000): Promise<Me
     }
     if (page.length === 0) break;
     messages.push(...page);
+  }
+  if (messages.length >= max) {
+    options.progress?.(
+      `${queue.label} queue: the first ${messages.length} letters only (at most ${max} at a time)`,
+    );
   }
   return messages;
 }

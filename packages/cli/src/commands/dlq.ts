@@ -119,7 +119,7 @@ export function register(program: Command, cli: Cli): void {
       missingQueues(target, options.queue);
       const letters: Letter[] = [];
       for (const queue of queuesOf(target, options.queue)) {
-        const messages = await peek(target, queue);
+        const messages = await peek(target, queue, { progress: cli.out.progress });
         letters.push(...messages.map((m) => letterOf(queue, m)));
         await release(target, queue, messages);
       }
@@ -165,7 +165,8 @@ export function register(program: Command, cli: Cli): void {
           found = true;
           continue;
         }
-        const messages = await peek(target, queue);
+        // Held long enough to replay them one by one; the others are released at once.
+        const messages = await peek(target, queue, { holdSeconds: 900, progress: cli.out.progress });
         const chosen = messages.filter((m) => !id || m.MessageId === id);
         if (chosen.length > 0) found = true;
         await release(

@@ -34,9 +34,10 @@ const PURPOSE: Record<Finding['kind'], RedrivePurpose> = {
   'failed-not-in-dlq': 'replay',
 };
 
-async function lettersByKey(target: Target): Promise<Set<string>> {
+async function lettersByKey(target: Target, progress: (line: string) => void): Promise<Set<string>> {
   const queue = needQueue(target, 'files', 'reconcile');
-  const messages = await peek(target, queue);
+  // A FAILED file beyond the letters read would be reported wrongly: read many, and say when cut.
+  const messages = await peek(target, queue, { max: 10_000, progress });
   await release(target, queue, messages);
   const keys = new Set<string>();
   for (const m of messages) {
@@ -78,7 +79,7 @@ export async function reconcile(
       targets.set(f, object);
     }
   }
-  const withLetters = await lettersByKey(target);
+  const withLetters = await lettersByKey(target, progress);
   for (const state of states.values()) {
     const object: RedriveObject = {
       bucket: state.bucket,
