@@ -91,6 +91,16 @@ const BROKEN = {
   },
 };
 
+/** Direct mode: the function is the only way in, and this stack does not name it. */
+const DIRECT = {
+  Resources: { Bucket: { Type: 'AWS::S3::Bucket', Properties: { BucketName: 'direct-ingest' } } },
+  Outputs: {
+    BucketName: { Value: { Ref: 'Bucket' } },
+    TableName: { Value: 'direct-ledger' },
+    TriggerMode: { Value: 'direct' },
+  },
+};
+
 beforeAll(async () => {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -112,6 +122,7 @@ beforeAll(async () => {
   const cfn = client(CloudFormationClient);
   await cfn.send(new CreateStackCommand({ StackName: 'deployed', TemplateBody: JSON.stringify(TEMPLATE) }));
   await cfn.send(new CreateStackCommand({ StackName: 'broken', TemplateBody: JSON.stringify(BROKEN) }));
+  await cfn.send(new CreateStackCommand({ StackName: 'direct', TemplateBody: JSON.stringify(DIRECT) }));
   cfn.destroy();
   const cloudwatch = client(CloudWatchClient);
   await cloudwatch.send(
@@ -191,6 +202,14 @@ describe('--stack', () => {
     expect(backfill.code).toBe(1);
     expect(backfill.stderr).toBe(
       'eventline: backfill needs the ingest queue of stack broken: stack "broken" has no output "IngestQueueUrl"\n',
+    );
+  });
+
+  it('says what backfill needs in direct mode: the function to invoke', async () => {
+    const run = await eventline(['backfill', '--stack', 'direct']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe(
+      'eventline: backfill in direct mode invokes the function: stack direct has no output "FunctionName"\n',
     );
   });
 });
