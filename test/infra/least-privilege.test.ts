@@ -47,7 +47,7 @@ const IMPLIED: Record<string, string[]> = {
   's3:GetObject': ['s3:GetObjectVersion'],
 };
 
-/** `new XxxCommand(` (or a lazily imported `sdk.XxxCommand`) in the function's code, as IAM actions, with the file each comes from. */
+/** `new XxxCommand(` in the function's code, as IAM actions, with the file each comes from. */
 function actionsSentByCode(): Map<string, string> {
   const actions = new Map<string, string>();
   for (const [file, text] of functionSources(REAL_ENTRY)) {
@@ -62,20 +62,20 @@ function actionsSentByCode(): Map<string, string> {
         if (local) packageOf.set(local, m[2]!);
       }
     }
-    // A client loaded on first use (`import('@aws-sdk/client-x').then((sdk) => sdk.XxxCommand)`): the
-    // commands it takes from the module count as sent, from that package.
-    const lazy = [...new Set([...text.matchAll(/import\(\s*'(@aws-sdk\/[^']+)'\s*\)/g)].map((m) => m[1]!))];
-    const sent = [...text.matchAll(/new\s+([A-Za-z0-9]+)Command\s*\(/g)].map((m) => m[1]!);
-    if (lazy.length > 0) {
-      for (const m of text.matchAll(/\b[A-Za-z_$][\w$]*\.([A-Za-z0-9]+)Command\b/g)) {
-        const command = `${m[1]!}Command`;
-        if (lazy.length > 1) throw new Error(`${file}: ${command} from one of ${lazy.join(', ')}: which?`);
-        if (!packageOf.has(command)) packageOf.set(command, lazy[0]!);
-        sent.push(m[1]!);
+    // Commands of a package loaded on first use: `import('@aws-sdk/x').then((sdk) => ... sdk.XxxCommand`.
+    const lazy: Array<{ command: string; pkg: string }> = [];
+    for (const m of text.matchAll(/import\('(@aws-sdk\/[^']+)'\)\.then\(\(?(\w+)\)?\s*=>([\s\S]*?)\)\);/g)) {
+      for (const c of m[3]!.matchAll(new RegExp(`\\b${m[2]!}\\.([A-Za-z0-9]+)Command\\b`, 'g'))) {
+        lazy.push({ command: `${c[1]!}Command`, pkg: m[1]! });
       }
     }
+    for (const { command, pkg } of lazy) packageOf.set(command, pkg);
+    const sent = [
+      ...[...text.matchAll(/new\s+([A-Za-z0-9]+)Command\s*\(/g)].map((m) => m[1]!),
+      ...lazy.map((l) => l.command.replace(/Command$/, '')),
+    ];
     for (const name of sent) {
-      const m = [undefined, name] as const;
+      const m = [name, name] as const;
       const command = `${m[1]!}Command`;
       const pkg = packageOf.get(command);
       if (!pkg) throw new Error(`${file}: ${command} is not imported from an @aws-sdk package`);

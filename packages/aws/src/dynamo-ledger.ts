@@ -11,8 +11,7 @@ import {
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { describeError, TransientError } from '@eventline/core/errors.ts';
-import { sequencerSortKey } from '@eventline/core/events.ts';
-import { expiresAt, FILE_KEY_PREFIX, fileKey, TTL_ATTRIBUTE } from '@eventline/core/items.ts';
+import { expiresAt, fileKey, fileStateOf, TTL_ATTRIBUTE } from '@eventline/core/items.ts';
 import { boundedState } from '@eventline/core/outcome.ts';
 import type {
   ClaimResult,
@@ -79,21 +78,8 @@ export function fileItem(state: FileState, w: string, expires?: number): Record<
   );
 }
 
-/** The file state an outcome item holds (also reads items written before the slim layout). */
-export function fileStateOf(item: Record<string, unknown>): FileState {
-  const pk = String(item.pk);
-  const path = pk.slice(FILE_KEY_PREFIX.length);
-  const slash = path.indexOf('/');
-  const stored = item.state as Partial<FileState> & Pick<FileState, 'sequencer'>;
-  return {
-    ...(stored as FileState),
-    bucket: path.slice(0, slash),
-    key: path.slice(slash + 1),
-    seq: sequencerSortKey(stored.sequencer),
-    rev: Number(item.rev),
-    leaseUntil: Number(item.lease ?? stored.leaseUntil ?? 0),
-  };
-}
+/** Decodes an outcome item (the layout is core's: `@eventline/core/items.ts`). */
+export { fileStateOf };
 
 /** The ledger in one DynamoDB table keyed by `pk`: record items and one outcome item per object. */
 export class DynamoLedger implements Ledger {

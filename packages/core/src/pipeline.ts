@@ -119,7 +119,11 @@ export class Pipeline {
       logger.info('event is not an object creation; skipped', { messageId: message.id, ...skipped });
     }
     const outcomes: Outcome[] = [];
-    for (const event of message.objects) outcomes.push(await this.processObject(event, options));
+    for (const event of message.objects) {
+      // `eventline dlq replay` and `reconcile --fix` mark the events of files to process again.
+      const replay = event.origin === 'replay';
+      outcomes.push(await this.processObject(event, replay ? { ...options, replay } : options));
+    }
     return outcomes;
   }
 

@@ -211,6 +211,13 @@ export class EventlineStack extends Stack {
       this.eventDeadLetterQueue.queueArn,
       'The event dead-letter queue (ARN).',
     );
+    if (this.topics.deadLetterQueue) {
+      this.output(
+        'DeliveryDeadLetterQueueUrl',
+        this.topics.deadLetterQueue.queueUrl,
+        'Notifications and alarms SNS could not deliver to a subscriber (`eventline status` shows its depth).',
+      );
+    }
     this.output('AlarmTopicArn', this.topics.alarmTopic.topicArn, 'CloudWatch alarms.');
     this.output('FunctionName', fn.functionName, 'The pipeline function.');
     this.output('DashboardName', this.monitoring.dashboard.dashboardName, 'The CloudWatch dashboard.');
