@@ -3,8 +3,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ConsoleHandler } from '../admin.ts';
 
 /**
- * The console: one static page (HTML, CSS and a vanilla script, no build step) served on the edge
- * under `/_console`. Everything it shows comes from the stack's own API (`/_eventline/*`, with
+ * The console: one static page (HTML, CSS and plain ES modules, no build step) served on the edge
+ * under `/_console`: `console.js` is the entry module, each feature a module under `modules/`. Everything it shows comes from the stack's own API (`/_eventline/*`, with
  * server-sent events for the live parts); uploads go through the S3 API like any client's.
  * The assets are read on each request: they are small, and an edit shows on reload.
  */
@@ -18,6 +18,21 @@ const FILES: Record<string, { file: string; type: string }> = {
   '/_console/console.js': { file: 'console.js', type: 'text/javascript; charset=utf-8' },
   '/_console/favicon.svg': { file: 'favicon.svg', type: 'image/svg+xml' },
 };
+
+/** A feature module: `/_console/modules/<name>.js`, a plain name (no dots or slashes, so no way out). */
+const MODULE = /^\/_console\/modules\/([a-z0-9][a-z0-9-]*)\.js$/;
+const MODULE_TYPE = 'text/javascript; charset=utf-8';
+
+function assetFor(pathname: string): { file: string; type: string } | undefined {
+  const known = FILES[pathname];
+  if (known) return known;
+  const name = MODULE.exec(pathname)?.[1];
+  return name === undefined ? undefined : { file: `modules/${name}.js`, type: MODULE_TYPE };
+}
+
+function isMissing(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
+}
 
 /** Same-origin only: the page talks to the edge it came from and runs no inline code. */
 const SECURITY_HEADERS = {
@@ -36,14 +51,21 @@ export interface ConsolePageOptions {
 export function createConsolePage(options: ConsolePageOptions = {}): ConsoleHandler {
   const assets = options.assets ?? ASSETS;
   return async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> => {
-    const asset = FILES[url.pathname];
+    const asset = assetFor(url.pathname);
     if (!asset) return false;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' });
       res.end('the console is read with GET; actions go to /_eventline/*\n');
       return true;
     }
-    const body = await readFile(new URL(asset.file, assets));
+    let body: Buffer;
+    try {
+      body = await readFile(new URL(asset.file, assets));
+    } catch (error) {
+      // A module name that is not there is an unknown path (404), like any other.
+      if (isMissing(error)) return false;
+      throw error;
+    }
     res.writeHead(200, {
       ...SECURITY_HEADERS,
       'content-type': asset.type,
