@@ -4,8 +4,10 @@ import type { ConsoleHandler } from '../admin.ts';
 
 /**
  * The console: one static page (HTML, CSS and plain ES modules, no build step) served on the edge
- * under `/_console`: `console.js` is the entry module, each feature a module under `modules/`. Everything it shows comes from the stack's own API (`/_eventline/*`, with
- * server-sent events for the live parts); uploads go through the S3 API like any client's.
+ * under `/_console`: `console.js` is the entry module, each feature a module under `modules/`, and
+ * the styles one sheet per part of the page under `styles/`. Everything it shows comes from the
+ * stack's own API (`/_eventline/*`, with server-sent events for the live parts); uploads go
+ * through the S3 API like any client's.
  * The assets are read on each request: they are small, and an edit shows on reload.
  */
 
@@ -14,20 +16,25 @@ const ASSETS = new URL('./assets/', import.meta.url);
 const FILES: Record<string, { file: string; type: string }> = {
   '/_console': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/_console/': { file: 'index.html', type: 'text/html; charset=utf-8' },
-  '/_console/console.css': { file: 'console.css', type: 'text/css; charset=utf-8' },
   '/_console/console.js': { file: 'console.js', type: 'text/javascript; charset=utf-8' },
   '/_console/favicon.svg': { file: 'favicon.svg', type: 'image/svg+xml' },
 };
 
-/** A feature module: `/_console/modules/<name>.js`, a plain name (no dots or slashes, so no way out). */
-const MODULE = /^\/_console\/modules\/([a-z0-9][a-z0-9-]*)\.js$/;
-const MODULE_TYPE = 'text/javascript; charset=utf-8';
+/**
+ * A feature's module or style sheet: `/_console/modules/<name>.js`, `/_console/styles/<name>.css`.
+ * A plain name only (no dots or slashes), so no path leaves the folder.
+ */
+const PART = /^\/_console\/(modules\/[a-z0-9][a-z0-9-]*\.js|styles\/[a-z0-9][a-z0-9-]*\.css)$/;
 
 function assetFor(pathname: string): { file: string; type: string } | undefined {
   const known = FILES[pathname];
   if (known) return known;
-  const name = MODULE.exec(pathname)?.[1];
-  return name === undefined ? undefined : { file: `modules/${name}.js`, type: MODULE_TYPE };
+  const file = PART.exec(pathname)?.[1];
+  if (file === undefined) return undefined;
+  return {
+    file,
+    type: file.endsWith('.css') ? 'text/css; charset=utf-8' : 'text/javascript; charset=utf-8',
+  };
 }
 
 function isMissing(error: unknown): boolean {

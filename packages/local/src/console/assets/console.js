@@ -18,7 +18,8 @@
  * 3. Import it here and add it to `register(...)`. Shared pieces: `api.js` (the stack's API with
  *    exact numbers), `dom.js` (`el`, `h`, `badge`, `toast`), `format.js`, `state.js`, and
  *    `detail.js`'s `select(key)` to open a file.
- * No build and no server change are needed; styles go to `console.css`.
+ * Its styles go to `styles/<name>.css`, linked from `index.html` (after `base.css`, which holds the
+ * palette). No build and no server change are needed.
  */
 import { detail } from './modules/detail.js';
 import { dlq } from './modules/dlq.js';
