@@ -12,6 +12,29 @@ export const MAX_KEY_BYTES = 2048;
 
 export const fileKey = (bucket: string, key: string) => `${FILE_KEY_PREFIX}${bucket}/${key}`;
 
+/**
+ * The ledger's item layout for readers (the admin API, the console): the attribute names to
+ * filter and page by. Writers build items with `recordAttributes` and the ledger adapter.
+ */
+export const ITEM = {
+  /** The partition key: a record's key, or `fileKey(bucket, key)` for a file's outcome item. */
+  key: 'pk',
+  /** `ItemKind`: which of the two an item is. */
+  kind: 'kind',
+  /** On record items: `originOf(bucket, key)` of the object version they came from. */
+  origin: 'origin',
+} as const;
+
+export type ItemKind = 'record' | 'file';
+
+/** The `origin` of the record items that came from an object. */
+export const originOf = (bucket: string, key: string) => `${bucket}/${key}`;
+
+/** The key of an item as DynamoDB takes it to resume a scan after it (`ExclusiveStartKey`). */
+export const itemKeyOf = (item: Record<string, unknown>): Record<string, unknown> => ({
+  [ITEM.key]: item[ITEM.key],
+});
+
 /** The identity of the object version a record came from, stored on every record item. */
 export function sourceOf(event: ObjectEvent): Record<string, unknown> {
   return {
@@ -127,11 +150,11 @@ export function recordAttributes(args: {
 }): Record<string, unknown> {
   const { event, record } = args;
   return {
-    pk: args.pk,
-    kind: 'record',
+    [ITEM.key]: args.pk,
+    [ITEM.kind]: 'record' satisfies ItemKind,
     payload: args.payload,
     source: sourceOf(event),
-    origin: `${event.bucket}/${event.key}`,
+    [ITEM.origin]: originOf(event.bucket, event.key),
     seq: sequencerSortKey(event.sequencer),
     route: args.route.id,
     line: record.position.line,
