@@ -1,9 +1,9 @@
-import type { EventlineConfig } from '@eventline/config/schema.ts';
 import type { Clock, DeadLetterQueue, Ledger, Logger, Metrics, Notifier, ObjectSource } from './ports.ts';
+import type { PipelineSettings } from './settings.ts';
 
 /** What the parts of the processing use case share: the ports, and the settings they read. */
 export interface UseCaseContext {
-  config: EventlineConfig;
+  config: PipelineSettings;
   source: ObjectSource;
   ledger: Ledger;
   notifier: Notifier;

@@ -1,4 +1,4 @@
-import type { EventlineConfig, Route } from '@eventline/config/schema.ts';
+import type { Route } from '@eventline/config/schema.ts';
 import { claimState, decide } from './claim.ts';
 import { isoNow, type UseCaseContext } from './context.ts';
 import { complete, exhausted, fail, pause } from './endings.ts';
@@ -31,6 +31,7 @@ import type {
 } from './ports.ts';
 import { noMetrics, silentLogger, systemClock } from './ports.ts';
 import { matchRoute } from './routing.ts';
+import type { PipelineSettings } from './settings.ts';
 
 export { type Decision, decide } from './claim.ts';
 export { clip, type Outcome, type OutcomeStatus } from './outcome.ts';
@@ -45,7 +46,7 @@ export { clip, type Outcome, type OutcomeStatus } from './outcome.ts';
  */
 
 export interface PipelineDeps {
-  config: EventlineConfig;
+  config: PipelineSettings;
   /** The bucket this pipeline serves; events for other buckets are skipped. */
   bucketName?: string;
   source: ObjectSource;
@@ -68,7 +69,7 @@ export interface ProcessOptions {
 }
 
 export class Pipeline {
-  readonly config: EventlineConfig;
+  readonly config: PipelineSettings;
   private readonly bucketName: string | undefined;
   private readonly ctx: UseCaseContext;
   private readonly continuations: Continuations | undefined;
