@@ -9,6 +9,7 @@ import { ConfigError } from '@eventline/config/errors.ts';
 import { type EventlineConfig, type RuntimeNames, withEnvironment } from '@eventline/config/index.ts';
 import { errorMessage } from '@eventline/core/errors.ts';
 import { normaliseEvent, type ObjectEvent } from '@eventline/core/events.ts';
+import { TTL_ATTRIBUTE } from '@eventline/core/items.ts';
 import type { Outcome, Pipeline } from '@eventline/core/pipeline.ts';
 import type { Logger } from '@eventline/core/ports.ts';
 import { matchRoute } from '@eventline/core/routing.ts';
@@ -223,7 +224,11 @@ export class LocalStack {
 
     const credentials = { accessKeyId: local.accessKeyId, secretAccessKey: local.secretAccessKey };
     this.clients = createClients({ region: local.region, endpoint: this.edge.url, credentials });
-    await ensureLedgerTable(this.clients.dynamodb, config.table.name);
+    await ensureLedgerTable(
+      this.clients.dynamodb,
+      config.table.name,
+      config.ledger.ttlDays === undefined ? {} : { ttlAttribute: TTL_ATTRIBUTE },
+    );
     const topicArn = await this.sns.createTopic(config.topic.name);
     for (const subscription of config.topic.subscriptions) {
       await this.sns.subscribe(topicArn, subscription.protocol, subscription.endpoint, { confirmed: true });
@@ -265,6 +270,7 @@ export class LocalStack {
       tableSetting: this.names.settings?.table ?? 'table.name',
       dynamodb: this.clients.dynamodb,
       documents: this.clients.documents,
+      ...(config.ledger.ttlDays === undefined ? {} : { ttlDays: config.ledger.ttlDays }),
     });
     this.pipeline = createPipeline({
       config,
