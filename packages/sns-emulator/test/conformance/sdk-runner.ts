@@ -258,6 +258,7 @@ export async function runWithSdk(
       ok: false,
       code: error.name,
       ...(error.$metadata.httpStatusCode ? { status: error.$metadata.httpStatusCode } : {}),
+      // SDK v3 keeps the wire's Type only as $fault (client = Sender); boto3 and the Raw cases read <Type> itself.
       type: error.$fault === 'client' ? 'Sender' : 'Receiver',
       message: error.message,
     };
