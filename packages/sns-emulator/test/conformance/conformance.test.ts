@@ -1,6 +1,10 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Case, cases, SDK_NAMES, type Step } from './cases.ts';
@@ -9,8 +13,9 @@ import { type Outcome, runWithSdk, Subscriber, substitute } from './sdk-runner.t
 import { type Endpoint, startTarget, targetFromEnv } from './targets.ts';
 
 /**
- * The SNS conformance cases (cases.ts), each through SDK v3 and through boto3 (runner.py), against
- * the emulator; `CONFORMANCE_TARGET=moto` runs the same table against moto_server as a second opinion.
+ * The SNS conformance cases (cases.ts), each through SDK v3 and through boto3 (runner.py), and those
+ * made of API calls only through the aws CLI v1 as well, against the emulator;
+ * `CONFORMANCE_TARGET=moto` runs the same table against moto_server as a second opinion.
  */
 
 const target = targetFromEnv();
@@ -55,7 +60,13 @@ function prepare(c: Case): Step[] {
   }));
 }
 
-function verdict(steps: Step[], outcomes: Outcome[], vars: Record<string, unknown>): string[] {
+/** `codeOnly`: the runner sees the error code but not the HTTP status or Type (the aws CLI). */
+function verdict(
+  steps: Step[],
+  outcomes: Outcome[],
+  vars: Record<string, unknown>,
+  codeOnly = false,
+): string[] {
   return steps.flatMap((step, i) => {
     const outcome = outcomes[i];
     const where = `step ${i + 1} (${step.op})`;
@@ -69,6 +80,7 @@ function verdict(steps: Step[], outcomes: Outcome[], vars: Record<string, unknow
       const problems: string[] = [];
       if (outcome.code !== code && outcome.code !== SDK_NAMES[code])
         problems.push(`${where}: expected ${code}, got ${outcome.code}: ${outcome.message}`);
+      if (codeOnly) return problems;
       if (outcome.status !== status)
         problems.push(`${where}: expected HTTP ${status}, got ${outcome.status}`);
       if (outcome.type !== type) problems.push(`${where}: expected Type ${type}, got ${outcome.type}`);
@@ -152,6 +164,90 @@ describe(`SNS conformance, boto3 → ${target}`, () => {
             .reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], outcome.data);
       });
       return verdict(prepared[index]!, outcomes, vars);
+    });
+  }
+});
+
+/** Operations only the runners' own code performs (see cases.ts). */
+const PSEUDO = new Set([
+  'SubscribeHttp',
+  'AwaitConfirmation',
+  'AwaitNotifications',
+  'CreateTopics',
+  'ListTopicsAll',
+  'Raw',
+]);
+const run = promisify(execFile);
+
+describe(`SNS conformance, aws CLI v1 → ${target} (the cases made of API calls only)`, () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sns-conformance-cli-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const kebab = (op: string) => op.replace(/(?<!^)(?=[A-Z])/g, '-').toLowerCase();
+  async function cli(op: string, params: Record<string, unknown>, n: number): Promise<Outcome> {
+    // Parameters go in a file: a 256 KB message is longer than one command-line argument may be.
+    const input = join(dir, `input-${n}.json`);
+    await writeFile(input, JSON.stringify(params));
+    try {
+      const { stdout } = await run(
+        'aws',
+        [
+          'sns',
+          kebab(op),
+          '--cli-input-json',
+          `file://${input}`,
+          '--endpoint-url',
+          endpoint.url,
+          '--region',
+          'us-east-1',
+          '--output',
+          'json',
+        ],
+        {
+          env: {
+            ...process.env,
+            AWS_ACCESS_KEY_ID: 'test',
+            AWS_SECRET_ACCESS_KEY: 'test',
+            AWS_PAGER: '',
+            AWS_CONFIG_FILE: '/dev/null',
+            AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+            AWS_MAX_ATTEMPTS: '1',
+          },
+          timeout: 60_000,
+          maxBuffer: 16 * 1024 * 1024,
+        },
+      );
+      return { ok: true, data: stdout.trim() === '' ? {} : (JSON.parse(stdout) as Record<string, unknown>) };
+    } catch (error) {
+      const stderr = String((error as { stderr?: string }).stderr ?? '');
+      const code = /An error occurred \(([^)]+)\)/.exec(stderr);
+      if (!code) throw new Error(`aws sns ${kebab(op)} failed without an AWS error: ${stderr.slice(-2000)}`);
+      return { ok: false, code: code[1]!, message: stderr.trim() };
+    }
+  }
+
+  let calls = 0;
+  for (const c of cases.filter((c) => c.steps.every((step) => !PSEUDO.has(step.op)))) {
+    caseTest(c, async () => {
+      const steps = prepare(c);
+      const vars: Record<string, unknown> = {};
+      const outcomes: Outcome[] = [];
+      for (const step of steps) {
+        const outcome = await cli(step.op, substitute(step.params, vars) as Record<string, unknown>, ++calls);
+        if (outcome.ok) {
+          for (const [name, path] of Object.entries(step.save ?? {}))
+            vars[name] = path
+              .split('.')
+              .reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], outcome.data);
+        }
+        outcomes.push(outcome);
+      }
+      return verdict(steps, outcomes, vars, true);
     });
   }
 });
