@@ -14,8 +14,9 @@ import { formatNumber } from './lib/stats.ts';
 /**
  * `npm run bench`: the six figures of issue 8 and issue 13's figure 7 (the emulators alone beside
  * moto_server), each beside its baseline measured in the same run.
- * Profiles size the work: `full` (the default, about 15 minutes on 2 cores), `quick`, and `smoke`
- * (seconds; what test/bench/smoke.test.ts runs to keep the bench from rotting).
+ * Profiles size the work: `full` (the default, about 15 minutes on 2 cores for figures 1–6, and up
+ * to 15 more for figure 7 on a busy machine), `quick`, and `smoke` (seconds; what
+ * test/bench/smoke.test.ts runs to keep the bench from rotting).
  */
 
 export type Profile = 'full' | 'quick' | 'smoke';

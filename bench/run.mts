@@ -6,7 +6,7 @@ import { renderSummary } from './lib/report.ts';
 
 /**
  * npm run bench [-- options]
- *   --quick | --smoke      smaller profiles (default: full, about 15 minutes on 2 cores)
+ *   --quick | --smoke      smaller profiles (default: full, about 15 minutes on 2 cores, figure 7 up to 15 more)
  *   --only 1,3             only these figures (5 and 6 are derived from 1-3; 7 is the emulators beside moto)
  *   --with-1gb             add the 1 GiB NDJSON file to figure 3 (about an hour more)
  *   --sizes 10,100         figure 3's sizes in MiB
