@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { parseConfig } from '@eventline/config/index.ts';
 import { LocalStack } from '@eventline/local/stack.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -212,7 +212,12 @@ describe('dlq drop, and a replay whose object is gone', () => {
     const id = await failed(key);
     await stack.idle();
     expect(await failures(key)).toBe(1);
-    await stack.clients.s3.send(new DeleteObjectCommand({ Bucket: 'eventline-local', Key: key }));
+    // The bucket is versioned, as on AWS: the letter names the version, so that version is deleted.
+    const { VersionId } = await stack.clients.s3.send(
+      new HeadObjectCommand({ Bucket: 'eventline-local', Key: key }),
+    );
+    expect(VersionId).toBeDefined();
+    await stack.clients.s3.send(new DeleteObjectCommand({ Bucket: 'eventline-local', Key: key, VersionId }));
 
     // Act
     const replay = await eventline(['dlq', 'replay', id]);
@@ -221,7 +226,7 @@ describe('dlq drop, and a replay whose object is gone', () => {
     expect(replay.stderr).toBe('');
     expect(replay.code).toBe(0);
     expect(replay.stdout).toBe(
-      `${id}\t${key}\tgone\ts3://eventline-local/${key} no longer exists, so there is nothing to replay\n`,
+      `${id}\t${key}\tgone\ts3://eventline-local/${key} (version ${VersionId}) no longer exists, so there is nothing to replay\n`,
     );
     await stack.idle();
     expect((await stack.deadLetters.list()).filter((l) => JSON.stringify(l).includes(key))).toEqual([]);

@@ -63,7 +63,7 @@ const str =
       return `expected a string of at least ${options.min} character(s)`;
     }
     if (options.pattern && !options.pattern.test(value))
-      return `expected ${options.describe ?? options.pattern}`;
+      return `expected ${options.describe ?? options.pattern}, received ${JSON.stringify(value)}`;
     return undefined;
   };
 

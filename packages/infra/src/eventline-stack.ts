@@ -159,6 +159,8 @@ export class EventlineStack extends Stack {
     this.eventDeadLetterQueue = this.trigger.deadLetterQueue;
     if (this.trigger instanceof DirectTrigger)
       this.pipeline.allowFailedEventDelivery(this.eventDeadLetterQueue);
+    if (this.trigger instanceof QueueTrigger) this.pipeline.allowContinuationsOn(this.trigger.queue);
+    else this.pipeline.allowSelfInvocation();
     this.acknowledgeBucketNotificationsHandler();
 
     const deadLetterQueues: LabelledQueue[] = [

@@ -6,6 +6,7 @@ import {
   type ScanCommandInput,
   type ScanCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
+import { fileStateOf } from '@eventline/aws/dynamo-ledger.ts';
 import { translate } from '@eventline/aws/errors.ts';
 import { errorMessage } from '@eventline/core/errors.ts';
 import { fileKey } from '@eventline/core/items.ts';
@@ -114,7 +115,8 @@ async function scanKind(
       ExpressionAttributeValues: { ':kind': kind, ...(search ? { ':q': search } : {}) },
     });
     for (const item of page.Items ?? []) {
-      if (items.length < limit) items.push(item);
+      // File items keep the key once (in pk) and a slim state: show the whole state.
+      if (items.length < limit) items.push(kind === 'file' ? { ...item, state: fileStateOf(item) } : item);
     }
     start = page.LastEvaluatedKey;
     if (items.length >= limit) {
