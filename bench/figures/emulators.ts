@@ -15,6 +15,7 @@ import {
   CreateBucketCommand,
   GetObjectCommand,
   ListObjectsV2Command,
+  PutBucketVersioningCommand,
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
@@ -27,7 +28,7 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { startDynamoEmulator } from '@eventline/dynamodb-emulator';
-import { startLocalS3 } from '@eventline/local/s3.ts';
+import { createS3Emulator } from '@eventline/s3-emulator';
 import { startSnsServer } from '@eventline/sns-emulator';
 import { createSqsEmulator } from '@eventline/sqs-emulator';
 import type { Progress } from '../lib/progress.ts';
@@ -42,7 +43,8 @@ import { ratio, type Summary, summarize } from '../lib/stats.ts';
  * (project ÷ moto) is taken within the round.
  *
  * The project's emulators run as the local stack runs them, on disk in a temporary data directory:
- * S3 as the stack starts it (`startLocalS3`), DynamoDB (`@eventline/dynamodb-emulator`), SNS
+ * S3 (`@eventline/s3-emulator`, fsync on; buckets versioned on both targets, as the stack's is),
+ * DynamoDB (`@eventline/dynamodb-emulator`), SNS
  * (`@eventline/sns-emulator`), SQS (`@eventline/sqs-emulator`), each on its own loopback port.
  * moto keeps everything in memory (its only mode): the comparison favours moto.
  */
@@ -128,9 +130,10 @@ async function startProject(): Promise<Target> {
   const dir = await mkdtemp(join(tmpdir(), 'eventline-bench-emulators-'));
   const closers: Array<() => Promise<void>> = [];
   try {
-    // The S3 the local stack runs (packages/local/src/s3.ts): whatever serves it, it is an S3 endpoint.
-    const s3 = await startLocalS3({ directory: join(dir, 's3'), buckets: [] });
-    closers.push(() => s3.close());
+    // S3 as the local stack starts it (packages/local/src/stack.ts): durable writes (fsync on), no key check.
+    const s3Emulator = await createS3Emulator({ dataDir: join(dir, 's3'), region: REGION });
+    closers.push(() => s3Emulator.close());
+    const s3 = await s3Emulator.listen(0);
     const dynamo = await startDynamoEmulator({ path: join(dir, 'dynamodb'), ttlSweepIntervalMs: 0 });
     closers.push(() => dynamo.close());
     const sns = await startSnsServer({ region: REGION, dataDir: join(dir, 'sns') });
@@ -146,7 +149,7 @@ async function startProject(): Promise<Target> {
     const sqs = await sqsEmulator.listen(0);
     closers.push(() => sqsEmulator.close());
     const clients = clientsFor({
-      s3: `http://127.0.0.1:${s3.port}`,
+      s3: s3.url,
       dynamodb: dynamo.url,
       sns: sns.url,
       sqs: sqs.url,
@@ -257,6 +260,10 @@ async function prepare(target: Target, round: number): Promise<RoundState> {
     receipts: [],
   };
   await s3.send(new CreateBucketCommand({ Bucket: state.bucket }));
+  // Versioned on both targets, as the stack's ingest bucket is (and the deployed one).
+  await s3.send(
+    new PutBucketVersioningCommand({ Bucket: state.bucket, VersioningConfiguration: { Status: 'Enabled' } }),
+  );
   for (let i = 0; i < LIST_KEYS; i++) {
     await s3.send(new PutObjectCommand({ Bucket: state.bucket, Key: `list/${i}`, Body: payload }));
   }
@@ -474,7 +481,7 @@ export async function runEmulators(options: EmulatorsOptions): Promise<Emulators
     rounds,
     targets: {
       eventline:
-        'S3 as the local stack starts it (packages/local/src/s3.ts), @eventline/dynamodb-emulator, @eventline/sns-emulator, @eventline/sqs-emulator; each on its own port, data on disk',
+        '@eventline/s3-emulator, @eventline/dynamodb-emulator, @eventline/sns-emulator, @eventline/sqs-emulator; each on its own port, data on disk',
       moto: `moto_server ${motoVersion()} (one port, in memory)`,
     },
     payloadBytes: PAYLOAD_BYTES,
