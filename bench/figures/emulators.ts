@@ -67,6 +67,10 @@ export interface OperationFigures {
   moto: Summary;
   /** eventline ÷ moto requests/s, round by round. */
   ratio: Summary;
+  /** Requests that failed over all rounds (requests/s counts only those served). */
+  failed: Record<TargetName, number>;
+  /** The first failure's message, per target that had one. */
+  firstErrors?: Partial<Record<TargetName, string>>;
 }
 
 export interface EmulatorsResult {
@@ -414,23 +418,34 @@ async function measure(
   operation: Operation,
   requests: number,
   concurrency: number,
-): Promise<number> {
+): Promise<{ rate: number; failed: number; firstError?: string }> {
   let next = 0;
+  let failed = 0;
+  let firstError: string | undefined;
   const started = performance.now();
   const worker = async () => {
     while (next < requests) {
       const i = next++;
-      await operation.call(target, state, i, concurrency);
+      try {
+        await operation.call(target, state, i, concurrency);
+      } catch (error) {
+        // Counted and reported, never hidden: a failed request is not a served one.
+        failed++;
+        firstError ??= error instanceof Error ? error.message.slice(0, 200) : String(error);
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, requests) }, worker));
-  return requests / ((performance.now() - started) / 1000);
+  const rate = (requests - failed) / ((performance.now() - started) / 1000);
+  return { rate, failed, ...(firstError !== undefined ? { firstError } : {}) };
 }
 
 export async function runEmulators(options: EmulatorsOptions): Promise<EmulatorsResult> {
   const { progress, requests, rounds } = options;
   const targets: Target[] = [];
   const rates = new Map<string, Record<TargetName, number[]>>();
+  const failures: Record<TargetName, Record<string, number>> = { eventline: {}, moto: {} };
+  const errors: Record<TargetName, Record<string, string>> = { eventline: {}, moto: {} };
   const keyFor = (op: string, c: number) => `${op}@${c}`;
   try {
     targets.push(await startProject());
@@ -450,9 +465,16 @@ export async function runEmulators(options: EmulatorsOptions): Promise<Emulators
           rates.set(key, entry);
           for (const target of order) {
             // Delete takes its receipt handles from the Receive just before, per target.
-            entry[target.name].push(
-              await measure(target, states.get(target.name)!, operation, requests, concurrency),
+            const measured = await measure(
+              target,
+              states.get(target.name)!,
+              operation,
+              requests,
+              concurrency,
             );
+            entry[target.name].push(measured.rate);
+            failures[target.name][key] = (failures[target.name][key] ?? 0) + measured.failed;
+            if (measured.firstError !== undefined) errors[target.name][key] ??= measured.firstError;
           }
           done++;
         }
@@ -465,13 +487,19 @@ export async function runEmulators(options: EmulatorsOptions): Promise<Emulators
   const operations: OperationFigures[] = [];
   for (const concurrency of CONCURRENCIES) {
     for (const operation of OPERATIONS) {
-      const entry = rates.get(keyFor(operation.name, concurrency))!;
+      const key = keyFor(operation.name, concurrency);
+      const entry = rates.get(key)!;
+      const firstErrors = Object.fromEntries(
+        (['eventline', 'moto'] as const).flatMap((t) => (errors[t][key] ? [[t, errors[t][key]]] : [])),
+      );
       operations.push({
         operation: operation.name,
         concurrency,
         eventline: summarize(entry.eventline),
         moto: summarize(entry.moto),
         ratio: summarize(entry.eventline.map((rate, i) => ratio(rate, entry.moto[i]!))),
+        failed: { eventline: failures.eventline[key] ?? 0, moto: failures.moto[key] ?? 0 },
+        ...(Object.keys(firstErrors).length > 0 ? { firstErrors } : {}),
       });
     }
   }

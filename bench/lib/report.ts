@@ -195,7 +195,15 @@ export function renderSummary(result: BenchResult): string {
       '',
     );
     table(
-      ['operation', 'in flight', 'eventline req/s', 'moto req/s', 'eventline ÷ moto', '≥ 2x'],
+      [
+        'operation',
+        'in flight',
+        'eventline req/s',
+        'moto req/s',
+        'eventline ÷ moto',
+        '≥ 2x',
+        'failed (eventline, moto)',
+      ],
       emulators.operations.map((o) => [
         o.operation,
         String(o.concurrency),
@@ -203,8 +211,14 @@ export function renderSummary(result: BenchResult): string {
         s(o.moto, '', 0),
         s(o.ratio, 'x', 2),
         o.ratio.median >= 2 ? 'yes' : '**no**',
+        `${o.failed.eventline}, ${o.failed.moto}`,
       ]),
     );
+    for (const o of emulators.operations) {
+      for (const [target, message] of Object.entries(o.firstErrors ?? {}))
+        out.push(`- ${o.operation} ×${o.concurrency}, ${target}'s first failure: ${message}`);
+    }
+    out.push('');
   }
 
   const cost = result.figures.cost;

@@ -125,6 +125,7 @@ describe('npm run bench (smoke profile)', () => {
     for (const o of emulators.operations) {
       const at = `${o.operation}@${o.concurrency}`;
       expect(summaryOk(o.eventline) && summaryOk(o.moto) && summaryOk(o.ratio), at).toBe(true);
+      expect(o.failed.eventline, `${at}: ${o.firstErrors?.eventline}`).toBe(0);
     }
     expect(written.goals.some((g) => g.figure === 7)).toBe(true);
   });
