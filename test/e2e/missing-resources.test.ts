@@ -88,7 +88,8 @@ describe('a resource deleted under a running stack is named with its setting', (
         (error: { code: number; stderr: string }) => error,
       );
       expect(result.code, command.join(' ')).toBe(1);
-      expect(result.stderr, command.join(' ')).toContain(named);
+      // The CLI reads the ledger through DynamoDB itself: it names the table, its setting and what is wrong.
+      expect(result.stderr, command.join(' ')).toMatch(/table "events" \(table\.name\).*does not exist/);
     }
   });
 
