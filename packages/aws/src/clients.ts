@@ -8,9 +8,10 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
  * AWS SDK v3 clients, created once per process. Endpoints and credentials come from the SDK's
  * standard environment (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_S3`, ...), so the same code talks to
  * AWS in Lambda and to the local stack on a laptop. Against a custom endpoint (an emulator) S3 uses
- * path-style addressing and checksums only where an operation requires them (`WHEN_REQUIRED`):
- * s3rver would store the aws-chunked framing of a streamed checksum as object bytes. Real AWS keeps
- * the SDK's defaults.
+ * path-style addressing and checksums only where an operation requires them (`WHEN_REQUIRED`), so
+ * any S3-compatible endpoint gets plain bodies (some emulators store aws-chunked framing as object
+ * bytes; the project's own S3 emulator decodes it, and its conformance suite sends the SDK defaults).
+ * Real AWS keeps the SDK's defaults.
  */
 export interface AwsClients {
   s3: S3Client;
