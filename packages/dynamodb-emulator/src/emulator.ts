@@ -277,6 +277,9 @@ export async function startDynamoEmulator(options: DynamoEmulatorOptions = {}): 
       close: () => {
         closing ??= (async () => {
           if (timer) clearInterval(timer);
+          // A sweep scans through dynalite; closing its database under the scan throws from inside
+          // dynalite (an uncaught 'Database is not open'), so the last sweep finishes first.
+          await ttl.settled();
           await closeServer(front);
           await closeServer(engine);
           await dirLock?.release();

@@ -88,6 +88,11 @@ export class TimeToLive {
     await this.save();
   }
 
+  /** Resolves when no sweep is running (whatever its outcome): before the database closes under it. */
+  async settled(): Promise<void> {
+    await this.sweeping?.catch(() => undefined);
+  }
+
   /** Deletes every expired item now; resolves to how many. Overlapping calls share one sweep. */
   sweep(nowMs = Date.now()): Promise<number> {
     this.sweeping ??= this.sweepAll(nowMs).finally(() => {
