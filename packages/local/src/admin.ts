@@ -162,6 +162,7 @@ export function createAdmin(stack: LocalStack, consolePage?: ConsoleHandler) {
               invoker: stack.invoker.stats,
               dlqDepth: (await stack.deadLetters.list()).length,
               requests: stack.edge.counts(),
+              queues: stack.sqs.metrics(),
               metrics: Object.fromEntries(stack.activity.metrics),
             });
             return true;

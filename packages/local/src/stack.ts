@@ -2,11 +2,19 @@ import { randomUUID } from 'node:crypto';
 import { access, constants, mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  SendMessageCommand,
+  SetQueueAttributesCommand,
+} from '@aws-sdk/client-sqs';
 import { type AwsClients, createClients, destroyClients } from '@eventline/aws/clients.ts';
 import { DynamoLedger } from '@eventline/aws/dynamo-ledger.ts';
 import { isMissing, translate } from '@eventline/aws/errors.ts';
 import { ConfigError } from '@eventline/config/errors.ts';
 import { type EventlineConfig, type RuntimeNames, withEnvironment } from '@eventline/config/index.ts';
+import { type QueueSpec, queueLayout } from '@eventline/config/queues.ts';
 import { errorMessage } from '@eventline/core/errors.ts';
 import { normaliseEvent, type ObjectEvent } from '@eventline/core/events.ts';
 import type { Outcome, Pipeline } from '@eventline/core/pipeline.ts';
@@ -23,10 +31,11 @@ import {
 import { createHandler, type EventlineHandler } from '@eventline/lambda/handler.ts';
 import { createPipeline } from '@eventline/lambda/wiring.ts';
 import { createSnsService, type SnsService } from '@eventline/sns-emulator/index.ts';
+import { createSqsEmulator, type SqsEmulator } from '@eventline/sqs-emulator';
 import { Activity, consoleLogger } from './activity.ts';
 import { type ConsoleHandler, createAdmin } from './admin.ts';
 import { createAuthorizer } from './auth.ts';
-import { type DeadLetterStore, FileDeadLetterQueue, type StoredDeadLetter } from './dead-letters.ts';
+import { SqsDeadLetterStore, type StoredDeadLetter } from './dead-letters.ts';
 import { type Edge, startEdge } from './edge.ts';
 import { AsyncInvoker, type InvocationResult } from './invoker.ts';
 import { EventJournal } from './journal.ts';
@@ -83,15 +92,35 @@ export interface ReplayResult {
 
 const ACCOUNT = '000000000000';
 
+/** A queue of the stack, as SQS names it. */
+export interface StackQueue {
+  name: string;
+  url: string;
+  arn: string;
+}
+
+/** The stack's queues (@eventline/config/queues.ts, as the CDK app makes them). */
+export interface StackQueues {
+  /** S3 events waiting for the function (queue mode only). */
+  ingest?: StackQueue;
+  /** S3 events that failed maxReceiveCount deliveries, or on-failure records (direct mode). */
+  eventDeadLetters: StackQueue;
+  /** eventline's own dead letters (DLQ_URL). */
+  deadLetters: StackQueue;
+}
+
 export class LocalStack {
   readonly activity = new Activity();
   readonly config: EventlineConfig;
   readonly dataDir: string;
-  readonly deadLetters: DeadLetterStore;
+  /** The letters DLQ and the event DLQ, on SQS (set at boot, once the queues exist). */
+  deadLetters!: SqsDeadLetterStore;
   readonly journal: EventJournal;
   names!: RuntimeNames;
   edge!: Edge;
   sns!: SnsService;
+  sqs!: SqsEmulator;
+  queues!: StackQueues;
   invoker!: AsyncInvoker;
   pipeline!: Pipeline;
   handler!: EventlineHandler;
@@ -115,7 +144,6 @@ export class LocalStack {
     // The function's environment overrides rename the local resources as they rename the deployed ones.
     this.config = withEnvironment(options.config, this.env, { accountId: ACCOUNT });
     this.dataDir = resolve(options.dataDir ?? options.config.local.dataDir);
-    this.deadLetters = new FileDeadLetterQueue(this.dataDir);
     this.journal = new EventJournal(this.dataDir);
     this.print = options.print ?? (() => {});
     this.logger = options.logger ?? { debug() {}, info() {}, warn() {}, error() {} };
@@ -157,6 +185,13 @@ export class LocalStack {
       logger: activityLogger,
       ...(this.options.sns?.delivery ? { delivery: this.options.sns.delivery } : {}),
     });
+    this.sqs = createSqsEmulator({
+      dataDir: resolve(this.dataDir, 'sqs'),
+      region: local.region,
+      accountId: ACCOUNT,
+      endpoint: () => this.edge.url,
+      warn: (message, details) => activityLogger.warn(message, details),
+    });
     const host = this.options.host ?? local.host;
     const port = this.options.port ?? local.port;
     const loopback = isLoopbackName(host.replace(/^\[|\]$/g, ''));
@@ -175,6 +210,7 @@ export class LocalStack {
         s3Port: this.s3.port,
         dynamoPort: this.dynamo.port,
         sns: this.sns,
+        sqs: this.sqs,
         admin: createAdmin(this, this.options.consolePage),
         ...(local.enforceAuth
           ? {
@@ -200,6 +236,11 @@ export class LocalStack {
     const credentials = { accessKeyId: local.accessKeyId, secretAccessKey: local.secretAccessKey };
     this.clients = createClients({ region: local.region, endpoint: this.edge.url, credentials });
     await ensureLedgerTable(this.clients.dynamodb, config.table.name);
+    this.queues = await this.ensureQueues();
+    this.deadLetters = new SqsDeadLetterStore(this.clients.sqs, {
+      letters: this.queues.deadLetters.url,
+      events: this.queues.eventDeadLetters.url,
+    });
     const topicArn = await this.sns.createTopic(config.topic.name);
     for (const subscription of config.topic.subscriptions) {
       await this.sns.subscribe(topicArn, subscription.protocol, subscription.endpoint, { confirmed: true });
@@ -259,7 +300,17 @@ export class LocalStack {
       maxEventAgeMs: config.trigger.maxEventAgeSeconds * 1000,
       invoke: (event) => this.handler(event),
       journal: this.journal,
-      deadLetters: this.deadLetters,
+      // Lambda's on-failure destination: the record itself is the message, in the event DLQ.
+      deadLetters: {
+        send: async (letter) => {
+          await this.clients.sqs.send(
+            new SendMessageCommand({
+              QueueUrl: this.queues.eventDeadLetters.url,
+              MessageBody: JSON.stringify(letter.event),
+            }),
+          );
+        },
+      },
       logger: activityLogger,
       functionArn: `arn:aws:lambda:${local.region}:${ACCOUNT}:function:${config.name}-handler`,
     });
@@ -279,6 +330,42 @@ export class LocalStack {
     await this.recover();
     this.ready = true;
     for (const event of this.early.splice(0)) this.onS3Event(event);
+  }
+
+  /**
+   * Creates the stack's queues through the SQS API, with the names and attributes the CDK app gives
+   * them; a queue left by an earlier run with other settings (the config changed) takes the new ones.
+   */
+  private async ensureQueues(): Promise<StackQueues> {
+    const sqs = this.clients.sqs;
+    const arnOf = (name: string) => `arn:aws:sqs:${this.config.local.region}:${ACCOUNT}:${name}`;
+    const layout = queueLayout(this.config, this.config.name, arnOf);
+    const ensure = async (spec: QueueSpec): Promise<StackQueue> => {
+      const existing = await sqs
+        .send(new GetQueueUrlCommand({ QueueName: spec.name }))
+        .then((r) => r.QueueUrl)
+        .catch((error: unknown) => {
+          if ((error as { name?: string }).name === 'QueueDoesNotExist') return undefined;
+          throw translate(error, `GetQueueUrl ${spec.name}`);
+        });
+      let url = existing;
+      if (url) {
+        await sqs.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: spec.attributes }));
+      } else {
+        url = (await sqs.send(new CreateQueueCommand({ QueueName: spec.name, Attributes: spec.attributes })))
+          .QueueUrl;
+      }
+      if (!url) throw new Error(`SQS answered CreateQueue ${spec.name} without a QueueUrl`);
+      const attributes = await sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }),
+      );
+      return { name: spec.name, url, arn: attributes.Attributes?.QueueArn ?? arnOf(spec.name) };
+    };
+    // The event dead-letter queue first: the ingest queue's redrive policy names it.
+    const eventDeadLetters = await ensure(layout.eventDeadLetters);
+    const deadLetters = await ensure(layout.deadLetters);
+    const ingest = layout.ingest ? await ensure(layout.ingest) : undefined;
+    return { eventDeadLetters, deadLetters, ...(ingest ? { ingest } : {}) };
   }
 
   private async prepareDataDir(): Promise<void> {
@@ -484,11 +571,21 @@ export class LocalStack {
     return { submitted };
   }
 
-  /** Re-drives dead letters (all, or one by id); a letter is removed once its file has an outcome. */
+  /**
+   * Re-drives dead letters (all, or one by id): each is claimed on its queue (hidden, so a second
+   * replay finds nothing), processed again, then deleted; a replay that cannot finish puts it back.
+   */
   async replay(id?: string): Promise<ReplayResult[]> {
-    const letters = (await this.deadLetters.list()).filter((l) => !id || l.id === id);
+    const ids = id ? [id] : (await this.deadLetters.list()).map((l) => l.id);
     const results: ReplayResult[] = [];
-    for (const letter of letters) results.push(await this.replayOne(letter));
+    for (const letterId of ids) {
+      const claimed = await this.deadLetters.claim(letterId, this.config.function.timeoutSeconds + 30);
+      if (!claimed) continue;
+      const result = await this.replayOne(claimed.letter);
+      if (result.status === 'error') await this.deadLetters.unclaim(claimed);
+      else await this.deadLetters.complete(claimed);
+      results.push(result);
+    }
     return results;
   }
 
@@ -517,8 +614,7 @@ export class LocalStack {
         return { ...base, key: event.key, status: 'error', reason: errorMessage(error) };
       }
     }
-    // A failed replay was dead-lettered again by the pipeline with its new reason: drop the old letter.
-    await this.deadLetters.remove(letter.id);
+    // A failed replay was dead-lettered again by the pipeline with its new reason: the old letter ends.
     return last;
   }
 
@@ -549,8 +645,10 @@ export class LocalStack {
 
   /** Ends one dead letter by hand, without replaying it; undefined when there is no such letter. */
   async drop(id: string): Promise<ReplayResult | undefined> {
-    const letter = (await this.deadLetters.list()).find((l) => l.id === id);
-    if (!letter || !(await this.deadLetters.remove(id))) return undefined;
+    const claimed = await this.deadLetters.claim(id, 30);
+    if (!claimed) return undefined;
+    await this.deadLetters.complete(claimed);
+    const { letter } = claimed;
     const key = letter.object?.key ?? eventsOfLetter(letter)[0]?.key;
     this.print(`${clock()} ∅ ${key ?? id} → dead letter dropped`);
     return { id, ...(key ? { key } : {}), status: 'dropped', reason: letter.reason };
@@ -574,11 +672,8 @@ export class LocalStack {
       `  table        ${c.table.name}`,
       `  topic        ${this.names.topicArn}`,
       `  data         ${this.dataDir}`,
-      ...(this.env.DLQ_URL
-        ? [
-            `  dead letters ${resolve(this.dataDir, 'dlq')}   (DLQ_URL is the deployed function's queue; not used locally)`,
-          ]
-        : []),
+      `  dead letters ${this.queues.deadLetters.url}   (DLQ_URL; S3 events: ${this.queues.eventDeadLetters.name})`,
+      ...(this.queues.ingest ? [`  ingest queue ${this.queues.ingest.url}`] : []),
       `  credentials  ${c.local.accessKeyId} / ${c.local.secretAccessKey}   region ${c.local.region}`,
       '',
       '  try it:',
@@ -598,6 +693,7 @@ export class LocalStack {
     await this.invoker?.stop(graceMs);
     await this.edge?.close();
     await this.sns?.close();
+    await this.sqs?.close();
     for (const clients of this.handlerClients) destroyClients(clients);
     if (this.clients) destroyClients(this.clients);
     await this.s3?.close();
