@@ -106,6 +106,8 @@ program
       print,
       logger: consoleLogger(),
       consolePage: await loadConsole(),
+      // The dev loop: the function's bundle is rebuilt when a source changes; new instances load it.
+      watchFunction: true,
     });
     print(stack.banner());
     let stopping = 0;

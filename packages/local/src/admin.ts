@@ -160,6 +160,7 @@ export function createAdmin(stack: LocalStack, consolePage?: ConsoleHandler) {
             json(res, 200, {
               counters: stack.activity.counters,
               invoker: stack.invoker.stats,
+              trigger: stack.queueStats(),
               dlqDepth: (await stack.deadLetters.list()).length,
               requests: stack.edge.counts(),
               queues: stack.sqs.metrics(),

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { access, constants, mkdir } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import {
@@ -12,9 +13,10 @@ import {
 import { type AwsClients, createClients, destroyClients } from '@eventline/aws/clients.ts';
 import { DynamoLedger } from '@eventline/aws/dynamo-ledger.ts';
 import { isMissing, translate } from '@eventline/aws/errors.ts';
+import { configDefines } from '@eventline/config/bundled.ts';
 import { ConfigError } from '@eventline/config/errors.ts';
 import { type EventlineConfig, type RuntimeNames, withEnvironment } from '@eventline/config/index.ts';
-import { type QueueSpec, queueLayout } from '@eventline/config/queues.ts';
+import { eventSourceSettings, type QueueSpec, queueLayout } from '@eventline/config/queues.ts';
 import { errorMessage } from '@eventline/core/errors.ts';
 import { normaliseEvent, type ObjectEvent } from '@eventline/core/events.ts';
 import type { Outcome, Pipeline } from '@eventline/core/pipeline.ts';
@@ -28,6 +30,7 @@ import {
   type LocalDynamo,
   startLocalDynamo,
 } from '@eventline/dynamodb-emulator';
+import { lambdaEsbuildOptions } from '@eventline/lambda/bundling.ts';
 import { createHandler, type EventlineHandler } from '@eventline/lambda/handler.ts';
 import { createPipeline } from '@eventline/lambda/wiring.ts';
 import { createSnsService, type SnsService } from '@eventline/sns-emulator/index.ts';
@@ -40,6 +43,10 @@ import { type Edge, startEdge } from './edge.ts';
 import { AsyncInvoker, type InvocationResult } from './invoker.ts';
 import { EventJournal } from './journal.ts';
 import { isLoopbackName } from './loopback.ts';
+import { FunctionBundler } from './runtime/bundler.ts';
+import { FunctionPool, type InvocationReport } from './runtime/function-pool.ts';
+import { outcomeOfLog, parsePowertoolsLine } from './runtime/log-outcomes.ts';
+import { type BatchReport, SqsEventSource } from './runtime/sqs-event-source.ts';
 import { type LocalS3, type S3ObjectEventData, startLocalS3 } from './s3.ts';
 import { nextSequencer, s3EventRecord } from './s3-events.ts';
 
@@ -69,6 +76,14 @@ export interface LocalStackOptions {
   consolePage?: ConsoleHandler;
   /** Where TABLE_NAME, BUCKET_NAME, TOPIC_ARN and DLQ_URL are read (default: process.env). */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Where the handler runs. `workers` (the default): function instances as worker processes loading
+   * the bundle the CDK app deploys. `in-process`: the handler in this process, for tests that must
+   * see or replace `stack.handler` itself.
+   */
+  functionRuntime?: 'workers' | 'in-process';
+  /** Rebuild the function bundle when a source changes (`npm start`). */
+  watchFunction?: boolean;
 }
 
 export interface ReplayResult {
@@ -101,6 +116,8 @@ export interface StackQueue {
 
 /** The stack's queues (@eventline/config/queues.ts, as the CDK app makes them). */
 export interface StackQueues {
+  /** Whether this start created the ingest queue (S3 then sends s3:TestEvent, as it does on configuration). */
+  ingestCreated?: boolean;
   /** S3 events waiting for the function (queue mode only). */
   ingest?: StackQueue;
   /** S3 events that failed maxReceiveCount deliveries, or on-failure records (direct mode). */
@@ -121,7 +138,17 @@ export class LocalStack {
   sns!: SnsService;
   sqs!: SqsEmulator;
   queues!: StackQueues;
+  /** Direct mode: Lambda's asynchronous invocation of each S3 event (and journal leftovers in any mode). */
   invoker!: AsyncInvoker;
+  /** Queue mode: the event source mapping that polls the ingest queue. */
+  eventSource: SqsEventSource | undefined;
+  /** The function's bundle and its instances (functionRuntime `workers`). */
+  bundler: FunctionBundler | undefined;
+  pool: FunctionPool | undefined;
+  /** S3 events on their way into the ingest queue. */
+  private sending = 0;
+  /** Ingest messages left in flight by an earlier process: they come back at their visibility timeout. */
+  private orphanedInFlight = 0;
   pipeline!: Pipeline;
   handler!: EventlineHandler;
   /** Clients pointed at the edge, as any user's client would be. */
@@ -267,6 +294,7 @@ export class LocalStack {
       this.handlerClients.push(clients);
       return clients;
     };
+    const handlerEndpoints = endpoints;
     const s3Clients = clientFor(endpoints.s3);
     const ddbClients = clientFor(endpoints.dynamodb);
     const snsClients = clientFor(endpoints.sns);
@@ -283,22 +311,26 @@ export class LocalStack {
       dynamodb: this.clients.dynamodb,
       documents: this.clients.documents,
     });
+    const queueMode = Boolean(this.queues.ingest);
     this.pipeline = createPipeline({
       config,
       names: this.names,
       clients: handlerClients,
-      logger: activityLogger,
+      logger: queueMode ? this.observingOutcomes(activityLogger) : activityLogger,
       metrics: this.activity.metricsPort(),
       deadLetters: this.deadLetters,
       ...(this.options.leaseMs ? { leaseMs: this.options.leaseMs } : {}),
     });
-    this.handler = createHandler({ pipeline: this.pipeline, logger: activityLogger });
+    this.handler = createHandler({
+      pipeline: this.pipeline,
+      logger: queueMode ? this.observingOutcomes(activityLogger) : activityLogger,
+    });
     this.invoker = new AsyncInvoker({
       concurrency: config.function.reservedConcurrency,
       retryAttempts: config.trigger.retryAttempts,
       retryDelaysMs: this.options.retryDelaysMs ?? [1000, 2000],
       maxEventAgeMs: config.trigger.maxEventAgeSeconds * 1000,
-      invoke: (event) => this.handler(event),
+      invoke: (event) => this.invokeFunction(event),
       journal: this.journal,
       // Lambda's on-failure destination: the record itself is the message, in the event DLQ.
       deadLetters: {
@@ -327,9 +359,179 @@ export class LocalStack {
       this.print(`${clock()} ☠ ${key} → dead-lettered (${condition}): ${errorMessage(error)}`);
     });
 
+    if ((this.options.functionRuntime ?? 'workers') === 'workers')
+      await this.startInstances(handlerEndpoints);
+
+    if (this.queues.ingest) {
+      const ingest = this.queues.ingest;
+      this.orphanedInFlight = this.sqs.metrics().find((q) => q.name === ingest.name)?.inFlight ?? 0;
+      if (this.queues.ingestCreated) await this.sendTestEvent(ingest.url);
+      const retryDelays = this.options.retryDelaysMs ?? [1000, 2000];
+      const settings = eventSourceSettings(config);
+      this.eventSource = new SqsEventSource({
+        sqs: this.clients.sqs,
+        queueUrl: ingest.url,
+        queueArn: ingest.arn,
+        region: local.region,
+        batchSize: settings.batchSize,
+        maxBatchingWindowMs: settings.maxBatchingWindowSeconds * 1000,
+        maximumConcurrency: settings.maxConcurrency,
+        reportBatchItemFailures: settings.reportBatchItemFailures,
+        invoke: (event) => this.invokeFunction(event),
+        retryVisibilitySeconds: (receives) =>
+          (retryDelays[receives - 1] ?? retryDelays.at(-1) ?? 1000) / 1000,
+      });
+      this.eventSource.on('batch', (report: BatchReport) => this.onBatch(report));
+      this.eventSource.on('poll-error', (error: unknown) =>
+        this.logger.warn('event source: cannot read the ingest queue', { error: errorMessage(error) }),
+      );
+      this.eventSource.on('delete-error', (failed: unknown) =>
+        this.logger.warn('event source: a processed message could not be deleted; it will come back', {
+          failed,
+        }),
+      );
+    }
+
     await this.recover();
     this.ready = true;
+    this.eventSource?.start();
     for (const event of this.early.splice(0)) this.onS3Event(event);
+  }
+
+  /** Runs the function: on an instance (workers), or the in-process handler. */
+  private invokeFunction(event: object): Promise<unknown> {
+    return this.pool ? this.pool.invoke(event) : this.handler(event);
+  }
+
+  /**
+   * Builds the bundle the CDK app deploys (same esbuild settings, same config defines) and starts
+   * the pool of instances with the deployed function's environment, its timeout and memory.
+   */
+  private async startInstances(endpoints: { s3?: string; dynamodb?: string; sns?: string }): Promise<void> {
+    const { config } = this;
+    const require = createRequire(import.meta.url);
+    const entry = require.resolve('@eventline/lambda/index.ts');
+    this.bundler = new FunctionBundler({
+      entry,
+      outRoot: resolve(this.dataDir, 'function'),
+      build: { ...lambdaEsbuildOptions(), define: configDefines(config) },
+      watch: this.options.watchFunction ?? false,
+      onRebuild: (bundle) =>
+        this.print(
+          `${clock()} λ function rebuilt (generation ${bundle.generation}, ${Math.round(bundle.bytes / 1024)} KiB): new instances load it`,
+        ),
+      onError: (messages) =>
+        this.print(
+          `${clock()} λ function rebuild failed; instances keep the last bundle:\n${messages.join('\n')}`,
+        ),
+    });
+    const bundle = await this.bundler.start();
+    const local = config.local;
+    const environment: Record<string, string> = {
+      TABLE_NAME: this.names.tableName,
+      TOPIC_ARN: this.names.topicArn,
+      BUCKET_NAME: this.names.bucketName,
+      DLQ_URL: this.queues.deadLetters.url,
+      POWERTOOLS_SERVICE_NAME: config.name,
+      POWERTOOLS_METRICS_NAMESPACE: config.name,
+      POWERTOOLS_LOG_LEVEL: config.function.logLevel,
+      NODE_OPTIONS: '--enable-source-maps',
+      AWS_ENDPOINT_URL: this.edge.url,
+      AWS_ACCESS_KEY_ID: local.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: local.secretAccessKey,
+      // A fault-injecting proxy between the function and one service (test/reliability outages).
+      ...(endpoints.s3 ? { AWS_ENDPOINT_URL_S3: endpoints.s3 } : {}),
+      ...(endpoints.dynamodb ? { AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb } : {}),
+      ...(endpoints.sns ? { AWS_ENDPOINT_URL_SNS: endpoints.sns } : {}),
+    };
+    this.pool = new FunctionPool({
+      functionName: `${config.name}-handler`,
+      region: local.region,
+      accountId: ACCOUNT,
+      handlerModule: () => this.bundler!.bundle.module,
+      memoryMb: config.function.memoryMb,
+      timeoutMs: config.function.timeoutSeconds * 1000,
+      concurrency: config.function.reservedConcurrency,
+      environment,
+    });
+    const workerLog = this.activity.logger(this.logger, 'warn');
+    this.pool.on('log', ({ instanceId, line }: { instanceId: string; line: string }) => {
+      const parsed = parsePowertoolsLine(line);
+      if (!parsed) {
+        // EMF metric lines and anything a dependency prints: kept, attributed to the instance.
+        if (!line.startsWith('{"_aws"')) workerLog.info(line, { instanceId });
+        return;
+      }
+      workerLog[parsed.level](parsed.message, { ...parsed.fields, instanceId });
+      this.observeLogLine(parsed.message, parsed.fields);
+    });
+    this.pool.on('report', (report: InvocationReport) => {
+      if (report.cold) {
+        this.activity.counters.coldStarts += 1;
+        this.print(
+          `${clock()} λ cold start: instance ${report.instanceId}${report.initMs !== undefined ? ` (init ${Math.round(report.initMs)} ms)` : ''}`,
+        );
+      } else {
+        this.activity.counters.warmStarts += 1;
+      }
+      if (report.outcome === 'timeout' || report.outcome === 'crash') {
+        this.print(
+          `${clock()} λ instance ${report.instanceId}: ${report.outcome === 'timeout' ? `timed out after ${config.function.timeoutSeconds} s, stopped` : 'died'}; the next invocation gets a fresh instance`,
+        );
+      }
+    });
+    this.print(
+      `${clock()} λ function bundled (${Math.round(bundle.bytes / 1024)} KiB); up to ${config.function.reservedConcurrency} instance(s), ${config.function.memoryMb} MB, timeout ${config.function.timeoutSeconds} s`,
+    );
+  }
+
+  /** S3's test message, sent once when the notification configuration is set (reference §4). */
+  private async sendTestEvent(queueUrl: string): Promise<void> {
+    await this.sqs.call('SendMessage', {
+      QueueUrl: queueUrl,
+      MessageBody: JSON.stringify({
+        Service: 'Amazon S3',
+        Event: 's3:TestEvent',
+        Time: new Date().toISOString(),
+        Bucket: this.config.bucket.name,
+        RequestId: randomUUID().replace(/-/g, '').slice(0, 16).toUpperCase(),
+        HostId: randomUUID(),
+      }),
+    });
+  }
+
+  /** The pipeline's logger, seen by the stack: each file's outcome line feeds the activity and the log. */
+  private observingOutcomes(logger: Logger): Logger {
+    const observe =
+      (level: keyof Logger) =>
+      (message: string, extra?: Record<string, unknown>): void => {
+        logger[level](message, extra);
+        this.observeLogLine(message, extra ?? {});
+      };
+    return { debug: observe('debug'), info: observe('info'), warn: observe('warn'), error: observe('error') };
+  }
+
+  private observeLogLine(message: string, fields: Record<string, unknown>): void {
+    // In direct mode outcomes come back as the invocation's result (onResult).
+    if (!this.queues.ingest) return;
+    const outcome = outcomeOfLog(message, fields);
+    if (!outcome) return;
+    this.activity.recordOutcome(outcome);
+    this.print(describeOutcome(outcome));
+  }
+
+  private onBatch(report: BatchReport): void {
+    if (report.outcome === 'ok') return;
+    this.activity.counters.retries += report.returned;
+    this.activity.record({
+      at: new Date().toISOString(),
+      kind: 'retry',
+      key: `(batch of ${report.size})`,
+      reason: report.error ?? `${report.returned} item(s) reported as failed`,
+    });
+    this.print(
+      `${clock()} ↻ batch of ${report.size}: ${report.returned} message(s) return to the ingest queue${report.error ? `: ${report.error}` : ''}`,
+    );
   }
 
   /**
@@ -340,6 +542,7 @@ export class LocalStack {
     const sqs = this.clients.sqs;
     const arnOf = (name: string) => `arn:aws:sqs:${this.config.local.region}:${ACCOUNT}:${name}`;
     const layout = queueLayout(this.config, this.config.name, arnOf);
+    let created = false;
     const ensure = async (spec: QueueSpec): Promise<StackQueue> => {
       const existing = await sqs
         .send(new GetQueueUrlCommand({ QueueName: spec.name }))
@@ -354,6 +557,7 @@ export class LocalStack {
       } else {
         url = (await sqs.send(new CreateQueueCommand({ QueueName: spec.name, Attributes: spec.attributes })))
           .QueueUrl;
+        created = true;
       }
       if (!url) throw new Error(`SQS answered CreateQueue ${spec.name} without a QueueUrl`);
       const attributes = await sqs.send(
@@ -364,8 +568,9 @@ export class LocalStack {
     // The event dead-letter queue first: the ingest queue's redrive policy names it.
     const eventDeadLetters = await ensure(layout.eventDeadLetters);
     const deadLetters = await ensure(layout.deadLetters);
+    created = false;
     const ingest = layout.ingest ? await ensure(layout.ingest) : undefined;
-    return { eventDeadLetters, deadLetters, ...(ingest ? { ingest } : {}) };
+    return { eventDeadLetters, deadLetters, ...(ingest ? { ingest, ingestCreated: created } : {}) };
   }
 
   private async prepareDataDir(): Promise<void> {
@@ -416,7 +621,15 @@ export class LocalStack {
     }
     const pending = await this.journal.pending();
     const journaledKeys = new Set(pending.map((e) => keyOf(e.event)));
-    for (const entry of pending) this.invoker.enqueue(entry);
+    for (const entry of pending) {
+      if (this.queues.ingest) {
+        // Left by a run in direct mode: the ingest queue takes it now.
+        await this.sendToIngest(entry.event);
+        await this.journal.remove(entry.id);
+      } else {
+        this.invoker.enqueue(entry);
+      }
+    }
     let reconciled = 0;
     for (const object of unfinished) {
       if (journaledKeys.has(object.key)) continue;
@@ -490,8 +703,32 @@ export class LocalStack {
     );
   }
 
-  /** Journals and queues an S3-shaped event for an object. */
+  /** S3 → the ingest queue: the event JSON as S3 sends it, durable once SQS answers. */
+  private async sendToIngest(event: Record<string, unknown>): Promise<void> {
+    await this.sqs.call('SendMessage', {
+      QueueUrl: this.queues.ingest!.url,
+      MessageBody: JSON.stringify(event),
+    });
+  }
+
+  /** Journals and queues (direct mode) or sends to the ingest queue (queue mode) an S3-shaped event. */
   private async submit(object: {
+    bucket: string;
+    key: string;
+    eventName: string;
+    eTag?: string;
+    size?: number;
+    withSequencer: boolean;
+  }): Promise<void> {
+    this.sending += 1;
+    try {
+      await this.submitNow(object);
+    } finally {
+      this.sending -= 1;
+    }
+  }
+
+  private async submitNow(object: {
     bucket: string;
     key: string;
     eventName: string;
@@ -526,6 +763,10 @@ export class LocalStack {
       key: object.key,
       bucket: object.bucket,
     });
+    if (this.queues.ingest) {
+      await this.sendToIngest({ Records: [record] });
+      return;
+    }
     await this.invoker.submit({
       id: `${sequencer}-${randomUUID().slice(0, 8)}`,
       event: { Records: [record] },
@@ -606,8 +847,11 @@ export class LocalStack {
       }
       try {
         const outcome = await this.pipeline.processObject(event, { replay: true });
-        this.activity.recordOutcome(outcome);
-        this.print(`${describeOutcome(outcome)} (replay)`);
+        if (!this.queues.ingest) {
+          // In queue mode the pipeline's log line has recorded it already.
+          this.activity.recordOutcome(outcome);
+          this.print(`${describeOutcome(outcome)} (replay)`);
+        }
         last = { ...base, key: event.key, status: outcome.status };
         if (outcome.status === 'failed' && outcome.error) last.reason = outcome.error.message;
       } catch (error) {
@@ -656,7 +900,47 @@ export class LocalStack {
 
   /** Resolves when every queued event has an outcome (tests and `put --wait`). */
   idle(): Promise<void> {
-    return this.invoker.idle();
+    if (!this.eventSource) return this.invoker.idle();
+    return this.invoker.idle().then(
+      () =>
+        new Promise<void>((resolve) => {
+          const check = () => {
+            if (this.stopped || this.queueIdle()) resolve();
+            else setTimeout(check, 20);
+          };
+          check();
+        }),
+    );
+  }
+
+  /**
+   * Nothing on its way to the ingest queue, nothing waiting or in flight there (but what an earlier
+   * process left in flight), no batch running, no failed message about to come back.
+   */
+  private queueIdle(): boolean {
+    const ingest = this.sqs.metrics().find((q) => q.name === this.queues.ingest?.name);
+    const source = this.eventSource?.stats;
+    if (!ingest || !source) return true;
+    return (
+      this.sending === 0 &&
+      ingest.depth === 0 &&
+      ingest.delayed === 0 &&
+      ingest.inFlight <= this.orphanedInFlight &&
+      source.batchesInFlight === 0 &&
+      source.returning === 0
+    );
+  }
+
+  /** What the ingest queue and the event source are doing (admin API, console). */
+  queueStats() {
+    const ingest = this.queues?.ingest
+      ? this.sqs.metrics().find((q) => q.name === this.queues.ingest?.name)
+      : undefined;
+    return {
+      mode: this.config.trigger.mode,
+      ...(ingest ? { ingest } : {}),
+      ...(this.eventSource ? { eventSource: this.eventSource.stats } : {}),
+    };
   }
 
   banner(): string {
@@ -690,7 +974,10 @@ export class LocalStack {
   async stop(graceMs = 10_000): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    await this.eventSource?.stop();
     await this.invoker?.stop(graceMs);
+    await this.pool?.close();
+    await this.bundler?.stop();
     await this.edge?.close();
     await this.sns?.close();
     await this.sqs?.close();
