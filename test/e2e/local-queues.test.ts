@@ -196,3 +196,26 @@ describe('dead letters on SQS', () => {
     expect(again.stdout).toContain('nothing to replay');
   });
 });
+
+describe('the console runtime panel', () => {
+  it('reads the queue path, the instances and both dead-letter queues from /_eventline/runtime', async () => {
+    const stats = (await (await fetch(`${stack.url}/_eventline/runtime`)).json()) as {
+      mode: string;
+      ingest: { name: string; depth: number; inFlight: number; oldestAgeSeconds: number };
+      eventSource: { batches: number; batchesInFlight: number };
+      functionRuntime: string;
+      instances: { coldStarts: number; warmStarts: number; concurrency: number; busy: number };
+      deadLetters: { name: string; depth: number };
+      eventDeadLetters: { name: string; depth: number };
+    };
+    expect(stats.mode).toBe('queue');
+    expect(stats.ingest).toMatchObject({ name: 'eventline-ingest', depth: 0, inFlight: 0 });
+    // The earlier tests' files went through batches on worker instances.
+    expect(stats.eventSource.batches).toBeGreaterThan(0);
+    expect(stats.functionRuntime).toBe('workers');
+    expect(stats.instances.coldStarts).toBeGreaterThan(0);
+    expect(stats.instances.concurrency).toBe(10);
+    expect(stats.deadLetters).toMatchObject({ name: 'eventline-dlq', depth: 0 });
+    expect(stats.eventDeadLetters).toMatchObject({ name: 'eventline-events-dlq', depth: 0 });
+  });
+});

@@ -931,6 +931,35 @@ export class LocalStack {
     );
   }
 
+  /** Letters waiting in both dead-letter queues, as SQS counts them (visible and in flight). */
+  deadLetterDepth(): number {
+    const names = new Set([this.queues.deadLetters.name, this.queues.eventDeadLetters.name]);
+    return this.sqs
+      .metrics()
+      .filter((q) => names.has(q.name))
+      .reduce((sum, q) => sum + q.depth + q.inFlight + q.delayed, 0);
+  }
+
+  /** The queue path and the function instances, for the console's runtime panel. */
+  runtimeStats() {
+    const byName = new Map(this.sqs.metrics().map((q) => [q.name, q]));
+    return {
+      ...this.queueStats(),
+      deadLetters: byName.get(this.queues.deadLetters.name) ?? null,
+      eventDeadLetters: byName.get(this.queues.eventDeadLetters.name) ?? null,
+      functionRuntime: this.pool ? 'workers' : 'in-process',
+      instances: this.pool
+        ? {
+            ...this.pool.stats,
+            list: this.pool.list(),
+            coldStarts: this.activity.counters.coldStarts,
+            warmStarts: this.activity.counters.warmStarts,
+            ...(this.bundler ? { bundle: this.bundler.bundle } : {}),
+          }
+        : null,
+    };
+  }
+
   /** What the ingest queue and the event source are doing (admin API, console). */
   queueStats() {
     const ingest = this.queues?.ingest

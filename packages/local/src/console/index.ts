@@ -16,6 +16,7 @@ const FILES: Record<string, { file: string; type: string }> = {
   '/_console/': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/_console/console.css': { file: 'console.css', type: 'text/css; charset=utf-8' },
   '/_console/console.js': { file: 'console.js', type: 'text/javascript; charset=utf-8' },
+  '/_console/runtime.js': { file: 'runtime.js', type: 'text/javascript; charset=utf-8' },
   '/_console/favicon.svg': { file: 'favicon.svg', type: 'image/svg+xml' },
 };
 
