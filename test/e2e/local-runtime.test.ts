@@ -179,6 +179,28 @@ describe('queue mode on function instances', () => {
     for (const timeout of timeouts) expect(live).not.toContain(timeout.instanceId);
   });
 
+  it('direct mode: two retries on instances, then the on-failure record in the event DLQ', async () => {
+    let edgePort = 0;
+    const hole = await gate(() => edgePort);
+    const s = await start(
+      { trigger: { mode: 'direct' }, function: { timeoutSeconds: 1 } },
+      { handlerEndpoints: { dynamodb: hole.url } },
+    );
+    edgePort = s.edge.port;
+    expect(s.queues.ingest).toBeUndefined();
+    const reports: InvocationReport[] = [];
+    s.pool!.on('report', (report: InvocationReport) => reports.push(report));
+    const s3 = s3Client(s.url);
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'incoming/direct.json', Body: '{"id":"d"}' }));
+    s3.destroy();
+    const letter = await until('the on-failure record in the event dead-letter queue', async () =>
+      (await s.deadLetters.list()).find((l) => l.object?.key === 'incoming/direct.json'),
+    );
+    expect(letter).toMatchObject({ code: 'RetriesExhausted', attempts: 3 });
+    expect(letter.reason).toMatch(/Task timed out after 1\.00 seconds/);
+    expect(reports.filter((r) => r.outcome === 'timeout')).toHaveLength(3);
+  });
+
   it('loses nothing when an instance is killed with SIGKILL mid-batch', async () => {
     let edgePort = 0;
     const held = await gate(() => edgePort);
