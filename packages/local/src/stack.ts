@@ -616,7 +616,14 @@ export class LocalStack {
           const released = { ...state, leaseUntil: 0, rev: state.rev + 1 };
           if (await this.ledger.putFile(released, state.rev)) state = released;
         }
-        if (!state || state.status === 'PROCESSING' || state.eTag !== object.eTag) unfinished.push(object);
+        // Unfinished: no outcome yet, or an outcome whose notification or dead letter is still owed (a
+        // crash between the two). Its event may be in flight on the ingest queue for a whole visibility
+        // timeout (6x the function timeout): sending it again finishes it now, the late one is a duplicate.
+        const owed =
+          state !== undefined &&
+          (state.notification.status === 'PENDING' || state.deadLetter.status === 'PENDING');
+        if (!state || state.status === 'PROCESSING' || owed || state.eTag !== object.eTag)
+          unfinished.push(object);
       }
     }
     const pending = await this.journal.pending();
