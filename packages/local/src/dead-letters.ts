@@ -116,6 +116,8 @@ export class SqsDeadLetterStore implements DeadLetterStore {
   constructor(
     private readonly sqs: SQSClient,
     private readonly queues: { letters: string; events: string },
+    /** The last error seen for an ingest message (SQS moves the event alone, without a reason). */
+    private readonly reasonOf: (messageId: string) => string | undefined = () => undefined,
   ) {
     this.sender = new SqsDeadLetters(sqs, queues.letters);
   }
@@ -199,7 +201,11 @@ export class SqsDeadLetterStore implements DeadLetterStore {
         if (messages.length === 0) break;
         for (const message of messages) {
           seen.add(message.MessageId!);
-          out.push({ letter: letterOf(kind, message), queueUrl: url, receiptHandle: message.ReceiptHandle! });
+          out.push({
+            letter: letterOf(kind, message, this.reasonOf(message.MessageId!)),
+            queueUrl: url,
+            receiptHandle: message.ReceiptHandle!,
+          });
         }
       }
     }
@@ -227,7 +233,7 @@ export class SqsDeadLetterStore implements DeadLetterStore {
 }
 
 /** A dead letter as the CLI and the console show it, from an SQS message of either queue. */
-export function letterOf(kind: LetterQueue['kind'], message: Message): StoredDeadLetter {
+export function letterOf(kind: LetterQueue['kind'], message: Message, lastError?: string): StoredDeadLetter {
   const id = message.MessageId!;
   const sent = Number(message.Attributes?.SentTimestamp ?? Date.now());
   const failedAt = new Date(sent).toISOString();
@@ -263,8 +269,7 @@ export function letterOf(kind: LetterQueue['kind'], message: Message): StoredDea
   return {
     id,
     code: 'MaxReceiveCountExceeded',
-    reason:
-      'the S3 event reached trigger.maxReceiveCount deliveries from the ingest queue without an outcome',
+    reason: `${lastError ? `${lastError}; ` : ''}the S3 event reached trigger.maxReceiveCount deliveries from the ingest queue without an outcome`,
     ...object,
     event: body,
     failedAt,

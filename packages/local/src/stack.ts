@@ -145,6 +145,8 @@ export class LocalStack {
   /** The function's bundle and its instances (functionRuntime `workers`). */
   bundler: FunctionBundler | undefined;
   pool: FunctionPool | undefined;
+  /** The last failure of each ingest message (by MessageId, which SQS keeps in the DLQ), for `dlq list`. */
+  private readonly failureReasons = new Map<string, string>();
   /** S3 events on their way into the ingest queue. */
   private sending = 0;
   /** Ingest messages left in flight by an earlier process: they come back at their visibility timeout. */
@@ -264,10 +266,11 @@ export class LocalStack {
     this.clients = createClients({ region: local.region, endpoint: this.edge.url, credentials });
     await ensureLedgerTable(this.clients.dynamodb, config.table.name);
     this.queues = await this.ensureQueues();
-    this.deadLetters = new SqsDeadLetterStore(this.clients.sqs, {
-      letters: this.queues.deadLetters.url,
-      events: this.queues.eventDeadLetters.url,
-    });
+    this.deadLetters = new SqsDeadLetterStore(
+      this.clients.sqs,
+      { letters: this.queues.deadLetters.url, events: this.queues.eventDeadLetters.url },
+      (messageId) => this.failureReasons.get(messageId),
+    );
     const topicArn = await this.sns.createTopic(config.topic.name);
     for (const subscription of config.topic.subscriptions) {
       await this.sns.subscribe(topicArn, subscription.protocol, subscription.endpoint, { confirmed: true });
@@ -427,10 +430,13 @@ export class LocalStack {
     });
     const bundle = await this.bundler.start();
     const local = config.local;
+    // The names travel in the bundle's config (overrides applied); the variables are set as on AWS
+    // when they came from the environment, so that an error names the setting the user actually set.
+    const settings = this.names.settings;
     const environment: Record<string, string> = {
-      TABLE_NAME: this.names.tableName,
-      TOPIC_ARN: this.names.topicArn,
-      BUCKET_NAME: this.names.bucketName,
+      ...(settings?.table === 'TABLE_NAME' ? { TABLE_NAME: this.names.tableName } : {}),
+      ...(settings?.topic === 'TOPIC_ARN' ? { TOPIC_ARN: this.names.topicArn } : {}),
+      ...(settings?.bucket === 'BUCKET_NAME' ? { BUCKET_NAME: this.names.bucketName } : {}),
       DLQ_URL: this.queues.deadLetters.url,
       POWERTOOLS_SERVICE_NAME: config.name,
       POWERTOOLS_METRICS_NAMESPACE: config.name,
@@ -511,9 +517,25 @@ export class LocalStack {
     return { debug: observe('debug'), info: observe('info'), warn: observe('warn'), error: observe('error') };
   }
 
+  private rememberFailure(messageId: string, reason: string): void {
+    this.failureReasons.delete(messageId);
+    this.failureReasons.set(messageId, reason);
+    if (this.failureReasons.size > 10_000) {
+      const oldest = this.failureReasons.keys().next().value;
+      if (oldest !== undefined) this.failureReasons.delete(oldest);
+    }
+  }
+
   private observeLogLine(message: string, fields: Record<string, unknown>): void {
     // In direct mode outcomes come back as the invocation's result (onResult).
     if (!this.queues.ingest) return;
+    if (
+      message === 'message will be retried' &&
+      typeof fields.messageId === 'string' &&
+      typeof fields.error === 'string'
+    ) {
+      this.rememberFailure(fields.messageId, fields.error);
+    }
     const outcome = outcomeOfLog(message, fields);
     if (!outcome) return;
     this.activity.recordOutcome(outcome);
@@ -522,6 +544,11 @@ export class LocalStack {
 
   private onBatch(report: BatchReport): void {
     if (report.outcome === 'ok') return;
+    // A batch that failed as a whole (timeout, crash, an error outside the records): its reason,
+    // unless a record's own log line said more.
+    if (report.error && !report.error.startsWith('All records failed processing')) {
+      for (const id of report.returnedIds) this.rememberFailure(id, report.error);
+    }
     this.activity.counters.retries += report.returned;
     this.activity.record({
       at: new Date().toISOString(),
@@ -992,7 +1019,10 @@ export class LocalStack {
       `  table        ${c.table.name}`,
       `  topic        ${this.names.topicArn}`,
       `  data         ${this.dataDir}`,
-      `  dead letters ${this.queues.deadLetters.url}   (DLQ_URL; S3 events: ${this.queues.eventDeadLetters.name})`,
+      `  dead letters ${this.queues.deadLetters.url}   (the function's DLQ_URL; S3 events: ${this.queues.eventDeadLetters.name})`,
+      ...(this.env.DLQ_URL && this.env.DLQ_URL !== this.queues.deadLetters.url
+        ? [`               DLQ_URL=${this.env.DLQ_URL} is the deployed function's queue; not used locally`]
+        : []),
       ...(this.queues.ingest ? [`  ingest queue ${this.queues.ingest.url}`] : []),
       `  credentials  ${c.local.accessKeyId} / ${c.local.secretAccessKey}   region ${c.local.region}`,
       '',

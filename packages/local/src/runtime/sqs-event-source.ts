@@ -66,6 +66,8 @@ export interface SqsEvent {
 
 export interface BatchReport {
   size: number;
+  /** The messages that go back to the queue (all of a failed batch, the listed ones of a partial one). */
+  returnedIds: string[];
   deleted: number;
   returned: number;
   outcome: 'ok' | 'partial' | 'failed';
@@ -221,6 +223,7 @@ export class SqsEventSource extends EventEmitter {
     }
     this.emit('batch', {
       size: messages.length,
+      returnedIds: [...returned],
       deleted: done.length,
       returned: returned.size,
       outcome,
