@@ -45,7 +45,7 @@ import { EventJournal } from './journal.ts';
 import { isLoopbackName } from './loopback.ts';
 import { FunctionBundler } from './runtime/bundler.ts';
 import { FunctionPool, type InvocationReport } from './runtime/function-pool.ts';
-import { outcomeOfLog, parsePowertoolsLine } from './runtime/log-outcomes.ts';
+import { outcomeOfLog, parseEmfLine, parsePowertoolsLine } from './runtime/log-outcomes.ts';
 import { type BatchReport, SqsEventSource } from './runtime/sqs-event-source.ts';
 import { type LocalS3, type S3ObjectEventData, startLocalS3 } from './s3.ts';
 import { nextSequencer, s3EventRecord } from './s3-events.ts';
@@ -461,11 +461,23 @@ export class LocalStack {
       environment,
     });
     const workerLog = this.activity.logger(this.logger, 'warn');
+    const metrics = this.activity.metricsPort();
     this.pool.on('log', ({ instanceId, line }: { instanceId: string; line: string }) => {
+      const emf = parseEmfLine(line);
+      if (emf) {
+        // Powertools Metrics (EMF, what CloudWatch would read): into the stack's metrics.
+        for (const { name, unit, values } of emf) {
+          for (const value of values) {
+            if (unit === 'Milliseconds') metrics.milliseconds(name, value);
+            else metrics.count(name, value);
+          }
+        }
+        return;
+      }
       const parsed = parsePowertoolsLine(line);
       if (!parsed) {
-        // EMF metric lines and anything a dependency prints: kept, attributed to the instance.
-        if (!line.startsWith('{"_aws"')) workerLog.info(line, { instanceId });
+        // Anything else an instance prints: kept, attributed to the instance.
+        workerLog.info(line, { instanceId });
         return;
       }
       workerLog[parsed.level](parsed.message, { ...parsed.fields, instanceId });
