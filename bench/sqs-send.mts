@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateTopicCommand, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { startLocalS3 } from '@eventline/local/s3.ts';
+import { createS3Emulator } from '@eventline/s3-emulator';
 import { startSnsServer } from '@eventline/sns-emulator/index.ts';
 import { createSqsEmulator } from '@eventline/sqs-emulator';
 
@@ -13,7 +13,7 @@ import { createSqsEmulator } from '@eventline/sqs-emulator';
  * npx tsx bench/sqs-send.mts [--messages N] [--concurrency C]
  * What durability costs a send: SQS SendMessage with the data directory (append + fdatasync,
  * group commit), SQS in memory, and SNS Publish with its data directory (today's service: append,
- * no fsync) and S3 PutObject of a small file (s3rver, no fsync), each through SDK v3 over loopback HTTP. Prints median/p95 latency sequentially and
+ * no fsync) and S3 PutObject of a small file (the S3 emulator, fsync as the local stack runs it), each through SDK v3 over loopback HTTP. Prints median/p95 latency sequentially and
  * throughput with C requests in flight.
  */
 const { values } = parseArgs({
@@ -87,15 +87,16 @@ await measure('SNS Publish (dataDir, no fsync)', () =>
 );
 snsClient.destroy();
 await sns.close();
-const s3 = await startLocalS3({ directory: await dir(), buckets: ['bench'] });
+const s3 = await createS3Emulator({ dataDir: await dir() });
+await s3.ensureBucket('bench');
 const s3Client = new S3Client({
-  endpoint: `http://127.0.0.1:${s3.port}`,
+  endpoint: (await s3.listen(0, '127.0.0.1')).url,
   region,
   credentials,
   forcePathStyle: true,
 });
 let n = 0;
-await measure('S3 PutObject 100 B (s3rver)', () =>
+await measure('S3 PutObject 100 B (S3 emulator)', () =>
   s3Client.send(
     new PutObjectCommand({ Bucket: 'bench', Key: `incoming/${n++}.json`, Body: '{"id":1}'.padEnd(100) }),
   ),

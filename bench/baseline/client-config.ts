@@ -1,3 +1,5 @@
+import type { Context } from 'aws-lambda';
+
 /** How the benchmark's handlers reach the local stack: one endpoint, fixed credentials, one region. */
 export interface StackEndpoint {
   endpoint: string;
@@ -5,8 +7,8 @@ export interface StackEndpoint {
   credentials: { accessKeyId: string; secretAccessKey: string };
 }
 
-/** A handler as the local stack's invoker calls it (one S3 event in, anything out). */
-export type BenchHandler = (event: unknown) => Promise<unknown>;
+/** A handler as the local stack's invoker calls it (one S3 event and a Lambda context in, anything out). */
+export type BenchHandler = (event: unknown, context?: Context) => Promise<unknown>;
 
 export interface S3EventRecordShape {
   s3: { bucket: { name: string }; object: { key: string } };

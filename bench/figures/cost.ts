@@ -40,6 +40,8 @@ export interface CostFigure {
   prices: typeof PRICES;
   eventline: CostEstimate;
   baseline: CostEstimate;
+  /** The seed hardened the standard way (Powertools idempotency on DynamoDB, on-failure DLQ). */
+  hardened?: CostEstimate;
   /** eventline ÷ baseline. */
   ratio: number;
   /** eventline at the baseline's memory, for comparison. */
@@ -94,10 +96,11 @@ export function estimateCost(endToEnd: EndToEndResult, config: EventlineConfig):
   const fileItem = ev.itemBytes.file ?? 0;
   const recordItem = ev.itemBytes.record;
   const puts = ev.requestsPerFile['dynamodb:PutItem'] ?? 0;
+  const updates = ev.requestsPerFile['dynamodb:UpdateItem'] ?? 0;
   const gets = ev.requestsPerFile['dynamodb:GetItem'] ?? 0;
-  // Every PutItem but one (the record) writes the file's outcome item; a replacing put is charged
-  // for the larger of the old and new item, i.e. the outcome item's final size.
-  const eventlineWru = wru(recordItem) + Math.max(0, puts - 1) * wru(fileItem);
+  // Every write but the record's PutItem writes the file's outcome item (the claim is an UpdateItem);
+  // a replacing write is charged for the larger of the old and new item: the outcome item's size.
+  const eventlineWru = wru(recordItem) + Math.max(0, puts + updates - 1) * wru(fileItem);
   const eventlineLines = [
     ...(queue
       ? [
@@ -111,7 +114,7 @@ export function estimateCost(endToEnd: EndToEndResult, config: EventlineConfig):
       : []),
     ...lambdaLines(ev.handlerMs.mean, config.function.memoryMb, 1 / batch),
     line(
-      `DynamoDB writes (${puts} PutItem: record ${recordItem} B, outcome item ${fileItem} B)`,
+      `DynamoDB writes (${puts} PutItem + ${updates} UpdateItem: record ${recordItem} B, outcome item ${fileItem} B)`,
       eventlineWru,
       'WRU',
       PRICES.dynamoWriteRequestUnitPerMillion,
@@ -135,13 +138,42 @@ export function estimateCost(endToEnd: EndToEndResult, config: EventlineConfig):
     ...common(base, 1),
   ];
   const total = (lines: CostLine[]) => round(lines.reduce((sum, l) => sum + l.usdPerMillion, 0));
+  const hard = endToEnd.variants.hardened;
+  let hardened: CostEstimate | undefined;
+  if (hard?.itemBytes) {
+    // The seed's record PutItem, plus Powertools' idempotency record (under 1 KB): a conditional
+    // PutItem (INPROGRESS) and an UpdateItem (COMPLETED) per file.
+    const hPuts = hard.requestsPerFile['dynamodb:PutItem'] ?? 0;
+    const hUpdates = hard.requestsPerFile['dynamodb:UpdateItem'] ?? 0;
+    const hGets = hard.requestsPerFile['dynamodb:GetItem'] ?? 0;
+    const hardenedLines = [
+      ...lambdaLines(hard.handlerMs.mean, 128, 1),
+      line(
+        `DynamoDB writes (${hPuts} PutItem + ${hUpdates} UpdateItem: item ${hard.itemBytes.record} B, idempotency record < 1 KB)`,
+        wru(hard.itemBytes.record) + Math.max(0, hPuts + hUpdates - 1),
+        'WRU',
+        PRICES.dynamoWriteRequestUnitPerMillion,
+      ),
+      line(`DynamoDB reads (${hGets} GetItem)`, hGets, 'RRU', PRICES.dynamoReadRequestUnitPerMillion),
+      ...common(hard, 1),
+    ];
+    hardened = {
+      name: 'seed hardened the standard way',
+      assumptions: [
+        'the seed wrapped with @aws-lambda-powertools/idempotency (DynamoDB persistence, keyed by bucket, key and sequencer) and an on-failure dead-letter queue',
+        'S3 invokes the function directly, one invocation per file; 128 MB as the seed',
+      ],
+      lines: hardenedLines,
+      usdPerMillionFiles: total(hardenedLines),
+    };
+  }
   const eventline: CostEstimate = {
     name: 'eventline',
     assumptions: [
       `trigger ${config.trigger.mode}${queue ? `, full batches of ${batch} (one invocation per ${batch} files)` : ''}`,
       `${config.function.memoryMb} MB (config.function.memoryMb)`,
       'billed duration per file = mean handler time measured one file at a time on the local stack (an upper bound in queue mode, where Powertools processes a batch concurrently)',
-      'outcome item written by every PutItem but the record’s; GetItem strongly consistent',
+      'outcome item written by every write but the record’s PutItem; GetItem strongly consistent',
     ],
     lines: eventlineLines,
     usdPerMillionFiles: total(eventlineLines),
@@ -164,6 +196,7 @@ export function estimateCost(endToEnd: EndToEndResult, config: EventlineConfig):
     prices: PRICES,
     eventline,
     baseline,
+    ...(hardened ? { hardened } : {}),
     ratio: Math.round((eventline.usdPerMillionFiles / baseline.usdPerMillionFiles) * 1000) / 1000,
     eventlineAt128Mb: at128,
   };

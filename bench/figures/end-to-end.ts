@@ -6,7 +6,9 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { parseConfig } from '@eventline/config/index.ts';
 import type { InvocationResult } from '@eventline/local/invoker.ts';
 import { LocalStack } from '@eventline/local/stack.ts';
+import type { Context } from 'aws-lambda';
 import type { BenchHandler, StackEndpoint } from '../baseline/client-config.ts';
+import { createHardenedSeedHandler } from '../baseline/hardened-seed-handler.ts';
 import { createRawHandler } from '../baseline/raw-handler.ts';
 import { createSeedHandler } from '../baseline/seed-handler.ts';
 import { orderJson } from '../lib/files.ts';
@@ -23,10 +25,16 @@ import { BenchSubscriber } from '../lib/subscriber.ts';
  * files are the same for all; runs alternate the variants so drift in machine load hits all alike.
  */
 
-export type VariantId = 'eventline' | 'baseline' | 'raw' | 'raw-ledger';
+export type VariantId = 'eventline' | 'baseline' | 'hardened' | 'raw' | 'raw-ledger';
 
 /** Two letters per variant in object keys and record ids (same length for all, so the same bytes). */
-const TAGS: Record<VariantId, string> = { eventline: 'ev', baseline: 'ba', raw: 'ra', 'raw-ledger': 'rl' };
+const TAGS: Record<VariantId, string> = {
+  eventline: 'ev',
+  baseline: 'ba',
+  hardened: 'hs',
+  raw: 'ra',
+  'raw-ledger': 'rl',
+};
 
 export interface EndToEndOptions {
   /** Files per burst. */
@@ -71,6 +79,8 @@ export interface EndToEndResult {
   variants: Partial<Record<VariantId, VariantResult>>;
   /** eventline files/s ÷ baseline files/s, run by run. */
   speedupVsBaseline?: Summary;
+  /** eventline files/s ÷ the hardened seed's files/s, run by run. */
+  speedupVsHardened?: Summary;
   /** eventline files/s ÷ raw files/s, run by run (figure 2). */
   fractionOfRaw?: Summary;
   /** eventline files/s ÷ raw-ledger files/s (the raw limit making eventline's 7 calls), run by run. */
@@ -109,8 +119,14 @@ export async function runEndToEnd(options: EndToEndOptions): Promise<EndToEndRes
     const names = { tableName: stack.names.tableName, topicArn: stack.names.topicArn };
     const eventline = stack.handler;
     for (const id of options.variants) {
-      if (id === 'eventline') variants.push({ id, handler: (event) => eventline(event), close() {} });
+      if (id === 'eventline')
+        variants.push({ id, handler: (event, context) => eventline(event, context), close() {} });
       if (id === 'baseline') variants.push({ id, ...createSeedHandler(endpoint, names) });
+      if (id === 'hardened') {
+        const hardened = createHardenedSeedHandler(endpoint, names);
+        await hardened.ready();
+        variants.push({ id, handler: hardened.handler, close: hardened.close });
+      }
       if (id === 'raw') variants.push({ id, ...createRawHandler(endpoint, names) });
       if (id === 'raw-ledger')
         variants.push({ id, ...createRawHandler(endpoint, names, { ledgerCalls: true }) });
@@ -120,10 +136,10 @@ export async function runEndToEnd(options: EndToEndOptions): Promise<EndToEndRes
     let current: Variant = variants[0]!;
     let durations: number[] = [];
     const failures = new Map<VariantId, number>();
-    stack.handler = (async (event: unknown) => {
+    stack.handler = (async (event: unknown, context?: Context) => {
       const started = performance.now();
       try {
-        return await current.handler(event);
+        return await current.handler(event, context);
       } finally {
         durations.push(performance.now() - started);
       }
@@ -284,6 +300,8 @@ export async function runEndToEnd(options: EndToEndOptions): Promise<EndToEndRes
     };
     const speedup = perRun('eventline', 'baseline');
     if (speedup) result.speedupVsBaseline = speedup;
+    const hardenedSpeedup = perRun('eventline', 'hardened');
+    if (hardenedSpeedup) result.speedupVsHardened = hardenedSpeedup;
     const fraction = perRun('eventline', 'raw');
     if (fraction) result.fractionOfRaw = fraction;
     const ledgerFraction = perRun('eventline', 'raw-ledger');

@@ -64,7 +64,7 @@ export function machineInfo(): MachineInfo {
         '@aws-sdk/client-sqs',
         'zod',
         'esbuild',
-        's3rver',
+        'classic-level',
         'dynalite',
       ].map((name) => [name, packageVersion(name)]),
     ),

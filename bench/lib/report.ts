@@ -71,6 +71,10 @@ export function renderSummary(result: BenchResult): string {
     );
     if (e2e.speedupVsBaseline)
       out.push(`- Figure 1: eventline ÷ baseline files/s, per run: **${s(e2e.speedupVsBaseline, 'x', 2)}**`);
+    if (e2e.speedupVsHardened)
+      out.push(
+        `- Figure 1: eventline ÷ the seed hardened the standard way (Powertools idempotency + DLQ) files/s, per run: **${s(e2e.speedupVsHardened, 'x', 2)}**`,
+      );
     if (e2e.fractionOfRaw)
       out.push(`- Figure 2: eventline ÷ raw limit files/s, per run: **${s(e2e.fractionOfRaw, 'x', 2)}**`);
     if (e2e.fractionOfRawLedger) {
@@ -190,7 +194,7 @@ export function renderSummary(result: BenchResult): string {
       `Prices: ${cost.prices.asOf}.`,
       '',
     );
-    for (const estimate of [cost.eventline, cost.baseline]) {
+    for (const estimate of [cost.eventline, cost.baseline, ...(cost.hardened ? [cost.hardened] : [])]) {
       table(
         [`${estimate.name}`, 'per file', 'unit', '$ per million files'],
         [
@@ -202,6 +206,11 @@ export function renderSummary(result: BenchResult): string {
     }
     out.push(
       `- eventline ÷ baseline: **${n(cost.ratio, 2)}x**; eventline at 128 MB would be $${n(cost.eventlineAt128Mb, 2)} per million files.`,
+      ...(cost.hardened
+        ? [
+            `- eventline ÷ the seed hardened the standard way: **${n(cost.eventline.usdPerMillionFiles / cost.hardened.usdPerMillionFiles, 2)}x**.`,
+          ]
+        : []),
       '',
     );
   }

@@ -93,7 +93,12 @@ describe('console on a running local stack', () => {
     // Act
     const html = await fetch(`${stack.url}/_console`);
     const script = await fetch(`${stack.url}/_console/console.js`);
+    const module = await fetch(`${stack.url}/_console/modules/live.js`);
+    const sheet = await fetch(`${stack.url}/_console/styles/files.css`);
     const unknown = await fetch(`${stack.url}/_console/nothing-here.js`);
+    const unknownModule = await fetch(`${stack.url}/_console/modules/nothing-here.js`);
+    const outside = await fetch(`${stack.url}/_console/modules/..%2Fconsole.js`);
+    const wrongKind = await fetch(`${stack.url}/_console/modules/files.css`);
     const post = await fetch(`${stack.url}/_console`, { method: 'POST' });
 
     // Assess
@@ -102,9 +107,17 @@ describe('console on a running local stack', () => {
     expect(html.headers.get('content-security-policy')).toContain("default-src 'none'");
     expect(await html.text()).toContain('<script type="module" src="/_console/console.js">');
     expect(script.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
-    expect(await script.text()).toContain('new EventSource');
-    expect(unknown.status).toBe(404);
-    await unknown.body?.cancel();
+    expect(await script.text()).toContain("from './modules/live.js'");
+    expect(module.status).toBe(200);
+    expect(module.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect(module.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(await module.text()).toContain('new EventSource');
+    expect(sheet.headers.get('content-type')).toBe('text/css; charset=utf-8');
+    expect(await sheet.text()).toContain('.feed-cols');
+    for (const missing of [unknown, unknownModule, outside, wrongKind]) {
+      expect(missing.status).toBe(404);
+      await missing.body?.cancel();
+    }
     expect(post.status).toBe(405);
     await post.body?.cancel();
   });

@@ -46,7 +46,7 @@ export async function openConsole(browser: Browser, endpoint: string, pageErrors
     // A stack that stops (to restart) cuts the event stream and refuses connections for a moment:
     // expected network errors, which the page shows as "reconnecting". HTTP errors still count.
     if (message.type() === 'error' && !message.text().startsWith('Failed to load resource: net::ERR_')) {
-      pageErrors.push(message.text());
+      pageErrors.push(`${message.text()} @ ${message.location().url}`);
     }
   });
   await page.goto(`${endpoint}/_console`);

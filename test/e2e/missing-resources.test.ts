@@ -7,7 +7,7 @@ import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import {
   DeleteBucketCommand,
   DeleteObjectCommand,
-  ListObjectsV2Command,
+  ListObjectVersionsCommand,
   PutObjectCommand,
 } from '@aws-sdk/client-s3';
 import { DeleteTopicCommand } from '@aws-sdk/client-sns';
@@ -95,10 +95,18 @@ describe('a resource deleted under a running stack is named with its setting', (
   it('bucket: processing an object of a deleted bucket names the bucket and bucket.name', async () => {
     await ensureLedgerTable(stack.clients.dynamodb, 'events');
     await stack.idle();
-    const listed = await stack.clients.s3.send(new ListObjectsV2Command({ Bucket: 'eventline-local' }));
-    for (const object of listed.Contents ?? []) {
-      await stack.clients.s3.send(new DeleteObjectCommand({ Bucket: 'eventline-local', Key: object.Key }));
+    // The bucket is versioned (as on AWS): it is empty once every version and delete marker is gone.
+    const listed = await stack.clients.s3.send(new ListObjectVersionsCommand({ Bucket: 'eventline-local' }));
+    for (const version of [...(listed.Versions ?? []), ...(listed.DeleteMarkers ?? [])]) {
+      await stack.clients.s3.send(
+        new DeleteObjectCommand({
+          Bucket: 'eventline-local',
+          Key: version.Key,
+          VersionId: version.VersionId,
+        }),
+      );
     }
+    expect(listed.IsTruncated).toBe(false);
     await stack.clients.s3.send(new DeleteBucketCommand({ Bucket: 'eventline-local' }));
     await expect(
       stack.pipeline.processObject({

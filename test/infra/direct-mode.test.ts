@@ -101,6 +101,24 @@ describe('direct trigger', () => {
   });
 });
 
+describe('continuations in direct mode', () => {
+  it('lets the function invoke itself, and nothing else, to continue a long file', () => {
+    const fn = logicalId(s.stack.pipeline.function);
+    s.template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: [
+          Match.objectEquals({
+            Sid: 'InvokeSelfToContinue',
+            Effect: 'Allow',
+            Action: 'lambda:InvokeFunction',
+            Resource: { 'Fn::GetAtt': [fn, 'Arn'] },
+          }),
+        ],
+      },
+    });
+  });
+});
+
 describe('least privilege with several routes', () => {
   it('reads only under the routed prefixes, writes only under the internal prefix', () => {
     s.template.hasResourceProperties('AWS::IAM::Policy', {
@@ -133,7 +151,12 @@ describe('least privilege with several routes', () => {
           Match.objectEquals({
             Sid: 'LedgerAccess',
             Effect: 'Allow',
-            Action: ['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem'],
+            Action: [
+              'dynamodb:BatchWriteItem',
+              'dynamodb:GetItem',
+              'dynamodb:PutItem',
+              'dynamodb:UpdateItem',
+            ],
             Resource: arn(ids.table),
           }),
           Match.objectEquals({

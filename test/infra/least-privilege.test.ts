@@ -16,7 +16,11 @@ const SERVICE_OF_PACKAGE: Record<string, string> = {
   '@aws-sdk/lib-dynamodb': 'dynamodb',
   '@aws-sdk/client-sns': 'sns',
   '@aws-sdk/client-sqs': 'sqs',
+  '@aws-sdk/client-lambda': 'lambda',
 };
+
+/** Actions the code sends in one trigger mode only: continuations invoke the function in direct mode. */
+const ONLY_IN_MODE: Record<string, 'queue' | 'direct'> = { 'lambda:InvokeFunction': 'direct' };
 
 /** The document client's commands are named after the item operations they send. */
 const DOCUMENT_CLIENT_OPERATION: Record<string, string> = {
@@ -31,6 +35,9 @@ const DOCUMENT_CLIENT_OPERATION: Record<string, string> = {
   Query: 'Query',
   Scan: 'Scan',
 };
+
+/** Operations whose IAM action has another name: Lambda's Invoke is authorized as lambda:InvokeFunction. */
+const ACTION_OF_OPERATION: Record<string, string> = { 'lambda:Invoke': 'lambda:InvokeFunction' };
 
 /**
  * Actions one operation needs beyond its own name. GetObject with a VersionId (the adapter reads the
@@ -55,7 +62,20 @@ function actionsSentByCode(): Map<string, string> {
         if (local) packageOf.set(local, m[2]!);
       }
     }
-    for (const m of text.matchAll(/new\s+([A-Za-z0-9]+)Command\s*\(/g)) {
+    // Commands of a package loaded on first use: `import('@aws-sdk/x').then((sdk) => ... sdk.XxxCommand`.
+    const lazy: Array<{ command: string; pkg: string }> = [];
+    for (const m of text.matchAll(/import\('(@aws-sdk\/[^']+)'\)\.then\(\(?(\w+)\)?\s*=>([\s\S]*?)\)\);/g)) {
+      for (const c of m[3]!.matchAll(new RegExp(`\\b${m[2]!}\\.([A-Za-z0-9]+)Command\\b`, 'g'))) {
+        lazy.push({ command: `${c[1]!}Command`, pkg: m[1]! });
+      }
+    }
+    for (const { command, pkg } of lazy) packageOf.set(command, pkg);
+    const sent = [
+      ...[...text.matchAll(/new\s+([A-Za-z0-9]+)Command\s*\(/g)].map((m) => m[1]!),
+      ...lazy.map((l) => l.command.replace(/Command$/, '')),
+    ];
+    for (const name of sent) {
+      const m = [name, name] as const;
       const command = `${m[1]!}Command`;
       const pkg = packageOf.get(command);
       if (!pkg) throw new Error(`${file}: ${command} is not imported from an @aws-sdk package`);
@@ -64,7 +84,9 @@ function actionsSentByCode(): Map<string, string> {
         throw new Error(`${file}: no IAM service known for ${pkg} (add it to SERVICE_OF_PACKAGE)`);
       const operation = pkg === '@aws-sdk/lib-dynamodb' ? DOCUMENT_CLIENT_OPERATION[m[1]!] : (m[1] as string);
       if (!operation) throw new Error(`${file}: no DynamoDB operation known for ${command}`);
-      for (const action of [`${service}:${operation}`, ...(IMPLIED[`${service}:${operation}`] ?? [])]) {
+      const named = `${service}:${operation}`;
+      const primary = ACTION_OF_OPERATION[named] ?? named;
+      for (const action of [primary, ...(IMPLIED[primary] ?? [])]) {
         actions.set(action, file);
       }
     }
@@ -118,6 +140,8 @@ describe.each(['queue', 'direct'] as const)('the function role in %s mode', (mod
       'dynamodb:BatchWriteItem',
       'dynamodb:GetItem',
       'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'lambda:InvokeFunction',
       's3:GetObject',
       's3:GetObjectVersion',
       's3:PutObject',
@@ -142,6 +166,7 @@ describe.each(['queue', 'direct'] as const)('the function role in %s mode', (mod
         .map((p) => p.action),
     );
     const sent = actionsSentByCode();
+    for (const [action, only] of Object.entries(ONLY_IN_MODE)) if (only !== mode) sent.delete(action);
     const unused = [...allowed].filter((action) => !sent.has(action)).sort();
     const missing = [...sent.keys()].filter((action) => !allowed.has(action)).sort();
     expect({ unused, missing }).toEqual({ unused: [], missing: [] });

@@ -468,6 +468,7 @@ describe('function', () => {
           TOPIC_ARN: { Ref: ids.topic },
           BUCKET_NAME: { Ref: ids.bucket },
           DLQ_URL: { Ref: ids.dlq },
+          INGEST_QUEUE_URL: { Ref: ids.queue },
           POWERTOOLS_SERVICE_NAME: 'eventline',
           POWERTOOLS_METRICS_NAMESPACE: 'eventline',
           POWERTOOLS_LOG_LEVEL: 'DEBUG',
@@ -519,7 +520,12 @@ describe('function', () => {
           Match.objectEquals({
             Sid: 'LedgerAccess',
             Effect: 'Allow',
-            Action: ['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem'],
+            Action: [
+              'dynamodb:BatchWriteItem',
+              'dynamodb:GetItem',
+              'dynamodb:PutItem',
+              'dynamodb:UpdateItem',
+            ],
             Resource: arn(ids.table),
           }),
           Match.objectEquals({
@@ -538,6 +544,12 @@ describe('function', () => {
             Sid: 'PollIngestQueue',
             Effect: 'Allow',
             Action: ['sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage'],
+            Resource: arn(ids.queue),
+          }),
+          Match.objectEquals({
+            Sid: 'SendContinuations',
+            Effect: 'Allow',
+            Action: 'sqs:SendMessage',
             Resource: arn(ids.queue),
           }),
         ],

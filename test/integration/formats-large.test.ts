@@ -1,4 +1,5 @@
 import { gzipSync } from 'node:zlib';
+import { batchedWriter } from '@eventline/aws/dynamo-record-writer.ts';
 import type { Ledger } from '@eventline/core/ports.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pipelineFor, putObject, scanTable } from '../fixtures/formats/stack.ts';
@@ -26,11 +27,15 @@ describe('a JSON array of 100k elements', () => {
     let batches = 0;
     const countBatches = (ledger: Ledger): Ledger => ({
       getFile: (bucket, key) => ledger.getFile(bucket, key),
+      claim: (state, now) => ledger.claim(state, now),
       putFile: (state, rev) => ledger.putFile(state, rev),
       putRecord: (item, guard) => ledger.putRecord(item, guard),
       putRecords: (items, options) => {
         batches += 1;
         return ledger.putRecords(items, options);
+      },
+      recordWriter(options) {
+        return batchedWriter(this, options);
       },
     });
     const t = await pipelineFor(

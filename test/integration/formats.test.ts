@@ -19,7 +19,7 @@ import {
 import { type Emulators, startEmulators } from '../support/emulators.ts';
 
 /**
- * Every format, plain and gzip'd, end to end: s3rver holds the object, the pipeline streams it
+ * Every format, plain and gzip'd, end to end: the S3 emulator holds the object, the pipeline streams it
  * through its decoder into dynalite, and each test checks the table item by item (each test has a
  * table of its own), the file item, the rejects object and the one notification.
  */

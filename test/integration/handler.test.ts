@@ -15,7 +15,7 @@ import { type Emulators, startEmulators, testCredentials } from '../support/emul
 import { type HttpSubscriber, startHttpSubscriber } from '../support/http-subscriber.ts';
 
 /**
- * The Lambda handler, called with real-shaped events, against real emulators: s3rver (S3),
+ * The Lambda handler, called with real-shaped events, against real emulators: the project's S3 emulator,
  * dynalite (DynamoDB) and the project's SNS service, with a real HTTP subscriber.
  */
 
@@ -53,7 +53,7 @@ function s3Record(key: string, eTag: string, size: number, sequencer: string, bu
   };
 }
 
-/** Uploads a file to s3rver and returns the S3 event record AWS would send for it. */
+/** Uploads a file to the S3 emulator and returns the S3 event record AWS would send for it. */
 async function put(key: string, body: string) {
   const response = await emulators.clients.s3.send(
     new PutObjectCommand({ Bucket: emulators.bucket, Key: key, Body: body }),

@@ -1,4 +1,5 @@
 import { type AwsClients, createClients, destroyClients } from '@eventline/aws/clients.ts';
+import { batchedWriter } from '@eventline/aws/dynamo-record-writer.ts';
 import type { EventlineConfigInput } from '@eventline/config/index.ts';
 import { TransientError } from '@eventline/core/errors.ts';
 import type { Ledger } from '@eventline/core/ports.ts';
@@ -151,6 +152,7 @@ describe('BatchWriteItem throttling through a real proxy', () => {
     let pendingAtOutcome: number | undefined;
     const wrap = (ledger: Ledger): Ledger => ({
       getFile: (bucket, key) => ledger.getFile(bucket, key),
+      claim: (state, now) => ledger.claim(state, now),
       putRecord: (item, guard) => ledger.putRecord(item, guard),
       putFile: (state, rev) => {
         if (state.status !== 'PROCESSING') pendingAtOutcome ??= pending;
@@ -163,6 +165,9 @@ describe('BatchWriteItem throttling through a real proxy', () => {
         } finally {
           pending -= 1;
         }
+      },
+      recordWriter(options) {
+        return batchedWriter(this, options);
       },
     });
     const t = await pipelineFor(

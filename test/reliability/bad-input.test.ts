@@ -300,7 +300,7 @@ describe('bad input corpus', () => {
         return sqs('version', [{ id: 'm', body: event }]);
       },
       check: () => {
-        badEvent('version-m', 'Records[0]: eventVersion: a 2.x eventVersion');
+        badEvent('version-m', 'Records[0]: eventVersion: expected a 2.x eventVersion, received "1.0"');
         expect(state('incoming/events/good-8.json')).toBeUndefined();
       },
     },

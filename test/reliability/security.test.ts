@@ -40,8 +40,9 @@ import { freePort, type StackProcess, startStackProcess, writeConfigFile } from 
  *   (edge, S3, DynamoDB) is on 127.0.0.1, read from /proc, and the edge port does not answer on
  *   the machine's other addresses;
  * - with `local.enforceAuth`, requests signed with wrong credentials (SDK, aws CLI, hand-signed
- *   requests with a stale date or a tampered body, unsigned and presigned requests) are refused by
- *   S3, DynamoDB and SNS alike, and nothing they asked for happens; the pipeline itself still works;
+ *   requests with a stale date or a tampered body, unsigned requests, spoiled presigned URLs) are
+ *   refused by S3, DynamoDB and SNS alike, and nothing they asked for happens; the pipeline itself
+ *   still works, and so does a presigned URL of the right key pair (as on AWS);
  * - object keys and bucket names with `..` cannot read, write or delete outside the data directory.
  */
 
@@ -261,7 +262,8 @@ describe('security of the local stack', () => {
       }
       expect(refused.s3PutWrongSecret?.name).toBe('SignatureDoesNotMatch');
       expect(refused.s3PutWrongSecret?.message).toContain('signature we calculated does not match');
-      expect(refused.s3PutWrongKey?.message).toContain('"AKIDSOMEONEELSE" is not the one configured');
+      // S3 answers an unknown access key as AWS documents it (the emulator checks S3 signatures itself).
+      expect(refused.s3PutWrongKey?.name).toBe('InvalidAccessKeyId');
       expect(refused.dynamodb?.name).toBe('UnrecognizedClientException');
       expect(refused.sns?.name).toBe('InvalidClientTokenId');
       expect(refused.snsWrongKey?.message).toContain('InvalidAccessKeyId');
@@ -332,10 +334,42 @@ describe('security of the local stack', () => {
         body: '{"id":"unsigned"}',
       });
       const unsignedText = await unsigned.text();
-      const presigned = await fetch(
-        `${test.stack.url}/${BUCKET}/incoming/auth/good.json?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=${right.accessKeyId}%2F20260101%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Signature=00`,
-      );
+      // Presigned URLs work as on AWS: a GET of the right key pair is served; a spoiled one is refused.
+      const presign = async (secret: string) => {
+        const signer = new SignatureV4({
+          credentials: { accessKeyId: right.accessKeyId, secretAccessKey: secret },
+          region: 'us-east-1',
+          service: 's3',
+          sha256: Hash.bind(null, 'sha256'),
+          uriEscapePath: false,
+        });
+        const signed = await signer.presign(
+          {
+            method: 'GET',
+            protocol: 'http:',
+            hostname: url.hostname,
+            port: Number(url.port),
+            path: `/${BUCKET}/incoming/auth/good.json`,
+            query: {},
+            // A presigned URL's payload is UNSIGNED-PAYLOAD (as @aws-sdk/s3-request-presigner signs it).
+            headers: { host: url.host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
+          },
+          {
+            expiresIn: 300,
+            unsignableHeaders: new Set(['x-amz-content-sha256']),
+            unhoistableHeaders: new Set(['x-amz-content-sha256']),
+          },
+        );
+        const query = new URLSearchParams(signed.query as Record<string, string>).toString();
+        return `${test.stack.url}${signed.path}?${query}`;
+      };
+      const presignedUrl = await presign(right.secretAccessKey);
+      const presigned = await fetch(presignedUrl);
       const presignedText = await presigned.text();
+      const presignedWrongSecret = await fetch(await presign('a-wrong-secret'));
+      const presignedWrongSecretText = await presignedWrongSecret.text();
+      const presignedTampered = await fetch(presignedUrl.replace('good.json', 'other.json'));
+      const presignedTamperedText = await presignedTampered.text();
 
       // Assess
       expect(wellSigned.status).toBe(200);
@@ -347,8 +381,12 @@ describe('security of the local stack', () => {
       expect(tamperedUnhashed.body).toContain('signature we calculated does not match');
       expect(unsigned.status).toBe(403);
       expect(unsignedText).toContain('not signed');
-      expect(presigned.status).toBe(403);
-      expect(presignedText).toContain('presigned');
+      expect(presigned.status).toBe(200);
+      expect(presignedText).toBe(JSON.stringify({ id: 'incoming/auth/good.json' }));
+      expect(presignedWrongSecret.status).toBe(403);
+      expect(presignedWrongSecretText).toContain('SignatureDoesNotMatch');
+      expect(presignedTampered.status).toBe(403);
+      expect(presignedTamperedText).toContain('SignatureDoesNotMatch');
       const head = await errorOf(
         good.s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'incoming/auth/unsigned.json' })),
       );

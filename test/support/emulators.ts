@@ -3,15 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AwsClients, createClients } from '@eventline/aws/clients.ts';
 import { ensureLedgerTable, type LocalDynamo, startLocalDynamo } from '@eventline/dynamodb-emulator';
-import { type LocalS3, type S3ObjectEventData, startLocalS3 } from '@eventline/local/s3.ts';
+import { createS3Emulator, type ListeningS3Emulator, type S3ObjectEvent } from '@eventline/s3-emulator';
 
 /**
- * Real emulators for integration tests, each on an ephemeral loopback port: s3rver (S3) and
+ * Real emulators for integration tests, each on an ephemeral loopback port: the project's S3 emulator and
  * dynalite (DynamoDB), in this process, with a fresh data directory removed on close.
  */
 export interface Emulators {
   dir: string;
-  s3: LocalS3;
+  s3: ListeningS3Emulator;
   dynamo: LocalDynamo;
   bucket: string;
   table: string;
@@ -19,7 +19,7 @@ export interface Emulators {
   dynamoEndpoint: string;
   /** SDK clients pointed at the emulators (SNS/SQS clients point nowhere useful unless given an endpoint). */
   clients: AwsClients;
-  s3Events: S3ObjectEventData[];
+  s3Events: S3ObjectEvent[];
   close(): Promise<void>;
 }
 
@@ -31,14 +31,18 @@ export async function startEmulators(
   const dir = await mkdtemp(join(tmpdir(), 'eventline-test-'));
   const bucket = options.bucket ?? 'eventline-test';
   const table = options.table ?? 'events';
-  const s3Events: S3ObjectEventData[] = [];
-  const s3 = await startLocalS3({
-    directory: join(dir, 's3'),
-    buckets: [bucket],
-    onEvent: (e) => s3Events.push(e),
+  const s3Events: S3ObjectEvent[] = [];
+  const emulator = await createS3Emulator({
+    dataDir: join(dir, 's3'),
+    fsync: false,
+    onObjectEvent: (e) => s3Events.push(e),
   });
+  const { port, url } = await emulator.listen(0, '127.0.0.1');
+  const s3: ListeningS3Emulator = Object.assign(emulator, { port, url });
+  // Versioned, as the deployed bucket and the local stack's are.
+  await s3.ensureBucket(bucket, { versioning: 'Enabled' });
   const dynamo = await startLocalDynamo({});
-  const s3Endpoint = `http://127.0.0.1:${s3.port}`;
+  const s3Endpoint = url;
   const dynamoEndpoint = `http://127.0.0.1:${dynamo.port}`;
   const base = createClients({
     region: 'us-east-1',

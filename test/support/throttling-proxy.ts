@@ -23,6 +23,8 @@ export interface ThrottlePlan {
 export interface ThrottleStats {
   /** BatchWriteItem requests received. */
   batchWrites: number;
+  /** Put requests in the BatchWriteItem requests received (items the client asked to write). */
+  batchPuts: number;
   /** Responses that carried UnprocessedItems made by the proxy. */
   unprocessedResponses: number;
   /** Write requests handed back unprocessed, in total. */
@@ -86,6 +88,7 @@ export async function startThrottlingProxy(options: {
   let plan: ThrottlePlan = options.plan ?? { mode: 'unprocessed', times: 0 };
   const stats: ThrottleStats = {
     batchWrites: 0,
+    batchPuts: 0,
     unprocessedResponses: 0,
     itemsLeftUnprocessed: 0,
     throttledResponses: 0,
@@ -129,7 +132,13 @@ export async function startThrottlingProxy(options: {
     res: ServerResponse,
   ) {
     const batchWrite = headers['x-amz-target'] === BATCH_WRITE;
-    if (batchWrite) stats.batchWrites += 1;
+    if (batchWrite) {
+      stats.batchWrites += 1;
+      const { RequestItems } = JSON.parse(body.toString('utf8')) as BatchWriteBody;
+      for (const writes of Object.values(RequestItems)) {
+        stats.batchPuts += writes.filter((w) => w.PutRequest).length;
+      }
+    }
     if (batchWrite && plan.times > 0) {
       const request = JSON.parse(body.toString('utf8')) as BatchWriteBody;
       const size = Object.values(request.RequestItems).reduce((sum, writes) => sum + writes.length, 0);

@@ -93,6 +93,27 @@ describe('decide: what an event does, given the ledger', () => {
     expect(decide(owing, event('01'), now, false)).toEqual({ kind: 'in-progress' });
     expect(decide({ ...owing, leaseUntil: 0 }, event('01'), now, false)).toEqual({ kind: 'finish' });
   });
+  it('resumes a file paused for its continuation without counting an attempt; a crash counts one', () => {
+    const paused = state('01', { status: 'PROCESSING', leaseUntil: 0, attempts: 2, handoff: true });
+    expect(decide(paused, event('01'), now, false)).toEqual({ kind: 'claim', attempts: 2 });
+    const { handoff: _h, ...crashed } = paused;
+    expect(decide(crashed, event('01'), now, false)).toEqual({ kind: 'claim', attempts: 3 });
+  });
+  it('finishes the owed steps of superseded versions before anything else', () => {
+    const owing = state('01', {
+      owed: [
+        {
+          route: 'default',
+          status: 'PROCESSED',
+          attempts: 1,
+          counts: { read: 1, written: 1, rejected: 0, duplicates: 0, bytes: 1 },
+          notification: 'PENDING',
+          deadLetter: 'NOT_NEEDED',
+        },
+      ],
+    });
+    expect(decide(owing, event('01'), now, false)).toEqual({ kind: 'finish' });
+  });
   it('re-drives a failed file only on replay', () => {
     const failed = state('01', { status: 'FAILED', deadLetter: { status: 'SENT' } });
     expect(decide(failed, event('01'), now, false)).toEqual({ kind: 'duplicate' });

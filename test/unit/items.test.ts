@@ -6,7 +6,10 @@ import {
   expiresAt,
   FILE_KEY_PREFIX,
   fileKey,
+  ITEM,
+  itemKeyOf,
   MAX_KEY_BYTES,
+  originOf,
   recordAttributes,
   recordKey,
   sourceOf,
@@ -173,6 +176,27 @@ describe('item attributes', () => {
       eTag: 'e1',
       sequencer: '0A1',
     });
+  });
+
+  it('gives readers the names the items are written with', () => {
+    // Prepare
+    const attributes = recordAttributes({
+      pk: 'dev-1',
+      payload: {},
+      event,
+      route: route(),
+      record: record({}),
+      processedAt: '2026-01-01T00:00:01.000Z',
+    });
+
+    // Act
+    const resumeAfter = itemKeyOf(attributes);
+
+    // Assess: a reader filtering by ITEM names and originOf finds what the writer wrote
+    expect(attributes[ITEM.key]).toBe('dev-1');
+    expect(attributes[ITEM.kind]).toBe('record');
+    expect(attributes[ITEM.origin]).toBe(originOf(event.bucket, event.key));
+    expect(resumeAfter).toEqual({ pk: 'dev-1' });
   });
 
   it('names file items under the reserved prefix', () => {

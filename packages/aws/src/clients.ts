@@ -27,6 +27,21 @@ export interface ClientOptions {
   credentials?: { accessKeyId: string; secretAccessKey: string };
   maxAttempts?: number;
   env?: NodeJS.ProcessEnv;
+  /**
+   * Socket timeouts, kept below the function timeout so that a stalled connection fails one request
+   * (retried by the SDK) instead of the whole invocation: `connectionMs` to connect, `requestMs` of
+   * silence on a socket (an idle stream, not a long one). Defaults: 3 s and 20 s.
+   */
+  timeouts?: { connectionMs?: number; requestMs?: number };
+}
+
+/** Socket timeouts for a function timeout: connect in 3 s, at most a third of the timeout of silence. */
+export function timeoutsFor(functionTimeoutSeconds: number): { connectionMs: number; requestMs: number } {
+  const ms = functionTimeoutSeconds * 1000;
+  return {
+    connectionMs: Math.min(3_000, Math.floor(ms / 4)),
+    requestMs: Math.min(20_000, Math.floor(ms / 3)),
+  };
 }
 
 /**
@@ -73,6 +88,10 @@ function coreClients(options: ClientOptions): {
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     ...(options.credentials ? { credentials: options.credentials } : {}),
     ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
+    requestHandler: {
+      connectionTimeout: options.timeouts?.connectionMs ?? 3_000,
+      requestTimeout: options.timeouts?.requestMs ?? 20_000,
+    },
   };
   const s3Emulated = Boolean(options.endpoint ?? env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL);
   const s3 = new S3Client({

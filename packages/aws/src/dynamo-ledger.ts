@@ -1,16 +1,31 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import {
+  type AttributeValue,
   BatchWriteItemCommand,
   type DynamoDBClient,
+  GetItemCommand,
   PutItemCommand,
+  UpdateItemCommand,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { TransientError } from '@eventline/core/errors.ts';
-import { expiresAt, fileKey, TTL_ATTRIBUTE } from '@eventline/core/items.ts';
-import type { FileState, Ledger, Logger, Metrics } from '@eventline/core/ports.ts';
-import { noMetrics, silentLogger } from '@eventline/core/ports.ts';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { describeError, TransientError } from '@eventline/core/errors.ts';
+import { expiresAt, fileKey, fileStateOf, TTL_ATTRIBUTE } from '@eventline/core/items.ts';
+import { boundedState } from '@eventline/core/outcome.ts';
+import type {
+  ClaimResult,
+  Clock,
+  FileState,
+  Ledger,
+  Logger,
+  Metrics,
+  RecordWriter,
+  RecordWriterOptions,
+} from '@eventline/core/ports.ts';
+import { noMetrics, silentLogger, systemClock } from '@eventline/core/ports.ts';
 import type { AttributeMap } from '@eventline/core/values.ts';
+import { batchedWriter } from './dynamo-record-writer.ts';
 import { isTransientAwsError, type NamedResource, translate } from './errors.ts';
 
 export interface DynamoLedgerOptions {
@@ -24,6 +39,7 @@ export interface DynamoLedgerOptions {
   /** First backoff delay for UnprocessedItems and throttling; grows x2 with full jitter up to `maxDelayMs`. */
   baseDelayMs?: number;
   maxDelayMs?: number;
+  clock?: Clock;
   /** `ledger.ttlDays`: every record and outcome item gets `expiresAt`, this many days after its write. */
   ttlDays?: number;
   /** The clock the expiry is computed from (tests). @default Date.now */
@@ -31,6 +47,39 @@ export interface DynamoLedgerOptions {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Tells a write of ours from another's when a retried request finds its own write applied. */
+const writeId = () => randomBytes(9).toString('base64url');
+
+/**
+ * The outcome item of one object: the key once (in `pk`), the attributes conditions read at the top
+ * (`rev`, `status`, `lease`, `seq`, `owes`), and the rest of the state, bounded, in `state`.
+ */
+export function fileItem(state: FileState, w: string, expires?: number): Record<string, AttributeValue> {
+  const { bucket: _b, key: _k, seq: _s, rev: _r, leaseUntil: _l, ...rest } = boundedState(state);
+  const owes =
+    state.notification.status === 'PENDING' ||
+    state.deadLetter.status === 'PENDING' ||
+    (state.owed?.length ?? 0) > 0;
+  return marshall(
+    {
+      pk: fileKey(state.bucket, state.key),
+      kind: 'file',
+      rev: state.rev,
+      status: state.status,
+      lease: state.leaseUntil,
+      ...(state.sequencer ? { seq: state.seq } : {}),
+      ...(owes ? { owes: true } : {}),
+      w,
+      state: rest,
+      ...(expires === undefined ? {} : { [TTL_ATTRIBUTE]: expires }),
+    },
+    { removeUndefinedValues: true },
+  );
+}
+
+/** Decodes an outcome item (the layout is core's: `@eventline/core/items.ts`). */
+export { fileStateOf };
 
 /** The ledger in one DynamoDB table keyed by `pk`: record items and one outcome item per object. */
 export class DynamoLedger implements Ledger {
@@ -56,74 +105,148 @@ export class DynamoLedger implements Ledger {
   }
 
   async getFile(bucket: string, key: string): Promise<FileState | undefined> {
+    const pk = fileKey(bucket, key);
     try {
-      const { Item } = await this.options.documents.send(
-        new GetCommand({
+      const { Item } = await this.options.dynamodb.send(
+        new GetItemCommand({
           TableName: this.options.tableName,
-          Key: { pk: fileKey(bucket, key) },
+          Key: { pk: { S: pk } },
           ConsistentRead: true,
         }),
       );
-      return Item ? (Item.state as FileState) : undefined;
+      return Item ? fileStateOf(unmarshall(Item)) : undefined;
     } catch (error) {
-      throw translate(error, `GetItem ${fileKey(bucket, key)}`, this.table);
+      throw translate(error, `GetItem ${pk}`, this.table);
     }
+  }
+
+  async claim(state: FileState, now: number): Promise<ClaimResult> {
+    const pk = fileKey(state.bucket, state.key);
+    const w = writeId();
+    const expires = this.expiry();
+    const item = fileItem(state, w, expires);
+    const names: Record<string, string> = {
+      '#pk': 'pk',
+      '#kind': 'kind',
+      '#status': 'status',
+      '#lease': 'lease',
+      '#state': 'state',
+      '#w': 'w',
+      '#rev': 'rev',
+      '#owes': 'owes',
+      '#seq': 'seq',
+    };
+    const values: Record<string, AttributeValue> = {
+      ':kind': { S: 'file' },
+      ':status': { S: state.status },
+      ':lease': { N: String(state.leaseUntil) },
+      ':state': item.state as AttributeValue,
+      ':w': { S: w },
+      ':one': { N: '1' },
+    };
+    let update = 'SET #kind = :kind, #status = :status, #lease = :lease, #state = :state, #w = :w';
+    if (expires !== undefined) {
+      names['#ttl'] = TTL_ATTRIBUTE;
+      values[':ttl'] = { N: String(expires) };
+      update += ', #ttl = :ttl';
+    }
+    let condition = 'attribute_not_exists(#pk)';
+    if (state.sequencer) {
+      update += ', #seq = :seq';
+      values[':seq'] = { S: state.seq };
+      values[':processing'] = { S: 'PROCESSING' };
+      values[':now'] = { N: String(now) };
+      // A newer version takes the item over from an older one that is done (or whose lease ran out)
+      // and owes nothing; anything else is decided by the caller from the state returned.
+      condition +=
+        ' OR (#seq < :seq AND attribute_not_exists(#owes) AND (#status <> :processing OR #lease < :now))';
+    }
+    update += state.sequencer ? ' REMOVE #owes' : ' REMOVE #owes, #seq';
+    update += ' ADD #rev :one';
+    try {
+      const { Attributes } = await this.options.dynamodb.send(
+        new UpdateItemCommand({
+          TableName: this.options.tableName,
+          Key: { pk: { S: pk } },
+          UpdateExpression: update,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'UPDATED_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      const rev = Number(Attributes?.rev?.N ?? Number.NaN);
+      if (!Number.isFinite(rev)) throw new Error(`UpdateItem ${pk}: no revision returned`);
+      return { claimed: true, state: { ...state, rev } };
+    } catch (error) {
+      if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') {
+        throw translate(error, `UpdateItem ${pk}`, this.table);
+      }
+      const current = await this.refusedBy(error, state.bucket, state.key);
+      // The SDK retries a request whose connection died after DynamoDB applied it; the retry then
+      // fails its own condition. If the item carries this write's id, the claim is ours.
+      if (current && current.writeId === w) return { claimed: true, state: current.state };
+      return { claimed: false, current: current?.state };
+    }
+  }
+
+  /** What a refused conditional write found: from the refusal itself (ALL_OLD), or read back. */
+  private async refusedBy(
+    error: unknown,
+    bucket: string,
+    key: string,
+  ): Promise<{ state: FileState; writeId: string | undefined } | undefined> {
+    const old = (error as { Item?: Record<string, AttributeValue> }).Item;
+    let item: Record<string, unknown> | undefined;
+    if (old && Object.keys(old).length > 0) {
+      item = unmarshall(old);
+    } else {
+      // Engines that ignore ReturnValuesOnConditionCheckFailure (dynalite) return no Item.
+      this.metrics.count('LedgerReadFallbacks');
+      const pk = fileKey(bucket, key);
+      try {
+        const { Item } = await this.options.dynamodb.send(
+          new GetItemCommand({
+            TableName: this.options.tableName,
+            Key: { pk: { S: pk } },
+            ConsistentRead: true,
+          }),
+        );
+        item = Item ? unmarshall(Item) : undefined;
+      } catch (readError) {
+        throw translate(readError, `GetItem ${pk}`, this.table);
+      }
+    }
+    if (!item) return undefined;
+    return { state: fileStateOf(item), writeId: typeof item.w === 'string' ? item.w : undefined };
   }
 
   async putFile(state: FileState, expectedRev: number | undefined): Promise<boolean> {
     const pk = fileKey(state.bucket, state.key);
-    const writeId = randomUUID();
+    const w = writeId();
     try {
-      await this.options.documents.send(
-        new PutCommand({
+      await this.options.dynamodb.send(
+        new PutItemCommand({
           TableName: this.options.tableName,
-          Item: {
-            pk,
-            kind: 'file',
-            rev: state.rev,
-            status: state.status,
-            seq: state.seq,
-            bucket: state.bucket,
-            objectKey: state.key,
-            updatedAt: state.updatedAt,
-            writeId,
-            state,
-            ...(this.options.ttlDays === undefined ? {} : { [TTL_ATTRIBUTE]: this.expiry() }),
-          },
+          Item: fileItem(state, w, this.expiry()),
           ...(expectedRev === undefined
             ? { ConditionExpression: 'attribute_not_exists(pk)' }
             : {
                 ConditionExpression: '#rev = :rev',
                 ExpressionAttributeNames: { '#rev': 'rev' },
-                ExpressionAttributeValues: { ':rev': expectedRev },
+                ExpressionAttributeValues: { ':rev': { N: String(expectedRev) } },
               }),
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
       return true;
     } catch (error) {
       if ((error as { name?: string }).name === 'ConditionalCheckFailedException') {
-        // The SDK retries a request whose connection died after DynamoDB applied it; the retry then
-        // fails its own condition. If the item carries this write's id, the write is ours.
-        return (await this.writeIdOf(pk)) === writeId;
+        // As for claims: a retried request that DynamoDB had applied finds its own write.
+        return (await this.refusedBy(error, state.bucket, state.key))?.writeId === w;
       }
       throw translate(error, `PutItem ${pk}`, this.table);
-    }
-  }
-
-  private async writeIdOf(pk: string): Promise<string | undefined> {
-    try {
-      const { Item } = await this.options.documents.send(
-        new GetCommand({
-          TableName: this.options.tableName,
-          Key: { pk },
-          ConsistentRead: true,
-          ProjectionExpression: '#w',
-          ExpressionAttributeNames: { '#w': 'writeId' },
-        }),
-      );
-      return typeof Item?.writeId === 'string' ? Item.writeId : undefined;
-    } catch (error) {
-      throw translate(error, `GetItem ${pk}`, this.table);
     }
   }
 
@@ -151,6 +274,10 @@ export class DynamoLedger implements Ledger {
     }
   }
 
+  recordWriter(options: RecordWriterOptions): RecordWriter {
+    return batchedWriter(this, options, this.options.clock ?? systemClock);
+  }
+
   async putRecords(items: AttributeMap[], { deadline }: { deadline: number }): Promise<void> {
     const table = this.options.tableName;
     const base = this.options.baseDelayMs ?? 50;
@@ -161,6 +288,12 @@ export class DynamoLedger implements Ledger {
       }));
       let attempt = 0;
       while (pending.length > 0) {
+        if (Date.now() >= deadline) {
+          throw new TransientError(
+            'write-deadline',
+            `BatchWriteItem ${table}: ${pending.length} items not written: the write deadline (the claim's lease) has passed`,
+          );
+        }
         try {
           const response = await this.options.dynamodb.send(
             new BatchWriteItemCommand({ RequestItems: { [table]: pending } }),
@@ -171,8 +304,7 @@ export class DynamoLedger implements Ledger {
           if (!isTransientAwsError(error)) throw translate(error, `BatchWriteItem ${table}`, this.table);
           this.metrics.count('WriteRetries');
           this.logger.warn('BatchWriteItem failed; retrying', {
-            error: (error as Error).message,
-            name: (error as Error).name,
+            error: describeError(error),
             attempt,
           });
         }

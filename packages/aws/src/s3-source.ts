@@ -12,7 +12,7 @@ export class S3ObjectSource implements ObjectSource {
     private readonly bucketSetting = 'bucket.name',
   ) {}
 
-  async open(event: ObjectEvent): Promise<OpenedObject> {
+  async open(event: ObjectEvent, options: { fromByte?: number } = {}): Promise<OpenedObject> {
     try {
       const response = await this.s3.send(
         new GetObjectCommand({
@@ -24,6 +24,8 @@ export class S3ObjectSource implements ObjectSource {
             : event.eTag
               ? { IfMatch: `"${event.eTag}"` }
               : {}),
+          // Resuming a paused file: the rest of the same version, from the checkpoint's byte.
+          ...(options.fromByte ? { Range: `bytes=${options.fromByte}-` } : {}),
         }),
       );
       if (!response.Body) throw new PermanentError('object-missing', `${event.key}: S3 returned no body`);

@@ -13,6 +13,10 @@ export interface RuntimeNames {
   topicArn: string;
   bucketName: string;
   deadLetterQueueUrl?: string;
+  /** Queue mode: where a file too long for one invocation sends its continuation (`INGEST_QUEUE_URL`). */
+  ingestQueueUrl?: string;
+  /** Direct mode: the function re-invokes itself to continue a file (`AWS_LAMBDA_FUNCTION_NAME`). */
+  functionName?: string;
   /** Where each name came from (`table.name` or `TABLE_NAME`...), for errors that name the setting. */
   settings?: { table: string; topic: string; bucket: string };
 }
@@ -52,6 +56,8 @@ export function runtimeNames(
     },
   };
   if (env.DLQ_URL) names.deadLetterQueueUrl = env.DLQ_URL;
+  if (env.INGEST_QUEUE_URL) names.ingestQueueUrl = env.INGEST_QUEUE_URL;
+  if (env.AWS_LAMBDA_FUNCTION_NAME) names.functionName = env.AWS_LAMBDA_FUNCTION_NAME;
   return names;
 }
 

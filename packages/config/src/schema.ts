@@ -227,6 +227,17 @@ export const configSchema = z
         logRetentionDays: 30,
         logLevel: 'INFO',
       }),
+    files: z
+      .object({
+        /**
+         * Attempts a file gets (crashes and transient failures count; a continuation after a
+         * timeout does not) before it ends FAILED, dead-lettered, with a failure notification.
+         * In queue mode keep it at most trigger.maxReceiveCount, or SQS dead-letters the event first.
+         */
+        maxAttempts: z.number().int().min(1).max(100).default(3),
+      })
+      .strict()
+      .default({ maxAttempts: 3 }),
     writes: z
       .object({
         /** BatchWriteItem requests in flight per file. */

@@ -73,3 +73,24 @@ export function errorMessage(error: unknown): string {
 export class SupersededError extends EventlineError {
   override name = 'SupersededError';
 }
+
+/** Errors that only a bug raises: retrying cannot help, so the file fails with the reason. */
+const PROGRAMMING_ERRORS = new Set(['TypeError', 'ReferenceError', 'SyntaxError', 'RangeError']);
+
+export function isProgrammingError(error: unknown): error is Error {
+  return error instanceof Error && !(error instanceof EventlineError) && PROGRAMMING_ERRORS.has(error.name);
+}
+
+/** An error as a log field: name, message, stack and its `cause` chain (bounded), never a bare string. */
+export function describeError(error: unknown, depth = 0): Record<string, unknown> {
+  if (!(error instanceof Error)) return { message: String(error) };
+  const out: Record<string, unknown> = { name: error.name, message: error.message };
+  if (error.stack) out.stack = error.stack;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string') out.code = code;
+  if (error.cause !== undefined && depth < 4) out.cause = describeError(error.cause, depth + 1);
+  if (error instanceof AggregateError && depth < 4) {
+    out.errors = error.errors.slice(0, 5).map((e) => describeError(e, depth + 1));
+  }
+  return out;
+}

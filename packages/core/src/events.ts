@@ -63,7 +63,7 @@ const str =
       return `expected a string of at least ${options.min} character(s)`;
     }
     if (options.pattern && !options.pattern.test(value))
-      return `expected ${options.describe ?? options.pattern}`;
+      return `expected ${options.describe ?? options.pattern}, received ${JSON.stringify(value)}`;
     return undefined;
   };
 
@@ -133,6 +133,7 @@ interface S3Record {
   eventName: string;
   s3: {
     bucket: { name: string };
+    configurationId?: string;
     object: { key: string; size?: number; eTag?: string; versionId?: string | null; sequencer?: string };
   };
 }
@@ -209,7 +210,13 @@ function fromS3Record(record: S3Record): ObjectEvent {
     key: decodeS3Key(object.key),
     eventTime: record.eventTime,
     eventName: record.eventName.replace(/^s3:/, ''),
-    origin: 's3',
+    // Events the operator sends name themselves (see redrive.ts): a replay re-processes a FAILED file.
+    origin:
+      record.s3.configurationId === 'eventline-replay'
+        ? 'replay'
+        : record.s3.configurationId === 'eventline-backfill'
+          ? 'backfill'
+          : 's3',
   };
   if (object.size !== undefined) event.size = object.size;
   if (object.eTag) event.eTag = object.eTag.replace(/"/g, '');

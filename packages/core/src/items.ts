@@ -4,12 +4,36 @@ import { RecordError } from './errors.ts';
 import type { ObjectEvent } from './events.ts';
 import { sequencerSortKey } from './events.ts';
 import type { DecodedRecord } from './formats/types.ts';
+import type { FileState } from './ports.ts';
 
 /** Ledger keys of file outcome items start with this; record keys may not. */
 export const FILE_KEY_PREFIX = '#file#';
 export const MAX_KEY_BYTES = 2048;
 
 export const fileKey = (bucket: string, key: string) => `${FILE_KEY_PREFIX}${bucket}/${key}`;
+
+/**
+ * The ledger's item layout for readers (the admin API, the console): the attribute names to
+ * filter and page by. Writers build items with `recordAttributes` and the ledger adapter.
+ */
+export const ITEM = {
+  /** The partition key: a record's key, or `fileKey(bucket, key)` for a file's outcome item. */
+  key: 'pk',
+  /** `ItemKind`: which of the two an item is. */
+  kind: 'kind',
+  /** On record items: `originOf(bucket, key)` of the object version they came from. */
+  origin: 'origin',
+} as const;
+
+export type ItemKind = 'record' | 'file';
+
+/** The `origin` of the record items that came from an object. */
+export const originOf = (bucket: string, key: string) => `${bucket}/${key}`;
+
+/** The key of an item as DynamoDB takes it to resume a scan after it (`ExclusiveStartKey`). */
+export const itemKeyOf = (item: Record<string, unknown>): Record<string, unknown> => ({
+  [ITEM.key]: item[ITEM.key],
+});
 
 /** The identity of the object version a record came from, stored on every record item. */
 export function sourceOf(event: ObjectEvent): Record<string, unknown> {
@@ -126,11 +150,11 @@ export function recordAttributes(args: {
 }): Record<string, unknown> {
   const { event, record } = args;
   return {
-    pk: args.pk,
-    kind: 'record',
+    [ITEM.key]: args.pk,
+    [ITEM.kind]: 'record' satisfies ItemKind,
     payload: args.payload,
     source: sourceOf(event),
-    origin: `${event.bucket}/${event.key}`,
+    [ITEM.origin]: originOf(event.bucket, event.key),
     seq: sequencerSortKey(event.sequencer),
     route: args.route.id,
     line: record.position.line,
@@ -151,4 +175,63 @@ const DAY_SECONDS = 24 * 60 * 60;
 export function expiresAt(ttlDays: number | undefined, writtenAtMs: number): number | undefined {
   if (ttlDays === undefined) return undefined;
   return Math.floor(writtenAtMs / 1000) + ttlDays * DAY_SECONDS;
+}
+
+/*
+ * Reading the ledger back (the CLI, the console): what the item layout above means, so that readers
+ * never name raw attributes. Items are read unmarshalled; numbers may be wrapped (exact text).
+ */
+
+/** The `kind` attribute of every ledger item, for scan filters: `{ [KIND_ATTRIBUTE]: kind }`. */
+export const KIND_ATTRIBUTE = 'kind';
+export type LedgerItemKind = 'file' | 'record';
+
+/** A scan filter keeping one kind of item (DynamoDB expression, names and values). */
+export function kindFilter(kind: LedgerItemKind): {
+  FilterExpression: string;
+  ExpressionAttributeNames: Record<string, string>;
+  ExpressionAttributeValues: Record<string, string>;
+} {
+  return {
+    FilterExpression: '#kind = :kind',
+    ExpressionAttributeNames: { '#kind': KIND_ATTRIBUTE },
+    ExpressionAttributeValues: { ':kind': kind },
+  };
+}
+
+/** The file state an outcome item holds (also reads items written before the slim layout). */
+export function fileStateOf(item: Record<string, unknown>): FileState {
+  const pk = String(item.pk);
+  const path = pk.slice(FILE_KEY_PREFIX.length);
+  const slash = path.indexOf('/');
+  const stored = item.state as Partial<FileState> & Pick<FileState, 'sequencer'>;
+  return {
+    ...(stored as FileState),
+    bucket: path.slice(0, slash),
+    key: path.slice(slash + 1),
+    seq: sequencerSortKey(stored.sequencer),
+    rev: Number(item.rev),
+    leaseUntil: Number(item.lease ?? stored.leaseUntil ?? 0),
+  };
+}
+
+/** A record item as read back: its key, payload (numbers as stored) and where it came from. */
+export interface StoredRecord {
+  key: string;
+  payload: unknown;
+  source: { bucket?: string; key?: string; versionId?: string; eTag?: string };
+  route?: string;
+  line?: unknown;
+  index?: unknown;
+  processedAt?: string;
+}
+
+export function recordOf(item: Record<string, unknown>): StoredRecord {
+  const source = (item.source ?? {}) as StoredRecord['source'];
+  const record: StoredRecord = { key: String(item.pk), payload: item.payload, source };
+  if (typeof item.route === 'string') record.route = item.route;
+  if (item.line !== undefined) record.line = item.line;
+  if (item.index !== undefined) record.index = item.index;
+  if (typeof item.processedAt === 'string') record.processedAt = item.processedAt;
+  return record;
 }

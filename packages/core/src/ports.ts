@@ -19,10 +19,10 @@ export interface OpenedObject {
 export interface ObjectSource {
   /**
    * Opens the object version the event names (versionId when known, else the current object if its
-   * ETag still matches). Throws PermanentError `object-missing` when it no longer exists and
+   * ETag still matches), from byte `fromByte` when given (a ranged GET, to resume). Throws PermanentError `object-missing` when it no longer exists and
    * `SupersededError` when a newer write replaced it.
    */
-  open(event: ObjectEvent): Promise<OpenedObject>;
+  open(event: ObjectEvent, options?: { fromByte?: number }): Promise<OpenedObject>;
   /** Writes eventline's own objects (oversized payloads, rejects) under the internal prefix. */
   putInternal(bucket: string, key: string, body: string | Uint8Array, contentType: string): Promise<void>;
 }
@@ -49,6 +49,43 @@ export interface RejectedRecord {
   reason: string;
 }
 
+/**
+ * Where a multi-record file stopped when its invocation ran out of time: the next invocation
+ * resumes there (a ranged GET from `offset` when the format allows it, else by skipping `records`).
+ */
+export interface Checkpoint {
+  /** Byte offset in the (uncompressed) object just after the last line handled; absent: re-read and skip. */
+  offset?: number;
+  /** Lines handled (1-based numbering continues after it). */
+  line: number;
+  /** Records handled (read, whatever their fate). */
+  records: number;
+  /** Records decoded (the 0-based `index` of the next one). */
+  values: number;
+  counts: FileCounts;
+  /** Rejects objects written so far (one per segment of the file). */
+  rejectParts: number;
+  /** How many invocations the file has taken so far. */
+  segments: number;
+}
+
+/** The outcome of a superseded version that still owed its notification or dead letter. */
+export interface OwedOutcome {
+  route: string;
+  versionId?: string;
+  eTag?: string;
+  sequencer?: string;
+  status: FileStatus;
+  attempts: number;
+  counts: FileCounts;
+  rejectsKey?: string;
+  error?: { code: string; message: string };
+  notification: StepStatus;
+  deadLetter: StepStatus;
+  finishedAt?: string;
+  durationMs?: number;
+}
+
 /** The ledger's outcome for one object (one item per bucket/key, the latest version wins). */
 export interface FileState {
   bucket: string;
@@ -70,6 +107,15 @@ export interface FileState {
   rejects: RejectedRecord[];
   rejectsKey?: string;
   error?: { code: string; message: string; position?: Position };
+  /** The whole error when it was too long for the item (an object under the internal prefix). */
+  errorKey?: string;
+  /** The last transient failure, kept so that a file ending FAILED after N attempts says why. */
+  lastError?: string;
+  checkpoint?: Checkpoint;
+  /** True while the file waits for its continuation (a handoff, not a crash: not an attempt). */
+  handoff?: boolean;
+  /** Superseded versions' outcomes still owing steps: delivered by whoever holds the item. */
+  owed?: OwedOutcome[];
   notification: { status: StepStatus; messageId?: string; at?: string; error?: string };
   deadLetter: { status: StepStatus; at?: string };
   startedAt: string;
@@ -78,8 +124,19 @@ export interface FileState {
   updatedAt: string;
 }
 
+export type ClaimResult =
+  | { claimed: true; state: FileState }
+  | { claimed: false; current: FileState | undefined };
+
 export interface Ledger {
   getFile(bucket: string, key: string): Promise<FileState | undefined>;
+  /**
+   * Claims a file in one conditional write of `state` (PROCESSING, its `rev` ignored): written when
+   * the ledger holds nothing for the object or, when `state.sequencer` is set, an older version of it
+   * that is neither leased at `now` nor owing steps. Otherwise nothing is written and the result
+   * carries what the ledger holds (returned by the refused write itself where the store can).
+   */
+  claim(state: FileState, now: number): Promise<ClaimResult>;
   /**
    * Writes the file state if the stored revision is `expectedRev` (undefined: no item yet).
    * Returns false when another writer got there first.
@@ -95,6 +152,29 @@ export interface Ledger {
   ): Promise<'written' | 'superseded'>;
   /** Many records, batched (BatchWriteItem, 25 at a time), UnprocessedItems retried until the deadline. */
   putRecords(items: AttributeMap[], options: { deadline: number; signal?: AbortSignal }): Promise<void>;
+  /** A writer of one file's records, batched and written in parallel as the store does best. */
+  recordWriter(options: RecordWriterOptions): RecordWriter;
+}
+
+export interface RecordWriterOptions {
+  parallelism: number;
+  /** How long one batch may be retried (UnprocessedItems, throttling). */
+  deadlineMs: number;
+  /**
+   * Called before every batch: resolves with the time (clock ms) until which the batch may still be
+   * written (the writer's lease), or throws when the writer must stop (its claim is gone).
+   */
+  fence?: () => Promise<number>;
+}
+
+/** Writes one file's records; the first failure fails the file. */
+export interface RecordWriter {
+  /** Queues one record (a later record of a key queued in the same batch replaces it: a duplicate). */
+  add(item: AttributeMap): Promise<void>;
+  /** Writes what is queued and waits for every write; resolves with what was written. */
+  finish(): Promise<{ written: number; duplicates: number }>;
+  /** Waits for the writes in flight, whatever their result (after a failure). */
+  settle(): Promise<void>;
 }
 
 export interface Notification {
@@ -124,6 +204,14 @@ export interface DeadLetter {
 
 export interface DeadLetterQueue {
   send(letter: DeadLetter): Promise<void>;
+}
+
+/**
+ * Sends an event to the function again, to continue a file that did not fit in one invocation:
+ * queue mode puts a message on the ingest queue, direct mode invokes the function asynchronously.
+ */
+export interface Continuations {
+  schedule(event: Record<string, unknown>): Promise<void>;
 }
 
 export interface Clock {

@@ -160,6 +160,8 @@ export class EventlineStack extends Stack {
     this.eventDeadLetterQueue = this.trigger.deadLetterQueue;
     if (this.trigger instanceof DirectTrigger)
       this.pipeline.allowFailedEventDelivery(this.eventDeadLetterQueue);
+    if (this.trigger instanceof QueueTrigger) this.pipeline.allowContinuationsOn(this.trigger.queue);
+    else this.pipeline.allowSelfInvocation();
     this.acknowledgeBucketNotificationsHandler();
 
     const deadLetterQueues: LabelledQueue[] = [
@@ -210,6 +212,13 @@ export class EventlineStack extends Stack {
       this.eventDeadLetterQueue.queueArn,
       'The event dead-letter queue (ARN).',
     );
+    if (this.topics.deadLetterQueue) {
+      this.output(
+        'DeliveryDeadLetterQueueUrl',
+        this.topics.deadLetterQueue.queueUrl,
+        'Notifications and alarms SNS could not deliver to a subscriber (`eventline status` shows its depth).',
+      );
+    }
     this.output('AlarmTopicArn', this.topics.alarmTopic.topicArn, 'CloudWatch alarms.');
     this.output('FunctionName', fn.functionName, 'The pipeline function.');
     this.output('DashboardName', this.monitoring.dashboard.dashboardName, 'The CloudWatch dashboard.');

@@ -1,7 +1,7 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics as PowertoolsMetrics } from '@aws-lambda-powertools/metrics';
-import { errorMessage, TransientError } from '@eventline/core/errors.ts';
+import { describeError, errorMessage, TransientError } from '@eventline/core/errors.ts';
 import { type InboundMessage, normaliseEvent } from '@eventline/core/events.ts';
 import type { Outcome, Pipeline } from '@eventline/core/pipeline.ts';
 import type { Logger, Metrics } from '@eventline/core/ports.ts';
@@ -51,17 +51,22 @@ export function createHandler({
   flushMetrics,
   addContext,
 }: HandlerOptions): EventlineHandler {
-  const handleOne = async (message: InboundMessage): Promise<Outcome[]> => {
+  const handleOne = async (message: InboundMessage, deadline: number | undefined): Promise<Outcome[]> => {
     try {
-      return await pipeline.handleMessage(message);
+      return await pipeline.handleMessage(message, deadline === undefined ? {} : { deadline });
     } catch (error) {
-      logger.warn('message will be retried', { messageId: message.id, error: errorMessage(error) });
+      logger.warn('message will be retried', { messageId: message.id, error: describeError(error) });
       throw error;
     }
   };
 
   return async (event, context) => {
     if (context) addContext?.(context);
+    // When this invocation ends: a file that cannot finish by then continues in another one.
+    const deadline =
+      typeof context?.getRemainingTimeInMillis === 'function'
+        ? Date.now() + context.getRemainingTimeInMillis()
+        : undefined;
     try {
       const records = (event as { Records?: Array<{ eventSource?: string }> })?.Records;
       if (
@@ -71,7 +76,7 @@ export function createHandler({
       ) {
         const recordHandler = async (record: SQSRecord) => {
           const [message] = normaliseEvent({ Records: [record] });
-          if (message) await handleOne(message);
+          if (message) await handleOne(message, deadline);
         };
         // One processor per invocation: it keeps the batch's state, and invocations may overlap.
         const processor = new BatchProcessor(EventType.SQS);
@@ -83,7 +88,7 @@ export function createHandler({
       const failures: unknown[] = [];
       for (const message of normaliseEvent(event)) {
         try {
-          outcomes.push(...(await handleOne(message)));
+          outcomes.push(...(await handleOne(message, deadline)));
         } catch (error) {
           failures.push(error);
         }

@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { createPipelineClients } from '@eventline/aws/clients.ts';
+import { createPipelineClients, timeoutsFor } from '@eventline/aws/clients.ts';
 import { attachConfigCode } from '@eventline/config/bundled.ts';
 import { ConfigError } from '@eventline/config/errors.ts';
 import { runtimeNames } from '@eventline/config/runtime-names.ts';
@@ -43,7 +43,7 @@ export const handler = createHandler({
   pipeline: createPipeline({
     config,
     names: runtimeNames(config),
-    clients: createPipelineClients(),
+    clients: createPipelineClients({ timeouts: timeoutsFor(config.function.timeoutSeconds) }),
     logger: loggerPort(logger),
     metrics: metricsPort(metrics),
   }),

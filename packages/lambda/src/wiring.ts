@@ -1,4 +1,5 @@
 import type { AwsClients, PipelineClients } from '@eventline/aws/clients.ts';
+import { LambdaContinuations, SqsContinuations } from '@eventline/aws/continuations.ts';
 import { DeferredSqsDeadLetters } from '@eventline/aws/deferred-dead-letters.ts';
 import { DynamoLedger } from '@eventline/aws/dynamo-ledger.ts';
 import { S3ObjectSource } from '@eventline/aws/s3-source.ts';
@@ -6,7 +7,7 @@ import { SnsNotifier } from '@eventline/aws/sns-notifier.ts';
 import { ConfigError } from '@eventline/config/errors.ts';
 import type { EventlineConfig, RuntimeNames } from '@eventline/config/index.ts';
 import { Pipeline } from '@eventline/core/pipeline.ts';
-import type { DeadLetterQueue, Logger, Metrics } from '@eventline/core/ports.ts';
+import type { Continuations, DeadLetterQueue, Logger, Metrics } from '@eventline/core/ports.ts';
 
 export interface PipelineWiring {
   config: EventlineConfig;
@@ -21,6 +22,22 @@ export interface PipelineWiring {
    */
   deadLetters?: DeadLetterQueue;
   leaseMs?: number;
+  /** How long files continue; defaults to the trigger mode's (the ingest queue, or a self-invocation). */
+  continuations?: Continuations;
+}
+
+/** Queue mode continues on the ingest queue, direct mode by invoking the function again. */
+function defaultContinuations(wiring: PipelineWiring): Continuations | undefined {
+  const { config, names, clients } = wiring;
+  if (config.trigger.mode === 'queue' && names.ingestQueueUrl) {
+    return new SqsContinuations(clients.sqs, names.ingestQueueUrl);
+  }
+  if (config.trigger.mode === 'direct' && names.functionName) {
+    return new LambdaContinuations(names.functionName, {
+      requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000 },
+    });
+  }
+  return undefined;
 }
 
 /** Builds the pipeline on the AWS adapters: used by the Lambda entry, the local stack and tests. */
@@ -39,6 +56,7 @@ export function createPipeline(wiring: PipelineWiring): Pipeline {
       names.deadLetterQueueUrl,
     );
   }
+  const continuations = wiring.continuations ?? defaultContinuations(wiring);
   return new Pipeline({
     config,
     bucketName: names.bucketName,
@@ -57,5 +75,6 @@ export function createPipeline(wiring: PipelineWiring): Pipeline {
     ...(wiring.logger ? { logger: wiring.logger } : {}),
     ...(wiring.metrics ? { metrics: wiring.metrics } : {}),
     ...(wiring.leaseMs ? { leaseMs: wiring.leaseMs } : {}),
+    ...(continuations ? { continuations } : {}),
   });
 }

@@ -6,9 +6,10 @@ import {
   type ScanCommandInput,
   type ScanCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
+import { fileStateOf } from '@eventline/aws/dynamo-ledger.ts';
 import { translate } from '@eventline/aws/errors.ts';
 import { errorMessage } from '@eventline/core/errors.ts';
-import { fileKey } from '@eventline/core/items.ts';
+import { fileKey, ITEM, type ItemKind, itemKeyOf, originOf } from '@eventline/core/items.ts';
 import { stringify } from 'lossless-json';
 import type { FeedEntry, LogLine } from './activity.ts';
 import { isLoopbackAddress } from './loopback.ts';
@@ -97,7 +98,7 @@ async function scan(
 /** A page of ledger items of one kind (Scan; the local ledger is small enough, and AWS users query). */
 async function scanKind(
   stack: LocalStack,
-  kind: 'file' | 'record',
+  kind: ItemKind,
   url: URL,
 ): Promise<{ items: Record<string, unknown>[]; cursor?: string }> {
   const limit = limitOf(url, 50);
@@ -109,18 +110,19 @@ async function scanKind(
     const page = await scan(stack, {
       Limit: Math.max(limit, 100),
       ...(start ? { ExclusiveStartKey: start } : {}),
-      FilterExpression: search ? '#kind = :kind AND contains(#pk, :q)' : '#kind = :kind',
-      ExpressionAttributeNames: { '#kind': 'kind', ...(search ? { '#pk': 'pk' } : {}) },
+      FilterExpression: search ? '#kind = :kind AND contains(#key, :q)' : '#kind = :kind',
+      ExpressionAttributeNames: { '#kind': ITEM.kind, ...(search ? { '#key': ITEM.key } : {}) },
       ExpressionAttributeValues: { ':kind': kind, ...(search ? { ':q': search } : {}) },
     });
     for (const item of page.Items ?? []) {
-      if (items.length < limit) items.push(item);
+      // File items keep the key once (in pk) and a slim state: show the whole state.
+      if (items.length < limit) items.push(kind === 'file' ? { ...item, state: fileStateOf(item) } : item);
     }
     start = page.LastEvaluatedKey;
     if (items.length >= limit) {
       // Resume after the last returned item.
       const last = items.at(-1);
-      start = last ? { pk: last.pk } : start;
+      start = last ? itemKeyOf(last) : start;
       break;
     }
   } while (start);
@@ -189,8 +191,11 @@ export function createAdmin(stack: LocalStack, consolePage?: ConsoleHandler) {
             const state = await stack.ledger.getFile(bucket, key);
             const records = await scan(stack, {
               FilterExpression: '#origin = :origin AND #kind = :record',
-              ExpressionAttributeNames: { '#origin': 'origin', '#kind': 'kind' },
-              ExpressionAttributeValues: { ':origin': `${bucket}/${key}`, ':record': 'record' },
+              ExpressionAttributeNames: { '#origin': ITEM.origin, '#kind': ITEM.kind },
+              ExpressionAttributeValues: {
+                ':origin': originOf(bucket, key),
+                ':record': 'record' satisfies ItemKind,
+              },
             });
             const messageId = state?.notification.messageId;
             const notifications = messageId

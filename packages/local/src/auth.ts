@@ -11,9 +11,10 @@ import type { HttpRequest } from '@smithy/types';
  * secret: same method, path, query, signed headers and payload hash, same date, region and service
  * from the credential scope.
  *
- * The payload: S3 requests are streamed, so their `x-amz-content-sha256` header stands for the body
- * (as S3 itself checks it; `UNSIGNED-PAYLOAD` and the `STREAMING-*` seeds are accepted as signed
- * values). DynamoDB and SNS bodies are buffered by the edge and hashed here. Presigned URLs
+ * The edge uses it for DynamoDB and SNS, whose bodies it buffers and hashes here; S3 requests go to
+ * the S3 emulator, which verifies S3's signatures itself (SigV4, presigned, signed chunks, SigV2).
+ * The payload of a streamed request: its `x-amz-content-sha256` header stands for the body
+ * (`UNSIGNED-PAYLOAD` and the `STREAMING-*` seeds are accepted as signed values). Presigned URLs
  * (signature in the query string) are refused with a message saying so.
  */
 

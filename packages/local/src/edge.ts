@@ -7,6 +7,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
 import type { Logger } from '@eventline/core/ports.ts';
 import { isLoopbackName } from './loopback.ts';
 
@@ -20,14 +21,16 @@ import { isLoopbackName } from './loopback.ts';
  * - the SNS Query API (form body or query string with an SNS `Action`, or a SigV4 scope of `sns`)
  *   → the project's SNS service;
  * - `/_eventline/*` → the stack's own admin API (and `/_console` the console page);
- * - anything else → s3rver (proxied, streamed: uploads of any size are never buffered).
+ * - anything else → the project's S3 emulator, handed the request as it came (`req.url` untouched, the
+ *   body streamed: uploads of any size are never buffered). It checks S3 signatures itself.
  * Every request is counted by service and operation (benchmarks read the counts).
  */
 
 export type Service = 's3' | 'dynamodb' | 'sns' | 'sqs' | 'admin';
 
 export interface EdgeRoutes {
-  s3Port: number;
+  /** The S3 emulator; it verifies S3's signatures itself (SigV4, presigned, signed chunks, SigV2). */
+  s3: { handle(req: IncomingMessage, res: ServerResponse): Promise<void> };
   dynamoPort: number;
   sns: {
     isSnsRequest(req: IncomingMessage, body: Buffer): boolean;
@@ -39,7 +42,7 @@ export interface EdgeRoutes {
   };
   /** Handles `/_eventline/*` and `/_console*`; returns false when it does not know the path. */
   admin?: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;
-  /** Checks a request's signature before it is served (enforceAuth); returns a reason to refuse. */
+  /** Checks a DynamoDB or SNS request's signature before it is served (enforceAuth); returns a reason to refuse. */
   authorize?: (
     req: IncomingMessage,
     body: Buffer | undefined,
@@ -48,11 +51,6 @@ export interface EdgeRoutes {
 
 export interface Edge {
   server: Server;
-  /**
-   * S3 operations s3rver cannot name in its events, by `bucket/key`: a CompleteMultipartUpload
-   * looks like a POST upload to s3rver, but S3 calls it `ObjectCreated:CompleteMultipartUpload`.
-   */
-  s3Operations: Map<string, string>;
   port: number;
   url: string;
   counts(): Record<string, number>;
@@ -73,13 +71,7 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-function proxy(
-  req: IncomingMessage,
-  res: ServerResponse,
-  port: number,
-  body?: Buffer,
-  onStatus?: (status: number) => void,
-): void {
+function proxy(req: IncomingMessage, res: ServerResponse, port: number, body?: Buffer): void {
   const upstream = httpRequest(
     {
       host: '127.0.0.1',
@@ -89,7 +81,6 @@ function proxy(
       headers: body ? { ...req.headers, 'content-length': String(body.length) } : req.headers,
     },
     (response) => {
-      onStatus?.(response.statusCode ?? 502);
       res.writeHead(response.statusCode ?? 502, response.headers);
       response.pipe(res);
     },
@@ -108,6 +99,20 @@ function proxy(
   });
   if (body) upstream.end(body);
   else req.pipe(upstream);
+}
+
+/** The request again, its body (already read by the edge) to be read once more. */
+function withBody(req: IncomingMessage, body: Buffer): IncomingMessage {
+  const replay = Readable.from([body]) as unknown as IncomingMessage;
+  Object.assign(replay, {
+    headers: req.headers,
+    rawHeaders: req.rawHeaders,
+    method: req.method,
+    url: req.url,
+    httpVersion: req.httpVersion,
+    socket: req.socket,
+  });
+  return replay;
 }
 
 function hostnameOf(hostHeader: string): string {
@@ -140,14 +145,6 @@ function foreignRequest(req: IncomingMessage, anyHost: boolean): string | undefi
 
 /** SNS actions a person may open as a link (from a confirmation mail or message): unsigned GET. */
 const LINK_ACTIONS = new Set(['ConfirmSubscription', 'Unsubscribe']);
-
-function safeDecode(value: string): string {
-  try {
-    return decodeURIComponent(value);
-  } catch {
-    return value;
-  }
-}
 
 function awsError(
   res: ServerResponse,
@@ -194,7 +191,6 @@ export async function startEdge(options: {
 }): Promise<Edge> {
   const { routes, logger } = options;
   const counts = new Map<string, number>();
-  const s3Operations = new Map<string, string>();
   const count = (key: string) => counts.set(key, (counts.get(key) ?? 0) + 1);
 
   const server = createServer((req, res) => {
@@ -317,27 +313,11 @@ export async function startEdge(options: {
         return;
       }
       count(`s3:${req.method}`);
-      const s3Refusal = await routes.authorize?.(req, body);
-      if (s3Refusal) return awsError(res, 403, 's3', 'SignatureDoesNotMatch', s3Refusal);
-      proxy(req, res, routes.s3Port, body);
+      await routes.s3.handle(withBody(req, body), res);
       return;
     }
     count(`s3:${req.method}`);
-    const refusal = await routes.authorize?.(req, undefined);
-    if (refusal) return awsError(res, 403, 's3', 'SignatureDoesNotMatch', refusal);
-    const objectPath = safeDecode(url.pathname.slice(1));
-    const completing = req.method === 'POST' && url.searchParams.has('uploadId');
-    if (completing) s3Operations.set(objectPath, 'CompleteMultipartUpload');
-    const copySource = req.headers['x-amz-copy-source'];
-    if (typeof copySource === 'string') {
-      // s3rver reads the copy source with decodeURI, which leaves %2B (and other reserved
-      // characters) encoded: a key with "+" would not be found. Re-encode it the way decodeURI undoes.
-      req.headers['x-amz-copy-source'] = encodeURI(safeDecode(copySource));
-    }
-    proxy(req, res, routes.s3Port, undefined, (status) => {
-      // A failed completion emits no event: its marker must not name the next upload of the key.
-      if (completing && status >= 300) s3Operations.delete(objectPath);
-    });
+    await routes.s3.handle(req, res);
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -353,7 +333,6 @@ export async function startEdge(options: {
     server,
     port,
     url: `http://${host}:${port}`,
-    s3Operations,
     counts: () => Object.fromEntries(counts),
     resetCounts: () => counts.clear(),
     close: () =>

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { errorMessage, InProgressError, TransientError } from '@eventline/core/errors.ts';
 import type { DeadLetterQueue, Logger } from '@eventline/core/ports.ts';
+import type { Context } from 'aws-lambda';
 import type { EventJournal, JournalEntry } from './journal.ts';
 
 /**
@@ -15,7 +16,9 @@ export interface InvokerOptions {
   /** Delay before retry n (AWS waits about 1 and 2 minutes; locally it is seconds by default). */
   retryDelaysMs: number[];
   maxEventAgeMs: number;
-  invoke: (event: Record<string, unknown>) => Promise<unknown>;
+  /** The function timeout: each invocation's context counts down from it. */
+  timeoutMs?: number;
+  invoke: (event: Record<string, unknown>, context: Context) => Promise<unknown>;
   journal: EventJournal;
   deadLetters: DeadLetterQueue;
   logger: Logger;
@@ -115,7 +118,7 @@ export class AsyncInvoker extends EventEmitter {
       return;
     }
     try {
-      const result = await this.options.invoke(entry.event);
+      const result = await this.options.invoke(entry.event, this.contextFor(entry, started));
       await this.options.journal.remove(entry.id);
       this.emit('result', {
         entry,
@@ -153,6 +156,26 @@ export class AsyncInvoker extends EventEmitter {
         await this.deadLetter(next, 'RetriesExhausted', error);
       }
     }
+  }
+
+  /** A Lambda-shaped context; its remaining time counts down from the function timeout. */
+  private contextFor(entry: JournalEntry, started: number): Context {
+    const timeoutMs = this.options.timeoutMs ?? 900_000;
+    const functionName = this.options.functionArn.split(':').at(-1) ?? 'handler';
+    return {
+      callbackWaitsForEmptyEventLoop: false,
+      functionName,
+      functionVersion: '$LATEST',
+      invokedFunctionArn: this.options.functionArn,
+      memoryLimitInMB: '512',
+      awsRequestId: entry.id,
+      logGroupName: `/aws/lambda/${functionName}`,
+      logStreamName: 'local',
+      getRemainingTimeInMillis: () => Math.max(0, started + timeoutMs - Date.now()),
+      done: () => {},
+      fail: () => {},
+      succeed: () => {},
+    };
   }
 
   /** Queues the event again after `delay`; it counts as waiting, so `idle()` waits for it. */

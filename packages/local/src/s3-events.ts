@@ -3,9 +3,8 @@ import { encodeS3Key } from '@eventline/core/events.ts';
 
 /**
  * S3 event records shaped exactly as S3 sends them (docs/reference/aws-wire-formats.md §1): eventVersion 2.1,
- * URL-encoded key, unquoted eTag, a sequencer that grows for every write. s3rver's own events are
- * not used as they are: they say 2.0, leave keys unencoded and reuse a millisecond timestamp as
- * sequencer (two writes in one millisecond would look like one).
+ * URL-encoded key, unquoted eTag. Live events carry the S3 emulator's own sequencer and versionId;
+ * `nextSequencer` only names events made up for listed objects (backfill, recovery) and tests.
  */
 
 let lastMs = 0;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { access, constants, mkdir } from 'node:fs/promises';
+import { access, constants, mkdir, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
@@ -33,8 +33,10 @@ import {
 import { lambdaEsbuildOptions } from '@eventline/lambda/bundling.ts';
 import { createHandler, type EventlineHandler } from '@eventline/lambda/handler.ts';
 import { createPipeline } from '@eventline/lambda/wiring.ts';
+import { createS3Emulator, type S3Emulator, type S3ObjectEvent } from '@eventline/s3-emulator';
 import { createSnsService, type SnsService } from '@eventline/sns-emulator/index.ts';
 import { createSqsEmulator, type SqsEmulator } from '@eventline/sqs-emulator';
+import type { Context } from 'aws-lambda';
 import { Activity, consoleLogger } from './activity.ts';
 import { type ConsoleHandler, createAdmin } from './admin.ts';
 import { createAuthorizer } from './auth.ts';
@@ -47,11 +49,10 @@ import { FunctionBundler } from './runtime/bundler.ts';
 import { FunctionPool, type InvocationReport } from './runtime/function-pool.ts';
 import { outcomeOfLog, parseEmfLine, parsePowertoolsLine } from './runtime/log-outcomes.ts';
 import { type BatchReport, SqsEventSource } from './runtime/sqs-event-source.ts';
-import { type LocalS3, type S3ObjectEventData, startLocalS3 } from './s3.ts';
 import { nextSequencer, s3EventRecord } from './s3-events.ts';
 
 /**
- * The embedded local stack: S3 (s3rver), DynamoDB (dynalite) and SNS (our own) behind one loopback
+ * The embedded local stack: S3 (our own emulator), DynamoDB (dynalite) and SNS (our own) behind one loopback
  * edge port, and the Lambda handler invoked for every routed object with Lambda's asynchronous
  * semantics. No AWS account, no Docker: `npm start`.
  */
@@ -84,20 +85,26 @@ export interface LocalStackOptions {
   functionRuntime?: 'workers' | 'in-process';
   /** Rebuild the function bundle when a source changes (`npm start`). */
   watchFunction?: boolean;
+  /**
+   * Loses the S3 notifications it selects, as S3 may (tests of backfill and start-up recovery write
+   * objects "behind the pipeline's back" this way). The object is stored all the same.
+   */
+  loseS3Event?: (event: S3ObjectEvent) => boolean;
 }
+
+/**
+ * Where the stack keeps S3's objects under its data directory. `s3` held s3rver's files (one file per
+ * key, before the project's own emulator); that layout is not read or migrated.
+ */
+export const S3_DATA_SUBDIR = 's3v2';
+const OLD_S3_DATA_SUBDIR = 's3';
 
 export interface ReplayResult {
   id: string;
   key?: string;
   status:
-    | 'processed'
-    | 'failed'
-    | 'duplicate'
-    | 'stale'
+    | Outcome['status']
     | 'error'
-    | 'finished'
-    | 'ignored'
-    | 'superseded'
     /** The object (that version) no longer exists: nothing can be replayed, the letter is ended. */
     | 'gone'
     /** Ended by hand (`dlq drop`). */
@@ -124,6 +131,15 @@ export interface StackQueues {
   eventDeadLetters: StackQueue;
   /** eventline's own dead letters (DLQ_URL). */
   deadLetters: StackQueue;
+}
+
+/** An object as a listing shows it (backfill, start-up recovery): no versionId, no sequencer. */
+interface ListedObject {
+  bucket: string;
+  key: string;
+  eTag?: string;
+  size?: number;
+  versionId?: undefined;
 }
 
 export class LocalStack {
@@ -156,14 +172,14 @@ export class LocalStack {
   /** Clients pointed at the edge, as any user's client would be. */
   clients!: AwsClients;
   ledger!: DynamoLedger;
-  private s3!: LocalS3;
+  private s3!: S3Emulator;
   private dynamo!: LocalDynamo;
   private dataDirLock: DirectoryLock | undefined;
   private handlerClients: AwsClients[] = [];
   private readonly print: (line: string) => void;
   private readonly logger: Logger;
   private ready = false;
-  private early: S3ObjectEventData[] = [];
+  private early: S3ObjectEvent[] = [];
   private stopped = false;
 
   private readonly env: NodeJS.ProcessEnv;
@@ -199,11 +215,20 @@ export class LocalStack {
     await this.prepareDataDir();
     await this.journal.open();
     this.dynamo = await startLocalDynamo({ path: resolve(this.dataDir, 'dynamodb') });
-    this.s3 = await startLocalS3({
-      directory: resolve(this.dataDir, 's3'),
-      buckets: [config.bucket.name],
-      onEvent: (event) => this.onS3Event(event),
+    await this.noteOldS3Data();
+    this.s3 = await createS3Emulator({
+      dataDir: resolve(this.dataDir, S3_DATA_SUBDIR),
+      region: local.region,
+      // The emulator verifies SigV4 (header, presigned, signed chunks) and SigV2 itself.
+      credentials: local.enforceAuth
+        ? (accessKeyId) => (accessKeyId === local.accessKeyId ? local.secretAccessKey : undefined)
+        : undefined,
+      onObjectEvent: (event) => this.onS3Event(event),
+      onEventError: (error, event) =>
+        this.logger.error('could not take an S3 event', { key: event.key, error: errorMessage(error) }),
     });
+    // Versioned, as the deployed bucket is: the ledger keys an object's versions by versionId.
+    await this.s3.ensureBucket(config.bucket.name, { versioning: 'Enabled' });
     const activityLogger = this.activity.logger(this.logger, 'warn');
     this.sns = createSnsService({
       region: local.region,
@@ -236,7 +261,7 @@ export class LocalStack {
       anyHost: !loopback,
       logger: this.logger,
       routes: {
-        s3Port: this.s3.port,
+        s3: this.s3,
         dynamoPort: this.dynamo.port,
         sns: this.sns,
         sqs: this.sqs,
@@ -323,6 +348,16 @@ export class LocalStack {
       metrics: this.activity.metricsPort(),
       deadLetters: this.deadLetters,
       ...(this.options.leaseMs ? { leaseMs: this.options.leaseMs } : {}),
+      // Direct mode, as on AWS: a file too long for one invocation continues in an async invocation.
+      continuations: {
+        schedule: (event) =>
+          this.invoker.submit({
+            id: `continue-${randomUUID().slice(0, 8)}`,
+            event,
+            attempts: 0,
+            enqueuedAt: new Date().toISOString(),
+          }),
+      },
     });
     this.handler = createHandler({
       pipeline: this.pipeline,
@@ -333,7 +368,8 @@ export class LocalStack {
       retryAttempts: config.trigger.retryAttempts,
       retryDelaysMs: this.options.retryDelaysMs ?? [1000, 2000],
       maxEventAgeMs: config.trigger.maxEventAgeSeconds * 1000,
-      invoke: (event) => this.invokeFunction(event),
+      timeoutMs: config.function.timeoutSeconds * 1000,
+      invoke: (event, context) => this.invokeFunction(event, context),
       journal: this.journal,
       // Lambda's on-failure destination: the record itself is the message, in the event DLQ.
       deadLetters: {
@@ -402,8 +438,8 @@ export class LocalStack {
   }
 
   /** Runs the function: on an instance (workers), or the in-process handler. */
-  private invokeFunction(event: object): Promise<unknown> {
-    return this.pool ? this.pool.invoke(event) : this.handler(event);
+  private invokeFunction(event: object, context?: Context): Promise<unknown> {
+    return this.pool ? this.pool.invoke(event) : this.handler(event, context);
   }
 
   /**
@@ -612,6 +648,20 @@ export class LocalStack {
     return { eventDeadLetters, deadLetters, ...(ingest ? { ingest, ingestCreated: created } : {}) };
   }
 
+  /** Says once per start that s3rver's files from an older eventline are left as they were. */
+  private async noteOldS3Data(): Promise<void> {
+    const old = resolve(this.dataDir, OLD_S3_DATA_SUBDIR);
+    const there = await stat(old).then(
+      (s) => s.isDirectory(),
+      () => false,
+    );
+    if (there) {
+      this.print(
+        `${clock()} ! ${old} holds S3 objects of an older eventline (s3rver); they are not migrated: S3 data is now in ${resolve(this.dataDir, S3_DATA_SUBDIR)}. Upload the originals again (e.g. aws s3 sync), then remove ${old}`,
+      );
+    }
+  }
+
   private async prepareDataDir(): Promise<void> {
     try {
       await mkdir(this.dataDir, { recursive: true });
@@ -645,7 +695,7 @@ export class LocalStack {
     const prefixes = [...new Set(this.config.routes.map((r) => r.prefix))].filter(
       (prefix, _, all) => !all.some((other) => other !== prefix && prefix.startsWith(other)),
     );
-    const unfinished: Array<{ bucket: string; key: string; eTag?: string; size?: number }> = [];
+    const unfinished: ListedObject[] = [];
     for (const prefix of prefixes) {
       for await (const object of this.listObjects(prefix)) {
         if (!matchRoute(this.config.routes, object.key)) continue;
@@ -679,7 +729,7 @@ export class LocalStack {
     let reconciled = 0;
     for (const object of unfinished) {
       if (journaledKeys.has(object.key)) continue;
-      await this.submit({ ...object, eventName: 'ObjectCreated:Put', withSequencer: false });
+      await this.submit(object);
       reconciled += 1;
     }
     if (pending.length + reconciled > 0) {
@@ -689,9 +739,7 @@ export class LocalStack {
     }
   }
 
-  private async *listObjects(
-    prefix: string,
-  ): AsyncGenerator<{ bucket: string; key: string; eTag?: string; size?: number }> {
+  private async *listObjects(prefix: string): AsyncGenerator<ListedObject> {
     let token: string | undefined;
     do {
       const bucket = this.config.bucket.name;
@@ -706,7 +754,7 @@ export class LocalStack {
         });
       for (const object of page.Contents ?? []) {
         if (!object.Key) continue;
-        const item: { bucket: string; key: string; eTag?: string; size?: number } = {
+        const item: ListedObject = {
           bucket: this.config.bucket.name,
           key: object.Key,
         };
@@ -718,19 +766,15 @@ export class LocalStack {
     } while (token);
   }
 
-  private onS3Event(event: S3ObjectEventData): void {
+  private onS3Event(event: S3ObjectEvent): void {
     if (this.stopped) return;
+    if (this.options.loseS3Event?.(event)) return;
     if (!this.ready) {
       this.early.push(event);
       return;
     }
     if (!event.eventName.startsWith('ObjectCreated:')) return;
     if (event.bucket !== this.config.bucket.name) return;
-    const operation = this.edge.s3Operations.get(`${event.bucket}/${event.key}`);
-    if (operation) {
-      this.edge.s3Operations.delete(`${event.bucket}/${event.key}`);
-      event = { ...event, eventName: `ObjectCreated:${operation}` };
-    }
     if (!matchRoute(this.config.routes, event.key)) {
       if (!event.key.startsWith(this.config.internalPrefix)) {
         this.activity.counters.ignored += 1;
@@ -744,7 +788,7 @@ export class LocalStack {
       }
       return;
     }
-    this.submit({ ...event, withSequencer: true }).catch((error: unknown) =>
+    this.submit(event).catch((error: unknown) =>
       this.logger.error('could not journal an event', { key: event.key, error: errorMessage(error) }),
     );
   }
@@ -757,15 +801,12 @@ export class LocalStack {
     });
   }
 
-  /** Journals and queues (direct mode) or sends to the ingest queue (queue mode) an S3-shaped event. */
-  private async submit(object: {
-    bucket: string;
-    key: string;
-    eventName: string;
-    eTag?: string;
-    size?: number;
-    withSequencer: boolean;
-  }): Promise<void> {
+  /**
+   * Journals and queues an S3-shaped event for an object: a live event as the emulator sent it (its
+   * name, sequencer, versionId and ETag), or one made up for a listed object (backfill, recovery), which
+   * has no sequencer: S3 never sent one, and a made-up one would order it against real ones.
+   */
+  private async submit(object: ListedObject | S3ObjectEvent): Promise<void> {
     this.sending += 1;
     try {
       await this.submitNow(object);
@@ -774,34 +815,23 @@ export class LocalStack {
     }
   }
 
-  private async submitNow(object: {
-    bucket: string;
-    key: string;
-    eventName: string;
-    eTag?: string;
-    size?: number;
-    withSequencer: boolean;
-  }): Promise<void> {
+  private async submitNow(object: ListedObject | S3ObjectEvent): Promise<void> {
     const route = matchRoute(this.config.routes, object.key);
-    const sequencer = nextSequencer();
-    if (!object.eTag) {
-      // s3rver's copy events carry no ETag; S3's do, and the ledger uses it to know a version again.
-      const head = await this.clients.s3
-        .send(new HeadObjectCommand({ Bucket: object.bucket, Key: object.key }))
-        .catch(() => undefined);
-      if (head?.ETag) object = { ...object, eTag: head.ETag.replace(/"/g, '') };
-    }
+    const live = 'sequencer' in object;
+    const id = live ? object.sequencer : nextSequencer();
     const record = s3EventRecord({
       bucket: object.bucket,
       key: object.key,
-      eventName: object.eventName,
+      eventName: live ? object.eventName : 'ObjectCreated:Put',
       ...(object.size !== undefined ? { size: object.size } : {}),
       ...(object.eTag ? { eTag: object.eTag } : {}),
-      sequencer,
+      ...(object.versionId ? { versionId: object.versionId } : {}),
+      sequencer: id,
       region: this.config.local.region,
       configurationId: route?.id ?? 'eventline',
+      ...(live ? { eventTime: object.eventTime } : {}),
     });
-    if (!object.withSequencer) delete (record.s3 as { object: Record<string, unknown> }).object.sequencer;
+    if (!live) delete (record.s3 as { object: Record<string, unknown> }).object.sequencer;
     this.activity.counters.received += 1;
     this.activity.record({
       at: new Date().toISOString(),
@@ -814,7 +844,7 @@ export class LocalStack {
       return;
     }
     await this.invoker.submit({
-      id: `${sequencer}-${randomUUID().slice(0, 8)}`,
+      id: `${id}-${randomUUID().slice(0, 8)}`,
       event: { Records: [record] },
       attempts: 0,
       enqueuedAt: new Date().toISOString(),
@@ -852,7 +882,7 @@ export class LocalStack {
     let submitted = 0;
     for await (const object of this.listObjects(prefix)) {
       if (!matchRoute(this.config.routes, object.key)) continue;
-      await this.submit({ ...object, eventName: 'ObjectCreated:Put', withSequencer: false });
+      await this.submit(object);
       submitted += 1;
     }
     return { submitted };
@@ -1104,6 +1134,8 @@ export function describeOutcome(outcome: Outcome): string {
       return `${clock()} = ${outcome.key} → duplicate event, already done`;
     case 'stale':
       return `${clock()} = ${outcome.key} → older version than the ledger's, skipped`;
+    case 'continued':
+      return `${clock()} … ${outcome.key} → ${records} so far, continues in another invocation`;
     default:
       return `${clock()} · ${outcome.key} → ${outcome.status}`;
   }

@@ -363,10 +363,11 @@ export function corpus(): BadInput[] {
       processed: {},
     },
     {
-      name: 'key segment too long for the local file system (250 bytes)',
+      // S3 limits the whole key (1,024 bytes), not a segment; the local S3 keeps keys out of the file system.
+      name: 'key segment of 250 bytes',
       key: `incoming/${'t'.repeat(245)}.json`,
       body: '{"id": "key-9"}',
-      refused: { code: 'KeyTooLongError', message: /segment .* longer than about 233 bytes/ },
+      processed: {},
     },
     {
       name: "key over S3's 1,024-byte limit",

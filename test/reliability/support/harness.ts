@@ -1,14 +1,15 @@
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { fileStateOf } from '@eventline/aws/dynamo-ledger.ts';
 import { type EventlineConfigInput, parseConfig } from '@eventline/config/index.ts';
 import type { FileState } from '@eventline/core/ports.ts';
-import { startLocalS3 } from '@eventline/local/s3.ts';
 import { nextSequencer, s3EventRecord } from '@eventline/local/s3-events.ts';
-import { LocalStack, type LocalStackOptions } from '@eventline/local/stack.ts';
+import { LocalStack, type LocalStackOptions, S3_DATA_SUBDIR } from '@eventline/local/stack.ts';
+import { createS3Emulator } from '@eventline/s3-emulator';
 import { type HttpSubscriber, startHttpSubscriber } from '../../support/http-subscriber.ts';
 import { repoRoot } from './processes.ts';
 
@@ -41,6 +42,12 @@ export interface TestStack {
   close(): Promise<void>;
 }
 
+/**
+ * Running test stacks by data directory, with the keys whose S3 events they lose while a backdoor
+ * writer puts them (the emulator holds its directory: a second server cannot open it meanwhile).
+ */
+const running = new Map<string, { url: string; muted: Map<string, number> }>();
+
 /** A local stack on a fresh directory (or `dataDir`), with an HTTP subscriber on its topic. */
 export async function startTestStack(
   options: {
@@ -58,11 +65,20 @@ export async function startTestStack(
     ...input,
     topic: { ...input.topic, subscriptions: [{ protocol: 'http', endpoint: subscriber.url }] },
   });
-  const stack = await LocalStack.start({ config, dataDir, port: 0, ...options.stack });
+  const muted = new Map<string, number>();
+  const stack = await LocalStack.start({
+    config,
+    dataDir,
+    port: 0,
+    ...options.stack,
+    loseS3Event: (event) => muted.has(event.key) || (options.stack?.loseS3Event?.(event) ?? false),
+  });
+  running.set(resolve(dataDir), { url: stack.url, muted });
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
     stopped = true;
+    running.delete(resolve(dataDir));
     await stack.stop();
   };
   return {
@@ -170,7 +186,7 @@ export async function scanLedger(documents: DynamoDBDocumentClient, table = TABL
     );
     for (const item of page.Items ?? []) {
       if (item.kind === 'file') {
-        const state = item.state as FileState;
+        const state = fileStateOf(item);
         view.files.set(state.key, state);
       } else {
         const record = item as LedgerRecord;
@@ -305,26 +321,44 @@ export interface BackdoorWriter {
 }
 
 /**
- * A second S3 server (s3rver) on the stack's own storage directory: objects written through it land
- * in the stack's bucket without any event reaching the pipeline, like objects that were in the
- * bucket before the pipeline existed, or whose notification was lost.
+ * Writes objects into the stack's bucket without any event reaching the pipeline, like objects that
+ * were in the bucket before the pipeline existed, or whose notification was lost. With a test stack
+ * running on `dataDir`, through its edge, its events for those keys lost (`loseS3Event`); without one,
+ * through an S3 emulator of its own on the stack's S3 directory.
  */
 export async function startBackdoorWriter(dataDir: string): Promise<BackdoorWriter> {
-  const server = await startLocalS3({ directory: join(dataDir, 's3'), buckets: [BUCKET] });
-  const s3 = s3Client(`http://127.0.0.1:${server.port}`);
+  const stack = running.get(resolve(dataDir));
+  const own = stack
+    ? undefined
+    : await createS3Emulator({ dataDir: join(dataDir, S3_DATA_SUBDIR), fsync: false });
+  if (own) await own.ensureBucket(BUCKET, { versioning: 'Enabled' });
+  const endpoint = stack ? stack.url : (await own!.listen(0, '127.0.0.1')).url;
+  const s3 = s3Client(endpoint);
+  const mute = (key: string, by: number) => {
+    if (!stack) return;
+    const count = (stack.muted.get(key) ?? 0) + by;
+    if (count > 0) stack.muted.set(key, count);
+    else stack.muted.delete(key);
+  };
   return {
     s3,
     async put(key, body) {
-      const response = await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
-      return {
-        key,
-        eTag: (response.ETag ?? '').replace(/"/g, ''),
-        size: typeof body === 'string' ? Buffer.byteLength(body) : body.length,
-      };
+      mute(key, 1);
+      try {
+        // The emulator emits the event before it answers: the key is still muted when it arrives.
+        const response = await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
+        return {
+          key,
+          eTag: (response.ETag ?? '').replace(/"/g, ''),
+          size: typeof body === 'string' ? Buffer.byteLength(body) : body.length,
+        };
+      } finally {
+        mute(key, -1);
+      }
     },
     async close() {
       s3.destroy();
-      await server.close();
+      await own?.close();
     },
   };
 }

@@ -1,7 +1,7 @@
 import { LAMBDA_BUNDLING } from '@eventline/lambda/bundling.ts';
 import { Aws, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Policy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import {
   ApplicationLogLevel,
@@ -182,14 +182,14 @@ export class PipelineFunction extends Construct {
   }
 
   /**
-   * The DynamoDB actions the ledger adapter sends (GetItem, PutItem, BatchWriteItem), on the table only
+   * The DynamoDB actions the ledger adapter sends (GetItem, PutItem, UpdateItem, BatchWriteItem), on the table only
    * (it has no index). test/infra/least-privilege.test.ts keeps this list equal to the code's commands.
    */
   allowLedgerAccess(table: ITable): void {
     this.role.addToPrincipalPolicy(
       new PolicyStatement({
         sid: 'LedgerAccess',
-        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:BatchWriteItem'],
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'],
         resources: [table.tableArn],
       }),
     );
@@ -207,6 +207,39 @@ export class PipelineFunction extends Construct {
         resources: [queue.queueArn],
       }),
     );
+  }
+
+  /**
+   * Queue mode: a file too long for one invocation continues through a message on the ingest queue
+   * (`INGEST_QUEUE_URL`, `sqs:SendMessage` on that queue only).
+   */
+  allowContinuationsOn(queue: IQueue): void {
+    this.function.addEnvironment('INGEST_QUEUE_URL', queue.queueUrl);
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: 'SendContinuations',
+        actions: ['sqs:SendMessage'],
+        resources: [queue.queueArn],
+      }),
+    );
+  }
+
+  /**
+   * Direct mode: a file too long for one invocation continues in an asynchronous invocation of this
+   * function (`lambda:InvokeFunction` on itself only). A policy of its own: in the role's default
+   * policy the function's ARN would make the function depend on itself.
+   */
+  allowSelfInvocation(): void {
+    new Policy(this, 'SelfInvocation', {
+      roles: [this.role],
+      statements: [
+        new PolicyStatement({
+          sid: 'InvokeSelfToContinue',
+          actions: ['lambda:InvokeFunction'],
+          resources: [this.function.functionArn],
+        }),
+      ],
+    });
   }
 
   /** `sqs:SendMessage` on eventline's dead-letter queue, where the function itself sends permanently failed files. */

@@ -1,14 +1,19 @@
-// The runtime panel: the queue path (ingest queue, event source batches), the function instances
-// (cold, warm, busy) and both dead-letter queues, as SQS and the instance pool count them. One ES
-// module per console feature; it reads /_eventline/runtime once a second and owns #runtime only.
+// @ts-check
+/**
+ * The runtime panel: the queue path (ingest queue, event source batches), the function instances
+ * (cold, warm, busy) and both dead-letter queues, as SQS and the instance pool count them. It reads
+ * `/_eventline/runtime` once a second and owns `#runtime` only.
+ */
 
 const REFRESH_MS = 1000;
 
+/** @param {string} id @param {unknown} value */
 function text(id, value) {
   const element = document.getElementById(id);
   if (element && element.textContent !== String(value)) element.textContent = String(value);
 }
 
+/** @param {number} seconds */
 function age(seconds) {
   if (!seconds) return '–';
   if (seconds < 60) return `${Math.round(seconds)} s`;
@@ -16,6 +21,7 @@ function age(seconds) {
   return `${(seconds / 3600).toFixed(1)} h`;
 }
 
+/** @param {any} stats */
 function render(stats) {
   const panel = document.getElementById('runtime');
   if (!panel) return;
@@ -59,5 +65,11 @@ async function refresh() {
   }
 }
 
-refresh();
-setInterval(refresh, REFRESH_MS);
+/** @type {import('./hooks.js').Feature} */
+export const runtime = {
+  name: 'runtime',
+  wire() {
+    refresh();
+    setInterval(refresh, REFRESH_MS);
+  },
+};

@@ -1,0 +1,235 @@
+import { errorMessage } from '@eventline/core/errors.ts';
+import { redriveEvent } from '@eventline/core/redrive.ts';
+import { type Command, Option } from 'commander';
+import type { Cli } from '../context.ts';
+import { type Letter, letterOf, objectGone } from '../letters.ts';
+import { emit, table } from '../output.ts';
+import { peek, release, remove, startMove } from '../queues.ts';
+import { senderFor } from '../redrive.ts';
+import type { Queue, Target } from '../resources.ts';
+
+/**
+ * `dlq list | replay | drop` over SQS: eventline's own dead letters (`files`) and the raw events
+ * that never reached an outcome (`events`). Against a local stack without SQS queues (before the
+ * local SQS edge) the local admin API serves them as before.
+ */
+
+type Which = 'files' | 'events' | 'all';
+
+const queuesOf = (target: Target, which: Which): Queue[] =>
+  (['files', 'events'] as const)
+    .filter((label) => which === 'all' || which === label)
+    .map((label) => target.queues[label])
+    .filter((q): q is Queue => q !== undefined);
+
+/** The local stack before SQS: its admin API keeps the dead letters. */
+const adminPath = (target: Target) => target.local && !target.queues.files;
+
+function missingQueues(target: Target, which: Which): void {
+  for (const label of ['files', 'events'] as const) {
+    if ((which === 'all' || which === label) && !target.queues[label]) {
+      throw new Error(
+        `the ${label} dead-letter queue of ${target.where} is not there: ${target.missing[label]}`,
+      );
+    }
+  }
+}
+
+export interface ReplayResult {
+  id: string;
+  queue: string;
+  key?: string;
+  status: 'redriven' | 'moving' | 'gone' | 'error' | 'dropped';
+  reason?: string;
+  taskHandle?: string;
+}
+
+const letterView = ({ message: _m, object: _o, event: _e, ...rest }: Letter) => rest;
+
+/** Re-drives one letter; the letter is deleted once its event is on its way (or its object is gone). */
+async function replayLetter(target: Target, queue: Queue, letter: Letter): Promise<ReplayResult> {
+  const base = { id: letter.id, queue: queue.label, ...(letter.key ? { key: letter.key } : {}) };
+  try {
+    if (queue.label === 'files') {
+      if (!letter.object) return { ...base, status: 'error', reason: `nothing to replay: ${letter.reason}` };
+      const gone = await objectGone(target, letter.object);
+      if (gone) {
+        await remove(target, queue, letter.message);
+        return { ...base, status: 'gone', reason: gone };
+      }
+      // As the local stack replays: the file is processed again even though the ledger says FAILED.
+      await senderFor(target, 'dlq replay').send([redriveEvent(letter.object, 'replay')]);
+    } else {
+      if (typeof letter.event !== 'object' || letter.event === null) {
+        return { ...base, status: 'error', reason: 'the message is not an event' };
+      }
+      await senderFor(target, 'dlq replay').send([letter.event as Record<string, unknown>]);
+    }
+    await remove(target, queue, letter.message);
+    return { ...base, status: 'redriven' };
+  } catch (error) {
+    return { ...base, status: 'error', reason: errorMessage(error) };
+  }
+}
+
+const resultsTable = (results: ReplayResult[]) =>
+  table(
+    ['ID', 'QUEUE', 'KEY', 'STATUS', 'REASON'],
+    results.map((r) => [r.id, r.queue, r.key ?? '-', r.status, r.reason ?? r.taskHandle]),
+  );
+
+export function register(program: Command, cli: Cli): void {
+  const dlq = program
+    .command('dlq')
+    .description(
+      "the dead-letter queues: eventline's own letters (files) and raw events without an outcome (events)",
+    );
+  const queueOption = () =>
+    new Option('--queue <queue>', 'which dead-letter queue')
+      .choices(['files', 'events', 'all'])
+      .default('all');
+
+  dlq
+    .command('list')
+    .description('list dead letters with their reasons')
+    .addOption(queueOption())
+    .action(async (options: { queue: Which }) => {
+      const target = await cli.target();
+      if (adminPath(target)) {
+        const { letters } = await cli.api<{
+          letters: Array<{ id: string; code: string; reason: string; object?: { key: string } }>;
+        }>('/_eventline/dlq');
+        const view = letters.map((l) => ({
+          id: l.id,
+          queue: 'files',
+          key: l.object?.key,
+          code: l.code,
+          reason: l.reason,
+        }));
+        emit(cli.out, { letters: view }, () =>
+          view.length === 0
+            ? 'the dead-letter queue is empty\n'
+            : table(
+                ['ID', 'QUEUE', 'KEY', 'CODE', 'REASON'],
+                view.map((l) => [l.id, l.queue, l.key ?? '-', l.code, l.reason]),
+              ),
+        );
+        return;
+      }
+      missingQueues(target, options.queue);
+      const letters: Letter[] = [];
+      for (const queue of queuesOf(target, options.queue)) {
+        const messages = await peek(target, queue, { progress: cli.out.progress });
+        letters.push(...messages.map((m) => letterOf(queue, m)));
+        await release(target, queue, messages);
+      }
+      emit(cli.out, { letters: letters.map(letterView) }, () =>
+        letters.length === 0
+          ? 'the dead-letter queues are empty\n'
+          : table(
+              ['ID', 'QUEUE', 'KEY', 'CODE', 'AT', 'REASON'],
+              letters.map((l) => [l.id, l.queue, l.key ?? '-', l.code, l.at, l.reason]),
+            ),
+      );
+    });
+
+  dlq
+    .command('replay')
+    .description(
+      're-drive dead letters after a fix: one by id, or all (the events queue in queue mode: an SQS redrive back to the ingest queue)',
+    )
+    .argument('[id]', 'one letter id (see dlq list)')
+    .addOption(queueOption())
+    .action(async (id: string | undefined, options: { queue: Which }) => {
+      const target = await cli.target();
+      if (adminPath(target)) {
+        const { results } = await cli.api<{
+          results: Array<{ id: string; key?: string; status: string; reason?: string }>;
+        }>('/_eventline/dlq/replay', { method: 'POST', body: id ? { id } : {} });
+        const view = results.map((r) => ({ ...r, queue: 'files' }));
+        emit(cli.out, { results: view }, () =>
+          view.length === 0 ? 'nothing to replay\n' : resultsTable(view as ReplayResult[]),
+        );
+        if (results.some((r) => r.status === 'failed' || r.status === 'error')) process.exitCode = 1;
+        return;
+      }
+      missingQueues(target, options.queue);
+      const results: ReplayResult[] = [];
+      let found = false;
+      for (const queue of queuesOf(target, options.queue)) {
+        const ingest = target.queues.ingest;
+        if (!id && queue.label === 'events' && target.mode === 'queue' && ingest) {
+          // SQS's own redrive: every raw event back where it came from, in the background.
+          const taskHandle = await startMove(target, queue, ingest);
+          results.push({ id: '*', queue: 'events', status: 'moving', ...(taskHandle ? { taskHandle } : {}) });
+          found = true;
+          continue;
+        }
+        // Held long enough to replay them one by one; the others are released at once.
+        const messages = await peek(target, queue, { holdSeconds: 900, progress: cli.out.progress });
+        const chosen = messages.filter((m) => !id || m.MessageId === id);
+        if (chosen.length > 0) found = true;
+        await release(
+          target,
+          queue,
+          messages.filter((m) => !chosen.includes(m)),
+        );
+        for (const message of chosen)
+          results.push(await replayLetter(target, queue, letterOf(queue, message)));
+      }
+      if (id && !found)
+        throw new Error(`no dead letter "${id}" in ${target.where} (see: npx eventline dlq list)`);
+      emit(cli.out, { results }, () =>
+        results.length === 0 ? 'nothing to replay\n' : resultsTable(results),
+      );
+      if (results.some((r) => r.status === 'error')) process.exitCode = 1;
+    });
+
+  dlq
+    .command('drop')
+    .description('end one dead letter without replaying it (its file keeps its FAILED outcome)')
+    .argument('<id>', 'the letter id (see dlq list)')
+    .action(async (id: string) => {
+      const target = await cli.target();
+      if (adminPath(target)) {
+        const { dropped } = await cli.api<{ dropped: { id: string; key?: string; reason?: string } }>(
+          '/_eventline/dlq/drop',
+          { method: 'POST', body: { id } },
+        );
+        const view = {
+          id: dropped.id,
+          queue: 'files',
+          key: dropped.key,
+          status: 'dropped',
+          reason: dropped.reason,
+        };
+        emit(
+          cli.out,
+          { dropped: view },
+          () => `dropped\t${dropped.id}\t${dropped.key ?? '-'}\t${dropped.reason ?? ''}\n`,
+        );
+        return;
+      }
+      missingQueues(target, 'all');
+      for (const queue of queuesOf(target, 'all')) {
+        const messages = await peek(target, queue);
+        const message = messages.find((m) => m.MessageId === id);
+        await release(
+          target,
+          queue,
+          messages.filter((m) => m !== message),
+        );
+        if (!message) continue;
+        const letter = letterOf(queue, message);
+        await remove(target, queue, message);
+        const view = { ...letterView(letter), status: 'dropped' };
+        emit(
+          cli.out,
+          { dropped: view },
+          () => `dropped\t${letter.id}\t${letter.key ?? '-'}\t${letter.reason}\n`,
+        );
+        return;
+      }
+      throw new Error(`no dead letter "${id}" in ${target.where} (see: npx eventline dlq list)`);
+    });
+}

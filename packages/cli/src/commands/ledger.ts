@@ -1,0 +1,119 @@
+import type { FileState } from '@eventline/core/ports.ts';
+import { type Command, Option } from 'commander';
+import { type Cli, positive } from '../context.ts';
+import { fileStates, newestFirst, records } from '../ledger.ts';
+import { emit, exact, table } from '../output.ts';
+
+/** `files`, `records`, `notifications`: what the ledger says, read through DynamoDB. */
+
+const STATUSES = ['PROCESSING', 'PROCESSED', 'FAILED'] as const;
+
+/** One file outcome as `--json` prints it. */
+export function fileView(s: FileState) {
+  return {
+    bucket: s.bucket,
+    key: s.key,
+    route: s.route,
+    status: s.status,
+    ...(s.versionId ? { versionId: s.versionId } : {}),
+    ...(s.eTag ? { eTag: s.eTag } : {}),
+    attempts: s.attempts,
+    counts: s.counts,
+    ...(s.error ? { error: s.error } : {}),
+    leaseUntil: s.leaseUntil,
+    notification: s.notification,
+    deadLetter: s.deadLetter,
+    startedAt: s.startedAt,
+    ...(s.finishedAt ? { finishedAt: s.finishedAt } : {}),
+    ...(s.durationMs !== undefined ? { durationMs: s.durationMs } : {}),
+    updatedAt: s.updatedAt,
+  };
+}
+
+export function filesTable(states: FileState[]): string {
+  return table(
+    ['STATUS', 'KEY', 'RECORDS', 'REJECTED', 'UPDATED', 'ERROR'],
+    states.map((s) => [
+      s.status,
+      s.key,
+      s.counts?.written,
+      s.counts?.rejected,
+      s.updatedAt,
+      s.error?.message,
+    ]),
+  );
+}
+
+export function register(program: Command, cli: Cli): void {
+  program
+    .command('files')
+    .description('list file outcomes from the ledger, newest first (processed, failed, in progress)')
+    .option('-n, --limit <n>', 'how many', positive, 20)
+    .addOption(new Option('-s, --status <status>', 'only files with this status').choices(STATUSES))
+    .option('-q, --search <text>', 'only keys containing this text')
+    .action(async (options: { limit: number; status?: string; search?: string }) => {
+      const target = await cli.target();
+      const states = (await fileStates(target))
+        .filter((s) => !options.status || s.status === options.status)
+        .filter((s) => !options.search || s.key.includes(options.search))
+        .sort(newestFirst)
+        .slice(0, options.limit);
+      emit(cli.out, { files: states.map(fileView) }, () =>
+        states.length === 0 ? 'no files yet\n' : filesTable(states),
+      );
+    });
+
+  program
+    .command('records')
+    .description('list ledger records, their payloads exactly as stored')
+    .option('-n, --limit <n>', 'how many', positive, 20)
+    .option('-q, --search <text>', 'only record keys containing this text')
+    .action(async (options: { limit: number; search?: string }) => {
+      const target = await cli.target();
+      const found = await records(target, options.limit, options.search);
+      emit(cli.out, { records: found }, () =>
+        found.length === 0
+          ? 'no records yet\n'
+          : table(
+              ['KEY', 'SOURCE', 'PAYLOAD'],
+              found.map((r) => [r.key, r.source.key, exact(r.payload)]),
+            ),
+      );
+    });
+
+  program
+    .command('notifications')
+    .description('list what was published to the topic, per file, from the ledger (newest first)')
+    .option('-n, --limit <n>', 'how many', positive, 20)
+    .option('--pending', 'only notifications still owed (not yet published)')
+    .action(async (options: { limit: number; pending?: boolean }) => {
+      const target = await cli.target();
+      const sent = (await fileStates(target))
+        .filter((s) =>
+          options.pending ? s.notification?.status === 'PENDING' : s.notification?.status === 'SENT',
+        )
+        .sort((a, b) => ((a.notification.at ?? '') < (b.notification.at ?? '') ? 1 : -1))
+        .slice(0, options.limit);
+      const view = sent.map((s) => ({
+        key: s.key,
+        status: s.status,
+        notification: s.notification,
+      }));
+      emit(cli.out, { notifications: view }, () =>
+        view.length === 0
+          ? options.pending
+            ? 'no notifications owed\n'
+            : 'no notifications yet\n'
+          : table(
+              ['PUBLISHED', 'KEY', 'FILE', 'MESSAGE ID', 'STATE'],
+              view.map((n) => [
+                n.notification.at,
+                n.key,
+                n.status,
+                n.notification.messageId,
+                n.notification.status,
+              ]),
+            ),
+      );
+    });
+}

@@ -1,0 +1,132 @@
+import { readFile, stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { errorMessage } from '@eventline/core/errors.ts';
+import { matchRoute } from '@eventline/core/routing.ts';
+import { consoleLogger, LocalStack } from '@eventline/local/stack.ts';
+import type { Command } from 'commander';
+import { type Cli, port } from '../context.ts';
+
+/** `start` and `put`: the local stack only. */
+export function register(program: Command, cli: Cli): void {
+  program
+    .command('start')
+    .description(
+      'start the local stack (S3, DynamoDB and SNS on one loopback port) and process files as they land',
+    )
+    .option('-p, --port <port>', 'edge port (default: local.port, 4566)', port)
+    .option('--host <address>', 'address to bind (default: local.host, 127.0.0.1)')
+    .option('-d, --data-dir <dir>', 'data directory (default: local.dataDir, .eventline)')
+    .action(async (options: { port?: number; host?: string; dataDir?: string }) => {
+      const c = await cli.config();
+      const print = (line: string) => process.stdout.write(`${line}\n`);
+      const stack = await LocalStack.start({
+        config: c,
+        ...(options.port !== undefined ? { port: options.port } : {}),
+        ...(options.host ? { host: options.host } : {}),
+        ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+        print,
+        logger: consoleLogger(),
+        consolePage: await loadConsole(),
+        // The dev loop: the function's bundle is rebuilt when a source changes; new instances load it.
+        watchFunction: true,
+      });
+      print(stack.banner());
+      let stopping = 0;
+      const shutdown = async (signal: string) => {
+        // One Ctrl-C can arrive twice (from the terminal and relayed by a wrapper): only a later one forces.
+        if (stopping && Date.now() - stopping > 1000) {
+          print('forced exit; queued events stay journaled and run on the next start');
+          process.exit(130);
+        }
+        if (stopping) return;
+        stopping = Date.now();
+        print(`\n${signal}: finishing running work (Ctrl-C again to force)...`);
+        await stack.stop();
+        print('stopped; anything still queued is journaled and runs on the next start');
+        process.exit(0);
+      };
+      process.on('SIGINT', () => void shutdown('SIGINT'));
+      process.on('SIGTERM', () => void shutdown('SIGTERM'));
+    });
+
+  /** The console page is optional: the stack runs without it. */
+  async function loadConsole() {
+    try {
+      const page = '@eventline/local/console/index.ts';
+      const module = (await import(page)) as {
+        createConsolePage?: () => import('@eventline/local/admin.ts').ConsoleHandler;
+      };
+      return module.createConsolePage?.();
+    } catch {
+      return undefined;
+    }
+  }
+
+  program
+    .command('put')
+    .description('upload a file to the local bucket (under the first route unless --key is given)')
+    .argument('<file>', 'the file to upload')
+    .option('-k, --key <key>', 'object key')
+    .option('-w, --wait', 'wait until the file has its outcome and print it')
+    .action(async (file: string, options: { key?: string; wait?: boolean }) => {
+      const c = await cli.config();
+      const route = c.routes[0];
+      const key = options.key ?? `${route?.prefix ?? ''}${basename(file)}`;
+      await stat(file).catch(() => {
+        throw new Error(`${file}: no such file`);
+      });
+      const s3 = new S3Client({
+        endpoint: await cli.endpoint(),
+        region: c.local.region,
+        forcePathStyle: true,
+        credentials: { accessKeyId: c.local.accessKeyId, secretAccessKey: c.local.secretAccessKey },
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+      });
+      let eTag: string | undefined;
+      try {
+        const put = await s3.send(
+          new PutObjectCommand({ Bucket: c.bucket.name, Key: key, Body: await readFile(file) }),
+        );
+        eTag = put.ETag?.replace(/"/g, '');
+      } catch (error) {
+        const missing = (error as { name?: string }).name === 'NoSuchBucket';
+        const setting = process.env.BUCKET_NAME !== undefined ? 'BUCKET_NAME' : 'bucket.name';
+        throw new Error(
+          `upload of ${file} to s3://${c.bucket.name}/${key} failed: ${missing ? `the bucket "${c.bucket.name}" (${setting}) does not exist at ${await cli.endpoint()}: ` : ''}${errorMessage(error)}`,
+        );
+      } finally {
+        s3.destroy();
+      }
+      process.stdout.write(`uploaded s3://${c.bucket.name}/${key}\n`);
+      if (!options.wait) return;
+      if (!matchRoute(c.routes, key)) {
+        process.stdout.write('ignored: the key is outside every route\n');
+        return;
+      }
+      const deadline = Date.now() + 60_000;
+      while (Date.now() < deadline) {
+        const detail = await cli.api<{
+          state: {
+            status: string;
+            eTag?: string;
+            counts: { written: number };
+            error?: { message: string };
+          } | null;
+        }>(`/_eventline/file?key=${encodeURIComponent(key)}`);
+        // The outcome of this upload, not of an earlier version of the key.
+        const s = detail.state;
+        if (s && s.status !== 'PROCESSING' && (!eTag || !s.eTag || s.eTag === eTag)) {
+          process.stdout.write(
+            s.status === 'PROCESSED'
+              ? `processed: ${s.counts.written} record(s)\n`
+              : `failed: ${s.error?.message ?? '?'}\n`,
+          );
+          if (s.status !== 'PROCESSED') process.exitCode = 1;
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      throw new Error(`${key}: no outcome after 60 s`);
+    });
+}

@@ -1,0 +1,173 @@
+import type { FileState } from '@eventline/core/ports.ts';
+import type { RedriveObject, RedrivePurpose } from '@eventline/core/redrive.ts';
+import type { Command } from 'commander';
+import type { Cli } from '../context.ts';
+import { fileStates } from '../ledger.ts';
+import { letterOf } from '../letters.ts';
+import { routedObjects } from '../listing.ts';
+import { emit, table } from '../output.ts';
+import { peek, release } from '../queues.ts';
+import { eventsFor, senderFor } from '../redrive.ts';
+import { needQueue, type Target } from '../resources.ts';
+import { Progress } from '../throttle.ts';
+
+/**
+ * `reconcile`: the bucket under every route beside the ledger. S3 notifications are at-least-once and
+ * Lambda's asynchronous queue can drop events, so some objects may never reach an outcome. Reports
+ *  - `no-outcome`: an object (this version, by ETag) the ledger has no outcome for;
+ *  - `stuck`: an outcome PROCESSING past its lease (the invocation died, no retry came);
+ *  - `failed-not-in-dlq`: a FAILED file with no letter in eventline's dead-letter queue;
+ * and with `--fix` re-drives each (the last as a replay, so that the FAILED file is processed again).
+ */
+
+export type Finding = {
+  kind: 'no-outcome' | 'stuck' | 'failed-not-in-dlq';
+  key: string;
+  route?: string;
+  detail: string;
+  fixed?: boolean;
+};
+
+const PURPOSE: Record<Finding['kind'], RedrivePurpose> = {
+  'no-outcome': 'backfill',
+  stuck: 'backfill',
+  'failed-not-in-dlq': 'replay',
+};
+
+async function lettersByKey(target: Target, progress: (line: string) => void): Promise<Set<string>> {
+  const queue = needQueue(target, 'files', 'reconcile');
+  // A FAILED file beyond the letters read would be reported wrongly: read many, and say when cut.
+  const messages = await peek(target, queue, { max: 10_000, progress });
+  await release(target, queue, messages);
+  const keys = new Set<string>();
+  for (const m of messages) {
+    const letter = letterOf(queue, m);
+    if (letter.key) keys.add(letter.key);
+  }
+  return keys;
+}
+
+export async function reconcile(
+  target: Target,
+  objects: AsyncIterable<RedriveObject & { route: string }>,
+  now: number,
+  progress: (line: string) => void,
+): Promise<{ findings: Finding[]; targets: Map<Finding, RedriveObject>; listed: number }> {
+  const states = new Map<string, FileState>();
+  for (const s of await fileStates(target)) if (s.bucket === target.bucket.name) states.set(s.key, s);
+  const findings: Finding[] = [];
+  const targets = new Map<Finding, RedriveObject>();
+  const tick = new Progress(progress);
+  let listed = 0;
+  const seen = new Set<string>();
+  for await (const object of objects) {
+    listed += 1;
+    seen.add(object.key);
+    tick.tick(() => `reconcile: ${listed} object(s) listed`);
+    const state = states.get(object.key);
+    const sameVersion = state && (!object.eTag || !state.eTag || state.eTag === object.eTag);
+    if (!state || !sameVersion) {
+      const f: Finding = {
+        kind: 'no-outcome',
+        key: object.key,
+        route: object.route,
+        detail: state
+          ? `the ledger's outcome is for ETag ${state.eTag}, the object's is ${object.eTag}`
+          : 'no outcome in the ledger',
+      };
+      findings.push(f);
+      targets.set(f, object);
+    }
+  }
+  const withLetters = await lettersByKey(target, progress);
+  for (const state of states.values()) {
+    const object: RedriveObject = {
+      bucket: state.bucket,
+      key: state.key,
+      ...(state.versionId ? { versionId: state.versionId } : {}),
+      ...(state.eTag ? { eTag: state.eTag } : {}),
+      ...(state.size !== undefined ? { size: Number(state.size) } : {}),
+    };
+    if (state.status === 'PROCESSING' && state.leaseUntil < now) {
+      const f: Finding = {
+        kind: 'stuck',
+        key: state.key,
+        route: state.route,
+        detail: `PROCESSING since ${state.startedAt}, lease ended ${new Date(state.leaseUntil).toISOString()}`,
+      };
+      findings.push(f);
+      if (seen.has(state.key)) targets.set(f, object);
+      else f.detail += ' (the object is gone: nothing to re-drive)';
+    } else if (state.status === 'FAILED' && !withLetters.has(state.key)) {
+      const f: Finding = {
+        kind: 'failed-not-in-dlq',
+        key: state.key,
+        route: state.route,
+        detail: `FAILED (${state.error?.code ?? '?'}: ${state.error?.message ?? ''}), no letter in the dead-letter queue`,
+      };
+      findings.push(f);
+      if (seen.has(state.key)) targets.set(f, object);
+      else f.detail += ' (the object is gone: nothing to re-drive)';
+    }
+  }
+  progress(
+    `reconcile: ${listed} object(s) listed, ${states.size} outcome(s) read, ${findings.length} finding(s)`,
+  );
+  return { findings, targets, listed };
+}
+
+export function register(program: Command, cli: Cli): void {
+  program
+    .command('reconcile')
+    .description(
+      'compare the bucket under every route with the ledger: objects with no outcome, outcomes stuck in PROCESSING past their lease, FAILED files not in the dead-letter queue',
+    )
+    .option('--fix', 're-drive what it finds (FAILED files as replays)')
+    .action(async (options: { fix?: boolean }) => {
+      const target = await cli.target();
+      const config = await cli.config();
+      const out = cli.out;
+      const { findings, targets, listed } = await reconcile(
+        target,
+        routedObjects(target, config),
+        Date.now(),
+        out.progress,
+      );
+      if (options.fix && targets.size > 0) {
+        const sender = senderFor(target, 'reconcile --fix');
+        const entries = [...targets.entries()];
+        for (let i = 0; i < entries.length; i += 10) {
+          const chunk = entries.slice(i, i + 10);
+          for (const kind of ['backfill', 'replay'] as const) {
+            const part = chunk.filter(([f]) => PURPOSE[f.kind] === kind);
+            if (part.length === 0) continue;
+            await sender.send(
+              eventsFor(
+                part.map(([, o]) => o),
+                kind,
+              ),
+            );
+            for (const [f] of part) f.fixed = true;
+          }
+          out.progress(
+            `reconcile --fix: ${Math.min(i + 10, entries.length)} of ${entries.length} re-driven to ${sender.describe}`,
+          );
+        }
+      }
+      emit(out, { listed, findings }, () =>
+        findings.length === 0
+          ? `${listed} object(s) under the routes, every one with its outcome; nothing stuck or missing from the dead-letter queue\n`
+          : table(
+              ['FINDING', 'KEY', 'ROUTE', 'FIXED', 'DETAIL'],
+              findings.map((f) => [
+                f.kind,
+                f.key,
+                f.route,
+                options.fix ? (f.fixed ? 'yes' : 'no') : '-',
+                f.detail,
+              ]),
+            ) + (options.fix ? '' : `run with --fix to re-drive them\n`),
+      );
+      if (findings.some((f) => !f.fixed)) process.exitCode = 1;
+    });
+}

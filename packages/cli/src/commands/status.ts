@@ -1,0 +1,144 @@
+import { DescribeAlarmsCommand, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { errorMessage } from '@eventline/core/errors.ts';
+import type { Command } from 'commander';
+import { type Cli, positive } from '../context.ts';
+import { fileStates, newestFirst } from '../ledger.ts';
+import { emit, table } from '../output.ts';
+import { type Depth, depthOf } from '../queues.ts';
+import type { Queue, Target } from '../resources.ts';
+import { filesTable, fileView } from './ledger.ts';
+
+/** `status`: alarms in ALARM, the ingest queue's depth and age, the dead-letter queues, the last outcomes. */
+
+interface QueueStatus extends Partial<Depth> {
+  queue: Queue['label'];
+  url?: string;
+  oldestAgeSeconds?: string;
+  note?: string;
+}
+
+async function alarmsInAlarm(
+  target: Target,
+): Promise<{ alarms: Array<{ name: string; reason: string; since?: string }> } | { note: string }> {
+  if (target.local) return { note: 'no CloudWatch locally: alarms exist only on a deployed stack (--stack)' };
+  try {
+    const alarms: Array<{ name: string; reason: string; since?: string }> = [];
+    let token: string | undefined;
+    do {
+      const page = await target.clients.cloudwatch.send(
+        new DescribeAlarmsCommand({
+          AlarmNamePrefix: target.stackName,
+          StateValue: 'ALARM',
+          ...(token ? { NextToken: token } : {}),
+        }),
+      );
+      for (const a of page.MetricAlarms ?? []) {
+        alarms.push({
+          name: a.AlarmName ?? '?',
+          reason: a.StateReason ?? '',
+          ...(a.StateUpdatedTimestamp ? { since: a.StateUpdatedTimestamp.toISOString() } : {}),
+        });
+      }
+      token = page.NextToken;
+    } while (token);
+    return { alarms };
+  } catch (error) {
+    return { note: `DescribeAlarms failed: ${errorMessage(error)}` };
+  }
+}
+
+/** ApproximateAgeOfOldestMessage, CloudWatch's only (SQS's API has no age): the last 5-minute maximum. */
+async function oldestAge(target: Target, queue: Queue): Promise<string | undefined> {
+  if (target.local) return undefined;
+  const name = queue.url.split('/').pop() ?? '';
+  const end = new Date();
+  const { MetricDataResults } = await target.clients.cloudwatch.send(
+    new GetMetricDataCommand({
+      StartTime: new Date(end.getTime() - 15 * 60_000),
+      EndTime: end,
+      ScanBy: 'TimestampDescending',
+      MetricDataQueries: [
+        {
+          Id: 'age',
+          MetricStat: {
+            Metric: {
+              Namespace: 'AWS/SQS',
+              MetricName: 'ApproximateAgeOfOldestMessage',
+              Dimensions: [{ Name: 'QueueName', Value: name }],
+            },
+            Period: 300,
+            Stat: 'Maximum',
+          },
+        },
+      ],
+    }),
+  );
+  const value = MetricDataResults?.[0]?.Values?.[0];
+  return value === undefined ? undefined : String(value);
+}
+
+export function register(program: Command, cli: Cli): void {
+  program
+    .command('status')
+    .description(
+      'alarms in ALARM, ingest queue depth and oldest age, dead-letter queue depths, the last outcomes',
+    )
+    .option('-n, --last <n>', 'how many recent outcomes', positive, 5)
+    .action(async (options: { last: number }) => {
+      const target = await cli.target();
+      const alarms = await alarmsInAlarm(target);
+      const queues: QueueStatus[] = [];
+      for (const label of ['ingest', 'files', 'events', 'delivery'] as const) {
+        const queue = target.queues[label];
+        if (!queue) {
+          if (label !== 'delivery') queues.push({ queue: label, note: target.missing[label] ?? 'not there' });
+          continue;
+        }
+        const status: QueueStatus = { queue: label, url: queue.url, ...(await depthOf(target, queue)) };
+        if (label === 'ingest') {
+          const age = await oldestAge(target, queue).catch((error: unknown) => {
+            status.note = `GetMetricData failed: ${errorMessage(error)}`;
+            return undefined;
+          });
+          if (age !== undefined) status.oldestAgeSeconds = age;
+          else if (target.local) status.note = 'oldest age: CloudWatch only (not local)';
+        }
+        queues.push(status);
+      }
+      const recent = (await fileStates(target)).sort(newestFirst).slice(0, options.last);
+      const view = { target: target.where, mode: target.mode, alarms, queues, recent: recent.map(fileView) };
+      emit(cli.out, view, () => {
+        const lines = [`${target.where} (${target.mode} mode)`, ''];
+        if ('note' in alarms) lines.push(`alarms: ${alarms.note}`);
+        else if (alarms.alarms.length === 0) lines.push('alarms: none in ALARM');
+        else {
+          lines.push(`alarms in ALARM: ${alarms.alarms.length}`);
+          lines.push(
+            table(
+              ['ALARM', 'SINCE', 'REASON'],
+              alarms.alarms.map((a) => [a.name, a.since, a.reason]),
+            ).trimEnd(),
+          );
+        }
+        lines.push('');
+        lines.push(
+          table(
+            ['QUEUE', 'VISIBLE', 'IN FLIGHT', 'DELAYED', 'OLDEST (s)', 'NOTE'],
+            queues.map((q) => [
+              q.queue,
+              q.visible ?? '-',
+              q.inFlight ?? '-',
+              q.delayed ?? '-',
+              q.oldestAgeSeconds ?? '-',
+              q.note,
+            ]),
+          ).trimEnd(),
+        );
+        lines.push('');
+        lines.push(
+          recent.length === 0 ? 'no outcomes yet' : `last outcomes:\n${filesTable(recent).trimEnd()}`,
+        );
+        return `${lines.join('\n')}\n`;
+      });
+    });
+}

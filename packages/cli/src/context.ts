@@ -1,0 +1,114 @@
+import { type EventlineConfig, loadConfig, withEnvironment } from '@eventline/config/index.ts';
+import { errorMessage } from '@eventline/core/errors.ts';
+import type { Command } from 'commander';
+import { InvalidArgumentError } from 'commander';
+import { parse } from 'lossless-json';
+import { type Output, processOutput } from './output.ts';
+import { destroyClients, resolveTarget, type Target } from './resources.ts';
+
+/** What every command reads from the global options: config, endpoint, stack, output mode. */
+export interface GlobalOptions {
+  config: string;
+  endpoint?: string;
+  stack?: string;
+  region?: string;
+  json?: boolean;
+}
+
+export class Cli {
+  private target_: Promise<Target> | undefined;
+  private config_: Promise<EventlineConfig> | undefined;
+
+  constructor(private readonly program: Command) {}
+
+  get options(): GlobalOptions {
+    return this.program.opts<GlobalOptions>();
+  }
+
+  get out(): Output {
+    return processOutput(Boolean(this.options.json));
+  }
+
+  config(): Promise<EventlineConfig> {
+    this.config_ ??= loadConfig(this.options.config).then((c) => withEnvironment(c));
+    return this.config_;
+  }
+
+  async endpoint(): Promise<string> {
+    const explicit = this.options.endpoint ?? process.env.EVENTLINE_ENDPOINT;
+    if (explicit) return explicit.replace(/\/$/, '');
+    const c = await this.config();
+    return `http://${c.local.host}:${c.local.port}`;
+  }
+
+  /** The deployed stack (--stack) or the local one, resolved once. */
+  target(): Promise<Target> {
+    this.target_ ??= (async () => {
+      const { stack, region } = this.options;
+      return resolveTarget({
+        ...(stack ? { stack } : {}),
+        ...(region ? { region } : {}),
+        endpoint: await this.endpoint(),
+        config: await this.config(),
+      });
+    })();
+    return this.target_;
+  }
+
+  async close(): Promise<void> {
+    if (this.target_) destroyClients((await this.target_.catch(() => undefined))?.clients ?? ({} as never));
+  }
+
+  /** The local stack's admin API (`/_eventline/`), for what only the local stack offers. */
+  async api<T>(path: string, init?: { method?: string; body?: unknown }): Promise<T> {
+    const base = await this.endpoint();
+    let response: Response;
+    try {
+      response = await fetch(`${base}${path}`, {
+        method: init?.method ?? 'GET',
+        ...(init?.body !== undefined
+          ? { body: JSON.stringify(init.body), headers: { 'content-type': 'application/json' } }
+          : {}),
+      });
+    } catch (error) {
+      throw new Error(
+        `no eventline stack answers at ${base} (${errorMessage(error)}). Start one with: npm start`,
+      );
+    }
+    // Numbers come as exact decimal text (38 digits): parsed losslessly, printed as they came.
+    const text = await response.text();
+    const type = response.headers.get('content-type') ?? '';
+    let body: (T & { error?: string }) | undefined;
+    try {
+      body = type.startsWith('application/json') ? (parse(text) as T & { error?: string }) : undefined;
+    } catch {
+      body = undefined;
+    }
+    if (typeof body !== 'object' || body === null) {
+      const start = text.replace(/\s+/g, ' ').trim().slice(0, 40);
+      throw new Error(
+        `${base} is not an eventline stack: ${path} answered ${response.status} ${type || 'without a content type'}${start ? ` ("${start}${text.length > 40 ? '...' : ''}")` : ''}; point --endpoint or EVENTLINE_ENDPOINT at the endpoint \`npm start\` prints`,
+      );
+    }
+    if (!response.ok) throw new Error(`${path}: ${body.error ?? response.statusText}`);
+    return body;
+  }
+}
+
+export const port = (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new InvalidArgumentError('a TCP port (0-65535)');
+  return n;
+};
+
+export const positive = (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('a positive whole number');
+  return n;
+};
+
+export const positiveNumber = (value: string) => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('a positive number');
+  return n;
+};

@@ -1,0 +1,200 @@
+import type { UseCaseContext } from './context.ts';
+import { continuationEvent } from './continuation.ts';
+import { describeError, describePosition, errorMessage, PermanentError, TransientError } from './errors.ts';
+import type { ObjectEvent } from './events.ts';
+import type { IngestResult } from './ingestion.ts';
+import type { Lease } from './lease.ts';
+import { notificationFor } from './notification.ts';
+import { clip, OUTCOME_LIMITS, type Outcome } from './outcome.ts';
+import { finishSteps, logOutcome, logUnsaved, outcomeOf, recordSent, release } from './owed-steps.ts';
+import type { Continuations, FileState } from './ports.ts';
+
+/**
+ * How an invocation leaves a file: done (processed), failed, or paused for a continuation. Each
+ * writes the file state under the invocation's lease, so a writer whose claim was taken over
+ * leaves the newer claim's state alone.
+ */
+
+/** Writes a terminal state; if it cannot be stored, gives the claim back so the retry need not wait. */
+export async function record(ctx: UseCaseContext, lease: Lease, next: FileState): Promise<boolean> {
+  try {
+    return await lease.save(next);
+  } catch (error) {
+    await release(ctx, lease);
+    throw error;
+  }
+}
+
+export function superseded(ctx: UseCaseContext, event: ObjectEvent, routeId: string): Outcome {
+  ctx.logger.warn('a newer version took the file over while it was processed', {
+    bucket: event.bucket,
+    key: event.key,
+  });
+  return { bucket: event.bucket, key: event.key, route: routeId, status: 'superseded' };
+}
+
+/**
+ * A file done: publish first, then one write records PROCESSED and SENT together (a lazy
+ * checkpoint). PENDING is written only when Publish fails, or when older versions' owed steps ride
+ * along (they go first).
+ */
+export async function complete(
+  ctx: UseCaseContext,
+  lease: Lease,
+  event: ObjectEvent,
+  routeId: string,
+  result: IngestResult,
+  started: number,
+): Promise<Outcome> {
+  const { clock, metrics } = ctx;
+  const finishedAt = clock.now();
+  const final: FileState = {
+    ...lease.state,
+    status: 'PROCESSED',
+    counts: result.counts,
+    rejects: result.rejects,
+    finishedAt: new Date(finishedAt).toISOString(),
+    durationMs: finishedAt - started,
+  };
+  delete final.checkpoint;
+  delete final.handoff;
+  delete final.lastError;
+  if (result.rejectsKey) final.rejectsKey = result.rejectsKey;
+  metrics.count('FilesProcessed');
+  metrics.count('RecordsWritten', result.counts.written);
+  if (result.counts.rejected) metrics.count('RecordsRejected', result.counts.rejected);
+  metrics.milliseconds('FileDuration', finishedAt - started);
+  if ((final.owed?.length ?? 0) > 0) {
+    if (!(await record(ctx, lease, { ...final, notification: { status: 'PENDING' } }))) {
+      return superseded(ctx, event, routeId);
+    }
+    return finishSteps(ctx, lease, event, 'processed');
+  }
+  let messageId: string;
+  try {
+    ({ messageId } = await ctx.notifier.publish(
+      notificationFor({ ...final, notification: { status: 'PENDING' } }),
+    ));
+  } catch (error) {
+    metrics.count('NotificationsFailed');
+    const owing: FileState = {
+      ...final,
+      leaseUntil: 0,
+      notification: { status: 'PENDING', error: clip(errorMessage(error)) },
+    };
+    await record(ctx, lease, owing).catch((saveError: unknown) => logUnsaved(ctx, event.key, saveError));
+    throw new TransientError(
+      'notify-failed',
+      `${event.key}: stored, but the notification failed: ${errorMessage(error)}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  metrics.count('NotificationsSent');
+  lease.state = { ...final, rev: lease.state.rev };
+  await recordSent(ctx, lease, messageId);
+  logOutcome(ctx, lease.state);
+  return outcomeOf(lease.state, 'processed');
+}
+
+/** Records a permanent failure (long reasons go to S3, the item keeps a clipped one), then sends its steps. */
+export async function fail(
+  ctx: UseCaseContext,
+  lease: Lease,
+  event: ObjectEvent,
+  started: number,
+  error: PermanentError,
+): Promise<Outcome> {
+  const { logger, metrics, clock } = ctx;
+  const finishedAt = clock.now();
+  const final: FileState = {
+    ...lease.state,
+    status: 'FAILED',
+    error: {
+      code: error.code,
+      message: clip(error.message, OUTCOME_LIMITS.message),
+      ...(error.position ? { position: error.position } : {}),
+    },
+    notification: { status: 'PENDING' },
+    deadLetter: { status: 'PENDING' },
+    finishedAt: new Date(finishedAt).toISOString(),
+    durationMs: finishedAt - started,
+  };
+  delete final.checkpoint;
+  delete final.handoff;
+  if (error.message.length > OUTCOME_LIMITS.message) {
+    const errorKey = `${ctx.config.internalPrefix}errors/${event.bucket}/${event.key}.${lease.state.seq.replace(/0+$/, '') || 'x'}.txt`;
+    try {
+      await ctx.source.putInternal(event.bucket, errorKey, error.message, 'text/plain; charset=utf-8');
+      final.errorKey = errorKey;
+    } catch (putError) {
+      logger.warn('the whole error could not be stored; the outcome keeps it clipped', {
+        key: event.key,
+        error: describeError(putError),
+      });
+    }
+  }
+  metrics.count('FilesFailed');
+  metrics.milliseconds('FileDuration', finishedAt - started);
+  logger.error('file failed permanently', {
+    bucket: event.bucket,
+    key: event.key,
+    route: lease.state.route,
+    attempt: lease.state.attempts,
+    code: error.code,
+    reason: clip(error.message),
+    where: describePosition(error.position),
+  });
+  if (!(await record(ctx, lease, final))) return superseded(ctx, event, lease.state.route);
+  return finishSteps(ctx, lease, event, 'failed');
+}
+
+/** Out of time: records the checkpoint and hands the file to a continuation. */
+export async function pause(
+  ctx: UseCaseContext,
+  continuations: Continuations,
+  lease: Lease,
+  event: ObjectEvent,
+  routeId: string,
+  result: IngestResult,
+): Promise<Outcome> {
+  const checkpoint = result.paused!;
+  const next: FileState = { ...lease.state, counts: result.counts, checkpoint, handoff: true, leaseUntil: 0 };
+  if (!(await record(ctx, lease, next))) return superseded(ctx, event, routeId);
+  try {
+    await continuations.schedule(continuationEvent(event));
+  } catch (error) {
+    // The checkpoint is stored: the retry of this event resumes from it.
+    throw new TransientError(
+      'continue-failed',
+      `${event.key}: paused at line ${checkpoint.line}, but the continuation could not be sent: ${errorMessage(error)}`,
+      { cause: error },
+    );
+  }
+  ctx.metrics.count('FilesContinued');
+  ctx.logger.info('file paused before the invocation ends; it continues in another', {
+    bucket: event.bucket,
+    key: event.key,
+    route: routeId,
+    line: checkpoint.line,
+    records: checkpoint.records,
+    offset: checkpoint.offset,
+    segment: checkpoint.segments,
+  });
+  return { bucket: event.bucket, key: event.key, route: routeId, status: 'continued', counts: result.counts };
+}
+
+/** The failure that ends a file after its last attempt. */
+export function exhausted(
+  event: ObjectEvent,
+  state: FileState,
+  maxAttempts: number,
+  cause?: unknown,
+): PermanentError {
+  return new PermanentError(
+    'attempts-exhausted',
+    `${event.key}: failed ${state.attempts} of ${maxAttempts} attempts${state.lastError ? `; last error: ${state.lastError}` : ' (the earlier attempts ended without a reason: a crash, a timeout or out of memory)'}`,
+    cause === undefined ? {} : { cause },
+  );
+}

@@ -1,0 +1,335 @@
+import type { Route } from '@eventline/config/schema.ts';
+import { isLosslessNumber, stringify } from 'lossless-json';
+import { NO_SEQUENCER_GUARD } from './claim.ts';
+import type { UseCaseContext } from './context.ts';
+import { describePosition, PermanentError, RecordError } from './errors.ts';
+import type { ObjectEvent } from './events.ts';
+import { sequencerSortKey } from './events.ts';
+import { decoderFor, isFailure, limitBytes, maxBytesFor, maybeGunzip } from './formats/index.ts';
+import type { DecodedRecord } from './formats/types.ts';
+import { recordAttributes, recordKey } from './items.ts';
+import { clip } from './outcome.ts';
+import type { Checkpoint, FileCounts, FileState, RejectedRecord } from './ports.ts';
+import { type AttributeMap, MAX_ITEM_BYTES, toItem } from './values.ts';
+
+/**
+ * Ingestion: streams one object through its decoder, builds the items and writes them to the
+ * ledger. Throws PermanentError for a bad file; a bad record is rejected or fails the file as the
+ * route's `onInvalid` says.
+ */
+
+/** Items close to DynamoDB's limit keep their payload in S3 (see DESIGN "DynamoDB limits"). */
+const INLINE_ITEM_LIMIT = MAX_ITEM_BYTES - 8 * 1024;
+const MAX_REJECTS_IN_LEDGER = 3;
+const MAX_REJECTS_IN_OBJECT = 10_000;
+
+export interface IngestResult {
+  counts: FileCounts;
+  rejects: RejectedRecord[];
+  rejectsKey?: string;
+  /** Set when the file paused (its invocation ran out of time): where the next one resumes. */
+  paused?: Checkpoint;
+}
+
+export interface IngestOptions {
+  /** Clock time after which a multi-record file pauses at its next record and checkpoints. */
+  pauseAt?: number;
+  /** Fencing of record batches by the claim's lease (see lease.ts). */
+  fence?: () => Promise<number>;
+}
+
+/**
+ * Byte offsets of line ends in the (uncompressed) stream, so a paused NDJSON file resumes with a
+ * ranged GET just after the last line handled. Only the line ends not yet handled are kept.
+ */
+class LineEnds {
+  private readonly ends: Array<{ line: number; after: number }> = [];
+  private line = 0;
+
+  constructor(private offset: number) {}
+
+  async *track(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+    for await (const chunk of source) {
+      for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) {
+        this.line += 1;
+        this.ends.push({ line: this.line, after: this.offset + i + 1 });
+      }
+      this.offset += chunk.length;
+      yield chunk;
+    }
+  }
+
+  /** The offset just after (relative) line `line`, dropping the ends before it. */
+  after(line: number): number | undefined {
+    while (this.ends.length > 0 && this.ends[0]!.line < line) this.ends.shift();
+    const end = this.ends[0];
+    return end?.line === line ? end.after : undefined;
+  }
+}
+
+const rejectsKeyOf = (ctx: UseCaseContext, event: ObjectEvent, claimed: FileState, part: number) =>
+  `${ctx.config.internalPrefix}rejects/${event.bucket}/${event.key}.${claimed.seq.replace(/0+$/, '') || 'x'}${part > 0 ? `.${part}` : ''}.ndjson`;
+
+/** Numbers as JS numbers, for schema validation only (the ledger keeps the exact text). */
+function toPlain(value: unknown): unknown {
+  if (isLosslessNumber(value)) return Number((value as { value: string }).value);
+  if (Array.isArray(value)) return value.map(toPlain);
+  if (typeof value === 'object' && value !== null) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = toPlain(v);
+    return out;
+  }
+  return value;
+}
+
+/** Streams the object through its decoder into the ledger. Throws PermanentError for a bad file. */
+export async function ingest(
+  ctx: UseCaseContext,
+  event: ObjectEvent,
+  route: Route,
+  claimed: FileState,
+  options: IngestOptions = {},
+): Promise<IngestResult> {
+  const max = maxBytesFor(route);
+  if (event.size !== undefined && event.size > max) {
+    throw new PermanentError(
+      'too-large',
+      `${event.key}: ${event.size} bytes is over the route's limit of ${max} bytes`,
+    );
+  }
+  const resume = route.format === 'json' ? undefined : claimed.checkpoint;
+  // A ranged GET resumes NDJSON (uncompressed) where it stopped; other formats re-read and skip.
+  const fromByte = resume?.offset;
+  const opened = await ctx.source.open(event, fromByte ? { fromByte } : undefined);
+  const total = (opened.contentLength ?? 0) + (fromByte ?? 0);
+  if (opened.contentLength !== undefined && total > max) {
+    throw new PermanentError(
+      'too-large',
+      `${event.key}: ${total} bytes is over the route's limit of ${max} bytes`,
+    );
+  }
+  const raw = { bytes: 0 };
+  let firstBytes: Uint8Array | undefined;
+  async function* sniff(source: AsyncIterable<Uint8Array>) {
+    for await (const chunk of source) {
+      firstBytes ??= chunk;
+      yield chunk;
+    }
+  }
+  const decompressed = limitBytes(
+    maybeGunzip(sniff(limitBytes(opened.body, max, event.key, raw)), {
+      compression: fromByte ? 'none' : route.compression,
+      key: event.key,
+      ...(opened.contentEncoding && !fromByte ? { contentEncoding: opened.contentEncoding } : {}),
+    }),
+    max,
+    event.key,
+    { bytes: 0 },
+    'decompressed file',
+  );
+  const lineEnds = route.format === 'ndjson' ? new LineEnds(fromByte ?? 0) : undefined;
+  const records = decoderFor(route.format)(lineEnds ? lineEnds.track(decompressed) : decompressed, {
+    route,
+    key: event.key,
+  });
+  const counts: FileCounts = { read: 0, written: 0, rejected: 0, duplicates: 0, bytes: 0 };
+  const processedAt = claimed.startedAt;
+  const allRejects: RejectedRecord[] = [];
+
+  if (route.format === 'json') {
+    for await (const decoded of records) {
+      if (isFailure(decoded)) throw decoded.error;
+      counts.read += 1;
+      const item = await buildItem(ctx, event, route, decoded, false, processedAt);
+      const result = await ctx.ledger.putRecord(item, {
+        bucket: event.bucket,
+        key: event.key,
+        seq: event.sequencer ? claimed.seq : NO_SEQUENCER_GUARD,
+      });
+      if (result === 'written') counts.written += 1;
+      else ctx.logger.warn('record key holds a newer version of this object; kept it', { key: event.key });
+    }
+    counts.bytes = raw.bytes;
+    return { counts, rejects: [] };
+  }
+
+  const reject = (error: RecordError) => {
+    counts.rejected += 1;
+    const entry: RejectedRecord = {
+      position: error.position ?? {},
+      code: error.code,
+      reason: clip(error.message),
+    };
+    if (allRejects.length < MAX_REJECTS_IN_OBJECT) allRejects.push(entry);
+    if (route.onInvalid === 'fail') {
+      throw new PermanentError('invalid-record', clip(error.message), {
+        cause: error,
+        ...(error.position ? { position: error.position } : {}),
+      });
+    }
+  };
+
+  const writer = ctx.ledger.recordWriter({
+    parallelism: ctx.config.writes.parallelism,
+    deadlineMs: ctx.config.writes.deadlineMs,
+    ...(options.fence ? { fence: options.fence } : {}),
+  });
+  // Resuming: lines and indexes continue the numbering; skipped records were handled before.
+  const baseLine = fromByte ? (resume?.line ?? 0) : 0;
+  const baseIndex = fromByte ? (resume?.values ?? 0) : 0;
+  const skip = resume && !fromByte ? resume.records : 0;
+  let seen = 0;
+  let values = 0;
+  let lastLine = 0;
+  let paused = false;
+  try {
+    for await (const decoded of records) {
+      seen += 1;
+      if (seen <= skip) {
+        if (!isFailure(decoded)) values += 1;
+        continue;
+      }
+      // Out of time: stop before this record; the checkpoint is the end of the one before.
+      if (options.pauseAt !== undefined && ctx.clock.now() >= options.pauseAt) {
+        paused = true;
+        break;
+      }
+      counts.read += 1;
+      if (isFailure(decoded)) {
+        lastLine = decoded.error.position?.line ?? lastLine;
+        if (baseLine && decoded.error.position?.line !== undefined) {
+          decoded.error.position.line += baseLine;
+        }
+        reject(decoded.error);
+      } else {
+        values += 1;
+        lastLine = decoded.position.line ?? lastLine;
+        lineEnds?.after(lastLine); // keeps only the line ends of the read-ahead
+        if (baseLine && decoded.position.line !== undefined) decoded.position.line += baseLine;
+        if (baseIndex && decoded.position.index !== undefined) decoded.position.index += baseIndex;
+        let item: AttributeMap | undefined;
+        try {
+          item = await buildItem(ctx, event, route, decoded, true, processedAt);
+        } catch (error) {
+          if (!(error instanceof RecordError)) throw error;
+          reject(error);
+        }
+        if (item) await writer.add(item);
+      }
+    }
+    const written = await writer.finish();
+    counts.written = written.written;
+    counts.duplicates = written.duplicates;
+  } catch (error) {
+    // No write of this file may outlive its outcome: let the batches in flight finish first.
+    await writer.settle();
+    throw error;
+  }
+  counts.bytes = raw.bytes + (fromByte ?? 0);
+  const before = resume?.counts;
+  if (before) {
+    counts.read += before.read;
+    counts.written += before.written;
+    counts.rejected += before.rejected;
+    counts.duplicates += before.duplicates;
+  }
+  const part = resume?.rejectParts ?? 0;
+  const result: IngestResult = { counts, rejects: allRejects.slice(0, MAX_REJECTS_IN_LEDGER) };
+  if (allRejects.length > 0) {
+    await ctx.source.putInternal(
+      event.bucket,
+      rejectsKeyOf(ctx, event, claimed, part),
+      allRejects.map((r) => JSON.stringify({ object: event.key, ...r })).join('\n'),
+      'application/x-ndjson',
+    );
+  }
+  const parts = part + (allRejects.length > 0 ? 1 : 0);
+  if (parts > 0) result.rejectsKey = rejectsKeyOf(ctx, event, claimed, 0);
+  if (paused) {
+    const gzip = firstBytes !== undefined && firstBytes[0] === 0x1f && firstBytes[1] === 0x8b;
+    const checkpoint: Checkpoint = {
+      line: baseLine + lastLine,
+      records: (resume?.records ?? 0) + (counts.read - (before?.read ?? 0)),
+      values: baseIndex + values,
+      counts,
+      rejectParts: parts,
+      segments: (resume?.segments ?? 1) + 1,
+    };
+    // The ranged resume needs the exact byte after the last line handled, in an uncompressed file.
+    const ranged = lineEnds !== undefined && !gzip && route.compression !== 'gzip';
+    const after = ranged && lastLine > 0 ? lineEnds.after(lastLine) : undefined;
+    if (after !== undefined) checkpoint.offset = after;
+    else if (fromByte) checkpoint.offset = fromByte; // nothing handled in this segment
+    result.paused = checkpoint;
+  }
+  return result;
+}
+
+/** Places a record error in its file: the message names the object key and the position. */
+function located(error: RecordError, event: ObjectEvent, decoded: DecodedRecord): RecordError {
+  return new RecordError(
+    error.code,
+    `${event.key}: ${describePosition(decoded.position)}: ${error.message}`,
+    {
+      cause: error,
+      position: { ...decoded.position, ...error.position },
+    },
+  );
+}
+
+async function buildItem(
+  ctx: UseCaseContext,
+  event: ObjectEvent,
+  route: Route,
+  decoded: DecodedRecord,
+  multiRecord: boolean,
+  processedAt: string,
+): Promise<AttributeMap> {
+  let pk: string;
+  try {
+    pk = recordKey(route, event.key, decoded, multiRecord);
+  } catch (error) {
+    if (!(error instanceof RecordError)) throw error;
+    throw located(error, event, decoded);
+  }
+  if (route.schema) {
+    const checked = route.schema.safeParse(toPlain(decoded.value));
+    if (!checked.success) {
+      const issue = checked.error?.issues[0];
+      const field = issue?.path.map(String).join('.') ?? '';
+      throw new RecordError(
+        'invalid-record',
+        `${event.key}: ${describePosition({ ...decoded.position, field })}: ${issue?.message ?? 'invalid'}`,
+        {
+          position: { ...decoded.position, field },
+        },
+      );
+    }
+  }
+  const attributes = recordAttributes({
+    pk,
+    payload: decoded.value,
+    event,
+    route,
+    record: decoded,
+    processedAt,
+  });
+  let marshalled: ReturnType<typeof toItem>;
+  try {
+    marshalled = toItem(attributes);
+  } catch (error) {
+    if (error instanceof RecordError) throw located(error, event, decoded);
+    throw error;
+  }
+  if (marshalled.size <= INLINE_ITEM_LIMIT) return marshalled.item;
+  // Too large for one DynamoDB item: the payload goes to S3 (a non-routed prefix), the item points to it.
+  const payloadKey = `${ctx.config.internalPrefix}payloads/${event.bucket}/${event.key}/${sequencerSortKey(event.sequencer).replace(/0+$/, '') || event.eTag || 'x'}/${decoded.position.index ?? 0}.json`;
+  const body = stringify(decoded.value) ?? 'null';
+  await ctx.source.putInternal(event.bucket, payloadKey, body, 'application/json');
+  ctx.metrics.count('PayloadsOffloaded');
+  return toItem({
+    ...attributes,
+    payload: null,
+    payloadRef: { bucket: event.bucket, key: payloadKey, bytes: Buffer.byteLength(body) },
+  }).item;
+}

@@ -1,0 +1,109 @@
+// @ts-check
+/**
+ * The Notifications tab: what was published on the topic, newest first, with the file each one
+ * is about and how its deliveries went. A row opens its file's detail.
+ */
+import { api } from './api.js';
+import { select } from './detail.js';
+import { badge, el, h } from './dom.js';
+import { clock } from './format.js';
+import { debounce } from './schedule.js';
+import { state } from './state.js';
+
+async function loadNotifications() {
+  const table = el('notifications-table');
+  try {
+    const { notifications } = await api('/notifications?limit=200');
+    const thead = h(
+      'thead',
+      null,
+      h(
+        'tr',
+        null,
+        ...['time', 'subject', 'file', 'status', 'deliveries', 'message id'].map((n) => h('th', null, n)),
+      ),
+    );
+    const colgroup = h(
+      'colgroup',
+      null,
+      ...['110px', '150px', '34%', '100px', '140px', '30%'].map((w) => h('col', { width: w })),
+    );
+    const tbody = h('tbody');
+    for (const n of [...notifications].reverse()) {
+      const { key, status } = describeNotification(n);
+      const delivered = (n.deliveries ?? []).filter(
+        (/** @type {any} */ d) => d.status === 'delivered',
+      ).length;
+      const failed = (n.deliveries ?? []).filter((/** @type {any} */ d) => d.status === 'failed').length;
+      const total = (n.deliveries ?? []).length;
+      const tr = h(
+        'tr',
+        { class: key ? 'clickable' : '', 'data-file': key ?? '' },
+        h('td', null, clock(n.timestamp)),
+        h('td', null, n.subject ?? ''),
+        h('td', { class: 'mono' }, key ?? '–'),
+        h('td', null, status ? badge(status.toLowerCase()) : '–'),
+        h(
+          'td',
+          null,
+          total === 0
+            ? 'no subscribers'
+            : `${delivered}/${total} delivered${failed ? `, ${failed} failed` : ''}`,
+        ),
+        h('td', { class: 'mono muted' }, n.messageId),
+      );
+      if (key) tr.addEventListener('click', () => select(key));
+      tbody.append(tr);
+    }
+    if (notifications.length === 0)
+      tbody.append(h('tr', { class: 'empty-row' }, h('td', { colspan: 6 }, 'no notifications yet')));
+    table.replaceChildren(colgroup, thead, tbody);
+  } catch (error) {
+    table.replaceChildren(
+      h(
+        'tbody',
+        null,
+        h('tr', { class: 'empty-row' }, h('td', null, `could not list notifications: ${String(error)}`)),
+      ),
+    );
+  }
+}
+
+/** The file and status a notification is about (its machine-readable part, else its text). @param {any} n */
+function describeNotification(n) {
+  /** @type {{ key?: string, status?: string }} */
+  const out = {};
+  try {
+    const structure = n.messageStructure === 'json' ? JSON.parse(n.message) : null;
+    const machine = structure
+      ? JSON.parse(structure.http ?? structure['email-json'] ?? structure.default)
+      : JSON.parse(n.message);
+    if (typeof machine?.key === 'string') out.key = machine.key;
+    if (typeof machine?.status === 'string') out.status = machine.status;
+  } catch {
+    const match = /^(?:New file processed|File failed): (.+)$/m.exec(String(n.message));
+    if (match?.[1]) out.key = match[1];
+  }
+  const attr = n.messageAttributes?.status;
+  if (!out.status && attr) out.status = attr.StringValue ?? attr.stringValue;
+  return out;
+}
+const refreshNotificationsSoon = debounce(() => {
+  if (state.tab === 'notifications') void loadNotifications();
+}, 1000);
+
+/** @type {import('./hooks.js').Feature} */
+export const notifications = {
+  name: 'notifications',
+  tab: 'notifications',
+  wire() {
+    el('notifications-refresh').addEventListener('click', () => void loadNotifications());
+  },
+  show: () => void loadNotifications(),
+  feed(entry) {
+    if (entry.kind === 'outcome') refreshNotificationsSoon();
+  },
+  resync() {
+    if (state.tab === 'notifications') void loadNotifications();
+  },
+};

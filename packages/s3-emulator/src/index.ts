@@ -1,0 +1,6 @@
+export { uriEncode } from './auth.ts';
+export * from './constants.ts';
+export { createS3Emulator, parseRange } from './emulator.ts';
+export * from './errors.ts';
+export { urlEncodeKey } from './listing.ts';
+export type * from './types.ts';

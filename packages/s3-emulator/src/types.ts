@@ -1,0 +1,66 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+export type VersioningState = 'Unversioned' | 'Enabled' | 'Suspended';
+
+export type S3EventName =
+  | 'ObjectCreated:Put'
+  | 'ObjectCreated:Copy'
+  | 'ObjectCreated:CompleteMultipartUpload'
+  | 'ObjectRemoved:Delete'
+  | 'ObjectRemoved:DeleteMarkerCreated';
+
+/** One object-level change, after it is durable; shape it into an S3 event record as needed. */
+export interface S3ObjectEvent {
+  eventName: S3EventName;
+  bucket: string;
+  /** The key as stored (not URL-encoded). */
+  key: string;
+  /** Bytes of the object; absent on removals. */
+  size?: number;
+  /** Hex MD5 or `md5-N`, without quotes; on a delete marker the MD5 of nothing. */
+  eTag?: string;
+  /** Present for writes and deletes in a versioned bucket, absent for `null` versions (as AWS sends). */
+  versionId?: string;
+  /** Hex, grows with every write and delete of the key, also across restarts. */
+  sequencer: string;
+  /** ISO-8601 with milliseconds. */
+  eventTime: string;
+  region: string;
+  requestId: string;
+  sourceIpAddress: string;
+}
+
+export interface S3EmulatorOptions {
+  /** Directory for object data and metadata; created when missing; one emulator at a time. */
+  dataDir: string;
+  /** Region of every bucket (default us-east-1). */
+  region?: string;
+  /**
+   * The secret for an access key id, or undefined when the key is unknown. Signatures (SigV4 header,
+   * query and chunked; SigV2 header and query) are verified only when this is given.
+   */
+  credentials?: (accessKeyId: string) => string | undefined;
+  /** Called after each object-level change is durable; must not throw. */
+  onObjectEvent?: (event: S3ObjectEvent) => void;
+  /** Called when onObjectEvent throws (default: a process warning). */
+  onEventError?: (error: unknown, event: S3ObjectEvent) => void;
+  /** Longest key in UTF-8 bytes (default 1024, as S3). */
+  maxKeyBytes?: number;
+  /** fsync object data, its directory and metadata before answering (default true). */
+  fsync?: boolean;
+  /** Clock, for tests of expiry (default Date.now). */
+  now?: () => number;
+}
+
+export interface S3Emulator {
+  /** Serves one S3 request; mount it on any node:http server. */
+  handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
+  /** Creates a bucket unless it exists, and sets its versioning when given. */
+  ensureBucket(name: string, options?: { versioning?: 'Enabled' | 'Suspended' }): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface ListeningS3Emulator extends S3Emulator {
+  port: number;
+  url: string;
+}

@@ -1,0 +1,17 @@
+import type { Case } from './case-kit.ts';
+import { listingCases } from './cases-listings.ts';
+import { multipartCases } from './cases-multipart.ts';
+import { objectCases } from './cases-objects.ts';
+import { versioningAndAuthCases } from './cases-versioning-auth.ts';
+
+/**
+ * S3 conformance cases, run with the AWS SDK for JavaScript v3. Each name cites the section of
+ * /work/shared/reference/s3-api-semantics.md (the AWS documentation and recordings it quotes)
+ * whose behaviour the case checks. `motoDiffers` says where moto_server departs from AWS's
+ * documented behaviour: the documentation wins, and the case is expected to fail on moto.
+ */
+
+export type { Case } from './case-kit.ts';
+
+/** Every case, in the order they run: listings, objects, multipart, then versioning, buckets and signing. */
+export const cases: Case[] = [...listingCases, ...objectCases, ...multipartCases, ...versioningAndAuthCases];

@@ -1,0 +1,85 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { CreateQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { type AwsClients, createClients, destroyClients } from '@eventline/aws/clients.ts';
+import { SqsContinuations } from '@eventline/aws/continuations.ts';
+import { continuationEvent } from '@eventline/core/continuation.ts';
+import { normaliseEvent, type ObjectEvent } from '@eventline/core/events.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../reliability/support/processes.ts';
+import { testCredentials } from '../support/emulators.ts';
+
+/**
+ * Queue mode's continuation, through a real SQS implementation (moto_server): the message the
+ * SqsContinuations adapter sends is read back from the queue and normalised as the handler does,
+ * and must name the same object version (key encoding included).
+ */
+
+let moto: ChildProcess;
+let clients: AwsClients;
+
+beforeAll(async () => {
+  const port = await freePort();
+  moto = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
+  clients = createClients({
+    region: 'us-east-1',
+    endpoint: `http://127.0.0.1:${port}`,
+    credentials: testCredentials,
+    maxAttempts: 1,
+  });
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      await clients.sqs.send(new CreateQueueCommand({ QueueName: 'ready' }));
+      break;
+    } catch (error) {
+      if (Date.now() > deadline)
+        throw new Error(`moto_server did not answer on port ${port}`, { cause: error });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+});
+
+afterAll(() => {
+  if (clients) destroyClients(clients);
+  moto?.kill();
+});
+
+describe('SqsContinuations', () => {
+  it('puts on the ingest queue an S3 event naming the same object version', async () => {
+    const { QueueUrl } = await clients.sqs.send(new CreateQueueCommand({ QueueName: 'ingest' }));
+    const event: ObjectEvent = {
+      bucket: 'eventline-test',
+      key: 'iot/2026 01/a+b ü.ndjson',
+      size: 12_345,
+      eTag: '0123456789abcdef0123456789abcdef',
+      versionId: 'v-1',
+      sequencer: '0062E99A88DC407460',
+      eventTime: '2026-01-01T00:00:00.000Z',
+      eventName: 'ObjectCreated:Put',
+      region: 'us-east-1',
+      origin: 's3',
+    };
+    await new SqsContinuations(clients.sqs, QueueUrl!).schedule(continuationEvent(event));
+    const { Messages } = await clients.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+    );
+    expect(Messages).toHaveLength(1);
+    const [message] = normaliseEvent({
+      Records: [
+        {
+          messageId: Messages![0]!.MessageId,
+          receiptHandle: Messages![0]!.ReceiptHandle,
+          body: Messages![0]!.Body,
+          attributes: {},
+          messageAttributes: {},
+          md5OfBody: '',
+          eventSource: 'aws:sqs',
+          eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:ingest',
+          awsRegion: 'us-east-1',
+        },
+      ],
+    });
+    expect(message?.kind).toBe('objects');
+    expect(message?.objects).toEqual([{ ...event, origin: 's3' }]);
+  });
+});
