@@ -577,12 +577,12 @@ export class LocalStack {
   private observeLogLine(message: string, fields: Record<string, unknown>): void {
     // In direct mode outcomes come back as the invocation's result (onResult).
     if (!this.queues.ingest) return;
-    if (
-      message === 'message will be retried' &&
-      typeof fields.messageId === 'string' &&
-      typeof fields.error === 'string'
-    ) {
-      this.rememberFailure(fields.messageId, fields.error);
+    if (message === 'message will be retried' && typeof fields.messageId === 'string') {
+      // `error` is a string, or describeError's shape ({ name, message, cause, ... }).
+      const error = fields.error as string | { message?: unknown } | undefined;
+      const reason =
+        typeof error === 'string' ? error : typeof error?.message === 'string' ? error.message : undefined;
+      if (reason) this.rememberFailure(fields.messageId, reason);
     }
     const outcome = outcomeOfLog(message, fields);
     if (!outcome) return;
