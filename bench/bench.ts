@@ -4,6 +4,7 @@ import { parseConfig } from '@eventline/config/index.ts';
 import userConfig from '../eventline.config.ts';
 import { type BundleFigure, runBundle } from './figures/bundle-size.ts';
 import { type CostFigure, estimateCost } from './figures/cost.ts';
+import { type EmulatorsResult, runEmulators } from './figures/emulators.ts';
 import { type EndToEndResult, runEndToEnd } from './figures/end-to-end.ts';
 import { type LargeNdjsonResult, runLargeNdjson } from './figures/large-ndjson.ts';
 import { describeMachine, type MachineInfo, machineInfo } from './lib/machine.ts';
@@ -11,13 +12,15 @@ import { Progress } from './lib/progress.ts';
 import { formatNumber } from './lib/stats.ts';
 
 /**
- * `npm run bench`: the six figures of issue 8, each beside its baseline measured in the same run.
- * Profiles size the work: `full` (the default, about 15 minutes on 2 cores), `quick`, and `smoke`
- * (seconds; what test/bench/smoke.test.ts runs to keep the bench from rotting).
+ * `npm run bench`: the six figures of issue 8 and issue 13's figure 7 (the emulators alone beside
+ * moto_server), each beside its baseline measured in the same run.
+ * Profiles size the work: `full` (the default, about 15 minutes on 2 cores for figures 1–6, and up
+ * to 15 more for figure 7 on a busy machine), `quick`, and `smoke` (seconds; what
+ * test/bench/smoke.test.ts runs to keep the bench from rotting).
  */
 
 export type Profile = 'full' | 'quick' | 'smoke';
-export type FigureNumber = 1 | 2 | 3 | 4 | 5 | 6;
+export type FigureNumber = 1 | 2 | 3 | 4 | 5 | 6 | 7;
 
 export interface BenchOptions {
   profile: Profile;
@@ -51,6 +54,7 @@ export interface BenchResult {
     bundle?: BundleFigure;
     requests?: RequestsFigure;
     cost?: CostFigure;
+    emulators?: EmulatorsResult;
   };
   goals: Array<{ figure: FigureNumber; goal: string; measured: string; met: boolean | null }>;
 }
@@ -66,6 +70,9 @@ interface ProfileSettings {
   shapedSizesMb: number[];
   bundleRuns: number;
   bundleVariants: boolean;
+  /** Figure 7: requests per measurement, and rounds. */
+  emulatorRequests: number;
+  emulatorRounds: number;
 }
 
 const PROFILES: Record<Profile, ProfileSettings> = {
@@ -80,6 +87,8 @@ const PROFILES: Record<Profile, ProfileSettings> = {
     shapedSizesMb: [10],
     bundleRuns: 21,
     bundleVariants: true,
+    emulatorRequests: 300,
+    emulatorRounds: 5,
   },
   quick: {
     files: 150,
@@ -92,6 +101,8 @@ const PROFILES: Record<Profile, ProfileSettings> = {
     shapedSizesMb: [10],
     bundleRuns: 7,
     bundleVariants: true,
+    emulatorRequests: 100,
+    emulatorRounds: 3,
   },
   smoke: {
     files: 6,
@@ -104,6 +115,8 @@ const PROFILES: Record<Profile, ProfileSettings> = {
     shapedSizesMb: [0.25],
     bundleRuns: 2,
     bundleVariants: false,
+    emulatorRequests: 8,
+    emulatorRounds: 2,
   },
 };
 
@@ -169,6 +182,19 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     progress.done(`size ${bundle.sizeRatio}x naive, init ${bundle.initRatio.median}x naive`);
   }
 
+  if (wants(7)) {
+    progress.begin('Figure 7: the emulators alone beside moto_server, requests/s per operation');
+    const emulators = await runEmulators({
+      requests: settings.emulatorRequests,
+      rounds: settings.emulatorRounds,
+      progress,
+    });
+    result.figures.emulators = emulators;
+    progress.done(
+      `weakest: ${emulators.weakest.operation} ×${emulators.weakest.concurrency} at ${fmt(emulators.weakest.ratio, 2)}x moto`,
+    );
+  }
+
   const e2e = result.figures.endToEnd;
   const ndjson = result.figures.largeNdjson;
   if (wants(5) && (e2e || ndjson)) {
@@ -200,7 +226,7 @@ const fmt = (v: number | undefined, digits = 1) => (v === undefined ? 'n/a' : fo
 
 function goals(result: BenchResult): BenchResult['goals'] {
   const out: BenchResult['goals'] = [];
-  const { endToEnd, largeNdjson, bundle, cost } = result.figures;
+  const { endToEnd, largeNdjson, bundle, cost, emulators } = result.figures;
   if (endToEnd?.speedupVsBaseline) {
     const x = endToEnd.speedupVsBaseline.median;
     out.push({ figure: 1, goal: 'files/s ≥ 5x the seed baseline', measured: `${fmt(x, 2)}x`, met: x >= 5 });
@@ -279,6 +305,15 @@ function goals(result: BenchResult): BenchResult['goals'] {
       goal: 'cold init ≤ 0.75x the naive SDK v3 build',
       measured: `${fmt(bundle.initRatio.median, 2)}x`,
       met: bundle.initRatio.median <= 0.75,
+    });
+  }
+  if (emulators) {
+    const below = emulators.operations.filter((o) => o.ratio.median < 2);
+    out.push({
+      figure: 7,
+      goal: 'every emulator operation ≥ 2x moto_server’s requests/s (sequential and 8 in flight)',
+      measured: `weakest ${emulators.weakest.operation} ×${emulators.weakest.concurrency}: ${fmt(emulators.weakest.ratio, 2)}x; ${below.length} of ${emulators.operations.length} below 2x`,
+      met: below.length === 0,
     });
   }
   if (cost) {

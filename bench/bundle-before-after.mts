@@ -37,7 +37,9 @@ try {
     before: await bundle(join(dir, 'tree/src/lambda/index.ts'), join(dir, 'out/before/index.mjs'), {
       define,
     }),
-    after: await bundle(join(repo, 'src/lambda/index.ts'), join(dir, 'out/after/index.mjs'), { define }),
+    after: await bundle(join(repo, 'packages/lambda/src/index.ts'), join(dir, 'out/after/index.mjs'), {
+      define,
+    }),
   };
   const names = ['naive', 'before', 'after'] as const;
   const node = benchNode();

@@ -1,7 +1,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 
 /**
- * An item's size as DynamoDB counts it for capacity (the same rules as src/core/values.ts):
+ * An item's size as DynamoDB counts it for capacity (the same rules as packages/core/src/values.ts):
  * names and strings in UTF-8 bytes, numbers about one byte per two digits plus one, 3 bytes of
  * overhead per map or list and 1 per element.
  */

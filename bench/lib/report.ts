@@ -186,6 +186,41 @@ export function renderSummary(result: BenchResult): string {
     }
   }
 
+  const emulators = result.figures.emulators;
+  if (emulators) {
+    out.push(
+      `#### Figure 7 — the emulators alone beside moto_server (SDK v3, ${emulators.requests} requests per measurement × ${emulators.rounds} rounds, ${emulators.payloadBytes}-byte bodies)`,
+      '',
+      `eventline: ${emulators.targets.eventline}. moto: ${emulators.targets.moto}. Requests/s, median over rounds (min–max); the ratio is taken within each round.`,
+      '',
+    );
+    table(
+      [
+        'operation',
+        'in flight',
+        'eventline req/s',
+        'moto req/s',
+        'eventline ÷ moto',
+        '≥ 2x',
+        'failed (eventline, moto)',
+      ],
+      emulators.operations.map((o) => [
+        o.operation,
+        String(o.concurrency),
+        s(o.eventline, '', 0),
+        s(o.moto, '', 0),
+        s(o.ratio, 'x', 2),
+        o.ratio.median >= 2 ? 'yes' : '**no**',
+        `${o.failed.eventline}, ${o.failed.moto}`,
+      ]),
+    );
+    for (const o of emulators.operations) {
+      for (const [target, message] of Object.entries(o.firstErrors ?? {}))
+        out.push(`- ${o.operation} ×${o.concurrency}, ${target}'s first failure: ${message}`);
+    }
+    out.push('');
+  }
+
   const cost = result.figures.cost;
   if (cost) {
     out.push(

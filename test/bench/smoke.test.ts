@@ -8,7 +8,7 @@ import { renderSummary } from '../../bench/lib/report.ts';
 
 /**
  * Keeps `npm run bench` from rotting: the smoke profile runs every figure on a few files and small
- * sizes. Nothing here asserts a timing; only that every figure is present and made of numbers.
+ * sizes (figure 7 with a few requests per operation, moto_server beside the emulators). Nothing here asserts a timing; only that every figure is present and made of numbers.
  */
 let dir: string;
 let result: BenchResult;
@@ -29,7 +29,7 @@ beforeAll(async () => {
   // Act
   result = await runBench({
     profile: 'smoke',
-    figures: [1, 2, 3, 4, 5, 6],
+    figures: [1, 2, 3, 4, 5, 6, 7],
     with1Gb: false,
     out,
     progress: new Progress({ silent: true }),
@@ -103,9 +103,36 @@ describe('npm run bench (smoke profile)', () => {
     expect(isNumber(cost.ratio)).toBe(true);
   });
 
+  it('figure 7: requests/s of every emulator operation beside moto_server, one and 8 in flight', () => {
+    const emulators = written.figures.emulators!;
+    const operations = emulators.operations.map((o) => `${o.operation}@${o.concurrency}`);
+    for (const op of [
+      's3:PutObject',
+      's3:GetObject',
+      's3:ListObjectsV2',
+      'dynamodb:PutItem',
+      'dynamodb:GetItem',
+      'dynamodb:Query',
+      'dynamodb:BatchWriteItem',
+      'sns:Publish',
+      'sqs:SendMessage',
+      'sqs:ReceiveMessage',
+      'sqs:DeleteMessage',
+    ]) {
+      expect(operations).toContain(`${op}@1`);
+      expect(operations).toContain(`${op}@8`);
+    }
+    for (const o of emulators.operations) {
+      const at = `${o.operation}@${o.concurrency}`;
+      expect(summaryOk(o.eventline) && summaryOk(o.moto) && summaryOk(o.ratio), at).toBe(true);
+      expect(o.failed.eventline, `${at}: ${o.firstErrors?.eventline}`).toBe(0);
+    }
+    expect(written.goals.some((g) => g.figure === 7)).toBe(true);
+  });
+
   it('renders every figure in the summary', () => {
     const summary = renderSummary(written);
-    for (const heading of ['Figures 1 & 2', 'Figure 3', 'Figure 4', 'Figure 5', 'Figure 6']) {
+    for (const heading of ['Figures 1 & 2', 'Figure 3', 'Figure 4', 'Figure 5', 'Figure 6', 'Figure 7']) {
       expect(summary).toContain(heading);
     }
   });

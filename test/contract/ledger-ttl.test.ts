@@ -36,7 +36,7 @@ const fileState = (key: string): FileState => ({
 const record = (pk: string, key: string) =>
   toItem({ pk, kind: 'record', payload: { pk }, origin: `b/${key}`, seq: sequencerSortKey('0A') }).item;
 
-describe('ledger retention (ledger.ttlDays) on dynalite', () => {
+describe('ledger retention (ledger.ttlDays) on the DynamoDB emulator', () => {
   let clients: AwsClients;
   let close: () => Promise<void>;
   const table = `ttl-${process.pid}`;

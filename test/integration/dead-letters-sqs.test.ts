@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**
  * The Lambda entry's dead-letter queue: the SQS client and adapter are loaded with the first letter
- * (src/aws/deferred-dead-letters.ts), against moto_server's SQS on loopback.
+ * (packages/aws/src/deferred-dead-letters.ts), against moto_server's SQS on loopback.
  */
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 let moto: ChildProcess | undefined;

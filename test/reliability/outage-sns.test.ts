@@ -81,9 +81,9 @@ describe('SNS outage', () => {
       await stack.idle();
       const deliveredAfterRestore = deliveredNotifications(subscriber).length;
       const letters = await stack.deadLetters.list();
-      const replay = await runCli(['--endpoint', stack.url, 'dlq', 'replay']);
+      const replay = await runCli(['--endpoint', stack.url, '--json', 'dlq', 'replay']);
       await stack.idle();
-      const replayAgain = await runCli(['--endpoint', stack.url, 'dlq', 'replay']);
+      const replayAgain = await runCli(['--endpoint', stack.url, '--json', 'dlq', 'replay']);
       await until(() => new Set(deliveredNotifications(subscriber).map((n) => n.key)).size >= FILES, {
         timeoutMs: 60_000,
         what: 'a notification for every file',
@@ -100,7 +100,9 @@ describe('SNS outage', () => {
       const notFinished = [...ledger.files.values()].filter(
         (s) => !(s.status === 'PROCESSED' && s.notification.status === 'SENT'),
       );
-      const replayed = replay.stdout.split('\n').filter((l) => /\tfinished$/.test(l));
+      const replayed = (JSON.parse(replay.stdout) as { results: Array<{ status: string }> }).results.filter(
+        (r) => r.status === 'finished',
+      );
       await report('outage-sns', {
         files: FILES,
         outageSeconds: (restoredAt - cutAt) / 1000,
@@ -138,7 +140,7 @@ describe('SNS outage', () => {
       ).toBe(true);
       expect(replay.code).toBe(0);
       expect(replayed).toHaveLength(letters.length);
-      expect(replayAgain.stdout).toContain('nothing to replay');
+      expect((JSON.parse(replayAgain.stdout) as { results: unknown[] }).results).toEqual([]);
       expect(records.missing).toEqual([]);
       expect(records.duplicated).toEqual([]);
       expect(notFinished).toEqual([]);

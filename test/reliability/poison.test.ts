@@ -146,15 +146,15 @@ describe('poison files', () => {
       await test.stop();
       test = await startTestStack({ config: FIXED, dataDir, subscriber });
       const endpoint = test.stack.url;
-      const list = await runCli(['--endpoint', endpoint, 'dlq', 'list']);
+      const list = await runCli(['--endpoint', endpoint, '--json', 'dlq', 'list']);
       const fixable = (await test.stack.deadLetters.list()).filter((l) => l.code === 'too-large');
       const [first, second, third] = fixable as [StoredDeadLetter, StoredDeadLetter, StoredDeadLetter];
       // One letter replayed by two CLI processes at once.
       const [raceA, raceB] = await Promise.all([
-        runCli(['--endpoint', endpoint, 'dlq', 'replay', first.id]),
-        runCli(['--endpoint', endpoint, 'dlq', 'replay', first.id]),
+        runCli(['--endpoint', endpoint, '--json', 'dlq', 'replay', first.id]),
+        runCli(['--endpoint', endpoint, '--json', 'dlq', 'replay', first.id]),
       ]);
-      const one = await runCli(['--endpoint', endpoint, 'dlq', 'replay', second.id]);
+      const one = await runCli(['--endpoint', endpoint, '--json', 'dlq', 'replay', second.id]);
       // A file fixed by its owner (a new version) before its old letter is replayed: the letter is stale.
       s3.destroy();
       s3 = s3Client(endpoint);
@@ -166,8 +166,8 @@ describe('poison files', () => {
         }),
       );
       await test.stack.idle();
-      const all = await runCli(['--endpoint', endpoint, 'dlq', 'replay']);
-      const again = await runCli(['--endpoint', endpoint, 'dlq', 'replay', third.id]);
+      const all = await runCli(['--endpoint', endpoint, '--json', 'dlq', 'replay']);
+      const again = await runCli(['--endpoint', endpoint, '--json', 'dlq', 'replay', third.id]);
       await test.stack.idle();
 
       // Assess the replay side.
@@ -182,19 +182,33 @@ describe('poison files', () => {
         expect(notesFor(key, 'PROCESSED'), key).toBe(1);
         expect(notesFor(key, 'FAILED'), key).toBe(1);
       }
-      const raceOutputs = [raceA.stdout, raceB.stdout].join('\n');
-      expect(raceOutputs.match(/\tprocessed/g)).toHaveLength(1);
-      expect(one.stdout).toMatch(/\tprocessed/);
+      // The CLI's script interface (--json): one result per letter, its key, status and reason.
+      const results = (run: { stdout: string }) =>
+        (JSON.parse(run.stdout) as { results: Array<{ key?: string; status: string; reason?: string }> })
+          .results;
+      const statusOf = (run: { stdout: string }, key: string) => results(run).find((r) => r.key === key);
+      const raceResults = [...results(raceA), ...results(raceB)];
+      expect(raceResults.filter((r) => r.status === 'processed')).toHaveLength(1);
+      expect(results(one).map((r) => r.status)).toEqual(['processed']);
       expect(one.code).toBe(0);
-      expect(list.stdout).toContain('incoming/poison/big-1.json\ttoo-large');
+      const listed = (JSON.parse(list.stdout) as { letters: Array<{ key?: string; code: string }> }).letters;
+      expect(listed).toContainEqual(
+        expect.objectContaining({ key: 'incoming/poison/big-1.json', code: 'too-large' }),
+      );
       // The truncated file was fixed by a new version: its old letter replays as stale, the new one is processed.
-      expect(all.stdout).toMatch(/incoming\/poison\/truncated\.json\tstale/);
+      expect(statusOf(all, 'incoming/poison/truncated.json')?.status).toBe('stale');
       expect(after.files.get('incoming/poison/truncated.json')?.status).toBe('PROCESSED');
       // Still-bad files fail again, with their reason, and stay in the DLQ (one letter each); exit code 1.
       expect(all.code).toBe(1);
-      expect(all.stdout).toMatch(/incoming\/poison\/array\.json\tfailed\t.*expected a JSON object/);
-      expect(all.stdout).toMatch(/incoming\/poison\/nan\.json\tfailed\t.*malformed JSON/);
-      expect(again.stdout).toContain('nothing to replay');
+      expect(statusOf(all, 'incoming/poison/array.json')).toMatchObject({
+        status: 'failed',
+        reason: expect.stringMatching(/expected a JSON object/),
+      });
+      expect(statusOf(all, 'incoming/poison/nan.json')).toMatchObject({
+        status: 'failed',
+        reason: expect.stringMatching(/malformed JSON/),
+      });
+      expect(results(again)).toEqual([]);
       const left = await test.stack.deadLetters.list();
       expect(left.map((l) => l.object?.key ?? l.code).sort()).toEqual([
         'bad-event',
@@ -215,7 +229,7 @@ describe('poison files', () => {
         sqsBatchItemFailures: batchResponse.batchItemFailures.length,
         replayedAfterFix: fixable.length,
         racingReplaysOfOneLetter: 2,
-        processedByTheRace: raceOutputs.match(/\tprocessed/g)?.length ?? 0,
+        processedByTheRace: raceResults.filter((r) => r.status === 'processed').length,
         stillBadAfterReplay: left.length,
         lost: 0,
         duplicated: 0,

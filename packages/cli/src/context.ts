@@ -30,7 +30,10 @@ export class Cli {
   }
 
   config(): Promise<EventlineConfig> {
-    this.config_ ??= loadConfig(this.options.config).then((c) => withEnvironment(c));
+    // The environment overrides rename the local stack's resources; a deployed stack's come from its outputs.
+    this.config_ ??= loadConfig(this.options.config).then((c) =>
+      this.options.stack ? c : withEnvironment(c),
+    );
     return this.config_;
   }
 

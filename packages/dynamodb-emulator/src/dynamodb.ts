@@ -1,4 +1,10 @@
-import { CreateTableCommand, DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DescribeTimeToLiveCommand,
+  type DynamoDBClient,
+  UpdateTimeToLiveCommand,
+} from '@aws-sdk/client-dynamodb';
 import { type DynamoEmulator, type DynamoEmulatorOptions, startDynamoEmulator } from './emulator.ts';
 
 /** The DynamoDB API: dynalite (LevelDB on disk under `path`, in memory without it) behind the emulator's layer. */
@@ -9,14 +15,39 @@ export function startLocalDynamo(options: LocalDynamoOptions = {}): Promise<Loca
   return startDynamoEmulator(options);
 }
 
-/** Creates the ledger table (pk string, on demand) unless it exists. The same shape infra/ deploys. */
-export async function ensureLedgerTable(dynamodb: DynamoDBClient, tableName: string): Promise<void> {
-  try {
-    await dynamodb.send(new DescribeTableCommand({ TableName: tableName }));
-    return;
-  } catch (error) {
-    if ((error as { name?: string }).name !== 'ResourceNotFoundException') throw error;
+/**
+ * Creates a table keyed by a string `pk`, billed on demand, unless it exists: the shape of the ledger
+ * the CDK app deploys. With `ttlAttribute`, time to live is enabled on that attribute, as the deployed
+ * table has it when the ledger's items expire.
+ */
+export async function ensureLedgerTable(
+  dynamodb: DynamoDBClient,
+  tableName: string,
+  options: { ttlAttribute?: string } = {},
+): Promise<void> {
+  const exists = await dynamodb.send(new DescribeTableCommand({ TableName: tableName })).then(
+    () => true,
+    (error: unknown) => {
+      if ((error as { name?: string }).name !== 'ResourceNotFoundException') throw error;
+      return false;
+    },
+  );
+  if (!exists) await createTable(dynamodb, tableName);
+  if (options.ttlAttribute) {
+    // DynamoDB refuses to enable what is already enabled: ask first.
+    const current = await dynamodb.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
+    const ttl = current.TimeToLiveDescription;
+    if (ttl?.TimeToLiveStatus === 'ENABLED' && ttl.AttributeName === options.ttlAttribute) return;
+    await dynamodb.send(
+      new UpdateTimeToLiveCommand({
+        TableName: tableName,
+        TimeToLiveSpecification: { AttributeName: options.ttlAttribute, Enabled: true },
+      }),
+    );
   }
+}
+
+async function createTable(dynamodb: DynamoDBClient, tableName: string): Promise<void> {
   try {
     await dynamodb.send(
       new CreateTableCommand({

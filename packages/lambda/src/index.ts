@@ -9,11 +9,11 @@ import { createHandler, loggerPort, metricsPort } from './handler.ts';
 import { createPipeline } from './wiring.ts';
 
 /**
- * The Lambda entry point (bundled by esbuild in infra/). Everything is wired once per process, at
+ * The Lambda entry point (bundled by esbuild in packages/infra). Everything is wired once per process, at
  * cold start; a wrong environment fails here with a message naming the setting.
  *
  * The configuration arrives already validated: the CDK app parses eventline.config.ts with zod at
- * synth time and esbuild `define`s it here as plain data (src/config/bundled.ts), so neither zod nor
+ * synth time and esbuild `define`s it here as plain data (packages/config/src/bundled.ts), so neither zod nor
  * the config module is in the bundle, unless a route has a key function or a schema (code): then the
  * config module is imported for that code alone.
  */

@@ -19,6 +19,7 @@ import { type EventlineConfig, type RuntimeNames, withEnvironment } from '@event
 import { eventSourceSettings, type QueueSpec, queueLayout } from '@eventline/config/queues.ts';
 import { errorMessage } from '@eventline/core/errors.ts';
 import { normaliseEvent, type ObjectEvent } from '@eventline/core/events.ts';
+import { TTL_ATTRIBUTE } from '@eventline/core/items.ts';
 import type { Outcome, Pipeline } from '@eventline/core/pipeline.ts';
 import type { Logger } from '@eventline/core/ports.ts';
 import { matchRoute } from '@eventline/core/routing.ts';
@@ -289,7 +290,11 @@ export class LocalStack {
 
     const credentials = { accessKeyId: local.accessKeyId, secretAccessKey: local.secretAccessKey };
     this.clients = createClients({ region: local.region, endpoint: this.edge.url, credentials });
-    await ensureLedgerTable(this.clients.dynamodb, config.table.name);
+    await ensureLedgerTable(
+      this.clients.dynamodb,
+      config.table.name,
+      config.ledger.ttlDays === undefined ? {} : { ttlAttribute: TTL_ATTRIBUTE },
+    );
     this.queues = await this.ensureQueues();
     this.deadLetters = new SqsDeadLetterStore(
       this.clients.sqs,
@@ -338,6 +343,7 @@ export class LocalStack {
       tableSetting: this.names.settings?.table ?? 'table.name',
       dynamodb: this.clients.dynamodb,
       documents: this.clients.documents,
+      ...(config.ledger.ttlDays === undefined ? {} : { ttlDays: config.ledger.ttlDays }),
     });
     const queueMode = Boolean(this.queues.ingest);
     this.pipeline = createPipeline({

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
  * (`eventline start`) in a child process that a test can `kill -9`, and one-shot CLI commands
  * (`eventline dlq replay`, `eventline backfill`) run against a stack's endpoint.
  *
- * The child is `node --import tsx src/cli/main.ts ...`: what `npx tsx src/cli/main.ts` runs, minus
+ * The child is `node --import tsx packages/cli/src/main.ts ...`: what `npx tsx packages/cli/src/main.ts` runs, minus
  * the npx and tsx wrapper processes, so that the pid a test kills is the stack itself (killing a
  * wrapper would leave the stack running as an orphan).
  */

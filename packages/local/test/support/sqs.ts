@@ -4,7 +4,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 
 /**
  * An SQS endpoint for the event source mapping's tests: a real SQS API on loopback. Today moto_server
- * (installed with Python on these machines); the project's own SQS emulator replaces it when it lands.
+ * (installed with Python on these machines); the event source mapping runs against the project's SQS emulator in the local stack.
  */
 export interface SqsEndpoint {
   endpoint: string;
