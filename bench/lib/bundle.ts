@@ -1,25 +1,11 @@
+import { lambdaEsbuildOptions } from '@eventline/lambda/bundling.ts';
 import { type BuildOptions, build, type Metafile } from 'esbuild';
 
 /**
- * esbuild the way packages/infra/src/constructs/pipeline-function.ts has CDK's NodejsFunction bundle the handler:
- * one ES module, minified, AWS SDK v3 bundled (nothing external but Node built-ins), `module` before
- * `main`, and the banner that gives bundled CommonJS code a `require`. The target is the Lambda
- * runtime infra deploys (PipelineFunction.RUNTIME, nodejs24.x -> node24).
+ * esbuild the way packages/infra/src/constructs/pipeline-function.ts has CDK's NodejsFunction bundle the
+ * handler: the settings are @eventline/lambda/bundling.ts, shared with the CDK app and the local stack.
  */
-export const LAMBDA_BUNDLE: BuildOptions = {
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  minify: true,
-  target: 'node24',
-  mainFields: ['module', 'main'],
-  sourcemap: 'external',
-  sourcesContent: false,
-  banner: {
-    js: "import { createRequire as __eventlineCreateRequire } from 'node:module'; const require = __eventlineCreateRequire(import.meta.url);",
-  },
-  logLevel: 'silent',
-};
+export const LAMBDA_BUNDLE: BuildOptions = lambdaEsbuildOptions();
 
 export interface BundleResult {
   outfile: string;

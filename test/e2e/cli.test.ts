@@ -250,8 +250,12 @@ describe('dlq drop, and a replay whose object is gone', () => {
     await stack.idle();
     expect((await stack.deadLetters.list()).filter((l) => JSON.stringify(l).includes(key))).toEqual([]);
     expect(await failures(key)).toBe(1);
+    // The local stack serves its dead-letter queues on SQS: the CLI reads them as it does on AWS.
     const again = await eventline(['dlq', 'replay', id]);
-    expect(again.stdout).toBe('nothing to replay\n');
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(
+      new RegExp(`no dead letter "${id}" in local stack at .* \\(see: npx eventline dlq list\\)`),
+    );
   });
 
   it('drop ends one letter without replaying it; an unknown id is refused in one line', async () => {
@@ -270,8 +274,10 @@ describe('dlq drop, and a replay whose object is gone', () => {
     expect((await eventline(['dlq', 'list'])).stdout).not.toContain(key);
     expect(await failures(key)).toBe(1);
     expect(unknown.code).toBe(1);
-    expect(unknown.stderr).toBe(
-      `eventline: /_eventline/dlq/drop: no dead letter with id "${id}" (see: npx eventline dlq list)\n`,
+    expect(unknown.stderr).toMatch(
+      new RegExp(
+        `^eventline: no dead letter "${id}" in local stack at .* \\(see: npx eventline dlq list\\)\n$`,
+      ),
     );
   });
 });

@@ -66,6 +66,8 @@ beforeAll(async () => {
     print: (line) => lines.push(line),
     retryDelaysMs: [50, 100],
     sns: { delivery: { timeoutMs: 2000, retries: 2, retryDelayMs: 100 } },
+    // In process: a test here wraps stack.handler to see the S3 events it is given.
+    functionRuntime: 'in-process',
   });
   await stack.clients.sns.send(
     new SubscribeCommand({ TopicArn: stack.names.topicArn, Protocol: 'http', Endpoint: subscriber.url }),
@@ -236,7 +238,15 @@ describe('S3 events shaped as S3 sends them', () => {
       eventName: string;
       s3: { bucket: unknown; object: { key: string; eTag?: string; size?: number; sequencer: string } };
     };
-    const records = seen.map((e) => (e.Records as Shaped[])[0]!);
+    // Queue mode (the default): each SQS record's body is the S3 event, as S3 sends it to the queue.
+    const records = seen
+      .flatMap((e) => e.Records as Array<{ eventSource?: string; body?: string }>)
+      .map((r) =>
+        r.eventSource === 'aws:sqs'
+          ? (JSON.parse(r.body!) as { Records?: Shaped[] }).Records?.[0]
+          : (r as Shaped),
+      )
+      .filter((r): r is Shaped => r !== undefined);
     expect(records.map((r) => [r.eventName, r.s3.object.key])).toEqual([
       ['ObjectCreated:Put', 'incoming/a%2Bb+c.json'],
       ['ObjectCreated:Copy', 'incoming/copy+of+a%2Bb.json'],

@@ -87,7 +87,10 @@ describe('environment overrides on the local stack', () => {
 
   it('DLQ_URL: the banner says it is not used locally and where dead letters go instead', () => {
     expect(stack.banner()).toContain(
-      `dead letters ${join(dir, 'data', 'dlq')}   (DLQ_URL is the deployed function's queue; not used locally)`,
+      `dead letters ${stack.url}/000000000000/eventline-dlq   (the function's DLQ_URL; S3 events: eventline-events-dlq)`,
+    );
+    expect(stack.banner()).toContain(
+      `DLQ_URL=${env.DLQ_URL} is the deployed function's queue; not used locally`,
     );
   });
 });

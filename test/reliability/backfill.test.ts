@@ -71,14 +71,21 @@ describe('backfill', () => {
       const outcomesBeforeBackfill = behind.filter((k) => unseen.files.has(k)).length;
 
       // Act
-      const first = await runCli(['--endpoint', stack.url, 'backfill', '--prefix', 'incoming/']);
+      const first = await runCli(['--endpoint', stack.url, '--json', 'backfill', '--prefix', 'incoming/']);
       await stack.idle();
       const afterFirst = await scanLedger(stack.clients.documents);
       const notesAfterFirst = deliveredNotifications(subscriber).length;
       const duplicatesBefore = stack.activity.metrics.get('EventsDuplicate') ?? 0;
-      const second = await runCli(['--endpoint', stack.url, 'backfill', '--prefix', 'incoming/']);
+      const second = await runCli(['--endpoint', stack.url, '--json', 'backfill', '--prefix', 'incoming/']);
       await stack.idle();
-      const outsideRoutes = await runCli(['--endpoint', stack.url, 'backfill', '--prefix', 'elsewhere/']);
+      const outsideRoutes = await runCli([
+        '--endpoint',
+        stack.url,
+        '--json',
+        'backfill',
+        '--prefix',
+        'elsewhere/',
+      ]);
       await stack.idle();
       const done = Date.now();
 
@@ -90,7 +97,8 @@ describe('backfill', () => {
         keys,
         countBy(deliveredNotifications(subscriber), (n) => n.key),
       );
-      const submitted = (out: string) => Number(/submitted (\d+) object/.exec(out)?.[1] ?? -1);
+      // The CLI's script interface (--json): how many events it sent (to the ingest queue in queue mode).
+      const submitted = (out: string) => (JSON.parse(out) as { sent: number }).sent;
       await report('backfill', {
         files: keys.length,
         presentBeforeStart: BEFORE,

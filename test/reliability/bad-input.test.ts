@@ -351,7 +351,9 @@ describe('bad input corpus', () => {
   );
 
   beforeAll(async () => {
-    test = await startTestStack({ config: CORPUS_CONFIG });
+    // In process: the corpus config's schema is code defined here, and a function bundle (deployed,
+    // or the local stack's worker instances) takes code only from eventline.config.ts (config/bundled.ts).
+    test = await startTestStack({ config: CORPUS_CONFIG, stack: { functionRuntime: 'in-process' } });
     writer = await startBackdoorWriter(test.dataDir);
     s3 = s3Client(test.stack.url);
     // Part 1: the files, interleaved with good ones, through the edge.

@@ -83,10 +83,19 @@ describe('burst', () => {
         async () => {
           const stats = (await (await fetch(`${stack.url}/_eventline/stats`)).json()) as {
             invoker: { queued: number; running: number; retrying: number };
+            trigger: {
+              ingest?: { depth: number; inFlight: number; delayed: number };
+              eventSource?: { batchesInFlight: number };
+            };
           };
-          return stats.invoker.queued + stats.invoker.running + stats.invoker.retrying === 0;
+          const { ingest, eventSource } = stats.trigger;
+          const queueIdle =
+            (ingest ? ingest.depth + ingest.inFlight + ingest.delayed : 0) +
+              (eventSource?.batchesInFlight ?? 0) ===
+            0;
+          return queueIdle && stats.invoker.queued + stats.invoker.running + stats.invoker.retrying === 0;
         },
-        { timeoutMs: 60_000, what: 'the invoker to be idle' },
+        { timeoutMs: 60_000, what: 'the invoker and the ingest queue to be idle' },
       );
       const finished = Date.now();
 

@@ -27,9 +27,12 @@ import { runCli } from './support/processes.ts';
  * with its reason, one dead letter with the reason, one failure notification, no retries; the good
  * files of the same burst (and of the same SQS batch) are processed as if nothing happened.
  * Then the fix: the route's size limit was too strict; the stack restarts with the right one and
- * `eventline dlq replay` (the real CLI, against the stack's endpoint) re-drives the letters. A fixed
- * file completes exactly once, even when two replays of its letter race; a file that is still bad
- * fails again with the same reason; a file replaced since is skipped as stale.
+ * `eventline dlq replay` (the real CLI, against the stack's endpoint) re-drives the letters. As on
+ * AWS, the CLI re-drives through SQS (the ingest queue) and reports 'redriven': the outcomes are
+ * read from the ledger, the DLQ and the notifications once the stack is idle. A fixed file completes
+ * exactly once, even when two replays of its letter race; a file that is still bad fails again with
+ * the same reason (a new letter); a file replaced since is skipped as stale; a letter without an
+ * object to replay is reported as an error and stays in the DLQ.
  */
 
 const route = (maxFileBytes: number) => ({
@@ -155,6 +158,7 @@ describe('poison files', () => {
         runCli(['--endpoint', endpoint, '--json', 'dlq', 'replay', first.id]),
       ]);
       const one = await runCli(['--endpoint', endpoint, '--json', 'dlq', 'replay', second.id]);
+      await test.stack.idle();
       // A file fixed by its owner (a new version) before its old letter is replayed: the letter is stale.
       s3.destroy();
       s3 = s3Client(endpoint);
@@ -183,33 +187,53 @@ describe('poison files', () => {
         expect(notesFor(key, 'FAILED'), key).toBe(1);
       }
       // The CLI's script interface (--json): one result per letter, its key, status and reason.
+      // A run that found no letter to replay prints no results and says so on stderr (exit code 1).
       const results = (run: { stdout: string }) =>
-        (JSON.parse(run.stdout) as { results: Array<{ key?: string; status: string; reason?: string }> })
-          .results;
+        run.stdout.trim() === ''
+          ? []
+          : (JSON.parse(run.stdout) as { results: Array<{ key?: string; status: string; reason?: string }> })
+              .results;
       const statusOf = (run: { stdout: string }, key: string) => results(run).find((r) => r.key === key);
       const raceResults = [...results(raceA), ...results(raceB)];
-      expect(raceResults.filter((r) => r.status === 'processed')).toHaveLength(1);
-      expect(results(one).map((r) => r.status)).toEqual(['processed']);
+      // One of the racing replays holds the letter and re-drives it; the other does not find it.
+      expect(raceResults.filter((r) => r.status === 'redriven')).toHaveLength(1);
+      const loser = results(raceA).length === 0 ? raceA : raceB;
+      expect(loser.code, loser.stderr).toBe(1);
+      expect(loser.stderr).toMatch(new RegExp(`no dead letter "${first.id}"`));
+      expect(results(one).map((r) => r.status)).toEqual(['redriven']);
       expect(one.code).toBe(0);
       const listed = (JSON.parse(list.stdout) as { letters: Array<{ key?: string; code: string }> }).letters;
       expect(listed).toContainEqual(
         expect.objectContaining({ key: 'incoming/poison/big-1.json', code: 'too-large' }),
       );
-      // The truncated file was fixed by a new version: its old letter replays as stale, the new one is processed.
-      expect(statusOf(all, 'incoming/poison/truncated.json')?.status).toBe('stale');
+      // The truncated file was fixed by a new version: its old letter's event is stale (no second
+      // record, no new letter), the new version is processed.
+      expect(statusOf(all, 'incoming/poison/truncated.json')?.status).toBe('redriven');
       expect(after.files.get('incoming/poison/truncated.json')?.status).toBe('PROCESSED');
-      // Still-bad files fail again, with their reason, and stay in the DLQ (one letter each); exit code 1.
+      expect(after.recordsByObject.get('incoming/poison/truncated.json')).toHaveLength(1);
+      // The garbage message's letter has no object to replay: an error (exit code 1), and it stays.
       expect(all.code).toBe(1);
-      expect(statusOf(all, 'incoming/poison/array.json')).toMatchObject({
-        status: 'failed',
-        reason: expect.stringMatching(/expected a JSON object/),
-      });
-      expect(statusOf(all, 'incoming/poison/nan.json')).toMatchObject({
-        status: 'failed',
-        reason: expect.stringMatching(/malformed JSON/),
-      });
+      expect(results(all)).toContainEqual(
+        expect.objectContaining({ status: 'error', reason: expect.stringMatching(/nothing to replay/) }),
+      );
+      expect(statusOf(all, 'incoming/poison/array.json')?.status).toBe('redriven');
+      expect(statusOf(all, 'incoming/poison/nan.json')?.status).toBe('redriven');
+      // The third letter went with the others: replaying it again finds nothing.
       expect(results(again)).toEqual([]);
+      expect(again.code).toBe(1);
+      expect(again.stderr).toMatch(new RegExp(`no dead letter "${third.id}"`));
       const left = await test.stack.deadLetters.list();
+      // Still-bad files failed again, with their reason, and are back in the DLQ (one letter each).
+      const leftFor = (key: string) => left.filter((l) => l.object?.key === key);
+      expect(leftFor('incoming/poison/array.json')).toEqual([
+        expect.objectContaining({
+          code: 'not-an-object',
+          reason: expect.stringMatching(/expected a JSON object/),
+        }),
+      ]);
+      expect(leftFor('incoming/poison/nan.json')).toEqual([
+        expect.objectContaining({ code: 'malformed-json', reason: expect.stringMatching(/malformed JSON/) }),
+      ]);
       expect(left.map((l) => l.object?.key ?? l.code).sort()).toEqual([
         'bad-event',
         'incoming/poison/array.json',
@@ -229,7 +253,7 @@ describe('poison files', () => {
         sqsBatchItemFailures: batchResponse.batchItemFailures.length,
         replayedAfterFix: fixable.length,
         racingReplaysOfOneLetter: 2,
-        processedByTheRace: raceResults.filter((r) => r.status === 'processed').length,
+        redrivenByTheRace: raceResults.filter((r) => r.status === 'redriven').length,
         stillBadAfterReplay: left.length,
         lost: 0,
         duplicated: 0,

@@ -1,4 +1,5 @@
 import { ConfigError } from '@eventline/config/errors.ts';
+import { visibilityTimeoutSeconds } from '@eventline/config/queues.ts';
 import type { EventlineConfig } from '@eventline/config/schema.ts';
 import { filtersOverlap } from '@eventline/config/schema.ts';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
@@ -18,16 +19,9 @@ const RETENTION_DAYS: ReadonlySet<number> = new Set(
   Object.values(RetentionDays).filter((v): v is number => typeof v === 'number'),
 );
 
-/** SQS accepts at most 12 hours of visibility timeout. */
-const MAX_VISIBILITY_SECONDS = 12 * 60 * 60;
-
-/**
- * Lambda's guidance for SQS sources: the queue's visibility timeout is six times the function timeout
- * plus the batching window, so that a batch retried by the poller is not redelivered while in flight.
- */
+/** The ingest queue's visibility timeout: the same rule the local stack uses (@eventline/config/queues.ts). */
 export function visibilityTimeoutFor(config: EventlineConfig): Duration {
-  const seconds = 6 * config.function.timeoutSeconds + config.trigger.maxBatchingWindowSeconds;
-  return Duration.seconds(Math.min(seconds, MAX_VISIBILITY_SECONDS));
+  return Duration.seconds(visibilityTimeoutSeconds(config));
 }
 
 export function logRetentionFor(config: EventlineConfig): RetentionDays {

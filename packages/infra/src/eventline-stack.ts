@@ -1,4 +1,5 @@
 import { configDefines } from '@eventline/config/bundled.ts';
+import { DEAD_LETTER_RETENTION_SECONDS } from '@eventline/config/queues.ts';
 import type { EventlineConfig } from '@eventline/config/schema.ts';
 import { TTL_ATTRIBUTE } from '@eventline/core/items.ts';
 import { CfnOutput, Duration, Stack, type StackProps, Tags, Validations } from 'aws-cdk-lib';
@@ -88,7 +89,7 @@ export class EventlineStack extends Stack {
     this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      retentionPeriod: Duration.days(14),
+      retentionPeriod: Duration.seconds(DEAD_LETTER_RETENTION_SECONDS),
       // The function sends these letters itself; no queue may redrive into this one, and these letters are
       // replayed by the eventline CLI, never by an SQS redrive into the ingest queue.
       redriveAllowPolicy: { redrivePermission: RedrivePermission.DENY_ALL },

@@ -41,6 +41,9 @@ export interface Counters {
   deadLettered: number;
   recordsWritten: number;
   recordsRejected: number;
+  /** Function instances started for an invocation (worker runtime), and invocations on a warm one. */
+  coldStarts: number;
+  warmStarts: number;
 }
 
 const LEVELS = { debug: 10, info: 20, warn: 30, error: 40 } as const;
@@ -56,6 +59,8 @@ export class Activity extends EventEmitter {
     deadLettered: 0,
     recordsWritten: 0,
     recordsRejected: 0,
+    coldStarts: 0,
+    warmStarts: 0,
   };
   readonly metrics = new Map<string, number>();
   private readonly feedEntries: FeedEntry[] = [];

@@ -162,10 +162,15 @@ export function createAdmin(stack: LocalStack, consolePage?: ConsoleHandler) {
             json(res, 200, {
               counters: stack.activity.counters,
               invoker: stack.invoker.stats,
-              dlqDepth: (await stack.deadLetters.list()).length,
+              trigger: stack.queueStats(),
+              dlqDepth: stack.deadLetterDepth(),
               requests: stack.edge.counts(),
+              queues: stack.sqs.metrics(),
               metrics: Object.fromEntries(stack.activity.metrics),
             });
+            return true;
+          case '/_eventline/runtime':
+            json(res, 200, stack.runtimeStats());
             return true;
           case '/_eventline/feed':
             json(res, 200, { entries: stack.activity.feed({ limit: limitOf(url, 200, 10_000) }) });

@@ -16,6 +16,8 @@ import { isLoopbackName } from './loopback.ts';
  * `AWS_ENDPOINT_URL=http://127.0.0.1:4566` points any AWS client at the whole stack.
  * Dispatch is by what the request is, as AWS's own front ends would see it:
  * - `X-Amz-Target: DynamoDB_20120810.*` → the DynamoDB emulator (dynalite plus a layer; proxied);
+ * - SQS (`X-Amz-Target: AmazonSQS.*`, the Query API with SQS's `Version`, a SigV4 scope of `sqs`, or
+ *   a queue URL path) → the SQS emulator (@eventline/sqs-emulator), mounted as its README says;
  * - the SNS Query API (form body or query string with an SNS `Action`, or a SigV4 scope of `sns`)
  *   → the project's SNS service;
  * - `/_eventline/*` → the stack's own admin API (and `/_console` the console page);
@@ -24,7 +26,7 @@ import { isLoopbackName } from './loopback.ts';
  * Every request is counted by service and operation (benchmarks read the counts).
  */
 
-export type Service = 's3' | 'dynamodb' | 'sns' | 'admin';
+export type Service = 's3' | 'dynamodb' | 'sns' | 'sqs' | 'admin';
 
 export interface EdgeRoutes {
   /** The S3 emulator; it verifies S3's signatures itself (SigV4, presigned, signed chunks, SigV2). */
@@ -33,6 +35,10 @@ export interface EdgeRoutes {
   sns: {
     isSnsRequest(req: IncomingMessage, body: Buffer): boolean;
     handle(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void>;
+  };
+  sqs?: {
+    isSqsRequest(req: IncomingMessage, body?: Buffer): boolean;
+    handle(req: IncomingMessage, res: ServerResponse, body?: Buffer): Promise<void>;
   };
   /** Handles `/_eventline/*` and `/_console*`; returns false when it does not know the path. */
   admin?: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;
@@ -147,6 +153,15 @@ function awsError(
   code: string,
   message: string,
 ): void {
+  if (service === 'sqs') {
+    // AWS JSON 1.0, as SDK v3 and current botocore speak it; botocore reads the query code from the header.
+    res.writeHead(status, {
+      'content-type': 'application/x-amz-json-1.0',
+      'x-amzn-query-error': `${code};Sender`,
+    });
+    res.end(JSON.stringify({ __type: `com.amazonaws.sqs#${code}`, message }));
+    return;
+  }
   if (service === 'dynamodb') {
     res.writeHead(status, { 'content-type': 'application/x-amz-json-1.0' });
     res.end(JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${code}`, message }));
@@ -225,6 +240,44 @@ export async function startEdge(options: {
     }
     const contentType = req.headers['content-type'] ?? '';
     const authorization = req.headers.authorization ?? '';
+    if (routes.sqs) {
+      const isForm = contentType.startsWith('application/x-www-form-urlencoded');
+      // Only bodies that can name an SQS action are read: S3 uploads stream through untouched.
+      const mayBeSqs =
+        (typeof target === 'string' && target.startsWith('AmazonSQS.')) ||
+        /\/sqs\/aws4_request/.test(authorization) ||
+        (req.method === 'POST' && isForm && !/\/s3\/aws4_request/.test(authorization)) ||
+        routes.sqs.isSqsRequest(req);
+      if (mayBeSqs) {
+        const body = await readBody(req);
+        if (routes.sqs.isSqsRequest(req, body)) {
+          const action =
+            typeof target === 'string' && target.startsWith('AmazonSQS.')
+              ? target.slice('AmazonSQS.'.length)
+              : (url.searchParams.get('Action') ??
+                new URLSearchParams(body.toString('utf8')).get('Action') ??
+                '?');
+          count(`sqs:${action}`);
+          const refusal = await routes.authorize?.(req, body);
+          if (refusal) return awsError(res, 403, 'sqs', 'InvalidClientTokenId', refusal);
+          await routes.sqs.handle(req, res, body);
+          return;
+        }
+        return afterSqs(req, res, url, body);
+      }
+    }
+    return afterSqs(req, res, url, undefined);
+  }
+
+  /** SNS and S3: what is not SQS. `read` is the body when the SQS check had to read it. */
+  async function afterSqs(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    read: Buffer | undefined,
+  ): Promise<void> {
+    const contentType = req.headers['content-type'] ?? '';
+    const authorization = req.headers.authorization ?? '';
     const looksSns =
       /\/sns\/aws4_request/.test(authorization) ||
       (req.method === 'POST' &&
@@ -232,8 +285,8 @@ export async function startEdge(options: {
         contentType.startsWith('application/x-www-form-urlencoded')) ||
       (req.method === 'GET' && url.pathname === '/' && url.searchParams.has('Action')) ||
       url.pathname.startsWith('/_sns/');
-    if (looksSns) {
-      const body = await readBody(req);
+    if (looksSns || read) {
+      const body = read ?? (await readBody(req));
       if (routes.sns.isSnsRequest(req, body) || url.pathname.startsWith('/_sns/')) {
         const action =
           url.searchParams.get('Action') ?? new URLSearchParams(body.toString('utf8')).get('Action') ?? '?';
@@ -259,7 +312,7 @@ export async function startEdge(options: {
         await routes.sns.handle(req, res, body);
         return;
       }
-      count('s3:POST');
+      count(`s3:${req.method}`);
       await routes.s3.handle(withBody(req, body), res);
       return;
     }

@@ -1,12 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { access, constants, mkdir, stat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  SendMessageCommand,
+  SetQueueAttributesCommand,
+} from '@aws-sdk/client-sqs';
 import { type AwsClients, createClients, destroyClients } from '@eventline/aws/clients.ts';
 import { DynamoLedger } from '@eventline/aws/dynamo-ledger.ts';
 import { isMissing, translate } from '@eventline/aws/errors.ts';
+import { configDefines } from '@eventline/config/bundled.ts';
 import { ConfigError } from '@eventline/config/errors.ts';
 import { type EventlineConfig, type RuntimeNames, withEnvironment } from '@eventline/config/index.ts';
+import { eventSourceSettings, type QueueSpec, queueLayout } from '@eventline/config/queues.ts';
 import { errorMessage } from '@eventline/core/errors.ts';
 import { normaliseEvent, type ObjectEvent } from '@eventline/core/events.ts';
 import { TTL_ATTRIBUTE } from '@eventline/core/items.ts';
@@ -21,18 +31,25 @@ import {
   type LocalDynamo,
   startLocalDynamo,
 } from '@eventline/dynamodb-emulator';
+import { lambdaEsbuildOptions } from '@eventline/lambda/bundling.ts';
 import { createHandler, type EventlineHandler } from '@eventline/lambda/handler.ts';
 import { createPipeline } from '@eventline/lambda/wiring.ts';
 import { createS3Emulator, type S3Emulator, type S3ObjectEvent } from '@eventline/s3-emulator';
 import { createSnsService, type SnsService } from '@eventline/sns-emulator/index.ts';
+import { createSqsEmulator, type SqsEmulator } from '@eventline/sqs-emulator';
+import type { Context } from 'aws-lambda';
 import { Activity, consoleLogger } from './activity.ts';
 import { type ConsoleHandler, createAdmin } from './admin.ts';
 import { createAuthorizer } from './auth.ts';
-import { type DeadLetterStore, FileDeadLetterQueue, type StoredDeadLetter } from './dead-letters.ts';
+import { SqsDeadLetterStore, type StoredDeadLetter } from './dead-letters.ts';
 import { type Edge, startEdge } from './edge.ts';
 import { AsyncInvoker, type InvocationResult } from './invoker.ts';
 import { EventJournal } from './journal.ts';
 import { isLoopbackName } from './loopback.ts';
+import { FunctionBundler } from './runtime/bundler.ts';
+import { FunctionPool, type InvocationReport } from './runtime/function-pool.ts';
+import { outcomeOfLog, parseEmfLine, parsePowertoolsLine } from './runtime/log-outcomes.ts';
+import { type BatchReport, SqsEventSource } from './runtime/sqs-event-source.ts';
 import { nextSequencer, s3EventRecord } from './s3-events.ts';
 
 /**
@@ -62,6 +79,14 @@ export interface LocalStackOptions {
   /** Where TABLE_NAME, BUCKET_NAME, TOPIC_ARN and DLQ_URL are read (default: process.env). */
   env?: NodeJS.ProcessEnv;
   /**
+   * Where the handler runs. `workers` (the default): function instances as worker processes loading
+   * the bundle the CDK app deploys. `in-process`: the handler in this process, for tests that must
+   * see or replace `stack.handler` itself.
+   */
+  functionRuntime?: 'workers' | 'in-process';
+  /** Rebuild the function bundle when a source changes (`npm start`). */
+  watchFunction?: boolean;
+  /**
    * Loses the S3 notifications it selects, as S3 may (tests of backfill and start-up recovery write
    * objects "behind the pipeline's back" this way). The object is stored all the same.
    */
@@ -90,6 +115,25 @@ export interface ReplayResult {
 
 const ACCOUNT = '000000000000';
 
+/** A queue of the stack, as SQS names it. */
+export interface StackQueue {
+  name: string;
+  url: string;
+  arn: string;
+}
+
+/** The stack's queues (@eventline/config/queues.ts, as the CDK app makes them). */
+export interface StackQueues {
+  /** Whether this start created the ingest queue (S3 then sends s3:TestEvent, as it does on configuration). */
+  ingestCreated?: boolean;
+  /** S3 events waiting for the function (queue mode only). */
+  ingest?: StackQueue;
+  /** S3 events that failed maxReceiveCount deliveries, or on-failure records (direct mode). */
+  eventDeadLetters: StackQueue;
+  /** eventline's own dead letters (DLQ_URL). */
+  deadLetters: StackQueue;
+}
+
 /** An object as a listing shows it (backfill, start-up recovery): no versionId, no sequencer. */
 interface ListedObject {
   bucket: string;
@@ -103,12 +147,27 @@ export class LocalStack {
   readonly activity = new Activity();
   readonly config: EventlineConfig;
   readonly dataDir: string;
-  readonly deadLetters: DeadLetterStore;
+  /** The letters DLQ and the event DLQ, on SQS (set at boot, once the queues exist). */
+  deadLetters!: SqsDeadLetterStore;
   readonly journal: EventJournal;
   names!: RuntimeNames;
   edge!: Edge;
   sns!: SnsService;
+  sqs!: SqsEmulator;
+  queues!: StackQueues;
+  /** Direct mode: Lambda's asynchronous invocation of each S3 event (and journal leftovers in any mode). */
   invoker!: AsyncInvoker;
+  /** Queue mode: the event source mapping that polls the ingest queue. */
+  eventSource: SqsEventSource | undefined;
+  /** The function's bundle and its instances (functionRuntime `workers`). */
+  bundler: FunctionBundler | undefined;
+  pool: FunctionPool | undefined;
+  /** The last failure of each ingest message (by MessageId, which SQS keeps in the DLQ), for `dlq list`. */
+  private readonly failureReasons = new Map<string, string>();
+  /** S3 events on their way into the ingest queue. */
+  private sending = 0;
+  /** Ingest messages left in flight by an earlier process: they come back at their visibility timeout. */
+  private orphanedInFlight = 0;
   pipeline!: Pipeline;
   handler!: EventlineHandler;
   /** Clients pointed at the edge, as any user's client would be. */
@@ -131,7 +190,6 @@ export class LocalStack {
     // The function's environment overrides rename the local resources as they rename the deployed ones.
     this.config = withEnvironment(options.config, this.env, { accountId: ACCOUNT });
     this.dataDir = resolve(options.dataDir ?? options.config.local.dataDir);
-    this.deadLetters = new FileDeadLetterQueue(this.dataDir);
     this.journal = new EventJournal(this.dataDir);
     this.print = options.print ?? (() => {});
     this.logger = options.logger ?? { debug() {}, info() {}, warn() {}, error() {} };
@@ -182,6 +240,13 @@ export class LocalStack {
       logger: activityLogger,
       ...(this.options.sns?.delivery ? { delivery: this.options.sns.delivery } : {}),
     });
+    this.sqs = createSqsEmulator({
+      dataDir: resolve(this.dataDir, 'sqs'),
+      region: local.region,
+      accountId: ACCOUNT,
+      endpoint: () => this.edge.url,
+      warn: (message, details) => activityLogger.warn(message, details),
+    });
     const host = this.options.host ?? local.host;
     const port = this.options.port ?? local.port;
     const loopback = isLoopbackName(host.replace(/^\[|\]$/g, ''));
@@ -200,6 +265,7 @@ export class LocalStack {
         s3: this.s3,
         dynamoPort: this.dynamo.port,
         sns: this.sns,
+        sqs: this.sqs,
         admin: createAdmin(this, this.options.consolePage),
         ...(local.enforceAuth
           ? {
@@ -229,6 +295,12 @@ export class LocalStack {
       config.table.name,
       config.ledger.ttlDays === undefined ? {} : { ttlAttribute: TTL_ATTRIBUTE },
     );
+    this.queues = await this.ensureQueues();
+    this.deadLetters = new SqsDeadLetterStore(
+      this.clients.sqs,
+      { letters: this.queues.deadLetters.url, events: this.queues.eventDeadLetters.url },
+      (messageId) => this.failureReasons.get(messageId),
+    );
     const topicArn = await this.sns.createTopic(config.topic.name);
     for (const subscription of config.topic.subscriptions) {
       await this.sns.subscribe(topicArn, subscription.protocol, subscription.endpoint, { confirmed: true });
@@ -255,6 +327,7 @@ export class LocalStack {
       this.handlerClients.push(clients);
       return clients;
     };
+    const handlerEndpoints = endpoints;
     const s3Clients = clientFor(endpoints.s3);
     const ddbClients = clientFor(endpoints.dynamodb);
     const snsClients = clientFor(endpoints.sns);
@@ -272,11 +345,12 @@ export class LocalStack {
       documents: this.clients.documents,
       ...(config.ledger.ttlDays === undefined ? {} : { ttlDays: config.ledger.ttlDays }),
     });
+    const queueMode = Boolean(this.queues.ingest);
     this.pipeline = createPipeline({
       config,
       names: this.names,
       clients: handlerClients,
-      logger: activityLogger,
+      logger: queueMode ? this.observingOutcomes(activityLogger) : activityLogger,
       metrics: this.activity.metricsPort(),
       deadLetters: this.deadLetters,
       ...(this.options.leaseMs ? { leaseMs: this.options.leaseMs } : {}),
@@ -291,16 +365,29 @@ export class LocalStack {
           }),
       },
     });
-    this.handler = createHandler({ pipeline: this.pipeline, logger: activityLogger });
+    this.handler = createHandler({
+      pipeline: this.pipeline,
+      logger: queueMode ? this.observingOutcomes(activityLogger) : activityLogger,
+    });
     this.invoker = new AsyncInvoker({
       concurrency: config.function.reservedConcurrency,
       retryAttempts: config.trigger.retryAttempts,
       retryDelaysMs: this.options.retryDelaysMs ?? [1000, 2000],
       maxEventAgeMs: config.trigger.maxEventAgeSeconds * 1000,
       timeoutMs: config.function.timeoutSeconds * 1000,
-      invoke: (event, context) => this.handler(event, context),
+      invoke: (event, context) => this.invokeFunction(event, context),
       journal: this.journal,
-      deadLetters: this.deadLetters,
+      // Lambda's on-failure destination: the record itself is the message, in the event DLQ.
+      deadLetters: {
+        send: async (letter) => {
+          await this.clients.sqs.send(
+            new SendMessageCommand({
+              QueueUrl: this.queues.eventDeadLetters.url,
+              MessageBody: JSON.stringify(letter.event),
+            }),
+          );
+        },
+      },
       logger: activityLogger,
       functionArn: `arn:aws:lambda:${local.region}:${ACCOUNT}:function:${config.name}-handler`,
     });
@@ -317,9 +404,254 @@ export class LocalStack {
       this.print(`${clock()} ☠ ${key} → dead-lettered (${condition}): ${errorMessage(error)}`);
     });
 
+    if ((this.options.functionRuntime ?? 'workers') === 'workers')
+      await this.startInstances(handlerEndpoints);
+
+    if (this.queues.ingest) {
+      const ingest = this.queues.ingest;
+      this.orphanedInFlight = this.sqs.metrics().find((q) => q.name === ingest.name)?.inFlight ?? 0;
+      if (this.queues.ingestCreated) await this.sendTestEvent(ingest.url);
+      const retryDelays = this.options.retryDelaysMs ?? [1000, 2000];
+      const settings = eventSourceSettings(config);
+      this.eventSource = new SqsEventSource({
+        sqs: this.clients.sqs,
+        queueUrl: ingest.url,
+        queueArn: ingest.arn,
+        region: local.region,
+        batchSize: settings.batchSize,
+        maxBatchingWindowMs: settings.maxBatchingWindowSeconds * 1000,
+        maximumConcurrency: settings.maxConcurrency,
+        reportBatchItemFailures: settings.reportBatchItemFailures,
+        invoke: (event) => this.invokeFunction(event),
+        retryVisibilitySeconds: (receives) =>
+          (retryDelays[receives - 1] ?? retryDelays.at(-1) ?? 1000) / 1000,
+      });
+      this.eventSource.on('batch', (report: BatchReport) => this.onBatch(report));
+      this.eventSource.on('poll-error', (error: unknown) =>
+        this.logger.warn('event source: cannot read the ingest queue', { error: errorMessage(error) }),
+      );
+      this.eventSource.on('delete-error', (failed: unknown) =>
+        this.logger.warn('event source: a processed message could not be deleted; it will come back', {
+          failed,
+        }),
+      );
+    }
+
     await this.recover();
     this.ready = true;
+    this.eventSource?.start();
     for (const event of this.early.splice(0)) this.onS3Event(event);
+  }
+
+  /** Runs the function: on an instance (workers), or the in-process handler. */
+  private invokeFunction(event: object, context?: Context): Promise<unknown> {
+    return this.pool ? this.pool.invoke(event) : this.handler(event, context);
+  }
+
+  /**
+   * Builds the bundle the CDK app deploys (same esbuild settings, same config defines) and starts
+   * the pool of instances with the deployed function's environment, its timeout and memory.
+   */
+  private async startInstances(endpoints: { s3?: string; dynamodb?: string; sns?: string }): Promise<void> {
+    const { config } = this;
+    const require = createRequire(import.meta.url);
+    const entry = require.resolve('@eventline/lambda/index.ts');
+    this.bundler = new FunctionBundler({
+      entry,
+      outRoot: resolve(this.dataDir, 'function'),
+      build: { ...lambdaEsbuildOptions(), define: configDefines(config) },
+      watch: this.options.watchFunction ?? false,
+      onRebuild: (bundle) =>
+        this.print(
+          `${clock()} λ function rebuilt (generation ${bundle.generation}, ${Math.round(bundle.bytes / 1024)} KiB): new instances load it`,
+        ),
+      onError: (messages) =>
+        this.print(
+          `${clock()} λ function rebuild failed; instances keep the last bundle:\n${messages.join('\n')}`,
+        ),
+    });
+    const bundle = await this.bundler.start();
+    const local = config.local;
+    // The names travel in the bundle's config (overrides applied); the variables are set as on AWS
+    // when they came from the environment, so that an error names the setting the user actually set.
+    const settings = this.names.settings;
+    const environment: Record<string, string> = {
+      ...(settings?.table === 'TABLE_NAME' ? { TABLE_NAME: this.names.tableName } : {}),
+      ...(settings?.topic === 'TOPIC_ARN' ? { TOPIC_ARN: this.names.topicArn } : {}),
+      ...(settings?.bucket === 'BUCKET_NAME' ? { BUCKET_NAME: this.names.bucketName } : {}),
+      DLQ_URL: this.queues.deadLetters.url,
+      POWERTOOLS_SERVICE_NAME: config.name,
+      POWERTOOLS_METRICS_NAMESPACE: config.name,
+      POWERTOOLS_LOG_LEVEL: config.function.logLevel,
+      NODE_OPTIONS: '--enable-source-maps',
+      AWS_ENDPOINT_URL: this.edge.url,
+      AWS_ACCESS_KEY_ID: local.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: local.secretAccessKey,
+      // A fault-injecting proxy between the function and one service (test/reliability outages).
+      ...(endpoints.s3 ? { AWS_ENDPOINT_URL_S3: endpoints.s3 } : {}),
+      ...(endpoints.dynamodb ? { AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb } : {}),
+      ...(endpoints.sns ? { AWS_ENDPOINT_URL_SNS: endpoints.sns } : {}),
+    };
+    this.pool = new FunctionPool({
+      functionName: `${config.name}-handler`,
+      region: local.region,
+      accountId: ACCOUNT,
+      handlerModule: () => this.bundler!.bundle.module,
+      memoryMb: config.function.memoryMb,
+      timeoutMs: config.function.timeoutSeconds * 1000,
+      concurrency: config.function.reservedConcurrency,
+      environment,
+    });
+    const workerLog = this.activity.logger(this.logger, 'warn');
+    const metrics = this.activity.metricsPort();
+    this.pool.on('log', ({ instanceId, line }: { instanceId: string; line: string }) => {
+      const emf = parseEmfLine(line);
+      if (emf) {
+        // Powertools Metrics (EMF, what CloudWatch would read): into the stack's metrics.
+        for (const { name, unit, values } of emf) {
+          for (const value of values) {
+            if (unit === 'Milliseconds') metrics.milliseconds(name, value);
+            else metrics.count(name, value);
+          }
+        }
+        return;
+      }
+      const parsed = parsePowertoolsLine(line);
+      if (!parsed) {
+        // Anything else an instance prints: kept, attributed to the instance.
+        workerLog.info(line, { instanceId });
+        return;
+      }
+      workerLog[parsed.level](parsed.message, { ...parsed.fields, instanceId });
+      this.observeLogLine(parsed.message, parsed.fields);
+    });
+    this.pool.on('report', (report: InvocationReport) => {
+      if (report.cold) {
+        this.activity.counters.coldStarts += 1;
+        this.print(
+          `${clock()} λ cold start: instance ${report.instanceId}${report.initMs !== undefined ? ` (init ${Math.round(report.initMs)} ms)` : ''}`,
+        );
+      } else {
+        this.activity.counters.warmStarts += 1;
+      }
+      if (report.outcome === 'timeout' || report.outcome === 'crash') {
+        this.print(
+          `${clock()} λ instance ${report.instanceId}: ${report.outcome === 'timeout' ? `timed out after ${config.function.timeoutSeconds} s, stopped` : 'died'}; the next invocation gets a fresh instance`,
+        );
+      }
+    });
+    this.print(
+      `${clock()} λ function bundled (${Math.round(bundle.bytes / 1024)} KiB); up to ${config.function.reservedConcurrency} instance(s), ${config.function.memoryMb} MB, timeout ${config.function.timeoutSeconds} s`,
+    );
+  }
+
+  /** S3's test message, sent once when the notification configuration is set (reference §4). */
+  private async sendTestEvent(queueUrl: string): Promise<void> {
+    await this.sqs.call('SendMessage', {
+      QueueUrl: queueUrl,
+      MessageBody: JSON.stringify({
+        Service: 'Amazon S3',
+        Event: 's3:TestEvent',
+        Time: new Date().toISOString(),
+        Bucket: this.config.bucket.name,
+        RequestId: randomUUID().replace(/-/g, '').slice(0, 16).toUpperCase(),
+        HostId: randomUUID(),
+      }),
+    });
+  }
+
+  /** The pipeline's logger, seen by the stack: each file's outcome line feeds the activity and the log. */
+  private observingOutcomes(logger: Logger): Logger {
+    const observe =
+      (level: keyof Logger) =>
+      (message: string, extra?: Record<string, unknown>): void => {
+        logger[level](message, extra);
+        this.observeLogLine(message, extra ?? {});
+      };
+    return { debug: observe('debug'), info: observe('info'), warn: observe('warn'), error: observe('error') };
+  }
+
+  private rememberFailure(messageId: string, reason: string): void {
+    this.failureReasons.delete(messageId);
+    this.failureReasons.set(messageId, reason);
+    if (this.failureReasons.size > 10_000) {
+      const oldest = this.failureReasons.keys().next().value;
+      if (oldest !== undefined) this.failureReasons.delete(oldest);
+    }
+  }
+
+  private observeLogLine(message: string, fields: Record<string, unknown>): void {
+    // In direct mode outcomes come back as the invocation's result (onResult).
+    if (!this.queues.ingest) return;
+    if (message === 'message will be retried' && typeof fields.messageId === 'string') {
+      // `error` is a string, or describeError's shape ({ name, message, cause, ... }).
+      const error = fields.error as string | { message?: unknown } | undefined;
+      const reason =
+        typeof error === 'string' ? error : typeof error?.message === 'string' ? error.message : undefined;
+      if (reason) this.rememberFailure(fields.messageId, reason);
+    }
+    const outcome = outcomeOfLog(message, fields);
+    if (!outcome) return;
+    this.activity.recordOutcome(outcome);
+    this.print(describeOutcome(outcome));
+  }
+
+  private onBatch(report: BatchReport): void {
+    if (report.outcome === 'ok') return;
+    // A batch that failed as a whole (timeout, crash, an error outside the records): its reason,
+    // unless a record's own log line said more.
+    if (report.error && !report.error.startsWith('All records failed processing')) {
+      for (const id of report.returnedIds) this.rememberFailure(id, report.error);
+    }
+    this.activity.counters.retries += report.returned;
+    this.activity.record({
+      at: new Date().toISOString(),
+      kind: 'retry',
+      key: `(batch of ${report.size})`,
+      reason: report.error ?? `${report.returned} item(s) reported as failed`,
+    });
+    this.print(
+      `${clock()} ↻ batch of ${report.size}: ${report.returned} message(s) return to the ingest queue${report.error ? `: ${report.error}` : ''}`,
+    );
+  }
+
+  /**
+   * Creates the stack's queues through the SQS API, with the names and attributes the CDK app gives
+   * them; a queue left by an earlier run with other settings (the config changed) takes the new ones.
+   */
+  private async ensureQueues(): Promise<StackQueues> {
+    const sqs = this.clients.sqs;
+    const arnOf = (name: string) => `arn:aws:sqs:${this.config.local.region}:${ACCOUNT}:${name}`;
+    const layout = queueLayout(this.config, this.config.name, arnOf);
+    let created = false;
+    const ensure = async (spec: QueueSpec): Promise<StackQueue> => {
+      const existing = await sqs
+        .send(new GetQueueUrlCommand({ QueueName: spec.name }))
+        .then((r) => r.QueueUrl)
+        .catch((error: unknown) => {
+          if ((error as { name?: string }).name === 'QueueDoesNotExist') return undefined;
+          throw translate(error, `GetQueueUrl ${spec.name}`);
+        });
+      let url = existing;
+      if (url) {
+        await sqs.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: spec.attributes }));
+      } else {
+        url = (await sqs.send(new CreateQueueCommand({ QueueName: spec.name, Attributes: spec.attributes })))
+          .QueueUrl;
+        created = true;
+      }
+      if (!url) throw new Error(`SQS answered CreateQueue ${spec.name} without a QueueUrl`);
+      const attributes = await sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }),
+      );
+      return { name: spec.name, url, arn: attributes.Attributes?.QueueArn ?? arnOf(spec.name) };
+    };
+    // The event dead-letter queue first: the ingest queue's redrive policy names it.
+    const eventDeadLetters = await ensure(layout.eventDeadLetters);
+    const deadLetters = await ensure(layout.deadLetters);
+    created = false;
+    const ingest = layout.ingest ? await ensure(layout.ingest) : undefined;
+    return { eventDeadLetters, deadLetters, ...(ingest ? { ingest, ingestCreated: created } : {}) };
   }
 
   /** Says once per start that s3rver's files from an older eventline are left as they were. */
@@ -379,12 +711,27 @@ export class LocalStack {
           const released = { ...state, leaseUntil: 0, rev: state.rev + 1 };
           if (await this.ledger.putFile(released, state.rev)) state = released;
         }
-        if (!state || state.status === 'PROCESSING' || state.eTag !== object.eTag) unfinished.push(object);
+        // Unfinished: no outcome yet, or an outcome whose notification or dead letter is still owed (a
+        // crash between the two). Its event may be in flight on the ingest queue for a whole visibility
+        // timeout (6x the function timeout): sending it again finishes it now, the late one is a duplicate.
+        const owed =
+          state !== undefined &&
+          (state.notification.status === 'PENDING' || state.deadLetter.status === 'PENDING');
+        if (!state || state.status === 'PROCESSING' || owed || state.eTag !== object.eTag)
+          unfinished.push(object);
       }
     }
     const pending = await this.journal.pending();
     const journaledKeys = new Set(pending.map((e) => keyOf(e.event)));
-    for (const entry of pending) this.invoker.enqueue(entry);
+    for (const entry of pending) {
+      if (this.queues.ingest) {
+        // Left by a run in direct mode: the ingest queue takes it now.
+        await this.sendToIngest(entry.event);
+        await this.journal.remove(entry.id);
+      } else {
+        this.invoker.enqueue(entry);
+      }
+    }
     let reconciled = 0;
     for (const object of unfinished) {
       if (journaledKeys.has(object.key)) continue;
@@ -452,12 +799,29 @@ export class LocalStack {
     );
   }
 
+  /** S3 → the ingest queue: the event JSON as S3 sends it, durable once SQS answers. */
+  private async sendToIngest(event: Record<string, unknown>): Promise<void> {
+    await this.sqs.call('SendMessage', {
+      QueueUrl: this.queues.ingest!.url,
+      MessageBody: JSON.stringify(event),
+    });
+  }
+
   /**
    * Journals and queues an S3-shaped event for an object: a live event as the emulator sent it (its
    * name, sequencer, versionId and ETag), or one made up for a listed object (backfill, recovery), which
    * has no sequencer: S3 never sent one, and a made-up one would order it against real ones.
    */
   private async submit(object: ListedObject | S3ObjectEvent): Promise<void> {
+    this.sending += 1;
+    try {
+      await this.submitNow(object);
+    } finally {
+      this.sending -= 1;
+    }
+  }
+
+  private async submitNow(object: ListedObject | S3ObjectEvent): Promise<void> {
     const route = matchRoute(this.config.routes, object.key);
     const live = 'sequencer' in object;
     const id = live ? object.sequencer : nextSequencer();
@@ -481,6 +845,10 @@ export class LocalStack {
       key: object.key,
       bucket: object.bucket,
     });
+    if (this.queues.ingest) {
+      await this.sendToIngest({ Records: [record] });
+      return;
+    }
     await this.invoker.submit({
       id: `${id}-${randomUUID().slice(0, 8)}`,
       event: { Records: [record] },
@@ -526,11 +894,21 @@ export class LocalStack {
     return { submitted };
   }
 
-  /** Re-drives dead letters (all, or one by id); a letter is removed once its file has an outcome. */
+  /**
+   * Re-drives dead letters (all, or one by id): each is claimed on its queue (hidden, so a second
+   * replay finds nothing), processed again, then deleted; a replay that cannot finish puts it back.
+   */
   async replay(id?: string): Promise<ReplayResult[]> {
-    const letters = (await this.deadLetters.list()).filter((l) => !id || l.id === id);
+    const ids = id ? [id] : (await this.deadLetters.list()).map((l) => l.id);
     const results: ReplayResult[] = [];
-    for (const letter of letters) results.push(await this.replayOne(letter));
+    for (const letterId of ids) {
+      const claimed = await this.deadLetters.claim(letterId, this.config.function.timeoutSeconds + 30);
+      if (!claimed) continue;
+      const result = await this.replayOne(claimed.letter);
+      if (result.status === 'error') await this.deadLetters.unclaim(claimed);
+      else await this.deadLetters.complete(claimed);
+      results.push(result);
+    }
     return results;
   }
 
@@ -551,16 +929,18 @@ export class LocalStack {
       }
       try {
         const outcome = await this.pipeline.processObject(event, { replay: true });
-        this.activity.recordOutcome(outcome);
-        this.print(`${describeOutcome(outcome)} (replay)`);
+        if (!this.queues.ingest) {
+          // In queue mode the pipeline's log line has recorded it already.
+          this.activity.recordOutcome(outcome);
+          this.print(`${describeOutcome(outcome)} (replay)`);
+        }
         last = { ...base, key: event.key, status: outcome.status };
         if (outcome.status === 'failed' && outcome.error) last.reason = outcome.error.message;
       } catch (error) {
         return { ...base, key: event.key, status: 'error', reason: errorMessage(error) };
       }
     }
-    // A failed replay was dead-lettered again by the pipeline with its new reason: drop the old letter.
-    await this.deadLetters.remove(letter.id);
+    // A failed replay was dead-lettered again by the pipeline with its new reason: the old letter ends.
     return last;
   }
 
@@ -591,8 +971,10 @@ export class LocalStack {
 
   /** Ends one dead letter by hand, without replaying it; undefined when there is no such letter. */
   async drop(id: string): Promise<ReplayResult | undefined> {
-    const letter = (await this.deadLetters.list()).find((l) => l.id === id);
-    if (!letter || !(await this.deadLetters.remove(id))) return undefined;
+    const claimed = await this.deadLetters.claim(id, 30);
+    if (!claimed) return undefined;
+    await this.deadLetters.complete(claimed);
+    const { letter } = claimed;
     const key = letter.object?.key ?? eventsOfLetter(letter)[0]?.key;
     this.print(`${clock()} ∅ ${key ?? id} → dead letter dropped`);
     return { id, ...(key ? { key } : {}), status: 'dropped', reason: letter.reason };
@@ -600,7 +982,76 @@ export class LocalStack {
 
   /** Resolves when every queued event has an outcome (tests and `put --wait`). */
   idle(): Promise<void> {
-    return this.invoker.idle();
+    if (!this.eventSource) return this.invoker.idle();
+    return this.invoker.idle().then(
+      () =>
+        new Promise<void>((resolve) => {
+          const check = () => {
+            if (this.stopped || this.queueIdle()) resolve();
+            else setTimeout(check, 20);
+          };
+          check();
+        }),
+    );
+  }
+
+  /**
+   * Nothing on its way to the ingest queue, nothing waiting or in flight there (but what an earlier
+   * process left in flight), no batch running, no failed message about to come back.
+   */
+  private queueIdle(): boolean {
+    const ingest = this.sqs.metrics().find((q) => q.name === this.queues.ingest?.name);
+    const source = this.eventSource?.stats;
+    if (!ingest || !source) return true;
+    return (
+      this.sending === 0 &&
+      ingest.depth === 0 &&
+      ingest.delayed === 0 &&
+      ingest.inFlight <= this.orphanedInFlight &&
+      source.batchesInFlight === 0 &&
+      source.returning === 0
+    );
+  }
+
+  /** Letters waiting in both dead-letter queues, as SQS counts them (visible and in flight). */
+  deadLetterDepth(): number {
+    const names = new Set([this.queues.deadLetters.name, this.queues.eventDeadLetters.name]);
+    return this.sqs
+      .metrics()
+      .filter((q) => names.has(q.name))
+      .reduce((sum, q) => sum + q.depth + q.inFlight + q.delayed, 0);
+  }
+
+  /** The queue path and the function instances, for the console's runtime panel. */
+  runtimeStats() {
+    const byName = new Map(this.sqs.metrics().map((q) => [q.name, q]));
+    return {
+      ...this.queueStats(),
+      deadLetters: byName.get(this.queues.deadLetters.name) ?? null,
+      eventDeadLetters: byName.get(this.queues.eventDeadLetters.name) ?? null,
+      functionRuntime: this.pool ? 'workers' : 'in-process',
+      instances: this.pool
+        ? {
+            ...this.pool.stats,
+            list: this.pool.list(),
+            coldStarts: this.activity.counters.coldStarts,
+            warmStarts: this.activity.counters.warmStarts,
+            ...(this.bundler ? { bundle: this.bundler.bundle } : {}),
+          }
+        : null,
+    };
+  }
+
+  /** What the ingest queue and the event source are doing (admin API, console). */
+  queueStats() {
+    const ingest = this.queues?.ingest
+      ? this.sqs.metrics().find((q) => q.name === this.queues.ingest?.name)
+      : undefined;
+    return {
+      mode: this.config.trigger.mode,
+      ...(ingest ? { ingest } : {}),
+      ...(this.eventSource ? { eventSource: this.eventSource.stats } : {}),
+    };
   }
 
   banner(): string {
@@ -616,11 +1067,11 @@ export class LocalStack {
       `  table        ${c.table.name}`,
       `  topic        ${this.names.topicArn}`,
       `  data         ${this.dataDir}`,
-      ...(this.env.DLQ_URL
-        ? [
-            `  dead letters ${resolve(this.dataDir, 'dlq')}   (DLQ_URL is the deployed function's queue; not used locally)`,
-          ]
+      `  dead letters ${this.queues.deadLetters.url}   (the function's DLQ_URL; S3 events: ${this.queues.eventDeadLetters.name})`,
+      ...(this.env.DLQ_URL && this.env.DLQ_URL !== this.queues.deadLetters.url
+        ? [`               DLQ_URL=${this.env.DLQ_URL} is the deployed function's queue; not used locally`]
         : []),
+      ...(this.queues.ingest ? [`  ingest queue ${this.queues.ingest.url}`] : []),
       `  credentials  ${c.local.accessKeyId} / ${c.local.secretAccessKey}   region ${c.local.region}`,
       '',
       '  try it:',
@@ -637,9 +1088,13 @@ export class LocalStack {
   async stop(graceMs = 10_000): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    await this.eventSource?.stop();
     await this.invoker?.stop(graceMs);
+    await this.pool?.close();
+    await this.bundler?.stop();
     await this.edge?.close();
     await this.sns?.close();
+    await this.sqs?.close();
     for (const clients of this.handlerClients) destroyClients(clients);
     if (this.clients) destroyClients(this.clients);
     await this.s3?.close();

@@ -46,8 +46,24 @@ export interface ReplayResult {
 
 const letterView = ({ message: _m, object: _o, event: _e, ...rest }: Letter) => rest;
 
-/** Re-drives one letter; the letter is deleted once its event is on its way (or its object is gone). */
+/**
+ * Re-drives one letter; the letter is deleted once its event is on its way (or its object is gone).
+ * A letter that cannot be replayed is reported as an error and made visible again at once: held
+ * for the replay, it would otherwise be missing from the queue for the whole hold.
+ */
 async function replayLetter(target: Target, queue: Queue, letter: Letter): Promise<ReplayResult> {
+  const result = await redriveLetter(target, queue, letter);
+  if (result.status === 'error') {
+    try {
+      await release(target, queue, [letter.message]);
+    } catch (error) {
+      result.reason = `${result.reason}; and the letter could not be released (it stays hidden until its hold ends): ${errorMessage(error)}`;
+    }
+  }
+  return result;
+}
+
+async function redriveLetter(target: Target, queue: Queue, letter: Letter): Promise<ReplayResult> {
   const base = { id: letter.id, queue: queue.label, ...(letter.key ? { key: letter.key } : {}) };
   try {
     if (queue.label === 'files') {

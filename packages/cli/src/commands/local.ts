@@ -28,6 +28,8 @@ export function register(program: Command, cli: Cli): void {
         print,
         logger: consoleLogger(),
         consolePage: await loadConsole(),
+        // The dev loop: the function's bundle is rebuilt when a source changes; new instances load it.
+        watchFunction: true,
       });
       print(stack.banner());
       let stopping = 0;

@@ -1,3 +1,4 @@
+import { LAMBDA_BUNDLING } from '@eventline/lambda/bundling.ts';
 import { Aws, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Policy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -121,15 +122,15 @@ export class PipelineFunction extends Construct {
         NODE_OPTIONS: '--enable-source-maps',
       },
       bundling: {
+        // The settings the local stack and the bench bundle with too (@eventline/lambda/bundling.ts).
         format: OutputFormat.ESM,
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
+        minify: LAMBDA_BUNDLING.minify,
+        target: LAMBDA_BUNDLING.target,
+        sourceMap: LAMBDA_BUNDLING.sourceMap,
+        sourcesContent: LAMBDA_BUNDLING.sourcesContent,
         bundleAwsSDK: true,
-        mainFields: ['module', 'main'],
-        // CommonJS dependencies bundled into an ES module still call require() for Node built-ins.
-        banner:
-          "import { createRequire as __eventlineCreateRequire } from 'node:module'; const require = __eventlineCreateRequire(import.meta.url);",
+        mainFields: [...LAMBDA_BUNDLING.mainFields],
+        banner: LAMBDA_BUNDLING.banner,
         forceDockerBundling: false,
         ...(props.define ? { define: { ...props.define } } : {}),
       },

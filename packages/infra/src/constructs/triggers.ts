@@ -1,3 +1,8 @@
+import {
+  DEAD_LETTER_RETENTION_SECONDS,
+  INGEST_QUEUE_SUFFIX,
+  INGEST_RETENTION_SECONDS,
+} from '@eventline/config/queues.ts';
 import { Aws, Duration, Fn, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import {
@@ -32,8 +37,6 @@ export function keyFilterOf(route: RouteFilter): NotificationKeyFilter {
   };
 }
 
-const INGEST_SUFFIX = '-ingest';
-
 export interface QueueTriggerProps {
   readonly bucket: IBucket;
   readonly routes: readonly RouteFilter[];
@@ -66,12 +69,12 @@ export class QueueTrigger extends Construct {
   constructor(scope: Construct, id: string, props: QueueTriggerProps) {
     super(scope, id);
     const { stackName } = Stack.of(this);
-    if (stackName.length + INGEST_SUFFIX.length > 80) {
+    if (stackName.length + INGEST_QUEUE_SUFFIX.length > 80) {
       throw new Error(
-        `${this.node.path}: stack name "${stackName}" is too long: the ingest queue is named "<stack name>${INGEST_SUFFIX}", and SQS allows 80 characters`,
+        `${this.node.path}: stack name "${stackName}" is too long: the ingest queue is named "<stack name>${INGEST_QUEUE_SUFFIX}", and SQS allows 80 characters`,
       );
     }
-    const ingestQueueName = Fn.join('', [Aws.STACK_NAME, INGEST_SUFFIX]);
+    const ingestQueueName = Fn.join('', [Aws.STACK_NAME, INGEST_QUEUE_SUFFIX]);
     const ingestQueueArn = Fn.join('', [
       'arn:',
       Aws.PARTITION,
@@ -85,7 +88,7 @@ export class QueueTrigger extends Construct {
     this.deadLetterQueue = new Queue(this, 'EventDeadLetterQueue', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      retentionPeriod: Duration.days(14),
+      retentionPeriod: Duration.seconds(DEAD_LETTER_RETENTION_SECONDS),
       redriveAllowPolicy: {
         redrivePermission: RedrivePermission.BY_QUEUE,
         sourceQueues: [Queue.fromQueueArn(this, 'IngestQueueByName', ingestQueueArn)],
@@ -104,7 +107,7 @@ export class QueueTrigger extends Construct {
       visibilityTimeout: props.visibilityTimeout,
       // Shorter than the dead-letter queue's 14 days: a standard queue's DLQ keeps the original enqueue
       // time, so a message moved late must still have retention left there.
-      retentionPeriod: Duration.days(4),
+      retentionPeriod: Duration.seconds(INGEST_RETENTION_SECONDS),
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount },
     });
     const destination = new IngestQueueDestination(this.queue);
@@ -211,7 +214,7 @@ export class DirectTrigger extends Construct {
     this.deadLetterQueue = new Queue(this, 'EventDeadLetterQueue', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      retentionPeriod: Duration.days(14),
+      retentionPeriod: Duration.seconds(DEAD_LETTER_RETENTION_SECONDS),
       redriveAllowPolicy: { redrivePermission: RedrivePermission.DENY_ALL },
       removalPolicy: props.deadLetterRemovalPolicy,
     });

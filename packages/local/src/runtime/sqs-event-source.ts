@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import {
+  ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
   type Message,
   ReceiveMessageCommand,
@@ -30,6 +31,12 @@ export interface SqsEventSourceOptions {
   invoke: (event: SqsEvent) => Promise<unknown>;
   /** Long-poll length of one ReceiveMessage (seconds, ≤ 20). */
   waitTimeSeconds?: number;
+  /**
+   * A local shortcut, off by default: seconds after which a message returned by a failed batch is
+   * visible again, by its receive count (Lambda leaves it hidden until the queue's visibility timeout
+   * ends, 6x the function timeout; a dev loop should not wait minutes for a retry).
+   */
+  retryVisibilitySeconds?: (receiveCount: number) => number;
 }
 
 export interface SqsEventRecord {
@@ -59,6 +66,8 @@ export interface SqsEvent {
 
 export interface BatchReport {
   size: number;
+  /** The messages that go back to the queue (all of a failed batch, the listed ones of a partial one). */
+  returnedIds: string[];
   deleted: number;
   returned: number;
   outcome: 'ok' | 'partial' | 'failed';
@@ -72,6 +81,8 @@ export class SqsEventSource extends EventEmitter {
   private readonly aborts = new Set<AbortController>();
   private inFlight = 0;
   private batches = 0;
+  /** Messages returned by failed batches, by id: when they are visible again (retryVisibilitySeconds). */
+  private readonly returning = new Map<string, number>();
 
   constructor(private readonly options: SqsEventSourceOptions) {
     super();
@@ -90,7 +101,14 @@ export class SqsEventSource extends EventEmitter {
   }
 
   get stats() {
-    return { batchesInFlight: this.inFlight, batches: this.batches, pollers: this.pollers.size };
+    const now = Date.now();
+    for (const [id, due] of this.returning) if (due <= now) this.returning.delete(id);
+    return {
+      batchesInFlight: this.inFlight,
+      batches: this.batches,
+      pollers: this.pollers.size,
+      returning: this.returning.size,
+    };
   }
 
   start(): void {
@@ -194,13 +212,18 @@ export class SqsEventSource extends EventEmitter {
       returned = new Set(messages.map((m) => m.MessageId!));
       outcome = 'failed';
       failure = error instanceof Error ? error.message : String(error);
+    }
+    // The batch counts as in flight until its messages are deleted or on their way back.
+    const done = messages.filter((m) => !returned.has(m.MessageId!));
+    try {
+      await this.delete(done);
+      await this.returnSoon(messages.filter((m) => returned.has(m.MessageId!)));
     } finally {
       this.inFlight -= 1;
     }
-    const done = messages.filter((m) => !returned.has(m.MessageId!));
-    await this.delete(done);
     this.emit('batch', {
       size: messages.length,
+      returnedIds: [...returned],
       deleted: done.length,
       returned: returned.size,
       outcome,
@@ -221,6 +244,36 @@ export class SqsEventSource extends EventEmitter {
       // A failed delete leaves the message to come back after its visibility timeout: a redelivery,
       // which the pipeline is built to absorb. Say so rather than hide it.
       for (const failed of response.Failed ?? []) this.emit('delete-error', failed);
+    }
+  }
+
+  private async returnSoon(messages: Message[]): Promise<void> {
+    const delay = this.options.retryVisibilitySeconds;
+    if (!delay || messages.length === 0) return;
+    for (let i = 0; i < messages.length; i += 10) {
+      const chunk = messages.slice(i, i + 10);
+      const seconds = chunk.map((m) =>
+        Math.max(0, Math.ceil(delay(Number(m.Attributes?.ApproximateReceiveCount ?? 1)))),
+      );
+      chunk.forEach((m, n) => {
+        this.returning.set(m.MessageId!, Date.now() + seconds[n]! * 1000);
+      });
+      const response = await this.options.sqs.send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: this.options.queueUrl,
+          Entries: chunk.map((m, n) => ({
+            Id: String(n),
+            ReceiptHandle: m.ReceiptHandle!,
+            VisibilityTimeout: seconds[n]!,
+          })),
+        }),
+      );
+      // Not changed: it comes back at the queue's visibility timeout, as on Lambda.
+      for (const failed of response.Failed ?? []) {
+        const message = chunk[Number(failed.Id)];
+        if (message) this.returning.delete(message.MessageId!);
+        this.emit('visibility-error', failed);
+      }
     }
   }
 

@@ -29,10 +29,11 @@ import { ledgerPanel } from './modules/ledger.js';
 import { start } from './modules/live.js';
 import { notifications } from './modules/notifications.js';
 import { pipeline } from './modules/pipeline.js';
+import { runtime } from './modules/runtime.js';
 import { tabs } from './modules/tabs.js';
 import { uploads } from './modules/uploads.js';
 
 // Order matters only where hooks share a moment: each hook runs in this order.
-register(tabs, pipeline, files, ledgerPanel, notifications, dlq, detail, uploads);
+register(tabs, pipeline, runtime, files, ledgerPanel, notifications, dlq, detail, uploads);
 dispatch('wire');
 start();

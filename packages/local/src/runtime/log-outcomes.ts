@@ -1,0 +1,101 @@
+import type { Outcome } from '@eventline/core/pipeline.ts';
+import type { StepStatus } from '@eventline/core/ports.ts';
+
+/**
+ * A file's outcome from the pipeline's own log lines, as they appear in the function's logs (the
+ * Powertools JSON lines of an instance, or the in-process logger's calls): in queue mode the handler
+ * answers an SQS batch with its failures only, so the log is where the local stack learns, per file,
+ * what happened, as CloudWatch Logs Insights would on AWS.
+ */
+export function outcomeOfLog(message: string, fields: Record<string, unknown>): Outcome | undefined {
+  const bucket = typeof fields.bucket === 'string' ? fields.bucket : undefined;
+  const key = typeof fields.key === 'string' ? fields.key : undefined;
+  if (!bucket || !key) return undefined;
+  const route = typeof fields.route === 'string' ? { route: fields.route } : {};
+  switch (message) {
+    case 'file processed':
+    case 'file failed': {
+      const written = Number(fields.records ?? 0);
+      const rejected = Number(fields.rejected ?? 0);
+      const outcome: Outcome = {
+        status: message === 'file failed' ? 'failed' : 'processed',
+        bucket,
+        key,
+        ...route,
+        // What the log line says; read, duplicates and bytes are in the ledger, not the line.
+        counts: { read: written + rejected, written, rejected, duplicates: 0, bytes: 0 },
+      };
+      if (typeof fields.durationMs === 'number') outcome.durationMs = fields.durationMs;
+      if (typeof fields.notification === 'string') {
+        outcome.notification = { status: fields.notification as StepStatus };
+      }
+      if (typeof fields.reason === 'string') outcome.error = { code: 'failed', message: fields.reason };
+      return outcome;
+    }
+    case 'duplicate event: this object version already has its outcome':
+      return { status: 'duplicate', bucket, key, ...route };
+    case 'older version than the ledger holds; skipped':
+      return { status: 'stale', bucket, key, ...route };
+    default:
+      return undefined;
+  }
+}
+
+/** A Powertools JSON log line (`{"level":"INFO","message":…,…}`), or undefined for any other line. */
+export function parsePowertoolsLine(
+  line: string,
+):
+  | { level: 'debug' | 'info' | 'warn' | 'error'; message: string; fields: Record<string, unknown> }
+  | undefined {
+  if (!line.startsWith('{')) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null) return undefined;
+  const { level, message, ...fields } = parsed as Record<string, unknown>;
+  if (typeof message !== 'string' || typeof level !== 'string') return undefined;
+  const lower = level.toLowerCase();
+  const mapped =
+    lower === 'warn' || lower === 'warning'
+      ? 'warn'
+      : lower === 'error' || lower === 'critical'
+        ? 'error'
+        : lower === 'debug' || lower === 'trace'
+          ? 'debug'
+          : 'info';
+  return { level: mapped, message, fields };
+}
+
+/**
+ * The metrics of a CloudWatch embedded-metric-format line (what Powertools Metrics prints at the end
+ * of an invocation): name, unit and values, or undefined for any other line.
+ */
+export function parseEmfLine(
+  line: string,
+): Array<{ name: string; unit: string; values: number[] }> | undefined {
+  if (!line.startsWith('{"_aws"')) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  const record = parsed as {
+    _aws?: { CloudWatchMetrics?: Array<{ Metrics?: Array<{ Name?: string; Unit?: string }> }> };
+  } & Record<string, unknown>;
+  const out: Array<{ name: string; unit: string; values: number[] }> = [];
+  for (const group of record._aws?.CloudWatchMetrics ?? []) {
+    for (const metric of group.Metrics ?? []) {
+      if (!metric.Name) continue;
+      const value = record[metric.Name];
+      const values = (Array.isArray(value) ? value : [value]).filter(
+        (v): v is number => typeof v === 'number',
+      );
+      out.push({ name: metric.Name, unit: metric.Unit ?? 'None', values });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,234 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { type EventlineConfigInput, parseConfig } from '@eventline/config/index.ts';
+import type { InvocationReport } from '@eventline/local/runtime/function-pool.ts';
+import type { BatchReport } from '@eventline/local/runtime/sqs-event-source.ts';
+import { LocalStack, type LocalStackOptions } from '@eventline/local/stack.ts';
+import { afterEach, describe, expect, it } from 'vitest';
+import { s3Client } from '../reliability/support/harness.ts';
+
+/**
+ * The local runtime in queue mode, as Lambda runs it: S3 → the ingest queue → the event source
+ * mapping → function instances (worker processes). Faults are real: a TCP server that holds the
+ * function's DynamoDB connections, an instance killed with SIGKILL.
+ */
+
+const BUCKET = 'eventline-local';
+let dir: string | undefined;
+let stack: LocalStack | undefined;
+const servers: Server[] = [];
+const sockets = new Set<Socket>();
+
+afterEach(async () => {
+  await stack?.stop();
+  stack = undefined;
+  for (const socket of sockets) socket.destroy();
+  sockets.clear();
+  for (const server of servers.splice(0)) await new Promise((resolve) => server.close(resolve));
+  if (dir) await rm(dir, { recursive: true, force: true });
+  dir = undefined;
+});
+
+async function start(
+  config: EventlineConfigInput,
+  options: Partial<LocalStackOptions> = {},
+): Promise<LocalStack> {
+  dir = await mkdtemp(join(tmpdir(), 'eventline-runtime-'));
+  stack = await LocalStack.start({
+    config: parseConfig({ ...config, local: { port: 0 } }),
+    dataDir: join(dir, 'data'),
+    retryDelaysMs: [100],
+    ...options,
+  });
+  return stack;
+}
+
+async function until<T>(
+  what: string,
+  probe: () => T | undefined | Promise<T | undefined>,
+  timeoutMs = 120_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+/**
+ * A loopback TCP server in front of the edge that holds every connection until `open()` (or for
+ * ever): the function's DynamoDB requests hang, as when the service stops answering.
+ */
+async function gate(targetPort: () => number): Promise<{ url: string; open(): void }> {
+  let opened = false;
+  const held: Socket[] = [];
+  const pass = (client: Socket) => {
+    const upstream = createConnection({ port: targetPort(), host: '127.0.0.1' });
+    sockets.add(upstream);
+    client.pipe(upstream);
+    upstream.pipe(client);
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+  };
+  const server = createServer((client) => {
+    sockets.add(client);
+    client.on('error', () => {});
+    if (opened) pass(client);
+    else {
+      client.pause();
+      held.push(client);
+    }
+  });
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    open() {
+      opened = true;
+      for (const client of held.splice(0)) {
+        if (!client.destroyed) {
+          pass(client);
+          client.resume();
+        }
+      }
+    },
+  };
+}
+
+describe('queue mode on function instances', () => {
+  it('returns only the failed items of a batch to the queue', async () => {
+    // In process: the test wraps stack.handler to fail one item of its batch once.
+    const s = await start(
+      { trigger: { batchSize: 10, maxBatchingWindowSeconds: 1 } },
+      { functionRuntime: 'in-process' },
+    );
+    const seen = new Map<string, number[]>();
+    const original = s.handler;
+    let failedOnce = false;
+    s.handler = async (event, context) => {
+      const records = (
+        event as { Records: Array<{ messageId: string; body: string; attributes: Record<string, string> }> }
+      ).Records;
+      const keyOf = (body: string) =>
+        (JSON.parse(body) as { Records?: Array<{ s3: { object: { key: string } } }> }).Records?.[0]?.s3.object
+          .key;
+      for (const r of records) {
+        const key = keyOf(r.body);
+        if (key) seen.set(key, [...(seen.get(key) ?? []), Number(r.attributes.ApproximateReceiveCount)]);
+      }
+      const response = (await original(event, context)) as {
+        batchItemFailures: Array<{ itemIdentifier: string }>;
+      };
+      const flaky = records.find((r) => keyOf(r.body) === 'incoming/flaky.json');
+      if (flaky && !failedOnce) {
+        failedOnce = true;
+        return { batchItemFailures: [...response.batchItemFailures, { itemIdentifier: flaky.messageId }] };
+      }
+      return response;
+    };
+    const batches: BatchReport[] = [];
+    s.eventSource!.on('batch', (report: BatchReport) => batches.push(report));
+    const s3 = s3Client(s.url);
+    const keys = ['a', 'b', 'flaky', 'c', 'd'].map((n) => `incoming/${n}.json`);
+    await Promise.all(
+      keys.map((Key, i) =>
+        s3.send(new PutObjectCommand({ Bucket: BUCKET, Key, Body: JSON.stringify({ id: `p-${i}` }) })),
+      ),
+    );
+    s3.destroy();
+    await s.idle();
+    s.handler = original;
+    expect(seen.get('incoming/flaky.json')).toEqual([1, 2]);
+    for (const key of keys.filter((k) => !k.includes('flaky'))) expect(seen.get(key), key).toEqual([1]);
+    const partial = batches.filter((b) => b.outcome === 'partial');
+    expect(partial).toHaveLength(1);
+    expect(partial[0]).toMatchObject({ returned: 1, deleted: partial[0]!.size - 1 });
+    for (const key of keys) expect((await s.ledger.getFile(BUCKET, key))?.status, key).toBe('PROCESSED');
+    expect(await s.deadLetters.list()).toEqual([]);
+  });
+
+  it('stops a handler at the timeout, retries on a fresh instance, then the event DLQ has it', async () => {
+    let edgePort = 0;
+    const hole = await gate(() => edgePort); // never opened: DynamoDB never answers
+    const s = await start(
+      { function: { timeoutSeconds: 1 }, trigger: { maxReceiveCount: 2 } },
+      { handlerEndpoints: { dynamodb: hole.url } },
+    );
+    edgePort = s.edge.port;
+    const reports: InvocationReport[] = [];
+    s.pool!.on('report', (report: InvocationReport) => reports.push(report));
+    const s3 = s3Client(s.url);
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'incoming/slow.json', Body: '{"id":"slow"}' }));
+    s3.destroy();
+    const letter = await until('the S3 event in the event dead-letter queue', async () =>
+      (await s.deadLetters.list()).find((l) => l.object?.key === 'incoming/slow.json'),
+    );
+    expect(letter.code).toBe('MaxReceiveCountExceeded');
+    const timeouts = reports.filter((r) => r.outcome === 'timeout');
+    expect(timeouts).toHaveLength(2);
+    // Each attempt on its own instance: the one that timed out was stopped.
+    expect(new Set(timeouts.map((r) => r.instanceId)).size).toBe(2);
+    // Every instance that timed out was stopped: the retry ran elsewhere, never on it.
+    const live = s.pool!.list().map((i) => i.id);
+    for (const timeout of timeouts) expect(live).not.toContain(timeout.instanceId);
+  });
+
+  it('direct mode: two retries on instances, then the on-failure record in the event DLQ', async () => {
+    let edgePort = 0;
+    const hole = await gate(() => edgePort);
+    const s = await start(
+      { trigger: { mode: 'direct' }, function: { timeoutSeconds: 1 } },
+      { handlerEndpoints: { dynamodb: hole.url } },
+    );
+    edgePort = s.edge.port;
+    expect(s.queues.ingest).toBeUndefined();
+    const reports: InvocationReport[] = [];
+    s.pool!.on('report', (report: InvocationReport) => reports.push(report));
+    const s3 = s3Client(s.url);
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'incoming/direct.json', Body: '{"id":"d"}' }));
+    s3.destroy();
+    const letter = await until('the on-failure record in the event dead-letter queue', async () =>
+      (await s.deadLetters.list()).find((l) => l.object?.key === 'incoming/direct.json'),
+    );
+    expect(letter).toMatchObject({ code: 'RetriesExhausted', attempts: 3 });
+    expect(letter.reason).toMatch(/Task timed out after 1\.00 seconds/);
+    expect(reports.filter((r) => r.outcome === 'timeout')).toHaveLength(3);
+  });
+
+  it('loses nothing when an instance is killed with SIGKILL mid-batch', async () => {
+    let edgePort = 0;
+    const held = await gate(() => edgePort);
+    const s = await start({}, { handlerEndpoints: { dynamodb: held.url } });
+    edgePort = s.edge.port;
+    const reports: InvocationReport[] = [];
+    s.pool!.on('report', (report: InvocationReport) => reports.push(report));
+    const s3 = s3Client(s.url);
+    const keys = Array.from({ length: 6 }, (_, i) => `incoming/kill-${i}.json`);
+    await Promise.all(
+      keys.map((Key, i) =>
+        s3.send(new PutObjectCommand({ Bucket: BUCKET, Key, Body: JSON.stringify({ id: `k-${i}` }) })),
+      ),
+    );
+    s3.destroy();
+    const busy = await until('an instance busy with a batch', () => {
+      const list = s.pool!.list().filter((i) => i.state === 'busy' && i.pid !== undefined);
+      return list.length > 0 ? list : undefined;
+    });
+    process.kill(busy[0]!.pid!, 'SIGKILL');
+    await until('the killed invocation to be reported', () => reports.find((r) => r.outcome === 'crash'));
+    held.open();
+    await s.idle();
+    for (const key of keys) {
+      const state = await s.ledger.getFile(BUCKET, key);
+      expect(state?.status, key).toBe('PROCESSED');
+      expect(state?.notification.status, key).toBe('SENT');
+    }
+    expect(await s.deadLetters.list()).toEqual([]);
+  });
+});
