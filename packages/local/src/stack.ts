@@ -413,8 +413,16 @@ export class LocalStack {
       if (this.queues.ingestCreated) await this.sendTestEvent(ingest.url);
       const retryDelays = this.options.retryDelaysMs ?? [1000, 2000];
       const settings = eventSourceSettings(config);
+      // Its own clients: a long poll lasts up to 20 s, past the shared clients' request timeout.
+      const pollers = createClients({
+        region: local.region,
+        endpoint: this.edge.url,
+        credentials,
+        timeouts: { requestMs: 30_000 },
+      });
+      this.handlerClients.push(pollers);
       this.eventSource = new SqsEventSource({
-        sqs: this.clients.sqs,
+        sqs: pollers.sqs,
         queueUrl: ingest.url,
         queueArn: ingest.arn,
         region: local.region,
@@ -1060,7 +1068,7 @@ export class LocalStack {
     return [
       '',
       '  eventline local stack',
-      `  endpoint     ${url}   (S3, DynamoDB and SNS APIs${isLoopbackName(new URL(url).hostname.replace(/^\[|\]$/g, '')) ? '; loopback only' : '; SigV4 required'})`,
+      `  endpoint     ${url}   (S3, DynamoDB, SNS and SQS APIs${isLoopbackName(new URL(url).hostname.replace(/^\[|\]$/g, '')) ? '; loopback only' : '; SigV4 required'})`,
       `  console      ${url}/_console`,
       `  bucket       ${c.bucket.name}`,
       `  routes       ${c.routes.map((r) => `${r.prefix}*${r.suffix} (${r.format})`).join(', ')}`,
