@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { access, constants, mkdir, stat } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
-import { HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import {
   CreateQueueCommand,
   GetQueueAttributesCommand,
@@ -12,13 +11,11 @@ import {
 } from '@aws-sdk/client-sqs';
 import { type AwsClients, createClients, destroyClients } from '@eventline/aws/clients.ts';
 import { DynamoLedger } from '@eventline/aws/dynamo-ledger.ts';
-import { isMissing, translate } from '@eventline/aws/errors.ts';
-import { configDefines } from '@eventline/config/bundled.ts';
+import { translate } from '@eventline/aws/errors.ts';
 import { ConfigError } from '@eventline/config/errors.ts';
 import { type EventlineConfig, type RuntimeNames, withEnvironment } from '@eventline/config/index.ts';
 import { eventSourceSettings, type QueueSpec, queueLayout } from '@eventline/config/queues.ts';
 import { errorMessage } from '@eventline/core/errors.ts';
-import type { ObjectEvent } from '@eventline/core/events.ts';
 import { TTL_ATTRIBUTE } from '@eventline/core/items.ts';
 import type { Outcome, Pipeline } from '@eventline/core/pipeline.ts';
 import type { Logger } from '@eventline/core/ports.ts';
@@ -31,7 +28,6 @@ import {
   type LocalDynamo,
   startLocalDynamo,
 } from '@eventline/dynamodb-emulator';
-import { lambdaEsbuildOptions } from '@eventline/lambda/bundling.ts';
 import { createHandler, type EventlineHandler } from '@eventline/lambda/handler.ts';
 import { createPipeline } from '@eventline/lambda/wiring.ts';
 import { createS3Emulator, type S3Emulator, type S3ObjectEvent } from '@eventline/s3-emulator';
@@ -41,15 +37,17 @@ import type { Context } from 'aws-lambda';
 import { Activity, consoleLogger } from './activity.ts';
 import { type ConsoleHandler, createAdmin } from './admin.ts';
 import { createAuthorizer } from './auth.ts';
-import { SqsDeadLetterStore, type StoredDeadLetter } from './dead-letters.ts';
+import { SqsDeadLetterStore } from './dead-letters.ts';
 import { type Edge, startEdge } from './edge.ts';
+import { createFunctionBundler, createFunctionPool, type HandlerEndpoints } from './function-runtime.ts';
 import { AsyncInvoker, type InvocationResult } from './invoker.ts';
 import { EventJournal } from './journal.ts';
 import { isLoopbackName } from './loopback.ts';
 import { clock, describeOutcome, eventsOfLetter, keyOf, sizeOf, stackBanner } from './printing.ts';
-import { FunctionBundler } from './runtime/bundler.ts';
-import { FunctionPool, type InvocationReport } from './runtime/function-pool.ts';
-import { outcomeOfLog, parseEmfLine, parsePowertoolsLine } from './runtime/log-outcomes.ts';
+import { dropLetter, type ReplayResult, replayLetters } from './replay.ts';
+import type { FunctionBundler } from './runtime/bundler.ts';
+import type { FunctionPool } from './runtime/function-pool.ts';
+import { outcomeOfLog } from './runtime/log-outcomes.ts';
 import { type BatchReport, SqsEventSource } from './runtime/sqs-event-source.ts';
 import { nextSequencer, s3EventRecord } from './s3-events.ts';
 
@@ -100,19 +98,6 @@ export interface LocalStackOptions {
  */
 export const S3_DATA_SUBDIR = 's3v2';
 const OLD_S3_DATA_SUBDIR = 's3';
-
-export interface ReplayResult {
-  id: string;
-  key?: string;
-  status:
-    | Outcome['status']
-    | 'error'
-    /** The object (that version) no longer exists: nothing can be replayed, the letter is ended. */
-    | 'gone'
-    /** Ended by hand (`dlq drop`). */
-    | 'dropped';
-  reason?: string;
-}
 
 const ACCOUNT = '000000000000';
 
@@ -458,100 +443,29 @@ export class LocalStack {
   }
 
   /**
-   * Builds the bundle the CDK app deploys (same esbuild settings, same config defines) and starts
-   * the pool of instances with the deployed function's environment, its timeout and memory.
+   * Builds the bundle the CDK app deploys and starts the pool of instances (function-runtime.ts).
    */
-  private async startInstances(endpoints: { s3?: string; dynamodb?: string; sns?: string }): Promise<void> {
-    const { config } = this;
-    const require = createRequire(import.meta.url);
-    const entry = require.resolve('@eventline/lambda/index.ts');
-    this.bundler = new FunctionBundler({
-      entry,
-      outRoot: resolve(this.dataDir, 'function'),
-      build: { ...lambdaEsbuildOptions(), define: configDefines(config) },
-      watch: this.options.watchFunction ?? false,
-      onRebuild: (bundle) =>
-        this.print(
-          `${clock()} λ function rebuilt (generation ${bundle.generation}, ${Math.round(bundle.bytes / 1024)} KiB): new instances load it`,
-        ),
-      onError: (messages) =>
-        this.print(
-          `${clock()} λ function rebuild failed; instances keep the last bundle:\n${messages.join('\n')}`,
-        ),
-    });
-    const bundle = await this.bundler.start();
-    const local = config.local;
-    // The names travel in the bundle's config (overrides applied); the variables are set as on AWS
-    // when they came from the environment, so that an error names the setting the user actually set.
-    const settings = this.names.settings;
-    const environment: Record<string, string> = {
-      ...(settings?.table === 'TABLE_NAME' ? { TABLE_NAME: this.names.tableName } : {}),
-      ...(settings?.topic === 'TOPIC_ARN' ? { TOPIC_ARN: this.names.topicArn } : {}),
-      ...(settings?.bucket === 'BUCKET_NAME' ? { BUCKET_NAME: this.names.bucketName } : {}),
-      DLQ_URL: this.queues.deadLetters.url,
-      POWERTOOLS_SERVICE_NAME: config.name,
-      POWERTOOLS_METRICS_NAMESPACE: config.name,
-      POWERTOOLS_LOG_LEVEL: config.function.logLevel,
-      NODE_OPTIONS: '--enable-source-maps',
-      AWS_ENDPOINT_URL: this.edge.url,
-      AWS_ACCESS_KEY_ID: local.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: local.secretAccessKey,
-      // A fault-injecting proxy between the function and one service (test/reliability outages).
-      ...(endpoints.s3 ? { AWS_ENDPOINT_URL_S3: endpoints.s3 } : {}),
-      ...(endpoints.dynamodb ? { AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb } : {}),
-      ...(endpoints.sns ? { AWS_ENDPOINT_URL_SNS: endpoints.sns } : {}),
+  private async startInstances(endpoints: HandlerEndpoints): Promise<void> {
+    const runtime = {
+      config: this.config,
+      dataDir: this.dataDir,
+      print: this.print,
+      activity: this.activity,
+      logger: this.logger,
     };
-    this.pool = new FunctionPool({
-      functionName: `${config.name}-handler`,
-      region: local.region,
+    this.bundler = createFunctionBundler({ ...runtime, watch: this.options.watchFunction ?? false });
+    const bundle = await this.bundler.start();
+    this.pool = createFunctionPool({
+      ...runtime,
+      bundler: this.bundler,
+      bundle,
       accountId: ACCOUNT,
-      handlerModule: () => this.bundler!.bundle.module,
-      memoryMb: config.function.memoryMb,
-      timeoutMs: config.function.timeoutSeconds * 1000,
-      concurrency: config.function.reservedConcurrency,
-      environment,
+      names: this.names,
+      deadLettersUrl: this.queues.deadLetters.url,
+      edgeUrl: this.edge.url,
+      endpoints,
+      observeLogLine: (message, fields) => this.observeLogLine(message, fields),
     });
-    const workerLog = this.activity.logger(this.logger, 'warn');
-    const metrics = this.activity.metricsPort();
-    this.pool.on('log', ({ instanceId, line }: { instanceId: string; line: string }) => {
-      const emf = parseEmfLine(line);
-      if (emf) {
-        // Powertools Metrics (EMF, what CloudWatch would read): into the stack's metrics.
-        for (const { name, unit, values } of emf) {
-          for (const value of values) {
-            if (unit === 'Milliseconds') metrics.milliseconds(name, value);
-            else metrics.count(name, value);
-          }
-        }
-        return;
-      }
-      const parsed = parsePowertoolsLine(line);
-      if (!parsed) {
-        // Anything else an instance prints: kept, attributed to the instance.
-        workerLog.info(line, { instanceId });
-        return;
-      }
-      workerLog[parsed.level](parsed.message, { ...parsed.fields, instanceId });
-      this.observeLogLine(parsed.message, parsed.fields);
-    });
-    this.pool.on('report', (report: InvocationReport) => {
-      if (report.cold) {
-        this.activity.counters.coldStarts += 1;
-        this.print(
-          `${clock()} λ cold start: instance ${report.instanceId}${report.initMs !== undefined ? ` (init ${Math.round(report.initMs)} ms)` : ''}`,
-        );
-      } else {
-        this.activity.counters.warmStarts += 1;
-      }
-      if (report.outcome === 'timeout' || report.outcome === 'crash') {
-        this.print(
-          `${clock()} λ instance ${report.instanceId}: ${report.outcome === 'timeout' ? `timed out after ${config.function.timeoutSeconds} s, stopped` : 'died'}; the next invocation gets a fresh instance`,
-        );
-      }
-    });
-    this.print(
-      `${clock()} λ function bundled (${Math.round(bundle.bytes / 1024)} KiB); up to ${config.function.reservedConcurrency} instance(s), ${config.function.memoryMb} MB, timeout ${config.function.timeoutSeconds} s`,
-    );
   }
 
   /** S3's test message, sent once when the notification configuration is set (reference §4). */
@@ -907,86 +821,24 @@ export class LocalStack {
    * Re-drives dead letters (all, or one by id): each is claimed on its queue (hidden, so a second
    * replay finds nothing), processed again, then deleted; a replay that cannot finish puts it back.
    */
-  async replay(id?: string): Promise<ReplayResult[]> {
-    const ids = id ? [id] : (await this.deadLetters.list()).map((l) => l.id);
-    const results: ReplayResult[] = [];
-    for (const letterId of ids) {
-      const claimed = await this.deadLetters.claim(letterId, this.config.function.timeoutSeconds + 30);
-      if (!claimed) continue;
-      const result = await this.replayOne(claimed.letter);
-      if (result.status === 'error') await this.deadLetters.unclaim(claimed);
-      else await this.deadLetters.complete(claimed);
-      results.push(result);
-    }
-    return results;
-  }
-
-  private async replayOne(letter: StoredDeadLetter): Promise<ReplayResult> {
-    const base = { id: letter.id, ...(letter.object ? { key: letter.object.key } : {}) };
-    const events = eventsOfLetter(letter);
-    if (events.length === 0) {
-      return { ...base, status: 'error', reason: `nothing to replay: ${letter.reason}` };
-    }
-    let last: ReplayResult = { ...base, status: 'error' };
-    for (const event of events) {
-      const gone = await this.objectGone(event);
-      if (gone) {
-        // Processing it would fail again, file a new letter and notify again, for ever.
-        this.print(`${clock()} ∅ ${event.key} → ${gone}; dead letter ended (replay)`);
-        last = { ...base, key: event.key, status: 'gone', reason: gone };
-        continue;
-      }
-      try {
-        const outcome = await this.pipeline.processObject(event, { replay: true });
-        if (!this.queues.ingest) {
-          // In queue mode the pipeline's log line has recorded it already.
-          this.activity.recordOutcome(outcome);
-          this.print(`${describeOutcome(outcome)} (replay)`);
-        }
-        last = { ...base, key: event.key, status: outcome.status };
-        if (outcome.status === 'failed' && outcome.error) last.reason = outcome.error.message;
-      } catch (error) {
-        return { ...base, key: event.key, status: 'error', reason: errorMessage(error) };
-      }
-    }
-    // A failed replay was dead-lettered again by the pipeline with its new reason: the old letter ends.
-    return last;
-  }
-
-  /** Why an event's object cannot be read any more (deleted since), or undefined when it can. */
-  private async objectGone(event: ObjectEvent): Promise<string | undefined> {
-    try {
-      await this.clients.s3.send(
-        new HeadObjectCommand({
-          Bucket: event.bucket,
-          Key: event.key,
-          ...(event.versionId ? { VersionId: event.versionId } : {}),
-        }),
-      );
-      return undefined;
-    } catch (error) {
-      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-      if (isMissing(error, 'bucket') || status !== 404) return undefined; // the pipeline says what is wrong
-      // HEAD answers a bare 404 for a missing bucket too: that is not a deleted object.
-      const bucketThere = await this.clients.s3.send(new HeadBucketCommand({ Bucket: event.bucket })).then(
-        () => true,
-        () => false,
-      );
-      if (!bucketThere) return undefined;
-      const version = event.versionId ? ` (version ${event.versionId})` : '';
-      return `s3://${event.bucket}/${event.key}${version} no longer exists, so there is nothing to replay`;
-    }
+  replay(id?: string): Promise<ReplayResult[]> {
+    return replayLetters(
+      {
+        deadLetters: this.deadLetters,
+        pipeline: this.pipeline,
+        s3: this.clients.s3,
+        activity: this.activity,
+        print: this.print,
+        timeoutSeconds: this.config.function.timeoutSeconds,
+        queueMode: Boolean(this.queues.ingest),
+      },
+      id,
+    );
   }
 
   /** Ends one dead letter by hand, without replaying it; undefined when there is no such letter. */
-  async drop(id: string): Promise<ReplayResult | undefined> {
-    const claimed = await this.deadLetters.claim(id, 30);
-    if (!claimed) return undefined;
-    await this.deadLetters.complete(claimed);
-    const { letter } = claimed;
-    const key = letter.object?.key ?? eventsOfLetter(letter)[0]?.key;
-    this.print(`${clock()} ∅ ${key ?? id} → dead letter dropped`);
-    return { id, ...(key ? { key } : {}), status: 'dropped', reason: letter.reason };
+  drop(id: string): Promise<ReplayResult | undefined> {
+    return dropLetter({ deadLetters: this.deadLetters, print: this.print }, id);
   }
 
   /** Resolves when every queued event has an outcome (tests and `put --wait`). */
@@ -1093,4 +945,5 @@ export class LocalStack {
   }
 }
 
+export type { ReplayResult };
 export { consoleLogger, describeOutcome, eventsOfLetter };
