@@ -3,7 +3,7 @@ import { normaliseEvent, type ObjectEvent } from '@eventline/core/events.ts';
 import type { Outcome } from '@eventline/core/pipeline.ts';
 import type { StoredDeadLetter } from './dead-letters.ts';
 import { isLoopbackName } from './loopback.ts';
-import type { StackQueues } from './stack.ts';
+import type { StackQueues } from './queues.ts';
 
 /** The one-line messages the stack prints (banner, one line per file) and the event helpers they use. */
 

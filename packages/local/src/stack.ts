@@ -1,20 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { access, constants, mkdir, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
-import {
-  CreateQueueCommand,
-  GetQueueAttributesCommand,
-  GetQueueUrlCommand,
-  SendMessageCommand,
-  SetQueueAttributesCommand,
-} from '@aws-sdk/client-sqs';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { type AwsClients, createClients, destroyClients } from '@eventline/aws/clients.ts';
 import { DynamoLedger } from '@eventline/aws/dynamo-ledger.ts';
-import { translate } from '@eventline/aws/errors.ts';
 import { ConfigError } from '@eventline/config/errors.ts';
 import { type EventlineConfig, type RuntimeNames, withEnvironment } from '@eventline/config/index.ts';
-import { eventSourceSettings, type QueueSpec, queueLayout } from '@eventline/config/queues.ts';
+import { eventSourceSettings } from '@eventline/config/queues.ts';
 import { errorMessage } from '@eventline/core/errors.ts';
 import { TTL_ATTRIBUTE } from '@eventline/core/items.ts';
 import type { Outcome, Pipeline } from '@eventline/core/pipeline.ts';
@@ -44,12 +36,14 @@ import { AsyncInvoker, type InvocationResult } from './invoker.ts';
 import { EventJournal } from './journal.ts';
 import { isLoopbackName } from './loopback.ts';
 import { clock, describeOutcome, eventsOfLetter, keyOf, sizeOf, stackBanner } from './printing.ts';
+import { ensureQueues, type StackQueue, type StackQueues, sendTestEvent } from './queues.ts';
+import { listObjects, recover } from './recovery.ts';
 import { dropLetter, type ReplayResult, replayLetters } from './replay.ts';
 import type { FunctionBundler } from './runtime/bundler.ts';
 import type { FunctionPool } from './runtime/function-pool.ts';
 import { outcomeOfLog } from './runtime/log-outcomes.ts';
 import { type BatchReport, SqsEventSource } from './runtime/sqs-event-source.ts';
-import { nextSequencer, s3EventRecord } from './s3-events.ts';
+import { S3Trigger } from './trigger.ts';
 
 /**
  * The embedded local stack: S3 (our own emulator), DynamoDB (dynalite) and SNS (our own) behind one loopback
@@ -101,34 +95,6 @@ const OLD_S3_DATA_SUBDIR = 's3';
 
 const ACCOUNT = '000000000000';
 
-/** A queue of the stack, as SQS names it. */
-export interface StackQueue {
-  name: string;
-  url: string;
-  arn: string;
-}
-
-/** The stack's queues (@eventline/config/queues.ts, as the CDK app makes them). */
-export interface StackQueues {
-  /** Whether this start created the ingest queue (S3 then sends s3:TestEvent, as it does on configuration). */
-  ingestCreated?: boolean;
-  /** S3 events waiting for the function (queue mode only). */
-  ingest?: StackQueue;
-  /** S3 events that failed maxReceiveCount deliveries, or on-failure records (direct mode). */
-  eventDeadLetters: StackQueue;
-  /** eventline's own dead letters (DLQ_URL). */
-  deadLetters: StackQueue;
-}
-
-/** An object as a listing shows it (backfill, start-up recovery): no versionId, no sequencer. */
-interface ListedObject {
-  bucket: string;
-  key: string;
-  eTag?: string;
-  size?: number;
-  versionId?: undefined;
-}
-
 export class LocalStack {
   readonly activity = new Activity();
   readonly config: EventlineConfig;
@@ -150,8 +116,8 @@ export class LocalStack {
   pool: FunctionPool | undefined;
   /** The last failure of each ingest message (by MessageId, which SQS keeps in the DLQ), for `dlq list`. */
   private readonly failureReasons = new Map<string, string>();
-  /** S3 events on their way into the ingest queue. */
-  private sending = 0;
+  /** S3 events per trigger mode (trigger.ts). */
+  private readonly trigger: S3Trigger;
   /** Ingest messages left in flight by an earlier process: they come back at their visibility timeout. */
   private orphanedInFlight = 0;
   pipeline!: Pipeline;
@@ -179,6 +145,15 @@ export class LocalStack {
     this.journal = new EventJournal(this.dataDir);
     this.print = options.print ?? (() => {});
     this.logger = options.logger ?? { debug() {}, info() {}, warn() {}, error() {} };
+    this.trigger = new S3Trigger({
+      config: this.config,
+      activity: this.activity,
+      print: this.print,
+      logger: this.logger,
+      sqs: () => this.sqs,
+      ingestUrl: () => this.queues.ingest?.url,
+      invoker: () => this.invoker,
+    });
   }
 
   static async start(options: LocalStackOptions): Promise<LocalStack> {
@@ -281,7 +256,7 @@ export class LocalStack {
       config.table.name,
       config.ledger.ttlDays === undefined ? {} : { ttlAttribute: TTL_ATTRIBUTE },
     );
-    this.queues = await this.ensureQueues();
+    this.queues = await ensureQueues(this.clients.sqs, config, ACCOUNT);
     this.deadLetters = new SqsDeadLetterStore(
       this.clients.sqs,
       { letters: this.queues.deadLetters.url, events: this.queues.eventDeadLetters.url },
@@ -396,7 +371,7 @@ export class LocalStack {
     if (this.queues.ingest) {
       const ingest = this.queues.ingest;
       this.orphanedInFlight = this.sqs.metrics().find((q) => q.name === ingest.name)?.inFlight ?? 0;
-      if (this.queues.ingestCreated) await this.sendTestEvent(ingest.url);
+      if (this.queues.ingestCreated) await sendTestEvent(this.sqs, ingest.url, config.bucket.name);
       const retryDelays = this.options.retryDelaysMs ?? [1000, 2000];
       const settings = eventSourceSettings(config);
       // Its own clients: a long poll lasts up to 20 s, past the shared clients' request timeout.
@@ -468,21 +443,6 @@ export class LocalStack {
     });
   }
 
-  /** S3's test message, sent once when the notification configuration is set (reference §4). */
-  private async sendTestEvent(queueUrl: string): Promise<void> {
-    await this.sqs.call('SendMessage', {
-      QueueUrl: queueUrl,
-      MessageBody: JSON.stringify({
-        Service: 'Amazon S3',
-        Event: 's3:TestEvent',
-        Time: new Date().toISOString(),
-        Bucket: this.config.bucket.name,
-        RequestId: randomUUID().replace(/-/g, '').slice(0, 16).toUpperCase(),
-        HostId: randomUUID(),
-      }),
-    });
-  }
-
   /** The pipeline's logger, seen by the stack: each file's outcome line feeds the activity and the log. */
   private observingOutcomes(logger: Logger): Logger {
     const observe =
@@ -538,45 +498,6 @@ export class LocalStack {
     );
   }
 
-  /**
-   * Creates the stack's queues through the SQS API, with the names and attributes the CDK app gives
-   * them; a queue left by an earlier run with other settings (the config changed) takes the new ones.
-   */
-  private async ensureQueues(): Promise<StackQueues> {
-    const sqs = this.clients.sqs;
-    const arnOf = (name: string) => `arn:aws:sqs:${this.config.local.region}:${ACCOUNT}:${name}`;
-    const layout = queueLayout(this.config, this.config.name, arnOf);
-    let created = false;
-    const ensure = async (spec: QueueSpec): Promise<StackQueue> => {
-      const existing = await sqs
-        .send(new GetQueueUrlCommand({ QueueName: spec.name }))
-        .then((r) => r.QueueUrl)
-        .catch((error: unknown) => {
-          if ((error as { name?: string }).name === 'QueueDoesNotExist') return undefined;
-          throw translate(error, `GetQueueUrl ${spec.name}`);
-        });
-      let url = existing;
-      if (url) {
-        await sqs.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: spec.attributes }));
-      } else {
-        url = (await sqs.send(new CreateQueueCommand({ QueueName: spec.name, Attributes: spec.attributes })))
-          .QueueUrl;
-        created = true;
-      }
-      if (!url) throw new Error(`SQS answered CreateQueue ${spec.name} without a QueueUrl`);
-      const attributes = await sqs.send(
-        new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }),
-      );
-      return { name: spec.name, url, arn: attributes.Attributes?.QueueArn ?? arnOf(spec.name) };
-    };
-    // The event dead-letter queue first: the ingest queue's redrive policy names it.
-    const eventDeadLetters = await ensure(layout.eventDeadLetters);
-    const deadLetters = await ensure(layout.deadLetters);
-    created = false;
-    const ingest = layout.ingest ? await ensure(layout.ingest) : undefined;
-    return { eventDeadLetters, deadLetters, ...(ingest ? { ingest, ingestCreated: created } : {}) };
-  }
-
   /** Says once per start that s3rver's files from an older eventline are left as they were. */
   private async noteOldS3Data(): Promise<void> {
     const old = resolve(this.dataDir, OLD_S3_DATA_SUBDIR);
@@ -617,82 +538,30 @@ export class LocalStack {
     }
   }
 
-  /** Re-drives what an earlier run left: journaled events, then routed objects without an outcome. */
-  private async recover(): Promise<void> {
-    const bootAt = Date.now();
-    // Each routed object once, even when routes share a prefix.
-    const prefixes = [...new Set(this.config.routes.map((r) => r.prefix))].filter(
-      (prefix, _, all) => !all.some((other) => other !== prefix && prefix.startsWith(other)),
-    );
-    const unfinished: ListedObject[] = [];
-    for (const prefix of prefixes) {
-      for await (const object of this.listObjects(prefix)) {
-        if (!matchRoute(this.config.routes, object.key)) continue;
-        let state = await this.ledger.getFile(this.config.bucket.name, object.key);
-        if (state && state.leaseUntil > bootAt && Date.parse(state.updatedAt) < bootAt) {
-          // This process is the only one working on the ledger: a claim left by a crash is void.
-          const released = { ...state, leaseUntil: 0, rev: state.rev + 1 };
-          if (await this.ledger.putFile(released, state.rev)) state = released;
+  /** Re-drives what an earlier run left: journaled events, then routed objects without an outcome (recovery.ts). */
+  private recover(): Promise<void> {
+    return recover({
+      config: this.config,
+      ledger: this.ledger,
+      s3: this.clients.s3,
+      bucketSetting: this.bucketSetting(),
+      journal: this.journal,
+      print: this.print,
+      requeue: async (entry) => {
+        if (this.queues.ingest) {
+          // Left by a run in direct mode: the ingest queue takes it now.
+          await this.trigger.sendToIngest(entry.event);
+          await this.journal.remove(entry.id);
+        } else {
+          this.invoker.enqueue(entry);
         }
-        // Unfinished: no outcome yet, or an outcome whose notification or dead letter is still owed (a
-        // crash between the two). Its event may be in flight on the ingest queue for a whole visibility
-        // timeout (6x the function timeout): sending it again finishes it now, the late one is a duplicate.
-        const owed =
-          state !== undefined &&
-          (state.notification.status === 'PENDING' || state.deadLetter.status === 'PENDING');
-        if (!state || state.status === 'PROCESSING' || owed || state.eTag !== object.eTag)
-          unfinished.push(object);
-      }
-    }
-    const pending = await this.journal.pending();
-    const journaledKeys = new Set(pending.map((e) => keyOf(e.event)));
-    for (const entry of pending) {
-      if (this.queues.ingest) {
-        // Left by a run in direct mode: the ingest queue takes it now.
-        await this.sendToIngest(entry.event);
-        await this.journal.remove(entry.id);
-      } else {
-        this.invoker.enqueue(entry);
-      }
-    }
-    let reconciled = 0;
-    for (const object of unfinished) {
-      if (journaledKeys.has(object.key)) continue;
-      await this.submit(object);
-      reconciled += 1;
-    }
-    if (pending.length + reconciled > 0) {
-      this.print(
-        `${clock()} ↺ recovering ${pending.length} journaled event(s) and ${reconciled} unprocessed object(s)`,
-      );
-    }
+      },
+      submit: (object) => this.trigger.submit(object),
+    });
   }
 
-  private async *listObjects(prefix: string): AsyncGenerator<ListedObject> {
-    let token: string | undefined;
-    do {
-      const bucket = this.config.bucket.name;
-      const page = await this.clients.s3
-        .send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }))
-        .catch((error: unknown) => {
-          throw translate(error, `ListObjectsV2 ${bucket}`, {
-            kind: 'bucket',
-            name: bucket,
-            setting: this.names?.settings?.bucket ?? 'bucket.name',
-          });
-        });
-      for (const object of page.Contents ?? []) {
-        if (!object.Key) continue;
-        const item: ListedObject = {
-          bucket: this.config.bucket.name,
-          key: object.Key,
-        };
-        if (object.ETag) item.eTag = object.ETag.replace(/"/g, '');
-        if (object.Size !== undefined) item.size = object.Size;
-        yield item;
-      }
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
+  private bucketSetting(): string {
+    return this.names?.settings?.bucket ?? 'bucket.name';
   }
 
   private onS3Event(event: S3ObjectEvent): void {
@@ -702,82 +571,7 @@ export class LocalStack {
       this.early.push(event);
       return;
     }
-    if (!event.eventName.startsWith('ObjectCreated:')) return;
-    if (event.bucket !== this.config.bucket.name) return;
-    if (!matchRoute(this.config.routes, event.key)) {
-      if (!event.key.startsWith(this.config.internalPrefix)) {
-        this.activity.counters.ignored += 1;
-        this.activity.record({
-          at: new Date().toISOString(),
-          kind: 'ignored',
-          key: event.key,
-          bucket: event.bucket,
-        });
-        this.print(`${clock()} · ${event.key} → ignored: outside every route`);
-      }
-      return;
-    }
-    this.submit(event).catch((error: unknown) =>
-      this.logger.error('could not journal an event', { key: event.key, error: errorMessage(error) }),
-    );
-  }
-
-  /** S3 → the ingest queue: the event JSON as S3 sends it, durable once SQS answers. */
-  private async sendToIngest(event: Record<string, unknown>): Promise<void> {
-    await this.sqs.call('SendMessage', {
-      QueueUrl: this.queues.ingest!.url,
-      MessageBody: JSON.stringify(event),
-    });
-  }
-
-  /**
-   * Journals and queues an S3-shaped event for an object: a live event as the emulator sent it (its
-   * name, sequencer, versionId and ETag), or one made up for a listed object (backfill, recovery), which
-   * has no sequencer: S3 never sent one, and a made-up one would order it against real ones.
-   */
-  private async submit(object: ListedObject | S3ObjectEvent): Promise<void> {
-    this.sending += 1;
-    try {
-      await this.submitNow(object);
-    } finally {
-      this.sending -= 1;
-    }
-  }
-
-  private async submitNow(object: ListedObject | S3ObjectEvent): Promise<void> {
-    const route = matchRoute(this.config.routes, object.key);
-    const live = 'sequencer' in object;
-    const id = live ? object.sequencer : nextSequencer();
-    const record = s3EventRecord({
-      bucket: object.bucket,
-      key: object.key,
-      eventName: live ? object.eventName : 'ObjectCreated:Put',
-      ...(object.size !== undefined ? { size: object.size } : {}),
-      ...(object.eTag ? { eTag: object.eTag } : {}),
-      ...(object.versionId ? { versionId: object.versionId } : {}),
-      sequencer: id,
-      region: this.config.local.region,
-      configurationId: route?.id ?? 'eventline',
-      ...(live ? { eventTime: object.eventTime } : {}),
-    });
-    if (!live) delete (record.s3 as { object: Record<string, unknown> }).object.sequencer;
-    this.activity.counters.received += 1;
-    this.activity.record({
-      at: new Date().toISOString(),
-      kind: 'received',
-      key: object.key,
-      bucket: object.bucket,
-    });
-    if (this.queues.ingest) {
-      await this.sendToIngest({ Records: [record] });
-      return;
-    }
-    await this.invoker.submit({
-      id: `${id}-${randomUUID().slice(0, 8)}`,
-      event: { Records: [record] },
-      attempts: 0,
-      enqueuedAt: new Date().toISOString(),
-    });
+    this.trigger.route(event);
   }
 
   private onResult(result: InvocationResult): void {
@@ -809,9 +603,14 @@ export class LocalStack {
   /** Processes the objects already in the bucket under `prefix` (idempotent: finished ones are skipped). */
   async backfill(prefix: string): Promise<{ submitted: number }> {
     let submitted = 0;
-    for await (const object of this.listObjects(prefix)) {
+    for await (const object of listObjects(
+      this.clients.s3,
+      this.config.bucket.name,
+      prefix,
+      this.bucketSetting(),
+    )) {
       if (!matchRoute(this.config.routes, object.key)) continue;
-      await this.submit(object);
+      await this.trigger.submit(object);
       submitted += 1;
     }
     return { submitted };
@@ -865,7 +664,7 @@ export class LocalStack {
     const source = this.eventSource?.stats;
     if (!ingest || !source) return true;
     return (
-      this.sending === 0 &&
+      this.trigger.sending === 0 &&
       ingest.depth === 0 &&
       ingest.delayed === 0 &&
       ingest.inFlight <= this.orphanedInFlight &&
@@ -945,5 +744,5 @@ export class LocalStack {
   }
 }
 
-export type { ReplayResult };
+export type { ReplayResult, StackQueue, StackQueues };
 export { consoleLogger, describeOutcome, eventsOfLetter };
