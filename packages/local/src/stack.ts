@@ -9,7 +9,7 @@ import { type EventlineConfig, type RuntimeNames, withEnvironment } from '@event
 import { eventSourceSettings } from '@eventline/config/queues.ts';
 import { errorMessage } from '@eventline/core/errors.ts';
 import { TTL_ATTRIBUTE } from '@eventline/core/items.ts';
-import type { Outcome, Pipeline } from '@eventline/core/pipeline.ts';
+import type { Pipeline } from '@eventline/core/pipeline.ts';
 import type { Logger } from '@eventline/core/ports.ts';
 import { matchRoute } from '@eventline/core/routing.ts';
 import {
@@ -35,13 +35,13 @@ import { createFunctionBundler, createFunctionPool, type HandlerEndpoints } from
 import { AsyncInvoker, type InvocationResult } from './invoker.ts';
 import { EventJournal } from './journal.ts';
 import { isLoopbackName } from './loopback.ts';
-import { clock, describeOutcome, eventsOfLetter, keyOf, sizeOf, stackBanner } from './printing.ts';
+import { OutcomeReporter } from './outcomes.ts';
+import { clock, describeOutcome, eventsOfLetter, stackBanner } from './printing.ts';
 import { ensureQueues, type StackQueue, type StackQueues, sendTestEvent } from './queues.ts';
 import { listObjects, recover } from './recovery.ts';
 import { dropLetter, type ReplayResult, replayLetters } from './replay.ts';
 import type { FunctionBundler } from './runtime/bundler.ts';
 import type { FunctionPool } from './runtime/function-pool.ts';
-import { outcomeOfLog } from './runtime/log-outcomes.ts';
 import { type BatchReport, SqsEventSource } from './runtime/sqs-event-source.ts';
 import { S3Trigger } from './trigger.ts';
 
@@ -114,8 +114,8 @@ export class LocalStack {
   /** The function's bundle and its instances (functionRuntime `workers`). */
   bundler: FunctionBundler | undefined;
   pool: FunctionPool | undefined;
-  /** The last failure of each ingest message (by MessageId, which SQS keeps in the DLQ), for `dlq list`. */
-  private readonly failureReasons = new Map<string, string>();
+  /** Outcomes, retries and dead letters into the activity and the printed lines (outcomes.ts). */
+  private readonly outcomes: OutcomeReporter;
   /** S3 events per trigger mode (trigger.ts). */
   private readonly trigger: S3Trigger;
   /** Ingest messages left in flight by an earlier process: they come back at their visibility timeout. */
@@ -145,6 +145,11 @@ export class LocalStack {
     this.journal = new EventJournal(this.dataDir);
     this.print = options.print ?? (() => {});
     this.logger = options.logger ?? { debug() {}, info() {}, warn() {}, error() {} };
+    this.outcomes = new OutcomeReporter({
+      activity: this.activity,
+      print: this.print,
+      queueMode: () => Boolean(this.queues?.ingest),
+    });
     this.trigger = new S3Trigger({
       config: this.config,
       activity: this.activity,
@@ -260,7 +265,7 @@ export class LocalStack {
     this.deadLetters = new SqsDeadLetterStore(
       this.clients.sqs,
       { letters: this.queues.deadLetters.url, events: this.queues.eventDeadLetters.url },
-      (messageId) => this.failureReasons.get(messageId),
+      (messageId) => this.outcomes.failureReason(messageId),
     );
     const topicArn = await this.sns.createTopic(config.topic.name);
     for (const subscription of config.topic.subscriptions) {
@@ -311,7 +316,7 @@ export class LocalStack {
       config,
       names: this.names,
       clients: handlerClients,
-      logger: queueMode ? this.observingOutcomes(activityLogger) : activityLogger,
+      logger: queueMode ? this.outcomes.observingOutcomes(activityLogger) : activityLogger,
       metrics: this.activity.metricsPort(),
       deadLetters: this.deadLetters,
       ...(this.options.leaseMs ? { leaseMs: this.options.leaseMs } : {}),
@@ -328,7 +333,7 @@ export class LocalStack {
     });
     this.handler = createHandler({
       pipeline: this.pipeline,
-      logger: queueMode ? this.observingOutcomes(activityLogger) : activityLogger,
+      logger: queueMode ? this.outcomes.observingOutcomes(activityLogger) : activityLogger,
     });
     this.invoker = new AsyncInvoker({
       concurrency: config.function.reservedConcurrency,
@@ -352,18 +357,8 @@ export class LocalStack {
       logger: activityLogger,
       functionArn: `arn:aws:lambda:${local.region}:${ACCOUNT}:function:${config.name}-handler`,
     });
-    this.invoker.on('result', (result: InvocationResult) => this.onResult(result));
-    this.invoker.on('dead-letter', ({ entry, condition, error }) => {
-      this.activity.counters.deadLettered += 1;
-      const key = keyOf(entry.event);
-      this.activity.record({
-        at: new Date().toISOString(),
-        kind: 'dead-letter',
-        key,
-        reason: errorMessage(error),
-      });
-      this.print(`${clock()} ☠ ${key} → dead-lettered (${condition}): ${errorMessage(error)}`);
-    });
+    this.invoker.on('result', (result: InvocationResult) => this.outcomes.onResult(result));
+    this.invoker.on('dead-letter', (event) => this.outcomes.onDeadLetter(event));
 
     if ((this.options.functionRuntime ?? 'workers') === 'workers')
       await this.startInstances(handlerEndpoints);
@@ -395,7 +390,7 @@ export class LocalStack {
         retryVisibilitySeconds: (receives) =>
           (retryDelays[receives - 1] ?? retryDelays.at(-1) ?? 1000) / 1000,
       });
-      this.eventSource.on('batch', (report: BatchReport) => this.onBatch(report));
+      this.eventSource.on('batch', (report: BatchReport) => this.outcomes.onBatch(report));
       this.eventSource.on('poll-error', (error: unknown) =>
         this.logger.warn('event source: cannot read the ingest queue', { error: errorMessage(error) }),
       );
@@ -439,63 +434,8 @@ export class LocalStack {
       deadLettersUrl: this.queues.deadLetters.url,
       edgeUrl: this.edge.url,
       endpoints,
-      observeLogLine: (message, fields) => this.observeLogLine(message, fields),
+      observeLogLine: (message, fields) => this.outcomes.observeLogLine(message, fields),
     });
-  }
-
-  /** The pipeline's logger, seen by the stack: each file's outcome line feeds the activity and the log. */
-  private observingOutcomes(logger: Logger): Logger {
-    const observe =
-      (level: keyof Logger) =>
-      (message: string, extra?: Record<string, unknown>): void => {
-        logger[level](message, extra);
-        this.observeLogLine(message, extra ?? {});
-      };
-    return { debug: observe('debug'), info: observe('info'), warn: observe('warn'), error: observe('error') };
-  }
-
-  private rememberFailure(messageId: string, reason: string): void {
-    this.failureReasons.delete(messageId);
-    this.failureReasons.set(messageId, reason);
-    if (this.failureReasons.size > 10_000) {
-      const oldest = this.failureReasons.keys().next().value;
-      if (oldest !== undefined) this.failureReasons.delete(oldest);
-    }
-  }
-
-  private observeLogLine(message: string, fields: Record<string, unknown>): void {
-    // In direct mode outcomes come back as the invocation's result (onResult).
-    if (!this.queues.ingest) return;
-    if (message === 'message will be retried' && typeof fields.messageId === 'string') {
-      // `error` is a string, or describeError's shape ({ name, message, cause, ... }).
-      const error = fields.error as string | { message?: unknown } | undefined;
-      const reason =
-        typeof error === 'string' ? error : typeof error?.message === 'string' ? error.message : undefined;
-      if (reason) this.rememberFailure(fields.messageId, reason);
-    }
-    const outcome = outcomeOfLog(message, fields);
-    if (!outcome) return;
-    this.activity.recordOutcome(outcome);
-    this.print(describeOutcome(outcome));
-  }
-
-  private onBatch(report: BatchReport): void {
-    if (report.outcome === 'ok') return;
-    // A batch that failed as a whole (timeout, crash, an error outside the records): its reason,
-    // unless a record's own log line said more.
-    if (report.error && !report.error.startsWith('All records failed processing')) {
-      for (const id of report.returnedIds) this.rememberFailure(id, report.error);
-    }
-    this.activity.counters.retries += report.returned;
-    this.activity.record({
-      at: new Date().toISOString(),
-      kind: 'retry',
-      key: `(batch of ${report.size})`,
-      reason: report.error ?? `${report.returned} item(s) reported as failed`,
-    });
-    this.print(
-      `${clock()} ↻ batch of ${report.size}: ${report.returned} message(s) return to the ingest queue${report.error ? `: ${report.error}` : ''}`,
-    );
   }
 
   /** Says once per start that s3rver's files from an older eventline are left as they were. */
@@ -572,32 +512,6 @@ export class LocalStack {
       return;
     }
     this.trigger.route(event);
-  }
-
-  private onResult(result: InvocationResult): void {
-    const key = keyOf(result.entry.event);
-    if (!result.ok) {
-      this.activity.counters.retries += result.willRetry ? 1 : 0;
-      this.activity.record({
-        at: new Date().toISOString(),
-        kind: 'retry',
-        key,
-        reason: errorMessage(result.error),
-        attempt: result.entry.attempts + 1,
-      });
-      if (result.willRetry) {
-        this.print(
-          `${clock()} ↻ ${key} → attempt ${result.entry.attempts + 1} failed, will retry: ${errorMessage(result.error)}`,
-        );
-      }
-      return;
-    }
-    const outcomes = (result.result as { outcomes?: Outcome[] } | undefined)?.outcomes ?? [];
-    const size = sizeOf(result.entry.event);
-    for (const outcome of outcomes) {
-      this.activity.recordOutcome(outcome, size);
-      this.print(describeOutcome(outcome));
-    }
   }
 
   /** Processes the objects already in the bucket under `prefix` (idempotent: finished ones are skipped). */
