@@ -1,14 +1,22 @@
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
+import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { configDefines } from '@eventline/config/bundled.ts';
 import type { EventlineConfig, RuntimeNames } from '@eventline/config/index.ts';
+import { eventSourceSettings } from '@eventline/config/queues.ts';
+import { errorMessage } from '@eventline/core/errors.ts';
 import type { Logger } from '@eventline/core/ports.ts';
 import { lambdaEsbuildOptions } from '@eventline/lambda/bundling.ts';
+import type { Context } from 'aws-lambda';
 import type { Activity } from './activity.ts';
+import { AsyncInvoker } from './invoker.ts';
+import type { EventJournal } from './journal.ts';
 import { clock } from './printing.ts';
+import type { StackQueue } from './queues.ts';
 import { type BuiltBundle, FunctionBundler } from './runtime/bundler.ts';
 import { FunctionPool, type InvocationReport } from './runtime/function-pool.ts';
 import { parseEmfLine, parsePowertoolsLine } from './runtime/log-outcomes.ts';
+import { type BatchReport, SqsEventSource } from './runtime/sqs-event-source.ts';
 
 /** Endpoints the handler uses, to put a real fault-injecting proxy between it and a service. */
 export interface HandlerEndpoints {
@@ -136,4 +144,76 @@ export function createFunctionPool(
     `${clock()} λ function bundled (${Math.round(bundle.bytes / 1024)} KiB); up to ${config.function.reservedConcurrency} instance(s), ${config.function.memoryMb} MB, timeout ${config.function.timeoutSeconds} s`,
   );
   return pool;
+}
+
+/** Direct mode: Lambda's asynchronous invocation of each S3 event, its retries and on-failure destination. */
+export function createInvoker(options: {
+  config: EventlineConfig;
+  retryDelaysMs: number[];
+  invoke: (event: object, context?: Context) => Promise<unknown>;
+  journal: EventJournal;
+  /** The client and queue the on-failure records go to. */
+  sqs: SQSClient;
+  eventDeadLettersUrl: string;
+  logger: Logger;
+  accountId: string;
+}): AsyncInvoker {
+  const { config } = options;
+  return new AsyncInvoker({
+    concurrency: config.function.reservedConcurrency,
+    retryAttempts: config.trigger.retryAttempts,
+    retryDelaysMs: options.retryDelaysMs,
+    maxEventAgeMs: config.trigger.maxEventAgeSeconds * 1000,
+    timeoutMs: config.function.timeoutSeconds * 1000,
+    invoke: options.invoke,
+    journal: options.journal,
+    // Lambda's on-failure destination: the record itself is the message, in the event DLQ.
+    deadLetters: {
+      send: async (letter) => {
+        await options.sqs.send(
+          new SendMessageCommand({
+            QueueUrl: options.eventDeadLettersUrl,
+            MessageBody: JSON.stringify(letter.event),
+          }),
+        );
+      },
+    },
+    logger: options.logger,
+    functionArn: `arn:aws:lambda:${config.local.region}:${options.accountId}:function:${config.name}-handler`,
+  });
+}
+
+/** Queue mode: the event source mapping that polls the ingest queue, with the CDK app's settings. */
+export function createEventSource(options: {
+  config: EventlineConfig;
+  /** Its own client: a long poll lasts up to 20 s, past the shared clients' request timeout. */
+  sqs: SQSClient;
+  ingest: StackQueue;
+  retryDelaysMs: number[];
+  invoke: (event: object) => Promise<unknown>;
+  logger: Logger;
+  onBatch: (report: BatchReport) => void;
+}): SqsEventSource {
+  const { config, ingest, retryDelaysMs: retryDelays, logger } = options;
+  const settings = eventSourceSettings(config);
+  const eventSource = new SqsEventSource({
+    sqs: options.sqs,
+    queueUrl: ingest.url,
+    queueArn: ingest.arn,
+    region: config.local.region,
+    batchSize: settings.batchSize,
+    maxBatchingWindowMs: settings.maxBatchingWindowSeconds * 1000,
+    maximumConcurrency: settings.maxConcurrency,
+    reportBatchItemFailures: settings.reportBatchItemFailures,
+    invoke: options.invoke,
+    retryVisibilitySeconds: (receives) => (retryDelays[receives - 1] ?? retryDelays.at(-1) ?? 1000) / 1000,
+  });
+  eventSource.on('batch', options.onBatch);
+  eventSource.on('poll-error', (error: unknown) =>
+    logger.warn('event source: cannot read the ingest queue', { error: errorMessage(error) }),
+  );
+  eventSource.on('delete-error', (failed: unknown) =>
+    logger.warn('event source: a processed message could not be deleted; it will come back', { failed }),
+  );
+  return eventSource;
 }

@@ -1,20 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { access, constants, mkdir, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { type AwsClients, createClients, destroyClients } from '@eventline/aws/clients.ts';
 import { DynamoLedger } from '@eventline/aws/dynamo-ledger.ts';
 import { ConfigError } from '@eventline/config/errors.ts';
 import { type EventlineConfig, type RuntimeNames, withEnvironment } from '@eventline/config/index.ts';
-import { eventSourceSettings } from '@eventline/config/queues.ts';
 import { errorMessage } from '@eventline/core/errors.ts';
 import { TTL_ATTRIBUTE } from '@eventline/core/items.ts';
 import type { Pipeline } from '@eventline/core/pipeline.ts';
 import type { Logger } from '@eventline/core/ports.ts';
 import { matchRoute } from '@eventline/core/routing.ts';
 import {
-  acquireDirectoryLock,
-  DataDirectoryLockedError,
   type DirectoryLock,
   ensureLedgerTable,
   type LocalDynamo,
@@ -29,20 +24,27 @@ import type { Context } from 'aws-lambda';
 import { Activity, consoleLogger } from './activity.ts';
 import { type ConsoleHandler, createAdmin } from './admin.ts';
 import { createAuthorizer } from './auth.ts';
+import { noteOldS3Data, prepareDataDir, S3_DATA_SUBDIR } from './data-dir.ts';
 import { SqsDeadLetterStore } from './dead-letters.ts';
 import { type Edge, startEdge } from './edge.ts';
-import { createFunctionBundler, createFunctionPool, type HandlerEndpoints } from './function-runtime.ts';
-import { AsyncInvoker, type InvocationResult } from './invoker.ts';
+import {
+  createEventSource,
+  createFunctionBundler,
+  createFunctionPool,
+  createInvoker,
+  type HandlerEndpoints,
+} from './function-runtime.ts';
+import type { AsyncInvoker, InvocationResult } from './invoker.ts';
 import { EventJournal } from './journal.ts';
 import { isLoopbackName } from './loopback.ts';
 import { OutcomeReporter } from './outcomes.ts';
-import { clock, describeOutcome, eventsOfLetter, stackBanner } from './printing.ts';
+import { describeOutcome, eventsOfLetter, stackBanner } from './printing.ts';
 import { ensureQueues, type StackQueue, type StackQueues, sendTestEvent } from './queues.ts';
 import { listObjects, recover } from './recovery.ts';
 import { dropLetter, type ReplayResult, replayLetters } from './replay.ts';
 import type { FunctionBundler } from './runtime/bundler.ts';
 import type { FunctionPool } from './runtime/function-pool.ts';
-import { type BatchReport, SqsEventSource } from './runtime/sqs-event-source.ts';
+import type { SqsEventSource } from './runtime/sqs-event-source.ts';
 import { S3Trigger } from './trigger.ts';
 
 /**
@@ -85,13 +87,6 @@ export interface LocalStackOptions {
    */
   loseS3Event?: (event: S3ObjectEvent) => boolean;
 }
-
-/**
- * Where the stack keeps S3's objects under its data directory. `s3` held s3rver's files (one file per
- * key, before the project's own emulator); that layout is not read or migrated.
- */
-export const S3_DATA_SUBDIR = 's3v2';
-const OLD_S3_DATA_SUBDIR = 's3';
 
 const ACCOUNT = '000000000000';
 
@@ -179,10 +174,10 @@ export class LocalStack {
   private async boot(): Promise<void> {
     const { config } = this;
     const local = config.local;
-    await this.prepareDataDir();
+    this.dataDirLock = await prepareDataDir(this.dataDir);
     await this.journal.open();
     this.dynamo = await startLocalDynamo({ path: resolve(this.dataDir, 'dynamodb') });
-    await this.noteOldS3Data();
+    await noteOldS3Data(this.dataDir, this.print);
     this.s3 = await createS3Emulator({
       dataDir: resolve(this.dataDir, S3_DATA_SUBDIR),
       region: local.region,
@@ -335,27 +330,15 @@ export class LocalStack {
       pipeline: this.pipeline,
       logger: queueMode ? this.outcomes.observingOutcomes(activityLogger) : activityLogger,
     });
-    this.invoker = new AsyncInvoker({
-      concurrency: config.function.reservedConcurrency,
-      retryAttempts: config.trigger.retryAttempts,
+    this.invoker = createInvoker({
+      config,
       retryDelaysMs: this.options.retryDelaysMs ?? [1000, 2000],
-      maxEventAgeMs: config.trigger.maxEventAgeSeconds * 1000,
-      timeoutMs: config.function.timeoutSeconds * 1000,
       invoke: (event, context) => this.invokeFunction(event, context),
       journal: this.journal,
-      // Lambda's on-failure destination: the record itself is the message, in the event DLQ.
-      deadLetters: {
-        send: async (letter) => {
-          await this.clients.sqs.send(
-            new SendMessageCommand({
-              QueueUrl: this.queues.eventDeadLetters.url,
-              MessageBody: JSON.stringify(letter.event),
-            }),
-          );
-        },
-      },
+      sqs: this.clients.sqs,
+      eventDeadLettersUrl: this.queues.eventDeadLetters.url,
       logger: activityLogger,
-      functionArn: `arn:aws:lambda:${local.region}:${ACCOUNT}:function:${config.name}-handler`,
+      accountId: ACCOUNT,
     });
     this.invoker.on('result', (result: InvocationResult) => this.outcomes.onResult(result));
     this.invoker.on('dead-letter', (event) => this.outcomes.onDeadLetter(event));
@@ -367,8 +350,6 @@ export class LocalStack {
       const ingest = this.queues.ingest;
       this.orphanedInFlight = this.sqs.metrics().find((q) => q.name === ingest.name)?.inFlight ?? 0;
       if (this.queues.ingestCreated) await sendTestEvent(this.sqs, ingest.url, config.bucket.name);
-      const retryDelays = this.options.retryDelaysMs ?? [1000, 2000];
-      const settings = eventSourceSettings(config);
       // Its own clients: a long poll lasts up to 20 s, past the shared clients' request timeout.
       const pollers = createClients({
         region: local.region,
@@ -377,28 +358,15 @@ export class LocalStack {
         timeouts: { requestMs: 30_000 },
       });
       this.handlerClients.push(pollers);
-      this.eventSource = new SqsEventSource({
+      this.eventSource = createEventSource({
+        config,
         sqs: pollers.sqs,
-        queueUrl: ingest.url,
-        queueArn: ingest.arn,
-        region: local.region,
-        batchSize: settings.batchSize,
-        maxBatchingWindowMs: settings.maxBatchingWindowSeconds * 1000,
-        maximumConcurrency: settings.maxConcurrency,
-        reportBatchItemFailures: settings.reportBatchItemFailures,
+        ingest,
+        retryDelaysMs: this.options.retryDelaysMs ?? [1000, 2000],
         invoke: (event) => this.invokeFunction(event),
-        retryVisibilitySeconds: (receives) =>
-          (retryDelays[receives - 1] ?? retryDelays.at(-1) ?? 1000) / 1000,
+        logger: this.logger,
+        onBatch: (report) => this.outcomes.onBatch(report),
       });
-      this.eventSource.on('batch', (report: BatchReport) => this.outcomes.onBatch(report));
-      this.eventSource.on('poll-error', (error: unknown) =>
-        this.logger.warn('event source: cannot read the ingest queue', { error: errorMessage(error) }),
-      );
-      this.eventSource.on('delete-error', (failed: unknown) =>
-        this.logger.warn('event source: a processed message could not be deleted; it will come back', {
-          failed,
-        }),
-      );
     }
 
     await this.recover();
@@ -436,46 +404,6 @@ export class LocalStack {
       endpoints,
       observeLogLine: (message, fields) => this.outcomes.observeLogLine(message, fields),
     });
-  }
-
-  /** Says once per start that s3rver's files from an older eventline are left as they were. */
-  private async noteOldS3Data(): Promise<void> {
-    const old = resolve(this.dataDir, OLD_S3_DATA_SUBDIR);
-    const there = await stat(old).then(
-      (s) => s.isDirectory(),
-      () => false,
-    );
-    if (there) {
-      this.print(
-        `${clock()} ! ${old} holds S3 objects of an older eventline (s3rver); they are not migrated: S3 data is now in ${resolve(this.dataDir, S3_DATA_SUBDIR)}. Upload the originals again (e.g. aws s3 sync), then remove ${old}`,
-      );
-    }
-  }
-
-  private async prepareDataDir(): Promise<void> {
-    try {
-      await mkdir(this.dataDir, { recursive: true });
-      await access(this.dataDir, constants.W_OK | constants.R_OK);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      throw new ConfigError(
-        `local.dataDir: cannot use "${this.dataDir}" as the data directory (${code ?? errorMessage(error)}): it must be a directory this user can read and write`,
-        { problems: [{ setting: 'local.dataDir', message: 'a writable directory' }], cause: error },
-      );
-    }
-    // One stack per data directory: a second one would find the databases locked mid-start.
-    try {
-      this.dataDirLock = await acquireDirectoryLock(this.dataDir, {
-        what: 'a running eventline stack',
-        fileName: 'eventline.lock',
-      });
-    } catch (error) {
-      if (!(error instanceof DataDirectoryLockedError)) throw error;
-      throw new ConfigError(`local.dataDir: ${error.message} (--data-dir)`, {
-        problems: [{ setting: 'local.dataDir', message: 'a data directory no other stack uses' }],
-        cause: error,
-      });
-    }
   }
 
   /** Re-drives what an earlier run left: journaled events, then routed objects without an outcome (recovery.ts). */
@@ -659,4 +587,4 @@ export class LocalStack {
 }
 
 export type { ReplayResult, StackQueue, StackQueues };
-export { consoleLogger, describeOutcome, eventsOfLetter };
+export { consoleLogger, describeOutcome, eventsOfLetter, S3_DATA_SUBDIR };
