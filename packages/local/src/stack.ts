@@ -1,37 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import { access, constants, mkdir, stat } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
-import { HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import {
-  CreateQueueCommand,
-  GetQueueAttributesCommand,
-  GetQueueUrlCommand,
-  SendMessageCommand,
-  SetQueueAttributesCommand,
-} from '@aws-sdk/client-sqs';
 import { type AwsClients, createClients, destroyClients } from '@eventline/aws/clients.ts';
 import { DynamoLedger } from '@eventline/aws/dynamo-ledger.ts';
-import { isMissing, translate } from '@eventline/aws/errors.ts';
-import { configDefines } from '@eventline/config/bundled.ts';
 import { ConfigError } from '@eventline/config/errors.ts';
 import { type EventlineConfig, type RuntimeNames, withEnvironment } from '@eventline/config/index.ts';
-import { eventSourceSettings, type QueueSpec, queueLayout } from '@eventline/config/queues.ts';
 import { errorMessage } from '@eventline/core/errors.ts';
-import { normaliseEvent, type ObjectEvent } from '@eventline/core/events.ts';
 import { TTL_ATTRIBUTE } from '@eventline/core/items.ts';
-import type { Outcome, Pipeline } from '@eventline/core/pipeline.ts';
+import type { Pipeline } from '@eventline/core/pipeline.ts';
 import type { Logger } from '@eventline/core/ports.ts';
 import { matchRoute } from '@eventline/core/routing.ts';
 import {
-  acquireDirectoryLock,
-  DataDirectoryLockedError,
   type DirectoryLock,
   ensureLedgerTable,
   type LocalDynamo,
   startLocalDynamo,
 } from '@eventline/dynamodb-emulator';
-import { lambdaEsbuildOptions } from '@eventline/lambda/bundling.ts';
 import { createHandler, type EventlineHandler } from '@eventline/lambda/handler.ts';
 import { createPipeline } from '@eventline/lambda/wiring.ts';
 import { createS3Emulator, type S3Emulator, type S3ObjectEvent } from '@eventline/s3-emulator';
@@ -41,16 +24,28 @@ import type { Context } from 'aws-lambda';
 import { Activity, consoleLogger } from './activity.ts';
 import { type ConsoleHandler, createAdmin } from './admin.ts';
 import { createAuthorizer } from './auth.ts';
-import { SqsDeadLetterStore, type StoredDeadLetter } from './dead-letters.ts';
+import { noteOldS3Data, prepareDataDir, S3_DATA_SUBDIR } from './data-dir.ts';
+import { SqsDeadLetterStore } from './dead-letters.ts';
 import { type Edge, startEdge } from './edge.ts';
-import { AsyncInvoker, type InvocationResult } from './invoker.ts';
+import {
+  createEventSource,
+  createFunctionBundler,
+  createFunctionPool,
+  createInvoker,
+  type HandlerEndpoints,
+} from './function-runtime.ts';
+import type { AsyncInvoker, InvocationResult } from './invoker.ts';
 import { EventJournal } from './journal.ts';
 import { isLoopbackName } from './loopback.ts';
-import { FunctionBundler } from './runtime/bundler.ts';
-import { FunctionPool, type InvocationReport } from './runtime/function-pool.ts';
-import { outcomeOfLog, parseEmfLine, parsePowertoolsLine } from './runtime/log-outcomes.ts';
-import { type BatchReport, SqsEventSource } from './runtime/sqs-event-source.ts';
-import { nextSequencer, s3EventRecord } from './s3-events.ts';
+import { OutcomeReporter } from './outcomes.ts';
+import { describeOutcome, eventsOfLetter, stackBanner } from './printing.ts';
+import { ensureQueues, type StackQueue, type StackQueues, sendTestEvent } from './queues.ts';
+import { listObjects, recover } from './recovery.ts';
+import { dropLetter, type ReplayResult, replayLetters } from './replay.ts';
+import type { FunctionBundler } from './runtime/bundler.ts';
+import type { FunctionPool } from './runtime/function-pool.ts';
+import type { SqsEventSource } from './runtime/sqs-event-source.ts';
+import { S3Trigger } from './trigger.ts';
 
 /**
  * The embedded local stack: S3 (our own emulator), DynamoDB (dynalite) and SNS (our own) behind one loopback
@@ -93,55 +88,7 @@ export interface LocalStackOptions {
   loseS3Event?: (event: S3ObjectEvent) => boolean;
 }
 
-/**
- * Where the stack keeps S3's objects under its data directory. `s3` held s3rver's files (one file per
- * key, before the project's own emulator); that layout is not read or migrated.
- */
-export const S3_DATA_SUBDIR = 's3v2';
-const OLD_S3_DATA_SUBDIR = 's3';
-
-export interface ReplayResult {
-  id: string;
-  key?: string;
-  status:
-    | Outcome['status']
-    | 'error'
-    /** The object (that version) no longer exists: nothing can be replayed, the letter is ended. */
-    | 'gone'
-    /** Ended by hand (`dlq drop`). */
-    | 'dropped';
-  reason?: string;
-}
-
 const ACCOUNT = '000000000000';
-
-/** A queue of the stack, as SQS names it. */
-export interface StackQueue {
-  name: string;
-  url: string;
-  arn: string;
-}
-
-/** The stack's queues (@eventline/config/queues.ts, as the CDK app makes them). */
-export interface StackQueues {
-  /** Whether this start created the ingest queue (S3 then sends s3:TestEvent, as it does on configuration). */
-  ingestCreated?: boolean;
-  /** S3 events waiting for the function (queue mode only). */
-  ingest?: StackQueue;
-  /** S3 events that failed maxReceiveCount deliveries, or on-failure records (direct mode). */
-  eventDeadLetters: StackQueue;
-  /** eventline's own dead letters (DLQ_URL). */
-  deadLetters: StackQueue;
-}
-
-/** An object as a listing shows it (backfill, start-up recovery): no versionId, no sequencer. */
-interface ListedObject {
-  bucket: string;
-  key: string;
-  eTag?: string;
-  size?: number;
-  versionId?: undefined;
-}
 
 export class LocalStack {
   readonly activity = new Activity();
@@ -162,10 +109,10 @@ export class LocalStack {
   /** The function's bundle and its instances (functionRuntime `workers`). */
   bundler: FunctionBundler | undefined;
   pool: FunctionPool | undefined;
-  /** The last failure of each ingest message (by MessageId, which SQS keeps in the DLQ), for `dlq list`. */
-  private readonly failureReasons = new Map<string, string>();
-  /** S3 events on their way into the ingest queue. */
-  private sending = 0;
+  /** Outcomes, retries and dead letters into the activity and the printed lines (outcomes.ts). */
+  private readonly outcomes: OutcomeReporter;
+  /** S3 events per trigger mode (trigger.ts). */
+  private readonly trigger: S3Trigger;
   /** Ingest messages left in flight by an earlier process: they come back at their visibility timeout. */
   private orphanedInFlight = 0;
   pipeline!: Pipeline;
@@ -193,6 +140,20 @@ export class LocalStack {
     this.journal = new EventJournal(this.dataDir);
     this.print = options.print ?? (() => {});
     this.logger = options.logger ?? { debug() {}, info() {}, warn() {}, error() {} };
+    this.outcomes = new OutcomeReporter({
+      activity: this.activity,
+      print: this.print,
+      queueMode: () => Boolean(this.queues?.ingest),
+    });
+    this.trigger = new S3Trigger({
+      config: this.config,
+      activity: this.activity,
+      print: this.print,
+      logger: this.logger,
+      sqs: () => this.sqs,
+      ingestUrl: () => this.queues.ingest?.url,
+      invoker: () => this.invoker,
+    });
   }
 
   static async start(options: LocalStackOptions): Promise<LocalStack> {
@@ -213,10 +174,10 @@ export class LocalStack {
   private async boot(): Promise<void> {
     const { config } = this;
     const local = config.local;
-    await this.prepareDataDir();
+    this.dataDirLock = await prepareDataDir(this.dataDir);
     await this.journal.open();
     this.dynamo = await startLocalDynamo({ path: resolve(this.dataDir, 'dynamodb') });
-    await this.noteOldS3Data();
+    await noteOldS3Data(this.dataDir, this.print);
     this.s3 = await createS3Emulator({
       dataDir: resolve(this.dataDir, S3_DATA_SUBDIR),
       region: local.region,
@@ -295,11 +256,11 @@ export class LocalStack {
       config.table.name,
       config.ledger.ttlDays === undefined ? {} : { ttlAttribute: TTL_ATTRIBUTE },
     );
-    this.queues = await this.ensureQueues();
+    this.queues = await ensureQueues(this.clients.sqs, config, ACCOUNT);
     this.deadLetters = new SqsDeadLetterStore(
       this.clients.sqs,
       { letters: this.queues.deadLetters.url, events: this.queues.eventDeadLetters.url },
-      (messageId) => this.failureReasons.get(messageId),
+      (messageId) => this.outcomes.failureReason(messageId),
     );
     const topicArn = await this.sns.createTopic(config.topic.name);
     for (const subscription of config.topic.subscriptions) {
@@ -350,7 +311,7 @@ export class LocalStack {
       config,
       names: this.names,
       clients: handlerClients,
-      logger: queueMode ? this.observingOutcomes(activityLogger) : activityLogger,
+      logger: queueMode ? this.outcomes.observingOutcomes(activityLogger) : activityLogger,
       metrics: this.activity.metricsPort(),
       deadLetters: this.deadLetters,
       ...(this.options.leaseMs ? { leaseMs: this.options.leaseMs } : {}),
@@ -367,42 +328,20 @@ export class LocalStack {
     });
     this.handler = createHandler({
       pipeline: this.pipeline,
-      logger: queueMode ? this.observingOutcomes(activityLogger) : activityLogger,
+      logger: queueMode ? this.outcomes.observingOutcomes(activityLogger) : activityLogger,
     });
-    this.invoker = new AsyncInvoker({
-      concurrency: config.function.reservedConcurrency,
-      retryAttempts: config.trigger.retryAttempts,
+    this.invoker = createInvoker({
+      config,
       retryDelaysMs: this.options.retryDelaysMs ?? [1000, 2000],
-      maxEventAgeMs: config.trigger.maxEventAgeSeconds * 1000,
-      timeoutMs: config.function.timeoutSeconds * 1000,
       invoke: (event, context) => this.invokeFunction(event, context),
       journal: this.journal,
-      // Lambda's on-failure destination: the record itself is the message, in the event DLQ.
-      deadLetters: {
-        send: async (letter) => {
-          await this.clients.sqs.send(
-            new SendMessageCommand({
-              QueueUrl: this.queues.eventDeadLetters.url,
-              MessageBody: JSON.stringify(letter.event),
-            }),
-          );
-        },
-      },
+      sqs: this.clients.sqs,
+      eventDeadLettersUrl: this.queues.eventDeadLetters.url,
       logger: activityLogger,
-      functionArn: `arn:aws:lambda:${local.region}:${ACCOUNT}:function:${config.name}-handler`,
+      accountId: ACCOUNT,
     });
-    this.invoker.on('result', (result: InvocationResult) => this.onResult(result));
-    this.invoker.on('dead-letter', ({ entry, condition, error }) => {
-      this.activity.counters.deadLettered += 1;
-      const key = keyOf(entry.event);
-      this.activity.record({
-        at: new Date().toISOString(),
-        kind: 'dead-letter',
-        key,
-        reason: errorMessage(error),
-      });
-      this.print(`${clock()} ☠ ${key} → dead-lettered (${condition}): ${errorMessage(error)}`);
-    });
+    this.invoker.on('result', (result: InvocationResult) => this.outcomes.onResult(result));
+    this.invoker.on('dead-letter', (event) => this.outcomes.onDeadLetter(event));
 
     if ((this.options.functionRuntime ?? 'workers') === 'workers')
       await this.startInstances(handlerEndpoints);
@@ -410,9 +349,7 @@ export class LocalStack {
     if (this.queues.ingest) {
       const ingest = this.queues.ingest;
       this.orphanedInFlight = this.sqs.metrics().find((q) => q.name === ingest.name)?.inFlight ?? 0;
-      if (this.queues.ingestCreated) await this.sendTestEvent(ingest.url);
-      const retryDelays = this.options.retryDelaysMs ?? [1000, 2000];
-      const settings = eventSourceSettings(config);
+      if (this.queues.ingestCreated) await sendTestEvent(this.sqs, ingest.url, config.bucket.name);
       // Its own clients: a long poll lasts up to 20 s, past the shared clients' request timeout.
       const pollers = createClients({
         region: local.region,
@@ -421,28 +358,15 @@ export class LocalStack {
         timeouts: { requestMs: 30_000 },
       });
       this.handlerClients.push(pollers);
-      this.eventSource = new SqsEventSource({
+      this.eventSource = createEventSource({
+        config,
         sqs: pollers.sqs,
-        queueUrl: ingest.url,
-        queueArn: ingest.arn,
-        region: local.region,
-        batchSize: settings.batchSize,
-        maxBatchingWindowMs: settings.maxBatchingWindowSeconds * 1000,
-        maximumConcurrency: settings.maxConcurrency,
-        reportBatchItemFailures: settings.reportBatchItemFailures,
+        ingest,
+        retryDelaysMs: this.options.retryDelaysMs ?? [1000, 2000],
         invoke: (event) => this.invokeFunction(event),
-        retryVisibilitySeconds: (receives) =>
-          (retryDelays[receives - 1] ?? retryDelays.at(-1) ?? 1000) / 1000,
+        logger: this.logger,
+        onBatch: (report) => this.outcomes.onBatch(report),
       });
-      this.eventSource.on('batch', (report: BatchReport) => this.onBatch(report));
-      this.eventSource.on('poll-error', (error: unknown) =>
-        this.logger.warn('event source: cannot read the ingest queue', { error: errorMessage(error) }),
-      );
-      this.eventSource.on('delete-error', (failed: unknown) =>
-        this.logger.warn('event source: a processed message could not be deleted; it will come back', {
-          failed,
-        }),
-      );
     }
 
     await this.recover();
@@ -457,327 +381,55 @@ export class LocalStack {
   }
 
   /**
-   * Builds the bundle the CDK app deploys (same esbuild settings, same config defines) and starts
-   * the pool of instances with the deployed function's environment, its timeout and memory.
+   * Builds the bundle the CDK app deploys and starts the pool of instances (function-runtime.ts).
    */
-  private async startInstances(endpoints: { s3?: string; dynamodb?: string; sns?: string }): Promise<void> {
-    const { config } = this;
-    const require = createRequire(import.meta.url);
-    const entry = require.resolve('@eventline/lambda/index.ts');
-    this.bundler = new FunctionBundler({
-      entry,
-      outRoot: resolve(this.dataDir, 'function'),
-      build: { ...lambdaEsbuildOptions(), define: configDefines(config) },
-      watch: this.options.watchFunction ?? false,
-      onRebuild: (bundle) =>
-        this.print(
-          `${clock()} λ function rebuilt (generation ${bundle.generation}, ${Math.round(bundle.bytes / 1024)} KiB): new instances load it`,
-        ),
-      onError: (messages) =>
-        this.print(
-          `${clock()} λ function rebuild failed; instances keep the last bundle:\n${messages.join('\n')}`,
-        ),
-    });
+  private async startInstances(endpoints: HandlerEndpoints): Promise<void> {
+    const runtime = {
+      config: this.config,
+      dataDir: this.dataDir,
+      print: this.print,
+      activity: this.activity,
+      logger: this.logger,
+    };
+    this.bundler = createFunctionBundler({ ...runtime, watch: this.options.watchFunction ?? false });
     const bundle = await this.bundler.start();
-    const local = config.local;
-    // The names travel in the bundle's config (overrides applied); the variables are set as on AWS
-    // when they came from the environment, so that an error names the setting the user actually set.
-    const settings = this.names.settings;
-    const environment: Record<string, string> = {
-      ...(settings?.table === 'TABLE_NAME' ? { TABLE_NAME: this.names.tableName } : {}),
-      ...(settings?.topic === 'TOPIC_ARN' ? { TOPIC_ARN: this.names.topicArn } : {}),
-      ...(settings?.bucket === 'BUCKET_NAME' ? { BUCKET_NAME: this.names.bucketName } : {}),
-      DLQ_URL: this.queues.deadLetters.url,
-      POWERTOOLS_SERVICE_NAME: config.name,
-      POWERTOOLS_METRICS_NAMESPACE: config.name,
-      POWERTOOLS_LOG_LEVEL: config.function.logLevel,
-      NODE_OPTIONS: '--enable-source-maps',
-      AWS_ENDPOINT_URL: this.edge.url,
-      AWS_ACCESS_KEY_ID: local.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: local.secretAccessKey,
-      // A fault-injecting proxy between the function and one service (test/reliability outages).
-      ...(endpoints.s3 ? { AWS_ENDPOINT_URL_S3: endpoints.s3 } : {}),
-      ...(endpoints.dynamodb ? { AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb } : {}),
-      ...(endpoints.sns ? { AWS_ENDPOINT_URL_SNS: endpoints.sns } : {}),
-    };
-    this.pool = new FunctionPool({
-      functionName: `${config.name}-handler`,
-      region: local.region,
+    this.pool = createFunctionPool({
+      ...runtime,
+      bundler: this.bundler,
+      bundle,
       accountId: ACCOUNT,
-      handlerModule: () => this.bundler!.bundle.module,
-      memoryMb: config.function.memoryMb,
-      timeoutMs: config.function.timeoutSeconds * 1000,
-      concurrency: config.function.reservedConcurrency,
-      environment,
+      names: this.names,
+      deadLettersUrl: this.queues.deadLetters.url,
+      edgeUrl: this.edge.url,
+      endpoints,
+      observeLogLine: (message, fields) => this.outcomes.observeLogLine(message, fields),
     });
-    const workerLog = this.activity.logger(this.logger, 'warn');
-    const metrics = this.activity.metricsPort();
-    this.pool.on('log', ({ instanceId, line }: { instanceId: string; line: string }) => {
-      const emf = parseEmfLine(line);
-      if (emf) {
-        // Powertools Metrics (EMF, what CloudWatch would read): into the stack's metrics.
-        for (const { name, unit, values } of emf) {
-          for (const value of values) {
-            if (unit === 'Milliseconds') metrics.milliseconds(name, value);
-            else metrics.count(name, value);
-          }
+  }
+
+  /** Re-drives what an earlier run left: journaled events, then routed objects without an outcome (recovery.ts). */
+  private recover(): Promise<void> {
+    return recover({
+      config: this.config,
+      ledger: this.ledger,
+      s3: this.clients.s3,
+      bucketSetting: this.bucketSetting(),
+      journal: this.journal,
+      print: this.print,
+      requeue: async (entry) => {
+        if (this.queues.ingest) {
+          // Left by a run in direct mode: the ingest queue takes it now.
+          await this.trigger.sendToIngest(entry.event);
+          await this.journal.remove(entry.id);
+        } else {
+          this.invoker.enqueue(entry);
         }
-        return;
-      }
-      const parsed = parsePowertoolsLine(line);
-      if (!parsed) {
-        // Anything else an instance prints: kept, attributed to the instance.
-        workerLog.info(line, { instanceId });
-        return;
-      }
-      workerLog[parsed.level](parsed.message, { ...parsed.fields, instanceId });
-      this.observeLogLine(parsed.message, parsed.fields);
-    });
-    this.pool.on('report', (report: InvocationReport) => {
-      if (report.cold) {
-        this.activity.counters.coldStarts += 1;
-        this.print(
-          `${clock()} λ cold start: instance ${report.instanceId}${report.initMs !== undefined ? ` (init ${Math.round(report.initMs)} ms)` : ''}`,
-        );
-      } else {
-        this.activity.counters.warmStarts += 1;
-      }
-      if (report.outcome === 'timeout' || report.outcome === 'crash') {
-        this.print(
-          `${clock()} λ instance ${report.instanceId}: ${report.outcome === 'timeout' ? `timed out after ${config.function.timeoutSeconds} s, stopped` : 'died'}; the next invocation gets a fresh instance`,
-        );
-      }
-    });
-    this.print(
-      `${clock()} λ function bundled (${Math.round(bundle.bytes / 1024)} KiB); up to ${config.function.reservedConcurrency} instance(s), ${config.function.memoryMb} MB, timeout ${config.function.timeoutSeconds} s`,
-    );
-  }
-
-  /** S3's test message, sent once when the notification configuration is set (reference §4). */
-  private async sendTestEvent(queueUrl: string): Promise<void> {
-    await this.sqs.call('SendMessage', {
-      QueueUrl: queueUrl,
-      MessageBody: JSON.stringify({
-        Service: 'Amazon S3',
-        Event: 's3:TestEvent',
-        Time: new Date().toISOString(),
-        Bucket: this.config.bucket.name,
-        RequestId: randomUUID().replace(/-/g, '').slice(0, 16).toUpperCase(),
-        HostId: randomUUID(),
-      }),
+      },
+      submit: (object) => this.trigger.submit(object),
     });
   }
 
-  /** The pipeline's logger, seen by the stack: each file's outcome line feeds the activity and the log. */
-  private observingOutcomes(logger: Logger): Logger {
-    const observe =
-      (level: keyof Logger) =>
-      (message: string, extra?: Record<string, unknown>): void => {
-        logger[level](message, extra);
-        this.observeLogLine(message, extra ?? {});
-      };
-    return { debug: observe('debug'), info: observe('info'), warn: observe('warn'), error: observe('error') };
-  }
-
-  private rememberFailure(messageId: string, reason: string): void {
-    this.failureReasons.delete(messageId);
-    this.failureReasons.set(messageId, reason);
-    if (this.failureReasons.size > 10_000) {
-      const oldest = this.failureReasons.keys().next().value;
-      if (oldest !== undefined) this.failureReasons.delete(oldest);
-    }
-  }
-
-  private observeLogLine(message: string, fields: Record<string, unknown>): void {
-    // In direct mode outcomes come back as the invocation's result (onResult).
-    if (!this.queues.ingest) return;
-    if (message === 'message will be retried' && typeof fields.messageId === 'string') {
-      // `error` is a string, or describeError's shape ({ name, message, cause, ... }).
-      const error = fields.error as string | { message?: unknown } | undefined;
-      const reason =
-        typeof error === 'string' ? error : typeof error?.message === 'string' ? error.message : undefined;
-      if (reason) this.rememberFailure(fields.messageId, reason);
-    }
-    const outcome = outcomeOfLog(message, fields);
-    if (!outcome) return;
-    this.activity.recordOutcome(outcome);
-    this.print(describeOutcome(outcome));
-  }
-
-  private onBatch(report: BatchReport): void {
-    if (report.outcome === 'ok') return;
-    // A batch that failed as a whole (timeout, crash, an error outside the records): its reason,
-    // unless a record's own log line said more.
-    if (report.error && !report.error.startsWith('All records failed processing')) {
-      for (const id of report.returnedIds) this.rememberFailure(id, report.error);
-    }
-    this.activity.counters.retries += report.returned;
-    this.activity.record({
-      at: new Date().toISOString(),
-      kind: 'retry',
-      key: `(batch of ${report.size})`,
-      reason: report.error ?? `${report.returned} item(s) reported as failed`,
-    });
-    this.print(
-      `${clock()} ↻ batch of ${report.size}: ${report.returned} message(s) return to the ingest queue${report.error ? `: ${report.error}` : ''}`,
-    );
-  }
-
-  /**
-   * Creates the stack's queues through the SQS API, with the names and attributes the CDK app gives
-   * them; a queue left by an earlier run with other settings (the config changed) takes the new ones.
-   */
-  private async ensureQueues(): Promise<StackQueues> {
-    const sqs = this.clients.sqs;
-    const arnOf = (name: string) => `arn:aws:sqs:${this.config.local.region}:${ACCOUNT}:${name}`;
-    const layout = queueLayout(this.config, this.config.name, arnOf);
-    let created = false;
-    const ensure = async (spec: QueueSpec): Promise<StackQueue> => {
-      const existing = await sqs
-        .send(new GetQueueUrlCommand({ QueueName: spec.name }))
-        .then((r) => r.QueueUrl)
-        .catch((error: unknown) => {
-          if ((error as { name?: string }).name === 'QueueDoesNotExist') return undefined;
-          throw translate(error, `GetQueueUrl ${spec.name}`);
-        });
-      let url = existing;
-      if (url) {
-        await sqs.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: spec.attributes }));
-      } else {
-        url = (await sqs.send(new CreateQueueCommand({ QueueName: spec.name, Attributes: spec.attributes })))
-          .QueueUrl;
-        created = true;
-      }
-      if (!url) throw new Error(`SQS answered CreateQueue ${spec.name} without a QueueUrl`);
-      const attributes = await sqs.send(
-        new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }),
-      );
-      return { name: spec.name, url, arn: attributes.Attributes?.QueueArn ?? arnOf(spec.name) };
-    };
-    // The event dead-letter queue first: the ingest queue's redrive policy names it.
-    const eventDeadLetters = await ensure(layout.eventDeadLetters);
-    const deadLetters = await ensure(layout.deadLetters);
-    created = false;
-    const ingest = layout.ingest ? await ensure(layout.ingest) : undefined;
-    return { eventDeadLetters, deadLetters, ...(ingest ? { ingest, ingestCreated: created } : {}) };
-  }
-
-  /** Says once per start that s3rver's files from an older eventline are left as they were. */
-  private async noteOldS3Data(): Promise<void> {
-    const old = resolve(this.dataDir, OLD_S3_DATA_SUBDIR);
-    const there = await stat(old).then(
-      (s) => s.isDirectory(),
-      () => false,
-    );
-    if (there) {
-      this.print(
-        `${clock()} ! ${old} holds S3 objects of an older eventline (s3rver); they are not migrated: S3 data is now in ${resolve(this.dataDir, S3_DATA_SUBDIR)}. Upload the originals again (e.g. aws s3 sync), then remove ${old}`,
-      );
-    }
-  }
-
-  private async prepareDataDir(): Promise<void> {
-    try {
-      await mkdir(this.dataDir, { recursive: true });
-      await access(this.dataDir, constants.W_OK | constants.R_OK);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      throw new ConfigError(
-        `local.dataDir: cannot use "${this.dataDir}" as the data directory (${code ?? errorMessage(error)}): it must be a directory this user can read and write`,
-        { problems: [{ setting: 'local.dataDir', message: 'a writable directory' }], cause: error },
-      );
-    }
-    // One stack per data directory: a second one would find the databases locked mid-start.
-    try {
-      this.dataDirLock = await acquireDirectoryLock(this.dataDir, {
-        what: 'a running eventline stack',
-        fileName: 'eventline.lock',
-      });
-    } catch (error) {
-      if (!(error instanceof DataDirectoryLockedError)) throw error;
-      throw new ConfigError(`local.dataDir: ${error.message} (--data-dir)`, {
-        problems: [{ setting: 'local.dataDir', message: 'a data directory no other stack uses' }],
-        cause: error,
-      });
-    }
-  }
-
-  /** Re-drives what an earlier run left: journaled events, then routed objects without an outcome. */
-  private async recover(): Promise<void> {
-    const bootAt = Date.now();
-    // Each routed object once, even when routes share a prefix.
-    const prefixes = [...new Set(this.config.routes.map((r) => r.prefix))].filter(
-      (prefix, _, all) => !all.some((other) => other !== prefix && prefix.startsWith(other)),
-    );
-    const unfinished: ListedObject[] = [];
-    for (const prefix of prefixes) {
-      for await (const object of this.listObjects(prefix)) {
-        if (!matchRoute(this.config.routes, object.key)) continue;
-        let state = await this.ledger.getFile(this.config.bucket.name, object.key);
-        if (state && state.leaseUntil > bootAt && Date.parse(state.updatedAt) < bootAt) {
-          // This process is the only one working on the ledger: a claim left by a crash is void.
-          const released = { ...state, leaseUntil: 0, rev: state.rev + 1 };
-          if (await this.ledger.putFile(released, state.rev)) state = released;
-        }
-        // Unfinished: no outcome yet, or an outcome whose notification or dead letter is still owed (a
-        // crash between the two). Its event may be in flight on the ingest queue for a whole visibility
-        // timeout (6x the function timeout): sending it again finishes it now, the late one is a duplicate.
-        const owed =
-          state !== undefined &&
-          (state.notification.status === 'PENDING' || state.deadLetter.status === 'PENDING');
-        if (!state || state.status === 'PROCESSING' || owed || state.eTag !== object.eTag)
-          unfinished.push(object);
-      }
-    }
-    const pending = await this.journal.pending();
-    const journaledKeys = new Set(pending.map((e) => keyOf(e.event)));
-    for (const entry of pending) {
-      if (this.queues.ingest) {
-        // Left by a run in direct mode: the ingest queue takes it now.
-        await this.sendToIngest(entry.event);
-        await this.journal.remove(entry.id);
-      } else {
-        this.invoker.enqueue(entry);
-      }
-    }
-    let reconciled = 0;
-    for (const object of unfinished) {
-      if (journaledKeys.has(object.key)) continue;
-      await this.submit(object);
-      reconciled += 1;
-    }
-    if (pending.length + reconciled > 0) {
-      this.print(
-        `${clock()} ↺ recovering ${pending.length} journaled event(s) and ${reconciled} unprocessed object(s)`,
-      );
-    }
-  }
-
-  private async *listObjects(prefix: string): AsyncGenerator<ListedObject> {
-    let token: string | undefined;
-    do {
-      const bucket = this.config.bucket.name;
-      const page = await this.clients.s3
-        .send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }))
-        .catch((error: unknown) => {
-          throw translate(error, `ListObjectsV2 ${bucket}`, {
-            kind: 'bucket',
-            name: bucket,
-            setting: this.names?.settings?.bucket ?? 'bucket.name',
-          });
-        });
-      for (const object of page.Contents ?? []) {
-        if (!object.Key) continue;
-        const item: ListedObject = {
-          bucket: this.config.bucket.name,
-          key: object.Key,
-        };
-        if (object.ETag) item.eTag = object.ETag.replace(/"/g, '');
-        if (object.Size !== undefined) item.size = object.Size;
-        yield item;
-      }
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
+  private bucketSetting(): string {
+    return this.names?.settings?.bucket ?? 'bucket.name';
   }
 
   private onS3Event(event: S3ObjectEvent): void {
@@ -787,116 +439,20 @@ export class LocalStack {
       this.early.push(event);
       return;
     }
-    if (!event.eventName.startsWith('ObjectCreated:')) return;
-    if (event.bucket !== this.config.bucket.name) return;
-    if (!matchRoute(this.config.routes, event.key)) {
-      if (!event.key.startsWith(this.config.internalPrefix)) {
-        this.activity.counters.ignored += 1;
-        this.activity.record({
-          at: new Date().toISOString(),
-          kind: 'ignored',
-          key: event.key,
-          bucket: event.bucket,
-        });
-        this.print(`${clock()} · ${event.key} → ignored: outside every route`);
-      }
-      return;
-    }
-    this.submit(event).catch((error: unknown) =>
-      this.logger.error('could not journal an event', { key: event.key, error: errorMessage(error) }),
-    );
-  }
-
-  /** S3 → the ingest queue: the event JSON as S3 sends it, durable once SQS answers. */
-  private async sendToIngest(event: Record<string, unknown>): Promise<void> {
-    await this.sqs.call('SendMessage', {
-      QueueUrl: this.queues.ingest!.url,
-      MessageBody: JSON.stringify(event),
-    });
-  }
-
-  /**
-   * Journals and queues an S3-shaped event for an object: a live event as the emulator sent it (its
-   * name, sequencer, versionId and ETag), or one made up for a listed object (backfill, recovery), which
-   * has no sequencer: S3 never sent one, and a made-up one would order it against real ones.
-   */
-  private async submit(object: ListedObject | S3ObjectEvent): Promise<void> {
-    this.sending += 1;
-    try {
-      await this.submitNow(object);
-    } finally {
-      this.sending -= 1;
-    }
-  }
-
-  private async submitNow(object: ListedObject | S3ObjectEvent): Promise<void> {
-    const route = matchRoute(this.config.routes, object.key);
-    const live = 'sequencer' in object;
-    const id = live ? object.sequencer : nextSequencer();
-    const record = s3EventRecord({
-      bucket: object.bucket,
-      key: object.key,
-      eventName: live ? object.eventName : 'ObjectCreated:Put',
-      ...(object.size !== undefined ? { size: object.size } : {}),
-      ...(object.eTag ? { eTag: object.eTag } : {}),
-      ...(object.versionId ? { versionId: object.versionId } : {}),
-      sequencer: id,
-      region: this.config.local.region,
-      configurationId: route?.id ?? 'eventline',
-      ...(live ? { eventTime: object.eventTime } : {}),
-    });
-    if (!live) delete (record.s3 as { object: Record<string, unknown> }).object.sequencer;
-    this.activity.counters.received += 1;
-    this.activity.record({
-      at: new Date().toISOString(),
-      kind: 'received',
-      key: object.key,
-      bucket: object.bucket,
-    });
-    if (this.queues.ingest) {
-      await this.sendToIngest({ Records: [record] });
-      return;
-    }
-    await this.invoker.submit({
-      id: `${id}-${randomUUID().slice(0, 8)}`,
-      event: { Records: [record] },
-      attempts: 0,
-      enqueuedAt: new Date().toISOString(),
-    });
-  }
-
-  private onResult(result: InvocationResult): void {
-    const key = keyOf(result.entry.event);
-    if (!result.ok) {
-      this.activity.counters.retries += result.willRetry ? 1 : 0;
-      this.activity.record({
-        at: new Date().toISOString(),
-        kind: 'retry',
-        key,
-        reason: errorMessage(result.error),
-        attempt: result.entry.attempts + 1,
-      });
-      if (result.willRetry) {
-        this.print(
-          `${clock()} ↻ ${key} → attempt ${result.entry.attempts + 1} failed, will retry: ${errorMessage(result.error)}`,
-        );
-      }
-      return;
-    }
-    const outcomes = (result.result as { outcomes?: Outcome[] } | undefined)?.outcomes ?? [];
-    const size = sizeOf(result.entry.event);
-    for (const outcome of outcomes) {
-      this.activity.recordOutcome(outcome, size);
-      this.print(describeOutcome(outcome));
-    }
+    this.trigger.route(event);
   }
 
   /** Processes the objects already in the bucket under `prefix` (idempotent: finished ones are skipped). */
   async backfill(prefix: string): Promise<{ submitted: number }> {
     let submitted = 0;
-    for await (const object of this.listObjects(prefix)) {
+    for await (const object of listObjects(
+      this.clients.s3,
+      this.config.bucket.name,
+      prefix,
+      this.bucketSetting(),
+    )) {
       if (!matchRoute(this.config.routes, object.key)) continue;
-      await this.submit(object);
+      await this.trigger.submit(object);
       submitted += 1;
     }
     return { submitted };
@@ -906,86 +462,24 @@ export class LocalStack {
    * Re-drives dead letters (all, or one by id): each is claimed on its queue (hidden, so a second
    * replay finds nothing), processed again, then deleted; a replay that cannot finish puts it back.
    */
-  async replay(id?: string): Promise<ReplayResult[]> {
-    const ids = id ? [id] : (await this.deadLetters.list()).map((l) => l.id);
-    const results: ReplayResult[] = [];
-    for (const letterId of ids) {
-      const claimed = await this.deadLetters.claim(letterId, this.config.function.timeoutSeconds + 30);
-      if (!claimed) continue;
-      const result = await this.replayOne(claimed.letter);
-      if (result.status === 'error') await this.deadLetters.unclaim(claimed);
-      else await this.deadLetters.complete(claimed);
-      results.push(result);
-    }
-    return results;
-  }
-
-  private async replayOne(letter: StoredDeadLetter): Promise<ReplayResult> {
-    const base = { id: letter.id, ...(letter.object ? { key: letter.object.key } : {}) };
-    const events = eventsOfLetter(letter);
-    if (events.length === 0) {
-      return { ...base, status: 'error', reason: `nothing to replay: ${letter.reason}` };
-    }
-    let last: ReplayResult = { ...base, status: 'error' };
-    for (const event of events) {
-      const gone = await this.objectGone(event);
-      if (gone) {
-        // Processing it would fail again, file a new letter and notify again, for ever.
-        this.print(`${clock()} ∅ ${event.key} → ${gone}; dead letter ended (replay)`);
-        last = { ...base, key: event.key, status: 'gone', reason: gone };
-        continue;
-      }
-      try {
-        const outcome = await this.pipeline.processObject(event, { replay: true });
-        if (!this.queues.ingest) {
-          // In queue mode the pipeline's log line has recorded it already.
-          this.activity.recordOutcome(outcome);
-          this.print(`${describeOutcome(outcome)} (replay)`);
-        }
-        last = { ...base, key: event.key, status: outcome.status };
-        if (outcome.status === 'failed' && outcome.error) last.reason = outcome.error.message;
-      } catch (error) {
-        return { ...base, key: event.key, status: 'error', reason: errorMessage(error) };
-      }
-    }
-    // A failed replay was dead-lettered again by the pipeline with its new reason: the old letter ends.
-    return last;
-  }
-
-  /** Why an event's object cannot be read any more (deleted since), or undefined when it can. */
-  private async objectGone(event: ObjectEvent): Promise<string | undefined> {
-    try {
-      await this.clients.s3.send(
-        new HeadObjectCommand({
-          Bucket: event.bucket,
-          Key: event.key,
-          ...(event.versionId ? { VersionId: event.versionId } : {}),
-        }),
-      );
-      return undefined;
-    } catch (error) {
-      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-      if (isMissing(error, 'bucket') || status !== 404) return undefined; // the pipeline says what is wrong
-      // HEAD answers a bare 404 for a missing bucket too: that is not a deleted object.
-      const bucketThere = await this.clients.s3.send(new HeadBucketCommand({ Bucket: event.bucket })).then(
-        () => true,
-        () => false,
-      );
-      if (!bucketThere) return undefined;
-      const version = event.versionId ? ` (version ${event.versionId})` : '';
-      return `s3://${event.bucket}/${event.key}${version} no longer exists, so there is nothing to replay`;
-    }
+  replay(id?: string): Promise<ReplayResult[]> {
+    return replayLetters(
+      {
+        deadLetters: this.deadLetters,
+        pipeline: this.pipeline,
+        s3: this.clients.s3,
+        activity: this.activity,
+        print: this.print,
+        timeoutSeconds: this.config.function.timeoutSeconds,
+        queueMode: Boolean(this.queues.ingest),
+      },
+      id,
+    );
   }
 
   /** Ends one dead letter by hand, without replaying it; undefined when there is no such letter. */
-  async drop(id: string): Promise<ReplayResult | undefined> {
-    const claimed = await this.deadLetters.claim(id, 30);
-    if (!claimed) return undefined;
-    await this.deadLetters.complete(claimed);
-    const { letter } = claimed;
-    const key = letter.object?.key ?? eventsOfLetter(letter)[0]?.key;
-    this.print(`${clock()} ∅ ${key ?? id} → dead letter dropped`);
-    return { id, ...(key ? { key } : {}), status: 'dropped', reason: letter.reason };
+  drop(id: string): Promise<ReplayResult | undefined> {
+    return dropLetter({ deadLetters: this.deadLetters, print: this.print }, id);
   }
 
   /** Resolves when every queued event has an outcome (tests and `put --wait`). */
@@ -1012,7 +506,7 @@ export class LocalStack {
     const source = this.eventSource?.stats;
     if (!ingest || !source) return true;
     return (
-      this.sending === 0 &&
+      this.trigger.sending === 0 &&
       ingest.depth === 0 &&
       ingest.delayed === 0 &&
       ingest.inFlight <= this.orphanedInFlight &&
@@ -1063,33 +557,14 @@ export class LocalStack {
   }
 
   banner(): string {
-    const url = this.edge.url;
-    const c = this.config;
-    return [
-      '',
-      '  eventline local stack',
-      `  endpoint     ${url}   (S3, DynamoDB, SNS and SQS APIs${isLoopbackName(new URL(url).hostname.replace(/^\[|\]$/g, '')) ? '; loopback only' : '; SigV4 required'})`,
-      `  console      ${url}/_console`,
-      `  bucket       ${c.bucket.name}`,
-      `  routes       ${c.routes.map((r) => `${r.prefix}*${r.suffix} (${r.format})`).join(', ')}`,
-      `  table        ${c.table.name}`,
-      `  topic        ${this.names.topicArn}`,
-      `  data         ${this.dataDir}`,
-      `  dead letters ${this.queues.deadLetters.url}   (the function's DLQ_URL; S3 events: ${this.queues.eventDeadLetters.name})`,
-      ...(this.env.DLQ_URL && this.env.DLQ_URL !== this.queues.deadLetters.url
-        ? [`               DLQ_URL=${this.env.DLQ_URL} is the deployed function's queue; not used locally`]
-        : []),
-      ...(this.queues.ingest ? [`  ingest queue ${this.queues.ingest.url}`] : []),
-      `  credentials  ${c.local.accessKeyId} / ${c.local.secretAccessKey}   region ${c.local.region}`,
-      '',
-      '  try it:',
-      `    export AWS_ENDPOINT_URL=${url} AWS_ACCESS_KEY_ID=${c.local.accessKeyId} AWS_SECRET_ACCESS_KEY=${c.local.secretAccessKey} AWS_REGION=${c.local.region} AWS_DEFAULT_REGION=${c.local.region}`,
-      `    echo '{"id":"order-1","total":42.50}' > order.json`,
-      `    aws s3 cp order.json s3://${c.bucket.name}/${c.routes[0]?.prefix ?? ''}order${c.routes[0]?.suffix ?? ''}`,
-      `    aws dynamodb get-item --table-name ${c.table.name} --key '{"pk":{"S":"order-1"}}'`,
-      '    npx eventline records   |   npx eventline notifications   |   npx eventline dlq list',
-      '',
-    ].join('\n');
+    return stackBanner({
+      url: this.edge.url,
+      config: this.config,
+      topicArn: this.names.topicArn,
+      dataDir: this.dataDir,
+      queues: this.queues,
+      env: this.env,
+    });
   }
 
   /** Stops taking events, lets running invocations finish, closes everything. Queued events stay journaled. */
@@ -1111,48 +586,5 @@ export class LocalStack {
   }
 }
 
-function keyOf(event: Record<string, unknown>): string {
-  const [message] = normaliseEvent(event);
-  return message?.objects[0]?.key ?? '(unknown)';
-}
-
-function sizeOf(event: Record<string, unknown>): number | undefined {
-  const [message] = normaliseEvent(event);
-  return message?.objects[0]?.size;
-}
-
-/** The object events a dead letter can re-drive: our own letters, or Lambda on-failure records. */
-export function eventsOfLetter(letter: StoredDeadLetter): ObjectEvent[] {
-  const event = letter.event as { objectEvent?: ObjectEvent; requestPayload?: unknown } | undefined;
-  if (event?.objectEvent) return [event.objectEvent];
-  const payload = event?.requestPayload ?? event;
-  return normaliseEvent(payload).flatMap((m) => m.objects);
-}
-
-const clock = () => new Date().toISOString().slice(11, 23);
-
-export function describeOutcome(outcome: Outcome): string {
-  const time = outcome.durationMs !== undefined ? ` (${outcome.durationMs} ms)` : '';
-  const records = outcome.counts
-    ? `${outcome.counts.written} record${outcome.counts.written === 1 ? '' : 's'}${outcome.counts.rejected ? `, ${outcome.counts.rejected} rejected` : ''}`
-    : '';
-  const notified = outcome.notification?.status === 'SENT' ? 'notification sent' : 'notification pending';
-  switch (outcome.status) {
-    case 'processed':
-      return `${clock()} ✓ ${outcome.key} → ${records} → ${notified}${time}`;
-    case 'failed':
-      return `${clock()} ✗ ${outcome.key} → failed: ${outcome.error?.message ?? '?'} → dead-lettered, ${notified}${time}`;
-    case 'finished':
-      return `${clock()} ✓ ${outcome.key} → ${notified} (finished an earlier attempt)`;
-    case 'duplicate':
-      return `${clock()} = ${outcome.key} → duplicate event, already done`;
-    case 'stale':
-      return `${clock()} = ${outcome.key} → older version than the ledger's, skipped`;
-    case 'continued':
-      return `${clock()} … ${outcome.key} → ${records} so far, continues in another invocation`;
-    default:
-      return `${clock()} · ${outcome.key} → ${outcome.status}`;
-  }
-}
-
-export { consoleLogger };
+export type { ReplayResult, StackQueue, StackQueues };
+export { consoleLogger, describeOutcome, eventsOfLetter, S3_DATA_SUBDIR };

@@ -1,0 +1,91 @@
+import type { EventlineConfig } from '@eventline/config/index.ts';
+import { normaliseEvent, type ObjectEvent } from '@eventline/core/events.ts';
+import type { Outcome } from '@eventline/core/pipeline.ts';
+import type { StoredDeadLetter } from './dead-letters.ts';
+import { isLoopbackName } from './loopback.ts';
+import type { StackQueues } from './queues.ts';
+
+/** The one-line messages the stack prints (banner, one line per file) and the event helpers they use. */
+
+/** What the banner shows of a started stack. */
+export interface BannerView {
+  url: string;
+  config: EventlineConfig;
+  topicArn: string;
+  dataDir: string;
+  queues: StackQueues;
+  env: NodeJS.ProcessEnv;
+}
+
+export function stackBanner(view: BannerView): string {
+  const { url, config: c } = view;
+  return [
+    '',
+    '  eventline local stack',
+    `  endpoint     ${url}   (S3, DynamoDB, SNS and SQS APIs${isLoopbackName(new URL(url).hostname.replace(/^\[|\]$/g, '')) ? '; loopback only' : '; SigV4 required'})`,
+    `  console      ${url}/_console`,
+    `  bucket       ${c.bucket.name}`,
+    `  routes       ${c.routes.map((r) => `${r.prefix}*${r.suffix} (${r.format})`).join(', ')}`,
+    `  table        ${c.table.name}`,
+    `  topic        ${view.topicArn}`,
+    `  data         ${view.dataDir}`,
+    `  dead letters ${view.queues.deadLetters.url}   (the function's DLQ_URL; S3 events: ${view.queues.eventDeadLetters.name})`,
+    ...(view.env.DLQ_URL && view.env.DLQ_URL !== view.queues.deadLetters.url
+      ? [`               DLQ_URL=${view.env.DLQ_URL} is the deployed function's queue; not used locally`]
+      : []),
+    ...(view.queues.ingest ? [`  ingest queue ${view.queues.ingest.url}`] : []),
+    `  credentials  ${c.local.accessKeyId} / ${c.local.secretAccessKey}   region ${c.local.region}`,
+    '',
+    '  try it:',
+    `    export AWS_ENDPOINT_URL=${url} AWS_ACCESS_KEY_ID=${c.local.accessKeyId} AWS_SECRET_ACCESS_KEY=${c.local.secretAccessKey} AWS_REGION=${c.local.region} AWS_DEFAULT_REGION=${c.local.region}`,
+    `    echo '{"id":"order-1","total":42.50}' > order.json`,
+    `    aws s3 cp order.json s3://${c.bucket.name}/${c.routes[0]?.prefix ?? ''}order${c.routes[0]?.suffix ?? ''}`,
+    `    aws dynamodb get-item --table-name ${c.table.name} --key '{"pk":{"S":"order-1"}}'`,
+    '    npx eventline records   |   npx eventline notifications   |   npx eventline dlq list',
+    '',
+  ].join('\n');
+}
+
+export function keyOf(event: Record<string, unknown>): string {
+  const [message] = normaliseEvent(event);
+  return message?.objects[0]?.key ?? '(unknown)';
+}
+
+export function sizeOf(event: Record<string, unknown>): number | undefined {
+  const [message] = normaliseEvent(event);
+  return message?.objects[0]?.size;
+}
+
+/** The object events a dead letter can re-drive: our own letters, or Lambda on-failure records. */
+export function eventsOfLetter(letter: StoredDeadLetter): ObjectEvent[] {
+  const event = letter.event as { objectEvent?: ObjectEvent; requestPayload?: unknown } | undefined;
+  if (event?.objectEvent) return [event.objectEvent];
+  const payload = event?.requestPayload ?? event;
+  return normaliseEvent(payload).flatMap((m) => m.objects);
+}
+
+export const clock = () => new Date().toISOString().slice(11, 23);
+
+export function describeOutcome(outcome: Outcome): string {
+  const time = outcome.durationMs !== undefined ? ` (${outcome.durationMs} ms)` : '';
+  const records = outcome.counts
+    ? `${outcome.counts.written} record${outcome.counts.written === 1 ? '' : 's'}${outcome.counts.rejected ? `, ${outcome.counts.rejected} rejected` : ''}`
+    : '';
+  const notified = outcome.notification?.status === 'SENT' ? 'notification sent' : 'notification pending';
+  switch (outcome.status) {
+    case 'processed':
+      return `${clock()} ✓ ${outcome.key} → ${records} → ${notified}${time}`;
+    case 'failed':
+      return `${clock()} ✗ ${outcome.key} → failed: ${outcome.error?.message ?? '?'} → dead-lettered, ${notified}${time}`;
+    case 'finished':
+      return `${clock()} ✓ ${outcome.key} → ${notified} (finished an earlier attempt)`;
+    case 'duplicate':
+      return `${clock()} = ${outcome.key} → duplicate event, already done`;
+    case 'stale':
+      return `${clock()} = ${outcome.key} → older version than the ledger's, skipped`;
+    case 'continued':
+      return `${clock()} … ${outcome.key} → ${records} so far, continues in another invocation`;
+    default:
+      return `${clock()} · ${outcome.key} → ${outcome.status}`;
+  }
+}
