@@ -1,7 +1,10 @@
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { type EventlineConfigInput, parseConfig } from '@eventline/config/index.ts';
 import type { InvocationReport } from '@eventline/local/runtime/function-pool.ts';
@@ -17,6 +20,7 @@ import { s3Client } from '../reliability/support/harness.ts';
  */
 
 const BUCKET = 'eventline-local';
+const run = promisify(execFile);
 let dir: string | undefined;
 let stack: LocalStack | undefined;
 const servers: Server[] = [];
@@ -229,6 +233,176 @@ describe('queue mode on function instances', () => {
       expect(state?.status, key).toBe('PROCESSED');
       expect(state?.notification.status, key).toBe('SENT');
     }
+    expect(await s.deadLetters.list()).toEqual([]);
+  });
+});
+
+/** Lambda's Invoke API on the edge: what calls the function on AWS calls it here (a continuation, `aws lambda invoke`). */
+describe('Lambda Invoke on the edge', () => {
+  const FUNCTION = 'eventline-handler';
+  const lambdaOf = (url: string) =>
+    new LambdaClient({
+      region: 'us-east-1',
+      endpoint: url,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+  const s3EventFor = (key: string, version: { VersionId?: string; ETag?: string } = {}) => ({
+    Records: [
+      {
+        eventVersion: '2.1',
+        eventSource: 'aws:s3',
+        awsRegion: 'us-east-1',
+        eventTime: new Date().toISOString(),
+        eventName: 'ObjectCreated:Put',
+        s3: {
+          bucket: { name: BUCKET, arn: `arn:aws:s3:::${BUCKET}` },
+          object: {
+            key,
+            size: 10,
+            ...(version.VersionId ? { versionId: version.VersionId } : {}),
+            ...(version.ETag ? { eTag: version.ETag.replaceAll('"', '') } : {}),
+          },
+        },
+      },
+    ],
+  });
+
+  it('answers Event (202), RequestResponse (200 and the result), DryRun (204) and names what it does not run', async () => {
+    const s = await start({ trigger: { mode: 'direct' } });
+    const s3 = s3Client(s.url);
+    const versions = new Map<string, { VersionId?: string; ETag?: string }>();
+    for (const key of ['incoming/sync.json', 'incoming/async.json']) {
+      versions.set(
+        key,
+        await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: '{"id":"x"}' })),
+      );
+    }
+    s3.destroy();
+    await s.idle();
+    const lambda = lambdaOf(s.url);
+    try {
+      const dry = await lambda.send(new InvokeCommand({ FunctionName: FUNCTION, InvocationType: 'DryRun' }));
+      expect(dry.StatusCode).toBe(204);
+
+      // That version is already done: the function answers with the duplicate's outcome.
+      const sync = await lambda.send(
+        new InvokeCommand({
+          FunctionName: `arn:aws:lambda:us-east-1:000000000000:function:${FUNCTION}`,
+          Payload: new TextEncoder().encode(
+            JSON.stringify(s3EventFor('incoming/sync.json', versions.get('incoming/sync.json'))),
+          ),
+        }),
+      );
+      expect(sync.StatusCode).toBe(200);
+      expect(sync.FunctionError).toBeUndefined();
+      const result = JSON.parse(new TextDecoder().decode(sync.Payload)) as { outcomes: { status: string }[] };
+      expect(result.outcomes.map((o) => o.status)).toEqual(['duplicate']);
+
+      const queued = await lambda.send(
+        new InvokeCommand({
+          FunctionName: FUNCTION,
+          InvocationType: 'Event',
+          Payload: new TextEncoder().encode(JSON.stringify(s3EventFor('incoming/async.json'))),
+        }),
+      );
+      expect(queued.StatusCode).toBe(202);
+
+      await expect(
+        lambda.send(new InvokeCommand({ FunctionName: 'someone-else', InvocationType: 'Event' })),
+      ).rejects.toMatchObject({
+        name: 'ResourceNotFoundException',
+        message: expect.stringContaining(`function:someone-else`),
+      });
+      await expect(
+        lambda.send(
+          new InvokeCommand({ FunctionName: FUNCTION, Payload: new TextEncoder().encode('{not json') }),
+        ),
+      ).rejects.toMatchObject({ name: 'InvalidRequestContentException' });
+    } finally {
+      lambda.destroy();
+    }
+
+    // The aws CLI reaches the same function.
+    const { stdout } = await run(
+      'aws',
+      [
+        'lambda',
+        'invoke',
+        '--function-name',
+        FUNCTION,
+        '--invocation-type',
+        'DryRun',
+        join(dir!, 'out.json'),
+      ],
+      {
+        env: {
+          ...process.env,
+          AWS_ENDPOINT_URL: s.url,
+          AWS_ACCESS_KEY_ID: 'test',
+          AWS_SECRET_ACCESS_KEY: 'test',
+          AWS_DEFAULT_REGION: 'us-east-1',
+        },
+      },
+    );
+    expect(JSON.parse(stdout)).toMatchObject({ StatusCode: 204 });
+  });
+
+  it('a function that times out answers 200 with X-Amz-Function-Error and Sandbox.Timedout, as Lambda does', async () => {
+    let edgePort = 0;
+    const hole = await gate(() => edgePort);
+    const s = await start(
+      { trigger: { mode: 'direct' }, function: { timeoutSeconds: 1 } },
+      { handlerEndpoints: { dynamodb: hole.url } },
+    );
+    edgePort = s.edge.port;
+    const s3 = s3Client(s.url);
+    // Straight into the bucket's storage (no trigger): only the Invoke below runs the function.
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'other/held.json', Body: '{"id":"h"}' }));
+    s3.destroy();
+    const lambda = lambdaOf(s.url);
+    try {
+      const answer = await lambda.send(
+        new InvokeCommand({
+          FunctionName: FUNCTION,
+          Payload: new TextEncoder().encode(JSON.stringify(s3EventFor('incoming/held.json'))),
+        }),
+      );
+      expect(answer.StatusCode).toBe(200);
+      expect(answer.FunctionError).toBe('Unhandled');
+      expect(JSON.parse(new TextDecoder().decode(answer.Payload))).toMatchObject({
+        errorType: 'Sandbox.Timedout',
+        errorMessage: expect.stringMatching(/Task timed out after 1\.00 seconds/),
+      });
+    } finally {
+      lambda.destroy();
+    }
+  });
+
+  it('direct mode on instances: a file longer than one invocation continues through Invoke, every record once', async () => {
+    const s = await start({
+      trigger: { mode: 'direct' },
+      function: { timeoutSeconds: 1 },
+      routes: [{ id: 'iot', prefix: 'iot/', suffix: '.ndjson', format: 'ndjson', key: 'deviceId' }],
+    });
+    const records = 60_000;
+    const body = `${Array.from({ length: records }, (_, i) => JSON.stringify({ deviceId: `dev-${i}`, n: i })).join('\n')}\n`;
+    const s3 = s3Client(s.url);
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'iot/long.ndjson', Body: body }));
+    s3.destroy();
+    const state = await until(
+      'the outcome of iot/long.ndjson',
+      async () => {
+        const file = await s.ledger.getFile(BUCKET, 'iot/long.ndjson');
+        return file && file.status !== 'PROCESSING' ? file : undefined;
+      },
+      300_000,
+    );
+    expect(state).toMatchObject({
+      status: 'PROCESSED',
+      counts: { read: records, written: records, rejected: 0 },
+      notification: { status: 'SENT' },
+    });
+    expect(s.edge.counts()['lambda:Invoke']).toBeGreaterThan(0);
     expect(await s.deadLetters.list()).toEqual([]);
   });
 });

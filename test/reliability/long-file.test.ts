@@ -10,10 +10,11 @@ import { scanLedger } from './support/harness.ts';
 import { freePort } from './support/processes.ts';
 
 /**
- * A file longer than one invocation, end to end on the local stack in direct mode: a 150,000-record
- * NDJSON file with a 5 s function timeout. Each invocation's context counts down from 5 s; the file
- * pauses before the end, checkpoints, and continues in an asynchronous invocation that resumes with
- * a ranged GET. Every record must be written exactly once: the handler's DynamoDB traffic goes
+ * A file longer than one invocation, end to end on the local stack in queue mode (the default, on
+ * function instances): a 150,000-record NDJSON file with a 5 s function timeout. Each invocation's
+ * context counts down from 5 s; the file pauses before the end, checkpoints, and continues in a
+ * message on the ingest queue that resumes with a ranged GET (direct mode's continuation through
+ * Lambda's Invoke is tested in test/e2e/local-runtime.test.ts). Every record must be written exactly once: the handler's DynamoDB traffic goes
  * through a proxy that counts the records it is asked to write.
  */
 

@@ -9,6 +9,7 @@ import {
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import type { Logger } from '@eventline/core/ports.ts';
+import type { LambdaInvokeRoute } from './lambda-api.ts';
 import { isLoopbackName } from './loopback.ts';
 
 /**
@@ -20,13 +21,15 @@ import { isLoopbackName } from './loopback.ts';
  *   a queue URL path) → the SQS emulator (@eventline/sqs-emulator), mounted as its README says;
  * - the SNS Query API (form body or query string with an SNS `Action`, or a SigV4 scope of `sns`)
  *   → the project's SNS service;
+ * - Lambda's Invoke (`POST /2015-03-31/functions/{name}/invocations`) → the stack's function
+ *   (lambda-api.ts);
  * - `/_eventline/*` → the stack's own admin API (and `/_console` the console page);
  * - anything else → the project's S3 emulator, handed the request as it came (`req.url` untouched, the
  *   body streamed: uploads of any size are never buffered). It checks S3 signatures itself.
  * Every request is counted by service and operation (benchmarks read the counts).
  */
 
-export type Service = 's3' | 'dynamodb' | 'sns' | 'sqs' | 'admin';
+export type Service = 's3' | 'dynamodb' | 'sns' | 'sqs' | 'lambda' | 'admin';
 
 export interface EdgeRoutes {
   /** The S3 emulator; it verifies S3's signatures itself (SigV4, presigned, signed chunks, SigV2). */
@@ -40,6 +43,8 @@ export interface EdgeRoutes {
     isSqsRequest(req: IncomingMessage, body?: Buffer): boolean;
     handle(req: IncomingMessage, res: ServerResponse, body?: Buffer): Promise<void>;
   };
+  /** Lambda's Invoke API for the stack's function. */
+  lambda?: LambdaInvokeRoute;
   /** Handles `/_eventline/*` and `/_console*`; returns false when it does not know the path. */
   admin?: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;
   /** Checks a DynamoDB or SNS request's signature before it is served (enforceAuth); returns a reason to refuse. */
@@ -162,6 +167,12 @@ function awsError(
     res.end(JSON.stringify({ __type: `com.amazonaws.sqs#${code}`, message }));
     return;
   }
+  if (service === 'lambda') {
+    // REST-JSON: the code travels in a header.
+    res.writeHead(status, { 'content-type': 'application/json', 'x-amzn-errortype': code });
+    res.end(JSON.stringify({ Type: 'User', message }));
+    return;
+  }
   if (service === 'dynamodb') {
     res.writeHead(status, { 'content-type': 'application/x-amz-json-1.0' });
     res.end(JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${code}`, message }));
@@ -227,6 +238,14 @@ export async function startEdge(options: {
       if (routes.admin && (await routes.admin(req, res, url))) return;
       res.writeHead(404, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: `no such path: ${url.pathname}` }));
+      return;
+    }
+    if (routes.lambda?.isLambdaRequest(req) && !/\/s3\/aws4_request/.test(req.headers.authorization ?? '')) {
+      const body = await readBody(req);
+      count('lambda:Invoke');
+      const refusal = await routes.authorize?.(req, body);
+      if (refusal) return awsError(res, 403, 'lambda', 'UnrecognizedClientException', refusal);
+      await routes.lambda.handle(req, res, body);
       return;
     }
     const target = req.headers['x-amz-target'];

@@ -34,6 +34,11 @@ interface RuntimeContext {
   logger: Logger;
 }
 
+/** The function's name, as the CDK app names it. */
+export function functionNameOf(config: EventlineConfig): string {
+  return `${config.name}-handler`;
+}
+
 /** The bundle the CDK app deploys (same esbuild settings, same config defines), rebuilt on change when watching. */
 export function createFunctionBundler(context: RuntimeContext & { watch: boolean }): FunctionBundler {
   const { config, print } = context;
@@ -64,6 +69,8 @@ export function createFunctionPool(
     accountId: string;
     names: RuntimeNames;
     deadLettersUrl: string;
+    /** Queue mode: where a file too long for one invocation continues (`INGEST_QUEUE_URL`, as deployed). */
+    ingestUrl?: string;
     edgeUrl: string;
     endpoints: HandlerEndpoints;
     /** A parsed Powertools log line of an instance (outcomes, failure reasons). */
@@ -80,6 +87,7 @@ export function createFunctionPool(
     ...(settings?.topic === 'TOPIC_ARN' ? { TOPIC_ARN: names.topicArn } : {}),
     ...(settings?.bucket === 'BUCKET_NAME' ? { BUCKET_NAME: names.bucketName } : {}),
     DLQ_URL: context.deadLettersUrl,
+    ...(context.ingestUrl ? { INGEST_QUEUE_URL: context.ingestUrl } : {}),
     POWERTOOLS_SERVICE_NAME: config.name,
     POWERTOOLS_METRICS_NAMESPACE: config.name,
     POWERTOOLS_LOG_LEVEL: config.function.logLevel,
@@ -93,7 +101,7 @@ export function createFunctionPool(
     ...(endpoints.sns ? { AWS_ENDPOINT_URL_SNS: endpoints.sns } : {}),
   };
   const pool = new FunctionPool({
-    functionName: `${config.name}-handler`,
+    functionName: functionNameOf(config),
     region: local.region,
     accountId: context.accountId,
     handlerModule: () => bundler.bundle.module,
@@ -179,7 +187,7 @@ export function createInvoker(options: {
       },
     },
     logger: options.logger,
-    functionArn: `arn:aws:lambda:${config.local.region}:${options.accountId}:function:${config.name}-handler`,
+    functionArn: `arn:aws:lambda:${config.local.region}:${options.accountId}:function:${functionNameOf(config)}`,
   });
 }
 

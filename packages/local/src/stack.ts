@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { type AwsClients, createClients, destroyClients } from '@eventline/aws/clients.ts';
+import { SqsContinuations } from '@eventline/aws/continuations.ts';
 import { DynamoLedger } from '@eventline/aws/dynamo-ledger.ts';
 import { ConfigError } from '@eventline/config/errors.ts';
 import { type EventlineConfig, type RuntimeNames, withEnvironment } from '@eventline/config/index.ts';
@@ -32,10 +33,12 @@ import {
   createFunctionBundler,
   createFunctionPool,
   createInvoker,
+  functionNameOf,
   type HandlerEndpoints,
 } from './function-runtime.ts';
 import type { AsyncInvoker, InvocationResult } from './invoker.ts';
 import { EventJournal } from './journal.ts';
+import { createLambdaInvokeRoute } from './lambda-api.ts';
 import { isLoopbackName } from './loopback.ts';
 import { OutcomeReporter } from './outcomes.ts';
 import { describeOutcome, eventsOfLetter, stackBanner } from './printing.ts';
@@ -227,6 +230,13 @@ export class LocalStack {
         dynamoPort: this.dynamo.port,
         sns: this.sns,
         sqs: this.sqs,
+        lambda: createLambdaInvokeRoute({
+          functionName: functionNameOf(config),
+          region: local.region,
+          accountId: ACCOUNT,
+          submit: (event) => this.submitInvocation(event, 'invoke'),
+          invoke: (event) => this.invokeFunction(event),
+        }),
         admin: createAdmin(this, this.options.consolePage),
         ...(local.enforceAuth
           ? {
@@ -315,16 +325,11 @@ export class LocalStack {
       metrics: this.activity.metricsPort(),
       deadLetters: this.deadLetters,
       ...(this.options.leaseMs ? { leaseMs: this.options.leaseMs } : {}),
-      // Direct mode, as on AWS: a file too long for one invocation continues in an async invocation.
-      continuations: {
-        schedule: (event) =>
-          this.invoker.submit({
-            id: `continue-${randomUUID().slice(0, 8)}`,
-            event,
-            attempts: 0,
-            enqueuedAt: new Date().toISOString(),
-          }),
-      },
+      // As on AWS: a file too long for one invocation continues on the ingest queue (queue mode),
+      // or in an asynchronous invocation (direct mode).
+      continuations: this.queues.ingest
+        ? new SqsContinuations(handlerClients.sqs, this.queues.ingest.url)
+        : { schedule: (event) => this.submitInvocation(event, 'continue') },
     });
     this.handler = createHandler({
       pipeline: this.pipeline,
@@ -375,6 +380,17 @@ export class LocalStack {
     for (const event of this.early.splice(0)) this.onS3Event(event);
   }
 
+  /** An asynchronous invocation (Lambda's `Event`): journaled, retried twice, then the event DLQ. */
+  private submitInvocation(event: Record<string, unknown>, kind: string): Promise<void> {
+    if (!this.invoker) throw new Error('the local stack is still starting');
+    return this.invoker.submit({
+      id: `${kind}-${randomUUID().slice(0, 8)}`,
+      event,
+      attempts: 0,
+      enqueuedAt: new Date().toISOString(),
+    });
+  }
+
   /** Runs the function: on an instance (workers), or the in-process handler. */
   private invokeFunction(event: object, context?: Context): Promise<unknown> {
     return this.pool ? this.pool.invoke(event) : this.handler(event, context);
@@ -400,6 +416,7 @@ export class LocalStack {
       accountId: ACCOUNT,
       names: this.names,
       deadLettersUrl: this.queues.deadLetters.url,
+      ...(this.queues.ingest ? { ingestUrl: this.queues.ingest.url } : {}),
       edgeUrl: this.edge.url,
       endpoints,
       observeLogLine: (message, fields) => this.outcomes.observeLogLine(message, fields),

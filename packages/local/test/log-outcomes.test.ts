@@ -45,6 +45,14 @@ describe('instance log lines', () => {
     ).toMatchObject({
       status: 'stale',
     });
+    expect(
+      outcomeOfLog('file paused before the invocation ends; it continues in another', {
+        bucket: 'b',
+        key: 'k',
+        line: 61_000,
+        records: 61_000,
+      }),
+    ).toMatchObject({ status: 'continued', counts: { written: 61_000 } });
     expect(outcomeOfLog('file processed', { key: 'k' })).toBeUndefined();
     expect(parsePowertoolsLine('plain text from a dependency')).toBeUndefined();
     expect(parsePowertoolsLine('{"level":"WARN","message":"x"}')?.level).toBe('warn');

@@ -32,6 +32,17 @@ export function outcomeOfLog(message: string, fields: Record<string, unknown>): 
       if (typeof fields.reason === 'string') outcome.error = { code: 'failed', message: fields.reason };
       return outcome;
     }
+    case 'file paused before the invocation ends; it continues in another': {
+      // `records` is the checkpoint's: every record of the file so far, across invocations.
+      const written = Number(fields.records ?? 0);
+      return {
+        status: 'continued',
+        bucket,
+        key,
+        ...route,
+        counts: { read: written, written, rejected: 0, duplicates: 0, bytes: 0 },
+      };
+    }
     case 'duplicate event: this object version already has its outcome':
       return { status: 'duplicate', bucket, key, ...route };
     case 'older version than the ledger holds; skipped':
