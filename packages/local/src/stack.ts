@@ -3,31 +3,22 @@ import { resolve } from 'node:path';
 import { type AwsClients, createClients, destroyClients } from '@eventline/aws/clients.ts';
 import { SqsContinuations } from '@eventline/aws/continuations.ts';
 import { DynamoLedger } from '@eventline/aws/dynamo-ledger.ts';
-import { ConfigError } from '@eventline/config/errors.ts';
 import { type EventlineConfig, type RuntimeNames, withEnvironment } from '@eventline/config/index.ts';
-import { errorMessage } from '@eventline/core/errors.ts';
-import { TTL_ATTRIBUTE } from '@eventline/core/items.ts';
 import type { Pipeline } from '@eventline/core/pipeline.ts';
 import type { Logger } from '@eventline/core/ports.ts';
 import { matchRoute } from '@eventline/core/routing.ts';
-import {
-  type DirectoryLock,
-  ensureLedgerTable,
-  type LocalDynamo,
-  startLocalDynamo,
-} from '@eventline/dynamodb-emulator';
+import type { DirectoryLock, LocalDynamo } from '@eventline/dynamodb-emulator';
 import { createHandler, type EventlineHandler } from '@eventline/lambda/handler.ts';
 import { createPipeline } from '@eventline/lambda/wiring.ts';
-import { createS3Emulator, type S3Emulator, type S3ObjectEvent } from '@eventline/s3-emulator';
-import { createSnsService, type SnsService } from '@eventline/sns-emulator/index.ts';
-import { createSqsEmulator, type SqsEmulator } from '@eventline/sqs-emulator';
+import type { S3Emulator, S3ObjectEvent } from '@eventline/s3-emulator';
+import type { SnsService } from '@eventline/sns-emulator/index.ts';
+import type { SqsEmulator } from '@eventline/sqs-emulator';
 import type { Context } from 'aws-lambda';
 import { Activity, consoleLogger } from './activity.ts';
 import { type ConsoleHandler, createAdmin } from './admin.ts';
-import { createAuthorizer } from './auth.ts';
 import { noteOldS3Data, prepareDataDir, S3_DATA_SUBDIR } from './data-dir.ts';
 import { SqsDeadLetterStore } from './dead-letters.ts';
-import { type Edge, startEdge } from './edge.ts';
+import type { Edge } from './edge.ts';
 import {
   createEventSource,
   createFunctionBundler,
@@ -39,15 +30,16 @@ import {
 import type { AsyncInvoker, InvocationResult } from './invoker.ts';
 import { EventJournal } from './journal.ts';
 import { createLambdaInvokeRoute } from './lambda-api.ts';
-import { isLoopbackName } from './loopback.ts';
 import { OutcomeReporter } from './outcomes.ts';
 import { describeOutcome, eventsOfLetter, stackBanner } from './printing.ts';
-import { ensureQueues, type StackQueue, type StackQueues, sendTestEvent } from './queues.ts';
+import { type StackQueue, type StackQueues, sendTestEvent } from './queues.ts';
 import { listObjects, recover } from './recovery.ts';
 import { dropLetter, type ReplayResult, replayLetters } from './replay.ts';
 import type { FunctionBundler } from './runtime/bundler.ts';
 import type { FunctionPool } from './runtime/function-pool.ts';
 import type { SqsEventSource } from './runtime/sqs-event-source.ts';
+import { provisionResources, startServices } from './services.ts';
+import { deadLetterDepth, queueIdle, queueStats, runtimeStats, type StatsView } from './stats.ts';
 import { S3Trigger } from './trigger.ts';
 
 /**
@@ -179,57 +171,19 @@ export class LocalStack {
     const local = config.local;
     this.dataDirLock = await prepareDataDir(this.dataDir);
     await this.journal.open();
-    this.dynamo = await startLocalDynamo({ path: resolve(this.dataDir, 'dynamodb') });
     await noteOldS3Data(this.dataDir, this.print);
-    this.s3 = await createS3Emulator({
-      dataDir: resolve(this.dataDir, S3_DATA_SUBDIR),
-      region: local.region,
-      // The emulator verifies SigV4 (header, presigned, signed chunks) and SigV2 itself.
-      credentials: local.enforceAuth
-        ? (accessKeyId) => (accessKeyId === local.accessKeyId ? local.secretAccessKey : undefined)
-        : undefined,
-      onObjectEvent: (event) => this.onS3Event(event),
-      onEventError: (error, event) =>
-        this.logger.error('could not take an S3 event', { key: event.key, error: errorMessage(error) }),
-    });
-    // Versioned, as the deployed bucket is: the ledger keys an object's versions by versionId.
-    await this.s3.ensureBucket(config.bucket.name, { versioning: 'Enabled' });
     const activityLogger = this.activity.logger(this.logger, 'warn');
-    this.sns = createSnsService({
-      region: local.region,
+    const services = await startServices({
+      config,
+      dataDir: this.dataDir,
       accountId: ACCOUNT,
-      dataDir: resolve(this.dataDir, 'sns'),
-      publicUrl: () => this.edge.url,
-      ...(local.smtp ? { smtp: local.smtp } : {}),
-      logger: activityLogger,
-      ...(this.options.sns?.delivery ? { delivery: this.options.sns.delivery } : {}),
-    });
-    this.sqs = createSqsEmulator({
-      dataDir: resolve(this.dataDir, 'sqs'),
-      region: local.region,
-      accountId: ACCOUNT,
-      endpoint: () => this.edge.url,
-      warn: (message, details) => activityLogger.warn(message, details),
-    });
-    const host = this.options.host ?? local.host;
-    const port = this.options.port ?? local.port;
-    const loopback = isLoopbackName(host.replace(/^\[|\]$/g, ''));
-    if (!loopback && !local.enforceAuth) {
-      throw new ConfigError(
-        `local.host: "${host}" is not a loopback address; serving S3, DynamoDB and SNS beyond this machine needs local.enforceAuth: true (and your own key pair)`,
-        { problems: [{ setting: 'local.host', message: 'a loopback address, or enforceAuth' }] },
-      );
-    }
-    this.edge = await startEdge({
-      host,
-      port,
-      anyHost: !loopback,
+      host: this.options.host ?? local.host,
+      port: this.options.port ?? local.port,
       logger: this.logger,
+      activityLogger,
+      ...(this.options.sns ? { sns: this.options.sns } : {}),
+      onS3Event: (event) => this.onS3Event(event),
       routes: {
-        s3: this.s3,
-        dynamoPort: this.dynamo.port,
-        sns: this.sns,
-        sqs: this.sqs,
         lambda: createLambdaInvokeRoute({
           functionName: functionNameOf(config),
           region: local.region,
@@ -238,54 +192,28 @@ export class LocalStack {
           invoke: (event) => this.invokeFunction(event),
         }),
         admin: createAdmin(this, this.options.consolePage),
-        ...(local.enforceAuth
-          ? {
-              authorize: createAuthorizer({
-                accessKeyId: local.accessKeyId,
-                secretAccessKey: local.secretAccessKey,
-              }),
-            }
-          : {}),
       },
-    }).catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'EADDRINUSE') {
-        throw new ConfigError(
-          `local.port: port ${port} on ${host} is already in use (another eventline or LocalStack?). Stop it, or set local.port in eventline.config.ts / --port`,
-          { problems: [{ setting: 'local.port', message: 'a free TCP port' }], cause: error },
-        );
-      }
-      throw error;
+      // Kept as each starts, so that stop() closes what a failed start left running.
+      started: (some) => Object.assign(this, some),
     });
+    Object.assign(this, services);
 
     await this.dataDirLock?.update({ port: this.edge.port });
 
     const credentials = { accessKeyId: local.accessKeyId, secretAccessKey: local.secretAccessKey };
     this.clients = createClients({ region: local.region, endpoint: this.edge.url, credentials });
-    await ensureLedgerTable(
-      this.clients.dynamodb,
-      config.table.name,
-      config.ledger.ttlDays === undefined ? {} : { ttlAttribute: TTL_ATTRIBUTE },
-    );
-    this.queues = await ensureQueues(this.clients.sqs, config, ACCOUNT);
+    ({ queues: this.queues, names: this.names } = await provisionResources({
+      config,
+      clients: this.clients,
+      sns: this.sns,
+      accountId: ACCOUNT,
+      env: this.env,
+    }));
     this.deadLetters = new SqsDeadLetterStore(
       this.clients.sqs,
       { letters: this.queues.deadLetters.url, events: this.queues.eventDeadLetters.url },
       (messageId) => this.outcomes.failureReason(messageId),
     );
-    const topicArn = await this.sns.createTopic(config.topic.name);
-    for (const subscription of config.topic.subscriptions) {
-      await this.sns.subscribe(topicArn, subscription.protocol, subscription.endpoint, { confirmed: true });
-    }
-    this.names = {
-      tableName: config.table.name,
-      topicArn,
-      bucketName: config.bucket.name,
-      settings: {
-        table: this.env.TABLE_NAME !== undefined ? 'TABLE_NAME' : 'table.name',
-        topic: this.env.TOPIC_ARN !== undefined ? 'TOPIC_ARN' : 'topic.name',
-        bucket: this.env.BUCKET_NAME !== undefined ? 'BUCKET_NAME' : 'bucket.name',
-      },
-    };
 
     // The handler's clients: through the edge, unless a test puts a proxy in between.
     const endpoints = this.options.handlerEndpoints ?? {};
@@ -506,7 +434,8 @@ export class LocalStack {
       () =>
         new Promise<void>((resolve) => {
           const check = () => {
-            if (this.stopped || this.queueIdle()) resolve();
+            if (this.stopped || queueIdle(this.statsView, this.trigger.sending, this.orphanedInFlight))
+              resolve();
             else setTimeout(check, 20);
           };
           check();
@@ -514,63 +443,32 @@ export class LocalStack {
     );
   }
 
-  /**
-   * Nothing on its way to the ingest queue, nothing waiting or in flight there (but what an earlier
-   * process left in flight), no batch running, no failed message about to come back.
-   */
-  private queueIdle(): boolean {
-    const ingest = this.sqs.metrics().find((q) => q.name === this.queues.ingest?.name);
-    const source = this.eventSource?.stats;
-    if (!ingest || !source) return true;
-    return (
-      this.trigger.sending === 0 &&
-      ingest.depth === 0 &&
-      ingest.delayed === 0 &&
-      ingest.inFlight <= this.orphanedInFlight &&
-      source.batchesInFlight === 0 &&
-      source.returning === 0
-    );
+  /** What the stack's figures read (stats.ts). */
+  private get statsView(): StatsView {
+    return {
+      config: this.config,
+      activity: this.activity,
+      queues: this.queues,
+      queueMetrics: () => this.sqs.metrics(),
+      eventSource: this.eventSource,
+      pool: this.pool,
+      bundler: this.bundler,
+    };
   }
 
   /** Letters waiting in both dead-letter queues, as SQS counts them (visible and in flight). */
   deadLetterDepth(): number {
-    const names = new Set([this.queues.deadLetters.name, this.queues.eventDeadLetters.name]);
-    return this.sqs
-      .metrics()
-      .filter((q) => names.has(q.name))
-      .reduce((sum, q) => sum + q.depth + q.inFlight + q.delayed, 0);
+    return deadLetterDepth(this.statsView);
   }
 
   /** The queue path and the function instances, for the console's runtime panel. */
   runtimeStats() {
-    const byName = new Map(this.sqs.metrics().map((q) => [q.name, q]));
-    return {
-      ...this.queueStats(),
-      deadLetters: byName.get(this.queues.deadLetters.name) ?? null,
-      eventDeadLetters: byName.get(this.queues.eventDeadLetters.name) ?? null,
-      functionRuntime: this.pool ? 'workers' : 'in-process',
-      instances: this.pool
-        ? {
-            ...this.pool.stats,
-            list: this.pool.list(),
-            coldStarts: this.activity.counters.coldStarts,
-            warmStarts: this.activity.counters.warmStarts,
-            ...(this.bundler ? { bundle: this.bundler.bundle } : {}),
-          }
-        : null,
-    };
+    return runtimeStats(this.statsView);
   }
 
   /** What the ingest queue and the event source are doing (admin API, console). */
   queueStats() {
-    const ingest = this.queues?.ingest
-      ? this.sqs.metrics().find((q) => q.name === this.queues.ingest?.name)
-      : undefined;
-    return {
-      mode: this.config.trigger.mode,
-      ...(ingest ? { ingest } : {}),
-      ...(this.eventSource ? { eventSource: this.eventSource.stats } : {}),
-    };
+    return queueStats(this.statsView);
   }
 
   banner(): string {
