@@ -12,6 +12,7 @@ import type { BatchReport } from '@eventline/local/runtime/sqs-event-source.ts';
 import { LocalStack, type LocalStackOptions } from '@eventline/local/stack.ts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { s3Client } from '../reliability/support/harness.ts';
+import { runCli, writeConfigFile } from '../reliability/support/processes.ts';
 
 /**
  * The local runtime in queue mode, as Lambda runs it: S3 → the ingest queue → the event source
@@ -345,6 +346,43 @@ describe('Lambda Invoke on the edge', () => {
       },
     );
     expect(JSON.parse(stdout)).toMatchObject({ StatusCode: 204 });
+  });
+
+  it('`eventline backfill` in direct mode invokes the local function, as it does a deployed one', async () => {
+    const lost = new Set(['incoming/behind.json']);
+    const s = await start({ trigger: { mode: 'direct' } }, { loseS3Event: (event) => lost.has(event.key) });
+    const s3 = s3Client(s.url);
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'incoming/behind.json', Body: '{"id":"b"}' }));
+    s3.destroy();
+    await s.idle();
+    expect(await s.ledger.getFile(BUCKET, 'incoming/behind.json')).toBeUndefined();
+    // The CLI reads the same config as the stack (direct mode): it sends what S3 would, an Invoke.
+    const configFile = await writeConfigFile(dir!, { trigger: { mode: 'direct' } });
+    const backfill = await runCli([
+      '--config',
+      configFile,
+      '--endpoint',
+      s.url,
+      '--json',
+      'backfill',
+      '--prefix',
+      'incoming/',
+    ]);
+    expect(backfill.code, backfill.stderr).toBe(0);
+    expect(JSON.parse(backfill.stdout)).toMatchObject({
+      listed: 1,
+      sent: 1,
+      to: expect.stringContaining('eventline-handler'),
+    });
+    const state = await until('the backfilled file', async () => {
+      const file = await s.ledger.getFile(BUCKET, 'incoming/behind.json');
+      return file?.status === 'PROCESSED' ? file : undefined;
+    });
+    expect(state.counts).toMatchObject({ written: 1 });
+    expect(
+      s.edge.counts()['lambda:Invoke'],
+      JSON.stringify({ out: backfill.stdout, counts: s.edge.counts() }),
+    ).toBe(1);
   });
 
   it('a function that times out answers 200 with X-Amz-Function-Error and Sandbox.Timedout, as Lambda does', async () => {

@@ -31,9 +31,7 @@ export function senderFor(target: Target, purpose: string): Sender {
   const name = target.functionName;
   if (!name) {
     throw new Error(
-      target.local
-        ? `${purpose} in direct mode invokes the function (Lambda Invoke), which the local stack does not serve: run it against a deployed stack (--stack), or use trigger.mode 'queue' locally`
-        : `${purpose} in direct mode invokes the function: ${target.where} has no output "FunctionName"`,
+      `${purpose} in direct mode invokes the function: ${target.where} has no output "FunctionName"`,
     );
   }
   return {
@@ -50,7 +48,7 @@ export function senderFor(target: Target, purpose: string): Sender {
           );
         } catch (error) {
           throw new Error(
-            `Invoke ${name} (output FunctionName of ${target.where}) failed: ${errorMessage(error)}`,
+            `Invoke ${name} (${target.local ? 'the function' : 'output FunctionName'} of ${target.where}) failed: ${errorMessage(error)}`,
           );
         }
       }

@@ -6,6 +6,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { EventlineConfig } from '@eventline/config/index.ts';
+import { localFunctionName } from '@eventline/config/runtime-names.ts';
 import { errorMessage } from '@eventline/core/errors.ts';
 
 /**
@@ -218,6 +219,8 @@ async function localTarget(options: TargetOptions): Promise<Target> {
     local: true,
     stackName,
     mode: c.trigger.mode,
+    // The local stack answers Lambda's Invoke for its function (direct mode's redrives).
+    functionName: localFunctionName(c),
     bucket: {
       name: c.bucket.name,
       source: process.env.BUCKET_NAME !== undefined ? 'BUCKET_NAME' : 'bucket.name',

@@ -21,6 +21,11 @@ export interface RuntimeNames {
   settings?: { table: string; topic: string; bucket: string };
 }
 
+/** The function's name on the local stack (`<name>-handler`; CloudFormation names the deployed one). */
+export function localFunctionName(config: Pick<EventlineConfig, 'name'>): string {
+  return `${config.name}-handler`;
+}
+
 function invalid(setting: string, message: string): ConfigError {
   return new ConfigError(`${setting}: expected ${message}`, { problems: [{ setting, message }] });
 }

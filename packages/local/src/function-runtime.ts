@@ -4,6 +4,7 @@ import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { configDefines } from '@eventline/config/bundled.ts';
 import type { EventlineConfig, RuntimeNames } from '@eventline/config/index.ts';
 import { eventSourceSettings } from '@eventline/config/queues.ts';
+import { localFunctionName } from '@eventline/config/runtime-names.ts';
 import { errorMessage } from '@eventline/core/errors.ts';
 import type { Logger } from '@eventline/core/ports.ts';
 import { lambdaEsbuildOptions } from '@eventline/lambda/bundling.ts';
@@ -32,11 +33,6 @@ interface RuntimeContext {
   print: (line: string) => void;
   activity: Activity;
   logger: Logger;
-}
-
-/** The function's name, as the CDK app names it. */
-export function functionNameOf(config: EventlineConfig): string {
-  return `${config.name}-handler`;
 }
 
 /** The bundle the CDK app deploys (same esbuild settings, same config defines), rebuilt on change when watching. */
@@ -101,7 +97,7 @@ export function createFunctionPool(
     ...(endpoints.sns ? { AWS_ENDPOINT_URL_SNS: endpoints.sns } : {}),
   };
   const pool = new FunctionPool({
-    functionName: functionNameOf(config),
+    functionName: localFunctionName(config),
     region: local.region,
     accountId: context.accountId,
     handlerModule: () => bundler.bundle.module,
@@ -187,7 +183,7 @@ export function createInvoker(options: {
       },
     },
     logger: options.logger,
-    functionArn: `arn:aws:lambda:${config.local.region}:${options.accountId}:function:${functionNameOf(config)}`,
+    functionArn: `arn:aws:lambda:${config.local.region}:${options.accountId}:function:${localFunctionName(config)}`,
   });
 }
 

@@ -4,6 +4,7 @@ import { type AwsClients, createClients, destroyClients } from '@eventline/aws/c
 import { SqsContinuations } from '@eventline/aws/continuations.ts';
 import { DynamoLedger } from '@eventline/aws/dynamo-ledger.ts';
 import { type EventlineConfig, type RuntimeNames, withEnvironment } from '@eventline/config/index.ts';
+import { localFunctionName } from '@eventline/config/runtime-names.ts';
 import type { Pipeline } from '@eventline/core/pipeline.ts';
 import type { Logger } from '@eventline/core/ports.ts';
 import { matchRoute } from '@eventline/core/routing.ts';
@@ -24,7 +25,6 @@ import {
   createFunctionBundler,
   createFunctionPool,
   createInvoker,
-  functionNameOf,
   type HandlerEndpoints,
 } from './function-runtime.ts';
 import type { AsyncInvoker, InvocationResult } from './invoker.ts';
@@ -185,7 +185,7 @@ export class LocalStack {
       onS3Event: (event) => this.onS3Event(event),
       routes: {
         lambda: createLambdaInvokeRoute({
-          functionName: functionNameOf(config),
+          functionName: localFunctionName(config),
           region: local.region,
           accountId: ACCOUNT,
           submit: (event) => this.submitInvocation(event, 'invoke'),

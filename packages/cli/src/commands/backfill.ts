@@ -21,21 +21,6 @@ export function register(program: Command, cli: Cli): void {
       const target = await cli.target();
       const config = await cli.config();
       const out = cli.out;
-      if (target.local && !options.dryRun && (target.mode === 'direct' || !target.queues.ingest)) {
-        // The local stack without an ingest queue (direct mode, or before its SQS edge) backfills itself.
-        if (!options.prefix)
-          throw new Error('backfill on the local stack without an ingest queue needs --prefix');
-        const result = await cli.api<{ submitted: number }>('/_eventline/backfill', {
-          method: 'POST',
-          body: { prefix: options.prefix },
-        });
-        emit(
-          out,
-          { listed: result.submitted, sent: result.submitted, to: 'local stack' },
-          () => `submitted ${result.submitted} object(s); watch them with: npx eventline files\n`,
-        );
-        return;
-      }
       const sender = options.dryRun ? undefined : senderFor(target, 'backfill');
       const throttle = new Throttle(options.rate);
       const progress = new Progress(out.progress);
