@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { type AwsClients, createClients, destroyClients } from '@eventline/aws/clients.ts';
+import { type EventlineConfigInput, parseConfig } from '@eventline/config/index.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type HttpSubscriber, startHttpSubscriber } from '../support/http-subscriber.ts';
 import {
@@ -31,9 +32,10 @@ import { freePort, type StackProcess, startStackProcess, writeConfigFile } from 
  * Every file must end with exactly one outcome (PROCESSED, one record, notification SENT) and at
  * least one notification. A notification can be duplicated by the crash only in two windows, which
  * are measured and bounded rather than hidden: the pipeline published but the kill came before the
- * ledger recorded it (at most one file per running invocation, i.e. the reserved concurrency), and
- * SNS delivered but the kill came before its log recorded the delivery (at most one per delivery
- * slot).
+ * ledger recorded it (at most one per file being processed at that moment: in queue mode, the
+ * default, the event source mapping's maxConcurrency batches of batchSize files each; in direct
+ * mode one per running invocation, the reserved concurrency), and SNS delivered but the kill came
+ * before its log recorded the delivery (at most one per delivery slot).
  */
 
 const FILES = 2_000;
@@ -44,6 +46,7 @@ const SNS_DELIVERY_SLOTS = 16;
 describe('crash', () => {
   let dir: string;
   let dataDir: string;
+  let config: EventlineConfigInput;
   let configFile: string;
   let port: number;
   let subscriber: HttpSubscriber;
@@ -55,10 +58,11 @@ describe('crash', () => {
     dir = await tempDir('crash');
     dataDir = join(dir, 'data');
     subscriber = await startHttpSubscriber();
-    configFile = await writeConfigFile(dir, {
+    config = {
       function: { reservedConcurrency: RESERVED_CONCURRENCY },
       topic: { subscriptions: [{ protocol: 'http', endpoint: subscriber.url }] },
-    });
+    };
+    configFile = await writeConfigFile(dir, config);
     port = await freePort();
   });
 
@@ -214,7 +218,10 @@ describe('crash', () => {
       expect(deliveries.missing).toEqual([]);
       expect(published.unexpected).toEqual([]);
       // Duplicates can only come from the two crash windows described above.
-      expect(published.extra).toBeLessThanOrEqual(RESERVED_CONCURRENCY);
+      const { trigger } = parseConfig(config);
+      const filesAtOnce =
+        trigger.mode === 'queue' ? trigger.maxConcurrency * trigger.batchSize : RESERVED_CONCURRENCY;
+      expect(published.extra).toBeLessThanOrEqual(filesAtOnce);
       expect(deliveries.extra).toBeLessThanOrEqual(published.extra + SNS_DELIVERY_SLOTS);
     },
     20 * 60_000,
