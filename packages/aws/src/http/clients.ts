@@ -13,10 +13,10 @@ import {
 
 /**
  * The Lambda entry's AWS clients: the operations of `../apis.ts` as signed HTTP requests
- * (`request.ts`), with no SDK v3 loaded. Every operation is declared where it is sent, by `awsAction`
- * with its IAM action (service:Operation): test/infra/least-privilege.test.ts reads those declarations to compare the
- * actions the function sends with the ones its role allows. Wire formats: S3 REST-XML, DynamoDB
- * and SQS JSON 1.0, SNS Query, Lambda REST-JSON.
+ * (`request.ts`), with no SDK v3 loaded. Every operation is declared where it is sent, by
+ * `awsAction` with its IAM action (service:Operation): test/infra/least-privilege.test.ts reads
+ * those declarations to compare the actions the function sends with the ones its role allows.
+ * Wire formats: S3 REST-XML, DynamoDB and SQS JSON 1.0, SNS Query, Lambda REST-JSON.
  */
 
 /** Declares the IAM action an operation is sent as (read by the least-privilege test). */
