@@ -5,7 +5,9 @@ import { configOf, functionSources, logicalId, REAL_ENTRY, type Synthesized, syn
 /**
  * The function's role allows exactly the AWS actions its code sends, no more and no fewer. The code
  * side is read from the source: every file the Lambda entry imports (following relative imports, as
- * esbuild bundles them), every `new XxxCommand(` in it, and the @aws-sdk package it comes from. The
+ * esbuild bundles them), every `new XxxCommand(` in it and the @aws-sdk package it comes from, and
+ * every `awsAction('service:Operation')` (how the signed-request clients of packages/aws/src/http,
+ * the entry's own, declare each operation where they send it). The
  * role side is read from the synthesized template, less what AWS services do with the role on the
  * function's behalf (logs, X-Ray, polling the ingest queue, delivering failed invocations).
  */
@@ -74,6 +76,12 @@ function actionsSentByCode(): Map<string, string> {
       ...[...text.matchAll(/new\s+([A-Za-z0-9]+)Command\s*\(/g)].map((m) => m[1]!),
       ...lazy.map((l) => l.command.replace(/Command$/, '')),
     ];
+    // The signed-request clients (packages/aws/src/http): each operation declared where it is sent.
+    for (const m of text.matchAll(/\bawsAction\(\s*'([a-z0-9-]+):([A-Za-z0-9]+)'\s*\)/g)) {
+      const named = `${m[1]!}:${m[2]!}`;
+      const primary = ACTION_OF_OPERATION[named] ?? named;
+      for (const action of [primary, ...(IMPLIED[primary] ?? [])]) actions.set(action, file);
+    }
     for (const name of sent) {
       const m = [name, name] as const;
       const command = `${m[1]!}Command`;

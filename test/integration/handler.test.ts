@@ -283,7 +283,7 @@ describe('failures', () => {
       pipeline: createPipeline({
         config,
         names: { tableName: emulators.table, topicArn, bucketName: emulators.bucket },
-        clients: { ...emulators.clients, dynamodb: closed.dynamodb, documents: closed.documents },
+        clients: { ...emulators.clients, dynamodb: closed.dynamodb },
         deadLetters,
       }),
       logger: { debug() {}, info() {}, warn() {}, error() {} },

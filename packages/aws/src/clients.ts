@@ -3,6 +3,8 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDbApi, LambdaApi, S3Api, SnsApi, SqsApi } from './apis.ts';
+import { sdkLambdaApi, withDynamoDbApi, withS3Api, withSnsApi, withSqsApi } from './sdk-apis.ts';
 
 /**
  * AWS SDK v3 clients, created once per process. Endpoints and credentials come from the SDK's
@@ -12,13 +14,18 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
  * any S3-compatible endpoint gets plain bodies (some emulators store aws-chunked framing as object
  * bytes; the project's own S3 emulator decodes it, and its conformance suite sends the SDK defaults).
  * Real AWS keeps the SDK's defaults.
+ *
+ * Each client also has the operations of `apis.ts` the adapters call (`withS3Api`...). The Lambda
+ * entry does not use these: its clients are `http/clients.ts`'s, without SDK v3.
  */
 export interface AwsClients {
-  s3: S3Client;
-  dynamodb: DynamoDBClient;
+  s3: S3Client & S3Api;
+  dynamodb: DynamoDBClient & DynamoDbApi;
   documents: DynamoDBDocumentClient;
-  sns: SNSClient;
-  sqs: SQSClient;
+  sns: SNSClient & SnsApi;
+  sqs: SQSClient & SqsApi;
+  /** SDK v3's Lambda client for direct mode's continuations, loaded and made on first use. */
+  lambda?: () => Promise<LambdaApi>;
 }
 
 export interface ClientOptions {
@@ -36,14 +43,7 @@ export interface ClientOptions {
   timeouts?: { connectionMs?: number; requestMs?: number };
 }
 
-/** Socket timeouts for a function timeout: connect in 3 s, at most a third of the timeout of silence. */
-export function timeoutsFor(functionTimeoutSeconds: number): { connectionMs: number; requestMs: number } {
-  const ms = functionTimeoutSeconds * 1000;
-  return {
-    connectionMs: Math.min(3_000, Math.floor(ms / 4)),
-    requestMs: Math.min(20_000, Math.floor(ms / 3)),
-  };
-}
+export { timeoutsFor } from './timeouts.ts';
 
 /**
  * The clients every file needs (S3, DynamoDB, SNS), made now, and the SQS client of the dead-letter
@@ -51,15 +51,15 @@ export function timeoutsFor(functionTimeoutSeconds: number): { connectionMs: num
  * SQS client need not be loaded or built at cold start. Same settings as `createClients`.
  */
 export interface PipelineClients extends Omit<AwsClients, 'sqs'> {
-  sqs: () => Promise<SQSClient>;
+  sqs: () => Promise<SQSClient & SqsApi>;
 }
 
 export function createPipelineClients(options: ClientOptions = {}): PipelineClients {
   const { common, clients } = coreClients(options);
-  let sqs: Promise<SQSClient> | undefined;
+  let sqs: Promise<SQSClient & SqsApi> | undefined;
   const load = async () => {
     const { SQSClient: Client } = await import('./sqs-client.ts');
-    return new Client(common);
+    return withSqsApi(new Client(common));
   };
   return {
     ...clients,
@@ -75,7 +75,7 @@ export function createPipelineClients(options: ClientOptions = {}): PipelineClie
 
 export function createClients(options: ClientOptions = {}): AwsClients {
   const { common, clients } = coreClients(options);
-  return { ...clients, sqs: new SQSClient(common) };
+  return { ...clients, sqs: withSqsApi(new SQSClient(common)) };
 }
 
 function coreClients(options: ClientOptions): {
@@ -105,11 +105,21 @@ function coreClients(options: ClientOptions): {
         }
       : {}),
   });
-  const dynamodb = new DynamoDBClient(common);
+  const dynamodb = withDynamoDbApi(new DynamoDBClient(common));
   const documents = DynamoDBDocumentClient.from(dynamodb, {
     marshallOptions: { removeUndefinedValues: true },
   });
-  return { common, clients: { s3, dynamodb, documents, sns: new SNSClient(common) } };
+  return {
+    common,
+    clients: {
+      s3: withS3Api(s3),
+      dynamodb,
+      documents,
+      sns: withSnsApi(new SNSClient(common)),
+      // As before: SDK v3's defaults (the environment's region, endpoint and credentials).
+      lambda: sdkLambdaApi({ requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000 } }),
+    },
+  };
 }
 
 export function destroyClients(clients: AwsClients): void {

@@ -1,5 +1,5 @@
-import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DeadLetter, DeadLetterQueue } from '@eventline/core/ports.ts';
+import type { SqsApi } from './apis.ts';
 
 /**
  * The SQS dead-letter queue, loaded with its first letter: the adapter and its SQS command are
@@ -10,7 +10,7 @@ export class DeferredSqsDeadLetters implements DeadLetterQueue {
   private queue: Promise<DeadLetterQueue> | undefined;
 
   constructor(
-    private readonly sqs: () => Promise<SQSClient>,
+    private readonly sqs: () => Promise<SqsApi>,
     private readonly queueUrl: string,
   ) {}
 
@@ -23,7 +23,7 @@ export class DeferredSqsDeadLetters implements DeadLetterQueue {
   }
 
   private async load(): Promise<DeadLetterQueue> {
-    const [{ SqsDeadLetters }, client] = await Promise.all([import('./sqs-dead-letters.ts'), this.sqs()]);
-    return new SqsDeadLetters(client, this.queueUrl);
+    const [{ SqsApiDeadLetters }, client] = await Promise.all([import('./sqs-letters.ts'), this.sqs()]);
+    return new SqsApiDeadLetters(client, this.queueUrl);
   }
 }

@@ -1,13 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import {
-  type AttributeValue,
-  BatchWriteItemCommand,
-  type DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-  UpdateItemCommand,
-  type WriteRequest,
-} from '@aws-sdk/client-dynamodb';
+import type { AttributeValue, WriteRequest } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { describeError, TransientError } from '@eventline/core/errors.ts';
@@ -25,6 +17,7 @@ import type {
 } from '@eventline/core/ports.ts';
 import { noMetrics, silentLogger, systemClock } from '@eventline/core/ports.ts';
 import type { AttributeMap } from '@eventline/core/values.ts';
+import type { DynamoDbApi } from './apis.ts';
 import { batchedWriter } from './dynamo-record-writer.ts';
 import { isTransientAwsError, type NamedResource, translate } from './errors.ts';
 
@@ -32,8 +25,10 @@ export interface DynamoLedgerOptions {
   tableName: string;
   /** The setting that named the table (`table.name`, `TABLE_NAME`), for errors; default `table.name`. */
   tableSetting?: string;
-  dynamodb: DynamoDBClient;
-  documents: DynamoDBDocumentClient;
+  /** The item operations: an SDK v3 client from `createClients`, or the Lambda entry's `http/` client. */
+  dynamodb: DynamoDbApi;
+  /** Not used by the ledger (kept for callers that pass it). */
+  documents?: DynamoDBDocumentClient;
   logger?: Logger;
   metrics?: Metrics;
   /** First backoff delay for UnprocessedItems and throttling; grows x2 with full jitter up to `maxDelayMs`. */
@@ -107,13 +102,11 @@ export class DynamoLedger implements Ledger {
   async getFile(bucket: string, key: string): Promise<FileState | undefined> {
     const pk = fileKey(bucket, key);
     try {
-      const { Item } = await this.options.dynamodb.send(
-        new GetItemCommand({
-          TableName: this.options.tableName,
-          Key: { pk: { S: pk } },
-          ConsistentRead: true,
-        }),
-      );
+      const { Item } = await this.options.dynamodb.getItem({
+        TableName: this.options.tableName,
+        Key: { pk: { S: pk } },
+        ConsistentRead: true,
+      });
       return Item ? fileStateOf(unmarshall(Item)) : undefined;
     } catch (error) {
       throw translate(error, `GetItem ${pk}`, this.table);
@@ -164,18 +157,16 @@ export class DynamoLedger implements Ledger {
     update += state.sequencer ? ' REMOVE #owes' : ' REMOVE #owes, #seq';
     update += ' ADD #rev :one';
     try {
-      const { Attributes } = await this.options.dynamodb.send(
-        new UpdateItemCommand({
-          TableName: this.options.tableName,
-          Key: { pk: { S: pk } },
-          UpdateExpression: update,
-          ConditionExpression: condition,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-          ReturnValues: 'UPDATED_NEW',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      );
+      const { Attributes } = await this.options.dynamodb.updateItem({
+        TableName: this.options.tableName,
+        Key: { pk: { S: pk } },
+        UpdateExpression: update,
+        ConditionExpression: condition,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+        ReturnValues: 'UPDATED_NEW',
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      });
       const rev = Number(Attributes?.rev?.N ?? Number.NaN);
       if (!Number.isFinite(rev)) throw new Error(`UpdateItem ${pk}: no revision returned`);
       return { claimed: true, state: { ...state, rev } };
@@ -206,13 +197,11 @@ export class DynamoLedger implements Ledger {
       this.metrics.count('LedgerReadFallbacks');
       const pk = fileKey(bucket, key);
       try {
-        const { Item } = await this.options.dynamodb.send(
-          new GetItemCommand({
-            TableName: this.options.tableName,
-            Key: { pk: { S: pk } },
-            ConsistentRead: true,
-          }),
-        );
+        const { Item } = await this.options.dynamodb.getItem({
+          TableName: this.options.tableName,
+          Key: { pk: { S: pk } },
+          ConsistentRead: true,
+        });
         item = Item ? unmarshall(Item) : undefined;
       } catch (readError) {
         throw translate(readError, `GetItem ${pk}`, this.table);
@@ -226,20 +215,18 @@ export class DynamoLedger implements Ledger {
     const pk = fileKey(state.bucket, state.key);
     const w = writeId();
     try {
-      await this.options.dynamodb.send(
-        new PutItemCommand({
-          TableName: this.options.tableName,
-          Item: fileItem(state, w, this.expiry()),
-          ...(expectedRev === undefined
-            ? { ConditionExpression: 'attribute_not_exists(pk)' }
-            : {
-                ConditionExpression: '#rev = :rev',
-                ExpressionAttributeNames: { '#rev': 'rev' },
-                ExpressionAttributeValues: { ':rev': { N: String(expectedRev) } },
-              }),
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      );
+      await this.options.dynamodb.putItem({
+        TableName: this.options.tableName,
+        Item: fileItem(state, w, this.expiry()),
+        ...(expectedRev === undefined
+          ? { ConditionExpression: 'attribute_not_exists(pk)' }
+          : {
+              ConditionExpression: '#rev = :rev',
+              ExpressionAttributeNames: { '#rev': 'rev' },
+              ExpressionAttributeValues: { ':rev': { N: String(expectedRev) } },
+            }),
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      });
       return true;
     } catch (error) {
       if ((error as { name?: string }).name === 'ConditionalCheckFailedException') {
@@ -252,20 +239,18 @@ export class DynamoLedger implements Ledger {
 
   async putRecord(item: AttributeMap, guard: { bucket: string; key: string; seq: string }) {
     try {
-      await this.options.dynamodb.send(
-        new PutItemCommand({
-          TableName: this.options.tableName,
-          Item: this.withExpiry(item),
-          // A record key may be shared by several objects (last writer wins), but within one object
-          // a later version is never overwritten by an earlier one.
-          ConditionExpression: 'attribute_not_exists(pk) OR #origin <> :origin OR #seq <= :seq',
-          ExpressionAttributeNames: { '#origin': 'origin', '#seq': 'seq' },
-          ExpressionAttributeValues: {
-            ':origin': { S: `${guard.bucket}/${guard.key}` },
-            ':seq': { S: guard.seq },
-          },
-        }),
-      );
+      await this.options.dynamodb.putItem({
+        TableName: this.options.tableName,
+        Item: this.withExpiry(item),
+        // A record key may be shared by several objects (last writer wins), but within one object
+        // a later version is never overwritten by an earlier one.
+        ConditionExpression: 'attribute_not_exists(pk) OR #origin <> :origin OR #seq <= :seq',
+        ExpressionAttributeNames: { '#origin': 'origin', '#seq': 'seq' },
+        ExpressionAttributeValues: {
+          ':origin': { S: `${guard.bucket}/${guard.key}` },
+          ':seq': { S: guard.seq },
+        },
+      });
       return 'written' as const;
     } catch (error) {
       if ((error as { name?: string }).name === 'ConditionalCheckFailedException')
@@ -295,9 +280,7 @@ export class DynamoLedger implements Ledger {
           );
         }
         try {
-          const response = await this.options.dynamodb.send(
-            new BatchWriteItemCommand({ RequestItems: { [table]: pending } }),
-          );
+          const response = await this.options.dynamodb.batchWriteItem({ RequestItems: { [table]: pending } });
           pending = response.UnprocessedItems?.[table] ?? [];
           if (pending.length > 0) this.metrics.count('UnprocessedItemsRetried', pending.length);
         } catch (error) {

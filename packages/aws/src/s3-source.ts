@@ -1,35 +1,33 @@
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { PermanentError, SupersededError } from '@eventline/core/errors.ts';
 import type { ObjectEvent } from '@eventline/core/events.ts';
 import type { ObjectSource, OpenedObject } from '@eventline/core/ports.ts';
+import type { S3Api } from './apis.ts';
 import { isMissing, translate } from './errors.ts';
 
 /** Reads routed objects as streams and writes eventline's own objects, through S3. */
 export class S3ObjectSource implements ObjectSource {
   /** `bucketSetting`: the setting that named the bucket (`bucket.name`, `BUCKET_NAME`), for errors. */
   constructor(
-    private readonly s3: S3Client,
+    private readonly s3: S3Api,
     private readonly bucketSetting = 'bucket.name',
   ) {}
 
   async open(event: ObjectEvent, options: { fromByte?: number } = {}): Promise<OpenedObject> {
     try {
-      const response = await this.s3.send(
-        new GetObjectCommand({
-          Bucket: event.bucket,
-          Key: event.key,
-          // The version the event names; without versioning, the object only if it is still that write.
-          ...(event.versionId
-            ? { VersionId: event.versionId }
-            : event.eTag
-              ? { IfMatch: `"${event.eTag}"` }
-              : {}),
-          // Resuming a paused file: the rest of the same version, from the checkpoint's byte.
-          ...(options.fromByte ? { Range: `bytes=${options.fromByte}-` } : {}),
-        }),
-      );
+      const response = await this.s3.getObject({
+        Bucket: event.bucket,
+        Key: event.key,
+        // The version the event names; without versioning, the object only if it is still that write.
+        ...(event.versionId
+          ? { VersionId: event.versionId }
+          : event.eTag
+            ? { IfMatch: `"${event.eTag}"` }
+            : {}),
+        // Resuming a paused file: the rest of the same version, from the checkpoint's byte.
+        ...(options.fromByte ? { Range: `bytes=${options.fromByte}-` } : {}),
+      });
       if (!response.Body) throw new PermanentError('object-missing', `${event.key}: S3 returned no body`);
-      const opened: OpenedObject = { body: response.Body as AsyncIterable<Uint8Array> };
+      const opened: OpenedObject = { body: response.Body };
       if (response.ContentLength !== undefined) opened.contentLength = response.ContentLength;
       if (response.ContentEncoding) opened.contentEncoding = response.ContentEncoding;
       if (response.ContentType) opened.contentType = response.ContentType;
@@ -71,9 +69,7 @@ export class S3ObjectSource implements ObjectSource {
     contentType: string,
   ): Promise<void> {
     try {
-      await this.s3.send(
-        new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }),
-      );
+      await this.s3.putObject({ Bucket: bucket, Key: key, Body: body, ContentType: contentType });
     } catch (error) {
       throw translate(error, `PutObject ${bucket}/${key}`, this.bucket(bucket));
     }

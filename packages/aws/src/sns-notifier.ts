@@ -1,5 +1,5 @@
-import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { Notification, Notifier } from '@eventline/core/ports.ts';
+import type { SnsApi } from './apis.ts';
 import { translate } from './errors.ts';
 
 /**
@@ -8,7 +8,7 @@ import { translate } from './errors.ts';
  */
 export class SnsNotifier implements Notifier {
   constructor(
-    private readonly sns: SNSClient,
+    private readonly sns: SnsApi,
     private readonly topicArn: string,
     /** The setting that named the topic (`topic.name`, `TOPIC_ARN`), for errors. */
     private readonly topicSetting = 'topic.name',
@@ -26,20 +26,18 @@ export class SnsNotifier implements Notifier {
       lambda: json,
     });
     try {
-      const response = await this.sns.send(
-        new PublishCommand({
-          TopicArn: this.topicArn,
-          Subject: notification.subject,
-          Message: message,
-          MessageStructure: 'json',
-          MessageAttributes: Object.fromEntries(
-            Object.entries(notification.attributes).map(([name, { type, value }]) => [
-              name,
-              { DataType: type, StringValue: value },
-            ]),
-          ),
-        }),
-      );
+      const response = await this.sns.publish({
+        TopicArn: this.topicArn,
+        Subject: notification.subject,
+        Message: message,
+        MessageStructure: 'json',
+        MessageAttributes: Object.fromEntries(
+          Object.entries(notification.attributes).map(([name, { type, value }]) => [
+            name,
+            { DataType: type, StringValue: value },
+          ]),
+        ),
+      });
       return { messageId: response.MessageId ?? '' };
     } catch (error) {
       throw translate(error, `Publish ${this.topicArn}`, {

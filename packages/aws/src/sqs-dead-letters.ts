@@ -1,35 +1,15 @@
-import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { DeadLetter, DeadLetterQueue } from '@eventline/core/ports.ts';
-import { translate } from './errors.ts';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { SqsApi } from './apis.ts';
+import { withSqsApi } from './sdk-apis.ts';
+import { SqsApiDeadLetters } from './sqs-letters.ts';
 
-/** SQS's message limit is 256 KiB; an oversized original event is cut, the reason always kept. */
-const MAX_BODY = 250 * 1024;
-
-/** Sends files that failed permanently (and unreadable events) to the dead-letter queue. */
-export class SqsDeadLetters implements DeadLetterQueue {
-  constructor(
-    private readonly sqs: SQSClient,
-    private readonly queueUrl: string,
-  ) {}
-
-  async send(letter: DeadLetter): Promise<void> {
-    let body = JSON.stringify({ eventline: 'dead-letter', ...letter });
-    if (Buffer.byteLength(body) > MAX_BODY) {
-      body = JSON.stringify({ eventline: 'dead-letter', ...letter, event: { truncated: true } });
-    }
-    try {
-      await this.sqs.send(
-        new SendMessageCommand({
-          QueueUrl: this.queueUrl,
-          MessageBody: body,
-          MessageAttributes: {
-            ErrorCode: { DataType: 'String', StringValue: letter.code },
-            ErrorMessage: { DataType: 'String', StringValue: letter.reason.slice(0, 1024) },
-          },
-        }),
-      );
-    } catch (error) {
-      throw translate(error, 'SendMessage (dead-letter queue)');
-    }
+/**
+ * Sends files that failed permanently (and unreadable events) to the dead-letter queue, through an
+ * SDK v3 SQS client (the local stack's and the CLI's), or any `SqsApi`. The message is
+ * `SqsApiDeadLetters`' (sqs-letters.ts), which the Lambda entry uses without SDK v3.
+ */
+export class SqsDeadLetters extends SqsApiDeadLetters {
+  constructor(sqs: SQSClient | SqsApi, queueUrl: string) {
+    super('sendMessage' in sqs ? sqs : withSqsApi(sqs), queueUrl);
   }
 }

@@ -1,6 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { createPipelineClients, timeoutsFor } from '@eventline/aws/clients.ts';
+import { createHttpClients } from '@eventline/aws/http/clients.ts';
+import { timeoutsFor } from '@eventline/aws/timeouts.ts';
 import { attachConfigCode } from '@eventline/config/bundled.ts';
 import { ConfigError } from '@eventline/config/errors.ts';
 import { runtimeNames } from '@eventline/config/runtime-names.ts';
@@ -43,7 +44,8 @@ export const handler = createHandler({
   pipeline: createPipeline({
     config,
     names: runtimeNames(config),
-    clients: createPipelineClients({ timeouts: timeoutsFor(config.function.timeoutSeconds) }),
+    // Signed requests without SDK v3 (packages/aws/src/http): the cold start loads no AWS SDK.
+    clients: createHttpClients({ timeouts: timeoutsFor(config.function.timeoutSeconds) }),
     logger: loggerPort(logger),
     metrics: metricsPort(metrics),
   }),

@@ -1,4 +1,4 @@
-import type { AwsClients, PipelineClients } from '@eventline/aws/clients.ts';
+import type { PipelineApis } from '@eventline/aws/apis.ts';
 import { LambdaContinuations, SqsContinuations } from '@eventline/aws/continuations.ts';
 import { DeferredSqsDeadLetters } from '@eventline/aws/deferred-dead-letters.ts';
 import { DynamoLedger } from '@eventline/aws/dynamo-ledger.ts';
@@ -12,8 +12,11 @@ import type { Continuations, DeadLetterQueue, Logger, Metrics } from '@eventline
 export interface PipelineWiring {
   config: EventlineConfig;
   names: RuntimeNames;
-  /** `createClients`, or `createPipelineClients` (the SQS client made with the first dead letter). */
-  clients: AwsClients | PipelineClients;
+  /**
+   * The AWS operations: `createClients` or `createPipelineClients` (SDK v3), or `createHttpClients`
+   * (signed requests without SDK v3: the Lambda entry's).
+   */
+  clients: PipelineApis;
   logger?: Logger;
   metrics?: Metrics;
   /**
@@ -33,9 +36,17 @@ function defaultContinuations(wiring: PipelineWiring): Continuations | undefined
     return new SqsContinuations(clients.sqs, names.ingestQueueUrl);
   }
   if (config.trigger.mode === 'direct' && names.functionName) {
-    return new LambdaContinuations(names.functionName, {
-      requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000 },
-    });
+    const { lambda } = clients;
+    return new LambdaContinuations(
+      names.functionName,
+      lambda ??
+        (() =>
+          Promise.reject(
+            new Error(
+              'direct mode continues by invoking the function: the wiring was given no Lambda client',
+            ),
+          )),
+    );
   }
   return undefined;
 }
@@ -65,7 +76,6 @@ export function createPipeline(wiring: PipelineWiring): Pipeline {
       tableName: names.tableName,
       ...(names.settings ? { tableSetting: names.settings.table } : {}),
       dynamodb: clients.dynamodb,
-      documents: clients.documents,
       ...(config.ledger.ttlDays === undefined ? {} : { ttlDays: config.ledger.ttlDays }),
       ...(wiring.logger ? { logger: wiring.logger } : {}),
       ...(wiring.metrics ? { metrics: wiring.metrics } : {}),
