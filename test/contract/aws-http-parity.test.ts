@@ -4,7 +4,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateTableCommand, DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DeleteTableCommand,
+  DynamoDBClient,
+  GetItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { CreateBucketCommand, PutBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateTopicCommand } from '@aws-sdk/client-sns';
@@ -567,8 +572,8 @@ describe('retries, as SDK v3 standard mode', () => {
 
 /**
  * SDK v3 clients with SDK v3's idle-socket timeout (`socketTimeout`), the semantics of the http
- * clients' `requestMs`. (`createClients` sets `requestTimeout`, which this SDK version only warns
- * about unless `throwOnRequestTimeout` is set: see the report of issue 17.)
+ * clients' `requestMs` (and of `createClients`' since it sets `socketTimeout`: this SDK version's
+ * `requestTimeout` only warns unless `throwOnRequestTimeout` is set).
  */
 function sdkWithSocketTimeout(endpoint: string, maxAttempts: number, socketTimeout: number) {
   const common = {
@@ -606,6 +611,24 @@ describe('timeouts, as SDK v3 node-http-handler', () => {
     expect(results[1]).toEqual(results[0]);
     expect(results[1]).toEqual({ name: 'TimeoutError', requests: 2 });
   });
+
+  it("createClients' requestMs is a socket timeout that fails the request, not a warning", async () => {
+    // node-http-handler's `requestTimeout` only logs a warning unless `throwOnRequestTimeout` is set;
+    // the clients the local stack, the CLI and tests make must fail a silent socket as documented.
+    const s = await server(() => {});
+    const clients = createClients({
+      endpoint: s.url,
+      credentials,
+      maxAttempts: 2,
+      timeouts: { requestMs: 300 },
+    });
+    const error = (await clients.dynamodb
+      .send(new GetItemCommand({ TableName: 't', Key: { pk: { S: 'x' } } }))
+      .catch((e: unknown) => e)) as { name?: string };
+    destroyClients(clients);
+    await s.close();
+    expect({ name: error.name, requests: s.requests.length }).toEqual({ name: 'TimeoutError', requests: 2 });
+  }, 20_000);
 
   it('fails the stream of a body that stalls, and the next request works', async () => {
     for (const who of ['sdk', 'http'] as const) {

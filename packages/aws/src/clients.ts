@@ -89,9 +89,11 @@ function coreClients(options: ClientOptions): {
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     ...(options.credentials ? { credentials: options.credentials } : {}),
     ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
+    // `socketTimeout` is the idle-socket timeout that fails the request (node-http-handler 4.x);
+    // its `requestTimeout` only logs a warning unless `throwOnRequestTimeout` is set.
     requestHandler: {
       connectionTimeout: options.timeouts?.connectionMs ?? 3_000,
-      requestTimeout: options.timeouts?.requestMs ?? 20_000,
+      socketTimeout: options.timeouts?.requestMs ?? 20_000,
     },
   };
   const s3Emulated = Boolean(options.endpoint ?? env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL);
@@ -117,7 +119,7 @@ function coreClients(options: ClientOptions): {
       documents,
       sns: withSnsApi(new SNSClient(common)),
       // As before: SDK v3's defaults (the environment's region, endpoint and credentials).
-      lambda: sdkLambdaApi({ requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000 } }),
+      lambda: sdkLambdaApi({ requestHandler: { connectionTimeout: 3_000, socketTimeout: 10_000 } }),
     },
   };
 }
