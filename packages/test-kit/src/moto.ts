@@ -19,7 +19,7 @@ export interface MotoOptions {
   binary?: string;
   /** The child's environment, whose PATH the binary is looked up on. Default `process.env`. */
   env?: NodeJS.ProcessEnv;
-  /** How long moto may take to answer its first request, in ms (Python's start-up). Default 60 s. */
+  /** How long moto may take to answer its first request, in ms (Python's start-up). Default 30 s, within vitest's hook timeout. */
   readyTimeoutMs?: number;
 }
 
@@ -119,7 +119,7 @@ export async function startMoto(options: MotoOptions = {}): Promise<Moto> {
     return closed;
   };
 
-  const readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
+  const readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
   const deadline = Date.now() + readyTimeoutMs;
   for (;;) {
     const answered = await Promise.race([
