@@ -1,3 +1,4 @@
+export { awsCliEnv } from './aws-cli.ts';
 export {
   conformanceTarget,
   type DocumentedCase,

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { documentedCase, mismatches, runPythonJson } from '@eventline/test-kit';
+import { awsCliEnv, documentedCase, mismatches, runPythonJson } from '@eventline/test-kit';
 import { afterAll, beforeAll, describe } from 'vitest';
 import { type Case, cases, SDK_NAMES, type Step } from './cases.ts';
 import { type Outcome, runWithSdk, Subscriber, substitute } from './sdk-runner.ts';
@@ -185,15 +185,7 @@ describe(`SNS conformance, aws CLI v1 → ${target} (the cases made of API calls
           'json',
         ],
         {
-          env: {
-            ...process.env,
-            AWS_ACCESS_KEY_ID: 'test',
-            AWS_SECRET_ACCESS_KEY: 'test',
-            AWS_PAGER: '',
-            AWS_CONFIG_FILE: '/dev/null',
-            AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-            AWS_MAX_ATTEMPTS: '1',
-          },
+          env: awsCliEnv({ AWS_MAX_ATTEMPTS: '1' }),
           timeout: 60_000,
           maxBuffer: 16 * 1024 * 1024,
         },
