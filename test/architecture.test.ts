@@ -17,6 +17,8 @@ const PRODUCT = ['core', 'config', 'aws', 'lambda', 'infra'];
 const LOCAL = ['local', 'cli'];
 /** Generic utilities that import nothing of eventline; emulators may depend on them and on nothing else of ours. */
 const UTILITIES = ['durable-file'];
+/** What the test suites share (moto_server, matchers): imports nothing of eventline, and is only ever a devDependency. */
+const TEST_KITS = ['test-kit'];
 /** Files outside every package that a package may import: the user's own configuration. */
 const ALLOWED_OUTSIDE = new Set([join(ROOT, 'eventline.config.ts')]);
 
@@ -60,7 +62,7 @@ const builtins = new Set(builtinModules);
 
 describe('the workspace layout', () => {
   it('has the packages the README draws', () => {
-    for (const dir of [...PRODUCT, ...LOCAL, ...UTILITIES, 'sns-emulator'])
+    for (const dir of [...PRODUCT, ...LOCAL, ...UTILITIES, ...TEST_KITS, 'sns-emulator'])
       expect(packageDirs).toContain(dir);
   });
 
@@ -108,6 +110,25 @@ describe('the workspace layout', () => {
       if (PRODUCT.includes(dir)) {
         for (const target of targets) {
           if (!PRODUCT.includes(target)) problems.push(`${dir} (product) depends on @eventline/${target}`);
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('keeps the test kit for tests: it imports nothing of eventline, and no package ships it', () => {
+    const problems: string[] = [];
+    for (const dir of packageDirs) {
+      const own = manifest(dir);
+      const all = { ...own.dependencies, ...own.devDependencies, ...own.peerDependencies };
+      if (TEST_KITS.includes(dir)) {
+        const ours = Object.keys(all).filter((d) => d.startsWith('@eventline/'));
+        if (ours.length > 0) problems.push(`${dir} (a test kit) depends on ${ours.join(', ')}`);
+      }
+      for (const kit of TEST_KITS) {
+        for (const field of ['dependencies', 'peerDependencies'] as const) {
+          if (own[field]?.[`@eventline/${kit}`])
+            problems.push(`${dir}: @eventline/${kit} is in ${field} (only devDependencies may name it)`);
         }
       }
     }

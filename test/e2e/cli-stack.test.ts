@@ -1,8 +1,7 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { execFile } from 'node:child_process';
 import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient, PutMetricAlarmCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
+import { type Moto, startMoto } from '@eventline/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**
@@ -18,7 +17,7 @@ interface Run {
 }
 
 const REGION = 'eu-west-1';
-let moto: ChildProcess;
+let moto: Moto;
 let url: string;
 
 function eventline(args: string[]): Promise<Run> {
@@ -102,23 +101,8 @@ const DIRECT = {
 };
 
 beforeAll(async () => {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  url = `http://127.0.0.1:${port}`;
-  moto = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
-  for (let i = 0; ; i++) {
-    if (
-      await fetch(url).then(
-        () => true,
-        () => false,
-      )
-    )
-      break;
-    if (i > 300) throw new Error(`moto_server did not answer on ${url}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+  moto = await startMoto();
+  url = moto.url;
   const cfn = client(CloudFormationClient);
   await cfn.send(new CreateStackCommand({ StackName: 'deployed', TemplateBody: JSON.stringify(TEMPLATE) }));
   await cfn.send(new CreateStackCommand({ StackName: 'broken', TemplateBody: JSON.stringify(BROKEN) }));
@@ -147,8 +131,8 @@ beforeAll(async () => {
   cloudwatch.destroy();
 }, 120_000);
 
-afterAll(() => {
-  moto?.kill();
+afterAll(async () => {
+  await moto?.close();
 });
 
 describe('--stack', () => {

@@ -1,4 +1,4 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -8,6 +8,7 @@ import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { DeleteObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { parseConfig } from '@eventline/config/index.ts';
 import { LocalStack } from '@eventline/local/stack.ts';
+import { startMoto } from '@eventline/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**
@@ -137,42 +138,18 @@ describe('numbers are carried as exact decimal strings through the CLI', () => {
   });
 });
 
-/** A free loopback port (the listener is closed before the port is used). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 describe('an endpoint that is not eventline', () => {
   it('is named in one line when moto_server answers (XML), and when a web server answers (HTML)', async () => {
     // Prepare: moto_server, another AWS emulator, and a plain web server
-    const port = await freePort();
-    const moto: ChildProcess = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
-      stdio: 'ignore',
-    });
+    const moto = await startMoto();
     const web = createServer((_req, res) => {
       res.writeHead(404, { 'content-type': 'text/html' });
       res.end('<!DOCTYPE html><html><body>Not here</body></html>');
     });
     await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
     try {
-      const motoUrl = `http://127.0.0.1:${port}`;
-      const deadline = Date.now() + 60_000;
-      while (
-        !(await fetch(motoUrl).then(
-          () => true,
-          () => false,
-        ))
-      ) {
-        if (Date.now() > deadline) throw new Error(`moto_server did not answer on ${motoUrl} within 60 s`);
-        await new Promise((resolve) => setTimeout(resolve, 200));
-      }
-
       // Act
-      const records = await eventline(['records'], motoUrl);
+      const records = await eventline(['records'], moto.url);
       const dlq = await eventline(['dlq', 'list'], `http://127.0.0.1:${(web.address() as AddressInfo).port}`);
 
       // Assess: records reads DynamoDB (moto's has no ledger table: named, with its setting); the
@@ -189,7 +166,7 @@ describe('an endpoint that is not eventline', () => {
       expect(dlq.stderr).toMatch(/^eventline: http:\/\/127\.0\.0\.1:\d+ is not an eventline stack: /);
       expect(dlq.stderr).toContain('answered 404 text/html ("<!DOCTYPE html>');
     } finally {
-      moto.kill();
+      await moto.close();
       await new Promise((resolve) => web.close(resolve));
     }
   });

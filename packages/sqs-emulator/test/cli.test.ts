@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
+import { awsCliEnv } from '@eventline/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACCOUNT, makeDataDir, REGION, type Running, removeDataDir, startEmulator } from './support.ts';
 
@@ -35,14 +36,7 @@ describe.each(CLIS)('$label', ({ command, label }) => {
       command,
       [...args, '--endpoint-url', sqs.url, '--region', REGION, '--output', 'json'],
       {
-        env: {
-          ...process.env,
-          AWS_ACCESS_KEY_ID: 'test',
-          AWS_SECRET_ACCESS_KEY: 'test',
-          AWS_PAGER: '',
-          AWS_CONFIG_FILE: '/dev/null',
-          AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-        },
+        env: awsCliEnv(),
         timeout: 60_000,
       },
     );

@@ -1,16 +1,15 @@
-import { spawn } from 'node:child_process';
 import {
   CreateQueueCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
+import { startMoto } from '@eventline/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sqsContract } from './contract.ts';
 import {
   ACCOUNT,
   CREDENTIALS,
-  eventually,
   makeDataDir,
   REGION,
   type Running,
@@ -41,23 +40,8 @@ if (process.env.SQS_SECOND_OPINION === 'moto') {
   sqsContract(
     'moto_server through SDK v3 (second opinion)',
     async () => {
-      const port = 15000 + Math.floor(Math.random() * 5000);
-      // Its own process group: the pyenv shim starts python as a child, and both must go at the end.
-      const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
-        stdio: 'ignore',
-        detached: true,
-      });
-      const url = `http://127.0.0.1:${port}`;
-      await eventually(
-        () =>
-          fetch(`${url}/moto-api/`).then(
-            () => true,
-            () => undefined,
-          ),
-        'moto_server to listen',
-        100,
-        200,
-      );
+      const moto = await startMoto();
+      const url = moto.url;
       const client = new SQSClient({ endpoint: url, region: REGION, credentials: CREDENTIALS });
       return {
         client,
@@ -65,7 +49,7 @@ if (process.env.SQS_SECOND_OPINION === 'moto') {
         accountId: '123456789012',
         async stop() {
           client.destroy();
-          if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
+          await moto.close();
         },
       };
     },

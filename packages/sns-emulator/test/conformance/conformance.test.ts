@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { awsCliEnv, documentedCase, mismatches, runPythonJson } from '@eventline/test-kit';
+import { afterAll, beforeAll, describe } from 'vitest';
 import { type Case, cases, SDK_NAMES, type Step } from './cases.ts';
-import { mismatches } from './match.ts';
 import { type Outcome, runWithSdk, Subscriber, substitute } from './sdk-runner.ts';
 import { type Endpoint, startTarget, targetFromEnv } from './targets.ts';
 
@@ -94,20 +94,8 @@ function verdict(
   });
 }
 
-/** Cases the target is known to get wrong assert that it still does, so the note stays true. */
-function caseTest(c: Case, run: () => Promise<string[]>) {
-  const known = c.differs?.[target];
-  const title = `${c.name} — ${c.doc}`;
-  if (known) {
-    it.fails(`${title} [${target} differs: ${known}]`, async () => {
-      expect(await run()).toEqual([]);
-    });
-  } else {
-    it(title, async () => {
-      expect(await run()).toEqual([]);
-    });
-  }
-}
+/** The case as a test; cases the target is known to get wrong assert that it still does. */
+const caseTest = (c: Case, run: () => Promise<string[]>) => documentedCase(c, target, run);
 
 describe(`SNS conformance, SDK v3 → ${target}`, () => {
   for (const c of cases) {
@@ -130,24 +118,12 @@ describe(`SNS conformance, boto3 → ${target}`, () => {
   let results: { outcomes: Outcome[] }[] = [];
   beforeAll(async () => {
     const script = fileURLToPath(new URL('./runner.py', import.meta.url));
-    const output = await new Promise<string>((resolve, reject) => {
-      const child = execFile(
-        'python3',
-        [script],
-        { maxBuffer: 256 * 1024 * 1024, timeout: 240_000 },
-        (error, stdout, stderr) =>
-          error
-            ? reject(new Error(`runner.py failed: ${stderr.slice(-3000)}`, { cause: error }))
-            : resolve(stdout),
-      );
-      child.stdin?.end(
-        JSON.stringify({
-          endpoint: endpoint.url,
-          cases: prepared.map((steps, i) => ({ name: cases[i]!.name, steps })),
-        }),
-      );
-    });
-    results = (JSON.parse(output) as { results: Outcome[][] }).results.map((outcomes) => ({ outcomes }));
+    const output = await runPythonJson<{ results: Outcome[][] }>(
+      script,
+      { endpoint: endpoint.url, cases: prepared.map((steps, i) => ({ name: cases[i]!.name, steps })) },
+      { timeoutMs: 240_000 },
+    );
+    results = output.results.map((outcomes) => ({ outcomes }));
   }, 300_000);
 
   for (const [index, c] of cases.entries()) {
@@ -209,15 +185,7 @@ describe(`SNS conformance, aws CLI v1 → ${target} (the cases made of API calls
           'json',
         ],
         {
-          env: {
-            ...process.env,
-            AWS_ACCESS_KEY_ID: 'test',
-            AWS_SECRET_ACCESS_KEY: 'test',
-            AWS_PAGER: '',
-            AWS_CONFIG_FILE: '/dev/null',
-            AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-            AWS_MAX_ATTEMPTS: '1',
-          },
+          env: awsCliEnv({ AWS_MAX_ATTEMPTS: '1' }),
           timeout: 60_000,
           maxBuffer: 16 * 1024 * 1024,
         },

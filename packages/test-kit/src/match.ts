@@ -1,8 +1,9 @@
 /**
- * Where `actual` differs from the matcher `expected` (see cases.ts), as readable paths; empty when it
- * matches. Objects match when every named member matches (others may be present), arrays element
- * by element with the same length. Special objects: `{ $absent: true }`, `{ $present: true }`,
- * `{ $re: 'regex' }` (a string matching it), `{ $len: n }` (an array of n).
+ * Where `actual` differs from the matcher `expected`, as readable paths; empty when it matches.
+ * Objects match when every named member matches (others may be present), arrays element by element
+ * with the same length, anything else by `Object.is`. Special objects: `{ $absent: true }` (no
+ * value), `{ $present: true }` (any value), `{ $in: [...] }` (one of them), `{ $re: 'regex' }`
+ * (a string matching it), `{ $len: n }` (an array of n).
  */
 export function mismatches(expected: unknown, actual: unknown, path = '$'): string[] {
   if (expected && typeof expected === 'object' && !Array.isArray(expected)) {
@@ -10,6 +11,11 @@ export function mismatches(expected: unknown, actual: unknown, path = '$'): stri
     if ('$absent' in special)
       return actual === undefined ? [] : [`${path}: expected absent, got ${show(actual)}`];
     if ('$present' in special) return actual === undefined ? [`${path}: expected a value, got nothing`] : [];
+    if ('$in' in special) {
+      return (special.$in as unknown[]).includes(actual)
+        ? []
+        : [`${path}: expected one of ${show(special.$in)}, got ${show(actual)}`];
+    }
     if ('$re' in special) {
       return typeof actual === 'string' && new RegExp(String(special.$re)).test(actual)
         ? []
