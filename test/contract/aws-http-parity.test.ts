@@ -630,6 +630,29 @@ describe('timeouts, as SDK v3 node-http-handler', () => {
     expect({ name: error.name, requests: s.requests.length }).toEqual({ name: 'TimeoutError', requests: 2 });
   }, 20_000);
 
+  it('does not fail a body whose reader is behind (backpressure), only a server that stalls', async () => {
+    // The pipeline pauses the S3 stream while it writes what it read: with a 1 s function timeout
+    // (333 ms of silence allowed) a DynamoDB write under load outlasts the silence on the S3 socket.
+    const size = 8 * 1024 * 1024;
+    const s = await server((_n, _req, res) => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(size) });
+      res.end(Buffer.alloc(size, 7));
+    });
+    const api = createHttpClients({ endpoint: s.url, credentials, timeouts: { requestMs: 300 } }).s3;
+    const object = await api.getObject({ Bucket: 'b', Key: 'k' });
+    let bytes = 0;
+    let paused = false;
+    for await (const chunk of object.Body as AsyncIterable<Uint8Array>) {
+      bytes += chunk.length;
+      if (!paused) {
+        paused = true;
+        await new Promise((resolve) => setTimeout(resolve, 1_200));
+      }
+    }
+    await s.close();
+    expect(bytes).toBe(size);
+  });
+
   it('fails the stream of a body that stalls, and the next request works', async () => {
     for (const who of ['sdk', 'http'] as const) {
       const s = await server((n, _req, res) => {

@@ -373,9 +373,15 @@ export class AwsRequester {
         response = res;
       });
       // SDK v3's socket timeout (`requestMs`): this long without a byte either way fails the request,
-      // or the body being streamed, with a TimeoutError.
+      // or the body being streamed, with a TimeoutError; but not while the body's reader is behind.
       const onIdle = () => {
         if (response?.complete) return;
+        if (response && response.readableLength > 0) {
+          // Bytes wait unread: the silence is the reader's (backpressure while it writes what it
+          // read), not the server's. Wait another period.
+          response.socket?.setTimeout(this.requestMs);
+          return;
+        }
         const error = Object.assign(
           new Error(`Connection timed out after ${this.requestMs} ms of inactivity`),
           {
