@@ -57,6 +57,8 @@ export interface CpuShare {
   mainShare: Summary;
   /** Every process on the machine (other users' included), as cores: how loaded the machine was. */
   machineBusyCores?: Summary;
+  /** CPU milliseconds per file, all processes of the pipeline together (main + instances + other children). */
+  cpuMsPerFile: Summary;
   /** Instances alive during a burst (max over runs), and those that exited inside one (all runs). */
   instancesSeen: number;
   instancesExited: number;
@@ -76,7 +78,7 @@ export interface PathResult {
   cpu: CpuShare;
   /** Invocations that failed (queue mode: failed or partial batches; direct mode: thrown invocations). */
   failedInvocations: number;
-  /** Queue mode: batches run during the bursts and their mean size. */
+  /** Queue mode: batches run during the bursts (not the unloaded files) and their mean size. */
   batches?: { count: number; meanSize: number };
   coldStarts?: number;
 }
@@ -115,6 +117,9 @@ interface Burst {
   latencies: number[];
   counts: Record<string, number>;
   cpu: CpuWindow;
+  /** Queue mode: batches the event source ran for this burst, and the messages in them. */
+  batches: number;
+  batchMessages: number;
 }
 
 export async function runQueuePath(options: QueuePathOptions): Promise<QueuePathResult> {
@@ -162,6 +167,7 @@ export async function runQueuePath(options: QueuePathOptions): Promise<QueuePath
         progress.update(`${label}: ${path.id}`, n, count),
       );
       path.stack.edge.resetCounts();
+      const batchesBefore = { batches: path.batches, messages: path.batchMessages };
       path.meter.start();
       const first = performance.now();
       let next = 0;
@@ -185,6 +191,8 @@ export async function runQueuePath(options: QueuePathOptions): Promise<QueuePath
         latencies: keys.map((k) => subscriber.arrivals.get(k)! - started.get(k)!),
         counts,
         cpu,
+        batches: path.batches - batchesBefore.batches,
+        batchMessages: path.batchMessages - batchesBefore.messages,
       };
     };
 
@@ -261,13 +269,22 @@ export async function runQueuePath(options: QueuePathOptions): Promise<QueuePath
         requestsPerFileByService: Object.fromEntries(
           Object.entries(byService).map(([service, n]) => [service, round(n / totalFiles)]),
         ),
-        cpu: cpuShare(own.map((b) => b.cpu)),
+        cpu: cpuShare(
+          own.map((b) => b.cpu),
+          options.files,
+        ),
         failedInvocations: path.failures,
         ...(path.stack.pool
           ? {
               batches: {
-                count: path.batches,
-                meanSize: round(path.batchMessages / Math.max(1, path.batches)),
+                count: own.reduce((sum, b) => sum + b.batches, 0),
+                meanSize: round(
+                  own.reduce((sum, b) => sum + b.batchMessages, 0) /
+                    Math.max(
+                      1,
+                      own.reduce((sum, b) => sum + b.batches, 0),
+                    ),
+                ),
               },
               coldStarts: path.coldStarts,
             }
@@ -352,7 +369,7 @@ async function startPath(id: PathId, subscriber: BenchSubscriber): Promise<Runni
   return path;
 }
 
-function cpuShare(windows: CpuWindow[]): CpuShare {
+function cpuShare(windows: CpuWindow[], files: number): CpuShare {
   const proc = windows.every((w) => w.instancesS !== undefined && w.otherChildrenS !== undefined);
   const total = (w: CpuWindow) => w.mainS + (w.instancesS ?? 0) + (w.otherChildrenS ?? 0);
   const machine = windows.every((w) => w.machineBusyS !== undefined);
@@ -369,6 +386,7 @@ function cpuShare(windows: CpuWindow[]): CpuShare {
     mainCores: summarize(windows.map((w) => w.mainS / w.wallS)),
     totalCores: summarize(windows.map((w) => total(w) / w.wallS)),
     mainShare: summarize(windows.map((w) => w.mainS / total(w))),
+    cpuMsPerFile: summarize(windows.map((w) => (total(w) / files) * 1000)),
     ...(machine ? { machineBusyCores: summarize(windows.map((w) => w.machineBusyS! / w.wallS)) } : {}),
     instancesSeen: Math.max(0, ...windows.map((w) => w.instancesSeen)),
     instancesExited: windows.reduce((sum, w) => sum + w.instancesExited, 0),

@@ -144,7 +144,14 @@ describe('npm run bench (smoke profile)', () => {
       expect(path.requestsPerFile['s3:GET'], id).toBe(1);
       expect(path.requestsPerFile['sns:Publish'], id).toBe(1);
       const cpu = path.cpu;
-      for (const summary of [cpu.mainS, cpu.instancesS!, cpu.mainCores, cpu.instancesCores!, cpu.totalCores])
+      for (const summary of [
+        cpu.mainS,
+        cpu.instancesS!,
+        cpu.mainCores,
+        cpu.instancesCores!,
+        cpu.totalCores,
+        cpu.cpuMsPerFile,
+      ])
         expect(summaryOk(summary), id).toBe(true);
       expect(summaryOk(cpu.instancesShare!) && summaryOk(cpu.mainShare), id).toBe(true);
       expect(cpu.mainS.median, id).toBeGreaterThan(0);
