@@ -7,20 +7,22 @@ import { type CostFigure, estimateCost } from './figures/cost.ts';
 import { type EmulatorsResult, runEmulators } from './figures/emulators.ts';
 import { type EndToEndResult, runEndToEnd } from './figures/end-to-end.ts';
 import { type LargeNdjsonResult, runLargeNdjson } from './figures/large-ndjson.ts';
+import { type QueuePathResult, runQueuePath } from './figures/queue-path.ts';
 import { describeMachine, type MachineInfo, machineInfo } from './lib/machine.ts';
 import { Progress } from './lib/progress.ts';
 import { formatNumber } from './lib/stats.ts';
 
 /**
- * `npm run bench`: the six figures of issue 8 and issue 13's figure 7 (the emulators alone beside
- * moto_server), each beside its baseline measured in the same run.
+ * `npm run bench`: the six figures of issue 8, issue 13's figure 7 (the emulators alone beside
+ * moto_server) and issue 14's figure 8 (small files through the local queue path, with the CPU of the
+ * instances and of the emulators), each beside its baseline measured in the same run.
  * Profiles size the work: `full` (the default, about 15 minutes on 2 cores for figures 1–6, and up
  * to 15 more for figure 7 on a busy machine), `quick`, and `smoke` (seconds; what
  * test/bench/smoke.test.ts runs to keep the bench from rotting).
  */
 
 export type Profile = 'full' | 'quick' | 'smoke';
-export type FigureNumber = 1 | 2 | 3 | 4 | 5 | 6 | 7;
+export type FigureNumber = 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8;
 
 export interface BenchOptions {
   profile: Profile;
@@ -55,6 +57,7 @@ export interface BenchResult {
     requests?: RequestsFigure;
     cost?: CostFigure;
     emulators?: EmulatorsResult;
+    queuePath?: QueuePathResult;
   };
   goals: Array<{ figure: FigureNumber; goal: string; measured: string; met: boolean | null }>;
 }
@@ -155,6 +158,26 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     const v = e2e.variants;
     progress.done(
       `files/s: eventline ${fmt(v.eventline?.filesPerSecond.median)}, baseline ${fmt(v.baseline?.filesPerSecond.median)}, hardened seed ${fmt(v.hardened?.filesPerSecond.median)}, raw ${fmt(v.raw?.filesPerSecond.median)}`,
+    );
+  }
+
+  if (wants(8)) {
+    progress.begin(
+      'Figure 8: small JSON files through the local queue path (S3 → SQS → event source → worker instances) beside the direct in-process path, with the CPU of each process',
+    );
+    const queuePath = await runQueuePath({
+      files: options.files ?? settings.files,
+      runs: options.runs ?? settings.runs,
+      sequentialFiles: settings.sequentialFiles,
+      putConcurrency: settings.putConcurrency,
+      warmupFiles: settings.warmupFiles,
+      paths: ['queue-workers', 'direct-in-process'],
+      progress,
+    });
+    result.figures.queuePath = queuePath;
+    const q = queuePath.paths['queue-workers'];
+    progress.done(
+      `files/s: queue ${fmt(q?.filesPerSecond.median)}, direct in-process ${fmt(queuePath.paths['direct-in-process']?.filesPerSecond.median)}; instances ${fmt((q?.cpu.instancesShare?.median ?? Number.NaN) * 100, 0)}% of the CPU, ${fmt(q?.cpu.totalCores.median, 2)} cores in use`,
     );
   }
 

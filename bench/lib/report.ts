@@ -85,6 +85,108 @@ export function renderSummary(result: BenchResult): string {
     out.push('');
   }
 
+  const qp = result.figures.queuePath;
+  if (qp) {
+    const st = qp.settings;
+    out.push(
+      '#### Figure 8 — small JSON files through the local queue path (put → notification at an HTTP subscriber)',
+      '',
+      `queue-workers: the stack as \`npm start\` runs it by default (S3 → ingest queue → event source, batches of ${st.batchSize}, window ${st.maxBatchingWindowSeconds} s, ${st.maxConcurrency} pollers → worker instances, up to ${st.reservedConcurrency}, ${st.memoryMb} MB); direct-in-process: figures 1 and 2's path. ${qp.files} files per burst × ${qp.runs} runs per path, alternating, ${qp.putConcurrency} uploads in flight; unloaded: ${qp.sequentialFiles} files one at a time. Medians over runs, (min–max).`,
+      '',
+    );
+    const paths = Object.entries(qp.paths);
+    table(
+      [
+        'path',
+        'files/s',
+        'burst p50 ms',
+        'burst p95 ms',
+        'burst p99 ms',
+        'unloaded p50 ms',
+        'unloaded p95 ms',
+        'requests/file',
+        'failed',
+        'batches (mean size), cold starts',
+      ],
+      paths.map(([id, p]) => [
+        id,
+        s(p.filesPerSecond),
+        s(p.burstLatencyP50Ms, '', 0),
+        s(p.burstLatencyP95Ms, '', 0),
+        s(p.burstLatencyP99Ms, '', 0),
+        s(p.unloadedLatencyP50Ms),
+        s(p.unloadedLatencyP95Ms),
+        n(
+          Object.entries(p.requestsPerFile)
+            .filter(([op]) => op !== 's3:PUT')
+            .reduce((sum, [, c]) => sum + c, 0),
+          2,
+        ),
+        String(p.failedInvocations),
+        p.batches ? `${p.batches.count} (${n(p.batches.meanSize, 1)}), ${p.coldStarts ?? 0}` : '—',
+      ]),
+    );
+    out.push(
+      'CPU during the bursts (CPU s per burst; cores = CPU s ÷ wall s; shares of this pipeline’s CPU):',
+      '',
+    );
+    const opt = (v: Parameters<typeof s>[0] | undefined, unit = '', digits = 2) =>
+      v ? s(v, unit, digits) : 'n/a';
+    const pct = (v: Parameters<typeof s>[0] | undefined) =>
+      v ? s({ ...v, median: v.median * 100, min: v.min * 100, max: v.max * 100 }, '%', 0) : 'n/a';
+    table(
+      [
+        'path',
+        'main process CPU s',
+        'instances CPU s',
+        'other children CPU s',
+        'main cores',
+        'instances cores',
+        'total cores',
+        'CPU ms/file',
+        'main share',
+        'instances share',
+        'whole machine busy cores',
+        'instances (exited)',
+      ],
+      paths.map(([id, p]) => [
+        id,
+        s(p.cpu.mainS, '', 2),
+        opt(p.cpu.instancesS),
+        opt(p.cpu.otherChildrenS),
+        s(p.cpu.mainCores, '', 2),
+        opt(p.cpu.instancesCores),
+        s(p.cpu.totalCores, '', 2),
+        s(p.cpu.cpuMsPerFile, '', 1),
+        pct(p.cpu.mainShare),
+        pct(p.cpu.instancesShare),
+        opt(p.cpu.machineBusyCores),
+        `${p.cpu.instancesSeen} (${p.cpu.instancesExited})`,
+      ]),
+    );
+    const services = [...new Set(paths.flatMap(([, p]) => Object.keys(p.requestsPerFileByService)))].sort();
+    out.push('Edge requests per file by service (the upload included):', '');
+    table(
+      ['path', ...services, 'by operation'],
+      paths.map(([id, p]) => [
+        id,
+        ...services.map((service) => n(p.requestsPerFileByService[service] ?? 0, 2)),
+        Object.entries(p.requestsPerFile)
+          .map(([op, c]) => `${op} ${n(c, 2)}`)
+          .join(', '),
+      ]),
+    );
+    if (qp.queueVsDirect)
+      out.push(`- queue-workers ÷ direct-in-process files/s, per run: **${s(qp.queueVsDirect, 'x', 2)}**`);
+    const queue = qp.paths['queue-workers'];
+    const fig1 = result.figures.endToEnd?.variants.eventline;
+    if (queue && fig1)
+      out.push(
+        `- queue-workers ÷ figure 1's eventline files/s (medians; not alternated with figure 1's runs): ${n(queue.filesPerSecond.median / fig1.filesPerSecond.median, 2)}x`,
+      );
+    out.push('');
+  }
+
   const nd = result.figures.largeNdjson;
   if (nd) {
     out.push(

@@ -8,7 +8,8 @@ import { renderSummary } from '../../bench/lib/report.ts';
 
 /**
  * Keeps `npm run bench` from rotting: the smoke profile runs every figure on a few files and small
- * sizes (figure 7 with a few requests per operation, moto_server beside the emulators). Nothing here asserts a timing; only that every figure is present and made of numbers.
+ * sizes (figure 7 with a few requests per operation, moto_server beside the emulators; figure 8 through
+ * the queue path with worker instances). Nothing here asserts a timing; only that every figure is present and made of numbers.
  */
 let dir: string;
 let result: BenchResult;
@@ -29,7 +30,7 @@ beforeAll(async () => {
   // Act
   result = await runBench({
     profile: 'smoke',
-    figures: [1, 2, 3, 4, 5, 6, 7],
+    figures: [1, 2, 3, 4, 5, 6, 7, 8],
     with1Gb: false,
     out,
     progress: new Progress({ silent: true }),
@@ -130,9 +131,57 @@ describe('npm run bench (smoke profile)', () => {
     expect(written.goals.some((g) => g.figure === 7)).toBe(true);
   });
 
+  it('figure 8: the queue path beside the direct in-process path, with the CPU of main process and instances', () => {
+    const figure = written.figures.queuePath!;
+    expect(figure.settings.batchSize).toBeGreaterThan(0);
+    for (const id of ['queue-workers', 'direct-in-process'] as const) {
+      const path = figure.paths[id]!;
+      expect(summaryOk(path.filesPerSecond), id).toBe(true);
+      expect(summaryOk(path.burstLatencyP50Ms) && summaryOk(path.burstLatencyP95Ms), id).toBe(true);
+      expect(summaryOk(path.unloadedLatencyP50Ms), id).toBe(true);
+      expect(path.failedInvocations, id).toBe(0);
+      expect(path.requestsPerFile['s3:PUT'], id).toBe(1);
+      expect(path.requestsPerFile['s3:GET'], id).toBe(1);
+      expect(path.requestsPerFile['sns:Publish'], id).toBe(1);
+      const cpu = path.cpu;
+      for (const summary of [
+        cpu.mainS,
+        cpu.instancesS!,
+        cpu.mainCores,
+        cpu.instancesCores!,
+        cpu.totalCores,
+        cpu.cpuMsPerFile,
+      ])
+        expect(summaryOk(summary), id).toBe(true);
+      expect(summaryOk(cpu.instancesShare!) && summaryOk(cpu.mainShare), id).toBe(true);
+      expect(cpu.mainS.median, id).toBeGreaterThan(0);
+    }
+    // The queue path: messages through SQS on the edge, handler CPU in worker processes.
+    const queue = figure.paths['queue-workers']!;
+    expect(queue.requestsPerFileByService.sqs).toBeGreaterThan(0);
+    expect(queue.batches!.count).toBeGreaterThan(0);
+    expect(queue.cpu.instancesSeen).toBeGreaterThan(0);
+    expect(queue.cpu.instancesS!.median).toBeGreaterThan(0);
+    expect(queue.cpu.instancesShare!.median).toBeGreaterThan(0);
+    // The direct in-process path: no instance, every CPU second in this process.
+    const direct = figure.paths['direct-in-process']!;
+    expect(direct.requestsPerFileByService.sqs ?? 0).toBe(0);
+    expect(direct.cpu.instancesSeen).toBe(0);
+    expect(direct.cpu.instancesS!.median).toBe(0);
+    expect(summaryOk(figure.queueVsDirect!)).toBe(true);
+  });
+
   it('renders every figure in the summary', () => {
     const summary = renderSummary(written);
-    for (const heading of ['Figures 1 & 2', 'Figure 3', 'Figure 4', 'Figure 5', 'Figure 6', 'Figure 7']) {
+    for (const heading of [
+      'Figures 1 & 2',
+      'Figure 3',
+      'Figure 4',
+      'Figure 5',
+      'Figure 6',
+      'Figure 7',
+      'Figure 8',
+    ]) {
       expect(summary).toContain(heading);
     }
   });
