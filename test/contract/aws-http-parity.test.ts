@@ -809,6 +809,10 @@ describe('endpoints, as SDK v3 resolves them', () => {
       AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:8000',
     };
     expect(url(env, { service: 's3', bucket: 'b', path: '/k%20ey' })).toBe('http://127.0.0.1:9000/b/k%20ey');
+    // '..' and '.' are parts of an S3 key, sent as they are (a URL would normalize them away).
+    expect(url(env, { service: 's3', bucket: 'b', path: '/in/../../x/./y' })).toBe(
+      'http://127.0.0.1:9000/b/in/../../x/./y',
+    );
     expect(url(env, { service: 'dynamodb', path: '/' })).toBe('http://127.0.0.1:8000/');
     expect(url(env, { service: 'sns', path: '/' })).toBe('http://127.0.0.1:4566/');
     expect(url(env, { service: 'sqs', path: '/' })).toBe('http://127.0.0.1:4566/');

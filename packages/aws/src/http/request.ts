@@ -230,23 +230,27 @@ export class AwsRequester {
     return this.env[`AWS_ENDPOINT_URL_${service.toUpperCase()}`] || this.env.AWS_ENDPOINT_URL || undefined;
   }
 
-  /** The URL of a request: the configured endpoint (S3 path-style there), or AWS's regional one. */
-  url(request: AwsRequest): URL {
+  /**
+   * Where a request goes: the configured endpoint (S3 path-style there), or AWS's regional one. The
+   * path is kept as built, never normalized by URL: `..` and `.` are parts of an S3 key.
+   */
+  url(request: AwsRequest): { origin: URL; path: string; href: string } {
     const configured = this.configuredEndpoint(request.service);
     const bucketPath = request.bucket === undefined ? '' : `/${encodeUri(request.bucket)}`;
-    let url: URL;
+    let origin: URL;
+    let path: string;
     if (configured) {
-      url = new URL(configured);
-      const base = url.pathname.replace(/\/+$/, '');
-      url.pathname = `${base}${bucketPath}${request.path}`;
+      origin = new URL(configured);
+      path = `${origin.pathname.replace(/\/+$/, '')}${bucketPath}${request.path}`;
     } else if (request.bucket !== undefined && virtualHostable(request.bucket)) {
-      url = new URL(`https://${request.bucket}.s3.${this.region}.${dnsSuffix(this.region)}`);
-      url.pathname = request.path;
+      origin = new URL(`https://${request.bucket}.s3.${this.region}.${dnsSuffix(this.region)}`);
+      path = request.path;
     } else {
-      url = new URL(`https://${request.service}.${this.region}.${dnsSuffix(this.region)}`);
-      url.pathname = `${bucketPath}${request.path}`;
+      origin = new URL(`https://${request.service}.${this.region}.${dnsSuffix(this.region)}`);
+      path = `${bucketPath}${request.path}`;
     }
-    return url;
+    origin.pathname = '/';
+    return { origin, path, href: `${origin.origin}${path}` };
   }
 
   private credentials(): Credentials {
@@ -334,7 +338,7 @@ export class AwsRequester {
   }
 
   private async attempt(request: AwsRequest): Promise<AwsResponse> {
-    const url = this.url(request);
+    const { origin: url, path } = this.url(request);
     const { request: send, agent } = await this.transport(url.protocol);
     const body = request.body;
     const signed = await this.signer(request.service).sign({
@@ -342,7 +346,7 @@ export class AwsRequester {
       protocol: url.protocol,
       hostname: url.hostname,
       ...(url.port ? { port: Number(url.port) } : {}),
-      path: url.pathname,
+      path,
       query: request.query ?? {},
       headers: {
         host: url.host,
@@ -361,7 +365,7 @@ export class AwsRequester {
           hostname: url.hostname,
           port: url.port || undefined,
           method: request.method,
-          path: `${url.pathname}${search ? `?${search}` : ''}`,
+          path: `${path}${search ? `?${search}` : ''}`,
           headers: signed.headers,
           agent,
         },
