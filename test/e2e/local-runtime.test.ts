@@ -12,7 +12,7 @@ import type { BatchReport } from '@eventline/local/runtime/sqs-event-source.ts';
 import { LocalStack, type LocalStackOptions } from '@eventline/local/stack.ts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { s3Client } from '../reliability/support/harness.ts';
-import { runCli, writeConfigFile } from '../reliability/support/processes.ts';
+import { freePort, runCli, writeConfigFile } from '../reliability/support/processes.ts';
 
 /**
  * The local runtime in queue mode, as Lambda runs it: S3 → the ingest queue → the event source
@@ -449,5 +449,38 @@ describe('Lambda Invoke on the edge', () => {
     });
     expect(s.edge.counts()['lambda:Invoke']).toBeGreaterThan(0);
     expect(await s.deadLetters.list()).toEqual([]);
+  });
+});
+
+describe('while the stack starts', () => {
+  it('admin requests that arrive before the runtime is up wait for it instead of failing', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'eventline-runtime-'));
+    const port = await freePort();
+    const starting = LocalStack.start({
+      config: parseConfig({ local: { port } }),
+      dataDir: join(dir, 'data'),
+    });
+    // The edge listens first; the function bundle is built after it (about a second): ask meanwhile.
+    const statuses: number[] = [];
+    let started = false;
+    void starting.then(
+      () => {
+        started = true;
+      },
+      () => {
+        started = true;
+      },
+    );
+    while (!started) {
+      const answer = await fetch(`http://127.0.0.1:${port}/_eventline/stats`).catch(() => undefined);
+      if (answer) {
+        statuses.push(answer.status);
+        await answer.arrayBuffer();
+      }
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    stack = await starting;
+    expect(statuses.length).toBeGreaterThan(0);
+    expect(statuses.filter((s) => s !== 200)).toEqual([]);
   });
 });

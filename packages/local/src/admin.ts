@@ -139,6 +139,9 @@ export function createAdmin(stack: LocalStack, consolePage?: ConsoleHandler) {
     const path = url.pathname;
     if (path.startsWith('/_console')) return consolePage ? consolePage(req, res, url) : false;
     try {
+      // The edge listens before the stack has its names, queues and runtime: a request that comes
+      // in that window (a console reconnecting to a restarted stack) waits for them.
+      await stack.booted;
       if (req.method === 'GET') {
         switch (path) {
           case '/_health':

@@ -122,6 +122,9 @@ export class LocalStack {
   private readonly print: (line: string) => void;
   private readonly logger: Logger;
   private ready = false;
+  /** Resolves when the stack has booted (its names, queues and runtime exist); rejects if it failed. */
+  readonly booted: Promise<void>;
+  private bootSettled!: { resolve: () => void; reject: (error: unknown) => void };
   private early: S3ObjectEvent[] = [];
   private stopped = false;
 
@@ -132,6 +135,11 @@ export class LocalStack {
     // The function's environment overrides rename the local resources as they rename the deployed ones.
     this.config = withEnvironment(options.config, this.env, { accountId: ACCOUNT });
     this.dataDir = resolve(options.dataDir ?? options.config.local.dataDir);
+    this.booted = new Promise<void>((resolve, reject) => {
+      this.bootSettled = { resolve, reject };
+    });
+    // Nobody may be waiting: a failed start is reported by start() itself.
+    this.booted.catch(() => {});
     this.journal = new EventJournal(this.dataDir);
     this.print = options.print ?? (() => {});
     this.logger = options.logger ?? { debug() {}, info() {}, warn() {}, error() {} };
@@ -155,7 +163,9 @@ export class LocalStack {
     const stack = new LocalStack(options);
     try {
       await stack.boot();
+      stack.bootSettled.resolve();
     } catch (error) {
+      stack.bootSettled.reject(error);
       await stack.stop().catch(() => {});
       throw error;
     }
