@@ -212,7 +212,8 @@ describe('queue mode on function instances', () => {
   it('loses nothing when an instance is killed with SIGKILL mid-batch', async () => {
     let edgePort = 0;
     const held = await gate(() => edgePort);
-    const s = await start({}, { handlerEndpoints: { dynamodb: held.url } });
+    // The killed instance's batch comes back at the queue's visibility timeout (6x 2 s), as on Lambda.
+    const s = await start({ function: { timeoutSeconds: 2 } }, { handlerEndpoints: { dynamodb: held.url } });
     edgePort = s.edge.port;
     const reports: InvocationReport[] = [];
     s.pool!.on('report', (report: InvocationReport) => reports.push(report));

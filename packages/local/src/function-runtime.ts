@@ -15,7 +15,7 @@ import type { EventJournal } from './journal.ts';
 import { clock } from './printing.ts';
 import type { StackQueue } from './queues.ts';
 import { type BuiltBundle, FunctionBundler } from './runtime/bundler.ts';
-import { FunctionPool, type InvocationReport } from './runtime/function-pool.ts';
+import { FunctionError, FunctionPool, type InvocationReport } from './runtime/function-pool.ts';
 import { parseEmfLine, parsePowertoolsLine } from './runtime/log-outcomes.ts';
 import { type BatchReport, SqsEventSource } from './runtime/sqs-event-source.ts';
 
@@ -187,6 +187,14 @@ export function createInvoker(options: {
   });
 }
 
+/** The invocation's instance timed out or died (the pool stopped it): its claims outlive it. */
+export function instanceLost(error: unknown): boolean {
+  return (
+    error instanceof FunctionError &&
+    (error.errorType === 'Sandbox.Timedout' || error.errorType === 'Runtime.ExitError')
+  );
+}
+
 /** Queue mode: the event source mapping that polls the ingest queue, with the CDK app's settings. */
 export function createEventSource(options: {
   config: EventlineConfig;
@@ -211,6 +219,7 @@ export function createEventSource(options: {
     reportBatchItemFailures: settings.reportBatchItemFailures,
     invoke: options.invoke,
     retryVisibilitySeconds: (receives) => (retryDelays[receives - 1] ?? retryDelays.at(-1) ?? 1000) / 1000,
+    keepsVisibility: instanceLost,
   });
   eventSource.on('batch', options.onBatch);
   eventSource.on('poll-error', (error: unknown) =>

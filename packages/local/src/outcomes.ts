@@ -103,7 +103,7 @@ export class OutcomeReporter {
       reason: report.error ?? `${report.returned} item(s) reported as failed`,
     });
     this.context.print(
-      `${clock()} ↻ batch of ${report.size}: ${report.returned} message(s) return to the ingest queue${report.error ? `: ${report.error}` : ''}`,
+      `${clock()} ↻ batch of ${report.size}: ${report.returned} message(s) return to the ingest queue${report.atVisibilityTimeout ? ' after its visibility timeout, as on Lambda' : ''}${report.error ? `: ${report.error}` : ''}`,
     );
   }
 

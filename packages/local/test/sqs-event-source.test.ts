@@ -180,6 +180,48 @@ describe('the local SQS event source mapping', () => {
     expect(batches[0]?.error).toBe('Task timed out after 1.00 seconds');
   });
 
+  it('a batch whose instance timed out or died keeps the visibility timeout, even with quick local retries', async () => {
+    const counts = async (url: string) => {
+      const { Attributes } = await sqs.client.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: url,
+          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+        }),
+      );
+      return {
+        visible: Number(Attributes?.ApproximateNumberOfMessages),
+        hidden: Number(Attributes?.ApproximateNumberOfMessagesNotVisible),
+      };
+    };
+    const seen: Record<string, unknown> = {};
+    for (const lost of [false, true]) {
+      queues += 1;
+      const created = await sqs.client.send(
+        new CreateQueueCommand({ QueueName: `esm-keep-${queues}`, Attributes: { VisibilityTimeout: '60' } }),
+      );
+      const queue = { url: created.QueueUrl!, arn: await arnOf(created.QueueUrl!) };
+      await send(queue.url, ['claimed']);
+      const batches: BatchReport[] = [];
+      const source = mapping(queue, {
+        invoke: async () => {
+          throw Object.assign(new Error('Task timed out after 1.00 seconds'), { lost });
+        },
+        // The local shortcut: visible again at once.
+        retryVisibilitySeconds: () => 0,
+        keepsVisibility: (error) => (error as { lost?: boolean }).lost === true,
+      });
+      source.on('batch', (b: BatchReport) => batches.push(b));
+      // A function error takes the shortcut: the message is back at once, received a second time
+      // (with the queue's 60 s it could not be within the bound). A lost instance's batch stays hidden.
+      await runUntil(source, () => batches.length >= (lost ? 1 : 2));
+      seen[lost ? 'lost' : 'error'] = {
+        report: batches[0]?.atVisibilityTimeout ?? false,
+        ...(lost ? await counts(queue.url) : {}),
+      };
+    }
+    expect(seen).toEqual({ error: { report: false }, lost: { report: true, visible: 0, hidden: 1 } });
+  });
+
   it('fails the whole batch on an invalid partial response, as Lambda does', async () => {
     const queue = await queueWithDlq(5);
     await send(queue.url, ['only']);

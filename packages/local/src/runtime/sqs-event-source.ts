@@ -37,6 +37,13 @@ export interface SqsEventSourceOptions {
    * ends, 6x the function timeout; a dev loop should not wait minutes for a retry).
    */
   retryVisibilitySeconds?: (receiveCount: number) => number;
+  /**
+   * Failures after which the shortcut above does not apply and the batch keeps the queue's
+   * visibility timeout, as on Lambda: the instance timed out or died, and the claims it left (leases
+   * of the function timeout + 30 s) would turn quick retries into receives spent for nothing, and
+   * the messages into dead letters that Lambda would have processed.
+   */
+  keepsVisibility?: (error: unknown) => boolean;
 }
 
 export interface SqsEventRecord {
@@ -72,6 +79,8 @@ export interface BatchReport {
   returned: number;
   outcome: 'ok' | 'partial' | 'failed';
   error?: string;
+  /** The returned messages come back at the queue's visibility timeout (see `keepsVisibility`). */
+  atVisibilityTimeout?: boolean;
   durationMs: number;
 }
 
@@ -195,6 +204,7 @@ export class SqsEventSource extends EventEmitter {
     let returned = new Set<string>();
     let outcome: BatchReport['outcome'] = 'ok';
     let failure: string | undefined;
+    let keepVisibility = false;
     try {
       const response = await this.options.invoke(event);
       if (this.options.reportBatchItemFailures) {
@@ -212,12 +222,13 @@ export class SqsEventSource extends EventEmitter {
       returned = new Set(messages.map((m) => m.MessageId!));
       outcome = 'failed';
       failure = error instanceof Error ? error.message : String(error);
+      keepVisibility = this.options.keepsVisibility?.(error) ?? false;
     }
     // The batch counts as in flight until its messages are deleted or on their way back.
     const done = messages.filter((m) => !returned.has(m.MessageId!));
     try {
       await this.delete(done);
-      await this.returnSoon(messages.filter((m) => returned.has(m.MessageId!)));
+      if (!keepVisibility) await this.returnSoon(messages.filter((m) => returned.has(m.MessageId!)));
     } finally {
       this.inFlight -= 1;
     }
@@ -228,6 +239,7 @@ export class SqsEventSource extends EventEmitter {
       returned: returned.size,
       outcome,
       ...(failure ? { error: failure } : {}),
+      ...(keepVisibility ? { atVisibilityTimeout: true } : {}),
       durationMs: Date.now() - started,
     } satisfies BatchReport);
   }
