@@ -22,7 +22,7 @@ export function stackBanner(view: BannerView): string {
   return [
     '',
     '  eventline local stack',
-    `  endpoint     ${url}   (S3, DynamoDB, SNS and SQS APIs${isLoopbackName(new URL(url).hostname.replace(/^\[|\]$/g, '')) ? '; loopback only' : '; SigV4 required'})`,
+    `  endpoint     ${url}   (S3, DynamoDB, SNS, SQS and Lambda Invoke APIs${isLoopbackName(new URL(url).hostname.replace(/^\[|\]$/g, '')) ? '; loopback only' : '; SigV4 required'})`,
     `  console      ${url}/_console`,
     `  bucket       ${c.bucket.name}`,
     `  routes       ${c.routes.map((r) => `${r.prefix}*${r.suffix} (${r.format})`).join(', ')}`,
