@@ -1,6 +1,5 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -31,6 +30,7 @@ import { startDynamoEmulator } from '@eventline/dynamodb-emulator';
 import { createS3Emulator } from '@eventline/s3-emulator';
 import { startSnsServer } from '@eventline/sns-emulator';
 import { createSqsEmulator } from '@eventline/sqs-emulator';
+import { startMoto } from '@eventline/test-kit/moto.ts';
 import type { Progress } from '../lib/progress.ts';
 import { ratio, type Summary, summarize } from '../lib/stats.ts';
 
@@ -174,69 +174,16 @@ async function startProject(): Promise<Target> {
   }
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function stopChild(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  });
-}
-
-/** `moto_server` on a free loopback port: all four services on one endpoint. */
-async function startMoto(): Promise<Target> {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  let output = '';
-  const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'pipe' });
-  const exited = new Promise<Error>((resolve) => {
-    child.once('error', (error) =>
-      resolve(new Error(`bench: cannot run moto_server (install moto[server]): ${error.message}`)),
-    );
-    child.once('exit', (code) =>
-      resolve(new Error(`bench: moto_server exited (${code}): ${output.slice(-2000)}`)),
-    );
-  });
-  for (const stream of [child.stdout, child.stderr]) {
-    stream?.on('data', (d: Buffer) => {
-      output = (output + d.toString()).slice(-20_000);
-    });
-  }
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const answered = await Promise.race([
-      fetch(`${url}/moto-api/`).then(
-        () => true,
-        () => false,
-      ),
-      exited,
-    ]);
-    if (answered instanceof Error) throw answered;
-    if (answered) break;
-    if (Date.now() > deadline) {
-      await stopChild(child);
-      throw new Error(`bench: moto_server did not answer on ${url} within 60 s: ${output.slice(-2000)}`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  const clients = clientsFor({ s3: url, dynamodb: url, sns: url, sqs: url });
+/** `moto_server` on a free loopback port (the test kit's spawner): all four services on one endpoint. */
+async function startMotoTarget(): Promise<Target> {
+  const moto = await startMoto({ readyTimeoutMs: 60_000 });
+  const clients = clientsFor({ s3: moto.url, dynamodb: moto.url, sns: moto.url, sqs: moto.url });
   return {
     name: 'moto',
     clients,
     async close() {
       destroy(clients);
-      await stopChild(child);
+      await moto.close();
     },
   };
 }
@@ -449,7 +396,7 @@ export async function runEmulators(options: EmulatorsOptions): Promise<Emulators
   const keyFor = (op: string, c: number) => `${op}@${c}`;
   try {
     targets.push(await startProject());
-    targets.push(await startMoto());
+    targets.push(await startMotoTarget());
     const total = rounds * CONCURRENCIES.length * OPERATIONS.length;
     let done = 0;
     for (let round = 0; round < rounds; round++) {
