@@ -1,18 +1,15 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx, so `npx eventline ...` works without a build step.
-import { spawnSync } from 'node:child_process';
-import { createRequire } from 'node:module';
+// Runs the TypeScript CLI in this process through tsx's loader, so `npx eventline ...` works without
+// a build step, and signals (Ctrl-C, SIGTERM from a supervisor) reach the CLI itself: no child
+// process is left running when this one is stopped.
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { register as registerCommonJs } from 'tsx/cjs/api';
+import { register } from 'tsx/esm/api';
 
-const require = createRequire(import.meta.url);
+// As the tsx command does: TypeScript through both module systems (a config file may be either).
+registerCommonJs();
+register();
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
-const tsx = join(dirname(require.resolve('tsx/package.json')), 'dist', 'cli.mjs');
-const result = spawnSync(
-  process.execPath,
-  [tsx, join(root, 'packages', 'cli', 'src', 'main.ts'), ...process.argv.slice(2)],
-  {
-    stdio: 'inherit',
-  },
-);
-process.exit(result.status ?? 1);
+const { main } = await import(pathToFileURL(join(root, 'packages', 'cli', 'src', 'main.ts')).href);
+await main(process.argv);

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
@@ -18,6 +18,7 @@ import { parseConfig } from '@eventline/config/index.ts';
 import { fileKey } from '@eventline/core/items.ts';
 import { LocalStack } from '@eventline/local/stack.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../reliability/support/processes.ts';
 import { type HttpSubscriber, startHttpSubscriber } from '../support/http-subscriber.ts';
 import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.ts';
 
@@ -371,6 +372,34 @@ describe('clear errors at start', () => {
     expect(result.stderr).not.toMatch(/Database is closed/);
     // The first stack is untouched by the refused second one.
     expect(await getItem('no-such-key')).toBeUndefined();
+  });
+
+  it('`eventline start` stops the stack on SIGTERM: no stack left running behind the command', async () => {
+    const port = await freePort();
+    const child = spawn(
+      process.execPath,
+      ['bin/eventline.mjs', 'start', '--port', String(port), '--data-dir', join(dir, 'sigterm-data')],
+      { stdio: 'ignore' },
+    );
+    const health = () =>
+      fetch(`http://127.0.0.1:${port}/_health`).then(
+        (r) => r.ok,
+        () => false,
+      );
+    const exited = new Promise<void>((done) => child.once('exit', () => done()));
+    try {
+      const deadline = Date.now() + 60_000;
+      while (!(await health()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(await health()).toBe(true);
+      child.kill('SIGTERM');
+      await exited;
+      // Whatever served the port has gone with the command (bounded: a stack left behind answers for ever).
+      const gone = Date.now() + 15_000;
+      while ((await health()) && Date.now() < gone) await new Promise((r) => setTimeout(r, 100));
+      expect(await health()).toBe(false);
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 
   it('names the wrong setting when the config is bad (through the real CLI)', async () => {

@@ -58,10 +58,15 @@ export async function run(argv: string[]): Promise<void> {
   }
 }
 
-if (process.argv[1]?.endsWith('main.ts')) {
-  run(process.argv).catch((error: unknown) => {
+/** The command line's entry (bin/eventline.mjs, `npm start`): a failure is one line on stderr, exit 1. */
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await run(argv);
+  } catch (error) {
     const message = error instanceof ConfigError ? error.message : `eventline: ${errorMessage(error)}`;
     process.stderr.write(`${message}\n`);
     process.exit(1);
-  });
+  }
 }
+
+if (process.argv[1]?.endsWith('main.ts')) void main(process.argv);
