@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -331,29 +332,33 @@ describe('Lambda Invoke on the edge', () => {
       lambda.destroy();
     }
 
-    // The aws CLI reaches the same function.
-    const { stdout } = await run(
-      'aws',
-      [
-        'lambda',
-        'invoke',
-        '--function-name',
-        FUNCTION,
-        '--invocation-type',
-        'DryRun',
-        join(dir!, 'out.json'),
-      ],
-      {
-        env: {
-          ...process.env,
-          AWS_ENDPOINT_URL: s.url,
-          AWS_ACCESS_KEY_ID: 'test',
-          AWS_SECRET_ACCESS_KEY: 'test',
-          AWS_DEFAULT_REGION: 'us-east-1',
+    // The aws CLI (v1, and Debian's v2 when installed) reaches the same function.
+    for (const cli of ['aws', ...(existsSync('/usr/bin/aws') ? ['/usr/bin/aws'] : [])]) {
+      const { stdout } = await run(
+        cli,
+        [
+          'lambda',
+          'invoke',
+          '--function-name',
+          FUNCTION,
+          '--invocation-type',
+          'DryRun',
+          // Debian's v2 (2.9) predates AWS_ENDPOINT_URL.
+          '--endpoint-url',
+          s.url,
+          join(dir!, 'out.json'),
+        ],
+        {
+          env: {
+            ...process.env,
+            AWS_ACCESS_KEY_ID: 'test',
+            AWS_SECRET_ACCESS_KEY: 'test',
+            AWS_DEFAULT_REGION: 'us-east-1',
+          },
         },
-      },
-    );
-    expect(JSON.parse(stdout)).toMatchObject({ StatusCode: 204 });
+      );
+      expect(JSON.parse(stdout), cli).toMatchObject({ StatusCode: 204 });
+    }
   });
 
   it('`eventline backfill` in direct mode invokes the local function, as it does a deployed one', async () => {
