@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -590,6 +590,54 @@ function sdkWithSocketTimeout(endpoint: string, maxAttempts: number, socketTimeo
 }
 
 describe('timeouts, as SDK v3 node-http-handler', () => {
+  it('fails a connection that is never accepted with TimeoutError after connectionMs, like SDK v3', async () => {
+    // A listener whose accept queue is full (Python: listen(0), never accept): the kernel drops the
+    // SYN, so the connect itself stalls, the case connectionTimeout is for.
+    const listener = spawn(
+      'python3',
+      [
+        '-c',
+        'import socket,time\ns=socket.socket();s.bind(("127.0.0.1",0));s.listen(0)\nprint(s.getsockname()[1],flush=True)\ntime.sleep(120)',
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const fillers: Socket[] = [];
+    try {
+      const port = await new Promise<number>((resolve, reject) => {
+        listener.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
+        listener.once('error', reject);
+      });
+      for (let i = 0; i < 4; i++) fillers.push(connect(port, '127.0.0.1').on('error', () => {}));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const endpoint = `http://127.0.0.1:${port}`;
+      const results: Record<string, unknown> = {};
+      for (const who of ['sdk', 'http'] as const) {
+        const api =
+          who === 'sdk'
+            ? withDynamoDbApi(
+                new DynamoDBClient({
+                  region: 'us-east-1',
+                  endpoint,
+                  credentials,
+                  maxAttempts: 1,
+                  requestHandler: { connectionTimeout: 300 },
+                }),
+              )
+            : createHttpClients({ endpoint, credentials, maxAttempts: 1, timeouts: { connectionMs: 300 } })
+                .dynamodb;
+        const error = (await api
+          .getItem({ TableName: 't', Key: { pk: { S: 'x' } } })
+          .catch((e: unknown) => e)) as { name?: string };
+        results[who] = error.name;
+        if ('destroy' in api) (api as unknown as { destroy(): void }).destroy();
+      }
+      expect(results).toEqual({ sdk: 'TimeoutError', http: 'TimeoutError' });
+    } finally {
+      for (const socket of fillers) socket.destroy();
+      listener.kill();
+    }
+  });
+
   it('fails a request the server never answers with TimeoutError, retried like SDK v3', async () => {
     const results = [];
     for (const who of ['sdk', 'http'] as const) {
