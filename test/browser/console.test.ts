@@ -337,6 +337,42 @@ describe('console on a running local stack', () => {
       expect(pageErrors).toEqual([]);
     },
   );
+
+  inBrowser(
+    'shows the queue path: the ingest queue, batches, instances cold and warm, both DLQs, as SQS and the pool count them',
+    async () => {
+      // Act: one more file through S3 → the ingest queue → the event source → an instance
+      await page.setInputFiles('#upload-input', json('runtime-1.json', '{"id":"runtime-1"}'));
+      await page.locator('.row[data-key="incoming/runtime-1.json"][data-status="processed"]').waitFor();
+      await stack.idle();
+
+      // Assess: the panel names the path and the resources
+      await page.locator('#runtime:not([hidden])').waitFor();
+      await expectText(page, '#rt-mode', 'queue mode: S3 → SQS → instances');
+      await expectText(page, '#rt-ingest-name', 'eventline-ingest');
+      await expectText(page, '#rt-runtime', 'worker processes');
+      await expectText(page, '#rt-dlq-name', 'eventline-dlq');
+      await expectText(page, '#rt-events-dlq-name', 'eventline-events-dlq');
+      // ...and its numbers are the stack's own (the queue idle: nothing waiting, nothing in flight)
+      const runtime = await getJson<{
+        ingest: { depth: number; inFlight: number };
+        eventSource: { batches: number };
+        instances: { coldStarts: number; warmStarts: number; concurrency: number };
+      }>(stack, '/_eventline/runtime');
+      expect(runtime.eventSource.batches).toBeGreaterThan(0);
+      expect(runtime.instances.coldStarts).toBeGreaterThan(0);
+      await expectText(page, '#rt-depth', String(runtime.ingest.depth));
+      await expectText(page, '#rt-inflight', String(runtime.ingest.inFlight));
+      await expectText(page, '#rt-batches', String(runtime.eventSource.batches));
+      await expectText(page, '#rt-cold', String(runtime.instances.coldStarts));
+      await expectText(page, '#rt-warm', String(runtime.instances.warmStarts));
+      expect(await page.textContent('#rt-instances')).toMatch(
+        new RegExp(`^\\d+/${runtime.instances.concurrency}$`),
+      );
+      await screenshot(page, 'runtime-panel');
+      expect(pageErrors).toEqual([]);
+    },
+  );
 });
 
 describe('replay after fixing the configuration', () => {
