@@ -180,5 +180,17 @@ describe('SNS persistence across restarts', () => {
 
     const second = await start({ dataDir });
     expect((await second.service.notifications()).map((m) => m.message)).toEqual(['complete']);
+
+    // What this run publishes after the torn line starts a line of its own, so a third start (and
+    // anything reading the file) has it: glued to the fragment it was lost.
+    const again = client(second);
+    await again.send(new PublishCommand({ TopicArn: topicArn, Message: 'after the crash' }));
+    again.destroy();
+    await stop(second);
+    const third = await start({ dataDir });
+    expect((await third.service.notifications()).map((m) => m.message)).toEqual([
+      'complete',
+      'after the crash',
+    ]);
   });
 });

@@ -1,5 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fstatSync,
+  fsyncSync,
+  ftruncateSync,
+  openSync,
+  readSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
@@ -137,5 +147,46 @@ async function syncFile(path: string): Promise<void> {
     await handle.sync();
   } finally {
     await handle.close();
+  }
+}
+
+/**
+ * For append-only line logs (one record per line, each ending in `\n`): cuts an unfinished last line
+ * (a crash mid-append) off the file, durably, so that the next append starts a line of its own
+ * instead of being glued to the fragment and lost with it. Returns the bytes cut (0 when the file
+ * ends with a newline, is empty or does not exist).
+ */
+export function dropTornTailSync(path: string): number {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r+');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw error;
+  }
+  try {
+    const size = fstatSync(fd).size;
+    if (size === 0) return 0;
+    // Read back from the end until a newline: the torn tail is at most one record long.
+    const chunk = Buffer.alloc(64 * 1024);
+    let end = size;
+    while (end > 0) {
+      const start = Math.max(0, end - chunk.length);
+      const read = readSync(fd, chunk, 0, end - start, start);
+      const at = chunk.subarray(0, read).lastIndexOf(0x0a);
+      if (at >= 0) {
+        const keep = start + at + 1;
+        if (keep === size) return 0;
+        ftruncateSync(fd, keep);
+        fsyncSync(fd);
+        return size - keep;
+      }
+      end = start;
+    }
+    ftruncateSync(fd, 0);
+    fsyncSync(fd);
+    return size;
+  } finally {
+    closeSync(fd);
   }
 }

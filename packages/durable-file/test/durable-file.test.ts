@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  dropTornTailSync,
   isTemporaryName,
   renameAllDurable,
   renameDurable,
@@ -188,5 +189,30 @@ describe('crash safety', () => {
     expect(fill).toBe(String(n % 10).repeat(512 * 1024));
     const others = (await readdir(dir)).filter((name) => name !== 'state.json');
     expect(others.every(isTemporaryName)).toBe(true);
+  });
+});
+
+describe('dropTornTailSync', () => {
+  it('cuts an unfinished last line, keeps whole lines, and leaves a clean file alone', async () => {
+    const dir = await fresh('torn');
+    const torn = join(dir, 'torn.ndjson');
+    await writeFile(torn, '{"a":1}\n{"b":2}\n{"c":');
+    const clean = join(dir, 'clean.ndjson');
+    await writeFile(clean, '{"a":1}\n');
+    const fragmentOnly = join(dir, 'fragment.ndjson');
+    await writeFile(fragmentOnly, '{"x":');
+    // A tail longer than one read chunk (64 KiB) before its line's start.
+    const long = join(dir, 'long.ndjson');
+    await writeFile(long, `{"a":1}\n{"big":"${'x'.repeat(200_000)}`);
+
+    expect(dropTornTailSync(torn)).toBe(5);
+    expect(await readFile(torn, 'utf8')).toBe('{"a":1}\n{"b":2}\n');
+    expect(dropTornTailSync(clean)).toBe(0);
+    expect(await readFile(clean, 'utf8')).toBe('{"a":1}\n');
+    expect(dropTornTailSync(fragmentOnly)).toBe(5);
+    expect(await readFile(fragmentOnly, 'utf8')).toBe('');
+    expect(dropTornTailSync(long)).toBe(200_008);
+    expect(await readFile(long, 'utf8')).toBe('{"a":1}\n');
+    expect(dropTornTailSync(join(dir, 'absent.ndjson'))).toBe(0);
   });
 });

@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { type FileHandle, mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileDurable } from '@eventline/durable-file';
+import { dropTornTailSync, writeFileDurable } from '@eventline/durable-file';
 import { SnsStateError } from './errors.ts';
 import type { DeliveryStatus, NotificationQuery, PublishedMessage } from './types.ts';
 
@@ -42,13 +42,16 @@ export class NotificationLog {
 
   #load(path: string): number {
     let raw: string;
+    let skipped = 0;
     try {
+      // An unfinished last line is cut off first: the next append must start a line of its own
+      // (glued to the fragment, the next publish would be lost from the file).
+      if (dropTornTailSync(path) > 0) skipped++;
       raw = readFileSync(path, 'utf8');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
       throw new SnsStateError(path, `cannot read SNS notifications ${path}`, { cause: error });
     }
-    let skipped = 0;
     let published = 0;
     for (const line of raw.split('\n')) {
       if (line.trim() === '') continue;

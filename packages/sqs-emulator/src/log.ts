@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { type FileHandle, mkdir, open, rename } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { dropTornTailSync } from '@eventline/durable-file';
 import { SqsStateError } from './errors.ts';
 import type { DeduplicationEntry, MoveTask, QueueRecord, StoredMessage } from './types.ts';
 
@@ -93,7 +94,10 @@ export class StateLog {
     const path = this.#path;
     if (!path) return { records: [], tornLines: 0 };
     let raw: string;
+    let cut: number;
     try {
+      // An unfinished last line is cut off first: the next append must start a line of its own.
+      cut = dropTornTailSync(path);
       raw = readFileSync(path, 'utf8');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { records: [], tornLines: 0 };
@@ -119,7 +123,7 @@ export class StateLog {
       }
     }
     this.#recordsInFile = records.length;
-    return { records, tornLines: torn };
+    return { records, tornLines: torn + (cut > 0 ? 1 : 0) };
   }
 
   /** Resolves once the records are on disk (at once without a data directory). */
