@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import type { AwsClients } from '@eventline/aws/clients.ts';
+import { type AwsClients, createClients } from '@eventline/aws/clients.ts';
 import { ConfigError } from '@eventline/config/errors.ts';
 import type { EventlineConfig, RuntimeNames } from '@eventline/config/index.ts';
 import { errorMessage } from '@eventline/core/errors.ts';
@@ -159,4 +159,32 @@ export async function provisionResources(options: {
     },
   };
   return { queues, names };
+}
+
+/**
+ * The in-process handler's clients: each service through the edge, or through the endpoint a test
+ * puts in between (a fault-injecting proxy). `owned` are the client sets to destroy at stop.
+ */
+export function handlerClientsFor(options: {
+  region: string;
+  edgeUrl: string;
+  credentials: { accessKeyId: string; secretAccessKey: string };
+  endpoints: { s3?: string; dynamodb?: string; sns?: string };
+}): { clients: AwsClients; owned: AwsClients[] } {
+  const { region, edgeUrl, credentials, endpoints } = options;
+  const clientFor = (endpoint: string | undefined) =>
+    createClients({ region, endpoint: endpoint ?? edgeUrl, credentials });
+  const s3 = clientFor(endpoints.s3);
+  const dynamodb = clientFor(endpoints.dynamodb);
+  const sns = clientFor(endpoints.sns);
+  return {
+    clients: {
+      s3: s3.s3,
+      dynamodb: dynamodb.dynamodb,
+      documents: dynamodb.documents,
+      sns: sns.sns,
+      sqs: s3.sqs,
+    },
+    owned: [s3, dynamodb, sns],
+  };
 }

@@ -38,7 +38,7 @@ import { dropLetter, type ReplayResult, replayLetters } from './replay.ts';
 import type { FunctionBundler } from './runtime/bundler.ts';
 import type { FunctionPool } from './runtime/function-pool.ts';
 import type { SqsEventSource } from './runtime/sqs-event-source.ts';
-import { provisionResources, startServices } from './services.ts';
+import { handlerClientsFor, provisionResources, startServices } from './services.ts';
 import { deadLetterDepth, queueIdle, queueStats, runtimeStats, type StatsView } from './stats.ts';
 import { S3Trigger } from './trigger.ts';
 
@@ -198,8 +198,9 @@ export class LocalStack {
           functionName: localFunctionName(config),
           region: local.region,
           accountId: ACCOUNT,
-          submit: (event) => this.submitInvocation(event, 'invoke'),
-          invoke: (event) => this.invokeFunction(event),
+          // Like the admin API, an Invoke that arrives while the stack boots waits for its runtime.
+          submit: (event) => this.booted.then(() => this.submitInvocation(event, 'invoke')),
+          invoke: (event) => this.booted.then(() => this.invokeFunction(event)),
         }),
         admin: createAdmin(this, this.options.consolePage),
       },
@@ -227,26 +228,14 @@ export class LocalStack {
 
     // The handler's clients: through the edge, unless a test puts a proxy in between.
     const endpoints = this.options.handlerEndpoints ?? {};
-    const clientFor = (endpoint: string | undefined) => {
-      const clients = createClients({
-        region: local.region,
-        endpoint: endpoint ?? this.edge.url,
-        credentials,
-      });
-      this.handlerClients.push(clients);
-      return clients;
-    };
-    const handlerEndpoints = endpoints;
-    const s3Clients = clientFor(endpoints.s3);
-    const ddbClients = clientFor(endpoints.dynamodb);
-    const snsClients = clientFor(endpoints.sns);
-    const handlerClients: AwsClients = {
-      s3: s3Clients.s3,
-      dynamodb: ddbClients.dynamodb,
-      documents: ddbClients.documents,
-      sns: snsClients.sns,
-      sqs: s3Clients.sqs,
-    };
+    const handler = handlerClientsFor({
+      region: local.region,
+      edgeUrl: this.edge.url,
+      credentials,
+      endpoints,
+    });
+    this.handlerClients.push(...handler.owned);
+    const handlerClients = handler.clients;
     this.ledger = new DynamoLedger({
       tableName: config.table.name,
       tableSetting: this.names.settings?.table ?? 'table.name',
@@ -286,8 +275,7 @@ export class LocalStack {
     this.invoker.on('result', (result: InvocationResult) => this.outcomes.onResult(result));
     this.invoker.on('dead-letter', (event) => this.outcomes.onDeadLetter(event));
 
-    if ((this.options.functionRuntime ?? 'workers') === 'workers')
-      await this.startInstances(handlerEndpoints);
+    if ((this.options.functionRuntime ?? 'workers') === 'workers') await this.startInstances(endpoints);
 
     if (this.queues.ingest) {
       const ingest = this.queues.ingest;
@@ -320,7 +308,6 @@ export class LocalStack {
 
   /** An asynchronous invocation (Lambda's `Event`): journaled, retried twice, then the event DLQ. */
   private submitInvocation(event: Record<string, unknown>, kind: string): Promise<void> {
-    if (!this.invoker) throw new Error('the local stack is still starting');
     return this.invoker.submit({
       id: `${kind}-${randomUUID().slice(0, 8)}`,
       event,
