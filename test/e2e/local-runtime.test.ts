@@ -55,7 +55,7 @@ async function start(
 async function until<T>(
   what: string,
   probe: () => T | undefined | Promise<T | undefined>,
-  timeoutMs = 120_000,
+  timeoutMs = 45_000,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -218,6 +218,8 @@ describe('queue mode on function instances', () => {
     edgePort = s.edge.port;
     const reports: InvocationReport[] = [];
     s.pool!.on('report', (report: InvocationReport) => reports.push(report));
+    // The bucket's s3:TestEvent is a batch too: once it is through, every busy instance holds files.
+    await s.idle();
     const s3 = s3Client(s.url);
     const keys = Array.from({ length: 6 }, (_, i) => `incoming/kill-${i}.json`);
     await Promise.all(
@@ -226,12 +228,16 @@ describe('queue mode on function instances', () => {
       ),
     );
     s3.destroy();
-    const busy = await until('an instance busy with a batch', () => {
-      const list = s.pool!.list().filter((i) => i.state === 'busy' && i.pid !== undefined);
-      return list.length > 0 ? list : undefined;
-    });
-    process.kill(busy[0]!.pid!, 'SIGKILL');
-    await until('the killed invocation to be reported', () => reports.find((r) => r.outcome === 'crash'));
+    const victim = await until('an instance busy with a batch', () =>
+      s.pool!.list().find((i) => i.state === 'busy' && i.pid !== undefined),
+    );
+    const seen = reports.length;
+    process.kill(victim.pid!, 'SIGKILL');
+    // Its DynamoDB requests are held, so it cannot finish first; only its 2 s timeout could win.
+    const report = await until(`the report of the killed instance ${victim.id}`, () =>
+      reports.slice(seen).find((r) => r.instanceId === victim.id),
+    );
+    expect(report.outcome).toBe('crash');
     // The requests held so far never reach DynamoDB (their senders retry on a new connection): a
     // claim the killed instance sent would otherwise arrive after its death and hold the file for
     // its lease (timeout + 30 s), longer than this test's 100 ms retries take to use up
