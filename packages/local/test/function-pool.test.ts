@@ -175,4 +175,22 @@ describe('function instances as worker processes', () => {
       },
     ]);
   });
+
+  it("has every line an invocation printed forwarded by the time it answers (the stack reads a batch's reasons there)", async () => {
+    const functions = pool({ concurrency: 1 });
+    const lines: Array<{ stream: string; line: string }> = [];
+    functions.on('log', (entry: { stream: string; line: string }) => lines.push(entry));
+
+    for (let round = 0; round < 3; round++) {
+      lines.length = 0;
+      await functions.invoke({ action: 'chatter', lines: 2_000 });
+      const out = lines.filter((l) => l.stream === 'stdout').map((l) => l.line);
+      const err = lines.filter((l) => l.stream === 'stderr').map((l) => l.line);
+      expect(out.length, `round ${round}`).toBe(2_001);
+      expect(out.at(-2)).toMatch(/^out 1999 x+$/);
+      expect(out.at(-1)).toBe('unterminated');
+      expect(err.length).toBe(2_000);
+      expect(err.at(-1)).toMatch(/^err 1999 y+$/);
+    }
+  });
 });

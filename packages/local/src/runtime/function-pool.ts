@@ -73,7 +73,14 @@ interface Instance extends InstanceInfo {
   child: ChildProcess;
   ready: Promise<number>;
   dead: boolean;
+  /** The worker's end-of-output marker for an invocation, read on one of its streams. */
+  outputEnded?: (requestId: string, stream: 'stdout' | 'stderr') => void;
 }
+
+/** What worker.mjs answers an invocation with. */
+type RunResult =
+  | { ok: true; value: unknown; durationMs: number; rssBytes: number }
+  | { ok: false; error: LambdaErrorShape; durationMs: number; rssBytes: number };
 
 interface Pending {
   resolve: (instance: Instance) => void;
@@ -81,6 +88,10 @@ interface Pending {
 
 const WORKER = fileURLToPath(new URL('./worker.mjs', import.meta.url));
 const INIT_TIMEOUT_MS = 10_000;
+/** The line worker.mjs ends an invocation's output with, on both streams, before its result. */
+const END_MARKER = '\u001eeventline:end ';
+/** How long a result waits for the output before it, should a marker never come (a stream closed). */
+const OUTPUT_GRACE_MS = 1_000;
 
 export class FunctionPool extends EventEmitter {
   private readonly instances = new Set<Instance>();
@@ -319,32 +330,52 @@ export class FunctionPool extends EventEmitter {
       [child.stderr, 'stderr'],
     ] as const) {
       if (!stream) continue;
-      createInterface({ input: stream }).on('line', (line) =>
-        this.emit('log', { instanceId: id, stream: name, line }),
-      );
+      createInterface({ input: stream }).on('line', (line) => {
+        const at = line.indexOf(END_MARKER);
+        if (at === -1) return this.emit('log', { instanceId: id, stream: name, line });
+        // After an unterminated line the marker shares its line: what comes before it is output.
+        if (at > 0) this.emit('log', { instanceId: id, stream: name, line: line.slice(0, at) });
+        instance.outputEnded?.(line.slice(at + END_MARKER.length), name);
+      });
     }
     this.emit('instance', { instanceId: id, pid: child.pid, module });
     return instance;
   }
 
-  private run(
-    instance: Instance,
-    requestId: string,
-    event: unknown,
-    deadline: number,
-  ): Promise<
-    | { ok: true; value: unknown; durationMs: number; rssBytes: number }
-    | { ok: false; error: LambdaErrorShape; durationMs: number; rssBytes: number }
-  > {
+  private run(instance: Instance, requestId: string, event: unknown, deadline: number): Promise<RunResult> {
     const { child } = instance;
     const { functionName, region, accountId, memoryMb, timeoutMs } = this.options;
     return new Promise((resolve, reject) => {
+      // The result is used once the output printed before it has been read (see worker.mjs).
+      let result: RunResult | undefined;
+      let grace: NodeJS.Timeout | undefined;
+      const ended = new Set<string>();
+      const streams = [child.stdout, child.stderr].filter((stream) => stream !== null).length;
+      const settle = () => {
+        if (result === undefined || ended.size < streams) return;
+        cleanup();
+        resolve(result);
+      };
+      instance.outputEnded = (id, stream) => {
+        if (id !== requestId) return;
+        ended.add(stream);
+        settle();
+      };
       const onMessage = (message: { type: string; requestId?: string }) => {
         if (message.type !== 'result' || message.requestId !== requestId) return;
-        cleanup();
-        resolve(message as never);
+        result = message as unknown as RunResult;
+        grace = setTimeout(() => {
+          ended.add('stdout').add('stderr');
+          settle();
+        }, OUTPUT_GRACE_MS);
+        settle();
       };
       const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
+        if (result !== undefined) {
+          // It answered, then exited before its output was read: the answer stands.
+          ended.add('stdout').add('stderr');
+          return settle();
+        }
         cleanup();
         reject(
           new FunctionError(
@@ -355,6 +386,10 @@ export class FunctionPool extends EventEmitter {
       };
       const timer = setTimeout(
         () => {
+          if (result !== undefined) {
+            ended.add('stdout').add('stderr');
+            return settle();
+          }
           cleanup();
           this.retire(instance);
           reject(
@@ -368,6 +403,8 @@ export class FunctionPool extends EventEmitter {
       );
       const cleanup = () => {
         clearTimeout(timer);
+        clearTimeout(grace);
+        instance.outputEnded = undefined;
         child.off('message', onMessage);
         child.off('exit', onExit);
       };

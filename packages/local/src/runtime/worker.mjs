@@ -4,6 +4,9 @@
 // The parent (runtime/function-pool.ts) talks to it over the IPC channel:
 //   parent -> { type: 'invoke', requestId, event, deadline, context }
 //   worker -> { type: 'ready', initMs } | { type: 'init-error', error } | { type: 'result', requestId, ... }
+// Before a result, the worker ends the invocation's output with a marker line on stdout and stderr
+// (END_MARKER + requestId): the parent answers once it has read both, so every line the invocation
+// printed is read before its result is used (the stack learns a batch's failure reasons there).
 import { pathToFileURL } from 'node:url';
 
 const handlerPath = process.env.EVENTLINE_HANDLER_MODULE;
@@ -20,6 +23,13 @@ function describe(error) {
 
 function send(message) {
   if (process.connected) process.send(message);
+}
+
+const END_MARKER = '\u001eeventline:end ';
+
+function endOutput(requestId) {
+  process.stdout.write(`${END_MARKER}${requestId}\n`);
+  process.stderr.write(`${END_MARKER}${requestId}\n`);
 }
 
 let handler;
@@ -54,6 +64,7 @@ process.on('message', async (message) => {
   const started = performance.now();
   try {
     const value = await handler(event, context);
+    endOutput(requestId);
     send({
       type: 'result',
       requestId,
@@ -63,6 +74,7 @@ process.on('message', async (message) => {
       rssBytes: process.memoryUsage().rss,
     });
   } catch (error) {
+    endOutput(requestId);
     send({
       type: 'result',
       requestId,
