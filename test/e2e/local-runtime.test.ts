@@ -11,6 +11,7 @@ import { type EventlineConfigInput, parseConfig } from '@eventline/config/index.
 import type { InvocationReport } from '@eventline/local/runtime/function-pool.ts';
 import type { BatchReport } from '@eventline/local/runtime/sqs-event-source.ts';
 import { LocalStack, type LocalStackOptions } from '@eventline/local/stack.ts';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
 import { s3Client } from '../reliability/support/harness.ts';
 import { freePort, runCli, writeConfigFile } from '../reliability/support/processes.ts';
@@ -208,6 +209,47 @@ describe('queue mode on function instances', () => {
     expect(letter).toMatchObject({ code: 'RetriesExhausted', attempts: 3 });
     expect(letter.reason).toMatch(/Task timed out after 1\.00 seconds/);
     expect(reports.filter((r) => r.outcome === 'timeout')).toHaveLength(3);
+  });
+
+  it('idle() after `dlq replay` waits for the redrive: the moved events are processed when it resolves', async () => {
+    const s = await start({}, { functionRuntime: 'in-process' });
+    const original = s.handler;
+    let broken = true;
+    // Until `broken` is cleared, the file's event fails without reaching the pipeline.
+    s.handler = async (event, context) => {
+      const records = (event as SQSEvent).Records;
+      const later = records.filter((r) => r.body.includes('incoming/later.json'));
+      if (!broken || later.length === 0) return original(event, context);
+      const rest = records.filter((r) => !later.includes(r));
+      const response =
+        rest.length > 0 ? ((await original({ Records: rest }, context)) as SQSBatchResponse) : undefined;
+      return {
+        batchItemFailures: [
+          ...(response?.batchItemFailures ?? []),
+          ...later.map((r) => ({ itemIdentifier: r.messageId })),
+        ],
+      };
+    };
+    const s3 = s3Client(s.url);
+    await s3.send(
+      new PutObjectCommand({ Bucket: BUCKET, Key: 'incoming/later.json', Body: '{"id":"later"}' }),
+    );
+    s3.destroy();
+    await until('the S3 event in the event dead-letter queue', async () =>
+      (await s.deadLetters.list()).find((l) => l.object?.key === 'incoming/later.json'),
+    );
+    await s.idle();
+    broken = false;
+    const replay = await runCli(['--endpoint', s.url, '--json', 'dlq', 'replay']);
+    expect(replay.code).toBe(0);
+    // The event DLQ is redriven by a message move task, a tick at a time, after the command returns.
+    await s.idle();
+    expect(await s.ledger.getFile(BUCKET, 'incoming/later.json')).toMatchObject({
+      status: 'PROCESSED',
+      notification: { status: 'SENT' },
+    });
+    expect(await s.deadLetters.list()).toEqual([]);
+    s.handler = original;
   });
 
   it('loses nothing when an instance is killed with SIGKILL mid-batch', async () => {

@@ -69,11 +69,14 @@ export function queueIdle(
   sending: number,
   orphanedInFlight: number,
 ): boolean {
-  const ingest = view.queueMetrics().find((q) => q.name === view.queues.ingest?.name);
+  const all = view.queueMetrics();
+  const ingest = all.find((q) => q.name === view.queues.ingest?.name);
   const source = view.eventSource?.stats;
   if (!ingest || !source) return true;
   return (
     sending === 0 &&
+    // A redrive (dlq replay) still moving messages back: they are work to come.
+    all.every((q) => q.moving === 0) &&
     ingest.depth === 0 &&
     ingest.delayed === 0 &&
     ingest.inFlight <= orphanedInFlight &&

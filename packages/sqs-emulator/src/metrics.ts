@@ -18,6 +18,9 @@ export function metrics(state: SqsState): QueueMetrics[] {
         delayed: counts.delayed,
         oldestAgeSeconds:
           counts.oldestSentAt === undefined ? 0 : Math.max(0, Math.floor((now - counts.oldestSentAt) / 1000)),
+        moving: [...state.tasks.values()]
+          .filter((task) => task.status === 'RUNNING' && task.sourceArn === queue.arn)
+          .reduce((sum, task) => sum + Math.max(0, task.toMove - task.moved), 0),
         ...(target ? { deadLetterTargetArn: target } : {}),
       };
     });

@@ -89,6 +89,8 @@ export interface QueueMetrics {
   delayed: number;
   /** Age in seconds of the oldest message in the queue (any state); 0 when empty. */
   oldestAgeSeconds: number;
+  /** Messages a running move task (a redrive) has still to move out of this queue; 0 when none runs. */
+  moving: number;
   deadLetterTargetArn?: string;
 }
 
