@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { type EventlineConfigInput, parseConfig } from '@eventline/config/index.ts';
 import type { InvocationReport } from '@eventline/local/runtime/function-pool.ts';
 import type { BatchReport } from '@eventline/local/runtime/sqs-event-source.ts';
@@ -291,6 +292,89 @@ describe('queue mode on function instances', () => {
       expect(state?.status, key).toBe('PROCESSED');
       expect(state?.notification.status, key).toBe('SENT');
     }
+    expect(await s.deadLetters.list()).toEqual([]);
+  });
+});
+
+/**
+ * A duplicate S3 event arrives while another invocation holds the file (S3 delivers at least once;
+ * a backfill or a replay does the same). On Lambda it comes back at the visibility timeout (6x the
+ * function timeout) and finds the outcome. Locally a failed item comes back within a second, and
+ * quick retries must not spend its receives against the live claim: its last delivery waits for
+ * the holder's lease (or the visibility timeout, if that is sooner).
+ */
+describe('an S3 event for a file another invocation holds', () => {
+  async function holdAndDuplicate(
+    config: EventlineConfigInput,
+    options: Partial<LocalStackOptions>,
+  ): Promise<{ batches: BatchReport[]; key: string; s: LocalStack }> {
+    let edgePort = 0;
+    const s3Gate = await gate(() => edgePort);
+    const s = await start(config, { ...options, handlerEndpoints: { s3: s3Gate.url } });
+    edgePort = s.edge.port;
+    const batches: BatchReport[] = [];
+    s.eventSource!.on('batch', (report: BatchReport) => batches.push(report));
+    await s.idle();
+    const key = 'incoming/held.json';
+    const s3 = s3Client(s.url);
+    const put = await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: '{"id":"held"}' }));
+    s3.destroy();
+    // Claimed, and its GetObject held: the holder is alive and busy.
+    await until('the claim of the first invocation', async () =>
+      (await s.ledger.getFile(BUCKET, key))?.status === 'PROCESSING' ? true : undefined,
+    );
+    // The duplicate, as a listing would make it (no sequencer; the ETag names the version).
+    const duplicate = {
+      Records: [
+        {
+          eventVersion: '2.1',
+          eventSource: 'aws:s3',
+          awsRegion: 'us-east-1',
+          eventTime: new Date().toISOString(),
+          eventName: 'ObjectCreated:Put',
+          s3: {
+            bucket: { name: BUCKET, arn: `arn:aws:s3:::${BUCKET}` },
+            object: { key, size: 13, eTag: put.ETag!.replaceAll('"', '') },
+          },
+        },
+      ],
+    };
+    await s.clients.sqs.send(
+      new SendMessageCommand({ QueueUrl: s.queues.ingest!.url, MessageBody: JSON.stringify(duplicate) }),
+    );
+    // Quick retries (100 ms) use up the receives before the last, which waits; or, without that,
+    // the last one fails too and SQS dead-letters the duplicate.
+    await until('the last delivery of the duplicate held back, or a dead letter', async () =>
+      batches.some((b) => b.heldBack) || (await s.deadLetters.list()).length > 0 ? true : undefined,
+    );
+    expect(await s.deadLetters.list()).toEqual([]);
+    s3Gate.open();
+    await s.idle();
+    return { batches, key, s };
+  }
+
+  it('in process: the last delivery waits for the lease, then finds the outcome', async () => {
+    const { batches, key, s } = await holdAndDuplicate(
+      { function: { timeoutSeconds: 3 }, trigger: { maxBatchingWindowSeconds: 0 } },
+      { functionRuntime: 'in-process', leaseMs: 4_000 },
+    );
+    const state = await s.ledger.getFile(BUCKET, key);
+    expect(state).toMatchObject({ status: 'PROCESSED', attempts: 1, notification: { status: 'SENT' } });
+    expect(batches.filter((b) => b.heldBack)).toHaveLength(1);
+    expect(s.activity.metrics.get('EventsDuplicate')).toBe(1);
+    expect(await s.deadLetters.list()).toEqual([]);
+  });
+
+  it('on instances: what the function logs reaches the event source, and the last delivery waits', async () => {
+    // The lease (5 + 30 s) outlasts the visibility timeout (6x 5 s): the last delivery comes at 30 s.
+    // No batching window, so the quick receives before it take well under the holder's timeout.
+    const { batches, key, s } = await holdAndDuplicate(
+      { function: { timeoutSeconds: 5 }, trigger: { maxBatchingWindowSeconds: 0 } },
+      {},
+    );
+    const state = await s.ledger.getFile(BUCKET, key);
+    expect(state).toMatchObject({ status: 'PROCESSED', attempts: 1, notification: { status: 'SENT' } });
+    expect(batches.filter((b) => b.heldBack)).toHaveLength(1);
     expect(await s.deadLetters.list()).toEqual([]);
   });
 });

@@ -55,9 +55,18 @@ export class RecordError extends PermanentError {
   override name = 'RecordError';
 }
 
-/** The same object version is being processed elsewhere right now; retry later. */
+/**
+ * The same object version is being processed elsewhere right now; retry later. `heldUntil`: when the
+ * holder's lease ends (epoch ms), when known; by then it has finished, or its claim is void.
+ */
 export class InProgressError extends TransientError {
   override name = 'InProgressError';
+  readonly heldUntil: number | undefined;
+
+  constructor(code: string, message: string, options: ErrorOptions & { heldUntil?: number } = {}) {
+    super(code, message, options);
+    this.heldUntil = options.heldUntil;
+  }
 }
 
 export const isPermanent = (error: unknown): error is PermanentError => error instanceof PermanentError;
@@ -88,6 +97,9 @@ export function describeError(error: unknown, depth = 0): Record<string, unknown
   if (error.stack) out.stack = error.stack;
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string') out.code = code;
+  if (error instanceof InProgressError && error.heldUntil !== undefined) {
+    out.heldUntil = new Date(error.heldUntil).toISOString();
+  }
   if (error.cause !== undefined && depth < 4) out.cause = describeError(error.cause, depth + 1);
   if (error instanceof AggregateError && depth < 4) {
     out.errors = error.errors.slice(0, 5).map((e) => describeError(e, depth + 1));

@@ -176,7 +176,8 @@ export class Pipeline {
         case 'in-progress':
           throw new InProgressError(
             'in-progress',
-            `${event.key}: this object version is being processed elsewhere`,
+            `${event.key}: this object version is being processed elsewhere, under a lease until ${new Date(current!.leaseUntil).toISOString()}`,
+            { heldUntil: current!.leaseUntil },
           );
         case 'finish': {
           // Owed steps are sent under a lease too, so two redeliveries cannot both publish.

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { configDefines } from '@eventline/config/bundled.ts';
 import type { EventlineConfig, RuntimeNames } from '@eventline/config/index.ts';
-import { eventSourceSettings } from '@eventline/config/queues.ts';
+import { eventSourceSettings, visibilityTimeoutSeconds } from '@eventline/config/queues.ts';
 import { localFunctionName } from '@eventline/config/runtime-names.ts';
 import { errorMessage } from '@eventline/core/errors.ts';
 import type { Logger } from '@eventline/core/ports.ts';
@@ -205,6 +205,8 @@ export function createEventSource(options: {
   invoke: (event: object) => Promise<unknown>;
   logger: Logger;
   onBatch: (report: BatchReport) => void;
+  /** Until when another invocation holds a message's file, from the function's log (OutcomeReporter). */
+  heldUntil: (messageId: string) => number | undefined;
 }): SqsEventSource {
   const { config, ingest, retryDelaysMs: retryDelays, logger } = options;
   const settings = eventSourceSettings(config);
@@ -220,6 +222,9 @@ export function createEventSource(options: {
     invoke: options.invoke,
     retryVisibilitySeconds: (receives) => (retryDelays[receives - 1] ?? retryDelays.at(-1) ?? 1000) / 1000,
     keepsVisibility: instanceLost,
+    heldUntil: options.heldUntil,
+    maxReceiveCount: config.trigger.maxReceiveCount,
+    visibilityTimeoutSeconds: visibilityTimeoutSeconds(config),
   });
   eventSource.on('batch', options.onBatch);
   eventSource.on('poll-error', (error: unknown) =>

@@ -23,12 +23,24 @@ export interface OutcomeContext {
  */
 export class OutcomeReporter {
   private readonly reasons = new Map<string, string>();
+  /** Ingest messages whose last attempt found their file held by another invocation: until when. */
+  private readonly holds = new Map<string, number>();
 
   constructor(private readonly context: OutcomeContext) {}
 
   /** The last failure reason of an ingest message, if one was seen. */
   failureReason(messageId: string): string | undefined {
     return this.reasons.get(messageId);
+  }
+
+  /**
+   * Until when another invocation holds the file of an ingest message, as its last attempt logged
+   * (Infinity: held, for how long not said); read once, by the event source settling the batch.
+   */
+  takeHold(messageId: string): number | undefined {
+    const until = this.holds.get(messageId);
+    this.holds.delete(messageId);
+    return until;
   }
 
   /** The invoker gave up on an event: its on-failure record went to the event DLQ. */
@@ -77,10 +89,18 @@ export class OutcomeReporter {
     if (!this.context.queueMode()) return;
     if (message === 'message will be retried' && typeof fields.messageId === 'string') {
       // `error` is a string, or describeError's shape ({ name, message, cause, ... }).
-      const error = fields.error as string | { message?: unknown } | undefined;
+      const error = fields.error as
+        | string
+        | { message?: unknown; name?: unknown; heldUntil?: unknown }
+        | undefined;
       const reason =
         typeof error === 'string' ? error : typeof error?.message === 'string' ? error.message : undefined;
       if (reason) this.rememberFailure(fields.messageId, reason);
+      if (typeof error === 'object' && error?.name === 'InProgressError') {
+        const until = typeof error.heldUntil === 'string' ? Date.parse(error.heldUntil) : Number.NaN;
+        this.holds.set(fields.messageId, Number.isNaN(until) ? Number.POSITIVE_INFINITY : until);
+        if (this.holds.size > 10_000) this.holds.delete(this.holds.keys().next().value!);
+      }
     }
     const outcome = outcomeOfLog(message, fields);
     if (!outcome) return;
@@ -103,7 +123,7 @@ export class OutcomeReporter {
       reason: report.error ?? `${report.returned} item(s) reported as failed`,
     });
     this.context.print(
-      `${clock()} ↻ batch of ${report.size}: ${report.returned} message(s) return to the ingest queue${report.atVisibilityTimeout ? ' after its visibility timeout, as on Lambda' : ''}${report.error ? `: ${report.error}` : ''}`,
+      `${clock()} ↻ batch of ${report.size}: ${report.returned} message(s) return to the ingest queue${report.atVisibilityTimeout ? ' after its visibility timeout, as on Lambda' : ''}${report.heldBack ? ` (${report.heldBack} for the last time, after the lease of the invocation that holds the file)` : ''}${report.error ? `: ${report.error}` : ''}`,
     );
   }
 

@@ -297,6 +297,7 @@ export class LocalStack {
         invoke: (event) => this.invokeFunction(event),
         logger: this.logger,
         onBatch: (report) => this.outcomes.onBatch(report),
+        heldUntil: (messageId) => this.outcomes.takeHold(messageId),
       });
     }
 

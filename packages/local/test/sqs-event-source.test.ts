@@ -222,6 +222,50 @@ describe('the local SQS event source mapping', () => {
     expect(seen).toEqual({ error: { report: false }, lost: { report: true, visible: 0, hidden: 1 } });
   });
 
+  it("quick local retries of an item another invocation holds: its last delivery waits for the holder's lease", async () => {
+    queues += 1;
+    const created = await sqs.client.send(
+      new CreateQueueCommand({ QueueName: `esm-held-${queues}`, Attributes: { VisibilityTimeout: '60' } }),
+    );
+    const queue = { url: created.QueueUrl!, arn: await arnOf(created.QueueUrl!) };
+    await send(queue.url, ['held', 'held-unknown', 'failed', 'fine']);
+    const bodies = new Map<string, string>();
+    const seen: Array<{ body: string; at: number }> = [];
+    const batches: BatchReport[] = [];
+    const leaseEnds = Date.now() + 3_000;
+    const source = mapping(queue, {
+      maxBatchingWindowMs: 500,
+      invoke: async (event) => {
+        for (const r of event.Records) {
+          bodies.set(r.messageId, r.body);
+          seen.push({ body: r.body, at: Date.now() });
+        }
+        const failed = event.Records.filter((r) => r.body !== 'fine');
+        return { batchItemFailures: failed.map((r) => ({ itemIdentifier: r.messageId })) };
+      },
+      retryVisibilitySeconds: () => 0,
+      // The third delivery is the last (SQS dead-letters at the fourth receive).
+      maxReceiveCount: 3,
+      visibilityTimeoutSeconds: 60,
+      heldUntil: (id) =>
+        bodies.get(id) === 'held' ? leaseEnds : bodies.get(id) === 'held-unknown' ? Infinity : undefined,
+    });
+    source.on('batch', (b: BatchReport) => batches.push(b));
+
+    await runUntil(source, () => seen.filter((s) => s.body === 'held').length >= 3);
+
+    const held = seen.filter((s) => s.body === 'held').map((s) => s.at);
+    // Second delivery quick, the last one after the lease.
+    expect(held[1]! - held[0]!).toBeLessThan(1_500);
+    expect(held[2]!).toBeGreaterThanOrEqual(leaseEnds);
+    // How long it is held for is not known: the last delivery waits for the queue's 60 s.
+    expect(seen.filter((s) => s.body === 'held-unknown')).toHaveLength(2);
+    // Not held: quick every time.
+    expect(seen.filter((s) => s.body === 'failed').length).toBeGreaterThanOrEqual(3);
+    expect(seen.filter((s) => s.body === 'fine')).toHaveLength(1);
+    expect(batches.find((b) => b.heldBack)).toMatchObject({ outcome: 'partial', heldBack: 2 });
+  });
+
   it('fails the whole batch on an invalid partial response, as Lambda does', async () => {
     const queue = await queueWithDlq(5);
     await send(queue.url, ['only']);

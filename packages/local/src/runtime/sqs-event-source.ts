@@ -44,6 +44,17 @@ export interface SqsEventSourceOptions {
    * the messages into dead letters that Lambda would have processed.
    */
   keepsVisibility?: (error: unknown) => boolean;
+  /**
+   * With the shortcut: until when another invocation holds the file of a returned message (its
+   * lease, from the function's log), if it said so. Such a message is retried quickly too, but its
+   * last delivery before the dead-letter queue waits for the holder's lease to end (at most the
+   * visibility timeout), so quick retries cannot dead-letter a file that its holder is finishing,
+   * which Lambda's 6x-timeout visibility never would. Infinity: held, for how long is not known.
+   */
+  heldUntil?: (messageId: string) => number | undefined;
+  /** The queue's redrive policy and visibility timeout, for `heldUntil`. */
+  maxReceiveCount?: number;
+  visibilityTimeoutSeconds?: number;
 }
 
 export interface SqsEventRecord {
@@ -81,6 +92,8 @@ export interface BatchReport {
   error?: string;
   /** The returned messages come back at the queue's visibility timeout (see `keepsVisibility`). */
   atVisibilityTimeout?: boolean;
+  /** Returned messages whose last delivery waits for the lease of the invocation holding their file. */
+  heldBack?: number;
   durationMs: number;
 }
 
@@ -226,9 +239,11 @@ export class SqsEventSource extends EventEmitter {
     }
     // The batch counts as in flight until its messages are deleted or on their way back.
     const done = messages.filter((m) => !returned.has(m.MessageId!));
+    let heldBack = 0;
     try {
       await this.delete(done);
-      if (!keepVisibility) await this.returnSoon(messages.filter((m) => returned.has(m.MessageId!)));
+      if (!keepVisibility)
+        heldBack = await this.returnSoon(messages.filter((m) => returned.has(m.MessageId!)));
     } finally {
       this.inFlight -= 1;
     }
@@ -240,6 +255,7 @@ export class SqsEventSource extends EventEmitter {
       outcome,
       ...(failure ? { error: failure } : {}),
       ...(keepVisibility ? { atVisibilityTimeout: true } : {}),
+      ...(heldBack > 0 ? { heldBack } : {}),
       durationMs: Date.now() - started,
     } satisfies BatchReport);
   }
@@ -259,14 +275,31 @@ export class SqsEventSource extends EventEmitter {
     }
   }
 
-  private async returnSoon(messages: Message[]): Promise<void> {
+  /** The local shortcut for returned messages; resolves with how many were held back (`heldUntil`). */
+  private async returnSoon(messages: Message[]): Promise<number> {
     const delay = this.options.retryVisibilitySeconds;
-    if (!delay || messages.length === 0) return;
-    for (let i = 0; i < messages.length; i += 10) {
-      const chunk = messages.slice(i, i + 10);
-      const seconds = chunk.map((m) =>
-        Math.max(0, Math.ceil(delay(Number(m.Attributes?.ApproximateReceiveCount ?? 1)))),
-      );
+    if (!delay || messages.length === 0) return 0;
+    let heldBack = 0;
+    const changes: Array<{ message: Message; seconds: number }> = [];
+    for (const message of messages) {
+      const receives = Number(message.Attributes?.ApproximateReceiveCount ?? 1);
+      const quick = Math.max(0, Math.ceil(delay(receives)));
+      const held = this.options.heldUntil?.(message.MessageId!);
+      const { maxReceiveCount, visibilityTimeoutSeconds: limit } = this.options;
+      if (held === undefined || maxReceiveCount === undefined || receives + 1 < maxReceiveCount) {
+        changes.push({ message, seconds: quick });
+        continue;
+      }
+      // The next delivery is the last: after the holder's lease (a second's margin), not against it.
+      heldBack += 1;
+      const seconds = Math.max(quick, Math.ceil((held - Date.now()) / 1000) + 1);
+      // Longer than the queue's own timeout: leave it at that, as Lambda would.
+      if (Number.isFinite(seconds) && (limit === undefined || seconds < limit))
+        changes.push({ message, seconds });
+    }
+    for (let i = 0; i < changes.length; i += 10) {
+      const chunk = changes.slice(i, i + 10).map(({ message }) => message);
+      const seconds = changes.slice(i, i + 10).map((change) => change.seconds);
       chunk.forEach((m, n) => {
         this.returning.set(m.MessageId!, Date.now() + seconds[n]! * 1000);
       });
@@ -287,6 +320,7 @@ export class SqsEventSource extends EventEmitter {
         this.emit('visibility-error', failed);
       }
     }
+    return heldBack;
   }
 
   private record(message: Message): SqsEventRecord {
