@@ -68,6 +68,28 @@ async function until<T>(
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
 
+/** An S3 event for a PUT, without a sequencer (as a listing makes it): the versionId or ETag names the version. */
+const s3EventFor = (key: string, version: { VersionId?: string; ETag?: string } = {}) => ({
+  Records: [
+    {
+      eventVersion: '2.1',
+      eventSource: 'aws:s3',
+      awsRegion: 'us-east-1',
+      eventTime: new Date().toISOString(),
+      eventName: 'ObjectCreated:Put',
+      s3: {
+        bucket: { name: BUCKET, arn: `arn:aws:s3:::${BUCKET}` },
+        object: {
+          key,
+          size: 10,
+          ...(version.VersionId ? { versionId: version.VersionId } : {}),
+          ...(version.ETag ? { eTag: version.ETag.replaceAll('"', '') } : {}),
+        },
+      },
+    },
+  ],
+});
+
 /**
  * A loopback TCP server in front of the edge that holds every connection until `open()` (or for
  * ever): the function's DynamoDB requests hang, as when the service stops answering.
@@ -323,22 +345,8 @@ describe('an S3 event for a file another invocation holds', () => {
     await until('the claim of the first invocation', async () =>
       (await s.ledger.getFile(BUCKET, key))?.status === 'PROCESSING' ? true : undefined,
     );
-    // The duplicate, as a listing would make it (no sequencer; the ETag names the version).
-    const duplicate = {
-      Records: [
-        {
-          eventVersion: '2.1',
-          eventSource: 'aws:s3',
-          awsRegion: 'us-east-1',
-          eventTime: new Date().toISOString(),
-          eventName: 'ObjectCreated:Put',
-          s3: {
-            bucket: { name: BUCKET, arn: `arn:aws:s3:::${BUCKET}` },
-            object: { key, size: 13, eTag: put.ETag!.replaceAll('"', '') },
-          },
-        },
-      ],
-    };
+    // The duplicate, as a listing would make it.
+    const duplicate = s3EventFor(key, put);
     await s.clients.sqs.send(
       new SendMessageCommand({ QueueUrl: s.queues.ingest!.url, MessageBody: JSON.stringify(duplicate) }),
     );
@@ -388,27 +396,6 @@ describe('Lambda Invoke on the edge', () => {
       endpoint: url,
       credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
     });
-  const s3EventFor = (key: string, version: { VersionId?: string; ETag?: string } = {}) => ({
-    Records: [
-      {
-        eventVersion: '2.1',
-        eventSource: 'aws:s3',
-        awsRegion: 'us-east-1',
-        eventTime: new Date().toISOString(),
-        eventName: 'ObjectCreated:Put',
-        s3: {
-          bucket: { name: BUCKET, arn: `arn:aws:s3:::${BUCKET}` },
-          object: {
-            key,
-            size: 10,
-            ...(version.VersionId ? { versionId: version.VersionId } : {}),
-            ...(version.ETag ? { eTag: version.ETag.replaceAll('"', '') } : {}),
-          },
-        },
-      },
-    ],
-  });
-
   it('answers Event (202), RequestResponse (200 and the result), DryRun (204) and names what it does not run', async () => {
     const s = await start({ trigger: { mode: 'direct' } });
     const s3 = s3Client(s.url);
