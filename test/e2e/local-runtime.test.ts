@@ -364,7 +364,7 @@ describe('an S3 event for a file another invocation holds', () => {
   it('in process: the last delivery waits for the lease, then finds the outcome', async () => {
     const { batches, key, s } = await holdAndDuplicate(
       { function: { timeoutSeconds: 3 }, trigger: { maxBatchingWindowSeconds: 0 } },
-      { functionRuntime: 'in-process', leaseMs: 4_000 },
+      { functionRuntime: 'in-process', leaseMs: 8_000 },
     );
     const state = await s.ledger.getFile(BUCKET, key);
     expect(state).toMatchObject({ status: 'PROCESSED', attempts: 1, notification: { status: 'SENT' } });
