@@ -16,6 +16,8 @@ const DEFAULT_MOVE_RATE = MAX_MOVE_RATE;
 export class MoveTasks {
   readonly #state: SqsState;
   readonly #timers = new Map<string, NodeJS.Timeout>();
+  /** Each running task's allowance (a token bucket): MaxNumberOfMessagesPerSecond, at most a tick's worth banked. */
+  readonly #allowance = new Map<string, { tokens: number; at: number }>();
 
   constructor(state: SqsState) {
     this.#state = state;
@@ -96,7 +98,13 @@ export class MoveTasks {
     const records: LogRecord[] = [];
     const source = this.#state.queueByArn(task.sourceArn);
     const now = Date.now();
-    const budget = Math.max(1, Math.floor(((task.maxPerSecond ?? DEFAULT_MOVE_RATE) * TASK_TICK_MS) / 1000));
+    const rate = task.maxPerSecond ?? DEFAULT_MOVE_RATE;
+    const cap = Math.max(1, (rate * TASK_TICK_MS) / 1000);
+    const allowance = this.#allowance.get(task.handle) ?? { tokens: cap, at: now };
+    allowance.tokens = Math.min(cap, allowance.tokens + (rate * (now - allowance.at)) / 1000);
+    allowance.at = now;
+    this.#allowance.set(task.handle, allowance);
+    const budget = Math.floor(allowance.tokens);
     let movedNow = 0;
     const moves = new Map<string, number>();
     if (!source) {
@@ -133,6 +141,7 @@ export class MoveTasks {
         movedNow++;
         task.moved++;
       }
+      allowance.tokens -= movedNow;
       if (
         task.status === 'RUNNING' &&
         (task.moved >= task.toMove || source.available.size === 0 || movedNow < budget)
@@ -144,6 +153,7 @@ export class MoveTasks {
     if (movedNow > 0 && source) this.#state.emit({ kind: 'moved', queue: source.name, count: movedNow });
     for (const [name, count] of moves) this.#state.emit({ kind: 'sent', queue: name, count });
     if (task.status === 'RUNNING') this.#schedule(task);
+    else this.#allowance.delete(task.handle);
   }
 
   async list(input: Input): Promise<Output> {
@@ -183,6 +193,7 @@ export class MoveTasks {
     if (task.status !== 'RUNNING') throw resourceNotFound('Task does not exist or is not running.');
     task.status = 'CANCELLED';
     clearTimeout(this.#timers.get(handle));
+    this.#allowance.delete(handle);
     this.#timers.delete(handle);
     await this.#state.commit([{ op: 'task', task: { ...task } }]);
     return { ApproximateNumberOfMessagesMoved: task.moved };

@@ -328,6 +328,33 @@ describe('message move tasks', () => {
     expect(back.Messages?.map((m) => m.Attributes?.ApproximateReceiveCount)).toEqual(['1', '1', '1']);
   });
 
+  it('moves no faster than MaxNumberOfMessagesPerSecond', async () => {
+    const dataDir = await makeDataDir();
+    cleanups.push(() => removeDataDir(dataDir));
+    const sqs = await started(dataDir);
+    const { dlqArn, source, dlq } = await deadLetterSetup(sqs, 'paced', 'paced-dlq');
+    await deadLetter(sqs, source, dlq, 3);
+    const startedAt = Date.now();
+    await sqs.client.send(
+      new StartMessageMoveTaskCommand({ SourceArn: dlqArn, MaxNumberOfMessagesPerSecond: 1 }),
+    );
+    const seen: Array<{ at: number; moved: number; status: string }> = [];
+    await eventually(async () => {
+      const { Results } = await sqs.client.send(new ListMessageMoveTasksCommand({ SourceArn: dlqArn }));
+      const task = Results?.[0];
+      seen.push({
+        at: Date.now() - startedAt,
+        moved: task?.ApproximateNumberOfMessagesMoved ?? 0,
+        status: task?.Status ?? '',
+      });
+      return task?.Status === 'COMPLETED' ? true : undefined;
+    }, 'the move task to complete');
+    // One a second: at most 1 + floor(elapsed s) moved at any moment; all 3 take about 2 s.
+    for (const point of seen)
+      expect(point.moved, JSON.stringify(point)).toBeLessThanOrEqual(1 + Math.floor(point.at / 1000));
+    expect(seen.at(-1)!.at).toBeGreaterThanOrEqual(1_900);
+  });
+
   it('moves dead-lettered messages to a chosen destination queue', async () => {
     const dataDir = await makeDataDir();
     cleanups.push(() => removeDataDir(dataDir));
