@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import {
+  CancelMessageMoveTaskCommand,
   CreateQueueCommand,
   DeleteMessageCommand,
   GetQueueAttributesCommand,
@@ -12,6 +13,7 @@ import {
   ReceiveMessageCommand,
   SendMessageCommand,
   SQSClient,
+  StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
 import { SqsDeadLetters } from '@eventline/aws/sqs-dead-letters.ts';
 import { parseConfig } from '@eventline/config/index.ts';
@@ -34,6 +36,7 @@ interface Run {
 }
 
 const BUCKET = 'eventline-local';
+const arnOf = (name: string) => `arn:aws:sqs:us-east-1:000000000000:${name}`;
 let dir: string;
 let stack: LocalStack;
 let sqs: SqsEmulator;
@@ -115,7 +118,6 @@ beforeAll(async () => {
     region: 'us-east-1',
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
   });
-  const arn = (name: string) => `arn:aws:sqs:us-east-1:000000000000:${name}`;
   urls.events =
     (await client.send(new CreateQueueCommand({ QueueName: 'eventline-events-dlq' }))).QueueUrl ?? '';
   urls.files = (await client.send(new CreateQueueCommand({ QueueName: 'eventline-dlq' }))).QueueUrl ?? '';
@@ -126,7 +128,7 @@ beforeAll(async () => {
           QueueName: 'eventline-ingest',
           Attributes: {
             RedrivePolicy: JSON.stringify({
-              deadLetterTargetArn: arn('eventline-events-dlq'),
+              deadLetterTargetArn: arnOf('eventline-events-dlq'),
               maxReceiveCount: 5,
             }),
           },
@@ -244,6 +246,38 @@ describe('dlq over SQS', () => {
       if (moved.length === 0) await new Promise((r) => setTimeout(r, 100));
     }
     expect(moved.map((m) => JSON.parse(m.Body ?? ''))).toEqual([raw]);
+  });
+
+  it('status shows a redrive of the events queue while it runs, and not once it has ended', async () => {
+    for (let i = 0; i < 10; i++) {
+      await client.send(
+        new SendMessageCommand({ QueueUrl: urls.events, MessageBody: `{"Records":[],"n":${i}}` }),
+      );
+    }
+    // One message a second: the task runs for about 10 s, longer than the two status calls.
+    const { TaskHandle } = await client.send(
+      new StartMessageMoveTaskCommand({
+        SourceArn: arnOf('eventline-events-dlq'),
+        DestinationArn: arnOf('eventline-ingest'),
+        MaxNumberOfMessagesPerSecond: 1,
+      }),
+    );
+    type Status = {
+      queues: Array<{ queue: string; redrive?: { moved: number; toMove: number }; note?: string }>;
+    };
+    const events = (await json<Status>(['status'])).queues.find((q) => q.queue === 'events');
+    expect(events?.redrive).toMatchObject({ toMove: 10, moved: expect.any(Number) });
+    expect(events?.redrive?.moved).toBeLessThan(10);
+    expect(events?.note).toMatch(/^redrive running: \d of 10 moved back$/);
+    const people = await eventline(['status']);
+    expect(people.stdout).toMatch(/^events .* redrive running: \d+ of 10 moved back$/m);
+
+    await client.send(new CancelMessageMoveTaskCommand({ TaskHandle }));
+    const after = (await json<Status>(['status'])).queues.find((q) => q.queue === 'events');
+    expect(after).not.toHaveProperty('redrive');
+    expect(after?.note).toBeUndefined();
+    const left = [...(await drain(urls.ingest)), ...(await drain(urls.events))];
+    expect(left).toHaveLength(10);
   });
 });
 

@@ -1,4 +1,5 @@
 import { DescribeAlarmsCommand, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { ListMessageMoveTasksCommand } from '@aws-sdk/client-sqs';
 import { errorMessage } from '@eventline/core/errors.ts';
 import type { Command } from 'commander';
 import { type Cli, positive } from '../context.ts';
@@ -14,7 +15,27 @@ interface QueueStatus extends Partial<Depth> {
   queue: Queue['label'];
   url?: string;
   oldestAgeSeconds?: string;
+  /** The events DLQ's redrive (`dlq replay`: a message move task) while it runs. */
+  redrive?: { moved: number; toMove?: number; startedAt?: string };
   note?: string;
+}
+
+/** The running message move task out of a dead-letter queue, if any (ListMessageMoveTasks, newest first). */
+async function runningRedrive(target: Target, queue: Queue): Promise<QueueStatus['redrive']> {
+  const { Results = [] } = await target.clients.sqs.send(
+    new ListMessageMoveTasksCommand({ SourceArn: queue.arn, MaxResults: 1 }),
+  );
+  const task = Results[0];
+  if (task?.Status !== 'RUNNING') return undefined;
+  return {
+    moved: task.ApproximateNumberOfMessagesMoved ?? 0,
+    ...(task.ApproximateNumberOfMessagesToMove !== undefined
+      ? { toMove: task.ApproximateNumberOfMessagesToMove }
+      : {}),
+    ...(task.StartedTimestamp !== undefined
+      ? { startedAt: new Date(task.StartedTimestamp).toISOString() }
+      : {}),
+  };
 }
 
 async function alarmsInAlarm(
@@ -102,6 +123,17 @@ export function register(program: Command, cli: Cli): void {
           });
           if (age !== undefined) status.oldestAgeSeconds = age;
           else if (target.local) status.note = 'oldest age: CloudWatch only (not local)';
+        } else if (label === 'events') {
+          // The events DLQ is redriven by a move task; eventline's letters ('files') one by one.
+          try {
+            const redrive = await runningRedrive(target, queue);
+            if (redrive) {
+              status.redrive = redrive;
+              status.note = `redrive running: ${redrive.moved} of ${redrive.toMove ?? '?'} moved back`;
+            }
+          } catch (error) {
+            status.note = `ListMessageMoveTasks failed: ${errorMessage(error)}`;
+          }
         }
         queues.push(status);
       }
