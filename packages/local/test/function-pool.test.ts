@@ -177,7 +177,8 @@ describe('function instances as worker processes', () => {
   });
 
   it("has every line an invocation printed forwarded by the time it answers (the stack reads a batch's reasons there)", async () => {
-    const functions = pool({ concurrency: 1 });
+    // No grace to speak of: an answer that did not wait for both markers would take 5 minutes.
+    const functions = pool({ concurrency: 1, outputGraceMs: 300_000 });
     const lines: Array<{ stream: string; line: string }> = [];
     functions.on('log', (entry: { stream: string; line: string }) => lines.push(entry));
 
@@ -191,6 +192,7 @@ describe('function instances as worker processes', () => {
       expect(out.at(-1)).toBe('unterminated');
       expect(err.length).toBe(2_000);
       expect(err.at(-1)).toMatch(/^err 1999 y+$/);
+      expect(lines.filter((l) => l.line.includes('eventline:end'))).toEqual([]);
     }
   });
 });

@@ -27,6 +27,8 @@ export interface FunctionPoolOptions {
   environment: Readonly<Record<string, string>>;
   /** The Node.js binary; defaults to the one running this process. */
   execPath?: string;
+  /** How long a result waits for the output printed before it, should a marker never come (default 1 s). */
+  outputGraceMs?: number;
 }
 
 export interface InvocationReport {
@@ -90,7 +92,6 @@ const WORKER = fileURLToPath(new URL('./worker.mjs', import.meta.url));
 const INIT_TIMEOUT_MS = 10_000;
 /** The line worker.mjs ends an invocation's output with, on both streams, before its result. */
 const END_MARKER = '\u001eeventline:end ';
-/** How long a result waits for the output before it, should a marker never come (a stream closed). */
 const OUTPUT_GRACE_MS = 1_000;
 
 export class FunctionPool extends EventEmitter {
@@ -364,18 +365,16 @@ export class FunctionPool extends EventEmitter {
       const onMessage = (message: { type: string; requestId?: string }) => {
         if (message.type !== 'result' || message.requestId !== requestId) return;
         result = message as unknown as RunResult;
+        // Only this ends the wait for the output early (a stream that never delivers its marker).
         grace = setTimeout(() => {
           ended.add('stdout').add('stderr');
           settle();
-        }, OUTPUT_GRACE_MS);
+        }, this.options.outputGraceMs ?? OUTPUT_GRACE_MS);
         settle();
       };
       const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
-        if (result !== undefined) {
-          // It answered, then exited before its output was read: the answer stands.
-          ended.add('stdout').add('stderr');
-          return settle();
-        }
+        // It answered, then exited: the answer stands, once its output is read (the pipes outlive it).
+        if (result !== undefined) return;
         cleanup();
         reject(
           new FunctionError(
@@ -386,10 +385,8 @@ export class FunctionPool extends EventEmitter {
       };
       const timer = setTimeout(
         () => {
-          if (result !== undefined) {
-            ended.add('stdout').add('stderr');
-            return settle();
-          }
+          // It answered in time: its output is still being read.
+          if (result !== undefined) return;
           cleanup();
           this.retire(instance);
           reject(
