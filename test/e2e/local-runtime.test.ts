@@ -350,8 +350,8 @@ describe('an S3 event for a file another invocation holds', () => {
     await s.clients.sqs.send(
       new SendMessageCommand({ QueueUrl: s.queues.ingest!.url, MessageBody: JSON.stringify(duplicate) }),
     );
-    // Quick retries (100 ms) use up the receives before the last, which waits; or, without that,
-    // the last one fails too and SQS dead-letters the duplicate.
+    // A quick retry (visible again after 1 s) uses up the receive before the last, which waits; or,
+    // without that, the last one fails too and SQS dead-letters the duplicate.
     await until('the last delivery of the duplicate held back, or a dead letter', async () =>
       batches.some((b) => b.heldBack) || (await s.deadLetters.list()).length > 0 ? true : undefined,
     );
@@ -361,10 +361,12 @@ describe('an S3 event for a file another invocation holds', () => {
     return { batches, key, s };
   }
 
-  it('in process: the last delivery waits for the lease, then finds the outcome', async () => {
+  it('in process: the last delivery waits until no holder can have the file, then finds the outcome', async () => {
+    // The last of 3 deliveries waits the holder's timeout + its lease (3 + 5 s), inside the
+    // visibility timeout (6x 3 s).
     const { batches, key, s } = await holdAndDuplicate(
-      { function: { timeoutSeconds: 3 }, trigger: { maxBatchingWindowSeconds: 0 } },
-      { functionRuntime: 'in-process', leaseMs: 8_000 },
+      { function: { timeoutSeconds: 3 }, trigger: { maxBatchingWindowSeconds: 0, maxReceiveCount: 3 } },
+      { functionRuntime: 'in-process', leaseMs: 5_000 },
     );
     const state = await s.ledger.getFile(BUCKET, key);
     expect(state).toMatchObject({ status: 'PROCESSED', attempts: 1, notification: { status: 'SENT' } });
@@ -374,10 +376,11 @@ describe('an S3 event for a file another invocation holds', () => {
   });
 
   it('on instances: what the function logs reaches the event source, and the last delivery waits', async () => {
-    // The lease (5 + 30 s) outlasts the visibility timeout (6x 5 s): the last delivery comes at 30 s.
-    // No batching window, so the quick receives before it take well under the holder's timeout.
+    // The holder's timeout + lease (5 + 35 s) outlast the visibility timeout (6x 5 s): the last of 3
+    // deliveries comes at 30 s. No batching window, and one quick retry before it: the gate opens
+    // well inside the holder's timeout.
     const { batches, key, s } = await holdAndDuplicate(
-      { function: { timeoutSeconds: 5 }, trigger: { maxBatchingWindowSeconds: 0 } },
+      { function: { timeoutSeconds: 5 }, trigger: { maxBatchingWindowSeconds: 0, maxReceiveCount: 3 } },
       {},
     );
     const state = await s.ledger.getFile(BUCKET, key);

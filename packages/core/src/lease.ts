@@ -10,6 +10,11 @@ import type { FileState } from './ports.ts';
  * retried past the lease minus a safety margin, so no record write of an expired claim can land
  * after another invocation could have taken the file over.
  */
+/** How long a claim lasts unless set otherwise: the function timeout + 30 s, so it outlives any live attempt. */
+export function defaultLeaseMs(timeoutSeconds: number): number {
+  return timeoutSeconds * 1000 + 30_000;
+}
+
 export class Lease {
   constructor(
     private readonly ctx: UseCaseContext,

@@ -13,7 +13,7 @@ import {
 } from './errors.ts';
 import type { InboundMessage, ObjectEvent } from './events.ts';
 import { type IngestResult, ingest } from './ingestion.ts';
-import { Lease } from './lease.ts';
+import { defaultLeaseMs, Lease } from './lease.ts';
 import { notificationFor } from './notification.ts';
 import { clip, type Outcome } from './outcome.ts';
 import { finishSteps, release } from './owed-steps.ts';
@@ -89,7 +89,7 @@ export class Pipeline {
       logger: deps.logger ?? silentLogger,
       metrics: deps.metrics ?? noMetrics,
       clock: deps.clock ?? systemClock,
-      leaseMs: deps.leaseMs ?? deps.config.function.timeoutSeconds * 1000 + 30_000,
+      leaseMs: deps.leaseMs ?? defaultLeaseMs(deps.config.function.timeoutSeconds),
     };
   }
 

@@ -207,6 +207,8 @@ export function createEventSource(options: {
   onBatch: (report: BatchReport) => void;
   /** Until when another invocation holds a message's file, from the function's log (OutcomeReporter). */
   heldUntil: (messageId: string) => number | undefined;
+  /** The claim an invocation holds on a file (the function timeout + 30 s unless set). */
+  leaseMs: number;
 }): SqsEventSource {
   const { config, ingest, retryDelaysMs: retryDelays, logger } = options;
   const settings = eventSourceSettings(config);
@@ -223,6 +225,7 @@ export function createEventSource(options: {
     retryVisibilitySeconds: (receives) => (retryDelays[receives - 1] ?? retryDelays.at(-1) ?? 1000) / 1000,
     keepsVisibility: instanceLost,
     heldUntil: options.heldUntil,
+    holdMs: config.function.timeoutSeconds * 1000 + options.leaseMs,
     maxReceiveCount: config.trigger.maxReceiveCount,
     visibilityTimeoutSeconds: visibilityTimeoutSeconds(config),
   });

@@ -34,8 +34,8 @@ export class OutcomeReporter {
   }
 
   /**
-   * Until when another invocation holds the file of an ingest message, as its last attempt logged
-   * (Infinity: held, for how long not said); read once, by the event source settling the batch.
+   * Until when another invocation holds the file of an ingest message, as its last attempt logged;
+   * read once, by the event source settling the batch.
    */
   takeHold(messageId: string): number | undefined {
     const until = this.holds.get(messageId);
@@ -91,14 +91,20 @@ export class OutcomeReporter {
       // `error` is a string, or describeError's shape ({ name, message, cause, ... }).
       const error = fields.error as
         | string
-        | { message?: unknown; name?: unknown; heldUntil?: unknown }
+        | { message?: unknown; name?: unknown; code?: unknown; heldUntil?: unknown }
         | undefined;
       const reason =
         typeof error === 'string' ? error : typeof error?.message === 'string' ? error.message : undefined;
       if (reason) this.rememberFailure(fields.messageId, reason);
-      if (typeof error === 'object' && error?.name === 'InProgressError') {
-        const until = typeof error.heldUntil === 'string' ? Date.parse(error.heldUntil) : Number.NaN;
-        this.holds.set(fields.messageId, Number.isNaN(until) ? Number.POSITIVE_INFINITY : until);
+      // Held by another invocation ('in-progress', with its lease end); anything else, even a lost
+      // race for the claim ('contention'), holds nothing back.
+      const until =
+        typeof error === 'object' && error?.name === 'InProgressError' && typeof error.heldUntil === 'string'
+          ? Date.parse(error.heldUntil)
+          : Number.NaN;
+      this.holds.delete(fields.messageId);
+      if (!Number.isNaN(until)) {
+        this.holds.set(fields.messageId, until);
         if (this.holds.size > 10_000) this.holds.delete(this.holds.keys().next().value!);
       }
     }

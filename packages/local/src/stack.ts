@@ -5,6 +5,7 @@ import { SqsContinuations } from '@eventline/aws/continuations.ts';
 import { DynamoLedger } from '@eventline/aws/dynamo-ledger.ts';
 import { type EventlineConfig, type RuntimeNames, withEnvironment } from '@eventline/config/index.ts';
 import { localFunctionName } from '@eventline/config/runtime-names.ts';
+import { defaultLeaseMs } from '@eventline/core/lease.ts';
 import type { Pipeline } from '@eventline/core/pipeline.ts';
 import type { Logger } from '@eventline/core/ports.ts';
 import { matchRoute } from '@eventline/core/routing.ts';
@@ -298,6 +299,7 @@ export class LocalStack {
         logger: this.logger,
         onBatch: (report) => this.outcomes.onBatch(report),
         heldUntil: (messageId) => this.outcomes.takeHold(messageId),
+        leaseMs: this.options.leaseMs ?? defaultLeaseMs(config.function.timeoutSeconds),
       });
     }
 

@@ -45,13 +45,20 @@ export interface SqsEventSourceOptions {
    */
   keepsVisibility?: (error: unknown) => boolean;
   /**
-   * With the shortcut: until when another invocation holds the file of a returned message (its
-   * lease, from the function's log), if it said so. Such a message is retried quickly too, but its
-   * last delivery before the dead-letter queue waits for the holder's lease to end (at most the
-   * visibility timeout), so quick retries cannot dead-letter a file that its holder is finishing,
-   * which Lambda's 6x-timeout visibility never would. Infinity: held, for how long is not known.
+   * With the shortcut: until when another invocation holds the file of a message (its lease, from
+   * the function's log), if its last attempt said so; asked once per message as its batch settles.
+   * Such a message is retried quickly too, but its last delivery before the dead-letter queue waits
+   * until no holder can still have the file (at most the visibility timeout), so quick retries
+   * cannot dead-letter a file that its holder is finishing, which Lambda's 6x-timeout visibility
+   * never would.
    */
   heldUntil?: (messageId: string) => number | undefined;
+  /**
+   * How long from now a live holder's claim can still last: it runs for at most the function
+   * timeout and renews its lease while it runs, so the function timeout + the lease. Without it, the
+   * lease end the holder logged.
+   */
+  holdMs?: number;
   /** The queue's redrive policy and visibility timeout, for `heldUntil`. */
   maxReceiveCount?: number;
   visibilityTimeoutSeconds?: number;
@@ -239,11 +246,16 @@ export class SqsEventSource extends EventEmitter {
     }
     // The batch counts as in flight until its messages are deleted or on their way back.
     const done = messages.filter((m) => !returned.has(m.MessageId!));
+    // Asked for every message, whichever way it goes, so that no answer outlives its attempt.
+    const holds = new Map(messages.map((m) => [m.MessageId!, this.options.heldUntil?.(m.MessageId!)]));
     let heldBack = 0;
     try {
       await this.delete(done);
       if (!keepVisibility)
-        heldBack = await this.returnSoon(messages.filter((m) => returned.has(m.MessageId!)));
+        heldBack = await this.returnSoon(
+          messages.filter((m) => returned.has(m.MessageId!)),
+          holds,
+        );
     } finally {
       this.inFlight -= 1;
     }
@@ -276,7 +288,7 @@ export class SqsEventSource extends EventEmitter {
   }
 
   /** The local shortcut for returned messages; resolves with how many were held back (`heldUntil`). */
-  private async returnSoon(messages: Message[]): Promise<number> {
+  private async returnSoon(messages: Message[], holds: Map<string, number | undefined>): Promise<number> {
     const delay = this.options.retryVisibilitySeconds;
     if (!delay || messages.length === 0) return 0;
     let heldBack = 0;
@@ -284,15 +296,16 @@ export class SqsEventSource extends EventEmitter {
     for (const message of messages) {
       const receives = Number(message.Attributes?.ApproximateReceiveCount ?? 1);
       const quick = Math.max(0, Math.ceil(delay(receives)));
-      const held = this.options.heldUntil?.(message.MessageId!);
-      const { maxReceiveCount, visibilityTimeoutSeconds: limit } = this.options;
+      const held = holds.get(message.MessageId!);
+      const { maxReceiveCount, visibilityTimeoutSeconds: limit, holdMs } = this.options;
       if (held === undefined || maxReceiveCount === undefined || receives + 1 < maxReceiveCount) {
         changes.push({ message, seconds: quick });
         continue;
       }
-      // The next delivery is the last: after the holder's lease (a second's margin), not against it.
+      // The next delivery is the last: once no holder can have the file (a second's margin).
       heldBack += 1;
-      const seconds = Math.max(quick, Math.ceil((held - Date.now()) / 1000) + 1);
+      const until = Math.max(held, holdMs === undefined ? held : Date.now() + holdMs);
+      const seconds = Math.max(quick, Math.ceil((until - Date.now()) / 1000) + 1);
       // Longer than the queue's own timeout: leave it at that, as Lambda would.
       if (Number.isFinite(seconds) && (limit === undefined || seconds < limit))
         changes.push({ message, seconds });
