@@ -16,7 +16,7 @@ const DEFAULT_MOVE_RATE = MAX_MOVE_RATE;
 export class MoveTasks {
   readonly #state: SqsState;
   readonly #timers = new Map<string, NodeJS.Timeout>();
-  /** Each running task's allowance (a token bucket): MaxNumberOfMessagesPerSecond, at most a tick's worth banked. */
+  /** Each running task's allowance (a token bucket): MaxNumberOfMessagesPerSecond, little more than a tick's worth banked. */
   readonly #allowance = new Map<string, { tokens: number; at: number }>();
 
   constructor(state: SqsState) {
@@ -99,9 +99,10 @@ export class MoveTasks {
     const source = this.#state.queueByArn(task.sourceArn);
     const now = Date.now();
     const rate = task.maxPerSecond ?? DEFAULT_MOVE_RATE;
-    const cap = Math.max(1, (rate * TASK_TICK_MS) / 1000);
-    const allowance = this.#allowance.get(task.handle) ?? { tokens: cap, at: now };
-    allowance.tokens = Math.min(cap, allowance.tokens + (rate * (now - allowance.at)) / 1000);
+    // A tick's worth to start with; the fraction a tick leaves is carried, so 15/s is 15/s.
+    const perTick = Math.max(1, (rate * TASK_TICK_MS) / 1000);
+    const allowance = this.#allowance.get(task.handle) ?? { tokens: perTick, at: now };
+    allowance.tokens = Math.min(perTick + 1, allowance.tokens + (rate * (now - allowance.at)) / 1000);
     allowance.at = now;
     this.#allowance.set(task.handle, allowance);
     const budget = Math.floor(allowance.tokens);
