@@ -11,6 +11,7 @@ import {
   GetQueueAttributesCommand,
   type Message,
   ReceiveMessageCommand,
+  SendMessageBatchCommand,
   SendMessageCommand,
   SQSClient,
   StartMessageMoveTaskCommand,
@@ -249,12 +250,18 @@ describe('dlq over SQS', () => {
   });
 
   it('status shows a redrive of the events queue while it runs, and not once it has ended', async () => {
-    for (let i = 0; i < 10; i++) {
+    for (let i = 0; i < 100; i += 10) {
       await client.send(
-        new SendMessageCommand({ QueueUrl: urls.events, MessageBody: `{"Records":[],"n":${i}}` }),
+        new SendMessageBatchCommand({
+          QueueUrl: urls.events,
+          Entries: Array.from({ length: 10 }, (_, n) => ({
+            Id: String(n),
+            MessageBody: `{"Records":[],"n":${i + n}}`,
+          })),
+        }),
       );
     }
-    // One message a second: the task runs for about 10 s, longer than the two status calls.
+    // One message a second: the task would run for 100 s, far longer than the two status calls.
     const { TaskHandle } = await client.send(
       new StartMessageMoveTaskCommand({
         SourceArn: arnOf('eventline-events-dlq'),
@@ -266,18 +273,18 @@ describe('dlq over SQS', () => {
       queues: Array<{ queue: string; redrive?: { moved: number; toMove: number }; note?: string }>;
     };
     const events = (await json<Status>(['status'])).queues.find((q) => q.queue === 'events');
-    expect(events?.redrive).toMatchObject({ toMove: 10, moved: expect.any(Number) });
-    expect(events?.redrive?.moved).toBeLessThan(10);
-    expect(events?.note).toMatch(/^redrive running: \d of 10 moved back$/);
+    expect(events?.redrive).toMatchObject({ toMove: 100, moved: expect.any(Number) });
+    expect(events?.redrive?.moved).toBeLessThan(100);
+    expect(events?.note).toMatch(/^redrive running: \d+ of 100 moved back$/);
     const people = await eventline(['status']);
-    expect(people.stdout).toMatch(/^events .* redrive running: \d+ of 10 moved back$/m);
+    expect(people.stdout).toMatch(/^events .* redrive running: \d+ of 100 moved back$/m);
 
     await client.send(new CancelMessageMoveTaskCommand({ TaskHandle }));
     const after = (await json<Status>(['status'])).queues.find((q) => q.queue === 'events');
     expect(after).not.toHaveProperty('redrive');
     expect(after?.note).toBeUndefined();
     const left = [...(await drain(urls.ingest)), ...(await drain(urls.events))];
-    expect(left).toHaveLength(10);
+    expect(left).toHaveLength(100);
   });
 });
 
