@@ -1,6 +1,15 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import {
+  CancelMessageMoveTaskCommand,
+  CreateQueueCommand,
+  DeleteQueueCommand,
+  PurgeQueueCommand,
+  SendMessageBatchCommand,
+  SQSClient,
+  StartMessageMoveTaskCommand,
+} from '@aws-sdk/client-sqs';
 import { parseConfig } from '@eventline/config/index.ts';
 import { createConsolePage } from '@eventline/local/console/index.ts';
 import { LocalStack } from '@eventline/local/stack.ts';
@@ -370,6 +379,44 @@ describe('console on a running local stack', () => {
         new RegExp(`^\\d+/${runtime.instances.concurrency}$`),
       );
       await screenshot(page, 'runtime-panel');
+
+      // A redrive of the events DLQ shows while its move task runs (1 a second, to a queue of its own).
+      const sqs = new SQSClient({
+        region: 'us-east-1',
+        endpoint: stack.url,
+        credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      });
+      try {
+        const events = stack.queues.eventDeadLetters;
+        const { QueueUrl: target } = await sqs.send(new CreateQueueCommand({ QueueName: 'console-redrive' }));
+        for (let i = 0; i < 30; i += 10) {
+          await sqs.send(
+            new SendMessageBatchCommand({
+              QueueUrl: events.url,
+              Entries: Array.from({ length: 10 }, (_, n) => ({
+                Id: String(n),
+                MessageBody: `{"n":${i + n}}`,
+              })),
+            }),
+          );
+        }
+        const { TaskHandle } = await sqs.send(
+          new StartMessageMoveTaskCommand({
+            SourceArn: events.arn,
+            DestinationArn: events.arn.replace(/[^:]+$/, 'console-redrive'),
+            MaxNumberOfMessagesPerSecond: 1,
+          }),
+        );
+        await page
+          .locator('#rt-events-dlq-name', { hasText: /^eventline-events-dlq · redrive: \d+ to move back$/ })
+          .waitFor();
+        await sqs.send(new CancelMessageMoveTaskCommand({ TaskHandle }));
+        await expectText(page, '#rt-events-dlq-name', 'eventline-events-dlq');
+        await sqs.send(new PurgeQueueCommand({ QueueUrl: events.url }));
+        await sqs.send(new DeleteQueueCommand({ QueueUrl: target }));
+      } finally {
+        sqs.destroy();
+      }
       expect(pageErrors).toEqual([]);
     },
   );

@@ -53,7 +53,11 @@ function render(stats) {
   text('rt-dlq', letters ? letters.depth + letters.inFlight : '–');
   text('rt-events-dlq', events ? events.depth + events.inFlight : '–');
   text('rt-dlq-name', letters ? letters.name : '');
-  text('rt-events-dlq-name', events ? events.name : '');
+  // A redrive (`dlq replay`: a message move task) moves them back a few at a time after it is started.
+  text(
+    'rt-events-dlq-name',
+    events ? (events.moving ? `${events.name} · redrive: ${events.moving} to move back` : events.name) : '',
+  );
 }
 
 async function refresh() {
