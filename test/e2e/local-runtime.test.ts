@@ -361,7 +361,9 @@ describe('an S3 event for a file another invocation holds', () => {
     return { batches, key, s };
   }
 
-  it('in process: the last delivery waits until no holder can have the file, then finds the outcome', async () => {
+  it('in process: the last delivery waits until no holder can have the file, then finds the outcome', {
+    timeout: 120_000,
+  }, async () => {
     // The last of 3 deliveries waits the holder's timeout + its lease (3 + 5 s), inside the
     // visibility timeout (6x 3 s).
     const { batches, key, s } = await holdAndDuplicate(
@@ -375,7 +377,9 @@ describe('an S3 event for a file another invocation holds', () => {
     expect(await s.deadLetters.list()).toEqual([]);
   });
 
-  it('on instances: what the function logs reaches the event source, and the last delivery waits', async () => {
+  it('on instances: what the function logs reaches the event source, and the last delivery waits', {
+    timeout: 120_000,
+  }, async () => {
     // The holder's timeout + lease (5 + 35 s) outlast the visibility timeout (6x 5 s): the last of 3
     // deliveries comes at 30 s. No batching window, and one quick retry before it: the gate opens
     // well inside the holder's timeout.
