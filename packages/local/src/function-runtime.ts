@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { type AwsClients, createClients } from '@eventline/aws/clients.ts';
 import { configDefines } from '@eventline/config/bundled.ts';
 import type { EventlineConfig, RuntimeNames } from '@eventline/config/index.ts';
 import { eventSourceSettings, visibilityTimeoutSeconds } from '@eventline/config/queues.ts';
@@ -195,11 +196,14 @@ export function instanceLost(error: unknown): boolean {
   );
 }
 
-/** Queue mode: the event source mapping that polls the ingest queue, with the CDK app's settings. */
+/**
+ * Queue mode: the event source mapping that polls the ingest queue, with the CDK app's settings, and
+ * the clients it polls with (the caller destroys them at stop).
+ */
 export function createEventSource(options: {
   config: EventlineConfig;
-  /** Its own client: a long poll lasts up to 20 s, past the shared clients' request timeout. */
-  sqs: SQSClient;
+  edgeUrl: string;
+  credentials: { accessKeyId: string; secretAccessKey: string };
   ingest: StackQueue;
   retryDelaysMs: number[];
   invoke: (event: object) => Promise<unknown>;
@@ -209,11 +213,18 @@ export function createEventSource(options: {
   heldUntil: (messageId: string) => number | undefined;
   /** The claim an invocation holds on a file (the function timeout + 30 s unless set). */
   leaseMs: number;
-}): SqsEventSource {
+}): { eventSource: SqsEventSource; pollers: AwsClients } {
   const { config, ingest, retryDelaysMs: retryDelays, logger } = options;
   const settings = eventSourceSettings(config);
+  // Its own clients: a long poll lasts up to 20 s, past the shared clients' request timeout.
+  const pollers = createClients({
+    region: config.local.region,
+    endpoint: options.edgeUrl,
+    credentials: options.credentials,
+    timeouts: { requestMs: 30_000 },
+  });
   const eventSource = new SqsEventSource({
-    sqs: options.sqs,
+    sqs: pollers.sqs,
     queueUrl: ingest.url,
     queueArn: ingest.arn,
     region: config.local.region,
@@ -236,5 +247,5 @@ export function createEventSource(options: {
   eventSource.on('delete-error', (failed: unknown) =>
     logger.warn('event source: a processed message could not be deleted; it will come back', { failed }),
   );
-  return eventSource;
+  return { eventSource, pollers };
 }

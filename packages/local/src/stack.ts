@@ -244,12 +244,15 @@ export class LocalStack {
       documents: this.clients.documents,
       ...(config.ledger.ttlDays === undefined ? {} : { ttlDays: config.ledger.ttlDays }),
     });
-    const queueMode = Boolean(this.queues.ingest);
+    const handlerLogger = this.queues.ingest
+      ? this.outcomes.observingOutcomes(activityLogger)
+      : activityLogger;
+    const retryDelaysMs = this.options.retryDelaysMs ?? [1000, 2000];
     this.pipeline = createPipeline({
       config,
       names: this.names,
       clients: handlerClients,
-      logger: queueMode ? this.outcomes.observingOutcomes(activityLogger) : activityLogger,
+      logger: handlerLogger,
       metrics: this.activity.metricsPort(),
       deadLetters: this.deadLetters,
       ...(this.options.leaseMs ? { leaseMs: this.options.leaseMs } : {}),
@@ -261,11 +264,11 @@ export class LocalStack {
     });
     this.handler = createHandler({
       pipeline: this.pipeline,
-      logger: queueMode ? this.outcomes.observingOutcomes(activityLogger) : activityLogger,
+      logger: handlerLogger,
     });
     this.invoker = createInvoker({
       config,
-      retryDelaysMs: this.options.retryDelaysMs ?? [1000, 2000],
+      retryDelaysMs,
       invoke: (event, context) => this.invokeFunction(event, context),
       journal: this.journal,
       sqs: this.clients.sqs,
@@ -282,25 +285,20 @@ export class LocalStack {
       const ingest = this.queues.ingest;
       this.orphanedInFlight = this.sqs.metrics().find((q) => q.name === ingest.name)?.inFlight ?? 0;
       if (this.queues.ingestCreated) await sendTestEvent(this.sqs, ingest.url, config.bucket.name);
-      // Its own clients: a long poll lasts up to 20 s, past the shared clients' request timeout.
-      const pollers = createClients({
-        region: local.region,
-        endpoint: this.edge.url,
-        credentials,
-        timeouts: { requestMs: 30_000 },
-      });
-      this.handlerClients.push(pollers);
-      this.eventSource = createEventSource({
+      const { eventSource, pollers } = createEventSource({
         config,
-        sqs: pollers.sqs,
+        edgeUrl: this.edge.url,
+        credentials,
         ingest,
-        retryDelaysMs: this.options.retryDelaysMs ?? [1000, 2000],
+        retryDelaysMs,
         invoke: (event) => this.invokeFunction(event),
         logger: this.logger,
         onBatch: (report) => this.outcomes.onBatch(report),
         heldUntil: (messageId) => this.outcomes.takeHold(messageId),
         leaseMs: this.options.leaseMs ?? defaultLeaseMs(config.function.timeoutSeconds),
       });
+      this.handlerClients.push(pollers);
+      this.eventSource = eventSource;
     }
 
     await this.recover();
