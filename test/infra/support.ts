@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseConfig } from '@eventline/config/index.ts';
-import type { EventlineConfig, EventlineConfigInput } from '@eventline/config/schema.ts';
-import { EventlineStack, type EventlineStackProps } from '@eventline/infra/eventline-stack.ts';
-import { addNagChecks } from '@eventline/infra/nag.ts';
+import type { EventlineConfig, EventlineConfigInput } from '@eventline/config';
+import { parseConfig } from '@eventline/config';
+import { addNagChecks, EventlineStack, type EventlineStackProps } from '@eventline/infra';
 import { App, type CfnElement, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
@@ -12,7 +12,8 @@ import type { IConstruct } from 'constructs';
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** A tiny handler that bundles in milliseconds; the real entry is bundled by its own test. */
 export const FIXTURE_ENTRY = fileURLToPath(new URL('./fixtures/handler.ts', import.meta.url));
-export const REAL_ENTRY = fileURLToPath(new URL('../../packages/lambda/src/index.ts', import.meta.url));
+/** The Lambda entry module, by its face (`@eventline/lambda/entry`, packages/lambda/src/index.ts). */
+export const REAL_ENTRY = createRequire(import.meta.url).resolve('@eventline/lambda/entry');
 
 /** The feature flags of cdk.json, so that tests synthesize exactly what `cdk synth` does. */
 export function cdkJsonContext(): Record<string, unknown> {

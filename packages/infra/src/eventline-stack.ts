@@ -1,7 +1,10 @@
-import { configDefines } from '@eventline/config/bundled.ts';
-import { DEAD_LETTER_RETENTION_SECONDS } from '@eventline/config/queues.ts';
-import type { EventlineConfig } from '@eventline/config/schema.ts';
-import { TTL_ATTRIBUTE } from '@eventline/core/items.ts';
+/**
+ * The CDK stack that deploys eventline: it composes the constructs from one validated config.
+ */
+
+import type { EventlineConfig } from '@eventline/config';
+import { configDefines, DEAD_LETTER_RETENTION_SECONDS } from '@eventline/config';
+import { TTL_ATTRIBUTE } from '@eventline/core';
 import { CfnOutput, Duration, Stack, type StackProps, Tags, Validations } from 'aws-cdk-lib';
 import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption, RedrivePermission } from 'aws-cdk-lib/aws-sqs';

@@ -1,3 +1,6 @@
+/**
+ * The ingest bucket construct, and the hardened bucket its server access logs go to.
+ */
 import { Aws, type CfnResource, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import {
