@@ -78,9 +78,10 @@ export function functionSources(entry: string = REAL_ENTRY): Map<string, string>
     for (const match of text.matchAll(/(?:from|import)\s*\(?\s*'(\.{1,2}\/[^']+)'/g)) {
       pending.push(resolve(dirname(file), match[1]!));
     }
-    // The workspace's own packages, imported by name: @eventline/<package>/<file> is packages/<package>/src/<file>.
-    for (const match of text.matchAll(/(?:from|import)\s*\(?\s*'@eventline\/([^/']+)\/([^']+)'/g)) {
-      pending.push(resolve(REPO_ROOT, 'packages', match[1]!, 'src', match[2]!));
+    // The workspace's own packages, imported by a face (`@eventline/core`, `@eventline/aws/http`): resolved
+    // as Node resolves them, through the package's `exports`.
+    for (const match of text.matchAll(/(?:from|import)\s*\(?\s*'(@eventline\/[^']+)'/g)) {
+      pending.push(createRequire(file).resolve(match[1]!));
     }
   }
   return files;
