@@ -5,7 +5,7 @@ import { type AttributeValue, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { concurrencyBound } from '@eventline/config/concurrency.ts';
 import { parseConfig } from '@eventline/config/index.ts';
-import type { InvocationResult } from '@eventline/local/invoker.ts';
+import type { InvocationResult } from '@eventline/lambda-emulator';
 import { LocalStack } from '@eventline/local/stack.ts';
 import type { Context } from 'aws-lambda';
 import type { BenchHandler, StackEndpoint } from '../baseline/client-config.ts';
