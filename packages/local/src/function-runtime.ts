@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { type AwsClients, createClients } from '@eventline/aws/clients.ts';
 import { configDefines } from '@eventline/config/bundled.ts';
+import { concurrencyBound } from '@eventline/config/concurrency.ts';
 import type { EventlineConfig, RuntimeNames } from '@eventline/config/index.ts';
 import { eventSourceSettings, visibilityTimeoutSeconds } from '@eventline/config/queues.ts';
 import { localFunctionName } from '@eventline/config/runtime-names.ts';
@@ -111,7 +112,7 @@ export function createFunctionPool(
     handlerModule: () => bundler.bundle.module,
     memoryMb: config.function.memoryMb,
     timeoutMs: config.function.timeoutSeconds * 1000,
-    concurrency: config.function.reservedConcurrency,
+    concurrency: concurrencyBound(config).limit,
     environment,
   });
   const workerLog = activity.logger(context.logger, 'warn');
@@ -153,7 +154,7 @@ export function createFunctionPool(
     }
   });
   print(
-    `${clock()} λ function bundled (${Math.round(bundle.bytes / 1024)} KiB); up to ${config.function.reservedConcurrency} instance(s), ${config.function.memoryMb} MB, timeout ${config.function.timeoutSeconds} s`,
+    `${clock()} λ function bundled (${Math.round(bundle.bytes / 1024)} KiB); up to ${concurrencyBound(config).limit} instance(s) (${concurrencyBound(config).setting}), ${config.function.memoryMb} MB, timeout ${config.function.timeoutSeconds} s`,
   );
   return pool;
 }
@@ -180,7 +181,7 @@ export function createInvoker(options: {
 }): AsyncInvoker {
   const { config } = options;
   return new AsyncInvoker({
-    concurrency: config.function.reservedConcurrency,
+    concurrency: concurrencyBound(config).limit,
     retryAttempts: config.trigger.retryAttempts,
     retryDelaysMs: options.retryDelaysMs,
     maxEventAgeMs: config.trigger.maxEventAgeSeconds * 1000,
