@@ -76,3 +76,21 @@ describe('hole 14: a dead letter carries a dedupe key (I10)', () => {
     expect(t.deadLetters.letters.map((l) => l.dedupeKey)).toEqual([key]);
   });
 });
+
+describe('hole 9: a replayed file gets fresh attempts', () => {
+  it('is processed again after it failed on its last attempt, instead of failing at once', async () => {
+    const t = setup({ files: { maxAttempts: 2 } });
+    t.source.put('incoming/a.json', '{"id":"a-1"}');
+    const event = objectEvent(t.source, 'incoming/a.json');
+    t.source.failure = new TransientError('aws-unavailable', 'GetObject: S3 is down');
+    await expect(t.pipeline.processObject(event)).rejects.toBeInstanceOf(TransientError);
+    expect((await t.pipeline.processObject(event)).status).toBe('failed');
+    expect(t.deadLetters.letters).toHaveLength(1);
+    // The outage is over; the operator replays the dead letter.
+    t.source.failure = undefined;
+    const replayed = await t.pipeline.processObject({ ...event, origin: 'replay' }, { replay: true });
+    expect(replayed.status).toBe('processed');
+    expect(t.deadLetters.letters).toHaveLength(1);
+    expect(t.notifier.sent.map((n) => n.json.status)).toEqual(['FAILED', 'PROCESSED']);
+  });
+});

@@ -52,7 +52,8 @@ export function decide(
       return leased ? { kind: 'in-progress' } : { kind: 'claim', attempts: nextAttempt(state) };
     }
     if (state.status === 'FAILED' && replay) {
-      return leased ? { kind: 'in-progress' } : { kind: 'claim', attempts: state.attempts + 1 };
+      // The operator asks for the file again: it gets a fresh count of attempts (hole 9).
+      return leased ? { kind: 'in-progress' } : { kind: 'claim', attempts: 1 };
     }
     if (!hasPendingSteps(state)) return { kind: 'duplicate' };
     return leased ? { kind: 'in-progress' } : { kind: 'finish' };
