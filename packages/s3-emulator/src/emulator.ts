@@ -2,13 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { authenticate, percentDecode } from './auth.ts';
+import { bucketConfigActions } from './bucket-config.ts';
 import { bucketActions } from './buckets.ts';
+import { BUCKET_CONFIG_NAMES } from './config-docs.ts';
 import { S3_XMLNS, UNSUPPORTED_SUBRESOURCES } from './constants.ts';
 import { createCore } from './core.ts';
 import { notImplemented, S3EmulatorConfigError, S3Error } from './errors.ts';
 import { type Ctx, headerOf, readSmallBody, validateOptions } from './http-helpers.ts';
 import { listingActions } from './listings.ts';
 import { multipartActions } from './multipart.ts';
+import { objectConfigActions } from './object-config.ts';
 import { objectActions } from './objects.ts';
 import { bucketKey, Storage } from './storage.ts';
 import type { S3Emulator, S3EmulatorOptions } from './types.ts';
@@ -30,7 +33,9 @@ export async function createS3Emulator(options: S3EmulatorOptions): Promise<
   const core = createCore(options, storage);
   const objects = objectActions(core);
   const multipart = multipartActions(core, objects);
-  const buckets = bucketActions(core, multipart);
+  const bucketConfig = bucketConfigActions(core);
+  const objectConfig = objectConfigActions(core);
+  const buckets = bucketActions(core, multipart, bucketConfig);
   const listings = listingActions(core);
   let server: Server | undefined;
   const { now, getBucket, send, sendXml, sendError } = core;
@@ -108,10 +113,11 @@ export async function createS3Emulator(options: S3EmulatorOptions): Promise<
       );
     }
     if (ctx.key === undefined) {
-      if (method === 'PUT' && !query.has('versioning') && !query.has('notification')) {
-        return createBucket(ctx, ctx.bucket);
-      }
+      const subresource =
+        query.has('versioning') || query.has('notification') || BUCKET_CONFIG_NAMES.some((n) => query.has(n));
+      if (method === 'PUT' && !subresource) return createBucket(ctx, ctx.bucket);
       const bucket = await getBucket(ctx.bucket);
+      if (await bucketConfig.handleConfig(ctx, bucket)) return;
       switch (method) {
         case 'HEAD':
           return send(ctx, 200, { 'x-amz-bucket-region': bucket.region });
@@ -174,6 +180,7 @@ export async function createS3Emulator(options: S3EmulatorOptions): Promise<
       );
     }
     const bucket = await getBucket(ctx.bucket);
+    if (await objectConfig.handleObjectConfig(ctx, bucket)) return;
     switch (method) {
       case 'PUT':
         if (query.has('uploadId')) return uploadPart(ctx, bucket);

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { EnsureBucketOptions } from './buckets.ts';
 
 export type VersioningState = 'Unversioned' | 'Enabled' | 'Suspended';
 
@@ -55,8 +56,12 @@ export interface S3EmulatorOptions {
 export interface S3Emulator {
   /** Serves one S3 request; mount it on any node:http server. */
   handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
-  /** Creates a bucket unless it exists, and sets its versioning when given. */
-  ensureBucket(name: string, options?: { versioning?: 'Enabled' | 'Suspended' }): Promise<void>;
+  /**
+   * Creates a bucket unless it exists, and sets its versioning and configuration documents when given
+   * (the bodies of PutBucketEncryption, PutBucketLifecycleConfiguration, PutPublicAccessBlock,
+   * PutBucketOwnershipControls, PutBucketPolicy, PutBucketCors, PutBucketTagging).
+   */
+  ensureBucket(name: string, options?: EnsureBucketOptions): Promise<void>;
   close(): Promise<void>;
 }
 
