@@ -5,15 +5,18 @@ import { authenticate, percentDecode } from './auth.ts';
 import { bucketConfigActions } from './bucket-config.ts';
 import { bucketActions } from './buckets.ts';
 import { BUCKET_CONFIG_NAMES } from './config-docs.ts';
-import { S3_XMLNS, UNSUPPORTED_SUBRESOURCES } from './constants.ts';
+import { DEFAULT_ACCOUNT_ID, S3_XMLNS, UNSUPPORTED_SUBRESOURCES } from './constants.ts';
 import { createCore } from './core.ts';
+import { applyCors, preflight } from './cors.ts';
 import { notImplemented, S3EmulatorConfigError, S3Error } from './errors.ts';
 import { type Ctx, headerOf, readSmallBody, validateOptions } from './http-helpers.ts';
+import { lifecycleActions } from './lifecycle.ts';
 import { listingActions } from './listings.ts';
 import { multipartActions } from './multipart.ts';
 import { objectConfigActions } from './object-config.ts';
 import { objectActions } from './objects.ts';
-import { bucketKey, Storage } from './storage.ts';
+import { enforcePolicy } from './policy-eval.ts';
+import { type BucketRecord, bucketKey, Storage } from './storage.ts';
 import type { S3Emulator, S3EmulatorOptions } from './types.ts';
 import { parseXml, renderXml } from './xml.ts';
 
@@ -37,7 +40,18 @@ export async function createS3Emulator(options: S3EmulatorOptions): Promise<
   const objectConfig = objectConfigActions(core);
   const buckets = bucketActions(core, multipart, bucketConfig);
   const listings = listingActions(core);
+  const { runLifecycle } = lifecycleActions(core, multipart, options.lifecycle?.dayMs);
   let server: Server | undefined;
+  let lifecycleRun: Promise<unknown> = Promise.resolve();
+  const lifecycleTimer =
+    options.lifecycle?.intervalMs !== undefined
+      ? setInterval(() => {
+          lifecycleRun = runLifecycle().catch((error: unknown) =>
+            process.emitWarning(`S3 emulator: lifecycle run failed: ${String(error)}`),
+          );
+        }, options.lifecycle.intervalMs)
+      : undefined;
+  lifecycleTimer?.unref();
   const { now, getBucket, send, sendXml, sendError } = core;
   const { createBucket, ensureBucket, deleteBucket, listBuckets, putVersioning } = buckets;
   const { putObject, getObject, deleteObject, deleteObjects, copyObject } = objects;
@@ -117,6 +131,7 @@ export async function createS3Emulator(options: S3EmulatorOptions): Promise<
         query.has('versioning') || query.has('notification') || BUCKET_CONFIG_NAMES.some((n) => query.has(n));
       if (method === 'PUT' && !subresource) return createBucket(ctx, ctx.bucket);
       const bucket = await getBucket(ctx.bucket);
+      applyCors(ctx, bucket);
       if (await bucketConfig.handleConfig(ctx, bucket)) return;
       switch (method) {
         case 'HEAD':
@@ -180,6 +195,7 @@ export async function createS3Emulator(options: S3EmulatorOptions): Promise<
       );
     }
     const bucket = await getBucket(ctx.bucket);
+    applyCors(ctx, bucket);
     if (await objectConfig.handleObjectConfig(ctx, bucket)) return;
     switch (method) {
       case 'PUT':
@@ -219,6 +235,13 @@ export async function createS3Emulator(options: S3EmulatorOptions): Promise<
     };
     try {
       ctx = { ...parseTarget(req), res, auth: {} };
+      // A CORS preflight carries no credentials (browsers never sign it): answered by the bucket's rules.
+      if (ctx.method === 'OPTIONS' && ctx.bucket !== undefined) {
+        const bucket = await getBucket(ctx.bucket);
+        const preflightCtx = ctx;
+        preflight(preflightCtx, bucket, (status, headers) => send(preflightCtx, status, headers, ''));
+        return;
+      }
       if (options.credentials) {
         ctx.auth = authenticate(
           {
@@ -231,6 +254,16 @@ export async function createS3Emulator(options: S3EmulatorOptions): Promise<
           options.credentials,
           now(),
         );
+        // A bucket policy's explicit Deny (policy-eval.ts says what it covers).
+        const bucketName = ctx.bucket;
+        const record =
+          bucketName === undefined ? undefined : await storage.get<BucketRecord>(bucketKey(bucketName));
+        if (record) {
+          const secure = options.secureTransport
+            ? options.secureTransport(req)
+            : (req.socket as { encrypted?: boolean }).encrypted === true;
+          enforcePolicy(ctx, record, options.accountId ?? DEFAULT_ACCOUNT_ID, secure, now());
+        }
       }
       await route(ctx);
     } catch (error) {
@@ -260,6 +293,7 @@ export async function createS3Emulator(options: S3EmulatorOptions): Promise<
   return {
     handle,
     ensureBucket,
+    runLifecycle,
     async listen(port = 0, host = '127.0.0.1') {
       if (server) throw new S3EmulatorConfigError('S3 emulator: listen() was already called');
       const created = createServer((req, res) => {
@@ -277,6 +311,8 @@ export async function createS3Emulator(options: S3EmulatorOptions): Promise<
       return { port: bound, url: `http://${host.includes(':') ? `[${host}]` : host}:${bound}` };
     },
     async close() {
+      if (lifecycleTimer) clearInterval(lifecycleTimer);
+      await lifecycleRun;
       if (server) {
         const s = server;
         await new Promise<void>((resolve) => {

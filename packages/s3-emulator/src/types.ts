@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { EnsureBucketOptions } from './buckets.ts';
+import type { LifecycleReport } from './lifecycle.ts';
 
 export type VersioningState = 'Unversioned' | 'Enabled' | 'Suspended';
 
@@ -51,6 +52,18 @@ export interface S3EmulatorOptions {
   fsync?: boolean;
   /** Clock, for tests of expiry (default Date.now). */
   now?: () => number;
+  /**
+   * Lifecycle rules are applied every `intervalMs` (default: only when `runLifecycle()` is called),
+   * counting days of `dayMs` milliseconds (default 86,400,000; tests use a short day).
+   */
+  lifecycle?: { intervalMs?: number; dayMs?: number };
+  /** Account of every signed request, the principal bucket policies are evaluated for (default 000000000000). */
+  accountId?: string;
+  /**
+   * Whether a request came over a secure transport (the policy key aws:SecureTransport); default:
+   * its socket is TLS. Policies are evaluated only when `credentials` is given.
+   */
+  secureTransport?: (req: IncomingMessage) => boolean;
 }
 
 export interface S3Emulator {
@@ -62,6 +75,8 @@ export interface S3Emulator {
    * PutBucketOwnershipControls, PutBucketPolicy, PutBucketCors, PutBucketTagging).
    */
   ensureBucket(name: string, options?: EnsureBucketOptions): Promise<void>;
+  /** Applies every bucket's lifecycle rules once, now (expirations, aborted uploads). */
+  runLifecycle(): Promise<LifecycleReport>;
   close(): Promise<void>;
 }
 

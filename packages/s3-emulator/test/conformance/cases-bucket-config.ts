@@ -45,7 +45,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { expect } from 'vitest';
 import { type Case, newBucket, put, rejects } from './case-kit.ts';
-import { bucketName } from './target.ts';
+import { bucketName, errorCode, signedFetch } from './target.ts';
 
 /**
  * Bucket configuration (S3 API reference of each Get/Put/Delete operation) and the object
@@ -274,6 +274,80 @@ export const bucketConfigCases: Case[] = [
       );
       await s3.send(new DeleteBucketCorsCommand({ Bucket }));
       await rejects(s3.send(new GetBucketCorsCommand({ Bucket })), 404, 'NoSuchCORSConfiguration');
+    },
+  },
+  {
+    name: 'CORS: a preflight OPTIONS is answered by the first matching rule, refused otherwise; actual requests get Access-Control-* headers',
+    motoDiffers: 'moto answers a preflight with 200 on a bucket that has no CORS configuration',
+    async run({ s3, endpoint }) {
+      const Bucket = await newBucket(s3, 'cors-preflight');
+      const origin = 'https://app.example.com';
+      const preflight = (headers: Record<string, string>, path = `/${Bucket}/uploads/a.csv`) =>
+        fetch(`${endpoint}${path}`, { method: 'OPTIONS', headers });
+      const none = await preflight({ Origin: origin, 'Access-Control-Request-Method': 'PUT' });
+      expect(none.status).toBe(403);
+      expect(errorCode(await none.text())).toBe('CORSResponse');
+      await s3.send(
+        new PutBucketCorsCommand({
+          Bucket,
+          CORSConfiguration: {
+            CORSRules: [
+              {
+                AllowedOrigins: ['https://*.example.com'],
+                AllowedMethods: ['PUT', 'POST'],
+                AllowedHeaders: ['content-type', 'x-amz-*'],
+                ExposeHeaders: ['ETag'],
+                MaxAgeSeconds: 600,
+              },
+              { AllowedOrigins: ['*'], AllowedMethods: ['GET'] },
+            ],
+          },
+        }),
+      );
+      const ok = await preflight({
+        Origin: origin,
+        'Access-Control-Request-Method': 'PUT',
+        'Access-Control-Request-Headers': 'content-type, x-amz-meta-owner',
+      });
+      expect(ok.status).toBe(200);
+      expect(ok.headers.get('access-control-allow-origin')).toBe(origin);
+      expect(ok.headers.get('access-control-allow-methods')).toBe('PUT, POST');
+      expect(ok.headers.get('access-control-allow-headers')?.toLowerCase()).toBe(
+        'content-type, x-amz-meta-owner',
+      );
+      expect(ok.headers.get('access-control-expose-headers')).toBe('ETag');
+      expect(ok.headers.get('access-control-max-age')).toBe('600');
+      const anyGet = await preflight({
+        Origin: 'https://elsewhere.org',
+        'Access-Control-Request-Method': 'GET',
+      });
+      expect(anyGet.status).toBe(200);
+      expect(anyGet.headers.get('access-control-allow-origin')).toBe('*');
+      const refused = await preflight({
+        Origin: 'https://elsewhere.org',
+        'Access-Control-Request-Method': 'PUT',
+      });
+      expect(refused.status).toBe(403);
+      expect(errorCode(await refused.text())).toBe('AccessForbidden');
+      const badHeader = await preflight({
+        Origin: origin,
+        'Access-Control-Request-Method': 'PUT',
+        'Access-Control-Request-Headers': 'x-custom',
+      });
+      expect(badHeader.status).toBe(403);
+      const actual = await signedFetch(
+        endpoint,
+        'PUT',
+        `/${Bucket}/uploads/a.csv`,
+        {},
+        {
+          body: 'a,b',
+          headers: { Origin: origin },
+        },
+      );
+      expect(actual.status).toBe(200);
+      expect(actual.headers.get('access-control-allow-origin')).toBe(origin);
+      expect(actual.headers.get('access-control-expose-headers')).toBe('ETag');
     },
   },
   {
