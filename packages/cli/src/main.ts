@@ -3,6 +3,7 @@ import { errorMessage } from '@eventline/core/errors.ts';
 import { Command } from 'commander';
 import { register as backfill } from './commands/backfill.ts';
 import { register as dlq } from './commands/dlq.ts';
+import { register as doctor } from './commands/doctor.ts';
 import { register as ledger } from './commands/ledger.ts';
 import { register as local } from './commands/local.ts';
 import { register as reconcile } from './commands/reconcile.ts';
@@ -46,6 +47,7 @@ export function buildProgram(): { program: Command; cli: Cli } {
   dlq(program, cli);
   backfill(program, cli);
   reconcile(program, cli);
+  doctor(program, cli);
   return { program, cli };
 }
 

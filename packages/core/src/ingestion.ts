@@ -189,8 +189,9 @@ export async function ingest(
         if (!isFailure(decoded)) values += 1;
         continue;
       }
-      // Out of time: stop before this record; the checkpoint is the end of the one before.
-      if (options.pauseAt !== undefined && ctx.clock.now() >= options.pauseAt) {
+      // Out of time: stop before this record; the checkpoint is the end of the one before. A
+      // segment handles at least one record first, so that every continuation makes progress.
+      if (options.pauseAt !== undefined && counts.read > 0 && ctx.clock.now() >= options.pauseAt) {
         paused = true;
         break;
       }
