@@ -11,18 +11,10 @@ import {
   objectPrefix,
   type UploadRecord,
 } from './storage.ts';
+import type { EnsureBucketOptions } from './types.ts';
 import { child, parseXml, type XmlNode } from './xml.ts';
 
 /** Bucket handlers: create, ensure, delete, list, versioning. */
-/** Configurations a bucket can be given at start (`ensureBucket`): the bodies of the S3 Put requests. */
-export type BucketConfiguration = Partial<Record<Exclude<BucketConfigName, 'acl' | 'object-lock'>, string>>;
-
-export interface EnsureBucketOptions {
-  versioning?: 'Enabled' | 'Suspended';
-  /** Set (and kept in step on every start) as PutBucket* requests with these documents would. */
-  configuration?: BucketConfiguration;
-}
-
 export function bucketActions(core: S3Core, multipart: MultipartActions, configActions: BucketConfigActions) {
   const { region, now, storage, send, sendXml } = core;
   const { abortUploadRecord } = multipart;

@@ -21,6 +21,7 @@ import {
   type UploadRecord,
   type VersionRecord,
 } from './storage.ts';
+import type { LifecycleReport } from './types.ts';
 import { child, childrenNamed, parseXml, type XmlElement } from './xml.ts';
 
 export const DAY_MS = 86_400_000;
@@ -36,13 +37,6 @@ interface Rule {
   noncurrentDays?: number;
   newerNoncurrent?: number;
   abortDays?: number;
-}
-
-export interface LifecycleReport {
-  expiredCurrent: number;
-  expiredNoncurrent: number;
-  removedDeleteMarkers: number;
-  abortedUploads: number;
 }
 
 const num = (e: XmlElement | undefined) => (e ? Number(e.text.trim()) : undefined);

@@ -1,6 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { EnsureBucketOptions } from './buckets.ts';
-import type { LifecycleReport } from './lifecycle.ts';
+import type { BucketConfigName } from './config-docs.ts';
 
 export type VersioningState = 'Unversioned' | 'Enabled' | 'Suspended';
 
@@ -83,4 +82,21 @@ export interface S3Emulator {
 export interface ListeningS3Emulator extends S3Emulator {
   port: number;
   url: string;
+}
+
+/** Configurations a bucket can be given at start (`ensureBucket`): the bodies of the S3 Put requests. */
+export type BucketConfiguration = Partial<Record<Exclude<BucketConfigName, 'acl' | 'object-lock'>, string>>;
+
+export interface EnsureBucketOptions {
+  versioning?: 'Enabled' | 'Suspended';
+  /** Set (and kept in step on every start) as PutBucket* requests with these documents would. */
+  configuration?: BucketConfiguration;
+}
+
+/** What one lifecycle run removed. */
+export interface LifecycleReport {
+  expiredCurrent: number;
+  expiredNoncurrent: number;
+  removedDeleteMarkers: number;
+  abortedUploads: number;
 }
