@@ -123,6 +123,16 @@ export function claimState(
   if (previous) {
     const owed = [...(previous.owed ?? [])];
     const same = sameVersion(previous, event);
+    if (same) {
+      // An event that names the version by less (a listing's ETag, a letter's sequencer) keeps the
+      // identity the ledger already knows: the idempotency key and the ordering depend on it.
+      if (!state.versionId && previous.versionId) state.versionId = previous.versionId;
+      if (!state.eTag && previous.eTag) state.eTag = previous.eTag;
+      if (!state.sequencer && previous.sequencer) {
+        state.sequencer = previous.sequencer;
+        state.seq = previous.seq;
+      }
+    }
     if (same && previous.status === 'PROCESSING') {
       if (previous.checkpoint) state.checkpoint = previous.checkpoint;
       state.startedAt = previous.startedAt;
