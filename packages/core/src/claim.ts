@@ -62,8 +62,10 @@ export function decide(
     return { kind: 'stale' };
   }
   // A newer version waits for the older one's live claim to end: batched record writes are not
-  // conditional, so two versions of one object must never be written at the same time.
-  if (state.status === 'PROCESSING' && leased) return { kind: 'in-progress' };
+  // conditional, so two versions of one object must never be written at the same time; and a
+  // finished version leased to send its steps must not be taken over, or its steps, carried into
+  // the newer claim's `owed`, would have two senders (hole 8).
+  if (leased) return { kind: 'in-progress' };
   return { kind: 'claim', attempts: 1 };
 }
 
