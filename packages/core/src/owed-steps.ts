@@ -2,7 +2,7 @@ import { isoNow, type UseCaseContext } from './context.ts';
 import { describeError, errorMessage, TransientError } from './errors.ts';
 import type { ObjectEvent } from './events.ts';
 import type { Lease } from './lease.ts';
-import { notificationFor } from './notification.ts';
+import { idempotencyKey, notificationFor } from './notification.ts';
 import { clip, type Outcome, type OutcomeStatus } from './outcome.ts';
 import type { FileState, OwedOutcome } from './ports.ts';
 
@@ -67,11 +67,13 @@ async function sendDeadLetter(ctx: UseCaseContext, state: FileState, event: unkn
       bucket: state.bucket,
       key: state.key,
       ...(state.versionId ? { versionId: state.versionId } : {}),
+      ...(state.eTag ? { eTag: state.eTag } : {}),
       ...(state.sequencer ? { sequencer: state.sequencer } : {}),
     },
     event,
     failedAt: isoNow(ctx.clock),
     attempts: state.attempts,
+    dedupeKey: idempotencyKey(state),
   });
   ctx.metrics.count('FilesDeadLettered');
 }
