@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AttributeValue, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { parseConfig } from '@eventline/config';
+import { concurrencyBound, parseConfig } from '@eventline/config';
 import type { InvocationResult } from '@eventline/lambda-emulator';
 import { LocalStack } from '@eventline/local';
 import type { Context } from 'aws-lambda';
@@ -294,7 +294,7 @@ export async function runEndToEnd(options: EndToEndOptions): Promise<EndToEndRes
       files: options.files,
       runs: options.runs,
       sequentialFiles: options.sequentialFiles,
-      concurrency: config.function.reservedConcurrency,
+      concurrency: concurrencyBound(config).limit,
       putConcurrency: options.putConcurrency,
       fileBytes: {
         min: Math.min(...sizes),

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { parseConfig } from '@eventline/config';
+import { concurrencyBound, parseConfig } from '@eventline/config';
 import type { BatchReport, InvocationReport, InvocationResult } from '@eventline/lambda-emulator';
 import { LocalStack } from '@eventline/local';
 import { CpuMeter, type CpuWindow } from '../lib/cpu.ts';
@@ -300,7 +300,7 @@ export async function runQueuePath(options: QueuePathOptions): Promise<QueuePath
         batchSize: config.trigger.batchSize,
         maxBatchingWindowSeconds: config.trigger.maxBatchingWindowSeconds,
         maxConcurrency: config.trigger.maxConcurrency,
-        reservedConcurrency: config.function.reservedConcurrency,
+        reservedConcurrency: concurrencyBound(config).limit,
         memoryMb: config.function.memoryMb,
       },
       paths,

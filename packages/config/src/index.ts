@@ -10,6 +10,7 @@ import { configSchema, type EventlineConfig } from './schema.ts';
  * Code that runs inside the Lambda bundle imports `@eventline/config/runtime` instead, which leaves zod out.
  */
 export * from './bundled.ts';
+export * from './concurrency.ts';
 export * from './define.ts';
 export * from './errors.ts';
 export * from './names.ts';

@@ -4,6 +4,7 @@
  * from a config, and the bundle-time config (`attachConfigCode`).
  */
 export * from './bundled.ts';
+export * from './concurrency.ts';
 export * from './errors.ts';
 export * from './names.ts';
 export * from './queues.ts';

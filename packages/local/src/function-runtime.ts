@@ -4,6 +4,7 @@ import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { type AwsClients, createClients } from '@eventline/aws/sdk';
 import type { EventlineConfig, RuntimeNames } from '@eventline/config';
 import {
+  concurrencyBound,
   configDefines,
   eventSourceSettings,
   localFunctionName,
@@ -114,7 +115,7 @@ export function createFunctionPool(
     handlerModule: () => bundler.bundle.module,
     memoryMb: config.function.memoryMb,
     timeoutMs: config.function.timeoutSeconds * 1000,
-    concurrency: config.function.reservedConcurrency,
+    concurrency: concurrencyBound(config).limit,
     environment,
   });
   const workerLog = activity.logger(context.logger, 'warn');
@@ -156,7 +157,7 @@ export function createFunctionPool(
     }
   });
   print(
-    `${clock()} λ function bundled (${Math.round(bundle.bytes / 1024)} KiB); up to ${config.function.reservedConcurrency} instance(s), ${config.function.memoryMb} MB, timeout ${config.function.timeoutSeconds} s`,
+    `${clock()} λ function bundled (${Math.round(bundle.bytes / 1024)} KiB); up to ${concurrencyBound(config).limit} instance(s) (${concurrencyBound(config).setting}), ${config.function.memoryMb} MB, timeout ${config.function.timeoutSeconds} s`,
   );
   return pool;
 }
@@ -183,7 +184,7 @@ export function createInvoker(options: {
 }): AsyncInvoker {
   const { config } = options;
   return new AsyncInvoker({
-    concurrency: config.function.reservedConcurrency,
+    concurrency: concurrencyBound(config).limit,
     retryAttempts: config.trigger.retryAttempts,
     retryDelaysMs: options.retryDelaysMs,
     maxEventAgeMs: config.trigger.maxEventAgeSeconds * 1000,
