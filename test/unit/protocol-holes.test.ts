@@ -76,3 +76,42 @@ describe('hole 14: a dead letter carries a dedupe key (I10)', () => {
     expect(t.deadLetters.letters.map((l) => l.dedupeKey)).toEqual([key]);
   });
 });
+
+describe('hole 9: a replayed file gets fresh attempts', () => {
+  it('is processed again after it failed on its last attempt, instead of failing at once', async () => {
+    const t = setup({ files: { maxAttempts: 2 } });
+    t.source.put('incoming/a.json', '{"id":"a-1"}');
+    const event = objectEvent(t.source, 'incoming/a.json');
+    t.source.failure = new TransientError('aws-unavailable', 'GetObject: S3 is down');
+    await expect(t.pipeline.processObject(event)).rejects.toBeInstanceOf(TransientError);
+    expect((await t.pipeline.processObject(event)).status).toBe('failed');
+    expect(t.deadLetters.letters).toHaveLength(1);
+    // The outage is over; the operator replays the dead letter.
+    t.source.failure = undefined;
+    const replayed = await t.pipeline.processObject({ ...event, origin: 'replay' }, { replay: true });
+    expect(replayed.status).toBe('processed');
+    expect(t.deadLetters.letters).toHaveLength(1);
+    expect(t.notifier.sent.map((n) => n.json.status)).toEqual(['FAILED', 'PROCESSED']);
+  });
+});
+
+describe('hole 8: one sender of owed steps', () => {
+  it('a newer version waits while a finished version is leased to send its steps', async () => {
+    const t = setup();
+    t.source.put('incoming/a.json', '{"id":"a-1","v":1}');
+    const v1 = objectEvent(t.source, 'incoming/a.json');
+    t.notifier.down = true;
+    await expect(t.pipeline.processObject(v1)).rejects.toBeInstanceOf(TransientError);
+    // A redelivery of v1 takes the lease to send its notification, and is still sending...
+    const [id] = [...t.ledger.files.keys()];
+    const owing = t.ledger.files.get(id!)!;
+    t.ledger.files.set(id!, { ...owing, rev: owing.rev + 1, leaseUntil: t.clock.now() + 60_000 });
+    // ...when v2 arrives: it must not take the item over (and with it v1's notification).
+    t.notifier.down = false;
+    t.source.put('incoming/a.json', '{"id":"a-1","v":2}');
+    await expect(t.pipeline.processObject(objectEvent(t.source, 'incoming/a.json'))).rejects.toThrow(
+      /being processed elsewhere/,
+    );
+    expect(t.notifier.sent).toHaveLength(0);
+  });
+});

@@ -29,7 +29,7 @@ export function buildProgram(): { program: Command; cli: Cli } {
     .option('-c, --config <file>', 'configuration file', 'eventline.config.ts')
     .option(
       '-e, --endpoint <url>',
-      'endpoint of a running local stack (default: EVENTLINE_ENDPOINT, or local.host:local.port from the config)',
+      'where every AWS call goes: a running local stack (default: EVENTLINE_ENDPOINT, AWS_ENDPOINT_URL, or local.host:local.port from the config), or with --stack an emulator serving CloudFormation too',
     )
     .option(
       '-s, --stack <name>',
