@@ -3,7 +3,12 @@
  */
 
 import type { EventlineConfig } from '@eventline/config';
-import { concurrencyNote, configDefines, DEAD_LETTER_RETENTION_SECONDS } from '@eventline/config';
+import {
+  concurrencyNote,
+  configDefines,
+  DEAD_LETTER_RETENTION_SECONDS,
+  ingestBucketSettings,
+} from '@eventline/config';
 import { TTL_ATTRIBUTE } from '@eventline/core';
 import { Annotations, CfnOutput, Duration, Stack, type StackProps, Tags, Validations } from 'aws-cdk-lib';
 import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
@@ -71,7 +76,7 @@ export class EventlineStack extends Stack {
     this.ingest = new IngestBucket(this, 'Ingest', {
       bucketName: config.bucket.deployName,
       removalPolicy: removalPolicyOf(config.bucket.removalPolicy),
-      noncurrentVersionDays: config.bucket.noncurrentVersionDays,
+      settings: ingestBucketSettings(config),
     });
     const bucket = this.ingest.bucket;
 
