@@ -50,6 +50,7 @@ export const handler = createHandler({
     metrics: metricsPort(metrics),
   }),
   logger: loggerPort(logger),
+  metrics: metricsPort(metrics),
   flushMetrics: () => metrics.publishStoredMetrics(),
   addContext: (context) => logger.addContext(context),
 });
