@@ -1,8 +1,6 @@
-import { parseConfig } from '@eventline/config/index.ts';
-import { TIMEOUT_WITHOUT_CHECKPOINT, watchdogMarginMs } from '@eventline/config/watchdog.ts';
-import { Pipeline } from '@eventline/core/pipeline.ts';
-import type { Metrics } from '@eventline/core/ports.ts';
-import { createHandler } from '@eventline/lambda/handler.ts';
+import { parseConfig, TIMEOUT_WITHOUT_CHECKPOINT, watchdogMarginMs } from '@eventline/config';
+import { type Metrics, Pipeline } from '@eventline/core';
+import { createHandler } from '@eventline/lambda';
 import type { Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import {

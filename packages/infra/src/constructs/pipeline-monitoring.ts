@@ -1,4 +1,7 @@
-import { TIMEOUT_WITHOUT_CHECKPOINT, watchdogMarginMs } from '@eventline/config/watchdog.ts';
+/**
+ * The pipeline's alarms and dashboard construct.
+ */
+import { TIMEOUT_WITHOUT_CHECKPOINT, watchdogMarginMs } from '@eventline/config';
 import { Duration } from 'aws-cdk-lib';
 import {
   Alarm,
