@@ -1,11 +1,17 @@
 // A route's transform: in process through the use case (normalize, derive, drop, fan out, reject on
 // throw, bound an async transform that never settles), carried through the bundle's plain config,
 // and refused where its code cannot reach the function.
-import { attachConfigCode, plainConfig } from '@eventline/config/bundled.ts';
-import { ConfigError } from '@eventline/config/errors.ts';
-import { type EventlineConfigInput, parseConfig, type TransformFunction } from '@eventline/config/index.ts';
-import { BUNDLED_CONFIG_FILE, refuseCodeThatCannotTravel } from '@eventline/config/travel.ts';
-import { Pipeline } from '@eventline/core/pipeline.ts';
+import {
+  attachConfigCode,
+  BUNDLED_CONFIG_FILE,
+  ConfigError,
+  type EventlineConfigInput,
+  parseConfig,
+  plainConfig,
+  refuseCodeThatCannotTravel,
+  type TransformFunction,
+} from '@eventline/config';
+import { Pipeline } from '@eventline/core';
 import { describe, expect, it } from 'vitest';
 import {
   ManualClock,
@@ -51,7 +57,11 @@ describe('transform per route', () => {
       if (record.action === 'NOISE') return null;
       if (record.action === 'BAD') throw new Error('no action BAD');
       if (Array.isArray(record.ids)) return record.ids.map((id) => ({ id: String(id), split: true }));
-      return { id: String(record.id), action: String(record.action).toLowerCase(), bytes: Number(record.bytes) * 2 };
+      return {
+        id: String(record.id),
+        action: String(record.action).toLowerCase(),
+        bytes: Number(record.bytes) * 2,
+      };
     });
     t.source.put(
       'flows/a.ndjson',
@@ -118,7 +128,12 @@ describe('transform per route', () => {
 describe('transform in the bundle', () => {
   it('travels as code: null in the bundled data, taken back from the config module by route position', () => {
     const transform: TransformFunction = (record) => record;
-    const input = { routes: [{ id: 'a', prefix: 'a/', transform }, { id: 'b', prefix: 'b/' }] };
+    const input = {
+      routes: [
+        { id: 'a', prefix: 'a/', transform },
+        { id: 'b', prefix: 'b/' },
+      ],
+    };
     const { data, hasCode } = plainConfig(parseConfig(input));
     const json = JSON.parse(JSON.stringify(data));
 
@@ -131,7 +146,7 @@ describe('transform in the bundle', () => {
   });
 
   it('is refused at start from a config file the bundle does not import, naming the setting', () => {
-    const config = parseConfig({ routes: [{ prefix: 'a/', transform: (r) => r }] });
+    const config = parseConfig({ routes: [{ prefix: 'a/', transform: (r: Record<string, unknown>) => r }] });
 
     expect(() => refuseCodeThatCannotTravel('examples/x/eventline.config.ts', config)).toThrow(ConfigError);
     expect(() => refuseCodeThatCannotTravel('examples/x/eventline.config.ts', config)).toThrow(

@@ -1,4 +1,4 @@
-import type { Route } from '@eventline/config/schema.ts';
+import type { Route } from '@eventline/config/runtime';
 import { describePosition, RecordError } from './errors.ts';
 import type { ObjectEvent } from './events.ts';
 import type { DecodedRecord } from './formats/types.ts';
