@@ -14,6 +14,8 @@ import { S3_DATA_SUBDIR } from './data-dir.ts';
 import { type Edge, type EdgeRoutes, startEdge } from './edge.ts';
 import { isLoopbackName } from './loopback.ts';
 import { ensureQueues, type StackQueues } from './queues.ts';
+import { snsDeliveryTargets } from './sns-targets.ts';
+import { subscribeAll } from './topic-subscriptions.ts';
 
 /** The local AWS services (emulators) and the edge that serves them on one port. */
 export interface LocalServices {
@@ -63,6 +65,7 @@ export async function startServices(options: {
   // Versioned, as the deployed bucket is: the ledger keys an object's versions by versionId.
   await s3.ensureBucket(config.bucket.name, { versioning: 'Enabled' });
   let edge: Edge | undefined;
+  let sqs: SqsEmulator | undefined;
   const publicUrl = () => {
     if (!edge) throw new Error('the edge is not listening yet');
     return edge.url;
@@ -73,11 +76,20 @@ export async function startServices(options: {
     dataDir: resolve(dataDir, 'sns'),
     publicUrl,
     ...(local.smtp ? { smtp: local.smtp } : {}),
+    targets: snsDeliveryTargets({
+      sqs: () => {
+        if (!sqs) throw new Error('the SQS emulator is not started yet');
+        return sqs;
+      },
+      lambdaEndpoint: () => local.lambdaEndpoint ?? publicUrl(),
+      region: local.region,
+      credentials: { accessKeyId: local.accessKeyId, secretAccessKey: local.secretAccessKey },
+    }),
     logger: activityLogger,
     ...(options.sns?.delivery ? { delivery: options.sns.delivery } : {}),
   });
   started({ sns });
-  const sqs = createSqsEmulator({
+  sqs = createSqsEmulator({
     dataDir: resolve(dataDir, 'sqs'),
     region: local.region,
     accountId,
@@ -145,9 +157,7 @@ export async function provisionResources(options: {
   );
   const queues = await ensureQueues(clients.sqs, config, options.accountId);
   const topicArn = await sns.createTopic(config.topic.name);
-  for (const subscription of config.topic.subscriptions) {
-    await sns.subscribe(topicArn, subscription.protocol, subscription.endpoint, { confirmed: true });
-  }
+  await subscribeAll(config, clients, sns, topicArn, options.accountId);
   const names: RuntimeNames = {
     tableName: config.table.name,
     topicArn,
