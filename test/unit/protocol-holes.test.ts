@@ -1,6 +1,5 @@
-import { type EventlineConfigInput, parseConfig } from '@eventline/config/index.ts';
-import { TransientError } from '@eventline/core/errors.ts';
-import { Pipeline } from '@eventline/core/pipeline.ts';
+import { type EventlineConfigInput, parseConfig } from '@eventline/config';
+import { Pipeline, TransientError } from '@eventline/core';
 import { describe, expect, it } from 'vitest';
 import {
   ManualClock,
@@ -92,5 +91,26 @@ describe('hole 9: a replayed file gets fresh attempts', () => {
     expect(replayed.status).toBe('processed');
     expect(t.deadLetters.letters).toHaveLength(1);
     expect(t.notifier.sent.map((n) => n.json.status)).toEqual(['FAILED', 'PROCESSED']);
+  });
+});
+
+describe('hole 8: one sender of owed steps', () => {
+  it('a newer version waits while a finished version is leased to send its steps', async () => {
+    const t = setup();
+    t.source.put('incoming/a.json', '{"id":"a-1","v":1}');
+    const v1 = objectEvent(t.source, 'incoming/a.json');
+    t.notifier.down = true;
+    await expect(t.pipeline.processObject(v1)).rejects.toBeInstanceOf(TransientError);
+    // A redelivery of v1 takes the lease to send its notification, and is still sending...
+    const [id] = [...t.ledger.files.keys()];
+    const owing = t.ledger.files.get(id!)!;
+    t.ledger.files.set(id!, { ...owing, rev: owing.rev + 1, leaseUntil: t.clock.now() + 60_000 });
+    // ...when v2 arrives: it must not take the item over (and with it v1's notification).
+    t.notifier.down = false;
+    t.source.put('incoming/a.json', '{"id":"a-1","v":2}');
+    await expect(t.pipeline.processObject(objectEvent(t.source, 'incoming/a.json'))).rejects.toThrow(
+      /being processed elsewhere/,
+    );
+    expect(t.notifier.sent).toHaveLength(0);
   });
 });

@@ -1,4 +1,4 @@
-import type { Route } from '@eventline/config/schema.ts';
+import type { Route } from '@eventline/config/runtime';
 import type { ObjectEvent } from './events.ts';
 import { compareSequencers, sequencerSortKey } from './events.ts';
 import type { FileState, OwedOutcome } from './ports.ts';
@@ -62,8 +62,10 @@ export function decide(
     return { kind: 'stale' };
   }
   // A newer version waits for the older one's live claim to end: batched record writes are not
-  // conditional, so two versions of one object must never be written at the same time.
-  if (state.status === 'PROCESSING' && leased) return { kind: 'in-progress' };
+  // conditional, so two versions of one object must never be written at the same time; and a
+  // finished version leased to send its steps must not be taken over, or its steps, carried into
+  // the newer claim's `owed`, would have two senders (hole 8).
+  if (leased) return { kind: 'in-progress' };
   return { kind: 'claim', attempts: 1 };
 }
 

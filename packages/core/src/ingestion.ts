@@ -1,4 +1,4 @@
-import type { Route } from '@eventline/config/schema.ts';
+import type { Route } from '@eventline/config/runtime';
 import { isLosslessNumber, stringify } from 'lossless-json';
 import { NO_SEQUENCER_GUARD } from './claim.ts';
 import type { UseCaseContext } from './context.ts';
@@ -6,6 +6,7 @@ import { describePosition, PermanentError, RecordError } from './errors.ts';
 import type { ObjectEvent } from './events.ts';
 import { sequencerSortKey } from './events.ts';
 import { decoderFor, isFailure, limitBytes, maxBytesFor, maybeGunzip } from './formats/index.ts';
+import { logResumable } from './formats/log-settings.ts';
 import type { DecodedRecord } from './formats/types.ts';
 import { recordAttributes, recordKey } from './items.ts';
 import { clip } from './outcome.ts';
@@ -129,7 +130,11 @@ export async function ingest(
     { bytes: 0 },
     'decompressed file',
   );
-  const lineEnds = route.format === 'ndjson' ? new LineEnds(fromByte ?? 0) : undefined;
+  // One record per line: a paused file resumes at the byte after its last line handled.
+  const lineEnds =
+    route.format === 'ndjson' || (route.format === 'log' && logResumable(route))
+      ? new LineEnds(fromByte ?? 0)
+      : undefined;
   const records = decoderFor(route.format)(lineEnds ? lineEnds.track(decompressed) : decompressed, {
     route,
     key: event.key,

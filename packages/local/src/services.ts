@@ -1,18 +1,18 @@
 import { resolve } from 'node:path';
-import { type AwsClients, createClients } from '@eventline/aws/clients.ts';
-import { ConfigError } from '@eventline/config/errors.ts';
-import type { EventlineConfig, RuntimeNames } from '@eventline/config/index.ts';
-import { errorMessage } from '@eventline/core/errors.ts';
-import { TTL_ATTRIBUTE } from '@eventline/core/items.ts';
-import type { Logger } from '@eventline/core/ports.ts';
+import { type AwsClients, createClients } from '@eventline/aws/sdk';
+import type { EventlineConfig, RuntimeNames } from '@eventline/config';
+import { ConfigError } from '@eventline/config';
+import type { Logger } from '@eventline/core';
+import { errorMessage, TTL_ATTRIBUTE } from '@eventline/core';
 import { ensureLedgerTable, type LocalDynamo, startLocalDynamo } from '@eventline/dynamodb-emulator';
 import { createS3Emulator, type S3Emulator, type S3ObjectEvent } from '@eventline/s3-emulator';
-import { createSnsService, type SnsService } from '@eventline/sns-emulator/index.ts';
+import { createSnsService, type SnsService } from '@eventline/sns-emulator';
 import { createSqsEmulator, type SqsEmulator } from '@eventline/sqs-emulator';
 import { createAuthorizer } from './auth.ts';
+import { localBucketDocuments } from './bucket-settings.ts';
 import { S3_DATA_SUBDIR } from './data-dir.ts';
 import { type Edge, type EdgeRoutes, startEdge } from './edge.ts';
-import { isLoopbackName } from './loopback.ts';
+import { isLoopbackAddress, isLoopbackName } from './loopback.ts';
 import { ensureQueues, type StackQueues } from './queues.ts';
 import { snsDeliveryTargets } from './sns-targets.ts';
 import { subscribeAll } from './topic-subscriptions.ts';
@@ -58,12 +58,21 @@ export async function startServices(options: {
       ? (accessKeyId) => (accessKeyId === local.accessKeyId ? local.secretAccessKey : undefined)
       : undefined,
     onObjectEvent: options.onS3Event,
+    // Bucket policies are evaluated for signed requests (enforceAuth). The edge speaks plain HTTP: a request
+    // from this machine's loopback counts as secure transport (it never leaves the machine), so the
+    // TLS-only policy refuses plain HTTP only from other hosts, as AWS refuses it.
+    accountId,
+    secureTransport: (req) => isLoopbackAddress(req.socket.remoteAddress),
     onEventError: (error, event) =>
       logger.error('could not take an S3 event', { key: event.key, error: errorMessage(error) }),
   });
   started({ s3 });
-  // Versioned, as the deployed bucket is: the ledger keys an object's versions by versionId.
-  await s3.ensureBucket(config.bucket.name, { versioning: 'Enabled' });
+  // Versioned, encrypted, private, TLS-only and with the lifecycle rules of the deployed bucket (one
+  // source: packages/config/src/bucket.ts); the ledger keys an object's versions by versionId.
+  await s3.ensureBucket(config.bucket.name, {
+    versioning: 'Enabled',
+    configuration: localBucketDocuments(config),
+  });
   let edge: Edge | undefined;
   let sqs: SqsEmulator | undefined;
   const publicUrl = () => {

@@ -1,9 +1,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { errorMessage } from '@eventline/core/errors.ts';
-import { matchRoute } from '@eventline/core/routing.ts';
-import { consoleLogger, LocalStack } from '@eventline/local/stack.ts';
+import { errorMessage, matchRoute } from '@eventline/core';
+import { consoleLogger, LocalStack } from '@eventline/local';
 import type { Command } from 'commander';
 import { type Cli, port } from '../context.ts';
 
@@ -53,9 +52,9 @@ export function register(program: Command, cli: Cli): void {
   /** The console page is optional: the stack runs without it. */
   async function loadConsole() {
     try {
-      const page = '@eventline/local/console/index.ts';
+      const page = '@eventline/local/console';
       const module = (await import(page)) as {
-        createConsolePage?: () => import('@eventline/local/admin.ts').ConsoleHandler;
+        createConsolePage?: () => import('@eventline/local').ConsoleHandler;
       };
       return module.createConsolePage?.();
     } catch {
@@ -70,14 +69,21 @@ export function register(program: Command, cli: Cli): void {
     .option('-k, --key <key>', 'object key')
     .option('-w, --wait', 'wait until the file has its outcome and print it')
     .action(async (file: string, options: { key?: string; wait?: boolean }) => {
+      if (cli.options.stack) {
+        throw new Error(
+          'put uploads to the local stack only (--stack given); on a deployed stack upload with: aws s3 cp <file> s3://<BucketName>/<key>',
+        );
+      }
       const c = await cli.config();
       const route = c.routes[0];
       const key = options.key ?? `${route?.prefix ?? ''}${basename(file)}`;
       await stat(file).catch(() => {
         throw new Error(`${file}: no such file`);
       });
+      const endpoint = await cli.endpoint();
+      cli.out.progress(`eventline: local stack ${c.name}, region ${c.local.region}, endpoint ${endpoint}`);
       const s3 = new S3Client({
-        endpoint: await cli.endpoint(),
+        endpoint,
         region: c.local.region,
         forcePathStyle: true,
         credentials: { accessKeyId: c.local.accessKeyId, secretAccessKey: c.local.secretAccessKey },
