@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetQueueUrlCommand, type Message, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { parseConfig } from '@eventline/config/index.ts';
+import { parseConfig } from '@eventline/config';
 import { createLambdaInvokeRoute } from '@eventline/lambda-emulator';
-import { LocalStack } from '@eventline/local/stack.ts';
-import type { SnsLambdaEvent } from '@eventline/sns-emulator/types.ts';
+import { LocalStack } from '@eventline/local';
+import type { SnsLambdaEvent } from '@eventline/sns-emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**

@@ -1,8 +1,13 @@
 import { CreateTopicCommand, PublishCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
-import { parseConfig } from '@eventline/config/index.ts';
-import { subscribeAll } from '@eventline/local/topic-subscriptions.ts';
-import { type SnsServer, startSnsServer } from '@eventline/sns-emulator/index.ts';
-import type { PublishedMessage, SnsLambdaEvent, SqsDelivery } from '@eventline/sns-emulator/types.ts';
+import { parseConfig } from '@eventline/config';
+import { subscribeAll } from '@eventline/local';
+import {
+  type PublishedMessage,
+  type SnsLambdaEvent,
+  type SnsServer,
+  type SqsDelivery,
+  startSnsServer,
+} from '@eventline/sns-emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**

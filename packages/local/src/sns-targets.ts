@@ -1,5 +1,5 @@
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import type { DeliveryTargets, MessageAttributes } from '@eventline/sns-emulator/index.ts';
+import type { DeliveryTargets, MessageAttributes } from '@eventline/sns-emulator';
 import type { SqsEmulator } from '@eventline/sqs-emulator';
 
 /**

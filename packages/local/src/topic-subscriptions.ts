@@ -1,9 +1,8 @@
 import { CreateQueueCommand } from '@aws-sdk/client-sqs';
-import type { AwsClients } from '@eventline/aws/clients.ts';
-import { translate } from '@eventline/aws/errors.ts';
-import { ConfigError } from '@eventline/config/errors.ts';
-import type { EventlineConfig, TopicSubscription } from '@eventline/config/index.ts';
-import { SnsApiError, type SnsService } from '@eventline/sns-emulator/index.ts';
+import { translate } from '@eventline/aws';
+import type { AwsClients } from '@eventline/aws/sdk';
+import { ConfigError, type EventlineConfig, type TopicSubscription } from '@eventline/config';
+import { SnsApiError, type SnsService } from '@eventline/sns-emulator';
 
 /**
  * The topic's subscriptions from the config, made on the local SNS as the CDK app makes them on AWS:
