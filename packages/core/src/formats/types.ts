@@ -1,4 +1,4 @@
-import type { Route } from '@eventline/config/schema.ts';
+import type { Route } from '@eventline/config/runtime';
 import type { Position, RecordError } from '../errors.ts';
 
 /** One record out of a file: its value (numbers as exact LosslessNumber) and where it was. */
