@@ -13,3 +13,4 @@ export * from './queues.ts';
 export * from './runtime-names.ts';
 export type * from './schema.ts';
 export * from './timing.ts';
+export * from './watchdog.ts';
