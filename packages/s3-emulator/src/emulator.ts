@@ -16,6 +16,7 @@ import { multipartActions } from './multipart.ts';
 import { objectConfigActions } from './object-config.ts';
 import { objectActions } from './objects.ts';
 import { enforcePolicy } from './policy-eval.ts';
+import { installS3ServerQuirks } from './server-quirks.ts';
 import { type BucketRecord, bucketKey, Storage } from './storage.ts';
 import type { S3Emulator, S3EmulatorOptions } from './types.ts';
 import { parseXml, renderXml } from './xml.ts';
@@ -299,6 +300,7 @@ export async function createS3Emulator(options: S3EmulatorOptions): Promise<
       const created = createServer((req, res) => {
         void handle(req, res);
       });
+      installS3ServerQuirks(created);
       server = created;
       await new Promise<void>((resolve, reject) => {
         created.once('error', reject);

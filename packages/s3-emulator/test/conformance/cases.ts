@@ -1,5 +1,6 @@
 import type { Case } from './case-kit.ts';
 import { bucketConfigCases } from './cases-bucket-config.ts';
+import { differenceCases } from './cases-differences.ts';
 import { listingCases } from './cases-listings.ts';
 import { multipartCases } from './cases-multipart.ts';
 import { objectCases } from './cases-objects.ts';
@@ -21,4 +22,5 @@ export const cases: Case[] = [
   ...multipartCases,
   ...versioningAndAuthCases,
   ...bucketConfigCases,
+  ...differenceCases,
 ];
