@@ -252,6 +252,37 @@ def complete_twice(s3, ctx):
     assert again["ETag"] == first["ETag"]
 
 
+@case("POST Object: generate_presigned_post (SigV4 policy) uploads a form with ${filename}; a file over content-length-range is EntityTooLarge")
+def presigned_post(s3, ctx):
+    b = new_bucket(s3, "post")
+    post = s3.generate_presigned_post(
+        Bucket=b, Key="in/${filename}", Fields={"success_action_status": "201"},
+        Conditions=[{"success_action_status": "201"}, ["content-length-range", 1, 16], ["starts-with", "$key", "in/"]],
+        ExpiresIn=300)
+
+    def send(data, filename):
+        boundary = uuid.uuid4().hex
+        parts = []
+        for name, value in post["fields"].items():
+            parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
+                     f'Content-Type: text/plain\r\n\r\n'.encode() + data + f"\r\n--{boundary}--\r\n".encode())
+        req = urllib.request.Request(post["url"], data=b"".join(parts), method="POST",
+                                     headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+        try:
+            with urllib.request.urlopen(req) as res:
+                return res.status, res.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode()
+
+    status, body = send(b"hello", "note.txt")
+    assert status == 201, (status, body)
+    assert "<Key>in/note.txt</Key>" in body, body
+    assert s3.get_object(Bucket=b, Key="in/note.txt")["Body"].read() == b"hello"
+    status, body = send(b"x" * 17, "big.txt")
+    assert status == 400 and "<Code>EntityTooLarge</Code>" in body, (status, body)
+
+
 def main():
     if sys.argv[1:] == ["--list"]:
         for name, _ in CASES:

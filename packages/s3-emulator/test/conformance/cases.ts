@@ -4,6 +4,7 @@ import { differenceCases } from './cases-differences.ts';
 import { listingCases } from './cases-listings.ts';
 import { multipartCases } from './cases-multipart.ts';
 import { objectCases } from './cases-objects.ts';
+import { postCases } from './cases-post.ts';
 import { versioningAndAuthCases } from './cases-versioning-auth.ts';
 
 /**
@@ -23,4 +24,5 @@ export const cases: Case[] = [
   ...versioningAndAuthCases,
   ...bucketConfigCases,
   ...differenceCases,
+  ...postCases,
 ];
