@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -242,5 +243,25 @@ describe('topic subscriptions from the config, through the local stack', () => {
       'alerts/a-1.json': 'NOT_NEEDED',
       'alerts/broken.json': 'SENT',
     });
+  });
+
+  it('lists the SMS on the console API and with `eventline sms`', async () => {
+    const api = (await (await fetch(`${stack.url}/_eventline/sms`)).json()) as {
+      messages: Array<{ text: string }>;
+    };
+    expect(api.messages.map((m) => m.text.split(' ')[2]).sort()).toEqual(['FAILED', 'FAILED']);
+    const printed = await new Promise<string>((resolve, reject) =>
+      execFile(
+        process.execPath,
+        ['bin/eventline.mjs', '--endpoint', stack.url, 'sms'],
+        { timeout: 60_000, env: { ...process.env, NO_COLOR: '1' } },
+        (error, stdout, stderr) =>
+          error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout),
+      ),
+    );
+    const lines = printed.trim().split('\n');
+    expect(lines[0]).toMatch(/^SENT\s+TO\s+FROM\s+PARTS\s+TEXT/);
+    expect(lines.filter((line) => line.includes('+14155550100'))).toHaveLength(2);
+    expect(printed).toContain('eventline alerts: FAILED alerts/broken.json: ');
   });
 });
