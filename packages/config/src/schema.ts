@@ -15,6 +15,23 @@ export type Format = (typeof FORMATS)[number];
 export type RecordFields = Readonly<Record<string, unknown>>;
 export type KeyFunction = (record: RecordFields, context: { key: string; position: number }) => string;
 
+/** What a transform hands back: one record, several, or none (`null`/`undefined`: the record is dropped). */
+export type TransformResult =
+  | Record<string, unknown>
+  | ReadonlyArray<Record<string, unknown>>
+  | null
+  | undefined;
+/**
+ * A route's `transform`: runs on each parsed record before its key, schema and item are made
+ * (normalize, derive, drop, enrich). Numbers arrive as LosslessNumber (exact text by `String(n)`,
+ * a JS number by `Number(n)`); the result may hold plain numbers, strings, booleans, objects, lists.
+ * A throw rejects that record with its line and the message. It may be async.
+ */
+export type TransformFunction = (
+  record: Record<string, unknown>,
+  context: { bucket: string; key: string; line?: number; index?: number },
+) => TransformResult | Promise<TransformResult>;
+
 /** Anything with zod's `safeParse` (a zod schema); kept structural so configs need not share our zod copy. */
 export interface RecordSchema {
   safeParse(value: unknown): {
@@ -62,6 +79,8 @@ export const routeSchema = z
      */
     key: z.union([z.string().min(1), z.custom<KeyFunction>(isFunction, 'a function')]).default('id'),
     schema: z.custom<RecordSchema>(isSchema, 'a zod schema (an object with safeParse)').optional(),
+    /** A function from a parsed record to a record, several or none; the schema checks its result. */
+    transform: z.custom<TransformFunction>((v) => typeof v === 'function', 'a function').optional(),
     /** What an invalid record does to its file: `continue` quarantines it, `fail` fails the file. */
     onInvalid: z.enum(['continue', 'fail']).default('continue'),
     /**

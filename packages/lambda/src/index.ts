@@ -48,6 +48,7 @@ export const handler = createHandler({
     metrics: metricsPort(metrics),
   }),
   logger: loggerPort(logger),
+  metrics: metricsPort(metrics),
   flushMetrics: () => metrics.publishStoredMetrics(),
   addContext: (context) => logger.addContext(context),
 });

@@ -5,6 +5,8 @@ import type { Position, RecordError } from '../errors.ts';
 export interface DecodedRecord {
   value: unknown;
   position: Position;
+  /** Set when a route's transform made several records of this one: which (0-based). */
+  part?: number;
 }
 
 /** A record that could not be read; the file goes on (or fails, by the route's `onInvalid`). */
