@@ -1,8 +1,8 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { DynamoLedger } from '@eventline/aws/dynamo-ledger.ts';
-import type { EventlineConfig, RuntimeNames } from '@eventline/config/index.ts';
+import type { DynamoLedger } from '@eventline/aws';
+import type { EventlineConfig, RuntimeNames } from '@eventline/config';
 import type { AsyncInvoker } from '@eventline/lambda-emulator';
-import type { SnsService } from '@eventline/sns-emulator/index.ts';
+import type { SnsService } from '@eventline/sns-emulator';
 import type { SqsEmulator } from '@eventline/sqs-emulator';
 import type { Activity } from './activity.ts';
 import type { SqsDeadLetterStore } from './dead-letters.ts';
@@ -24,7 +24,7 @@ export interface AdminStack {
   readonly invoker: Pick<AsyncInvoker, 'stats'>;
   readonly edge: Pick<Edge, 'counts'>;
   readonly sqs: Pick<SqsEmulator, 'metrics'>;
-  readonly sns: Pick<SnsService, 'notifications'>;
+  readonly sns: Pick<SnsService, 'notifications' | 'phoneMessages'>;
   readonly ledger: Pick<DynamoLedger, 'getFile'>;
   readonly deadLetters: Pick<SqsDeadLetterStore, 'list'>;
   readonly clients: { readonly dynamodb: DynamoDBClient };

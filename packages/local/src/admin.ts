@@ -6,10 +6,8 @@ import {
   type ScanCommandInput,
   type ScanCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
-import { fileStateOf } from '@eventline/aws/dynamo-ledger.ts';
-import { translate } from '@eventline/aws/errors.ts';
-import { errorMessage } from '@eventline/core/errors.ts';
-import { fileKey, ITEM, type ItemKind, itemKeyOf, originOf } from '@eventline/core/items.ts';
+import { fileStateOf, translate } from '@eventline/aws';
+import { errorMessage, fileKey, ITEM, type ItemKind, itemKeyOf, originOf } from '@eventline/core';
 import { stringify } from 'lossless-json';
 import type { FeedEntry, LogLine } from './activity.ts';
 import type { AdminStack } from './admin-port.ts';
@@ -217,6 +215,11 @@ export function createAdmin(stack: AdminStack, consolePage?: ConsoleHandler) {
           case '/_eventline/notifications':
             json(res, 200, {
               notifications: await stack.sns.notifications({ limit: limitOf(url, 50, 10_000) }),
+            });
+            return true;
+          case '/_eventline/sms':
+            json(res, 200, {
+              messages: await stack.sns.phoneMessages({ limit: limitOf(url, 50, 10_000) }),
             });
             return true;
           case '/_eventline/dlq':

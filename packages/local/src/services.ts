@@ -1,13 +1,12 @@
 import { resolve } from 'node:path';
-import { type AwsClients, createClients } from '@eventline/aws/clients.ts';
-import { ConfigError } from '@eventline/config/errors.ts';
-import type { EventlineConfig, RuntimeNames } from '@eventline/config/index.ts';
-import { errorMessage } from '@eventline/core/errors.ts';
-import { TTL_ATTRIBUTE } from '@eventline/core/items.ts';
-import type { Logger } from '@eventline/core/ports.ts';
+import { type AwsClients, createClients } from '@eventline/aws/sdk';
+import type { EventlineConfig, RuntimeNames } from '@eventline/config';
+import { ConfigError } from '@eventline/config';
+import type { Logger } from '@eventline/core';
+import { errorMessage, TTL_ATTRIBUTE } from '@eventline/core';
 import { ensureLedgerTable, type LocalDynamo, startLocalDynamo } from '@eventline/dynamodb-emulator';
 import { createS3Emulator, type S3Emulator, type S3ObjectEvent } from '@eventline/s3-emulator';
-import { createSnsService, type SnsService } from '@eventline/sns-emulator/index.ts';
+import { createSnsService, type SnsService } from '@eventline/sns-emulator';
 import { createSqsEmulator, type SqsEmulator } from '@eventline/sqs-emulator';
 import { createAuthorizer } from './auth.ts';
 import { localBucketDocuments } from './bucket-settings.ts';
@@ -15,6 +14,8 @@ import { S3_DATA_SUBDIR } from './data-dir.ts';
 import { type Edge, type EdgeRoutes, startEdge } from './edge.ts';
 import { isLoopbackAddress, isLoopbackName } from './loopback.ts';
 import { ensureQueues, type StackQueues } from './queues.ts';
+import { snsDeliveryTargets } from './sns-targets.ts';
+import { subscribeAll } from './topic-subscriptions.ts';
 
 /** The local AWS services (emulators) and the edge that serves them on one port. */
 export interface LocalServices {
@@ -75,6 +76,7 @@ export async function startServices(options: {
     configuration: localBucketDocuments(config),
   });
   let edge: Edge | undefined;
+  let sqs: SqsEmulator | undefined;
   const publicUrl = () => {
     if (!edge) throw new Error('the edge is not listening yet');
     return edge.url;
@@ -85,11 +87,20 @@ export async function startServices(options: {
     dataDir: resolve(dataDir, 'sns'),
     publicUrl,
     ...(local.smtp ? { smtp: local.smtp } : {}),
+    targets: snsDeliveryTargets({
+      sqs: () => {
+        if (!sqs) throw new Error('the SQS emulator is not started yet');
+        return sqs;
+      },
+      lambdaEndpoint: () => local.lambdaEndpoint ?? publicUrl(),
+      region: local.region,
+      credentials: { accessKeyId: local.accessKeyId, secretAccessKey: local.secretAccessKey },
+    }),
     logger: activityLogger,
     ...(options.sns?.delivery ? { delivery: options.sns.delivery } : {}),
   });
   started({ sns });
-  const sqs = createSqsEmulator({
+  sqs = createSqsEmulator({
     dataDir: resolve(dataDir, 'sqs'),
     region: local.region,
     accountId,
@@ -157,9 +168,7 @@ export async function provisionResources(options: {
   );
   const queues = await ensureQueues(clients.sqs, config, options.accountId);
   const topicArn = await sns.createTopic(config.topic.name);
-  for (const subscription of config.topic.subscriptions) {
-    await sns.subscribe(topicArn, subscription.protocol, subscription.endpoint, { confirmed: true });
-  }
+  await subscribeAll(config, clients, sns, topicArn, options.accountId);
   const names: RuntimeNames = {
     tableName: config.table.name,
     topicArn,
