@@ -84,6 +84,15 @@ export const routeSchema = z
     transform: z.custom<TransformFunction>((v) => typeof v === 'function', 'a function').optional(),
     /** What an invalid record does to its file: `continue` quarantines it, `fail` fails the file. */
     onInvalid: z.enum(['continue', 'fail']).default('continue'),
+    /**
+     * Which outcomes of this route's files publish a notification: `each` (every file, the default),
+     * `failures` (failed files only) or `none`. The ledger records every outcome either way.
+     */
+    notify: z
+      .enum(['each', 'failures', 'none'], {
+        error: "'each', 'failures' or 'none' (a digest policy is not available yet)",
+      })
+      .default('each'),
     csv: csvOptions.default({ delimiter: ',', quote: '"', types: {} }),
     /** `log`: which delimited log (AWS presets or a generic delimiter/quote/fields); see log-options.ts. */
     log: logOptions.default({ preset: 'generic', types: {} }),
