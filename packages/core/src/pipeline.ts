@@ -203,11 +203,19 @@ export class Pipeline {
     throw new InProgressError('contention', `${event.key}: could not claim the file after 5 attempts`);
   }
 
-  /** When a multi-record file stops to continue elsewhere, leaving time to checkpoint and hand off. */
-  private pauseAt(route: Route, deadline: number | undefined): number | undefined {
+  /**
+   * When a multi-record file stops to continue elsewhere, leaving time to checkpoint and hand off
+   * (`pauseAt`), and by when a resumed segment must have reached its checkpoint (`reachBy`, half
+   * that margin later: room to handle one record and still pause, see IngestOptions).
+   */
+  private segmentTimes(
+    route: Route,
+    deadline: number | undefined,
+  ): { pauseAt: number; reachBy: number } | undefined {
     if (deadline === undefined || !this.continuations || route.format === 'json') return undefined;
     const budget = deadline - this.ctx.clock.now();
-    return deadline - Math.min(10_000, Math.max(500, Math.floor(budget / 4)));
+    const margin = Math.min(10_000, Math.max(500, Math.floor(budget / 4)));
+    return { pauseAt: deadline - margin, reachBy: deadline - Math.floor(margin / 2) };
   }
 
   private async run(
@@ -227,9 +235,9 @@ export class Pipeline {
     }
     let result: IngestResult;
     try {
-      const pauseAt = this.pauseAt(route, options.deadline);
+      const times = this.segmentTimes(route, options.deadline);
       result = await ingest(this.ctx, event, route, claimed, {
-        ...(pauseAt !== undefined ? { pauseAt } : {}),
+        ...times,
         fence: () => lease.fence(),
       });
     } catch (error) {
