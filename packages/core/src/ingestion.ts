@@ -117,10 +117,13 @@ function noProgress(event: ObjectEvent, segment: number, doing: string): Transie
   );
 }
 
-/** CSV columns kept in a checkpoint (the file item holds at most 400 KB); larger headers re-read. */
-const MAX_CHECKPOINT_COLUMNS_CHARS = 128 * 1024;
+/**
+ * CSV columns kept in a checkpoint, in bytes (the file item holds at most 400 KB); a larger header
+ * leaves the checkpoint without an offset, and the next segment re-reads and skips.
+ */
+const MAX_CHECKPOINT_COLUMNS_BYTES = 64 * 1024;
 const columnsFit = (columns: string[]) =>
-  columns.reduce((sum, name) => sum + name.length + 3, 0) <= MAX_CHECKPOINT_COLUMNS_CHARS;
+  columns.reduce((sum, name) => sum + Buffer.byteLength(name) + 3, 0) <= MAX_CHECKPOINT_COLUMNS_BYTES;
 
 const rejectsKeyOf = (ctx: UseCaseContext, event: ObjectEvent, claimed: FileState, part: number) =>
   `${ctx.config.internalPrefix}rejects/${event.bucket}/${event.key}.${claimed.seq.replace(/0+$/, '') || 'x'}${part > 0 ? `.${part}` : ''}.ndjson`;
