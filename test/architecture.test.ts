@@ -32,7 +32,9 @@ interface Manifest {
 const packageDirs = readdirSync(PACKAGES).filter((name) => statSync(join(PACKAGES, name)).isDirectory());
 const manifest = (dir: string): Manifest =>
   JSON.parse(readFileSync(join(PACKAGES, dir, 'package.json'), 'utf8')) as Manifest;
-const isEmulator = (dir: string) => dir.endsWith('-emulator');
+/** Standalone emulators of AWS services: each imports nothing of eventline (utilities aside). */
+const EMULATORS = ['s3-emulator', 'dynamodb-emulator', 'sns-emulator', 'sqs-emulator', 'lambda-emulator'];
+const isEmulator = (dir: string) => EMULATORS.includes(dir) || dir.endsWith('-emulator');
 
 function sourceFiles(dir: string): string[] {
   const out: string[] = [];
@@ -62,7 +64,7 @@ const builtins = new Set(builtinModules);
 
 describe('the workspace layout', () => {
   it('has the packages the README draws', () => {
-    for (const dir of [...PRODUCT, ...LOCAL, ...UTILITIES, ...TEST_KITS, 'sns-emulator'])
+    for (const dir of [...PRODUCT, ...LOCAL, ...UTILITIES, ...TEST_KITS, ...EMULATORS])
       expect(packageDirs).toContain(dir);
   });
 
@@ -152,5 +154,32 @@ describe('the workspace layout', () => {
     };
     for (const node of graph.keys()) visit(node, []);
     expect(cycles).toEqual([]);
+  });
+
+  it('has no import cycle between source files', () => {
+    const graph = new Map<string, string[]>();
+    for (const dir of packageDirs) {
+      for (const file of sourceFiles(join(PACKAGES, dir, 'src'))) {
+        const local = specifiers(file)
+          .filter((s) => s.startsWith('.'))
+          .map((s) => resolve(dirname(file), s));
+        graph.set(file, local);
+      }
+    }
+    const cycles = new Set<string>();
+    const state = new Map<string, 'open' | 'done'>();
+    const visit = (file: string, path: string[]) => {
+      if (state.get(file) === 'done') return;
+      if (state.get(file) === 'open') {
+        const loop = [...path.slice(path.indexOf(file)), file].map((f) => relative(ROOT, f));
+        cycles.add(loop.join(' -> '));
+        return;
+      }
+      state.set(file, 'open');
+      for (const next of graph.get(file) ?? []) visit(next, [...path, file]);
+      state.set(file, 'done');
+    };
+    for (const file of graph.keys()) visit(file, []);
+    expect([...cycles]).toEqual([]);
   });
 });

@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AttributeValue, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { concurrencyBound } from '@eventline/config/concurrency.ts';
 import { parseConfig } from '@eventline/config/index.ts';
-import type { InvocationResult } from '@eventline/local/invoker.ts';
+import type { InvocationResult } from '@eventline/lambda-emulator';
 import { LocalStack } from '@eventline/local/stack.ts';
 import type { Context } from 'aws-lambda';
 import type { BenchHandler, StackEndpoint } from '../baseline/client-config.ts';
@@ -294,7 +295,7 @@ export async function runEndToEnd(options: EndToEndOptions): Promise<EndToEndRes
       files: options.files,
       runs: options.runs,
       sequentialFiles: options.sequentialFiles,
-      concurrency: config.function.reservedConcurrency,
+      concurrency: concurrencyBound(config).limit,
       putConcurrency: options.putConcurrency,
       fileBytes: {
         min: Math.min(...sizes),

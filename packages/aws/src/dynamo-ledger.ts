@@ -39,6 +39,8 @@ export interface DynamoLedgerOptions {
   ttlDays?: number;
   /** The clock the expiry is computed from (tests). @default Date.now */
   now?: () => number;
+  /** How backoff waits (default: real time); the protocol simulator passes its virtual clock's. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -267,13 +269,16 @@ export class DynamoLedger implements Ledger {
     const table = this.options.tableName;
     const base = this.options.baseDelayMs ?? 50;
     const cap = this.options.maxDelayMs ?? 5_000;
+    // The deadline is the claim's lease, in the clock the lease was computed with.
+    const clock = this.options.clock ?? systemClock;
+    const wait = this.options.sleep ?? sleep;
     for (let start = 0; start < items.length; start += 25) {
       let pending: WriteRequest[] = items.slice(start, start + 25).map((Item) => ({
         PutRequest: { Item: this.withExpiry(Item) },
       }));
       let attempt = 0;
       while (pending.length > 0) {
-        if (Date.now() >= deadline) {
+        if (clock.now() >= deadline) {
           throw new TransientError(
             'write-deadline',
             `BatchWriteItem ${table}: ${pending.length} items not written: the write deadline (the claim's lease) has passed`,
@@ -295,13 +300,13 @@ export class DynamoLedger implements Ledger {
         attempt += 1;
         // Exponential backoff with full jitter, bounded by the deadline.
         const delay = Math.random() * Math.min(cap, base * 2 ** attempt);
-        if (Date.now() + delay > deadline) {
+        if (clock.now() + delay > deadline) {
           throw new TransientError(
             'write-deadline',
             `BatchWriteItem ${table}: ${pending.length} items still unprocessed after ${attempt} attempts`,
           );
         }
-        await sleep(delay);
+        await wait(delay);
       }
     }
   }

@@ -215,7 +215,15 @@ export const configSchema = z
       .object({
         memoryMb: z.number().int().min(128).max(10_240).default(512),
         timeoutSeconds: z.number().int().min(1).max(900).default(60),
-        reservedConcurrency: z.number().int().min(1).max(1000).default(10),
+        /**
+         * Concurrency reserved for the function (Lambda's ReservedConcurrentExecutions). Unset by
+         * default: a reservation must leave the account's minimum unreserved concurrency free (100,
+         * or all of a new account's quota of 10), so a default would fail the first deploy there. In
+         * queue mode `trigger.maxConcurrency` already bounds the function; in direct mode unset means
+         * the function may use the account's unreserved concurrency (`eventline doctor` says what an
+         * account allows).
+         */
+        reservedConcurrency: z.number().int().min(1).max(1000).optional(),
         logRetentionDays: z.number().int().positive().default(30),
         logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
       })
@@ -223,7 +231,6 @@ export const configSchema = z
       .default({
         memoryMb: 512,
         timeoutSeconds: 60,
-        reservedConcurrency: 10,
         logRetentionDays: 30,
         logLevel: 'INFO',
       }),

@@ -59,6 +59,8 @@ export async function complete(
   delete final.checkpoint;
   delete final.handoff;
   delete final.lastError;
+  // The version S3 served names the outcome when the event did not (a listing's re-drive).
+  if (!final.versionId && result.versionId && result.versionId !== 'null') final.versionId = result.versionId;
   if (result.rejectsKey) final.rejectsKey = result.rejectsKey;
   metrics.count('FilesProcessed');
   metrics.count('RecordsWritten', result.counts.written);

@@ -29,6 +29,8 @@ export interface IngestResult {
   rejectsKey?: string;
   /** Set when the file paused (its invocation ran out of time): where the next one resumes. */
   paused?: Checkpoint;
+  /** The version S3 served (an event from a listing names none): the outcome's identity. */
+  versionId?: string;
 }
 
 export interface IngestOptions {
@@ -231,7 +233,7 @@ export async function ingest(
       else ctx.logger.warn('record key holds a newer version of this object; kept it', { key: event.key });
     }
     counts.bytes = raw.bytes;
-    return { counts, rejects: [] };
+    return { counts, rejects: [], ...(opened.versionId ? { versionId: opened.versionId } : {}) };
   }
 
   const reject = (error: RecordError) => {
@@ -273,7 +275,8 @@ export async function ingest(
         if (unreachable()) throw noProgress(event, segment, `skipping the ${skip} records handled before`);
         continue;
       }
-      // Out of time: stop before this record; the checkpoint is where it starts.
+      // Out of time: stop before this record; the checkpoint is where it starts. A segment
+      // handles at least one record first, so that every continuation makes progress.
       if (handled > 0 && expired()) {
         paused = true;
         stopAt = decoded.resumeAt;
@@ -318,6 +321,7 @@ export async function ingest(
   }
   const part = resume?.rejectParts ?? 0;
   const result: IngestResult = { counts, rejects: allRejects.slice(0, MAX_REJECTS_IN_LEDGER) };
+  if (opened.versionId) result.versionId = opened.versionId;
   if (allRejects.length > 0) {
     await ctx.source.putInternal(
       event.bucket,

@@ -1,6 +1,6 @@
 import type { Route } from '@eventline/config/schema.ts';
 import { claimState, decide } from './claim.ts';
-import { isoNow, type UseCaseContext } from './context.ts';
+import { isoNow, realSleep, type UseCaseContext } from './context.ts';
 import { complete, exhausted, fail, pause } from './endings.ts';
 import {
   describeError,
@@ -60,6 +60,8 @@ export interface PipelineDeps {
   leaseMs?: number;
   /** How a file too long for one invocation continues in another; without it, files never pause. */
   continuations?: Continuations;
+  /** How retries wait (default: real time); the protocol simulator passes its virtual clock's. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export interface ProcessOptions {
@@ -90,6 +92,7 @@ export class Pipeline {
       metrics: deps.metrics ?? noMetrics,
       clock: deps.clock ?? systemClock,
       leaseMs: deps.leaseMs ?? defaultLeaseMs(deps.config.function.timeoutSeconds),
+      sleep: deps.sleep ?? realSleep,
     };
   }
 

@@ -201,11 +201,17 @@ export interface DeadLetter {
   reason: string;
   code: string;
   /** The object, when known. */
-  object?: { bucket: string; key: string; versionId?: string; sequencer?: string };
+  object?: { bucket: string; key: string; versionId?: string; eTag?: string; sequencer?: string };
   /** The original event or message, for replay. */
   event: unknown;
   failedAt: string;
   attempts?: number;
+  /**
+   * The same for every letter of one failed object version, whoever sends it (the notification's
+   * idempotency key of the FAILED outcome): a letter sent again after a crash between SendMessage
+   * and recording it can be told apart (invariant I10 of docs/protocol.md).
+   */
+  dedupeKey?: string;
 }
 
 export interface DeadLetterQueue {

@@ -96,10 +96,11 @@ export function deployProblems(config: EventlineConfig): Problem[] {
         message: `a batch size above 10 (got ${trigger.batchSize}) needs a batching window of at least 1 second`,
       });
     }
-    if (trigger.maxConcurrency > config.function.reservedConcurrency) {
+    const reserved = config.function.reservedConcurrency;
+    if (reserved !== undefined && trigger.maxConcurrency > reserved) {
       problems.push({
         setting: 'trigger.maxConcurrency',
-        message: `the queue poller's maximum concurrency (${trigger.maxConcurrency}) exceeds the function's reserved concurrency (${config.function.reservedConcurrency}); the extra pollers would only be throttled`,
+        message: `the queue poller's maximum concurrency (${trigger.maxConcurrency}) exceeds the function's reserved concurrency (${reserved}); the extra pollers would only be throttled`,
       });
     }
   }

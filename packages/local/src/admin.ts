@@ -12,8 +12,8 @@ import { errorMessage } from '@eventline/core/errors.ts';
 import { fileKey, ITEM, type ItemKind, itemKeyOf, originOf } from '@eventline/core/items.ts';
 import { stringify } from 'lossless-json';
 import type { FeedEntry, LogLine } from './activity.ts';
+import type { AdminStack } from './admin-port.ts';
 import { isLoopbackAddress } from './loopback.ts';
-import type { LocalStack } from './stack.ts';
 
 /**
  * The stack's own API under `/_eventline/`, used by the CLI and the console page. Reads are open
@@ -39,8 +39,8 @@ const json = (res: ServerResponse, status: number, body: unknown) => {
 };
 
 /** A document client that unmarshalls numbers as their exact decimal text. */
-const exactDocuments = new WeakMap<LocalStack, DynamoDBDocumentClient>();
-function documentsOf(stack: LocalStack): DynamoDBDocumentClient {
+const exactDocuments = new WeakMap<AdminStack, DynamoDBDocumentClient>();
+function documentsOf(stack: AdminStack): DynamoDBDocumentClient {
   let documents = exactDocuments.get(stack);
   if (!documents) {
     documents = DynamoDBDocumentClient.from(stack.clients.dynamodb, {
@@ -80,7 +80,7 @@ function decodeCursor(cursor: string | null): Record<string, unknown> | undefine
 
 /** Scans the ledger table; a missing table is named with the setting that named it. */
 async function scan(
-  stack: LocalStack,
+  stack: AdminStack,
   input: Omit<ScanCommandInput, 'TableName'>,
 ): Promise<ScanCommandOutput> {
   const tableName = stack.names.tableName;
@@ -97,7 +97,7 @@ async function scan(
 
 /** A page of ledger items of one kind (Scan; the local ledger is small enough, and AWS users query). */
 async function scanKind(
-  stack: LocalStack,
+  stack: AdminStack,
   kind: ItemKind,
   url: URL,
 ): Promise<{ items: Record<string, unknown>[]; cursor?: string }> {
@@ -134,7 +134,7 @@ async function scanKind(
 
 export type ConsoleHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;
 
-export function createAdmin(stack: LocalStack, consolePage?: ConsoleHandler) {
+export function createAdmin(stack: AdminStack, consolePage?: ConsoleHandler) {
   return async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> => {
     const path = url.pathname;
     if (path.startsWith('/_console')) return consolePage ? consolePage(req, res, url) : false;
@@ -274,7 +274,7 @@ export function createAdmin(stack: LocalStack, consolePage?: ConsoleHandler) {
 }
 
 /** Server-sent events: the feed, log lines and counters as they change. */
-function stream(stack: LocalStack, req: IncomingMessage, res: ServerResponse): void {
+function stream(stack: AdminStack, req: IncomingMessage, res: ServerResponse): void {
   res.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-store',

@@ -3,7 +3,7 @@ import type { DynamoLedger } from '@eventline/aws/dynamo-ledger.ts';
 import { translate } from '@eventline/aws/errors.ts';
 import type { EventlineConfig } from '@eventline/config/index.ts';
 import { matchRoute } from '@eventline/core/routing.ts';
-import type { EventJournal, JournalEntry } from './journal.ts';
+import type { EventJournal, JournalEntry } from '@eventline/lambda-emulator';
 import { clock, keyOf } from './printing.ts';
 
 /** An object as a listing shows it (backfill, start-up recovery): no versionId, no sequencer. */

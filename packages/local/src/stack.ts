@@ -12,12 +12,22 @@ import { matchRoute } from '@eventline/core/routing.ts';
 import type { DirectoryLock, LocalDynamo } from '@eventline/dynamodb-emulator';
 import { createHandler, type EventlineHandler } from '@eventline/lambda/handler.ts';
 import { createPipeline } from '@eventline/lambda/wiring.ts';
+import {
+  type AsyncInvoker,
+  createLambdaInvokeRoute,
+  EventJournal,
+  type FunctionBundler,
+  type FunctionPool,
+  type InvocationResult,
+  type SqsEventSource,
+} from '@eventline/lambda-emulator';
 import type { S3Emulator, S3ObjectEvent } from '@eventline/s3-emulator';
 import type { SnsService } from '@eventline/sns-emulator/index.ts';
 import type { SqsEmulator } from '@eventline/sqs-emulator';
 import type { Context } from 'aws-lambda';
 import { Activity, consoleLogger } from './activity.ts';
 import { type ConsoleHandler, createAdmin } from './admin.ts';
+import type { AdminStack } from './admin-port.ts';
 import { noteOldS3Data, prepareDataDir, S3_DATA_SUBDIR } from './data-dir.ts';
 import { SqsDeadLetterStore } from './dead-letters.ts';
 import type { Edge } from './edge.ts';
@@ -28,17 +38,11 @@ import {
   createInvoker,
   type HandlerEndpoints,
 } from './function-runtime.ts';
-import type { AsyncInvoker, InvocationResult } from './invoker.ts';
-import { EventJournal } from './journal.ts';
-import { createLambdaInvokeRoute } from './lambda-api.ts';
 import { OutcomeReporter } from './outcomes.ts';
 import { describeOutcome, eventsOfLetter, stackBanner } from './printing.ts';
 import { type StackQueue, type StackQueues, sendTestEvent } from './queues.ts';
 import { listObjects, recover } from './recovery.ts';
 import { dropLetter, type ReplayResult, replayLetters } from './replay.ts';
-import type { FunctionBundler } from './runtime/bundler.ts';
-import type { FunctionPool } from './runtime/function-pool.ts';
-import type { SqsEventSource } from './runtime/sqs-event-source.ts';
 import { handlerClientsFor, provisionResources, startServices } from './services.ts';
 import { deadLetterDepth, queueIdle, queueStats, runtimeStats, type StatsView } from './stats.ts';
 import { S3Trigger } from './trigger.ts';
@@ -86,7 +90,7 @@ export interface LocalStackOptions {
 
 const ACCOUNT = '000000000000';
 
-export class LocalStack {
+export class LocalStack implements AdminStack {
   readonly activity = new Activity();
   readonly config: EventlineConfig;
   readonly dataDir: string;

@@ -70,14 +70,21 @@ export function register(program: Command, cli: Cli): void {
     .option('-k, --key <key>', 'object key')
     .option('-w, --wait', 'wait until the file has its outcome and print it')
     .action(async (file: string, options: { key?: string; wait?: boolean }) => {
+      if (cli.options.stack) {
+        throw new Error(
+          'put uploads to the local stack only (--stack given); on a deployed stack upload with: aws s3 cp <file> s3://<BucketName>/<key>',
+        );
+      }
       const c = await cli.config();
       const route = c.routes[0];
       const key = options.key ?? `${route?.prefix ?? ''}${basename(file)}`;
       await stat(file).catch(() => {
         throw new Error(`${file}: no such file`);
       });
+      const endpoint = await cli.endpoint();
+      cli.out.progress(`eventline: local stack ${c.name}, region ${c.local.region}, endpoint ${endpoint}`);
       const s3 = new S3Client({
-        endpoint: await cli.endpoint(),
+        endpoint,
         region: c.local.region,
         forcePathStyle: true,
         credentials: { accessKeyId: c.local.accessKeyId, secretAccessKey: c.local.secretAccessKey },

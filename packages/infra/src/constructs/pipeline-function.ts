@@ -26,7 +26,8 @@ export interface PipelineFunctionProps {
   readonly entry: string;
   readonly memoryMb: number;
   readonly timeout: Duration;
-  readonly reservedConcurrency: number;
+  /** Lambda's ReservedConcurrentExecutions; unset: none reserved. */
+  readonly reservedConcurrency?: number;
   readonly logRetention: RetentionDays;
   readonly logLevel: LogLevel;
   /** Powertools service name (the `service` key of every log line and metric dimension). */

@@ -28,7 +28,10 @@ export interface LabelledQueue {
 export interface PipelineMonitoringProps {
   readonly function: IFunction;
   readonly timeout: Duration;
-  readonly reservedConcurrency: number;
+  /** The function's reservation, if any (`function.reservedConcurrency`). */
+  readonly reservedConcurrency?: number;
+  /** Queue mode: the event source mapping's maximum concurrency (`trigger.maxConcurrency`). */
+  readonly maxConcurrency?: number;
   /** Every alarm goes to each of these (the stack's alarm topic, and `alarms.topicArns`). */
   readonly alarmTopics: readonly ITopic[];
   readonly notificationTopic: ITopic;
@@ -114,7 +117,9 @@ export class PipelineMonitoring extends Construct {
     );
     alarm(
       'FunctionThrottles',
-      `The pipeline function was throttled: its reserved concurrency is too low for the load. Raise function.reservedConcurrency${queueMode ? ' (or lower trigger.maxConcurrency)' : ''} and deploy; watch the backlog with ${cli('status')}.`,
+      props.reservedConcurrency !== undefined
+        ? `The pipeline function was throttled: its reserved concurrency (${props.reservedConcurrency}) is too low for the load. Raise function.reservedConcurrency${queueMode ? ' (or lower trigger.maxConcurrency)' : ''} and deploy; watch the backlog with ${cli('status')}.`
+        : `The pipeline function was throttled: the account's unreserved Lambda concurrency is used up (by this function or others). See what the account allows with ${cli('doctor')}; ${queueMode ? 'lower trigger.maxConcurrency, ' : ''}reserve concurrency with function.reservedConcurrency, or ask AWS for a higher Lambda concurrency quota; watch the backlog with ${cli('status')}.`,
       fn.metricThrottles({ period: PERIOD, statistic: 'Sum' }),
       1,
       ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -246,7 +251,14 @@ export class PipelineMonitoring extends Construct {
       new GraphWidget({
         title: 'Function concurrency',
         left: [lambdaMetric(fn, 'ConcurrentExecutions', 'Maximum')],
-        leftAnnotations: [annotation('reserved concurrency', props.reservedConcurrency)],
+        leftAnnotations: [
+          ...(props.reservedConcurrency !== undefined
+            ? [annotation('reserved concurrency', props.reservedConcurrency)]
+            : []),
+          ...(props.maxConcurrency !== undefined
+            ? [annotation('event source maximum concurrency', props.maxConcurrency)]
+            : []),
+        ],
         width: 8,
       }),
     );
