@@ -45,7 +45,8 @@ export function configDefines(config: EventlineConfig): Record<string, string> {
     [CONFIG_CONSTANT]: JSON.stringify(data),
     [CONFIG_HAS_CODE_CONSTANT]: String(hasCode),
     EVENTLINE_FORMAT_CSV: uses('csv'),
-    EVENTLINE_FORMAT_JSON_ARRAY: uses('json-array'),
+    EVENTLINE_FORMAT_JSON_ARRAY: String(uses('json-array') === 'true' || uses('cloudtrail') === 'true'),
+    EVENTLINE_FORMAT_LOG: uses('log'),
   };
 }
 

@@ -5,6 +5,7 @@ import { ConfigError } from './errors.ts';
 import { configSchema, type EventlineConfig } from './schema.ts';
 
 export * from './define.ts';
+export * from './log-options.ts';
 export * from './names.ts';
 export * from './runtime-names.ts';
 export * from './schema.ts';

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { jsonArrayOptions, logOptions } from './log-options.ts';
 import { bucketNameProblem, tableNameProblem, topicNameProblem } from './names.ts';
 
 /**
@@ -7,7 +8,7 @@ import { bucketNameProblem, tableNameProblem, topicNameProblem } from './names.t
  * they cannot drift. Every field is validated once at start; an error names the setting.
  */
 
-export const FORMATS = ['json', 'json-array', 'ndjson', 'csv'] as const;
+export const FORMATS = ['json', 'json-array', 'ndjson', 'csv', 'cloudtrail', 'log'] as const;
 export type Format = (typeof FORMATS)[number];
 
 /** A record as handed to a key function: field values as parsed (numbers as exact decimal strings). */
@@ -64,13 +65,26 @@ export const routeSchema = z
     /** What an invalid record does to its file: `continue` quarantines it, `fail` fails the file. */
     onInvalid: z.enum(['continue', 'fail']).default('continue'),
     csv: csvOptions.default({ delimiter: ',', quote: '"', types: {} }),
+    /** `log`: which delimited log (AWS presets or a generic delimiter/quote/fields); see log-options.ts. */
+    log: logOptions.default({ preset: 'generic', types: {} }),
+    /** `json-array`: where the array is in the document (`cloudtrail` reads `Records`). */
+    jsonArray: jsonArrayOptions.default({ recordsPath: '' }),
     /**
      * Files larger than this (after decompression) are rejected as a permanent failure. Default:
      * 10 MiB for `json` (read whole), 5 TiB (S3's largest object) for the streamed formats.
      */
     maxFileBytes: z.number().int().positive().optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((route, ctx) => {
+    if (route.format === 'log' && route.log.preset === 'generic' && !route.log.fields && !route.log.header) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['log', 'fields'],
+        message: 'the generic log preset needs its field names (fields) or a header line (header: true)',
+      });
+    }
+  });
 
 export type Route = z.output<typeof routeSchema>;
 export type RouteInput = z.input<typeof routeSchema>;

@@ -6,6 +6,7 @@ import { describePosition, PermanentError, RecordError, TransientError } from '.
 import type { ObjectEvent } from './events.ts';
 import { sequencerSortKey } from './events.ts';
 import { decoderFor, isFailure, limitBytes, maxBytesFor, maybeGunzip } from './formats/index.ts';
+import { logResumable } from './formats/log-settings.ts';
 import type { DecodedRecord, ResumePoint } from './formats/types.ts';
 import { recordAttributes, recordKey } from './items.ts';
 import { clip } from './outcome.ts';
@@ -200,7 +201,12 @@ export async function ingest(
           if (unreachable()) throw noProgress(event, segment, `inflating it again up to byte ${at}`);
         })
       : decompressed;
-  const lineEnds = route.format === 'ndjson' ? new LineEnds(at ?? 0) : undefined;
+  // One record per line: a paused file resumes at the byte after its last line handled (a log
+  // whose fields come from a header line re-reads and skips instead).
+  const lineEnds =
+    route.format === 'ndjson' || (route.format === 'log' && logResumable(route))
+      ? new LineEnds(at ?? 0)
+      : undefined;
   const linesBefore = at ? resume!.line : 0;
   const records = decoderFor(route.format)(lineEnds ? lineEnds.track(input) : input, {
     route,
@@ -261,7 +267,8 @@ export async function ingest(
   // were handled before.
   const skip = resume && !at ? resume.records : 0;
   let seen = 0;
-  let values = at ? resume!.values : 0;
+  /** The decoder's index of the next record (failures have one in some formats). */
+  let nextIndex = at ? resume!.values : 0;
   let lastLine = linesBefore;
   /** Records handled by this segment: it pauses only after the first, so every segment progresses. */
   let handled = 0;
@@ -271,7 +278,6 @@ export async function ingest(
     for await (const decoded of records) {
       seen += 1;
       if (seen <= skip) {
-        if (!isFailure(decoded)) values += 1;
         if (unreachable()) throw noProgress(event, segment, `skipping the ${skip} records handled before`);
         continue;
       }
@@ -284,11 +290,12 @@ export async function ingest(
       }
       handled += 1;
       counts.read += 1;
+      const index = isFailure(decoded) ? decoded.error.position?.index : decoded.position.index;
+      if (index !== undefined) nextIndex = index + 1;
       if (isFailure(decoded)) {
         lastLine = decoded.error.position?.line ?? lastLine;
         reject(decoded.error);
       } else {
-        values += 1;
         lastLine = decoded.position.line ?? lastLine;
         lineEnds?.after(lastLine - linesBefore); // keeps only the line ends of the read-ahead
         let item: AttributeMap | undefined;
@@ -337,7 +344,7 @@ export async function ingest(
     const checkpoint: Checkpoint = {
       line: lastLine,
       records: (resume?.records ?? 0) + handled,
-      values,
+      values: nextIndex,
       counts,
       rejectParts: parts,
       segments: segment + 1,

@@ -1,3 +1,4 @@
+import { ingestBucketSettings } from '@eventline/config/bucket.ts';
 import { configDefines } from '@eventline/config/bundled.ts';
 import { concurrencyNote } from '@eventline/config/concurrency.ts';
 import { DEAD_LETTER_RETENTION_SECONDS } from '@eventline/config/queues.ts';
@@ -69,7 +70,7 @@ export class EventlineStack extends Stack {
     this.ingest = new IngestBucket(this, 'Ingest', {
       bucketName: config.bucket.deployName,
       removalPolicy: removalPolicyOf(config.bucket.removalPolicy),
-      noncurrentVersionDays: config.bucket.noncurrentVersionDays,
+      settings: ingestBucketSettings(config),
     });
     const bucket = this.ingest.bucket;
 

@@ -10,9 +10,10 @@ import { createS3Emulator, type S3Emulator, type S3ObjectEvent } from '@eventlin
 import { createSnsService, type SnsService } from '@eventline/sns-emulator/index.ts';
 import { createSqsEmulator, type SqsEmulator } from '@eventline/sqs-emulator';
 import { createAuthorizer } from './auth.ts';
+import { localBucketDocuments } from './bucket-settings.ts';
 import { S3_DATA_SUBDIR } from './data-dir.ts';
 import { type Edge, type EdgeRoutes, startEdge } from './edge.ts';
-import { isLoopbackName } from './loopback.ts';
+import { isLoopbackAddress, isLoopbackName } from './loopback.ts';
 import { ensureQueues, type StackQueues } from './queues.ts';
 
 /** The local AWS services (emulators) and the edge that serves them on one port. */
@@ -56,12 +57,21 @@ export async function startServices(options: {
       ? (accessKeyId) => (accessKeyId === local.accessKeyId ? local.secretAccessKey : undefined)
       : undefined,
     onObjectEvent: options.onS3Event,
+    // Bucket policies are evaluated for signed requests (enforceAuth). The edge speaks plain HTTP: a request
+    // from this machine's loopback counts as secure transport (it never leaves the machine), so the
+    // TLS-only policy refuses plain HTTP only from other hosts, as AWS refuses it.
+    accountId,
+    secureTransport: (req) => isLoopbackAddress(req.socket.remoteAddress),
     onEventError: (error, event) =>
       logger.error('could not take an S3 event', { key: event.key, error: errorMessage(error) }),
   });
   started({ s3 });
-  // Versioned, as the deployed bucket is: the ledger keys an object's versions by versionId.
-  await s3.ensureBucket(config.bucket.name, { versioning: 'Enabled' });
+  // Versioned, encrypted, private, TLS-only and with the lifecycle rules of the deployed bucket (one
+  // source: packages/config/src/bucket.ts); the ledger keys an object's versions by versionId.
+  await s3.ensureBucket(config.bucket.name, {
+    versioning: 'Enabled',
+    configuration: localBucketDocuments(config),
+  });
   let edge: Edge | undefined;
   const publicUrl = () => {
     if (!edge) throw new Error('the edge is not listening yet');

@@ -4,6 +4,7 @@ import { jsonParser, type Token } from 'stream-json/core/parser.js';
 import { jsonVerifier, type VerifierError } from 'stream-json/core/utils/verifier.js';
 import { PermanentError, RecordError } from '../errors.ts';
 import { MAX_LINE_CHARS } from './json.ts';
+import { RecordsPath } from './records-path.ts';
 import { utf8Chunks } from './text.ts';
 import type { Decoded, DecoderOptions } from './types.ts';
 
@@ -17,6 +18,8 @@ import type { Decoded, DecoderOptions } from './types.ts';
  * before a syntax error is read (and written) and the error names the element it is in. A syntax
  * error fails the file (the rest cannot be read reliably); a bad element (not an object, too large,
  * too deep) is a record error and the rest goes on. An empty or blank file holds no records.
+ * With a records path (`jsonArray.recordsPath`, `Records` for format `cloudtrail`) the array is
+ * found inside a JSON object (records-path.ts) and the rest of the document is skipped.
  *
  * Each element carries its resume point, just past the comma before it (or the `[`): a paused file
  * resumes with a ranged read there, the reader putting back a `[` so the rest parses as an array.
@@ -255,25 +258,31 @@ class ElementStarts {
 
 export async function* decodeJsonArray(
   source: AsyncIterable<Uint8Array>,
-  { key, resume }: DecoderOptions,
+  { key, route, resume }: DecoderOptions,
 ): AsyncGenerator<Decoded> {
+  // `cloudtrail` is json-array with its records at `Records`; any route may name a records path.
+  const recordsPath = route.jsonArray.recordsPath || (route.format === 'cloudtrail' ? 'Records' : '');
+  const path = recordsPath ? new RecordsPath(recordsPath, key) : undefined;
   const verify = jsonVerifier();
   const tokenize = jsonParser({ streamValues: false });
   const builder = new ElementBuilder(key, resume?.index);
   const linesBefore = resume?.line ?? 0;
-  const starts = new ElementStarts(resume !== undefined, linesBefore);
+  // Resume points need the array at the top: with a records path a paused file re-reads and skips.
+  const starts = path ? undefined : new ElementStarts(resume !== undefined, linesBefore);
   const bom = { bytes: 0 };
   let consumed = 0;
   let blank = resume === undefined;
 
   function* feed(text: string): Generator<Decoded> {
-    if (text !== END) starts.scan(text);
+    if (text !== END) starts?.scan(text);
     const tokens = tokenize(text);
     if (tokens === none) return;
     for (const token of getManyValues(tokens)) {
-      const decoded = builder.push(token);
+      const inArray = path ? path.push(token) : token;
+      if (!inArray) continue;
+      const decoded = builder.push(inArray);
       if (!decoded) continue;
-      const start = starts.take();
+      const start = starts?.take();
       const index = 'error' in decoded ? decoded.error.position?.index : decoded.position.index;
       if (start) decoded.resumeAt = { byte: bom.bytes + start.byte, line: start.line, index: index ?? 0 };
       yield decoded;
@@ -315,4 +324,5 @@ export async function* decodeJsonArray(
     throw syntaxError(key, error, 'the file ends before the array is closed', builder.index, linesBefore);
   }
   yield* feed(END);
+  path?.finish();
 }
