@@ -14,13 +14,17 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { CreateBucketCommand, PutBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateTopicCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import type { DynamoDbApi, LambdaApi, S3Api, SnsApi, SqsApi } from '@eventline/aws/apis.ts';
-import { type AwsClients, createClients, destroyClients } from '@eventline/aws/clients.ts';
-import { createHttpClients } from '@eventline/aws/http/clients.ts';
-import { AwsRequester } from '@eventline/aws/http/request.ts';
-import { withDynamoDbApi, withS3Api } from '@eventline/aws/sdk-apis.ts';
-import { parseConfig } from '@eventline/config/index.ts';
-import { LocalStack } from '@eventline/local/stack.ts';
+import type { DynamoDbApi, LambdaApi, S3Api, SnsApi, SqsApi } from '@eventline/aws';
+import { AwsRequester, createHttpClients } from '@eventline/aws/http';
+import {
+  type AwsClients,
+  createClients,
+  destroyClients,
+  withDynamoDbApi,
+  withS3Api,
+} from '@eventline/aws/sdk';
+import { parseConfig } from '@eventline/config';
+import { LocalStack } from '@eventline/local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../reliability/support/processes.ts';
 import { startThrottlingProxy, type ThrottlingProxy } from '../support/throttling-proxy.ts';

@@ -16,10 +16,10 @@ import {
   SQSClient,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
-import { SqsDeadLetters } from '@eventline/aws/sqs-dead-letters.ts';
-import { parseConfig } from '@eventline/config/index.ts';
-import { fileKey } from '@eventline/core/items.ts';
-import { LocalStack } from '@eventline/local/stack.ts';
+import { SqsDeadLetters } from '@eventline/aws/sdk';
+import { parseConfig } from '@eventline/config';
+import { fileKey } from '@eventline/core';
+import { LocalStack } from '@eventline/local';
 import { createSqsEmulator, type SqsEmulator, type SqsListener } from '@eventline/sqs-emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 

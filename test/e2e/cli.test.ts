@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { DeleteObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { parseConfig } from '@eventline/config/index.ts';
-import { LocalStack } from '@eventline/local/stack.ts';
+import { parseConfig } from '@eventline/config';
+import { LocalStack } from '@eventline/local';
 import { startMoto } from '@eventline/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 

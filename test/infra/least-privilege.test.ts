@@ -1,4 +1,4 @@
-import { QueueTrigger } from '@eventline/infra/constructs/triggers.ts';
+import { QueueTrigger } from '@eventline/infra';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { configOf, functionSources, logicalId, REAL_ENTRY, type Synthesized, synthesize } from './support.ts';
 

@@ -1,6 +1,5 @@
-import type { EventlineConfig } from '@eventline/config/schema.ts';
-import { EventlineStack } from '@eventline/infra/eventline-stack.ts';
-import { addNagChecks } from '@eventline/infra/nag.ts';
+import type { EventlineConfig } from '@eventline/config';
+import { addNagChecks, EventlineStack } from '@eventline/infra';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';

@@ -1,4 +1,4 @@
-import { KEY_ADMIN_ACTIONS } from '@eventline/infra/constructs/key-policy.ts';
+import { KEY_ADMIN_ACTIONS } from '@eventline/infra';
 import { Capture, Match } from 'aws-cdk-lib/assertions';
 import { Runtime } from 'aws-cdk-lib/aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';

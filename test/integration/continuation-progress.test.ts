@@ -1,9 +1,12 @@
 import { gzipSync } from 'node:zlib';
-import type { EventlineConfigInput } from '@eventline/config/index.ts';
-import { errorMessage } from '@eventline/core/errors.ts';
-import { normaliseEvent, type ObjectEvent } from '@eventline/core/events.ts';
-import type { Outcome } from '@eventline/core/outcome.ts';
-import type { Checkpoint } from '@eventline/core/ports.ts';
+import type { EventlineConfigInput } from '@eventline/config';
+import {
+  type Checkpoint,
+  errorMessage,
+  normaliseEvent,
+  type ObjectEvent,
+  type Outcome,
+} from '@eventline/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   fileState,

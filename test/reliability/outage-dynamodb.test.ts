@@ -1,6 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { concurrencyBound } from '@eventline/config/concurrency.ts';
-import type { LogLine } from '@eventline/local/activity.ts';
+import { concurrencyBound } from '@eventline/config';
+import type { LogLine } from '@eventline/local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
 import {

@@ -1,5 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { concurrencyBound } from '@eventline/config/concurrency.ts';
+import { concurrencyBound } from '@eventline/config';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
 import {

@@ -1,7 +1,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { fileStateOf } from '@eventline/core/items.ts';
-import type { FileState } from '@eventline/core/ports.ts';
+import type { FileState } from '@eventline/core';
+import { fileStateOf } from '@eventline/core';
 import type { S3Version } from './fake-aws.ts';
 import { BUCKET, ROUTE_PREFIX, type World } from './world.ts';
 

@@ -1,8 +1,6 @@
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { encodeS3Key } from '@eventline/core/events.ts';
-import { fileStateOf } from '@eventline/core/items.ts';
-import type { FileState } from '@eventline/core/ports.ts';
-import { redriveEvent } from '@eventline/core/redrive.ts';
+import type { FileState } from '@eventline/core';
+import { encodeS3Key, fileStateOf, redriveEvent } from '@eventline/core';
 import { BUCKET, ROUTE_PREFIX, type World } from './world.ts';
 
 /**

@@ -1,13 +1,14 @@
-import type { DynamoDbApi, S3Api, SnsApi, SqsApi } from '@eventline/aws/apis.ts';
-import { SqsContinuations } from '@eventline/aws/continuations.ts';
-import { DynamoLedger } from '@eventline/aws/dynamo-ledger.ts';
-import { S3ObjectSource } from '@eventline/aws/s3-source.ts';
-import { SnsNotifier } from '@eventline/aws/sns-notifier.ts';
-import { SqsApiDeadLetters } from '@eventline/aws/sqs-letters.ts';
-import { type EventlineConfig, parseConfig } from '@eventline/config/index.ts';
-import { encodeS3Key, normaliseEvent } from '@eventline/core/events.ts';
-import { Pipeline } from '@eventline/core/pipeline.ts';
-import type { Clock } from '@eventline/core/ports.ts';
+import type { DynamoDbApi, S3Api, SnsApi, SqsApi } from '@eventline/aws';
+import {
+  DynamoLedger,
+  S3ObjectSource,
+  SnsNotifier,
+  SqsApiDeadLetters,
+  SqsContinuations,
+} from '@eventline/aws';
+import { type EventlineConfig, parseConfig } from '@eventline/config';
+import type { Clock } from '@eventline/core';
+import { encodeS3Key, normaliseEvent, Pipeline } from '@eventline/core';
 import type fc from 'fast-check';
 import { AwsFault, FakeQueue, FakeS3, type Published, type S3Version } from './fake-aws.ts';
 import { FakeDynamo } from './fake-dynamo.ts';

@@ -1,7 +1,5 @@
-import { PermanentError, SupersededError, TransientError } from '@eventline/core/errors.ts';
-import type { ObjectEvent } from '@eventline/core/events.ts';
-import { sequencerSortKey } from '@eventline/core/events.ts';
 import type {
+  AttributeMap,
   ClaimResult,
   Clock,
   Continuations,
@@ -11,12 +9,13 @@ import type {
   Ledger,
   Notification,
   Notifier,
+  ObjectEvent,
   ObjectSource,
   OpenedObject,
   RecordWriter,
   RecordWriterOptions,
-} from '@eventline/core/ports.ts';
-import type { AttributeMap } from '@eventline/core/values.ts';
+} from '@eventline/core';
+import { PermanentError, SupersededError, sequencerSortKey, TransientError } from '@eventline/core';
 
 /**
  * In-memory fakes of the core's ports, for the fast tier: the use case's state machine runs against

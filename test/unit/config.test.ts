@@ -1,8 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError } from '@eventline/config/errors.ts';
-import { loadConfig, parseConfig, runtimeNames, withEnvironment } from '@eventline/config/index.ts';
+import { ConfigError, loadConfig, parseConfig, runtimeNames, withEnvironment } from '@eventline/config';
 import { describe, expect, it } from 'vitest';
 import projectConfig from '../../eventline.config.ts';
 

@@ -1,8 +1,8 @@
 // The log formats through the processing use case (in-memory ports): an ALB log paused and resumed by
 // a ranged read, each record once with its line; a gzip CloudTrail file's Records as items.
 import { gzipSync } from 'node:zlib';
-import { parseConfig } from '@eventline/config/index.ts';
-import { Pipeline } from '@eventline/core/pipeline.ts';
+import { parseConfig } from '@eventline/config';
+import { Pipeline } from '@eventline/core';
 import { describe, expect, it } from 'vitest';
 import {
   ManualClock,

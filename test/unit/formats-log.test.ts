@@ -1,10 +1,8 @@
 // The `log` format (AWS's delimited logs and a generic preset) and the records path of `cloudtrail`.
-import type { RouteInput } from '@eventline/config/schema.ts';
-import { routeSchema } from '@eventline/config/schema.ts';
-import { PermanentError } from '@eventline/core/errors.ts';
-import { decodeJsonArray } from '@eventline/core/formats/json-array.ts';
-import { decodeLog, splitLine } from '@eventline/core/formats/log.ts';
-import { logResumable } from '@eventline/core/formats/log-settings.ts';
+import type { RouteInput } from '@eventline/config';
+import { routeSchema } from '@eventline/config';
+import { PermanentError } from '@eventline/core';
+import { decodeJsonArray, decodeLog, logResumable, splitLine } from '@eventline/core/formats';
 import { describe, expect, it } from 'vitest';
 import { decodeAll, exact, fixture } from '../fixtures/formats/harness.ts';
 

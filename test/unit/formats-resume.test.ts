@@ -1,7 +1,5 @@
-import type { RouteInput } from '@eventline/config/schema.ts';
-import { decodeCsv } from '@eventline/core/formats/csv.ts';
-import { decodeJsonArray } from '@eventline/core/formats/json-array.ts';
-import type { Decoded, Decoder } from '@eventline/core/formats/types.ts';
+import type { RouteInput } from '@eventline/config';
+import { type Decoded, type Decoder, decodeCsv, decodeJsonArray } from '@eventline/core/formats';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeAll, exact } from '../fixtures/formats/harness.ts';

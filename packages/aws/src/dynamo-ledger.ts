@@ -1,11 +1,13 @@
+/**
+ * The ledger on DynamoDB: the `Ledger` port's claims, outcomes and records as conditional writes on one
+ * table, retried with backoff (the item layout is core's items.ts).
+ */
 import { randomBytes } from 'node:crypto';
 import type { AttributeValue, WriteRequest } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { describeError, TransientError } from '@eventline/core/errors.ts';
-import { expiresAt, fileKey, fileStateOf, TTL_ATTRIBUTE } from '@eventline/core/items.ts';
-import { boundedState } from '@eventline/core/outcome.ts';
 import type {
+  AttributeMap,
   ClaimResult,
   Clock,
   FileState,
@@ -14,9 +16,19 @@ import type {
   Metrics,
   RecordWriter,
   RecordWriterOptions,
-} from '@eventline/core/ports.ts';
-import { noMetrics, silentLogger, systemClock } from '@eventline/core/ports.ts';
-import type { AttributeMap } from '@eventline/core/values.ts';
+} from '@eventline/core';
+import {
+  boundedState,
+  describeError,
+  expiresAt,
+  fileKey,
+  fileStateOf,
+  noMetrics,
+  silentLogger,
+  systemClock,
+  TransientError,
+  TTL_ATTRIBUTE,
+} from '@eventline/core';
 import type { DynamoDbApi } from './apis.ts';
 import { batchedWriter } from './dynamo-record-writer.ts';
 import { isTransientAwsError, type NamedResource, translate } from './errors.ts';

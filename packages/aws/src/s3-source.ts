@@ -1,6 +1,5 @@
-import { PermanentError, SupersededError } from '@eventline/core/errors.ts';
-import type { ObjectEvent } from '@eventline/core/events.ts';
-import type { ObjectSource, OpenedObject } from '@eventline/core/ports.ts';
+import type { ObjectEvent, ObjectSource, OpenedObject } from '@eventline/core';
+import { PermanentError, SupersededError } from '@eventline/core';
 import type { S3Api } from './apis.ts';
 import { isMissing, translate } from './errors.ts';
 

@@ -1,4 +1,4 @@
-import type { Notification, Notifier } from '@eventline/core/ports.ts';
+import type { Notification, Notifier } from '@eventline/core';
 import type { SnsApi } from './apis.ts';
 import { translate } from './errors.ts';
 

@@ -1,5 +1,5 @@
-import { type EventlineConfig, loadConfig, withEnvironment } from '@eventline/config/index.ts';
-import { errorMessage } from '@eventline/core/errors.ts';
+import { type EventlineConfig, loadConfig, withEnvironment } from '@eventline/config';
+import { errorMessage } from '@eventline/core';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { parse } from 'lossless-json';

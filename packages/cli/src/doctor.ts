@@ -4,10 +4,9 @@ import { GetAccountSettingsCommand, LambdaClient } from '@aws-sdk/client-lambda'
 import { HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetTopicAttributesCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { MIN_UNRESERVED_CONCURRENCY } from '@eventline/config/concurrency.ts';
-import type { EventlineConfig } from '@eventline/config/index.ts';
-import { ingestQueueName } from '@eventline/config/queues.ts';
-import { errorMessage } from '@eventline/core/errors.ts';
+import type { EventlineConfig } from '@eventline/config';
+import { ingestQueueName, MIN_UNRESERVED_CONCURRENCY } from '@eventline/config';
+import { errorMessage } from '@eventline/core';
 
 /**
  * `eventline doctor`: the account's quotas and settings that would make a deploy of this config, or

@@ -1,5 +1,5 @@
-import { ConfigError } from '@eventline/config/errors.ts';
-import { errorMessage } from '@eventline/core/errors.ts';
+import { ConfigError } from '@eventline/config';
+import { errorMessage } from '@eventline/core';
 import { Command } from 'commander';
 import { register as backfill } from './commands/backfill.ts';
 import { register as dlq } from './commands/dlq.ts';

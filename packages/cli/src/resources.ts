@@ -5,9 +5,9 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { EventlineConfig } from '@eventline/config/index.ts';
-import { localFunctionName } from '@eventline/config/runtime-names.ts';
-import { errorMessage } from '@eventline/core/errors.ts';
+import type { EventlineConfig } from '@eventline/config';
+import { localFunctionName } from '@eventline/config';
+import { errorMessage } from '@eventline/core';
 
 /**
  * Where the CLI's AWS calls go. With `--stack <name>`: the deployed stack's CloudFormation outputs

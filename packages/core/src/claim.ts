@@ -1,4 +1,4 @@
-import type { Route } from '@eventline/config/schema.ts';
+import type { Route } from '@eventline/config/runtime';
 import type { ObjectEvent } from './events.ts';
 import { compareSequencers, sequencerSortKey } from './events.ts';
 import type { FileState, OwedOutcome } from './ports.ts';

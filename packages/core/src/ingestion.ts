@@ -1,4 +1,4 @@
-import type { Route } from '@eventline/config/schema.ts';
+import type { Route } from '@eventline/config/runtime';
 import { isLosslessNumber, stringify } from 'lossless-json';
 import { NO_SEQUENCER_GUARD } from './claim.ts';
 import type { UseCaseContext } from './context.ts';

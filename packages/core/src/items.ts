@@ -1,4 +1,4 @@
-import type { Route } from '@eventline/config/schema.ts';
+import type { Route } from '@eventline/config/runtime';
 import { isLosslessNumber } from 'lossless-json';
 import { RecordError } from './errors.ts';
 import type { ObjectEvent } from './events.ts';

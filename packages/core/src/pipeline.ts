@@ -1,4 +1,4 @@
-import type { Route } from '@eventline/config/schema.ts';
+import type { Route } from '@eventline/config/runtime';
 import { claimState, decide } from './claim.ts';
 import { isoNow, realSleep, type UseCaseContext } from './context.ts';
 import { complete, exhausted, fail, pause } from './endings.ts';

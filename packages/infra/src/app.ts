@@ -1,9 +1,8 @@
+import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { plainConfig } from '@eventline/config/bundled.ts';
-import { ConfigError } from '@eventline/config/errors.ts';
-import { loadConfig } from '@eventline/config/index.ts';
-import type { EventlineConfig } from '@eventline/config/schema.ts';
+import type { EventlineConfig } from '@eventline/config';
+import { ConfigError, loadConfig, plainConfig } from '@eventline/config';
 import { Annotations, App } from 'aws-cdk-lib';
 import { EventlineStack } from './eventline-stack.ts';
 import { addNagChecks } from './nag.ts';
@@ -12,14 +11,14 @@ import { addNagChecks } from './nag.ts';
  * The CDK app: the only place that reads context and environment.
  *   -c config=<path>       config file (default: eventline.config.ts)
  *   -c mode=queue|direct   overrides trigger.mode
- * The function carries the config validated here as data (esbuild `define`, src/config/bundled.ts);
+ * The function carries the config validated here as data (esbuild `define`, packages/config/src/bundled.ts);
  * key functions and record schemas are code, which it imports from `eventline.config.ts`. So a
  * `-c config` whose routes have such code is for checking only (it would run eventline.config.ts's
  * code behind the other config's routes), and synth warns.
  * CDK_DEFAULT_ACCOUNT/CDK_DEFAULT_REGION (set by the CLI from your credentials) pick the environment;
  * without them the stack is environment-agnostic, which is enough to synthesize offline.
  */
-const HANDLER_ENTRY = fileURLToPath(new URL('../../lambda/src/index.ts', import.meta.url));
+const HANDLER_ENTRY = createRequire(import.meta.url).resolve('@eventline/lambda/entry');
 const BUNDLED_CONFIG = fileURLToPath(new URL('../../../eventline.config.ts', import.meta.url));
 
 function withModeOverride(config: EventlineConfig, mode: unknown): EventlineConfig {

@@ -1,7 +1,5 @@
-import { ConfigError } from '@eventline/config/errors.ts';
-import { visibilityTimeoutSeconds } from '@eventline/config/queues.ts';
-import type { EventlineConfig } from '@eventline/config/schema.ts';
-import { filtersOverlap } from '@eventline/config/schema.ts';
+import type { EventlineConfig } from '@eventline/config';
+import { ConfigError, filtersOverlap, visibilityTimeoutSeconds } from '@eventline/config';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 

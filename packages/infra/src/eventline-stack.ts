@@ -1,9 +1,15 @@
-import { ingestBucketSettings } from '@eventline/config/bucket.ts';
-import { configDefines } from '@eventline/config/bundled.ts';
-import { concurrencyNote } from '@eventline/config/concurrency.ts';
-import { DEAD_LETTER_RETENTION_SECONDS } from '@eventline/config/queues.ts';
-import type { EventlineConfig } from '@eventline/config/schema.ts';
-import { TTL_ATTRIBUTE } from '@eventline/core/items.ts';
+/**
+ * The CDK stack that deploys eventline: it composes the constructs from one validated config.
+ */
+
+import type { EventlineConfig } from '@eventline/config';
+import {
+  concurrencyNote,
+  configDefines,
+  DEAD_LETTER_RETENTION_SECONDS,
+  ingestBucketSettings,
+} from '@eventline/config';
+import { TTL_ATTRIBUTE } from '@eventline/core';
 import { Annotations, CfnOutput, Duration, Stack, type StackProps, Tags, Validations } from 'aws-cdk-lib';
 import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption, RedrivePermission } from 'aws-cdk-lib/aws-sqs';

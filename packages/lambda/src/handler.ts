@@ -1,10 +1,14 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics as PowertoolsMetrics } from '@aws-lambda-powertools/metrics';
-import { describeError, errorMessage, TransientError } from '@eventline/core/errors.ts';
-import { type InboundMessage, normaliseEvent } from '@eventline/core/events.ts';
-import type { Outcome, Pipeline } from '@eventline/core/pipeline.ts';
-import type { Logger, Metrics } from '@eventline/core/ports.ts';
+import type { Logger, Metrics, Outcome, Pipeline } from '@eventline/core';
+import {
+  describeError,
+  errorMessage,
+  type InboundMessage,
+  normaliseEvent,
+  TransientError,
+} from '@eventline/core';
 import type { Context, SQSBatchResponse, SQSRecord } from 'aws-lambda';
 
 /** Powertools' Logger seen through the core's Logger port. */

@@ -1,8 +1,8 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { DynamoLedger } from '@eventline/aws/dynamo-ledger.ts';
-import type { EventlineConfig, RuntimeNames } from '@eventline/config/index.ts';
+import type { DynamoLedger } from '@eventline/aws';
+import type { EventlineConfig, RuntimeNames } from '@eventline/config';
 import type { AsyncInvoker } from '@eventline/lambda-emulator';
-import type { SnsService } from '@eventline/sns-emulator/index.ts';
+import type { SnsService } from '@eventline/sns-emulator';
 import type { SqsEmulator } from '@eventline/sqs-emulator';
 import type { Activity } from './activity.ts';
 import type { SqsDeadLetterStore } from './dead-letters.ts';

@@ -6,10 +6,8 @@ import {
   type ScanCommandInput,
   type ScanCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
-import { fileStateOf } from '@eventline/aws/dynamo-ledger.ts';
-import { translate } from '@eventline/aws/errors.ts';
-import { errorMessage } from '@eventline/core/errors.ts';
-import { fileKey, ITEM, type ItemKind, itemKeyOf, originOf } from '@eventline/core/items.ts';
+import { fileStateOf, translate } from '@eventline/aws';
+import { errorMessage, fileKey, ITEM, type ItemKind, itemKeyOf, originOf } from '@eventline/core';
 import { stringify } from 'lossless-json';
 import type { FeedEntry, LogLine } from './activity.ts';
 import type { AdminStack } from './admin-port.ts';

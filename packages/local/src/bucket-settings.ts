@@ -1,9 +1,9 @@
+import type { EventlineConfig } from '@eventline/config';
 import {
   type IngestBucketSettings,
   ingestBucketPolicyStatements,
   ingestBucketSettings,
-} from '@eventline/config/bucket.ts';
-import type { EventlineConfig } from '@eventline/config/index.ts';
+} from '@eventline/config';
 import type { BucketConfiguration } from '@eventline/s3-emulator';
 
 /**

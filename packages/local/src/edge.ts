@@ -8,7 +8,7 @@ import {
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
-import type { Logger } from '@eventline/core/ports.ts';
+import type { Logger } from '@eventline/core';
 import type { LambdaInvokeRoute } from '@eventline/lambda-emulator';
 import { isLoopbackName } from './loopback.ts';
 

@@ -1,15 +1,18 @@
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { type AwsClients, createClients } from '@eventline/aws/clients.ts';
-import { configDefines } from '@eventline/config/bundled.ts';
-import { concurrencyBound } from '@eventline/config/concurrency.ts';
-import type { EventlineConfig, RuntimeNames } from '@eventline/config/index.ts';
-import { eventSourceSettings, visibilityTimeoutSeconds } from '@eventline/config/queues.ts';
-import { localFunctionName } from '@eventline/config/runtime-names.ts';
-import { errorMessage, InProgressError, TransientError } from '@eventline/core/errors.ts';
-import type { Logger } from '@eventline/core/ports.ts';
-import { lambdaEsbuildOptions } from '@eventline/lambda/bundling.ts';
+import { type AwsClients, createClients } from '@eventline/aws/sdk';
+import type { EventlineConfig, RuntimeNames } from '@eventline/config';
+import {
+  concurrencyBound,
+  configDefines,
+  eventSourceSettings,
+  localFunctionName,
+  visibilityTimeoutSeconds,
+} from '@eventline/config';
+import type { Logger } from '@eventline/core';
+import { errorMessage, InProgressError, TransientError } from '@eventline/core';
+import { lambdaEsbuildOptions } from '@eventline/lambda/bundling';
 import {
   AsyncInvoker,
   type BatchReport,
@@ -48,7 +51,7 @@ interface RuntimeContext {
 export function createFunctionBundler(context: RuntimeContext & { watch: boolean }): FunctionBundler {
   const { config, print } = context;
   const require = createRequire(import.meta.url);
-  const entry = require.resolve('@eventline/lambda/index.ts');
+  const entry = require.resolve('@eventline/lambda/entry');
   return new FunctionBundler({
     entry,
     outRoot: resolve(context.dataDir, 'function'),

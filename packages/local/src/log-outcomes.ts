@@ -1,5 +1,4 @@
-import type { Outcome } from '@eventline/core/pipeline.ts';
-import type { StepStatus } from '@eventline/core/ports.ts';
+import type { Outcome, StepStatus } from '@eventline/core';
 
 /**
  * A file's outcome from the pipeline's own log lines, as they appear in the function's logs (the

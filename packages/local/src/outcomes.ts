@@ -1,6 +1,5 @@
-import { errorMessage } from '@eventline/core/errors.ts';
-import type { Outcome } from '@eventline/core/pipeline.ts';
-import type { Logger } from '@eventline/core/ports.ts';
+import type { Logger, Outcome } from '@eventline/core';
+import { errorMessage } from '@eventline/core';
 import type { BatchReport, InvocationResult, JournalEntry } from '@eventline/lambda-emulator';
 import type { Activity } from './activity.ts';
 import { outcomeOfLog } from './log-outcomes.ts';

@@ -1,4 +1,4 @@
-import type { EventlineConfig } from '@eventline/config/index.ts';
+import type { EventlineConfig } from '@eventline/config';
 import type { FunctionBundler, FunctionPool, SqsEventSource } from '@eventline/lambda-emulator';
 import type { QueueMetrics } from '@eventline/sqs-emulator';
 import type { Activity } from './activity.ts';

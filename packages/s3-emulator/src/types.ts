@@ -1,3 +1,6 @@
+/**
+ * The S3 emulator's public types: its options, the emulator itself, and the object events it emits.
+ */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { BucketConfigName } from './config-docs.ts';
 

@@ -1,9 +1,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { errorMessage } from '@eventline/core/errors.ts';
-import { matchRoute } from '@eventline/core/routing.ts';
-import { consoleLogger, LocalStack } from '@eventline/local/stack.ts';
+import { errorMessage, matchRoute } from '@eventline/core';
+import { consoleLogger, LocalStack } from '@eventline/local';
 import type { Command } from 'commander';
 import { type Cli, port } from '../context.ts';
 
@@ -53,9 +52,9 @@ export function register(program: Command, cli: Cli): void {
   /** The console page is optional: the stack runs without it. */
   async function loadConsole() {
     try {
-      const page = '@eventline/local/console/index.ts';
+      const page = '@eventline/local/console';
       const module = (await import(page)) as {
-        createConsolePage?: () => import('@eventline/local/admin.ts').ConsoleHandler;
+        createConsolePage?: () => import('@eventline/local').ConsoleHandler;
       };
       return module.createConsolePage?.();
     } catch {

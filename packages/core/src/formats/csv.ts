@@ -1,4 +1,4 @@
-import type { Route } from '@eventline/config/schema.ts';
+import type { Route } from '@eventline/config/runtime';
 import { type CsvError, parse } from 'csv-parse';
 import { PermanentError, type Position, RecordError } from '../errors.ts';
 import { convertCell as convert, setField } from './cells.ts';

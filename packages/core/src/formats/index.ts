@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
-import { ConfigError } from '@eventline/config/errors.ts';
-import type { Format, Route } from '@eventline/config/schema.ts';
+import type { Format, Route } from '@eventline/config/runtime';
+import { ConfigError } from '@eventline/config/runtime';
 import { PermanentError } from '../errors.ts';
 import { decodeJson, decodeNdjson } from './json.ts';
 import type { Decoder } from './types.ts';

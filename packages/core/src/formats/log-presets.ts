@@ -1,4 +1,4 @@
-import type { LogPreset } from '@eventline/config/log-options.ts';
+import type { LogPreset } from '@eventline/config/runtime';
 import type { CellType } from './cells.ts';
 
 /**

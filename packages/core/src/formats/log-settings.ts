@@ -1,4 +1,4 @@
-import type { Route } from '@eventline/config/schema.ts';
+import type { Route } from '@eventline/config/runtime';
 import type { CellType } from './cells.ts';
 import { LOG_PRESET_SPECS } from './log-presets.ts';
 

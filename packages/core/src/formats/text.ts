@@ -1,5 +1,11 @@
 import { PermanentError } from '../errors.ts';
 
+/**
+ * Text helpers shared by the text formats: strict UTF-8 decoding, line splitting and line numbers
+ * of byte offsets.
+ */
+
+/** UTF-8's byte order mark, dropped at the start of a file. */
 const BOM = [0xef, 0xbb, 0xbf];
 
 export interface Utf8Options {

@@ -1,4 +1,4 @@
-import type { Route } from '@eventline/config/schema.ts';
+import type { Route } from '@eventline/config/runtime';
 import type { Position, RecordError } from '../errors.ts';
 
 /**

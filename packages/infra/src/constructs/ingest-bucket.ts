@@ -1,4 +1,7 @@
-import type { IngestBucketSettings } from '@eventline/config/bucket.ts';
+/**
+ * The ingest bucket construct, and the hardened bucket its server access logs go to.
+ */
+import type { IngestBucketSettings } from '@eventline/config';
 import { Aws, type CfnResource, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import {

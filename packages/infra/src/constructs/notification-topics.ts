@@ -1,3 +1,6 @@
+/**
+ * The notification and alarm topics construct, their KMS key, and the delivery dead-letter queue.
+ */
 import { Aws, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { type IRole, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';

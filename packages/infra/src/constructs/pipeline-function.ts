@@ -1,4 +1,7 @@
-import { LAMBDA_BUNDLING } from '@eventline/lambda/bundling.ts';
+/**
+ * The pipeline's Lambda function construct: bundling, runtime, logging, and a role granted action by action.
+ */
+import { LAMBDA_BUNDLING } from '@eventline/lambda/bundling';
 import { Aws, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Policy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';

@@ -1,3 +1,6 @@
+/**
+ * The pipeline's alarms and dashboard construct.
+ */
 import { Duration } from 'aws-cdk-lib';
 import {
   Alarm,

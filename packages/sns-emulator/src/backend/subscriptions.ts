@@ -1,3 +1,6 @@
+/**
+ * Subscriptions for the SNS emulator: subscribe, confirm, unsubscribe, list, attributes (below).
+ */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { TOKEN_TTL_MS } from '../constants.ts';
 import { confirmationHttp, confirmationMail } from '../delivery/payloads.ts';
