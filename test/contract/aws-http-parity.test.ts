@@ -183,6 +183,24 @@ function parityCases(
       expect(names[2]).toMatchObject({ error: 'NoSuchBucket', status: 404 });
     });
 
+    it('S3: HeadObject alike (the ETag and version that order an event without a sequencer), and its 404', async () => {
+      const key = KEYS[1] as string;
+      const current = await read(sdk.s3, { Bucket: bucket, Key: key });
+      const [a, b] = [
+        await sdk.s3.headObject({ Bucket: bucket, Key: key }),
+        await http.s3.headObject({ Bucket: bucket, Key: key }),
+      ];
+      expect({ ETag: b.ETag, VersionId: b.VersionId }).toEqual({ ETag: a.ETag, VersionId: a.VersionId });
+      expect(b.ETag).toBe(current.ETag);
+      const absent = { Bucket: bucket, Key: 'parity/absent.json' };
+      const [ma, mb] = [
+        await outcome(() => sdk.s3.headObject(absent)),
+        await outcome(() => http.s3.headObject(absent)),
+      ];
+      expect(mb).toMatchObject({ status: 404 });
+      expect(ma).toMatchObject({ status: 404 });
+    });
+
     it('DynamoDB: PutItem, GetItem, UpdateItem (UPDATED_NEW), BatchWriteItem and binary attributes alike', async () => {
       for (const [who, api] of [
         ['sdk', sdk.dynamodb],

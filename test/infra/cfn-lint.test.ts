@@ -43,7 +43,29 @@ function run(command: string, args: string[]): Promise<{ code: number; stdout: s
 }
 
 const everything = configOf({
-  topic: { subscriptions: [{ protocol: 'https', endpoint: 'https://hooks.example.com/eventline' }] },
+  topic: {
+    subscriptions: [
+      { protocol: 'https', endpoint: 'https://hooks.example.com/eventline' },
+      {
+        protocol: 'sqs',
+        queue: 'moderation',
+        filterPolicy: { route: ['uploads'] },
+        rawMessageDelivery: true,
+      },
+      {
+        protocol: 'sqs',
+        endpoint: 'arn:aws:sqs:eu-west-1:123456789012:workflows',
+        filterPolicyScope: 'MessageBody',
+        filterPolicy: { status: ['FAILED'], records: { written: [{ numeric: ['>', 0] }] } },
+      },
+      {
+        protocol: 'lambda',
+        endpoint: 'arn:aws:lambda:eu-west-1:123456789012:function:moderate',
+        filterPolicy: { route: [{ prefix: 'up' }], status: [{ 'anything-but': ['FAILED'] }] },
+      },
+      { protocol: 'sms', endpoint: '+14155550100', filterPolicy: { status: ['FAILED'] } },
+    ],
+  },
   alarms: {
     subscriptions: [{ protocol: 'email', endpoint: 'oncall@example.com' }],
     topicArns: ['arn:aws:sns:eu-west-1:123456789012:oncall'],

@@ -37,8 +37,6 @@ export const HOLDING_S3: InvariantId[] = [
 
 /**
  * Invariants that hold with every actor, the operator's sequencer-less re-drives included (backfill,
- * reconcile --fix, restart recovery; open: I1, I2, I5, I6 holes 5-6, I4 hole 3, and I8/I10: a
- * 100,000-plan run found one outcome first announced from a listing's claim (no versionId) and
- * announced again after an S3 event of the same version taught the ledger its versionId).
+ * reconcile --fix, restart recovery: ordered by asking S3 for the current version). Open: I4, hole 3.
  */
-export const HOLDING: InvariantId[] = ['I3', 'I7', 'I9', 'I11', 'I12'];
+export const HOLDING: InvariantId[] = ['I1', 'I2', 'I3', 'I5', 'I6', 'I7', 'I8', 'I9', 'I10', 'I11', 'I12'];

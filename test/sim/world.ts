@@ -182,6 +182,14 @@ export class World {
               ...(version.versionId ? { VersionId: version.versionId } : {}),
             };
           }),
+        headObject: (input) =>
+          this.call(inv, 's3', `HeadObject ${input.Key}`, () => {
+            const version = this.s3.headObject(input);
+            return {
+              ETag: `"${version.eTag}"`,
+              ...(version.versionId ? { VersionId: version.versionId } : {}),
+            };
+          }),
         putObject: (input) =>
           this.call(inv, 's3', `PutObject ${input.Key}`, () => {
             this.s3.internal.set(input.Key, String(input.Body));

@@ -165,6 +165,11 @@ export class MemorySource implements ObjectSource {
     return { body: chunks(), contentLength: body.length, eTag: object.eTag };
   }
 
+  async current(_bucket: string, key: string): Promise<{ eTag?: string } | undefined> {
+    const object = this.objects.get(key);
+    return object ? { eTag: object.eTag } : undefined;
+  }
+
   async putInternal(_bucket: string, key: string, body: string | Uint8Array): Promise<void> {
     this.internal.set(key, typeof body === 'string' ? body : new TextDecoder().decode(body));
   }

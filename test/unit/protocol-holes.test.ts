@@ -114,3 +114,41 @@ describe('hole 8: one sender of owed steps', () => {
     expect(t.notifier.sent).toHaveLength(0);
   });
 });
+
+describe('holes 5 and 6: an event without a sequencer is ordered by asking S3 (I1)', () => {
+  it('hole 6: a backfill event listed before an overwrite leaves the newer PROCESSED outcome alone', async () => {
+    const t = setup();
+    t.source.put('incoming/a.json', '{"id":"a-1","v":1}');
+    const listedV1 = listingEvent(t, 'incoming/a.json');
+    t.source.put('incoming/a.json', '{"id":"a-1","v":22}');
+    const v2 = objectEvent(t.source, 'incoming/a.json');
+    expect((await t.pipeline.processObject(v2)).status).toBe('processed');
+    expect((await t.pipeline.processObject(listedV1)).status).toBe('stale');
+    const [state] = [...t.ledger.files.values()];
+    expect(state).toMatchObject({ status: 'PROCESSED', eTag: v2.eTag, sequencer: v2.sequencer });
+    expect(t.notifier.sent).toHaveLength(1);
+  });
+
+  it("hole 5: reconcile's re-drive of a stuck older version does not overwrite the newer one", async () => {
+    const t = setup();
+    t.source.put('incoming/a.json', '{"id":"a-1","v":1}');
+    const v1 = objectEvent(t.source, 'incoming/a.json');
+    t.source.put('incoming/a.json', '{"id":"a-1","v":22}');
+    const v2 = objectEvent(t.source, 'incoming/a.json');
+    expect((await t.pipeline.processObject(v2)).status).toBe('processed');
+    // reconcile --fix sends the version the ledger named (v1's ETag) without a sequencer.
+    const { sequencer: _s, ...redrive } = v1;
+    expect((await t.pipeline.processObject({ ...redrive, origin: 'backfill' })).status).toBe('stale');
+    // and an S3 event older than a claim made without a sequencer is stale too.
+    const t2 = setup();
+    t2.source.put('incoming/a.json', '{"id":"a-1","v":1}');
+    const old = objectEvent(t2.source, 'incoming/a.json');
+    t2.source.put('incoming/a.json', '{"id":"a-1","v":22}');
+    expect((await t2.pipeline.processObject(listingEvent(t2, 'incoming/a.json'))).status).toBe('processed');
+    expect((await t2.pipeline.processObject(old)).status).toBe('stale');
+    expect([...t2.ledger.files.values()][0]).toMatchObject({
+      status: 'PROCESSED',
+      eTag: t2.source.objects.get('incoming/a.json')?.eTag,
+    });
+  });
+});

@@ -57,6 +57,25 @@ export class S3ObjectSource implements ObjectSource {
     }
   }
 
+  async current(bucket: string, key: string): Promise<{ eTag?: string; versionId?: string } | undefined> {
+    try {
+      const head = await this.s3.headObject({ Bucket: bucket, Key: key });
+      return {
+        ...(head.ETag ? { eTag: head.ETag.replace(/"/g, '') } : {}),
+        ...(head.VersionId && head.VersionId !== 'null' ? { versionId: head.VersionId } : {}),
+      };
+    } catch (error) {
+      const name = (error as { name?: string }).name;
+      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (isMissing(error, 'bucket'))
+        throw translate(error, `HeadObject ${bucket}/${key}`, this.bucket(bucket));
+      if (name === 'NoSuchKey' || name === 'NotFound' || status === 404) return undefined;
+      // Without s3:ListBucket (the function's role has none), S3 answers a missing key with 403.
+      if (status === 403) return undefined;
+      throw translate(error, `HeadObject ${bucket}/${key}`);
+    }
+  }
+
   private bucket(name: string) {
     return { kind: 'bucket' as const, name, setting: this.bucketSetting };
   }

@@ -19,6 +19,7 @@ export * from './names.ts';
 export * from './queues.ts';
 export * from './runtime-names.ts';
 export * from './schema.ts';
+export * from './travel.ts';
 
 /** Validates a config object; the error lists every wrong setting by its path and what was expected. */
 export function parseConfig(input: unknown, origin = 'eventline.config.ts'): EventlineConfig {

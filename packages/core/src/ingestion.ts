@@ -11,6 +11,7 @@ import type { DecodedRecord, ResumePoint } from './formats/types.ts';
 import { recordAttributes, recordKey } from './items.ts';
 import { clip } from './outcome.ts';
 import type { Checkpoint, FileCounts, FileState, RejectedRecord } from './ports.ts';
+import { applyTransform } from './transform.ts';
 import { type AttributeMap, MAX_ITEM_BYTES, toItem } from './values.ts';
 
 /**
@@ -225,18 +226,21 @@ export async function ingest(
   const processedAt = claimed.startedAt;
   const allRejects: RejectedRecord[] = [];
 
+  const transformTimeoutMs = ctx.config.function.timeoutSeconds * 1000;
   if (route.format === 'json') {
     for await (const decoded of records) {
       if (isFailure(decoded)) throw decoded.error;
       counts.read += 1;
-      const item = await buildItem(ctx, event, route, decoded, false, processedAt);
-      const result = await ctx.ledger.putRecord(item, {
-        bucket: event.bucket,
-        key: event.key,
-        seq: event.sequencer ? claimed.seq : NO_SEQUENCER_GUARD,
-      });
-      if (result === 'written') counts.written += 1;
-      else ctx.logger.warn('record key holds a newer version of this object; kept it', { key: event.key });
+      for (const made of await applyTransform(route, event, decoded, transformTimeoutMs)) {
+        const item = await buildItem(ctx, event, route, made, false, processedAt);
+        const result = await ctx.ledger.putRecord(item, {
+          bucket: event.bucket,
+          key: event.key,
+          seq: event.sequencer ? claimed.seq : NO_SEQUENCER_GUARD,
+        });
+        if (result === 'written') counts.written += 1;
+        else ctx.logger.warn('record key holds a newer version of this object; kept it', { key: event.key });
+      }
     }
     counts.bytes = raw.bytes;
     return { counts, rejects: [], ...(opened.versionId ? { versionId: opened.versionId } : {}) };
@@ -298,14 +302,23 @@ export async function ingest(
       } else {
         lastLine = decoded.position.line ?? lastLine;
         lineEnds?.after(lastLine - linesBefore); // keeps only the line ends of the read-ahead
-        let item: AttributeMap | undefined;
+        let made: DecodedRecord[] = [];
         try {
-          item = await buildItem(ctx, event, route, decoded, true, processedAt);
+          made = await applyTransform(route, event, decoded, transformTimeoutMs);
         } catch (error) {
           if (!(error instanceof RecordError)) throw error;
           reject(error);
         }
-        if (item) await writer.add(item);
+        for (const record of made) {
+          let item: AttributeMap | undefined;
+          try {
+            item = await buildItem(ctx, event, route, record, true, processedAt);
+          } catch (error) {
+            if (!(error instanceof RecordError)) throw error;
+            reject(error);
+          }
+          if (item) await writer.add(item);
+        }
       }
     }
     // The guard whatever the format: a segment that handled nothing must not hand off for free.
@@ -424,7 +437,7 @@ async function buildItem(
   }
   if (marshalled.size <= INLINE_ITEM_LIMIT) return marshalled.item;
   // Too large for one DynamoDB item: the payload goes to S3 (a non-routed prefix), the item points to it.
-  const payloadKey = `${ctx.config.internalPrefix}payloads/${event.bucket}/${event.key}/${sequencerSortKey(event.sequencer).replace(/0+$/, '') || event.eTag || 'x'}/${decoded.position.index ?? 0}.json`;
+  const payloadKey = `${ctx.config.internalPrefix}payloads/${event.bucket}/${event.key}/${sequencerSortKey(event.sequencer).replace(/0+$/, '') || event.eTag || 'x'}/${decoded.position.index ?? 0}${decoded.part === undefined ? '' : `.${decoded.part}`}.json`;
   const body = stringify(decoded.value) ?? 'null';
   await ctx.source.putInternal(event.bucket, payloadKey, body, 'application/json');
   ctx.metrics.count('PayloadsOffloaded');

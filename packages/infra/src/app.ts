@@ -1,9 +1,7 @@
 import { createRequire } from 'node:module';
-import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { EventlineConfig } from '@eventline/config';
-import { ConfigError, loadConfig, plainConfig } from '@eventline/config';
-import { Annotations, App } from 'aws-cdk-lib';
+import { ConfigError, loadConfig, refuseCodeThatCannotTravel } from '@eventline/config';
+import { App } from 'aws-cdk-lib';
 import { EventlineStack } from './eventline-stack.ts';
 import { addNagChecks } from './nag.ts';
 
@@ -12,14 +10,13 @@ import { addNagChecks } from './nag.ts';
  *   -c config=<path>       config file (default: eventline.config.ts)
  *   -c mode=queue|direct   overrides trigger.mode
  * The function carries the config validated here as data (esbuild `define`, packages/config/src/bundled.ts);
- * key functions and record schemas are code, which it imports from `eventline.config.ts`. So a
- * `-c config` whose routes have such code is for checking only (it would run eventline.config.ts's
- * code behind the other config's routes), and synth warns.
+ * key functions, record schemas and transforms are code, which it imports from `eventline.config.ts`.
+ * So a `-c config` whose routes have such code is refused (packages/config/src/travel.ts): it would
+ * run eventline.config.ts's code behind the other config's routes.
  * CDK_DEFAULT_ACCOUNT/CDK_DEFAULT_REGION (set by the CLI from your credentials) pick the environment;
  * without them the stack is environment-agnostic, which is enough to synthesize offline.
  */
 const HANDLER_ENTRY = createRequire(import.meta.url).resolve('@eventline/lambda/entry');
-const BUNDLED_CONFIG = fileURLToPath(new URL('../../../eventline.config.ts', import.meta.url));
 
 function withModeOverride(config: EventlineConfig, mode: unknown): EventlineConfig {
   if (mode === undefined) return config;
@@ -35,18 +32,13 @@ async function main(): Promise<void> {
   const app = new App();
   const configPath = String(app.node.tryGetContext('config') ?? 'eventline.config.ts');
   const config = withModeOverride(await loadConfig(configPath), app.node.tryGetContext('mode'));
-  const stack = new EventlineStack(app, config.name, {
+  refuseCodeThatCannotTravel(configPath, config);
+  new EventlineStack(app, config.name, {
     config,
     handlerEntry: HANDLER_ENTRY,
     description: `eventline: S3 -> ${config.trigger.mode === 'queue' ? 'SQS -> ' : ''}Lambda -> DynamoDB -> SNS`,
     env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
   });
-  if (resolve(configPath) !== BUNDLED_CONFIG && plainConfig(config).hasCode) {
-    Annotations.of(stack).addWarningV2(
-      'eventline:configNotBundled',
-      `${configPath} has key functions or schemas, but the function imports those from eventline.config.ts: do not deploy this synth`,
-    );
-  }
   addNagChecks(app);
 }
 

@@ -18,3 +18,4 @@ export type { ReplayResult } from './replay.ts';
 export { nextSequencer, type S3EventInput, s3EventRecord } from './s3-events.ts';
 export { LocalStack } from './stack.ts';
 export type { LocalStackOptions } from './stack-options.ts';
+export { subscribeAll, subscriptionAttributes } from './topic-subscriptions.ts';

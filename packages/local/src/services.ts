@@ -14,6 +14,8 @@ import { S3_DATA_SUBDIR } from './data-dir.ts';
 import { type Edge, type EdgeRoutes, startEdge } from './edge.ts';
 import { isLoopbackAddress, isLoopbackName } from './loopback.ts';
 import { ensureQueues, type StackQueues } from './queues.ts';
+import { snsDeliveryTargets } from './sns-targets.ts';
+import { subscribeAll } from './topic-subscriptions.ts';
 
 /** The local AWS services (emulators) and the edge that serves them on one port. */
 export interface LocalServices {
@@ -72,6 +74,7 @@ export async function startServices(options: {
     configuration: localBucketDocuments(config),
   });
   let edge: Edge | undefined;
+  let sqs: SqsEmulator | undefined;
   const publicUrl = () => {
     if (!edge) throw new Error('the edge is not listening yet');
     return edge.url;
@@ -82,11 +85,20 @@ export async function startServices(options: {
     dataDir: resolve(dataDir, 'sns'),
     publicUrl,
     ...(local.smtp ? { smtp: local.smtp } : {}),
+    targets: snsDeliveryTargets({
+      sqs: () => {
+        if (!sqs) throw new Error('the SQS emulator is not started yet');
+        return sqs;
+      },
+      lambdaEndpoint: () => local.lambdaEndpoint ?? publicUrl(),
+      region: local.region,
+      credentials: { accessKeyId: local.accessKeyId, secretAccessKey: local.secretAccessKey },
+    }),
     logger: activityLogger,
     ...(options.sns?.delivery ? { delivery: options.sns.delivery } : {}),
   });
   started({ sns });
-  const sqs = createSqsEmulator({
+  sqs = createSqsEmulator({
     dataDir: resolve(dataDir, 'sqs'),
     region: local.region,
     accountId,
@@ -154,9 +166,7 @@ export async function provisionResources(options: {
   );
   const queues = await ensureQueues(clients.sqs, config, options.accountId);
   const topicArn = await sns.createTopic(config.topic.name);
-  for (const subscription of config.topic.subscriptions) {
-    await sns.subscribe(topicArn, subscription.protocol, subscription.endpoint, { confirmed: true });
-  }
+  await subscribeAll(config, clients, sns, topicArn, options.accountId);
   const names: RuntimeNames = {
     tableName: config.table.name,
     topicArn,

@@ -1,6 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { refuseCodeThatCannotTravel } from '@eventline/config';
 import { errorMessage, matchRoute } from '@eventline/core';
 import { consoleLogger, LocalStack } from '@eventline/local';
 import type { Command } from 'commander';
@@ -18,6 +19,8 @@ export function register(program: Command, cli: Cli): void {
     .option('-d, --data-dir <dir>', 'data directory (default: local.dataDir, .eventline)')
     .action(async (options: { port?: number; host?: string; dataDir?: string }) => {
       const c = await cli.config();
+      // The function instances run a bundle: its code comes from eventline.config.ts alone.
+      refuseCodeThatCannotTravel(cli.options.config, c);
       const print = (line: string) => process.stdout.write(`${line}\n`);
       const stack = await LocalStack.start({
         config: c,

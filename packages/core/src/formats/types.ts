@@ -21,6 +21,8 @@ export interface DecodedRecord {
   value: unknown;
   position: Position;
   resumeAt?: ResumePoint;
+  /** Set when a route's transform made several records of this one: which (0-based). */
+  part?: number;
 }
 
 /** A record that could not be read; the file goes on (or fails, by the route's `onInvalid`). */
