@@ -1,4 +1,4 @@
-import type { Route } from '@eventline/config/runtime';
+import { defaultLeaseMs, type Route } from '@eventline/config/runtime';
 import { claimState, decide, sameVersion } from './claim.ts';
 import { isoNow, realSleep, type UseCaseContext } from './context.ts';
 import { complete, exhausted, fail, pause } from './endings.ts';
@@ -13,7 +13,7 @@ import {
 } from './errors.ts';
 import type { InboundMessage, ObjectEvent } from './events.ts';
 import { type IngestResult, ingest } from './ingestion.ts';
-import { defaultLeaseMs, Lease } from './lease.ts';
+import { Lease } from './lease.ts';
 import { notificationFor } from './notification.ts';
 import { clip, type Outcome } from './outcome.ts';
 import { finishSteps, release } from './owed-steps.ts';
