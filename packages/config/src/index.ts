@@ -17,9 +17,12 @@ export * from './errors.ts';
 export * from './log-options.ts';
 export * from './names.ts';
 export * from './queues.ts';
+export * from './route-checks.ts';
 export * from './runtime-names.ts';
 export * from './schema.ts';
+export * from './timing.ts';
 export * from './travel.ts';
+export * from './watchdog.ts';
 
 /** Validates a config object; the error lists every wrong setting by its path and what was expected. */
 export function parseConfig(input: unknown, origin = 'eventline.config.ts'): EventlineConfig {

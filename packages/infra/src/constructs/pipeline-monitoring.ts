@@ -1,6 +1,7 @@
 /**
  * The pipeline's alarms and dashboard construct.
  */
+import { TIMEOUT_WITHOUT_CHECKPOINT, watchdogMarginMs } from '@eventline/config';
 import { Duration } from 'aws-cdk-lib';
 import {
   Alarm,
@@ -44,8 +45,6 @@ export interface PipelineMonitoringProps {
   readonly ingestQueue?: IQueue;
   /** How old the oldest waiting event may get before it is an alarm. @default 15 minutes */
   readonly backlogAge?: Duration;
-  /** Alarm when a run takes longer than this fraction of the timeout. @default 0.8 */
-  readonly durationAlarmFraction?: number;
   readonly metricsNamespace: string;
   readonly serviceName: string;
   /** Named in the CLI commands of the alarm descriptions. */
@@ -71,7 +70,6 @@ export class PipelineMonitoring extends Construct {
     super(scope, id);
     const fn = props.function;
     const timeoutMs = props.timeout.toMilliseconds();
-    const durationThresholdMs = Math.round(timeoutMs * (props.durationAlarmFraction ?? 0.8));
     const backlogAge = props.backlogAge ?? Duration.minutes(15);
     const actions = props.alarmTopics.map((topic) => new SnsAction(topic));
     const cli = (command: string) => `npx eventline ${command} --stack ${props.stackName}`;
@@ -127,11 +125,14 @@ export class PipelineMonitoring extends Construct {
       1,
       ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
     );
+    // Not the Duration metric: a long file hands its work to a continuation shortly before the timeout
+    // on purpose, so its segments run close to the timeout by design. The handler counts the invocations
+    // still running after that point, which Lambda is about to stop with no checkpoint.
     alarm(
-      'DurationNearTimeout',
-      `A run of the pipeline function took at least ${durationThresholdMs} ms of its ${timeoutMs} ms timeout: large files or a slow ledger. Raise function.timeoutSeconds (or memoryMb) and deploy; find the slow files with ${cli('files')}.`,
-      fn.metricDuration({ period: PERIOD, statistic: 'Maximum' }),
-      durationThresholdMs,
+      'TimeoutWithoutCheckpoint',
+      `An invocation of the pipeline function was about to hit its ${timeoutMs} ms timeout with no checkpoint (metric TimeoutsWithoutCheckpoint: still running ${watchdogMarginMs(timeoutMs)} ms before the timeout, after the point where long files hand off): a JSON file too large to parse in time, or a slow ledger or S3. Its files are retried as new attempts and end FAILED after files.maxAttempts. The function's log says which files ("invocation about to time out without a checkpoint"); see them with ${cli('files')} --status PROCESSING. Raise function.timeoutSeconds (or memoryMb), or use a streamed format (ndjson, csv, json-array) for large files, and deploy.`,
+      pipelineMetric(TIMEOUT_WITHOUT_CHECKPOINT),
+      1,
       ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
     );
     alarm(
