@@ -1,5 +1,6 @@
 import type { Route } from '@eventline/config/runtime';
 import type { Position, RecordError } from '../errors.ts';
+import type { OpenedObject } from '../ports.ts';
 
 /** One record out of a file: its value (numbers as exact LosslessNumber) and where it was. */
 export interface DecodedRecord {
@@ -18,6 +19,8 @@ export type Decoded = DecodedRecord | DecodeFailure;
 
 export interface DecoderOptions {
   route: Route;
+  /** What GetObject said of the object, for `object` records. */
+  object?: Pick<OpenedObject, 'contentType' | 'eTag' | 'versionId' | 'metadata' | 'tagCount'>;
   /** Object key, for messages. */
   key: string;
 }
