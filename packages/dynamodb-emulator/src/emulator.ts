@@ -6,6 +6,7 @@ import { crc32 } from 'node:zlib';
 import dynalite from 'dynalite';
 import { Backend, type BackendReply, errorType, parseJson, type RequestListener } from './backend.ts';
 import { DynamoProtocolError } from './errors.ts';
+import { checkReturnValues, conditionalWrite, filteredRead, filtersHere } from './guard.ts';
 import { acquireDirectoryLock, type DirectoryLock } from './lock.ts';
 import { Locks } from './rwlock.ts';
 import { type Item, KeySchemas, validation } from './tables.ts';
@@ -117,10 +118,44 @@ export async function startDynamoEmulator(options: DynamoEmulatorOptions = {}): 
         await serveOwn(req, res, body, ownOperation);
         return;
       }
+      const forward = (p: Record<string, unknown>) =>
+        live.forward(req.headers, Buffer.from(JSON.stringify(p)), req.url);
+      if (api === API && (operation === 'Scan' || operation === 'Query')) {
+        const read = parseJson(body);
+        if (filtersHere(read)) {
+          copy(res, await locks.shared(() => filteredRead(read, forward)));
+          return;
+        }
+      }
       const params = api === API && ITEM_OPERATIONS.has(operation) ? parseJson(body) : undefined;
+      const refused = params && checkReturnValues(operation, params);
+      if (refused) {
+        copy(res, refused);
+        return;
+      }
       // A request whose items cannot be named fails in dynalite too (no such table, a key missing).
       const held = params && (await itemsOf(operation, params).catch(() => undefined));
       if (params && held) {
+        if (SINGLE_ITEM_WRITES.has(operation) && typeof params.ConditionExpression === 'string') {
+          const { ReturnValuesOnConditionCheckFailure: wanted, ...rest } = params;
+          if (wanted !== undefined && wanted !== 'ALL_OLD' && wanted !== 'NONE') {
+            sendError(res, badReturnValuesOnFailure(wanted));
+            return;
+          }
+          const table = String(params.TableName);
+          const key = await keys.keyOf(table, (operation === 'PutItem' ? params.Item : params.Key) as Item);
+          const read = async (t: string, k: Item) =>
+            (await live.call('GetItem', { TableName: t, Key: k, ConsistentRead: true })).Item as
+              | Item
+              | undefined;
+          copy(
+            res,
+            await locks.items(held, true, () =>
+              conditionalWrite(operation, rest, key, wanted === 'ALL_OLD', forward, read),
+            ),
+          );
+          return;
+        }
         if (SINGLE_ITEM_WRITES.has(operation) && params.ReturnValuesOnConditionCheckFailure !== undefined) {
           try {
             copy(res, await locks.items(held, true, () => writeReturningOld(operation, params, req)));
@@ -237,11 +272,7 @@ export async function startDynamoEmulator(options: DynamoEmulatorOptions = {}): 
       req: IncomingMessage,
     ): Promise<BackendReply> {
       const { ReturnValuesOnConditionCheckFailure: wanted, ...rest } = params;
-      if (wanted !== 'ALL_OLD' && wanted !== 'NONE') {
-        throw validation(
-          `1 validation error detected: Value '${String(wanted)}' at 'returnValuesOnConditionCheckFailure' failed to satisfy constraint: Member must satisfy enum value set: [ALL_OLD, NONE]`,
-        );
-      }
+      if (wanted !== 'ALL_OLD' && wanted !== 'NONE') throw badReturnValuesOnFailure(wanted);
       const reply = await live.forward(req.headers, Buffer.from(JSON.stringify(rest)), req.url);
       if (wanted !== 'ALL_OLD' || reply.status !== 400) return reply;
       const failure = parseJson(reply.body);
@@ -294,6 +325,12 @@ export async function startDynamoEmulator(options: DynamoEmulatorOptions = {}): 
     await dirLock?.release().catch(() => {});
     throw error;
   }
+}
+
+function badReturnValuesOnFailure(wanted: unknown): DynamoProtocolError {
+  return validation(
+    `1 validation error detected: Value '${String(wanted)}' at 'returnValuesOnConditionCheckFailure' failed to satisfy constraint: Member must satisfy enum value set: [ALL_OLD, NONE]`,
+  );
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

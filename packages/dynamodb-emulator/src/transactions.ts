@@ -1,15 +1,18 @@
 import { createHash } from 'node:crypto';
 import type { Backend } from './backend.ts';
 import { DynamoProtocolError } from './errors.ts';
-import type { Locks } from './rwlock.ts';
+import { evaluate } from './expressions/evaluate.ts';
 import {
-  type Item,
-  isConditionFailure,
-  itemIdentity,
-  type KeySchemas,
-  usedPlaceholders,
-  validation,
-} from './tables.ts';
+  type Condition,
+  checkUnused,
+  ExpressionError,
+  parseCondition,
+  parseUpdate,
+  placeholders,
+} from './expressions/parse.ts';
+import { keptPlaceholders } from './guard.ts';
+import type { Locks } from './rwlock.ts';
+import { type Item, itemIdentity, type KeySchemas, validation } from './tables.ts';
 
 /**
  * TransactWriteItems and TransactGetItems on top of dynalite's single-item operations, under the
@@ -32,6 +35,7 @@ interface Action {
   table: string;
   key: Item;
   identity: string;
+  condition?: Condition;
   old?: Item;
 }
 
@@ -180,51 +184,53 @@ export class Transactions {
           `1 validation error detected: Value '${String(rv)}' at 'transactItems.${index + 1}.member.${kind[0]?.toLowerCase()}${kind.slice(1)}.returnValuesOnConditionCheckFailure' failed to satisfy constraint: Member must satisfy enum value set: [ALL_OLD, NONE]`,
         );
       }
+      let condition: Condition | undefined;
+      try {
+        const p = placeholders(params);
+        if (typeof params.ConditionExpression === 'string') {
+          condition = parseCondition(params.ConditionExpression, 'ConditionExpression', p);
+        }
+        if (kind === 'Update' && typeof params.UpdateExpression === 'string')
+          parseUpdate(params.UpdateExpression, p);
+        checkUnused(p);
+      } catch (error) {
+        if (error instanceof ExpressionError) throw validation(error.message);
+        throw error;
+      }
       const key = await this.keys.keyOf(table, source);
       const identity = itemIdentity(table, key);
       if (seen.has(identity))
         throw validation('Transaction request cannot include multiple operations on one item');
       seen.add(identity);
-      actions.push({ kind, params, table, key, identity });
+      actions.push({ kind, params, table, key, identity, ...(condition ? { condition } : {}) });
     }
     return actions;
   }
 
   private async check(action: Action): Promise<Record<string, unknown>> {
-    const condition = action.params.ConditionExpression;
-    if (typeof condition !== 'string') return { Code: 'None' };
-    const placeholders = usedPlaceholders(action.params, [condition]);
-    try {
-      if (action.old) {
-        await this.backend.call('PutItem', {
-          TableName: action.table,
-          Item: action.old,
-          ConditionExpression: condition,
-          ...placeholders,
-        });
-      } else {
-        await this.backend.call('DeleteItem', {
-          TableName: action.table,
-          Key: action.key,
-          ConditionExpression: condition,
-          ...placeholders,
-        });
-      }
-      return { Code: 'None' };
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-      return {
-        Code: 'ConditionalCheckFailed',
-        Message: 'The conditional request failed',
-        ...(action.params.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' && action.old
-          ? { Item: action.old }
-          : {}),
-      };
-    }
+    if (!action.condition || evaluate(action.old, action.condition)) return { Code: 'None' };
+    return {
+      Code: 'ConditionalCheckFailed',
+      Message: 'The conditional request failed',
+      ...(action.params.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' && action.old
+        ? { Item: action.old }
+        : {}),
+    };
   }
 
   private async apply(action: Action): Promise<void> {
-    const { ReturnValuesOnConditionCheckFailure: _, ...params } = action.params;
+    const {
+      ReturnValuesOnConditionCheckFailure: _,
+      ConditionExpression: condition,
+      ExpressionAttributeNames: _names,
+      ExpressionAttributeValues: _values,
+      ...rest
+    } = action.params;
+    // The condition was evaluated here (check); dynalite gets the write alone.
+    const params = {
+      ...rest,
+      ...keptPlaceholders(action.params, [String(condition ?? '')], [action.params.UpdateExpression]),
+    };
     const operation =
       action.kind === 'Put' ? 'PutItem' : action.kind === 'Delete' ? 'DeleteItem' : 'UpdateItem';
     await this.backend.call(operation, params);

@@ -1,0 +1,224 @@
+/**
+ * Condition and filter expressions served with DynamoDB's rules (expressions/), in front of
+ * dynalite, whose own evaluator differs (absent operands compare equal, empty strings fail IN and
+ * BETWEEN, no operand type checks) and can crash its process (begins_with on a NULL).
+ *
+ * A single-item write with a ConditionExpression, under its item's lock:
+ * 1. the condition is parsed (syntax, placeholders, operand types, limits: ValidationException);
+ * 2. dynalite validates the rest of the request: the write is sent with a condition that is
+ *    always false instead of the user's, so dynalite checks everything and writes nothing;
+ * 3. the item is read and the condition evaluated; false: ConditionalCheckFailedException (with
+ *    the item for ReturnValuesOnConditionCheckFailure ALL_OLD);
+ * 4. true: the write goes to dynalite without the condition.
+ * Errors DynamoDB reports only once the condition has passed (an update of a key attribute, an
+ * index key of the wrong type) wait for step 3, as DynamoDB's do.
+ * A Scan or Query with a FilterExpression: dynalite answers it unfiltered and unprojected (with
+ * an always-true filter, so that it still validates the request), and the filter, the projection
+ * and Select: COUNT are applied here.
+ */
+import { type BackendReply, errorType, parseJson } from './backend.ts';
+import { evaluate, project } from './expressions/evaluate.ts';
+import {
+  type Condition,
+  checkUnused,
+  ExpressionError,
+  type Path,
+  parseCondition,
+  parseProjection,
+  parseUpdate,
+  placeholders,
+} from './expressions/parse.ts';
+import type { Item } from './expressions/values.ts';
+
+export type Forward = (params: Record<string, unknown>) => Promise<BackendReply>;
+export type Read = (table: string, key: Item) => Promise<Item | undefined>;
+
+const NEVER = 'attribute_exists(zz_emulator_probe) AND attribute_not_exists(zz_emulator_probe)';
+const ALWAYS = 'attribute_exists(zz_emulator_probe) OR attribute_not_exists(zz_emulator_probe)';
+const ERROR_PREFIX = 'com.amazonaws.dynamodb.v20120810#';
+/** dynalite's static errors that DynamoDB reports only after the condition passed. */
+const AFTER_CONDITION = /This attribute is part of the key|Type mismatch for Index Key/;
+const RETURN_VALUES: Record<string, string[]> = {
+  PutItem: ['NONE', 'ALL_OLD'],
+  DeleteItem: ['NONE', 'ALL_OLD'],
+  UpdateItem: ['NONE', 'ALL_OLD', 'UPDATED_OLD', 'ALL_NEW', 'UPDATED_NEW'],
+};
+
+export function errorReply(type: string, message: string, extra: Record<string, unknown> = {}): BackendReply {
+  return {
+    status: 400,
+    headers: { 'content-type': 'application/x-amz-json-1.0' },
+    body: Buffer.from(JSON.stringify({ __type: `${ERROR_PREFIX}${type}`, message, ...extra })),
+  };
+}
+
+const validationReply = (message: string) => errorReply('ValidationException', message);
+
+/** Placeholders kept for dynalite: those the remaining expressions use, and those no expression uses (dynalite refuses them as unused). */
+export function keptPlaceholders(
+  params: Record<string, unknown>,
+  removed: string[],
+  remaining: unknown[],
+): Record<string, unknown> {
+  const tokens = (texts: unknown[]) =>
+    new Set(
+      texts
+        .filter((t): t is string => typeof t === 'string')
+        .flatMap((t) => t.match(/[#:][A-Za-z0-9_]+/g) ?? []),
+    );
+  const gone = tokens(removed);
+  const still = tokens(remaining);
+  const out: Record<string, unknown> = {};
+  for (const member of ['ExpressionAttributeNames', 'ExpressionAttributeValues']) {
+    const all = params[member] as Record<string, unknown> | undefined;
+    if (!all || typeof all !== 'object') {
+      if (all !== undefined) out[member] = all;
+      continue;
+    }
+    const kept = Object.fromEntries(
+      Object.entries(all).filter(([name]) => still.has(name) || !gone.has(name)),
+    );
+    if (Object.keys(kept).length > 0) out[member] = kept;
+  }
+  return out;
+}
+
+function without(params: Record<string, unknown>, names: string[]): Record<string, unknown> {
+  const out = { ...params };
+  for (const name of names) delete out[name];
+  return out;
+}
+
+/** The request's condition, parsed; other expressions parsed for their placeholders. */
+function parseWrite(operation: string, params: Record<string, unknown>): Condition {
+  const p = placeholders(params);
+  const condition = parseCondition(String(params.ConditionExpression), 'ConditionExpression', p);
+  if (operation === 'UpdateItem' && typeof params.UpdateExpression === 'string')
+    parseUpdate(params.UpdateExpression, p);
+  checkUnused(p);
+  return condition;
+}
+
+/** ReturnValues each write accepts (dynalite takes ALL_NEW on a DeleteItem). */
+export function checkReturnValues(
+  operation: string,
+  params: Record<string, unknown>,
+): BackendReply | undefined {
+  const wanted = params.ReturnValues;
+  const allowed = RETURN_VALUES[operation];
+  if (wanted === undefined || !allowed) return undefined;
+  if (typeof wanted === 'string' && allowed.includes(wanted)) return undefined;
+  if (typeof wanted === 'string' && RETURN_VALUES.UpdateItem?.includes(wanted)) {
+    return validationReply('Return values set to invalid value');
+  }
+  return validationReply(
+    `1 validation error detected: Value '${String(wanted)}' at 'returnValues' failed to satisfy constraint: Member must satisfy enum value set: [ALL_NEW, UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW]`,
+  );
+}
+
+/**
+ * A single-item write with a ConditionExpression (see the file's comment); the caller holds the
+ * item. `key` is the item's key; `wantOld` is ReturnValuesOnConditionCheckFailure ALL_OLD.
+ */
+export async function conditionalWrite(
+  operation: string,
+  params: Record<string, unknown>,
+  key: Item,
+  wantOld: boolean,
+  forward: Forward,
+  read: Read,
+): Promise<BackendReply> {
+  let condition: Condition;
+  try {
+    condition = parseWrite(operation, params);
+  } catch (error) {
+    if (error instanceof ExpressionError) return validationReply(error.message);
+    throw error;
+  }
+  const base = {
+    ...without(params, ['ConditionExpression', 'ExpressionAttributeNames', 'ExpressionAttributeValues']),
+    ...keptPlaceholders(params, [String(params.ConditionExpression)], [params.UpdateExpression]),
+  };
+  const probe = await forward({ ...base, ConditionExpression: NEVER });
+  const probeType = probe.status === 400 ? errorType(parseJson(probe.body)) : undefined;
+  let deferred: BackendReply | undefined;
+  if (probeType !== 'ConditionalCheckFailedException') {
+    const message = String(parseJson(probe.body).message ?? '');
+    if (probe.status === 200) throw new Error('dynalite: a write passed a condition that is always false');
+    if (!(probeType === 'ValidationException' && AFTER_CONDITION.test(message))) return probe;
+    deferred = probe;
+  }
+  const item = await read(String(params.TableName), key);
+  if (!evaluate(item, condition)) {
+    return errorReply(
+      'ConditionalCheckFailedException',
+      'The conditional request failed',
+      wantOld && item ? { Item: item } : {},
+    );
+  }
+  return deferred ?? forward(base);
+}
+
+/** Whether this Scan/Query is one the layer filters itself. */
+export function filtersHere(params: Record<string, unknown>): boolean {
+  return typeof params.FilterExpression === 'string';
+}
+
+/** A Scan or Query with a FilterExpression (see the file's comment). */
+export async function filteredRead(params: Record<string, unknown>, forward: Forward): Promise<BackendReply> {
+  let filter: Condition;
+  let projection: Path[] | undefined;
+  try {
+    const p = placeholders(params);
+    filter = parseCondition(String(params.FilterExpression), 'FilterExpression', p);
+    if (typeof params.ProjectionExpression === 'string')
+      projection = parseProjection(params.ProjectionExpression, p);
+    if (typeof params.KeyConditionExpression === 'string') {
+      for (const token of params.KeyConditionExpression.match(/[#:][A-Za-z0-9_]+/g) ?? []) {
+        (token.startsWith('#') ? p.usedNames : p.usedValues).add(token);
+      }
+    }
+    checkUnused(p);
+  } catch (error) {
+    if (error instanceof ExpressionError) return validationReply(error.message);
+    throw error;
+  }
+  const select = params.Select;
+  // dynalite validates the request as sent (projection, Select, key condition) on its first page.
+  const validated = await forward({
+    ...without(params, ['FilterExpression', 'ExpressionAttributeNames', 'ExpressionAttributeValues']),
+    ...keptPlaceholders(
+      params,
+      [String(params.FilterExpression)],
+      [params.ProjectionExpression, params.KeyConditionExpression],
+    ),
+    FilterExpression: ALWAYS,
+  });
+  if (validated.status !== 200) return validated;
+  let reply = validated;
+  if (projection || select === 'COUNT' || select === 'SPECIFIC_ATTRIBUTES') {
+    reply = await forward({
+      ...without(params, [
+        'FilterExpression',
+        'ProjectionExpression',
+        'Select',
+        'ExpressionAttributeNames',
+        'ExpressionAttributeValues',
+      ]),
+      ...keptPlaceholders(
+        params,
+        [String(params.FilterExpression), String(params.ProjectionExpression ?? '')],
+        [params.KeyConditionExpression],
+      ),
+      FilterExpression: ALWAYS,
+    });
+    if (reply.status !== 200) return reply;
+  }
+  const answer = parseJson(reply.body);
+  const items = ((answer.Items as Item[] | undefined) ?? []).filter((item) => evaluate(item, filter));
+  const scanned = typeof answer.ScannedCount === 'number' ? answer.ScannedCount : answer.Count;
+  const out: Record<string, unknown> = { ...answer, Count: items.length, ScannedCount: scanned };
+  if (select === 'COUNT') delete out.Items;
+  else out.Items = projection ? items.map((item) => project(item, projection)) : items;
+  return { status: 200, headers: reply.headers, body: Buffer.from(JSON.stringify(out)) };
+}
