@@ -6,12 +6,13 @@ import { crc32 } from 'node:zlib';
 import dynalite from 'dynalite';
 import { Backend, type BackendReply, errorType, parseJson, type RequestListener } from './backend.ts';
 import { DynamoProtocolError } from './errors.ts';
-import { checkReturnValues, conditionalWrite, filteredRead, filtersHere } from './guard.ts';
+import { checkRequest, checkReturnValues, conditionalWrite, filteredRead, filtersHere } from './guard.ts';
 import { acquireDirectoryLock, type DirectoryLock } from './lock.ts';
 import { Locks } from './rwlock.ts';
-import { type Item, KeySchemas, validation } from './tables.ts';
+import { emptyIndexKey, type Item, KeySchemas, validation } from './tables.ts';
 import { Transactions } from './transactions.ts';
 import { TimeToLive } from './ttl.ts';
+import { update } from './updates.ts';
 
 export interface DynamoEmulatorOptions {
   /** dynalite's LevelDB directory; in memory without it. */
@@ -122,15 +123,25 @@ export async function startDynamoEmulator(options: DynamoEmulatorOptions = {}): 
         live.forward(req.headers, Buffer.from(JSON.stringify(p)), req.url);
       if (api === API && (operation === 'Scan' || operation === 'Query')) {
         const read = parseJson(body);
+        const invalid = checkRequest(operation, read);
+        if (invalid) {
+          copy(res, invalid);
+          return;
+        }
         if (filtersHere(read)) {
           copy(res, await locks.shared(() => filteredRead(read, forward)));
           return;
         }
       }
       const params = api === API && ITEM_OPERATIONS.has(operation) ? parseJson(body) : undefined;
-      const refused = params && checkReturnValues(operation, params);
+      const refused = params && (checkReturnValues(operation, params) ?? checkRequest(operation, params));
       if (refused) {
         copy(res, refused);
+        return;
+      }
+      const emptyKey = params && (await emptyIndexKeys(operation, params));
+      if (emptyKey) {
+        sendError(res, emptyKey);
         return;
       }
       // A request whose items cannot be named fails in dynalite too (no such table, a key missing).
@@ -148,12 +159,25 @@ export async function startDynamoEmulator(options: DynamoEmulatorOptions = {}): 
             (await live.call('GetItem', { TableName: t, Key: k, ConsistentRead: true })).Item as
               | Item
               | undefined;
+          const indexKeys = await keys.indexKeys(table);
+          const finish =
+            operation === 'UpdateItem'
+              ? (p: Record<string, unknown>, old: Item | undefined) =>
+                  update(p, key, indexKeys, live, forward, { old })
+              : undefined;
           copy(
             res,
             await locks.items(held, true, () =>
-              conditionalWrite(operation, rest, key, wanted === 'ALL_OLD', forward, read),
+              conditionalWrite(operation, rest, key, wanted === 'ALL_OLD', forward, read, finish),
             ),
           );
+          return;
+        }
+        if (operation === 'UpdateItem' && params.ReturnValuesOnConditionCheckFailure === undefined) {
+          const table = String(params.TableName);
+          const key = await keys.keyOf(table, params.Key as Item);
+          const indexKeys = await keys.indexKeys(table);
+          copy(res, await locks.items(held, true, () => update(params, key, indexKeys, live, forward)));
           return;
         }
         if (SINGLE_ITEM_WRITES.has(operation) && params.ReturnValuesOnConditionCheckFailure !== undefined) {
@@ -179,6 +203,10 @@ export async function startDynamoEmulator(options: DynamoEmulatorOptions = {}): 
             return answer;
           })
         : await locks.shared(run);
+      if (operation === 'UpdateTable' && reply.status === 200) {
+        const table = parseJson(body).TableName;
+        if (typeof table === 'string') keys.forget(table);
+      }
       if (operation === 'DeleteTable' && reply.status === 200) {
         const table = parseJson(body).TableName;
         if (typeof table === 'string') {
@@ -242,6 +270,26 @@ export async function startDynamoEmulator(options: DynamoEmulatorOptions = {}): 
         await new Promise((resolve) => setTimeout(resolve, 2));
       }
       throw new Error(`dynalite: table "${table}" did not settle after ${operation}`);
+    }
+
+    /** An item written by PutItem or BatchWriteItem with an empty secondary index key: DynamoDB refuses it. */
+    async function emptyIndexKeys(operation: string, params: Record<string, unknown>) {
+      const puts: [string, unknown][] = [];
+      if (operation === 'PutItem') puts.push([String(params.TableName), params.Item]);
+      if (operation === 'BatchWriteItem' && params.RequestItems && typeof params.RequestItems === 'object') {
+        for (const [table, requests] of Object.entries(params.RequestItems as Record<string, unknown>)) {
+          if (!Array.isArray(requests)) continue;
+          for (const r of requests as { PutRequest?: { Item?: unknown } }[])
+            puts.push([table, r?.PutRequest?.Item]);
+        }
+      }
+      for (const [table, item] of puts) {
+        if (!item || typeof item !== 'object') continue;
+        const indexKeys = await keys.indexKeys(table).catch(() => []);
+        const refused = emptyIndexKey(item as Item, indexKeys);
+        if (refused) return refused;
+      }
+      return undefined;
     }
 
     /** The identities of the items a request names (see Locks). */

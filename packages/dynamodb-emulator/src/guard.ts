@@ -33,7 +33,6 @@ import type { Item } from './expressions/values.ts';
 export type Forward = (params: Record<string, unknown>) => Promise<BackendReply>;
 export type Read = (table: string, key: Item) => Promise<Item | undefined>;
 
-const NEVER = 'attribute_exists(zz_emulator_probe) AND attribute_not_exists(zz_emulator_probe)';
 const ALWAYS = 'attribute_exists(zz_emulator_probe) OR attribute_not_exists(zz_emulator_probe)';
 const ERROR_PREFIX = 'com.amazonaws.dynamodb.v20120810#';
 /** dynalite's static errors that DynamoDB reports only after the condition passed. */
@@ -55,6 +54,41 @@ export function errorReply(type: string, message: string, extra: Record<string, 
 const validationReply = (message: string) => errorReply('ValidationException', message);
 
 /** Placeholders kept for dynalite: those the remaining expressions use, and those no expression uses (dynalite refuses them as unused). */
+/**
+ * A condition that is always false (or true) and still names every placeholder that only the
+ * replaced expressions used, so that dynalite validates their values (types, numbers) and finds
+ * none unused; placeholders no expression uses stay, and dynalite refuses them as DynamoDB does.
+ */
+function probe(
+  truth: boolean,
+  params: Record<string, unknown>,
+  removed: string[],
+  remaining: unknown[],
+): Record<string, unknown> {
+  const kept = keptPlaceholders(params, removed, remaining);
+  const names = Object.keys((params.ExpressionAttributeNames as Record<string, string>) ?? {}).filter(
+    (n) => !(n in ((kept.ExpressionAttributeNames as object) ?? {})),
+  );
+  const values = Object.keys((params.ExpressionAttributeValues as Record<string, unknown>) ?? {}).filter(
+    (v) => !(v in ((kept.ExpressionAttributeValues as object) ?? {})),
+  );
+  const parts = [
+    truth ? 'attribute_not_exists(zz_emulator_probe)' : 'attribute_exists(zz_emulator_probe)',
+    ...names.map((n) => `attribute_exists(${n})`),
+  ];
+  for (let i = 0; i < values.length; i += 100)
+    parts.push(`zz_emulator_probe IN (${values.slice(i, i + 100).join(', ')})`);
+  const text = truth
+    ? `${parts[0]} OR (${parts.slice(1).join(' OR ') || 'zz_emulator_probe = zz_emulator_probe2'})`
+    : parts.join(' AND ');
+  const out: Record<string, unknown> = {};
+  if (params.ExpressionAttributeNames !== undefined)
+    out.ExpressionAttributeNames = params.ExpressionAttributeNames;
+  if (params.ExpressionAttributeValues !== undefined)
+    out.ExpressionAttributeValues = params.ExpressionAttributeValues;
+  return { ...out, [truth ? 'FilterExpression' : 'ConditionExpression']: text };
+}
+
 export function keptPlaceholders(
   params: Record<string, unknown>,
   removed: string[],
@@ -127,6 +161,8 @@ export async function conditionalWrite(
   wantOld: boolean,
   forward: Forward,
   read: Read,
+  finish: (params: Record<string, unknown>, item: Item | undefined) => Promise<BackendReply> = (p) =>
+    forward(p),
 ): Promise<BackendReply> {
   let condition: Condition;
   try {
@@ -139,14 +175,19 @@ export async function conditionalWrite(
     ...without(params, ['ConditionExpression', 'ExpressionAttributeNames', 'ExpressionAttributeValues']),
     ...keptPlaceholders(params, [String(params.ConditionExpression)], [params.UpdateExpression]),
   };
-  const probe = await forward({ ...base, ConditionExpression: NEVER });
-  const probeType = probe.status === 400 ? errorType(parseJson(probe.body)) : undefined;
+  const checked = await forward({
+    ...base,
+    ...probe(false, params, [String(params.ConditionExpression)], [params.UpdateExpression]),
+  });
+  const probeType = checked.status === 400 ? errorType(parseJson(checked.body)) : undefined;
   let deferred: BackendReply | undefined;
   if (probeType !== 'ConditionalCheckFailedException') {
-    const message = String(parseJson(probe.body).message ?? '');
-    if (probe.status === 200) throw new Error('dynalite: a write passed a condition that is always false');
-    if (!(probeType === 'ValidationException' && AFTER_CONDITION.test(message))) return probe;
-    deferred = probe;
+    const message = String(parseJson(checked.body).message ?? '');
+    if (checked.status === 200) throw new Error('dynalite: a write passed a condition that is always false');
+    const later =
+      operation === 'UpdateItem' && probeType === 'ValidationException' && AFTER_CONDITION.test(message);
+    if (!later) return checked;
+    deferred = checked;
   }
   const item = await read(String(params.TableName), key);
   if (!evaluate(item, condition)) {
@@ -156,7 +197,7 @@ export async function conditionalWrite(
       wantOld && item ? { Item: item } : {},
     );
   }
-  return deferred ?? forward(base);
+  return deferred ?? finish(base, item);
 }
 
 /** Whether this Scan/Query is one the layer filters itself. */
@@ -187,12 +228,12 @@ export async function filteredRead(params: Record<string, unknown>, forward: For
   // dynalite validates the request as sent (projection, Select, key condition) on its first page.
   const validated = await forward({
     ...without(params, ['FilterExpression', 'ExpressionAttributeNames', 'ExpressionAttributeValues']),
-    ...keptPlaceholders(
+    ...probe(
+      true,
       params,
       [String(params.FilterExpression)],
       [params.ProjectionExpression, params.KeyConditionExpression],
     ),
-    FilterExpression: ALWAYS,
   });
   if (validated.status !== 200) return validated;
   let reply = validated;
@@ -221,4 +262,42 @@ export async function filteredRead(params: Record<string, unknown>, forward: For
   if (select === 'COUNT') delete out.Items;
   else out.Items = projection ? items.map((item) => project(item, projection)) : items;
   return { status: 200, headers: reply.headers, body: Buffer.from(JSON.stringify(out)) };
+}
+
+/**
+ * Checks DynamoDB makes of a request's expressions and members before it reads anything, where
+ * dynalite makes fewer: projection and update expressions with this layer's parser (list index
+ * and nesting limits), Scan's Segment and TotalSegments together, ALL_PROJECTED_ATTRIBUTES only
+ * with an index. Condition and filter expressions are parsed where they are evaluated.
+ */
+export function checkRequest(operation: string, params: Record<string, unknown>): BackendReply | undefined {
+  try {
+    const p = placeholders(params);
+    if (typeof params.ProjectionExpression === 'string') parseProjection(params.ProjectionExpression, p);
+    if (operation === 'UpdateItem' && typeof params.UpdateExpression === 'string')
+      parseUpdate(params.UpdateExpression, p);
+    if (operation === 'BatchGetItem' && params.RequestItems && typeof params.RequestItems === 'object') {
+      for (const request of Object.values(params.RequestItems as Record<string, Record<string, unknown>>)) {
+        if (typeof request?.ProjectionExpression === 'string') {
+          parseProjection(request.ProjectionExpression, placeholders(request));
+        }
+      }
+    }
+  } catch (error) {
+    if (error instanceof ExpressionError) return validationReply(error.message);
+    throw error;
+  }
+  if (operation === 'Scan' && (params.Segment === undefined) !== (params.TotalSegments === undefined)) {
+    return validationReply(
+      `The ${params.Segment === undefined ? 'Segment' : 'TotalSegments'} parameter is required but was not present in the request when parameter ${params.Segment === undefined ? 'TotalSegments' : 'Segment'} is present`,
+    );
+  }
+  if (
+    (operation === 'Scan' || operation === 'Query') &&
+    params.Select === 'ALL_PROJECTED_ATTRIBUTES' &&
+    params.IndexName === undefined
+  ) {
+    return validationReply('ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName');
+  }
+  return undefined;
 }

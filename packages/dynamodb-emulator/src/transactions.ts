@@ -142,7 +142,11 @@ export class Transactions {
       if (!get || typeof get.TableName !== 'string' || !get.Key || typeof get.Key !== 'object') {
         throw validation(`TransactItems[${index}]: a Get with TableName and Key is required`);
       }
-      gets.push({ get, identity: await this.keys.identity(get.TableName, get.Key as Item) });
+      const identity = await this.keys.identity(get.TableName, get.Key as Item);
+      if (gets.some((g) => g.identity === identity)) {
+        throw validation('Transaction request cannot include multiple operations on one item');
+      }
+      gets.push({ get, identity });
     }
     return this.locks.items(
       gets.map((g) => g.identity),

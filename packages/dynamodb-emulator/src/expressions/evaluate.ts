@@ -30,7 +30,7 @@ export function resolve(item: Item | undefined, path: Path): AttributeValue | un
 function operand(item: Item | undefined, o: Operand): AttributeValue | undefined {
   if (o.k === 'value') return o.value;
   if (o.k === 'path') return resolve(item, o);
-  const value = resolve(item, o.path);
+  const value = o.path.k === 'value' ? o.path.value : resolve(item, o.path);
   const size = value && sizeOf(value);
   return size === undefined ? undefined : { N: String(size) };
 }
@@ -59,9 +59,10 @@ export function evaluate(item: Item | undefined, c: Condition): boolean {
     case 'compare': {
       const left = operand(item, c.left);
       const right = operand(item, c.right);
+      // An absent operand equals nothing: `=` is false and `<>` true.
+      if (c.op === '<>') return !left || !right || !equal(left, right);
       if (!left || !right) return false;
       if (c.op === '=') return equal(left, right);
-      if (c.op === '<>') return !equal(left, right);
       const order = compare(left, right);
       return order !== undefined && holds(c.op, order);
     }

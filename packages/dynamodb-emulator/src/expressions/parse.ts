@@ -13,7 +13,10 @@ export interface Path {
   k: 'path';
   elements: PathElement[];
 }
-export type Operand = Path | { k: 'value'; value: AttributeValue } | { k: 'size'; path: Path };
+export type Operand =
+  | Path
+  | { k: 'value'; value: AttributeValue }
+  | { k: 'size'; path: Path | { k: 'value'; value: AttributeValue } };
 export type Condition =
   | { k: 'compare'; op: string; left: Operand; right: Operand }
   | { k: 'between'; subject: Operand; low: Operand; high: Operand }
@@ -251,7 +254,20 @@ class Parser {
         );
       this.i += 2;
       this.count();
-      const arg = this.functionArgument(fn);
+      const inner = this.peek();
+      if (inner.t === 'value') {
+        // DynamoDB takes size() of a literal value too.
+        this.i += 1;
+        const value = this.value(inner);
+        this.expect(')');
+        if (['N', 'BOOL', 'NULL'].includes(typeOf(value))) {
+          throw new ExpressionError(
+            `Invalid ${this.what}: Incorrect operand type for operator or function; operator or function: size, operand type: ${typeOf(value)}`,
+          );
+        }
+        return { k: 'size', path: { k: 'value', value } };
+      }
+      const arg = this.path();
       this.expect(')');
       return { k: 'size', path: arg };
     }
@@ -301,6 +317,9 @@ class Parser {
   }
   primary(): Condition {
     if (this.punct('(')) {
+      if (this.peek().t === 'punct' && this.peek().s === '(' && this.closesTogether()) {
+        throw new ExpressionError(`Invalid ${this.what}: The expression has redundant parentheses;`);
+      }
       const inner = this.condition();
       this.expect(')');
       return inner;
@@ -334,6 +353,13 @@ class Parser {
       const list = [this.operand()];
       while (this.punct(',')) list.push(this.operand());
       this.expect(')');
+      for (const o of list) {
+        if (sameOperand(subject, o)) {
+          throw new ExpressionError(
+            `Invalid ${this.what}: The first operand must be distinct from the remaining operands for this operator or function; operator: IN, first operand: ${describe(subject)}`,
+          );
+        }
+      }
       if (list.length > MAX_IN) {
         throw new ExpressionError(
           `Invalid ${this.what}: The IN operator is provided with too many operands; number of operands: ${list.length}`,
@@ -342,6 +368,24 @@ class Parser {
       return { k: 'in', subject, list };
     }
     return this.fail();
+  }
+
+  /** Whether the parenthesis at the cursor closes right before the one that opened before it: `((…))`. */
+  closesTogether(): boolean {
+    let depth = 0;
+    for (let j = this.i; j < this.tokens.length; j++) {
+      const token = this.tokens[j] as Token;
+      if (token.t !== 'punct') continue;
+      if (token.s === '(') depth += 1;
+      else if (token.s === ')') {
+        depth -= 1;
+        if (depth === 0) {
+          const after = this.tokens[j + 1];
+          return after?.t === 'punct' && after.s === ')';
+        }
+      }
+    }
+    return false;
   }
 
   conditionFunction(): Condition {
@@ -412,7 +456,7 @@ function staticType(o: Operand): string | undefined {
 
 function describe(o: Operand): string {
   if (o.k === 'path') return `[${o.elements.join(', ')}]`;
-  if (o.k === 'size') return `size([${o.path.elements.join(', ')}])`;
+  if (o.k === 'size') return o.path.k === 'path' ? `size([${o.path.elements.join(', ')}])` : 'size(value)';
   return JSON.stringify(o.value);
 }
 
