@@ -6,7 +6,14 @@ import { crc32 } from 'node:zlib';
 import dynalite from 'dynalite';
 import { Backend, type BackendReply, errorType, parseJson, type RequestListener } from './backend.ts';
 import { DynamoProtocolError } from './errors.ts';
-import { checkRequest, checkReturnValues, conditionalWrite, filteredRead, filtersHere } from './guard.ts';
+import {
+  checkIndexAttributes,
+  checkRequest,
+  checkReturnValues,
+  conditionalWrite,
+  filteredRead,
+  filtersHere,
+} from './guard.ts';
 import { acquireDirectoryLock, type DirectoryLock } from './lock.ts';
 import { Locks } from './rwlock.ts';
 import { emptyIndexKey, type Item, KeySchemas, validation } from './tables.ts';
@@ -123,7 +130,15 @@ export async function startDynamoEmulator(options: DynamoEmulatorOptions = {}): 
         live.forward(req.headers, Buffer.from(JSON.stringify(p)), req.url);
       if (api === API && (operation === 'Scan' || operation === 'Query')) {
         const read = parseJson(body);
-        const invalid = checkRequest(operation, read);
+        const invalid =
+          checkRequest(operation, read) ??
+          (typeof read.IndexName === 'string' && typeof read.TableName === 'string'
+            ? checkIndexAttributes(
+                operation,
+                read,
+                (await keys.globalProjections(read.TableName).catch(() => new Map())).get(read.IndexName),
+              )
+            : undefined);
         if (invalid) {
           copy(res, invalid);
           return;

@@ -59,7 +59,7 @@ const validationReply = (message: string) => errorReply('ValidationException', m
  * replaced expressions used, so that dynalite validates their values (types, numbers) and finds
  * none unused; placeholders no expression uses stay, and dynalite refuses them as DynamoDB does.
  */
-function probe(
+export function probe(
   truth: boolean,
   params: Record<string, unknown>,
   removed: string[],
@@ -294,10 +294,83 @@ export function checkRequest(operation: string, params: Record<string, unknown>)
   }
   if (
     (operation === 'Scan' || operation === 'Query') &&
+    typeof params.ProjectionExpression === 'string' &&
+    params.Select !== undefined &&
+    params.Select !== 'SPECIFIC_ATTRIBUTES'
+  ) {
+    return validationReply(
+      `Cannot specify the ProjectionExpression when choosing to get ${String(params.Select)}`,
+    );
+  }
+  if (
+    (operation === 'Scan' || operation === 'Query') &&
     params.Select === 'ALL_PROJECTED_ATTRIBUTES' &&
     params.IndexName === undefined
   ) {
     return validationReply('ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName');
   }
   return undefined;
+}
+
+/**
+ * A Query or Scan of a global secondary index that does not project everything may only name the
+ * attributes it projects: in ProjectionExpression, and in a Query's FilterExpression (DynamoDB
+ * Local refuses those; it evaluates a Scan's filter against the table's item, see the README).
+ */
+export function checkIndexAttributes(
+  operation: string,
+  params: Record<string, unknown>,
+  projected: Set<string> | 'ALL' | undefined,
+): BackendReply | undefined {
+  if (!projected || projected === 'ALL') return undefined;
+  if (params.Select === 'ALL_ATTRIBUTES') {
+    return validationReply(
+      `One or more parameter values were invalid: Select type ALL_ATTRIBUTES is not supported for global secondary index ${String(params.IndexName)} because its projection type is not ALL`,
+    );
+  }
+  const texts = [params.ProjectionExpression, ...(operation === 'Query' ? [params.FilterExpression] : [])];
+  const p = placeholders(params);
+  for (const text of texts) {
+    if (typeof text !== 'string') continue;
+    let paths: Path[];
+    try {
+      paths =
+        text === params.ProjectionExpression
+          ? parseProjection(text, p)
+          : conditionPaths(parseCondition(text, 'FilterExpression', p));
+    } catch {
+      continue;
+    }
+    const missing = paths.map((path) => String(path.elements[0])).find((name) => !projected.has(name));
+    if (missing !== undefined) {
+      return validationReply(
+        `One or more parameter values were invalid: Global secondary index ${String(params.IndexName)} does not project attribute ${missing}`,
+      );
+    }
+  }
+  return undefined;
+}
+
+function conditionPaths(c: Condition): Path[] {
+  const operand = (o: unknown): Path[] => {
+    const x = o as { k: string; path?: { k: string } };
+    if (x.k === 'path') return [x as unknown as Path];
+    if (x.k === 'size' && x.path?.k === 'path') return [x.path as unknown as Path];
+    return [];
+  };
+  switch (c.k) {
+    case 'and':
+    case 'or':
+      return [...conditionPaths(c.left), ...conditionPaths(c.right)];
+    case 'not':
+      return conditionPaths(c.operand);
+    case 'compare':
+      return [...operand(c.left), ...operand(c.right)];
+    case 'between':
+      return [...operand(c.subject), ...operand(c.low), ...operand(c.high)];
+    case 'in':
+      return [...operand(c.subject), ...c.list.flatMap(operand)];
+    case 'function':
+      return [c.path, ...(c.operand ? operand(c.operand) : [])];
+  }
 }

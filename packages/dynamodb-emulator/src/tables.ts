@@ -31,6 +31,15 @@ export class KeySchemas {
   constructor(private readonly backend: Backend) {}
 
   private readonly indexes = new Map<string, IndexKey[]>();
+  private readonly projections = new Map<string, Map<string, Set<string> | 'ALL'>>();
+
+  /** What each global secondary index projects: 'ALL', or the attribute names. */
+  async globalProjections(table: string): Promise<Map<string, Set<string> | 'ALL'>> {
+    const known = this.projections.get(table);
+    if (known) return known;
+    await this.describe(table);
+    return this.projections.get(table) ?? new Map();
+  }
 
   async keyNames(table: string): Promise<string[]> {
     const known = this.names.get(table);
@@ -53,7 +62,11 @@ export class KeySchemas {
       Table?: {
         KeySchema?: Schema;
         AttributeDefinitions?: { AttributeName: string; AttributeType: string }[];
-        GlobalSecondaryIndexes?: { IndexName: string; KeySchema: Schema }[];
+        GlobalSecondaryIndexes?: {
+          IndexName: string;
+          KeySchema: Schema;
+          Projection?: { ProjectionType?: string; NonKeyAttributes?: string[] };
+        }[];
         LocalSecondaryIndexes?: { IndexName: string; KeySchema: Schema }[];
       };
     };
@@ -81,6 +94,21 @@ export class KeySchemas {
       }
     }
     this.indexes.set(table, indexKeys);
+    const projected = new Map<string, Set<string> | 'ALL'>();
+    for (const index of described.Table?.GlobalSecondaryIndexes ?? []) {
+      const projection = index.Projection ?? {};
+      projected.set(
+        index.IndexName,
+        projection.ProjectionType === 'ALL'
+          ? 'ALL'
+          : new Set([
+              ...names.map((k) => k.AttributeName),
+              ...index.KeySchema.map((k) => k.AttributeName),
+              ...(projection.NonKeyAttributes ?? []),
+            ]),
+      );
+    }
+    this.projections.set(table, projected);
   }
 
   /** The key of `item` (an Item, or a Key) in `table`; ValidationException when a key attribute is missing. */
@@ -107,6 +135,7 @@ export class KeySchemas {
   forget(table: string): void {
     this.names.delete(table);
     this.indexes.delete(table);
+    this.projections.delete(table);
   }
 }
 

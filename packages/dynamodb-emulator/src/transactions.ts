@@ -10,15 +10,22 @@ import {
   parseUpdate,
   placeholders,
 } from './expressions/parse.ts';
-import { keptPlaceholders } from './guard.ts';
+import { keptPlaceholders, probe } from './guard.ts';
 import type { Locks } from './rwlock.ts';
-import { type Item, itemIdentity, type KeySchemas, validation } from './tables.ts';
+import {
+  emptyIndexKey,
+  type Item,
+  isConditionFailure,
+  itemIdentity,
+  type KeySchemas,
+  validation,
+} from './tables.ts';
 
 /**
  * TransactWriteItems and TransactGetItems on top of dynalite's single-item operations, under the
  * locks of every item they name (nothing else reads or writes those items meanwhile):
- * 1. every action's condition is checked against the item as it is, by a write that changes
- *    nothing (the item put back as it is, or a delete of an absent item) carrying the condition;
+ * 1. every action is validated by dynalite (sent with a condition that is always false, so that
+ *    it writes nothing) and its condition evaluated against the item as it is (expressions/);
  * 2. if any fails, TransactionCanceledException with one reason per action, in order;
  * 3. otherwise the writes are applied in order; should one fail (a data-dependent validation
  *    error), the ones applied are undone from the images read in step 1.
@@ -41,6 +48,8 @@ interface Action {
 
 /** dynalite's wording for errors that depend on the data met rather than on the request itself. */
 const DATA_ERROR = /incorrect data type|exceeded the maximum allowed size|exceeded the maximum size limit/;
+/** dynalite's wording for an action's item refused for its index keys. */
+const ITEM_ERROR = /Type mismatch for Index Key|part of the key/;
 const TOKEN_LIFETIME_MS = 10 * 60 * 1000;
 const MAX_ITEMS = 100;
 
@@ -108,7 +117,10 @@ export class Transactions {
         if (got.Item) action.old = got.Item as Item;
       }
       const reasons: Record<string, unknown>[] = [];
-      for (const action of actions) reasons.push(await this.check(action));
+      for (const action of actions) {
+        const refused = await this.validate(action);
+        reasons.push(refused ?? this.check(action));
+      }
       if (reasons.some((r) => r.Code !== 'None')) throw cancelled(reasons);
       const applied: Action[] = [];
       for (const [index, action] of actions.entries()) {
@@ -211,7 +223,47 @@ export class Transactions {
     return actions;
   }
 
-  private async check(action: Action): Promise<Record<string, unknown>> {
+  /**
+   * dynalite checks the action as DynamoDB would before writing (its item, its update, its
+   * placeholders' values): sent with a condition that is always false, it writes nothing. An
+   * index key of the wrong type (or empty) cancels the transaction with ValidationError at the
+   * action, as DynamoDB does; any other error refuses the request.
+   */
+  private async validate(action: Action): Promise<Record<string, unknown> | undefined> {
+    const { params } = action;
+    const text = typeof params.ConditionExpression === 'string' ? params.ConditionExpression : '';
+    const remaining = action.kind === 'Update' ? [params.UpdateExpression] : [];
+    const {
+      ReturnValuesOnConditionCheckFailure: _,
+      ConditionExpression: _c,
+      ExpressionAttributeNames: _n,
+      ExpressionAttributeValues: _v,
+      ...rest
+    } = params;
+    const operation =
+      action.kind === 'Put' ? 'PutItem' : action.kind === 'Update' ? 'UpdateItem' : 'DeleteItem';
+    const request = action.kind === 'ConditionCheck' ? { TableName: action.table, Key: action.key } : rest;
+    if (action.kind === 'Put') {
+      const empty = emptyIndexKey(params.Item as Item, await this.keys.indexKeys(action.table));
+      if (empty) return { Code: 'ValidationError', Message: empty.message };
+    }
+    try {
+      await this.backend.call(operation, { ...request, ...probe(false, params, [text], remaining) });
+      throw new Error('dynalite: a write passed a condition that is always false');
+    } catch (error) {
+      if (isConditionFailure(error)) return undefined;
+      if (
+        error instanceof DynamoProtocolError &&
+        error.type === 'ValidationException' &&
+        ITEM_ERROR.test(error.message)
+      ) {
+        return { Code: 'ValidationError', Message: error.message };
+      }
+      throw error;
+    }
+  }
+
+  private check(action: Action): Record<string, unknown> {
     if (!action.condition || evaluate(action.old, action.condition)) return { Code: 'None' };
     return {
       Code: 'ConditionalCheckFailed',
