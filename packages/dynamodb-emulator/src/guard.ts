@@ -294,6 +294,27 @@ export function checkRequest(operation: string, params: Record<string, unknown>)
   }
   if (
     (operation === 'Scan' || operation === 'Query') &&
+    params.Select === 'SPECIFIC_ATTRIBUTES' &&
+    params.ProjectionExpression === undefined &&
+    params.AttributesToGet === undefined
+  ) {
+    return validationReply(
+      'Must specify the AttributesToGet or ProjectionExpression when choosing to get SPECIFIC_ATTRIBUTES',
+    );
+  }
+  if (operation === 'Query' && typeof params.KeyConditionExpression === 'string') {
+    const values = (params.ExpressionAttributeValues ?? {}) as Record<string, Record<string, unknown>>;
+    for (const token of params.KeyConditionExpression.match(/:[A-Za-z0-9_]+/g) ?? []) {
+      const value = values[token];
+      if (value && (value.S === '' || value.B === '')) {
+        return validationReply(
+          `One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty ${value.S === '' ? 'string' : 'binary'} value.`,
+        );
+      }
+    }
+  }
+  if (
+    (operation === 'Scan' || operation === 'Query') &&
     typeof params.ProjectionExpression === 'string' &&
     params.Select !== undefined &&
     params.Select !== 'SPECIFIC_ATTRIBUTES'

@@ -84,13 +84,13 @@ export class Transactions {
         "1 validation error detected: Value at 'clientRequestToken' failed to satisfy constraint: Member must have length between 1 and 36",
       );
     }
-    const actions = await this.parse(items);
+    const { actions, duplicate } = await this.parse(items);
     const digest = createHash('sha256')
       .update(JSON.stringify({ ...params, ClientRequestToken: undefined }))
       .digest('hex');
     // Tokens are account-wide: a token's transactions are held apart like their items.
     const held = [
-      ...actions.map((a) => a.identity),
+      ...new Set(actions.map((a) => a.identity)),
       ...(typeof token === 'string' ? [`\u0000token\u0000${token}`] : []),
     ];
     return this.locks.items(held, true, async () => {
@@ -122,6 +122,7 @@ export class Transactions {
         reasons.push(refused ?? this.check(action));
       }
       if (reasons.some((r) => r.Code !== 'None')) throw cancelled(reasons);
+      if (duplicate) throw validation('Transaction request cannot include multiple operations on one item');
       const applied: Action[] = [];
       for (const [index, action] of actions.entries()) {
         if (action.kind === 'ConditionCheck') continue;
@@ -172,9 +173,10 @@ export class Transactions {
     );
   }
 
-  private async parse(items: unknown[]): Promise<Action[]> {
+  private async parse(items: unknown[]): Promise<{ actions: Action[]; duplicate: boolean }> {
     const actions: Action[] = [];
     const seen = new Set<string>();
+    let duplicate = false;
     for (const [index, entry] of items.entries()) {
       const present = KINDS.filter((kind) => (entry as Record<string, unknown> | null)?.[kind] !== undefined);
       if (present.length !== 1) {
@@ -215,12 +217,12 @@ export class Transactions {
       }
       const key = await this.keys.keyOf(table, source);
       const identity = itemIdentity(table, key);
-      if (seen.has(identity))
-        throw validation('Transaction request cannot include multiple operations on one item');
+      // Reported after the conditions, as DynamoDB Local does: a cancelled transaction says so first.
+      if (seen.has(identity)) duplicate = true;
       seen.add(identity);
       actions.push({ kind, params, table, key, identity, ...(condition ? { condition } : {}) });
     }
-    return actions;
+    return { actions, duplicate };
   }
 
   /**
@@ -245,7 +247,7 @@ export class Transactions {
     const request = action.kind === 'ConditionCheck' ? { TableName: action.table, Key: action.key } : rest;
     if (action.kind === 'Put') {
       const empty = emptyIndexKey(params.Item as Item, await this.keys.indexKeys(action.table));
-      if (empty) return { Code: 'ValidationError', Message: empty.message };
+      if (empty) throw empty;
     }
     try {
       await this.backend.call(operation, { ...request, ...probe(false, params, [text], remaining) });
@@ -255,7 +257,9 @@ export class Transactions {
       if (
         error instanceof DynamoProtocolError &&
         error.type === 'ValidationException' &&
-        ITEM_ERROR.test(error.message)
+        ITEM_ERROR.test(error.message) &&
+        // A scalar of the wrong type cancels at the action; a set, list or map is refused outright (as DynamoDB Local does).
+        !/Actual: (?:SS|NS|BS|L|M|BOOL|NULL)\b/.test(error.message)
       ) {
         return { Code: 'ValidationError', Message: error.message };
       }

@@ -493,6 +493,13 @@ function checkBetween(c: Extract<Condition, { k: 'between' }>, what: string): vo
       );
     }
   }
+  for (const bound of [c.low, c.high]) {
+    if (sameOperand(c.subject, bound)) {
+      throw new ExpressionError(
+        `Invalid ${what}: The first operand must be distinct from the remaining operands for this operator or function; operator: BETWEEN, first operand: ${describe(c.subject)}`,
+      );
+    }
+  }
   if (c.low.k === 'value' && c.high.k === 'value') {
     const order = compare(c.low.value, c.high.value);
     if (order === undefined) {
