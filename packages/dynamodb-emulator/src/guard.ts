@@ -28,12 +28,13 @@ import {
   parseUpdate,
   placeholders,
 } from './expressions/parse.ts';
-import type { Item } from './expressions/values.ts';
+import { type Item, valueSize } from './expressions/values.ts';
 
 export type Forward = (params: Record<string, unknown>) => Promise<BackendReply>;
 export type Read = (table: string, key: Item) => Promise<Item | undefined>;
 
 const ALWAYS = 'attribute_exists(zz_emulator_probe) OR attribute_not_exists(zz_emulator_probe)';
+const MAX_ITEM_BYTES = 400 * 1024;
 const ERROR_PREFIX = 'com.amazonaws.dynamodb.v20120810#';
 /** dynalite's static errors that DynamoDB reports only after the condition passed. */
 const AFTER_CONDITION = /This attribute is part of the key|Type mismatch for Index Key/;
@@ -274,8 +275,16 @@ export function checkRequest(operation: string, params: Record<string, unknown>)
   try {
     const p = placeholders(params);
     if (typeof params.ProjectionExpression === 'string') parseProjection(params.ProjectionExpression, p);
-    if (operation === 'UpdateItem' && typeof params.UpdateExpression === 'string')
-      parseUpdate(params.UpdateExpression, p);
+    if (operation === 'UpdateItem' && typeof params.UpdateExpression === 'string') {
+      // What SET writes alone past 400 KB is refused before any condition, as DynamoDB does.
+      const actions = parseUpdate(params.UpdateExpression, p);
+      let size = 0;
+      for (const { path, value } of actions.set) {
+        if (value.k === 'value') size += Buffer.byteLength(String(path.elements[0])) + valueSize(value.value);
+      }
+      if (size > MAX_ITEM_BYTES)
+        return validationReply('Item size to update has exceeded the maximum allowed size');
+    }
     if (operation === 'BatchGetItem' && params.RequestItems && typeof params.RequestItems === 'object') {
       for (const request of Object.values(params.RequestItems as Record<string, Record<string, unknown>>)) {
         if (typeof request?.ProjectionExpression === 'string') {

@@ -258,8 +258,8 @@ export class Transactions {
         error instanceof DynamoProtocolError &&
         error.type === 'ValidationException' &&
         ITEM_ERROR.test(error.message) &&
-        // A scalar of the wrong type cancels at the action; a set, list or map is refused outright (as DynamoDB Local does).
-        !/Actual: (?:SS|NS|BS|L|M|BOOL|NULL)\b/.test(error.message)
+        // A scalar of the wrong type cancels at the action; a list, map, BOOL or NULL is refused outright (as DynamoDB Local does).
+        !/Actual: (?:L|M|BOOL|NULL)\b/.test(error.message)
       ) {
         return { Code: 'ValidationError', Message: error.message };
       }

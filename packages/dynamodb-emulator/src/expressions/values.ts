@@ -171,3 +171,33 @@ export function setHas(set: AttributeValue, member: AttributeValue): boolean {
   const key = setKey(type, String(member[memberType]));
   return (set[type] as string[]).some((m) => setKey(type, m) === key);
 }
+
+/** A value's size as DynamoDB counts it toward the 400 KB item limit (names of map entries included). */
+export function valueSize(value: AttributeValue): number {
+  const type = typeOf(value);
+  const inner = value[type];
+  switch (type) {
+    case 'S':
+      return Buffer.byteLength(String(inner));
+    case 'B':
+      return Buffer.from(String(inner), 'base64').length;
+    case 'N':
+      return Math.ceil(String(inner).replace(/[^0-9]/g, '').length / 2) + 1;
+    case 'SS':
+    case 'NS':
+    case 'BS':
+      return (inner as string[]).reduce((sum, m) => sum + valueSize({ [type.slice(0, 1)]: m }), 0);
+    case 'L':
+      return 3 + (inner as AttributeValue[]).reduce((sum, v) => sum + 1 + valueSize(v), 0);
+    case 'M':
+      return (
+        3 +
+        Object.entries(inner as Item).reduce(
+          (sum, [name, v]) => sum + 1 + Buffer.byteLength(name) + valueSize(v),
+          0,
+        )
+      );
+    default:
+      return 1;
+  }
+}

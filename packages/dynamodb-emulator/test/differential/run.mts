@@ -11,7 +11,8 @@ import { parseArgs } from 'node:util';
 import { startDynamoEmulator } from '../../src/index.ts';
 import { startTarget } from '../conformance/targets.ts';
 import { runInvalidList } from './invalid.ts';
-import { groups, measure, percent, shrink } from './measure.ts';
+import { knownDifference } from './known.ts';
+import { groups, type Measurement, measure, percent, shrink } from './measure.ts';
 
 const { values } = parseArgs({
   options: {
@@ -27,6 +28,11 @@ const seed = Number(values.seed);
 if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs: a positive integer, got "${values.runs}"`);
 if (!Number.isInteger(seed)) throw new Error(`--seed: an integer, got "${values.seed}"`);
 
+function explained(m: Measurement): string {
+  const known = m.divergences.filter((d) => knownDifference(d)).length;
+  return `  of the ${m.divergences.length} differences, ${known} are known and documented (README, fidelity); ${m.divergences.length - known} unknown; counting known ones as agreeing: ${percent({ requests: m.requests, agreed: m.agreed + known })}%`;
+}
+
 /** Scenarios average 4.5 requests. */
 const scenarios = Math.max(1, Math.round(runs / 4.5));
 const emulator = await startDynamoEmulator({ ttlSweepIntervalMs: 0 });
@@ -40,9 +46,13 @@ try {
   console.log(
     `random: ${result.agreed} of ${result.requests} requests agree with DynamoDB Local: ${percent(result)}% (seed ${seed}, ${scenarios} scenarios, ${seconds} s)`,
   );
+  console.log(explained(result));
   const kinds = groups(result.divergences);
   for (const [signature, list] of kinds) {
-    console.log(`  ${list.length} × ${signature}`);
+    const known = list.filter((d) => knownDifference(d)).length;
+    console.log(
+      `  ${list.length} × ${signature}${known ? ` (${known} known: ${[...new Set(list.map((d) => knownDifference(d)?.name).filter(Boolean))].join('; ')})` : ''}`,
+    );
     if (values.verbose)
       for (const d of list.slice(0, 3))
         console.log(
@@ -53,7 +63,9 @@ try {
   console.log(
     `invalid and boundary list: ${invalid.agreed} of ${invalid.requests} agree: ${percent(invalid)}%`,
   );
+  console.log(explained(invalid));
   for (const d of invalid.divergences) {
+    console.log(`  ${knownDifference(d) ? `known (${knownDifference(d)?.name})` : 'UNKNOWN'}:`);
     console.log(
       `  ${d.signature}\n      ${JSON.stringify(d.request.params)}\n        emulator ${JSON.stringify(d.emulator)}\n        ddblocal ${JSON.stringify(d.reference)}`,
     );
