@@ -5,6 +5,19 @@
  * undefined placeholders, operand types of literal values, nesting depth 32, at most 100 IN
  * operands, 300 operators, 4 KB of text). Evaluation is in evaluate.ts.
  */
+import {
+  ALL_FUNCTIONS,
+  COMPARATORS,
+  CONDITION_FUNCTIONS,
+  ExpressionError,
+  MAX_BYTES,
+  MAX_DEPTH,
+  MAX_IN,
+  MAX_OPERATORS,
+  type Placeholders,
+  type Token,
+  tokenize,
+} from './lexer.ts';
 import { isReserved } from './reserved.ts';
 import { type AttributeValue, compare, TYPES, typeOf } from './values.ts';
 
@@ -38,90 +51,7 @@ export interface UpdateActions {
 }
 
 /** Refused before any item is read: DynamoDB's ValidationException. */
-export class ExpressionError extends Error {
-  override name = 'ExpressionError';
-}
-
-export interface Placeholders {
-  names?: Record<string, string>;
-  values?: Record<string, AttributeValue>;
-  /** Filled as placeholders are used (for the "unused" check). */
-  usedNames: Set<string>;
-  usedValues: Set<string>;
-}
-
-export function placeholders(params: Record<string, unknown>): Placeholders {
-  return {
-    names: params.ExpressionAttributeNames as Record<string, string> | undefined,
-    values: params.ExpressionAttributeValues as Record<string, AttributeValue> | undefined,
-    usedNames: new Set(),
-    usedValues: new Set(),
-  };
-}
-
-/** After every expression of a request is parsed: names or values defined but never used are refused. */
-export function checkUnused(p: Placeholders): void {
-  const names = Object.keys(p.names ?? {}).filter((n) => !p.usedNames.has(n));
-  if (names.length)
-    throw new ExpressionError(
-      `Value provided in ExpressionAttributeNames unused in expressions: keys: {${names.join(', ')}}`,
-    );
-  const values = Object.keys(p.values ?? {}).filter((v) => !p.usedValues.has(v));
-  if (values.length)
-    throw new ExpressionError(
-      `Value provided in ExpressionAttributeValues unused in expressions: keys: {${values.join(', ')}}`,
-    );
-}
-
-const MAX_BYTES = 4096;
-const MAX_DEPTH = 32;
-const MAX_IN = 100;
-const MAX_OPERATORS = 300;
-const COMPARATORS = new Set(['=', '<>', '<', '<=', '>', '>=']);
-const CONDITION_FUNCTIONS = new Set([
-  'attribute_exists',
-  'attribute_not_exists',
-  'attribute_type',
-  'begins_with',
-  'contains',
-]);
-const ALL_FUNCTIONS = new Set([...CONDITION_FUNCTIONS, 'size', 'if_not_exists', 'list_append']);
-
-interface Token {
-  t: 'name' | 'attr' | 'value' | 'index' | 'punct' | 'end';
-  s: string;
-}
-
-const TOKEN =
-  /\s*(?:(#[A-Za-z0-9_]+)|(:[A-Za-z0-9_]+)|([A-Za-z_][A-Za-z0-9_]*)|(\[\s*\d+\s*\])|(<>|<=|>=|[=<>(),.+-])|(\S))/y;
-
-function tokenize(text: string, what: string): Token[] {
-  const tokens: Token[] = [];
-  TOKEN.lastIndex = 0;
-  while (TOKEN.lastIndex < text.length) {
-    const start = TOKEN.lastIndex;
-    const m = TOKEN.exec(text);
-    if (!m) {
-      if (/^\s*$/.test(text.slice(start))) break;
-      throw new ExpressionError(
-        `Invalid ${what}: Syntax error; token: "${text.slice(start).trim()[0]}", near: "${text.slice(start, start + 10).trim()}"`,
-      );
-    }
-    if (m[1]) tokens.push({ t: 'attr', s: m[1] });
-    else if (m[2]) tokens.push({ t: 'value', s: m[2] });
-    else if (m[3]) tokens.push({ t: 'name', s: m[3] });
-    else if (m[4]) tokens.push({ t: 'index', s: m[4].replace(/[\s[\]]/g, '') });
-    else if (m[5]) tokens.push({ t: 'punct', s: m[5] });
-    else if (m[6])
-      throw new ExpressionError(
-        `Invalid ${what}: Syntax error; token: "${m[6]}", near: "${text.slice(start, start + 10).trim()}"`,
-      );
-  }
-  tokens.push({ t: 'end', s: '<EOF>' });
-  return tokens;
-}
-
-class Parser {
+export class Parser {
   private i = 0;
   private readonly tokens: Token[];
   operators = 0;
@@ -548,114 +478,5 @@ export function checkOverlap(paths: Path[], what: string): void {
   }
 }
 
-export function parseUpdate(text: string, p: Placeholders): UpdateActions {
-  const parser = new Parser(text, 'UpdateExpression', p);
-  const actions: UpdateActions = { set: [], remove: [], add: [], delete: [] };
-  const seen = new Set<string>();
-  while (parser.peek().t !== 'end') {
-    const token = parser.next();
-    const clause = token.t === 'name' ? token.s.toUpperCase() : '';
-    if (!['SET', 'REMOVE', 'ADD', 'DELETE'].includes(clause)) parser.fail(token);
-    if (seen.has(clause)) {
-      throw new ExpressionError(
-        `Invalid UpdateExpression: The "${clause}" section can only be used once in an update expression;`,
-      );
-    }
-    seen.add(clause);
-    do {
-      const path = parser.path();
-      if (clause === 'SET') {
-        parser.expect('=');
-        actions.set.push({ path, value: setValue(parser) });
-      } else if (clause === 'REMOVE') actions.remove.push(path);
-      else {
-        const token = parser.next();
-        if (token.t !== 'value') parser.fail(token);
-        const value = parser.value(token);
-        const type = typeOf(value);
-        if (clause === 'ADD' && type !== 'N' && !type.endsWith('S')) {
-          throw new ExpressionError(
-            `Invalid UpdateExpression: Incorrect operand type for operator or function; operator: ADD, operand type: ${type}`,
-          );
-        }
-        if (clause === 'DELETE' && !['SS', 'NS', 'BS'].includes(type)) {
-          throw new ExpressionError(
-            `Invalid UpdateExpression: Incorrect operand type for operator or function; operator: DELETE, operand type: ${type}`,
-          );
-        }
-        actions[clause === 'ADD' ? 'add' : 'delete'].push({ path, value });
-      }
-    } while (parser.punct(','));
-  }
-  checkOverlap(
-    [
-      ...actions.set.map((a) => a.path),
-      ...actions.remove,
-      ...actions.add.map((a) => a.path),
-      ...actions.delete.map((a) => a.path),
-    ],
-    'UpdateExpression',
-  );
-  return actions;
-}
-
-function setValue(parser: Parser): SetValue {
-  const left = setTerm(parser);
-  const op = parser.peek();
-  if (op.t === 'punct' && (op.s === '+' || op.s === '-')) {
-    parser.next();
-    parser.count();
-    const right = setTerm(parser);
-    for (const side of [left, right]) {
-      const type = side.k === 'value' ? typeOf(side.value) : undefined;
-      if (type && type !== 'N') {
-        throw new ExpressionError(
-          `Invalid UpdateExpression: Incorrect operand type for operator or function; operator: ${op.s}, operand type: ${type}`,
-        );
-      }
-    }
-    return { k: op.s as '+' | '-', left, right };
-  }
-  return left;
-}
-
-function setTerm(parser: Parser): SetValue {
-  const token = parser.peek();
-  if (token.t === 'name' && parser.peek(1).t === 'punct' && parser.peek(1).s === '(') {
-    const fn = token.s;
-    if (fn !== 'if_not_exists' && fn !== 'list_append') {
-      if (ALL_FUNCTIONS.has(fn))
-        throw new ExpressionError(
-          `Invalid UpdateExpression: The function is not allowed to be used this way in an expression; function: ${fn}`,
-        );
-      throw new ExpressionError(`Invalid UpdateExpression: Invalid function name; function: ${fn}`);
-    }
-    parser.next();
-    parser.next();
-    parser.count();
-    if (fn === 'if_not_exists') {
-      const path = parser.functionArgument(fn);
-      parser.expect(',');
-      const fallback = setTerm(parser);
-      parser.expect(')');
-      return { k: 'if_not_exists', path, fallback };
-    }
-    const first = setTerm(parser);
-    parser.expect(',');
-    const second = setTerm(parser);
-    parser.expect(')');
-    for (const side of [first, second]) {
-      if (side.k === 'value' && typeOf(side.value) !== 'L') {
-        throw new ExpressionError(
-          `Invalid UpdateExpression: Incorrect operand type for operator or function; operator or function: list_append, operand type: ${typeOf(side.value)}`,
-        );
-      }
-    }
-    return { k: 'list_append', first, second };
-  }
-  if (token.t === 'value') {
-    parser.next();
-    return { k: 'value', value: parser.value(token) };
-  }
-  return parser.path();
-}
+export { checkUnused, ExpressionError, type Placeholders, placeholders } from './lexer.ts';
+export { parseUpdate } from './update-parse.ts';

@@ -6,9 +6,10 @@
  * edges of DynamoDB's range, sets, empty strings and binaries, nesting, and invalid requests.
  */
 import fc from 'fast-check';
+import { renderUpdate, updateActionArb } from './generator-update.ts';
 import type { Request, Scenario, TableKind } from './harness.ts';
 
-type Value = Record<string, unknown>;
+export type Value = Record<string, unknown>;
 
 const NUMBERS = [
   '0',
@@ -59,7 +60,7 @@ const scalar: fc.Arbitrary<Value> = fc.oneof(
   },
 );
 
-const value: fc.Arbitrary<Value> = fc.letrec<{ value: Value }>((tie) => ({
+export const value: fc.Arbitrary<Value> = fc.letrec<{ value: Value }>((tie) => ({
   value: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
     { arbitrary: scalar, weight: 6 },
@@ -74,7 +75,8 @@ const value: fc.Arbitrary<Value> = fc.letrec<{ value: Value }>((tie) => ({
 const ATTRS = ['a', 'b', 's', 'n', 'g', 'm', 'l', 'ss'];
 const PATHS = [...ATTRS, 'pk', 'sk', 'm.x', 'm.y', 'm.x.y', 'l[0]', 'l[1]', 'l[3]', 'm.x[0]', 'zz'];
 
-const path = fc.constantFrom(...PATHS);
+export const path = fc.constantFrom(...PATHS);
+const updateAction = updateActionArb(path, value);
 
 /** An expression in the making: the text, with its placeholders' values collected by `render`. */
 type Node =
@@ -159,7 +161,7 @@ const condition: fc.Arbitrary<Cond> = fc.letrec<{ cond: Cond }>((tie) => ({
 })).cond;
 
 /** Text and placeholders of expressions rendered for one request. */
-class Placeholders {
+export class Placeholders {
   names: Record<string, string> = {};
   values: Record<string, Value> = {};
   private counter = 0;
@@ -218,68 +220,6 @@ class Placeholders {
       ...(Object.keys(this.values).length ? { ExpressionAttributeValues: this.values } : {}),
     };
   }
-}
-
-type Update =
-  | {
-      k: 'set';
-      p: string;
-      r: 'val' | 'plus' | 'minus' | 'ifne' | 'append' | 'prepend' | 'path';
-      v: Value;
-      q: string;
-    }
-  | { k: 'remove'; p: string }
-  | { k: 'add' | 'delete'; p: string; v: Value };
-
-const updateAction: fc.Arbitrary<Update> = fc.oneof(
-  {
-    arbitrary: fc
-      .record({
-        p: path,
-        r: fc.constantFrom('val', 'val', 'plus', 'minus', 'ifne', 'append', 'prepend', 'path'),
-        v: value,
-        q: path,
-      })
-      .map((x) => ({ k: 'set', ...x }) as Update),
-    weight: 5,
-  },
-  { arbitrary: path.map((p) => ({ k: 'remove', p }) as Update), weight: 2 },
-  { arbitrary: fc.record({ p: path, v: value }).map((x) => ({ k: 'add', ...x }) as Update), weight: 2 },
-  { arbitrary: fc.record({ p: path, v: value }).map((x) => ({ k: 'delete', ...x }) as Update), weight: 1 },
-);
-
-function renderUpdate(actions: Update[], ph: Placeholders): string {
-  const sets: string[] = [];
-  const removes: string[] = [];
-  const adds: string[] = [];
-  const deletes: string[] = [];
-  for (const u of actions) {
-    if (u.k === 'remove') removes.push(ph.path(u.p));
-    else if (u.k === 'add') adds.push(`${ph.path(u.p)} ${ph.value(u.v)}`);
-    else if (u.k === 'delete') deletes.push(`${ph.path(u.p)} ${ph.value(u.v)}`);
-    else if (u.k === 'set') {
-      const p = ph.path(u.p);
-      const q = ph.path(u.q);
-      const right = {
-        val: () => ph.value(u.v),
-        plus: () => `${q} + ${ph.value(u.v)}`,
-        minus: () => `${q} - ${ph.value(u.v)}`,
-        ifne: () => `if_not_exists(${q}, ${ph.value(u.v)})`,
-        append: () => `list_append(${q}, ${ph.value(u.v)})`,
-        prepend: () => `list_append(${ph.value(u.v)}, ${q})`,
-        path: () => q,
-      }[u.r]();
-      sets.push(`${p} = ${right}`);
-    }
-  }
-  return [
-    sets.length ? `SET ${sets.join(', ')}` : '',
-    removes.length ? `REMOVE ${removes.join(', ')}` : '',
-    adds.length ? `ADD ${adds.join(', ')}` : '',
-    deletes.length ? `DELETE ${deletes.join(', ')}` : '',
-  ]
-    .filter(Boolean)
-    .join(' ');
 }
 
 const pkValue = fc.constantFrom('k1', 'k2');
