@@ -1,4 +1,4 @@
-import { defineConfig } from '@eventline/config/define.ts';
+import { defineConfig } from '@eventline/config/define';
 
 /**
  * eventline's configuration. The defaults reproduce the seed: files under `incoming/` ending in

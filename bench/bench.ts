@@ -1,6 +1,6 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { parseConfig } from '@eventline/config/index.ts';
+import { parseConfig } from '@eventline/config';
 import userConfig from '../eventline.config.ts';
 import { type BundleFigure, runBundle } from './figures/bundle-size.ts';
 import { type CostFigure, estimateCost } from './figures/cost.ts';

@@ -6,7 +6,7 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateTopicCommand, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { createS3Emulator } from '@eventline/s3-emulator';
-import { startSnsServer } from '@eventline/sns-emulator/index.ts';
+import { startSnsServer } from '@eventline/sns-emulator';
 import { createSqsEmulator } from '@eventline/sqs-emulator';
 
 /**

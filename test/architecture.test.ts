@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +8,9 @@ import { describe, expect, it } from 'vitest';
  * The workspace's package boundaries, checked on every run: a package imports only what its
  * package.json declares, never reaches into another package by a relative path, and the layers point one
  * way: the deployable product never imports the local stack, and an emulator imports nothing of eventline.
+ * Each package has a face: its `exports` name its entry points (no `./*`), and nothing else of it is
+ * imported from outside, tests included (a package's own `test` folder may import its own `src`). Every
+ * source file opens with a comment saying what it is for and stays under 500 lines.
  */
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const PACKAGES = join(ROOT, 'packages');
@@ -24,6 +27,7 @@ const ALLOWED_OUTSIDE = new Set([join(ROOT, 'eventline.config.ts')]);
 
 interface Manifest {
   name: string;
+  exports?: Record<string, string>;
   dependencies?: Record<string, string>;
   devDependencies?: Record<string, string>;
   peerDependencies?: Record<string, string>;
@@ -32,7 +36,9 @@ interface Manifest {
 const packageDirs = readdirSync(PACKAGES).filter((name) => statSync(join(PACKAGES, name)).isDirectory());
 const manifest = (dir: string): Manifest =>
   JSON.parse(readFileSync(join(PACKAGES, dir, 'package.json'), 'utf8')) as Manifest;
-const isEmulator = (dir: string) => dir.endsWith('-emulator');
+/** Standalone emulators of AWS services: each imports nothing of eventline (utilities aside). */
+const EMULATORS = ['s3-emulator', 'dynamodb-emulator', 'sns-emulator', 'sqs-emulator', 'lambda-emulator'];
+const isEmulator = (dir: string) => EMULATORS.includes(dir) || dir.endsWith('-emulator');
 
 function sourceFiles(dir: string): string[] {
   const out: string[] = [];
@@ -60,9 +66,66 @@ const packageName = (specifier: string) =>
     : (specifier.split('/')[0] as string);
 const builtins = new Set(builtinModules);
 
+const MAX_LINES = 500;
+
+/** Files that import packages: every package's src and test, the root tests, the benchmarks. */
+function importingFiles(): string[] {
+  const roots = [
+    ...packageDirs.flatMap((dir) => [join(PACKAGES, dir, 'src'), join(PACKAGES, dir, 'test')]),
+    join(ROOT, 'test'),
+    join(ROOT, 'bench'),
+  ].filter((dir) => existsSync(dir));
+  return roots.flatMap((dir) => sourceFiles(dir));
+}
+
+/** Modules named by `require.resolve('…')` / `createRequire(…).resolve('…')`: a path by package name. */
+function resolvedSpecifiers(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  return [...text.matchAll(/\bresolve\(\s*['"](@eventline\/[^'"]+)['"]\s*\)/g)].map((m) => m[1] as string);
+}
+
+/** The modules a face exposes: its file and, transitively, what it re-exports by relative path. */
+function reexported(face: string, seen = new Set<string>()): Set<string> {
+  if (seen.has(face) || !existsSync(face)) return seen;
+  seen.add(face);
+  const text = readFileSync(face, 'utf8');
+  for (const match of text.matchAll(/^export\s[^;]*?from\s*['"](\.[^'"]+)['"]/gm))
+    reexported(resolve(dirname(face), match[1] as string), seen);
+  return seen;
+}
+
+/** Which face to import instead of `target` (a file of packages/<dir>), for the failure message. */
+function faceAdvice(dir: string, target: string): string {
+  const exports = manifest(dir).exports ?? {};
+  const spec = (key: string) => (key === '.' ? `@eventline/${dir}` : `@eventline/${dir}/${key.slice(2)}`);
+  const faces = Object.entries(exports)
+    .filter(([, path]) => reexported(join(PACKAGES, dir, path)).has(target))
+    .map(([key]) => `'${spec(key)}'`);
+  const all = Object.keys(exports).map(spec).join(', ');
+  return faces.length > 0
+    ? `import it from ${faces.join(' or ')} instead`
+    : `it is no face's; export what you need from one of ${all} (packages/${dir}/package.json "exports") and import it from there`;
+}
+
+/**
+ * Whether a file opens with a comment: the first thing after its imports and re-exports (a shebang
+ * aside) is a comment, or the file starts with one.
+ */
+function opensWithComment(text: string): boolean {
+  let rest = text.replace(/^#![^\n]*\n/, '').trimStart();
+  if (rest.startsWith('/*') || rest.startsWith('//')) return true;
+  const statement =
+    /^(?:import\s[^;]*?from\s*['"][^'"]+['"];?|import\s*['"][^'"]+['"];?|export\s+(?:type\s+)?(?:\*|\{[^}]*\})[^;]*?from\s*['"][^'"]+['"];?)/s;
+  for (let match = statement.exec(rest); match; match = statement.exec(rest)) {
+    rest = rest.slice(match[0].length).trimStart();
+    if (rest.startsWith('/*') || rest.startsWith('//')) return true;
+  }
+  return false;
+}
+
 describe('the workspace layout', () => {
   it('has the packages the README draws', () => {
-    for (const dir of [...PRODUCT, ...LOCAL, ...UTILITIES, ...TEST_KITS, 'sns-emulator'])
+    for (const dir of [...PRODUCT, ...LOCAL, ...UTILITIES, ...TEST_KITS, ...EMULATORS])
       expect(packageDirs).toContain(dir);
   });
 
@@ -152,5 +215,105 @@ describe('the workspace layout', () => {
     };
     for (const node of graph.keys()) visit(node, []);
     expect(cycles).toEqual([]);
+  });
+
+  it('has no import cycle between source files', () => {
+    const graph = new Map<string, string[]>();
+    for (const dir of packageDirs) {
+      for (const file of sourceFiles(join(PACKAGES, dir, 'src'))) {
+        const local = specifiers(file)
+          .filter((s) => s.startsWith('.'))
+          .map((s) => resolve(dirname(file), s));
+        graph.set(file, local);
+      }
+    }
+    const cycles = new Set<string>();
+    const state = new Map<string, 'open' | 'done'>();
+    const visit = (file: string, path: string[]) => {
+      if (state.get(file) === 'done') return;
+      if (state.get(file) === 'open') {
+        const loop = [...path.slice(path.indexOf(file)), file].map((f) => relative(ROOT, f));
+        cycles.add(loop.join(' -> '));
+        return;
+      }
+      state.set(file, 'open');
+      for (const next of graph.get(file) ?? []) visit(next, [...path, file]);
+      state.set(file, 'done');
+    };
+    for (const file of graph.keys()) visit(file, []);
+    expect([...cycles]).toEqual([]);
+  });
+
+  it('gives every package a face: named entry points in `exports`, no wildcard', () => {
+    const problems: string[] = [];
+    for (const dir of packageDirs) {
+      const exports = manifest(dir).exports;
+      if (!exports || typeof exports !== 'object' || !exports['.']) {
+        problems.push(`packages/${dir}/package.json: "exports" needs "." (the package's face)`);
+        continue;
+      }
+      for (const [key, target] of Object.entries(exports)) {
+        if (key.includes('*') || target.includes('*'))
+          problems.push(
+            `packages/${dir}/package.json: exports "${key}" is a wildcard; name each entry point`,
+          );
+        else if (!existsSync(join(PACKAGES, dir, target)))
+          problems.push(
+            `packages/${dir}/package.json: exports "${key}" points at ${target}, which does not exist`,
+          );
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('imports other packages through their faces only, tests and benchmarks included', () => {
+    const problems: string[] = [];
+    const owner = (file: string) => relative(PACKAGES, file).split(sep)[0] as string;
+    for (const file of [...importingFiles(), join(ROOT, 'eventline.config.ts')]) {
+      const where = relative(ROOT, file);
+      const inPackage = file.startsWith(PACKAGES + sep) ? owner(file) : undefined;
+      const texts = [...specifiers(file), ...resolvedSpecifiers(file)];
+      for (const specifier of texts) {
+        if (specifier.startsWith('@eventline/')) {
+          const [, name, ...rest] = specifier.split('/');
+          const dir = name as string;
+          if (!packageDirs.includes(dir)) continue;
+          const key = rest.length > 0 ? `./${rest.join('/')}` : '.';
+          const exports = manifest(dir).exports ?? {};
+          if (exports[key]) continue;
+          const target = join(PACKAGES, dir, 'src', rest.join('/'));
+          problems.push(
+            `${where}: '${specifier}' is not a face of @eventline/${dir}; ${faceAdvice(dir, target)}`,
+          );
+        } else if (specifier.startsWith('.')) {
+          const target = resolve(dirname(file), specifier);
+          if (!target.startsWith(PACKAGES + sep)) continue;
+          const dir = owner(target);
+          if (dir === inPackage) continue;
+          problems.push(
+            `${where}: '${specifier}' reaches into packages/${dir} by path; ${faceAdvice(dir, target)}`,
+          );
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it(`keeps every source file under ${MAX_LINES} lines, opening with a comment that says what it is for`, () => {
+    const problems: string[] = [];
+    for (const dir of packageDirs) {
+      for (const file of sourceFiles(join(PACKAGES, dir, 'src'))) {
+        const text = readFileSync(file, 'utf8');
+        const lines = text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
+        const where = relative(ROOT, file);
+        if (lines > MAX_LINES)
+          problems.push(`${where}: ${lines} lines (at most ${MAX_LINES}); split it along a seam`);
+        if (!opensWithComment(text))
+          problems.push(
+            `${where}: no opening comment; before its first declaration, say in a comment what the file is for`,
+          );
+      }
+    }
+    expect(problems).toEqual([]);
   });
 });

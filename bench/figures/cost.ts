@@ -1,4 +1,4 @@
-import type { EventlineConfig } from '@eventline/config/index.ts';
+import type { EventlineConfig } from '@eventline/config';
 import type { EndToEndResult, VariantResult } from './end-to-end.ts';
 
 /**

@@ -30,7 +30,7 @@ import { startDynamoEmulator } from '@eventline/dynamodb-emulator';
 import { createS3Emulator } from '@eventline/s3-emulator';
 import { startSnsServer } from '@eventline/sns-emulator';
 import { createSqsEmulator } from '@eventline/sqs-emulator';
-import { startMoto } from '@eventline/test-kit/moto.ts';
+import { startMoto } from '@eventline/test-kit';
 import type { Progress } from '../lib/progress.ts';
 import { ratio, type Summary, summarize } from '../lib/stats.ts';
 

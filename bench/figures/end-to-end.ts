@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AttributeValue, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { parseConfig } from '@eventline/config/index.ts';
-import type { InvocationResult } from '@eventline/local/invoker.ts';
-import { LocalStack } from '@eventline/local/stack.ts';
+import { concurrencyBound, parseConfig } from '@eventline/config';
+import type { InvocationResult } from '@eventline/lambda-emulator';
+import { LocalStack } from '@eventline/local';
 import type { Context } from 'aws-lambda';
 import type { BenchHandler, StackEndpoint } from '../baseline/client-config.ts';
 import { createHardenedSeedHandler } from '../baseline/hardened-seed-handler.ts';
@@ -294,7 +294,7 @@ export async function runEndToEnd(options: EndToEndOptions): Promise<EndToEndRes
       files: options.files,
       runs: options.runs,
       sequentialFiles: options.sequentialFiles,
-      concurrency: config.function.reservedConcurrency,
+      concurrency: concurrencyBound(config).limit,
       putConcurrency: options.putConcurrency,
       fileBytes: {
         min: Math.min(...sizes),

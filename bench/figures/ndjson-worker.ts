@@ -1,9 +1,8 @@
-import { createClients } from '@eventline/aws/clients.ts';
-import { parseConfig } from '@eventline/config/index.ts';
-import type { Outcome } from '@eventline/core/pipeline.ts';
-import { createHandler } from '@eventline/lambda/handler.ts';
-import { createPipeline } from '@eventline/lambda/wiring.ts';
-import { s3EventRecord } from '@eventline/local/s3-events.ts';
+import { createClients } from '@eventline/aws/sdk';
+import { parseConfig } from '@eventline/config';
+import type { Outcome } from '@eventline/core';
+import { createHandler, createPipeline } from '@eventline/lambda';
+import { s3EventRecord } from '@eventline/local';
 import { rawBatchWrite } from '../baseline/raw-batch-write.ts';
 
 /**

@@ -2,11 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { parseConfig } from '@eventline/config/index.ts';
-import type { InvocationResult } from '@eventline/local/invoker.ts';
-import type { InvocationReport } from '@eventline/local/runtime/function-pool.ts';
-import type { BatchReport } from '@eventline/local/runtime/sqs-event-source.ts';
-import { LocalStack } from '@eventline/local/stack.ts';
+import { concurrencyBound, parseConfig } from '@eventline/config';
+import type { BatchReport, InvocationReport, InvocationResult } from '@eventline/lambda-emulator';
+import { LocalStack } from '@eventline/local';
 import { CpuMeter, type CpuWindow } from '../lib/cpu.ts';
 import { orderJson } from '../lib/files.ts';
 import type { Progress } from '../lib/progress.ts';
@@ -302,7 +300,7 @@ export async function runQueuePath(options: QueuePathOptions): Promise<QueuePath
         batchSize: config.trigger.batchSize,
         maxBatchingWindowSeconds: config.trigger.maxBatchingWindowSeconds,
         maxConcurrency: config.trigger.maxConcurrency,
-        reservedConcurrency: config.function.reservedConcurrency,
+        reservedConcurrency: concurrencyBound(config).limit,
         memoryMb: config.function.memoryMb,
       },
       paths,

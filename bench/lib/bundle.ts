@@ -1,4 +1,4 @@
-import { lambdaEsbuildOptions } from '@eventline/lambda/bundling.ts';
+import { lambdaEsbuildOptions } from '@eventline/lambda/bundling';
 import { type BuildOptions, build, type Metafile } from 'esbuild';
 
 /**

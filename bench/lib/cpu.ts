@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import type { FunctionPool } from '@eventline/local/runtime/function-pool.ts';
+import type { FunctionPool } from '@eventline/lambda-emulator';
 
 /**
  * Where the CPU of a measurement window went, by process: this process (the emulators, the edge, the

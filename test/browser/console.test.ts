@@ -10,9 +10,9 @@ import {
   SQSClient,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
-import { parseConfig } from '@eventline/config/index.ts';
-import { createConsolePage } from '@eventline/local/console/index.ts';
-import { LocalStack } from '@eventline/local/stack.ts';
+import { parseConfig } from '@eventline/config';
+import { LocalStack } from '@eventline/local';
+import { createConsolePage } from '@eventline/local/console';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChromiumMissingError, launchChromium, openConsole, screenshot } from './support.ts';

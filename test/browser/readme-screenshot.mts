@@ -7,9 +7,9 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseConfig } from '@eventline/config/index.ts';
-import { createConsolePage } from '@eventline/local/console/index.ts';
-import { LocalStack } from '@eventline/local/stack.ts';
+import { parseConfig } from '@eventline/config';
+import { LocalStack } from '@eventline/local';
+import { createConsolePage } from '@eventline/local/console';
 import { launchChromium, openConsole } from './support.ts';
 
 const output = fileURLToPath(new URL('../../docs/console.png', import.meta.url));

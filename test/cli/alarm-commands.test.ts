@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { buildProgram } from '@eventline/cli/main.ts';
+import { buildProgram } from '@eventline/cli';
 import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { configOf, synthesize } from '../infra/support.ts';
@@ -74,7 +74,7 @@ describe('the stack outputs the CLI resolves --stack from', () => {
   it.each(['queue', 'direct'] as const)(
     'are all in the template (%s mode, with a subscription)',
     async (mode) => {
-      const { STACK_OUTPUTS } = await import('@eventline/cli/resources.ts');
+      const { STACK_OUTPUTS } = await import('@eventline/cli');
       const s = synthesize(
         configOf({
           alarms: { notify: 'nowhere' },

@@ -1,5 +1,5 @@
-import { letterOf } from '@eventline/cli/letters.ts';
-import type { Queue } from '@eventline/cli/resources.ts';
+import type { Queue } from '@eventline/cli';
+import { letterOf } from '@eventline/cli';
 import { describe, expect, it } from 'vitest';
 
 /** What `dlq list` reads from each kind of dead-letter message. */

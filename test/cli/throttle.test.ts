@@ -1,4 +1,4 @@
-import { Progress, Throttle } from '@eventline/cli/throttle.ts';
+import { Progress, Throttle } from '@eventline/cli';
 import { describe, expect, it } from 'vitest';
 
 /** Backfill's pacing and progress, on a manual clock: what it waits, never how long a run takes. */

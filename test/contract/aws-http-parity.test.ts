@@ -14,13 +14,17 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { CreateBucketCommand, PutBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateTopicCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import type { DynamoDbApi, LambdaApi, S3Api, SnsApi, SqsApi } from '@eventline/aws/apis.ts';
-import { type AwsClients, createClients, destroyClients } from '@eventline/aws/clients.ts';
-import { createHttpClients } from '@eventline/aws/http/clients.ts';
-import { AwsRequester } from '@eventline/aws/http/request.ts';
-import { withDynamoDbApi, withS3Api } from '@eventline/aws/sdk-apis.ts';
-import { parseConfig } from '@eventline/config/index.ts';
-import { LocalStack } from '@eventline/local/stack.ts';
+import type { DynamoDbApi, LambdaApi, S3Api, SnsApi, SqsApi } from '@eventline/aws';
+import { AwsRequester, createHttpClients } from '@eventline/aws/http';
+import {
+  type AwsClients,
+  createClients,
+  destroyClients,
+  withDynamoDbApi,
+  withS3Api,
+} from '@eventline/aws/sdk';
+import { parseConfig } from '@eventline/config';
+import { LocalStack } from '@eventline/local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../reliability/support/processes.ts';
 import { startThrottlingProxy, type ThrottlingProxy } from '../support/throttling-proxy.ts';
@@ -177,6 +181,24 @@ function parityCases(
       expect(names[0]).toMatchObject({ error: 'NoSuchKey', status: 404 });
       expect(names[1]).toMatchObject({ status: 412 });
       expect(names[2]).toMatchObject({ error: 'NoSuchBucket', status: 404 });
+    });
+
+    it('S3: HeadObject alike (the ETag and version that order an event without a sequencer), and its 404', async () => {
+      const key = KEYS[1] as string;
+      const current = await read(sdk.s3, { Bucket: bucket, Key: key });
+      const [a, b] = [
+        await sdk.s3.headObject({ Bucket: bucket, Key: key }),
+        await http.s3.headObject({ Bucket: bucket, Key: key }),
+      ];
+      expect({ ETag: b.ETag, VersionId: b.VersionId }).toEqual({ ETag: a.ETag, VersionId: a.VersionId });
+      expect(b.ETag).toBe(current.ETag);
+      const absent = { Bucket: bucket, Key: 'parity/absent.json' };
+      const [ma, mb] = [
+        await outcome(() => sdk.s3.headObject(absent)),
+        await outcome(() => http.s3.headObject(absent)),
+      ];
+      expect(mb).toMatchObject({ status: 404 });
+      expect(ma).toMatchObject({ status: 404 });
     });
 
     it('DynamoDB: PutItem, GetItem, UpdateItem (UPDATED_NEW), BatchWriteItem and binary attributes alike', async () => {

@@ -1,10 +1,8 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { type AwsClients, createClients, destroyClients } from '@eventline/aws/clients.ts';
-import { DynamoLedger } from '@eventline/aws/dynamo-ledger.ts';
-import { sequencerSortKey } from '@eventline/core/events.ts';
-import { fileKey, TTL_ATTRIBUTE } from '@eventline/core/items.ts';
-import type { FileState } from '@eventline/core/ports.ts';
-import { toItem } from '@eventline/core/values.ts';
+import { DynamoLedger } from '@eventline/aws';
+import { type AwsClients, createClients, destroyClients } from '@eventline/aws/sdk';
+import type { FileState } from '@eventline/core';
+import { fileKey, sequencerSortKey, TTL_ATTRIBUTE, toItem } from '@eventline/core';
 import { ensureLedgerTable, startLocalDynamo } from '@eventline/dynamodb-emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 

@@ -1,9 +1,7 @@
 import { type DynamoDBClient, GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { sequencerSortKey } from '@eventline/core/events.ts';
-import { parseExact } from '@eventline/core/formats/json.ts';
-import { fileKey } from '@eventline/core/items.ts';
-import type { FileState, Ledger } from '@eventline/core/ports.ts';
-import { toItem } from '@eventline/core/values.ts';
+import type { FileState, Ledger } from '@eventline/core';
+import { fileKey, sequencerSortKey, toItem } from '@eventline/core';
+import { parseExact } from '@eventline/core/formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**

@@ -1,6 +1,6 @@
-import { createClients, destroyClients } from '@eventline/aws/clients.ts';
-import { DynamoLedger } from '@eventline/aws/dynamo-ledger.ts';
-import { sequencerSortKey } from '@eventline/core/events.ts';
+import { DynamoLedger } from '@eventline/aws';
+import { createClients, destroyClients } from '@eventline/aws/sdk';
+import { sequencerSortKey } from '@eventline/core';
 import { ensureLedgerTable, startLocalDynamo } from '@eventline/dynamodb-emulator';
 import { describe, expect, it } from 'vitest';
 import { startDynamoDbLocal } from '../support/dynamodb-local.ts';

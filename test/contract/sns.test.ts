@@ -19,8 +19,8 @@ import {
   SubscribeCommand,
   UnsubscribeCommand,
 } from '@aws-sdk/client-sns';
-import { type SnsServer, startSnsServer } from '@eventline/sns-emulator/index.ts';
-import type { DeliveryEvent } from '@eventline/sns-emulator/types.ts';
+import type { DeliveryEvent } from '@eventline/sns-emulator';
+import { type SnsServer, startSnsServer } from '@eventline/sns-emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type HttpSubscriber,

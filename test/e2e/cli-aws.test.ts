@@ -16,10 +16,10 @@ import {
   SQSClient,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
-import { SqsDeadLetters } from '@eventline/aws/sqs-dead-letters.ts';
-import { parseConfig } from '@eventline/config/index.ts';
-import { fileKey } from '@eventline/core/items.ts';
-import { LocalStack } from '@eventline/local/stack.ts';
+import { SqsDeadLetters } from '@eventline/aws/sdk';
+import { parseConfig } from '@eventline/config';
+import { fileKey } from '@eventline/core';
+import { LocalStack } from '@eventline/local';
 import { createSqsEmulator, type SqsEmulator, type SqsListener } from '@eventline/sqs-emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -37,6 +37,11 @@ interface Run {
 }
 
 const BUCKET = 'eventline-local';
+
+/** The line every command starts its stderr with: which stack, region and endpoint it reads. */
+const TARGET_LINE = /^eventline: (?:local stack|stack) \S+, region \S+, endpoint [^\n]*\n/;
+/** What a command printed on stderr after that line. */
+const afterTarget = (stderr: string) => stderr.replace(TARGET_LINE, '');
 const arnOf = (name: string) => `arn:aws:sqs:us-east-1:000000000000:${name}`;
 let dir: string;
 let stack: LocalStack;
@@ -45,11 +50,11 @@ let listener: SqsListener;
 let client: SQSClient;
 const urls: Record<'ingest' | 'files' | 'events', string> = { ingest: '', files: '', events: '' };
 
-function eventline(args: string[], env: Record<string, string> = {}): Promise<Run> {
+function eventline(args: string[], env: Record<string, string> = {}, endpointFlag = true): Promise<Run> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ['bin/eventline.mjs', '--endpoint', stack.url, ...args],
+      ['bin/eventline.mjs', ...(endpointFlag ? ['--endpoint', stack.url] : []), ...args],
       {
         timeout: 90_000,
         env: { ...process.env, NO_COLOR: '1', AWS_ENDPOINT_URL_SQS: listener.url, ...env },
@@ -164,6 +169,16 @@ describe('files, records, notifications and status through DynamoDB, S3 and SQS'
     ]);
     const records = await eventline(['records', '--search', 'cli-aws-a', '--json']);
     expect(records.stdout).toContain('"big":12345678901234567890123456789012345678');
+    // Without --endpoint the CLI follows AWS_ENDPOINT_URL, as the banner exports it, and says so.
+    const followed = await eventline(
+      ['records', '--search', 'cli-aws-a', '--json'],
+      { AWS_ENDPOINT_URL: stack.url, EVENTLINE_ENDPOINT: '' },
+      false,
+    );
+    expect(followed.stdout).toContain('"big":12345678901234567890123456789012345678');
+    expect(followed.stderr).toBe(
+      `eventline: local stack eventline, region us-east-1, endpoint ${stack.url} (SQS: ${listener.url})\n`,
+    );
     const notes = await json<{ notifications: Array<{ key: string }> }>(['notifications']);
     expect(notes.notifications.map((n) => n.key)).toContain('incoming/cli-aws-a.json');
 
@@ -230,7 +245,7 @@ describe('dlq over SQS', () => {
     expect(await visible(urls.files)).toBe(0);
     const unknown = await eventline(['dlq', 'drop', second]);
     expect(unknown.code).toBe(1);
-    expect(unknown.stderr).toBe(
+    expect(afterTarget(unknown.stderr)).toBe(
       `eventline: no dead letter "${second}" in local stack at ${stack.url} (see: npx eventline dlq list)\n`,
     );
 

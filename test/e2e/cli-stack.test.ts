@@ -17,25 +17,36 @@ interface Run {
 }
 
 const REGION = 'eu-west-1';
+
+/** The line every command starts its stderr with: which stack, region and endpoint it reads. */
+const TARGET_LINE = /^eventline: (?:local stack|stack) \S+, region \S+, endpoint [^\n]*\n/;
+/** What a command printed on stderr after that line. */
+const afterTarget = (stderr: string) => stderr.replace(TARGET_LINE, '');
 let moto: Moto;
 let url: string;
 
-function eventline(args: string[]): Promise<Run> {
+/** Runs the CLI with AWS_ENDPOINT_URL at moto, unless `withoutEndpointVariable` (then only what args say). */
+function eventline(args: string[], withoutEndpointVariable = false): Promise<Run> {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NO_COLOR: '1',
+    AWS_ENDPOINT_URL: url,
+    AWS_REGION: REGION,
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    AWS_PROFILE: '',
+  };
+  if (withoutEndpointVariable) {
+    delete env.AWS_ENDPOINT_URL;
+    delete env.EVENTLINE_ENDPOINT;
+  }
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       ['bin/eventline.mjs', ...args],
       {
         timeout: 90_000,
-        env: {
-          ...process.env,
-          NO_COLOR: '1',
-          AWS_ENDPOINT_URL: url,
-          AWS_REGION: REGION,
-          AWS_ACCESS_KEY_ID: 'test',
-          AWS_SECRET_ACCESS_KEY: 'test',
-          AWS_PROFILE: '',
-        },
+        env,
       },
       (error, stdout, stderr) => {
         const code = error ? ((error as { code?: number }).code ?? 1) : 0;
@@ -138,7 +149,7 @@ afterAll(async () => {
 describe('--stack', () => {
   it('status reads the alarms in ALARM, the queues and the ledger of the stack its outputs name', async () => {
     const run = await eventline(['status', '--stack', 'deployed', '--json']);
-    expect(run.stderr).toBe('');
+    expect(run.stderr).toBe(`eventline: stack deployed, region ${REGION}, endpoint ${url}\n`);
     const status = JSON.parse(run.stdout) as {
       target: string;
       mode: string;
@@ -163,28 +174,37 @@ describe('--stack', () => {
     expect(files.stdout).toBe('no files yet\n');
   });
 
+  it('--endpoint with --stack sends every call there, CloudFormation included, and says so', async () => {
+    // No AWS_ENDPOINT_URL: only --endpoint says where moto is. DescribeStacks going to AWS's regional
+    // endpoint instead would fail (or, with real credentials, read a real account).
+    const run = await eventline(['files', '--stack', 'deployed', '--endpoint', url], true);
+    expect(run.stderr).toBe(`eventline: stack deployed, region ${REGION}, endpoint ${url}\n`);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe('no files yet\n');
+  });
+
   it('names a stack that does not exist, with the region it looked in', async () => {
     const run = await eventline(['files', '--stack', 'nope']);
     expect(run.code).toBe(1);
     expect(run.stderr).toBe(
-      `eventline: stack "nope" (--stack) does not exist in ${REGION}: deploy it (npm run deploy), or pick the region with --region or AWS_REGION\n`,
+      `eventline: stack "nope" (--stack) does not exist in ${REGION} at ${url}: deploy it (npm run deploy), or pick the region with --region or AWS_REGION, or the endpoint with --endpoint\n`,
     );
   });
 
   it('names the table and the queue an output points at when they are not there, and a missing output', async () => {
     const files = await eventline(['files', '--stack', 'broken']);
     expect(files.code).toBe(1);
-    expect(files.stderr).toMatch(
+    expect(afterTarget(files.stderr)).toMatch(
       /^eventline: Scan of the ledger table "no-such-ledger" \(output TableName of stack broken\) at stack broken failed: the table does not exist\n$/,
     );
     const letters = await eventline(['dlq', 'list', '--stack', 'broken']);
     expect(letters.code).toBe(1);
-    expect(letters.stderr).toMatch(
+    expect(afterTarget(letters.stderr)).toMatch(
       /^eventline: ReceiveMessage on the files queue http:\/\/127\.0\.0\.1:1\/123456789012\/no-such-dlq \(output DeadLetterQueueUrl of stack broken\) failed: the queue does not exist\n$/,
     );
     const backfill = await eventline(['backfill', '--stack', 'broken']);
     expect(backfill.code).toBe(1);
-    expect(backfill.stderr).toBe(
+    expect(afterTarget(backfill.stderr)).toBe(
       'eventline: backfill needs the ingest queue of stack broken: stack "broken" has no output "IngestQueueUrl"\n',
     );
   });
@@ -192,7 +212,7 @@ describe('--stack', () => {
   it('says what backfill needs in direct mode: the function to invoke', async () => {
     const run = await eventline(['backfill', '--stack', 'direct']);
     expect(run.code).toBe(1);
-    expect(run.stderr).toBe(
+    expect(afterTarget(run.stderr)).toBe(
       'eventline: backfill in direct mode invokes the function: stack direct has no output "FunctionName"\n',
     );
   });

@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { DeleteObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { parseConfig } from '@eventline/config/index.ts';
-import { LocalStack } from '@eventline/local/stack.ts';
+import { parseConfig } from '@eventline/config';
+import { LocalStack } from '@eventline/local';
 import { startMoto } from '@eventline/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -24,6 +24,11 @@ interface Run {
 
 let dir: string;
 let stack: LocalStack;
+
+/** The line every command starts its stderr with: which stack, region and endpoint it reads. */
+const TARGET_LINE = /^eventline: (?:local stack|stack) \S+, region \S+, endpoint [^\n]*\n/;
+/** What a command printed on stderr after that line. */
+const afterTarget = (stderr: string) => stderr.replace(TARGET_LINE, '');
 
 function eventline(args: string[], endpoint = stack.url): Promise<Run> {
   return new Promise((resolve) => {
@@ -103,7 +108,7 @@ describe('numbers are carried as exact decimal strings through the CLI', () => {
 
     // Act: records
     const records = await eventline(['records', '--limit', '100']);
-    expect(records.stderr).toBe('');
+    expect(afterTarget(records.stderr)).toBe('');
     expect(records.code).toBe(0);
     expect(records.stdout).toContain(`"id":"num-readme","value":${NUMBERS.readme}}`);
     for (const name of Object.keys(NUMBERS)) {
@@ -117,11 +122,11 @@ describe('numbers are carried as exact decimal strings through the CLI', () => {
 
     // Act: files, notifications
     const listed = await eventline(['files', '--limit', '100']);
-    expect(listed.stderr).toBe('');
+    expect(afterTarget(listed.stderr)).toBe('');
     for (const file of files)
       expect(listed.stdout).toMatch(new RegExp(`^PROCESSED +incoming/${file.name} +1 +0 `, 'm'));
     const notifications = await eventline(['notifications', '--limit', '100', '--json']);
-    expect(notifications.stderr).toBe('');
+    expect(afterTarget(notifications.stderr)).toBe('');
     const published = JSON.parse(notifications.stdout) as {
       notifications: Array<{ key: string; notification: { status: string; messageId: string } }>;
     };
@@ -157,13 +162,15 @@ describe('an endpoint that is not eventline', () => {
       for (const run of [records, dlq]) {
         expect(run.code).toBe(1);
         expect(run.stdout).toBe('');
-        expect(run.stderr.trimEnd().split('\n')).toHaveLength(1);
+        expect(afterTarget(run.stderr).trimEnd().split('\n')).toHaveLength(1);
         expect(run.stderr).not.toMatch(/Unexpected token|is not valid JSON/);
       }
-      expect(records.stderr).toMatch(
+      expect(afterTarget(records.stderr)).toMatch(
         /^eventline: Scan of the ledger table "events" \(table\.name\) at local stack at http:\/\/127\.0\.0\.1:\d+ failed: the table does not exist/,
       );
-      expect(dlq.stderr).toMatch(/^eventline: http:\/\/127\.0\.0\.1:\d+ is not an eventline stack: /);
+      expect(afterTarget(dlq.stderr)).toMatch(
+        /^eventline: http:\/\/127\.0\.0\.1:\d+ is not an eventline stack: /,
+      );
       expect(dlq.stderr).toContain('answered 404 text/html ("<!DOCTYPE html>');
     } finally {
       await moto.close();
@@ -211,7 +218,7 @@ describe('dlq drop, and a replay whose object is gone', () => {
     const replay = await eventline(['dlq', 'replay', id, '--json']);
 
     // Assess
-    expect(replay.stderr).toBe('');
+    expect(afterTarget(replay.stderr)).toBe('');
     expect(replay.code).toBe(0);
     expect(JSON.parse(replay.stdout)).toEqual({
       results: [
@@ -246,12 +253,12 @@ describe('dlq drop, and a replay whose object is gone', () => {
     const unknown = await eventline(['dlq', 'drop', id]);
 
     // Assess
-    expect(dropped.stderr).toBe('');
+    expect(afterTarget(dropped.stderr)).toBe('');
     expect(dropped.stdout).toMatch(new RegExp(`^dropped\t${id}\t${key}\t.*malformed JSON`));
     expect((await eventline(['dlq', 'list'])).stdout).not.toContain(key);
     expect(await failures(key)).toBe(1);
     expect(unknown.code).toBe(1);
-    expect(unknown.stderr).toMatch(
+    expect(afterTarget(unknown.stderr)).toMatch(
       new RegExp(
         `^eventline: no dead letter "${id}" in local stack at .* \\(see: npx eventline dlq list\\)\n$`,
       ),

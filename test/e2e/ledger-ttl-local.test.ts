@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DescribeTimeToLiveCommand, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { parseConfig } from '@eventline/config/index.ts';
-import { fileKey, TTL_ATTRIBUTE } from '@eventline/core/items.ts';
-import { LocalStack } from '@eventline/local/stack.ts';
+import { parseConfig } from '@eventline/config';
+import { fileKey, TTL_ATTRIBUTE } from '@eventline/core';
+import { LocalStack } from '@eventline/local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**

@@ -14,9 +14,9 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { ListTopicsCommand, SubscribeCommand } from '@aws-sdk/client-sns';
-import { parseConfig } from '@eventline/config/index.ts';
-import { fileKey } from '@eventline/core/items.ts';
-import { LocalStack } from '@eventline/local/stack.ts';
+import { parseConfig } from '@eventline/config';
+import { fileKey } from '@eventline/core';
+import { LocalStack } from '@eventline/local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../reliability/support/processes.ts';
 import { type HttpSubscriber, startHttpSubscriber } from '../support/http-subscriber.ts';

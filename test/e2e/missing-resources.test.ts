@@ -11,9 +11,9 @@ import {
   PutObjectCommand,
 } from '@aws-sdk/client-s3';
 import { DeleteTopicCommand } from '@aws-sdk/client-sns';
-import { parseConfig } from '@eventline/config/index.ts';
+import { parseConfig } from '@eventline/config';
 import { ensureLedgerTable } from '@eventline/dynamodb-emulator';
-import { LocalStack } from '@eventline/local/stack.ts';
+import { LocalStack } from '@eventline/local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { DescribeTableCommand, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { HeadBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { parseConfig } from '@eventline/config/index.ts';
-import { LocalStack } from '@eventline/local/stack.ts';
+import { parseConfig } from '@eventline/config';
+import { LocalStack } from '@eventline/local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**

@@ -2,9 +2,9 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseConfig } from '@eventline/config/index.ts';
-import type { EventlineConfig } from '@eventline/config/schema.ts';
-import { EventlineStack } from '@eventline/infra/eventline-stack.ts';
+import type { EventlineConfig } from '@eventline/config';
+import { parseConfig } from '@eventline/config';
+import { EventlineStack } from '@eventline/infra';
 import { App } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import projectConfig from '../../eventline.config.ts';
@@ -43,7 +43,29 @@ function run(command: string, args: string[]): Promise<{ code: number; stdout: s
 }
 
 const everything = configOf({
-  topic: { subscriptions: [{ protocol: 'https', endpoint: 'https://hooks.example.com/eventline' }] },
+  topic: {
+    subscriptions: [
+      { protocol: 'https', endpoint: 'https://hooks.example.com/eventline' },
+      {
+        protocol: 'sqs',
+        queue: 'moderation',
+        filterPolicy: { route: ['uploads'] },
+        rawMessageDelivery: true,
+      },
+      {
+        protocol: 'sqs',
+        endpoint: 'arn:aws:sqs:eu-west-1:123456789012:workflows',
+        filterPolicyScope: 'MessageBody',
+        filterPolicy: { status: ['FAILED'], records: { written: [{ numeric: ['>', 0] }] } },
+      },
+      {
+        protocol: 'lambda',
+        endpoint: 'arn:aws:lambda:eu-west-1:123456789012:function:moderate',
+        filterPolicy: { route: [{ prefix: 'up' }], status: [{ 'anything-but': ['FAILED'] }] },
+      },
+      { protocol: 'sms', endpoint: '+14155550100', filterPolicy: { status: ['FAILED'] } },
+    ],
+  },
   alarms: {
     subscriptions: [{ protocol: 'email', endpoint: 'oncall@example.com' }],
     topicArns: ['arn:aws:sns:eu-west-1:123456789012:oncall'],

@@ -299,8 +299,12 @@ describe('alarms in direct mode', () => {
     });
   });
 
-  it('still watches errors, throttles, duration and the dead-letter queue', () => {
-    for (const MetricName of ['Errors', 'Throttles', 'Duration']) {
+  it('still watches errors, throttles, timeouts without a checkpoint and the dead-letter queue', () => {
+    s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      ...alarmTo(),
+      MetricName: 'TimeoutsWithoutCheckpoint',
+    });
+    for (const MetricName of ['Errors', 'Throttles']) {
       s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         ...alarmTo(),
         MetricName,

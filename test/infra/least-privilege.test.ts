@@ -1,4 +1,4 @@
-import { QueueTrigger } from '@eventline/infra/constructs/triggers.ts';
+import { QueueTrigger } from '@eventline/infra';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { configOf, functionSources, logicalId, REAL_ENTRY, type Synthesized, synthesize } from './support.ts';
 
@@ -178,5 +178,78 @@ describe.each(['queue', 'direct'] as const)('the function role in %s mode', (mod
     const unused = [...allowed].filter((action) => !sent.has(action)).sort();
     const missing = [...sent.keys()].filter((action) => !allowed.has(action)).sort();
     expect({ unused, missing }).toEqual({ unused: [], missing: [] });
+  });
+});
+
+describe('the topic subscribers: SNS alone, from this topic alone', () => {
+  let s: Synthesized;
+  let topic: string;
+  beforeAll(() => {
+    s = synthesize(
+      configOf({
+        alarms: { notify: 'nowhere' },
+        topic: {
+          subscriptions: [
+            { protocol: 'sqs', queue: 'moderation', filterPolicy: { route: ['uploads'] } },
+            {
+              protocol: 'lambda',
+              endpoint: 'arn:aws:lambda:us-east-1:123456789012:function:moderate',
+              filterPolicy: { status: [{ 'anything-but': ['FAILED'] }] },
+            },
+            { protocol: 'sms', endpoint: '+14155550100', filterPolicy: { status: ['FAILED'] } },
+          ],
+        },
+      }),
+    );
+    topic = logicalId(s.stack.topics.topic);
+  });
+
+  it("lets only sns.amazonaws.com send to the stack's subscriber queue, only from this topic", () => {
+    const queue = Object.entries(s.template.findResources('AWS::SQS::Queue')).find(
+      ([, q]) => q.Properties.QueueName === 'moderation',
+    );
+    expect(queue).toBeDefined();
+    const policies = Object.values(s.template.findResources('AWS::SQS::QueuePolicy')).filter((p) =>
+      JSON.stringify(p.Properties.Queues).includes(`"${queue?.[0]}"`),
+    );
+    expect(policies).toHaveLength(1);
+    const allows = (
+      (policies[0]?.Properties.PolicyDocument.Statement ?? []) as Array<Record<string, unknown>>
+    ).filter((st) => st.Effect === 'Allow');
+    expect(allows).toEqual([
+      {
+        Effect: 'Allow',
+        Principal: { Service: 'sns.amazonaws.com' },
+        Action: 'sqs:SendMessage',
+        Resource: { 'Fn::GetAtt': [queue?.[0], 'Arn'] },
+        Condition: { ArnEquals: { 'aws:SourceArn': { Ref: topic } } },
+      },
+    ]);
+  });
+
+  it('lets only this topic invoke the subscribed function', () => {
+    const permissions = Object.values(s.template.findResources('AWS::Lambda::Permission')).filter(
+      (p) => p.Properties.Principal === 'sns.amazonaws.com',
+    );
+    expect(permissions).toHaveLength(1);
+    expect(permissions[0]?.Properties).toMatchObject({
+      Action: 'lambda:InvokeFunction',
+      FunctionName: 'arn:aws:lambda:us-east-1:123456789012:function:moderate',
+      SourceArn: { Ref: topic },
+    });
+  });
+
+  it('carries each subscription with its protocol and filter policy', () => {
+    const subscriptions = Object.values(s.template.findResources('AWS::SNS::Subscription')).map(
+      (r) => r.Properties as Record<string, unknown>,
+    );
+    const byProtocol = (protocol: string) => subscriptions.find((p) => p.Protocol === protocol);
+    expect(byProtocol('sqs')?.FilterPolicy).toEqual({ route: ['uploads'] });
+    expect(byProtocol('lambda')?.FilterPolicy).toEqual({ status: [{ 'anything-but': ['FAILED'] }] });
+    expect(byProtocol('sms')).toMatchObject({
+      Endpoint: '+14155550100',
+      FilterPolicy: { status: ['FAILED'] },
+    });
+    for (const p of subscriptions) expect(p.TopicArn).toEqual({ Ref: topic });
   });
 });

@@ -1,6 +1,5 @@
-import type { EventlineConfig } from '@eventline/config/schema.ts';
-import { EventlineStack } from '@eventline/infra/eventline-stack.ts';
-import { addNagChecks } from '@eventline/infra/nag.ts';
+import type { EventlineConfig } from '@eventline/config';
+import { addNagChecks, EventlineStack } from '@eventline/infra';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
@@ -21,7 +20,15 @@ const withMode = (config: EventlineConfig, mode: (typeof MODES)[number]): Eventl
  */
 const everything = configOf({
   bucket: { removalPolicy: 'destroy' },
-  topic: { subscriptions: [{ protocol: 'email', endpoint: 'ops@example.com' }] },
+  topic: {
+    subscriptions: [
+      { protocol: 'email', endpoint: 'ops@example.com' },
+      { protocol: 'sqs', queue: 'moderation', filterPolicy: { route: ['uploads'] } },
+      { protocol: 'sqs', endpoint: 'arn:aws:sqs:eu-west-1:123456789012:workflows', rawMessageDelivery: true },
+      { protocol: 'lambda', endpoint: 'arn:aws:lambda:eu-west-1:123456789012:function:moderate' },
+      { protocol: 'sms', endpoint: '+14155550100', filterPolicy: { status: ['FAILED'] } },
+    ],
+  },
   alarms: {
     subscriptions: [{ protocol: 'email', endpoint: 'oncall@example.com' }],
     topicArns: ['arn:aws:sns:eu-west-1:123456789012:oncall'],

@@ -1,8 +1,6 @@
-import { ConfigError } from '@eventline/config/errors.ts';
-import { parseConfig } from '@eventline/config/index.ts';
-import type { EventlineConfig } from '@eventline/config/schema.ts';
-import { deployProblems } from '@eventline/infra/deploy-settings.ts';
-import { EventlineStack } from '@eventline/infra/eventline-stack.ts';
+import type { EventlineConfig } from '@eventline/config';
+import { ConfigError, parseConfig } from '@eventline/config';
+import { deployProblems, EventlineStack } from '@eventline/infra';
 import { App } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseConfig } from '@eventline/config/index.ts';
-import type { EventlineConfig, EventlineConfigInput } from '@eventline/config/schema.ts';
-import { EventlineStack, type EventlineStackProps } from '@eventline/infra/eventline-stack.ts';
-import { addNagChecks } from '@eventline/infra/nag.ts';
+import type { EventlineConfig, EventlineConfigInput } from '@eventline/config';
+import { parseConfig } from '@eventline/config';
+import { addNagChecks, EventlineStack, type EventlineStackProps } from '@eventline/infra';
 import { App, type CfnElement, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
@@ -12,7 +12,8 @@ import type { IConstruct } from 'constructs';
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** A tiny handler that bundles in milliseconds; the real entry is bundled by its own test. */
 export const FIXTURE_ENTRY = fileURLToPath(new URL('./fixtures/handler.ts', import.meta.url));
-export const REAL_ENTRY = fileURLToPath(new URL('../../packages/lambda/src/index.ts', import.meta.url));
+/** The Lambda entry module, by its face (`@eventline/lambda/entry`, packages/lambda/src/index.ts). */
+export const REAL_ENTRY = createRequire(import.meta.url).resolve('@eventline/lambda/entry');
 
 /** The feature flags of cdk.json, so that tests synthesize exactly what `cdk synth` does. */
 export function cdkJsonContext(): Record<string, unknown> {
@@ -77,9 +78,10 @@ export function functionSources(entry: string = REAL_ENTRY): Map<string, string>
     for (const match of text.matchAll(/(?:from|import)\s*\(?\s*'(\.{1,2}\/[^']+)'/g)) {
       pending.push(resolve(dirname(file), match[1]!));
     }
-    // The workspace's own packages, imported by name: @eventline/<package>/<file> is packages/<package>/src/<file>.
-    for (const match of text.matchAll(/(?:from|import)\s*\(?\s*'@eventline\/([^/']+)\/([^']+)'/g)) {
-      pending.push(resolve(REPO_ROOT, 'packages', match[1]!, 'src', match[2]!));
+    // The workspace's own packages, imported by a face (`@eventline/core`, `@eventline/aws/http`): resolved
+    // as Node resolves them, through the package's `exports`.
+    for (const match of text.matchAll(/(?:from|import)\s*\(?\s*'(@eventline\/[^']+)'/g)) {
+      pending.push(createRequire(file).resolve(match[1]!));
     }
   }
   return files;

@@ -1,8 +1,7 @@
 import { CreateQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { type AwsClients, createClients, destroyClients } from '@eventline/aws/clients.ts';
-import { SqsContinuations } from '@eventline/aws/continuations.ts';
-import { continuationEvent } from '@eventline/core/continuation.ts';
-import { normaliseEvent, type ObjectEvent } from '@eventline/core/events.ts';
+import { SqsContinuations } from '@eventline/aws';
+import { type AwsClients, createClients, destroyClients } from '@eventline/aws/sdk';
+import { continuationEvent, normaliseEvent, type ObjectEvent } from '@eventline/core';
 import { type Moto, startMoto } from '@eventline/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testCredentials } from '../support/emulators.ts';

@@ -1,6 +1,6 @@
 import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { createPipelineClients, type PipelineClients } from '@eventline/aws/clients.ts';
-import { DeferredSqsDeadLetters } from '@eventline/aws/deferred-dead-letters.ts';
+import { DeferredSqsDeadLetters } from '@eventline/aws';
+import { createPipelineClients, type PipelineClients } from '@eventline/aws/sdk';
 import { type Moto, startMoto } from '@eventline/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 

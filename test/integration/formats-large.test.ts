@@ -1,6 +1,6 @@
 import { gzipSync } from 'node:zlib';
-import { batchedWriter } from '@eventline/aws/dynamo-record-writer.ts';
-import type { Ledger } from '@eventline/core/ports.ts';
+import { batchedWriter } from '@eventline/aws';
+import type { Ledger } from '@eventline/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pipelineFor, putObject, scanTable } from '../fixtures/formats/stack.ts';
 import { type Emulators, startEmulators } from '../support/emulators.ts';

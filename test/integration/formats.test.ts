@@ -1,7 +1,6 @@
 import { gzipSync } from 'node:zlib';
-import type { EventlineConfigInput, RouteInput } from '@eventline/config/index.ts';
-import { fileKey } from '@eventline/core/items.ts';
-import { type AttributeValue, fromAttributeValue } from '@eventline/core/values.ts';
+import type { EventlineConfigInput, RouteInput } from '@eventline/config';
+import { type AttributeValue, fileKey, fromAttributeValue } from '@eventline/core';
 import { isLosslessNumber, parse } from 'lossless-json';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';

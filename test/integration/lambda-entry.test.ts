@@ -1,11 +1,11 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { configDefines } from '@eventline/config/bundled.ts';
-import { parseConfig } from '@eventline/config/index.ts';
+import { configDefines, parseConfig } from '@eventline/config';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundle } from '../../bench/lib/bundle.ts';
 import projectConfig from '../../eventline.config.ts';
@@ -17,7 +17,7 @@ import projectConfig from '../../eventline.config.ts';
  */
 
 const run = promisify(execFile);
-const entry = resolve('packages/lambda/src/index.ts');
+const entry = createRequire(import.meta.url).resolve('@eventline/lambda/entry');
 let dir: string;
 
 beforeAll(async () => {

@@ -1,8 +1,6 @@
-import { createClients, destroyClients } from '@eventline/aws/clients.ts';
-import { TransientError } from '@eventline/core/errors.ts';
-import type { ObjectEvent } from '@eventline/core/events.ts';
-import { fileKey } from '@eventline/core/items.ts';
-import type { ObjectSource } from '@eventline/core/ports.ts';
+import { createClients, destroyClients } from '@eventline/aws/sdk';
+import type { ObjectEvent, ObjectSource } from '@eventline/core';
+import { fileKey, TransientError } from '@eventline/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   fileState,

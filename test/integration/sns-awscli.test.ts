@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
-import { type SnsServer, startSnsServer } from '@eventline/sns-emulator/index.ts';
+import { type SnsServer, startSnsServer } from '@eventline/sns-emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type HttpSubscriber, startHttpSubscriber } from '../support/http-subscriber.ts';
 

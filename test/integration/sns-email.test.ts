@@ -7,7 +7,7 @@ import {
   SNSClient,
   SubscribeCommand,
 } from '@aws-sdk/client-sns';
-import { type SnsServer, startSnsServer } from '@eventline/sns-emulator/index.ts';
+import { type SnsServer, startSnsServer } from '@eventline/sns-emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.ts';
 

@@ -12,6 +12,7 @@ import {
   SNSClient,
   SubscribeCommand,
 } from '@aws-sdk/client-sns';
+import type { DeliveryEvent } from '@eventline/sns-emulator';
 import {
   createSnsService,
   LOG_FILE,
@@ -21,8 +22,7 @@ import {
   SnsStateError,
   STATE_FILE,
   startSnsServer,
-} from '@eventline/sns-emulator/index.ts';
-import type { DeliveryEvent } from '@eventline/sns-emulator/types.ts';
+} from '@eventline/sns-emulator';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type HttpSubscriber, startHttpSubscriber } from '../support/http-subscriber.ts';
 

@@ -1,8 +1,8 @@
 import { IncomingMessage } from 'node:http';
 import { Socket } from 'node:net';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { createSnsService, type SnsServer, startSnsServer } from '@eventline/sns-emulator/index.ts';
-import type { DeliveryEvent, Logger, PublishedMessage, SnsService } from '@eventline/sns-emulator/types.ts';
+import type { DeliveryEvent, Logger, PublishedMessage, SnsService } from '@eventline/sns-emulator';
+import { createSnsService, type SnsServer, startSnsServer } from '@eventline/sns-emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type HttpSubscriber, startHttpSubscriber } from '../support/http-subscriber.ts';
 

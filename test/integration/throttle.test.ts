@@ -1,9 +1,8 @@
-import { type AwsClients, createClients, destroyClients } from '@eventline/aws/clients.ts';
-import { batchedWriter } from '@eventline/aws/dynamo-record-writer.ts';
-import type { EventlineConfigInput } from '@eventline/config/index.ts';
-import { TransientError } from '@eventline/core/errors.ts';
-import type { Ledger } from '@eventline/core/ports.ts';
-import type { AttributeMap } from '@eventline/core/values.ts';
+import { batchedWriter } from '@eventline/aws';
+import { type AwsClients, createClients, destroyClients } from '@eventline/aws/sdk';
+import type { EventlineConfigInput } from '@eventline/config';
+import type { AttributeMap, Ledger } from '@eventline/core';
+import { TransientError } from '@eventline/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { fileState, pipelineFor, putObject, recordItems } from '../fixtures/formats/stack.ts';
 import { type Emulators, startEmulators, testCredentials } from '../support/emulators.ts';

@@ -1,7 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { encodeS3Key } from '@eventline/core/events.ts';
-import type { FileState } from '@eventline/core/ports.ts';
-import type { StoredDeadLetter } from '@eventline/local/dead-letters.ts';
+import type { FileState } from '@eventline/core';
+import { encodeS3Key } from '@eventline/core';
+import type { StoredDeadLetter } from '@eventline/local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BadInput, CORPUS_CONFIG, corpus } from './support/bad-inputs.ts';
 import {

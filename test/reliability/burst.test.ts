@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { type AwsClients, createClients, destroyClients } from '@eventline/aws/clients.ts';
+import { type AwsClients, createClients, destroyClients } from '@eventline/aws/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type HttpSubscriber, startHttpSubscriber } from '../support/http-subscriber.ts';
 import {

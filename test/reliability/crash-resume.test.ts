@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { type AwsClients, createClients, destroyClients } from '@eventline/aws/clients.ts';
-import { DynamoLedger } from '@eventline/aws/dynamo-ledger.ts';
-import type { FileState } from '@eventline/core/ports.ts';
+import { DynamoLedger } from '@eventline/aws';
+import { type AwsClients, createClients, destroyClients } from '@eventline/aws/sdk';
+import type { FileState } from '@eventline/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   BUCKET,

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { type AwsClients, createClients, destroyClients } from '@eventline/aws/clients.ts';
-import { type EventlineConfigInput, parseConfig } from '@eventline/config/index.ts';
+import { type AwsClients, createClients, destroyClients } from '@eventline/aws/sdk';
+import { type EventlineConfigInput, parseConfig } from '@eventline/config';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type HttpSubscriber, startHttpSubscriber } from '../support/http-subscriber.ts';
 import {

@@ -1,5 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { LogLine } from '@eventline/local/activity.ts';
+import { concurrencyBound } from '@eventline/config';
+import type { LogLine } from '@eventline/local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
 import {
@@ -196,7 +197,7 @@ describe('DynamoDB outage', () => {
         totalSeconds: (done - run.started) / 1000,
       });
       expect(processedMidOutage - processedBeforeOutage).toBeLessThanOrEqual(
-        stack.config.function.reservedConcurrency,
+        concurrencyBound(stack.config).limit,
       );
       expect(records.missing).toEqual([]);
       expect(records.duplicated).toEqual([]);

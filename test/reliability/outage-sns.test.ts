@@ -1,4 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
+import { concurrencyBound } from '@eventline/config';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
 import {
@@ -162,7 +163,7 @@ describe('SNS outage', () => {
       const filesAtOnce =
         trigger.mode === 'queue'
           ? trigger.maxConcurrency * trigger.batchSize
-          : stack.config.function.reservedConcurrency;
+          : concurrencyBound(stack.config).limit;
       expect(delivered.extra).toBeLessThanOrEqual(filesAtOnce);
       expect(await stack.deadLetters.list()).toEqual([]);
     },

@@ -1,6 +1,6 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { EventlineConfigInput } from '@eventline/config/index.ts';
-import type { StoredDeadLetter } from '@eventline/local/dead-letters.ts';
+import type { EventlineConfigInput } from '@eventline/config';
+import type { StoredDeadLetter } from '@eventline/local';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type HttpSubscriber, startHttpSubscriber } from '../support/http-subscriber.ts';
 import {

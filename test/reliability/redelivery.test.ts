@@ -1,5 +1,5 @@
-import type { FileState } from '@eventline/core/ports.ts';
-import { nextSequencer } from '@eventline/local/s3-events.ts';
+import type { FileState } from '@eventline/core';
+import { nextSequencer } from '@eventline/local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type BackdoorWriter,

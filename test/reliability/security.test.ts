@@ -16,8 +16,8 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { ListTopicsCommand } from '@aws-sdk/client-sns';
-import { type AwsClients, createClients, destroyClients } from '@eventline/aws/clients.ts';
-import { parseConfig } from '@eventline/config/index.ts';
+import { type AwsClients, createClients, destroyClients } from '@eventline/aws/sdk';
+import { parseConfig } from '@eventline/config';
 import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, describe, expect, it } from 'vitest';

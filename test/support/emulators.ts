@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type AwsClients, createClients } from '@eventline/aws/clients.ts';
+import { type AwsClients, createClients } from '@eventline/aws/sdk';
 import { ensureLedgerTable, type LocalDynamo, startLocalDynamo } from '@eventline/dynamodb-emulator';
 import { createS3Emulator, type ListeningS3Emulator, type S3ObjectEvent } from '@eventline/s3-emulator';
 

@@ -1,7 +1,5 @@
-import { PermanentError, SupersededError, TransientError } from '@eventline/core/errors.ts';
-import type { ObjectEvent } from '@eventline/core/events.ts';
-import { sequencerSortKey } from '@eventline/core/events.ts';
 import type {
+  AttributeMap,
   ClaimResult,
   Clock,
   Continuations,
@@ -11,12 +9,13 @@ import type {
   Ledger,
   Notification,
   Notifier,
+  ObjectEvent,
   ObjectSource,
   OpenedObject,
   RecordWriter,
   RecordWriterOptions,
-} from '@eventline/core/ports.ts';
-import type { AttributeMap } from '@eventline/core/values.ts';
+} from '@eventline/core';
+import { PermanentError, SupersededError, sequencerSortKey, TransientError } from '@eventline/core';
 
 /**
  * In-memory fakes of the core's ports, for the fast tier: the use case's state machine runs against
@@ -164,6 +163,11 @@ export class MemorySource implements ObjectSource {
       }
     }
     return { body: chunks(), contentLength: body.length, eTag: object.eTag };
+  }
+
+  async current(_bucket: string, key: string): Promise<{ eTag?: string } | undefined> {
+    const object = this.objects.get(key);
+    return object ? { eTag: object.eTag } : undefined;
   }
 
   async putInternal(_bucket: string, key: string, body: string | Uint8Array): Promise<void> {

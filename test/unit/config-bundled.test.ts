@@ -2,11 +2,11 @@ import {
   attachConfigCode,
   CONFIG_CONSTANT,
   CONFIG_HAS_CODE_CONSTANT,
+  ConfigError,
   configDefines,
+  parseConfig,
   plainConfig,
-} from '@eventline/config/bundled.ts';
-import { ConfigError } from '@eventline/config/errors.ts';
-import { parseConfig } from '@eventline/config/index.ts';
+} from '@eventline/config';
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
 

@@ -1,8 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError } from '@eventline/config/errors.ts';
-import { loadConfig, parseConfig, runtimeNames, withEnvironment } from '@eventline/config/index.ts';
+import { ConfigError, loadConfig, parseConfig, runtimeNames, withEnvironment } from '@eventline/config';
 import { describe, expect, it } from 'vitest';
 import projectConfig from '../../eventline.config.ts';
 
@@ -93,6 +92,66 @@ describe('configuration', () => {
     expect(() => parseConfig({ alarms: { notify: 'nobody' } })).toThrow(/alarms\.notify/);
     expect(() => parseConfig({ ledger: { ttlDays: 0 } })).toThrow(/ledger\.ttlDays/);
     expect(() => parseConfig({ stack: { tags: { 'aws:owner': 'x' } } })).toThrow(/stack\.tags/);
+  });
+
+  it('takes sqs, lambda and sms subscribers with filter policies, and names the setting of a mistake', () => {
+    const config = parseConfig({
+      topic: {
+        subscriptions: [
+          {
+            protocol: 'sqs',
+            queue: 'moderation',
+            filterPolicy: { route: ['uploads'] },
+            rawMessageDelivery: true,
+          },
+          { protocol: 'sqs', endpoint: 'arn:aws:sqs:eu-west-1:123456789012:flows' },
+          { protocol: 'lambda', endpoint: 'arn:aws:lambda:eu-west-1:123456789012:function:moderate' },
+          {
+            protocol: 'sms',
+            endpoint: '+14155550100',
+            filterPolicyScope: 'MessageBody',
+            filterPolicy: { status: ['FAILED'], records: { rejected: [{ numeric: ['>', 0] }] } },
+          },
+        ],
+      },
+    });
+    expect(config.topic.subscriptions.map((s) => s.protocol)).toEqual(['sqs', 'sqs', 'lambda', 'sms']);
+    const refused = (subscription: Record<string, unknown>) => () =>
+      parseConfig({ topic: { subscriptions: [subscription] } });
+    expect(refused({ protocol: 'sqs' })).toThrow(
+      /topic\.subscriptions\.0\.endpoint: an sqs subscription names either/,
+    );
+    expect(refused({ protocol: 'sqs', endpoint: 'flows' })).toThrow(
+      /subscriptions\.0\.endpoint: an SQS queue ARN/,
+    );
+    expect(refused({ protocol: 'sqs', queue: 'jobs.fifo' })).toThrow(/subscriptions\.0\.queue: .*FIFO/);
+    expect(refused({ protocol: 'lambda', endpoint: 'moderate' })).toThrow(/endpoint: a Lambda function ARN/);
+    expect(refused({ protocol: 'sms', endpoint: '555-0100' })).toThrow(/endpoint: a phone number in E\.164/);
+    expect(refused({ protocol: 'email', endpoint: 'a@example.com', queue: 'q' })).toThrow(
+      /queue: queue is for sqs/,
+    );
+    expect(refused({ protocol: 'email', endpoint: 'a@example.com', rawMessageDelivery: true })).toThrow(
+      /rawMessageDelivery: SNS offers raw message delivery to sqs, http and https only/,
+    );
+    expect(
+      refused({ protocol: 'sms', endpoint: '+14155550100', filterPolicy: { route: 'uploads' } }),
+    ).toThrow(/filterPolicy: route must be an array of conditions/);
+    expect(refused({ protocol: 'sms', endpoint: '+14155550100', filterPolicyScope: 'MessageBody' })).toThrow(
+      /filterPolicyScope without a filterPolicy/,
+    );
+    // Alarm recipients stay e-mail and http(s).
+    expect(() =>
+      parseConfig({ alarms: { subscriptions: [{ protocol: 'sms', endpoint: '+14155550100' }] } }),
+    ).toThrow(/alarms\.subscriptions\.0\.protocol/);
+  });
+
+  it("takes a route's notify policy, each by default, and names the route of a wrong one", () => {
+    const route = { id: 'iot', prefix: 'iot/', suffix: '.ndjson', format: 'ndjson' } as const;
+    expect(parseConfig({ routes: [route] }).routes[0]?.notify).toBe('each');
+    expect(parseConfig({ routes: [{ ...route, notify: 'failures' }] }).routes[0]?.notify).toBe('failures');
+    expect(() => parseConfig({ routes: [{ ...route, notify: 'daily' }] })).toThrow(
+      /routes\.0\.notify: 'each', 'failures' or 'none'/,
+    );
   });
 
   it('makes the project config choose where alarms go', () => {

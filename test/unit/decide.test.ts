@@ -1,17 +1,16 @@
-import { parseConfig } from '@eventline/config/index.ts';
+import { parseConfig } from '@eventline/config';
+import type { FileState, ObjectEvent } from '@eventline/core';
 import {
+  decide,
   InProgressError,
   isPermanent,
   isRetryable,
+  matchRoute,
   PermanentError,
   RecordError,
+  sequencerSortKey,
   TransientError,
-} from '@eventline/core/errors.ts';
-import type { ObjectEvent } from '@eventline/core/events.ts';
-import { sequencerSortKey } from '@eventline/core/events.ts';
-import { decide } from '@eventline/core/pipeline.ts';
-import type { FileState } from '@eventline/core/ports.ts';
-import { matchRoute } from '@eventline/core/routing.ts';
+} from '@eventline/core';
 import { describe, expect, it } from 'vitest';
 
 const event = (sequencer: string, extra: Partial<ObjectEvent> = {}): ObjectEvent => ({

@@ -1,4 +1,4 @@
-import { compareSequencers, decodeS3Key, encodeS3Key, normaliseEvent } from '@eventline/core/events.ts';
+import { compareSequencers, decodeS3Key, encodeS3Key, normaliseEvent } from '@eventline/core';
 import { describe, expect, it } from 'vitest';
 
 const s3Record = (key: string, extra: Record<string, unknown> = {}) => ({

@@ -1,8 +1,7 @@
 import { gzipSync } from 'node:zlib';
-import { FORMATS, routeSchema } from '@eventline/config/schema.ts';
-import { PermanentError } from '@eventline/core/errors.ts';
-import { decoderFor, limitBytes, maxBytesFor, maybeGunzip } from '@eventline/core/formats/index.ts';
-import { decodeNdjson } from '@eventline/core/formats/json.ts';
+import { FORMATS, routeSchema } from '@eventline/config';
+import { decoderFor, limitBytes, maxBytesFor, maybeGunzip, PermanentError } from '@eventline/core';
+import { decodeNdjson } from '@eventline/core/formats';
 import { describe, expect, it } from 'vitest';
 import { chunked, fixture } from '../fixtures/formats/harness.ts';
 

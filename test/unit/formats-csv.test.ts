@@ -1,6 +1,6 @@
-import type { RouteInput } from '@eventline/config/schema.ts';
-import { PermanentError } from '@eventline/core/errors.ts';
-import { decodeCsv, normaliseNumber } from '@eventline/core/formats/csv.ts';
+import type { RouteInput } from '@eventline/config';
+import { PermanentError } from '@eventline/core';
+import { decodeCsv, normaliseNumber } from '@eventline/core/formats';
 import { describe, expect, it } from 'vitest';
 import { decodeAll, exact, fixture } from '../fixtures/formats/harness.ts';
 

@@ -1,7 +1,7 @@
-import { routeSchema } from '@eventline/config/schema.ts';
-import { PermanentError } from '@eventline/core/errors.ts';
-import { decodeJsonArray, MAX_ELEMENT_DEPTH } from '@eventline/core/formats/json-array.ts';
-import type { DecodedRecord } from '@eventline/core/formats/types.ts';
+import { routeSchema } from '@eventline/config';
+import { PermanentError } from '@eventline/core';
+import type { DecodedRecord } from '@eventline/core/formats';
+import { decodeJsonArray, MAX_ELEMENT_DEPTH } from '@eventline/core/formats';
 import { describe, expect, it } from 'vitest';
 import { chunked, decodeAll, exact, fixture } from '../fixtures/formats/harness.ts';
 

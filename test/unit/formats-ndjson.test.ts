@@ -1,5 +1,5 @@
-import { PermanentError } from '@eventline/core/errors.ts';
-import { decodeJson, decodeNdjson } from '@eventline/core/formats/json.ts';
+import { PermanentError } from '@eventline/core';
+import { decodeJson, decodeNdjson } from '@eventline/core/formats';
 import { describe, expect, it } from 'vitest';
 import { decodeAll, exact, fixture } from '../fixtures/formats/harness.ts';
 

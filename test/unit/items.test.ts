@@ -1,7 +1,5 @@
-import { type RouteInput, routeSchema } from '@eventline/config/schema.ts';
-import { RecordError } from '@eventline/core/errors.ts';
-import type { ObjectEvent } from '@eventline/core/events.ts';
-import type { DecodedRecord } from '@eventline/core/formats/types.ts';
+import { type RouteInput, routeSchema } from '@eventline/config';
+import type { ObjectEvent } from '@eventline/core';
 import {
   expiresAt,
   FILE_KEY_PREFIX,
@@ -10,10 +8,12 @@ import {
   itemKeyOf,
   MAX_KEY_BYTES,
   originOf,
+  RecordError,
   recordAttributes,
   recordKey,
   sourceOf,
-} from '@eventline/core/items.ts';
+} from '@eventline/core';
+import type { DecodedRecord } from '@eventline/core/formats';
 import { LosslessNumber } from 'lossless-json';
 import { describe, expect, it } from 'vitest';
 

@@ -1,7 +1,5 @@
-import { parseConfig } from '@eventline/config/index.ts';
-import { normaliseEvent } from '@eventline/core/events.ts';
-import { Pipeline } from '@eventline/core/pipeline.ts';
-import { redriveEvent } from '@eventline/core/redrive.ts';
+import { parseConfig } from '@eventline/config';
+import { normaliseEvent, Pipeline, redriveEvent } from '@eventline/core';
 import { describe, expect, it } from 'vitest';
 import {
   ManualClock,

@@ -1,6 +1,5 @@
-import { type EventlineConfigInput, parseConfig } from '@eventline/config/index.ts';
-import { TransientError } from '@eventline/core/errors.ts';
-import { Pipeline } from '@eventline/core/pipeline.ts';
+import { type EventlineConfigInput, parseConfig } from '@eventline/config';
+import { Pipeline, TransientError } from '@eventline/core';
 import { describe, expect, it } from 'vitest';
 import {
   ManualClock,

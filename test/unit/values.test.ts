@@ -1,12 +1,12 @@
-import { RecordError } from '@eventline/core/errors.ts';
 import {
   type AttributeValue,
   checkDynamoNumber,
   fromAttributeValue,
   MAX_DEPTH,
+  RecordError,
   toAttributeValue,
   toItem,
-} from '@eventline/core/values.ts';
+} from '@eventline/core';
 import { LosslessNumber } from 'lossless-json';
 import { describe, expect, it } from 'vitest';
 

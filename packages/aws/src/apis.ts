@@ -33,6 +33,8 @@ export interface S3Api {
     ETag?: string;
     VersionId?: string;
   }>;
+  /** HeadObject of the current version (GetObject's permission). */
+  headObject(input: { Bucket: string; Key: string }): Promise<{ ETag?: string; VersionId?: string }>;
   putObject(input: {
     Bucket: string;
     Key: string;

@@ -1,4 +1,4 @@
-import type { Continuations } from '@eventline/core/ports.ts';
+import type { Continuations } from '@eventline/core';
 import type { LambdaApi, SqsApi } from './apis.ts';
 import { translate } from './errors.ts';
 

@@ -1,4 +1,4 @@
-import type { DeadLetter, DeadLetterQueue } from '@eventline/core/ports.ts';
+import type { DeadLetter, DeadLetterQueue } from '@eventline/core';
 import type { SqsApi } from './apis.ts';
 
 /**

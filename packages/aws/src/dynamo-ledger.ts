@@ -1,11 +1,13 @@
+/**
+ * The ledger on DynamoDB: the `Ledger` port's claims, outcomes and records as conditional writes on one
+ * table, retried with backoff (the item layout is core's items.ts).
+ */
 import { randomBytes } from 'node:crypto';
 import type { AttributeValue, WriteRequest } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { describeError, TransientError } from '@eventline/core/errors.ts';
-import { expiresAt, fileKey, fileStateOf, TTL_ATTRIBUTE } from '@eventline/core/items.ts';
-import { boundedState } from '@eventline/core/outcome.ts';
 import type {
+  AttributeMap,
   ClaimResult,
   Clock,
   FileState,
@@ -14,9 +16,19 @@ import type {
   Metrics,
   RecordWriter,
   RecordWriterOptions,
-} from '@eventline/core/ports.ts';
-import { noMetrics, silentLogger, systemClock } from '@eventline/core/ports.ts';
-import type { AttributeMap } from '@eventline/core/values.ts';
+} from '@eventline/core';
+import {
+  boundedState,
+  describeError,
+  expiresAt,
+  fileKey,
+  fileStateOf,
+  noMetrics,
+  silentLogger,
+  systemClock,
+  TransientError,
+  TTL_ATTRIBUTE,
+} from '@eventline/core';
 import type { DynamoDbApi } from './apis.ts';
 import { batchedWriter } from './dynamo-record-writer.ts';
 import { isTransientAwsError, type NamedResource, translate } from './errors.ts';
@@ -39,6 +51,8 @@ export interface DynamoLedgerOptions {
   ttlDays?: number;
   /** The clock the expiry is computed from (tests). @default Date.now */
   now?: () => number;
+  /** How backoff waits (default: real time); the protocol simulator passes its virtual clock's. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -267,13 +281,16 @@ export class DynamoLedger implements Ledger {
     const table = this.options.tableName;
     const base = this.options.baseDelayMs ?? 50;
     const cap = this.options.maxDelayMs ?? 5_000;
+    // The deadline is the claim's lease, in the clock the lease was computed with.
+    const clock = this.options.clock ?? systemClock;
+    const wait = this.options.sleep ?? sleep;
     for (let start = 0; start < items.length; start += 25) {
       let pending: WriteRequest[] = items.slice(start, start + 25).map((Item) => ({
         PutRequest: { Item: this.withExpiry(Item) },
       }));
       let attempt = 0;
       while (pending.length > 0) {
-        if (Date.now() >= deadline) {
+        if (clock.now() >= deadline) {
           throw new TransientError(
             'write-deadline',
             `BatchWriteItem ${table}: ${pending.length} items not written: the write deadline (the claim's lease) has passed`,
@@ -295,13 +312,13 @@ export class DynamoLedger implements Ledger {
         attempt += 1;
         // Exponential backoff with full jitter, bounded by the deadline.
         const delay = Math.random() * Math.min(cap, base * 2 ** attempt);
-        if (Date.now() + delay > deadline) {
+        if (clock.now() + delay > deadline) {
           throw new TransientError(
             'write-deadline',
             `BatchWriteItem ${table}: ${pending.length} items still unprocessed after ${attempt} attempts`,
           );
         }
-        await sleep(delay);
+        await wait(delay);
       }
     }
   }

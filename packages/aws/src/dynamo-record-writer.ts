@@ -1,6 +1,5 @@
-import type { Clock, Ledger, RecordWriter, RecordWriterOptions } from '@eventline/core/ports.ts';
-import { systemClock } from '@eventline/core/ports.ts';
-import type { AttributeMap } from '@eventline/core/values.ts';
+import type { AttributeMap, Clock, Ledger, RecordWriter, RecordWriterOptions } from '@eventline/core';
+import { systemClock } from '@eventline/core';
 
 /** DynamoDB's BatchWriteItem limit, and the size of the chunks records are grouped in. */
 export const BATCH_SIZE = 25;

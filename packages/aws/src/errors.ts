@@ -1,4 +1,10 @@
-import { EventlineError, PermanentError, TransientError } from '@eventline/core/errors.ts';
+/**
+ * AWS errors read the same way whichever client raised them (SDK v3 or the signed-request layer): which
+ * are worth retrying, which mean that a named resource is missing, and an error that names it and its setting.
+ */
+// The errors face, not the whole of core: sqs-letters.ts, which imports this module, is loaded lazily,
+// and esbuild wraps a lazily loaded module's imports for deferred init (a few bytes each).
+import { EventlineError, PermanentError, TransientError } from '@eventline/core/errors';
 
 const TRANSIENT_NAMES = new Set([
   'ThrottlingException',

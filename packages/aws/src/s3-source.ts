@@ -1,6 +1,5 @@
-import { PermanentError, SupersededError } from '@eventline/core/errors.ts';
-import type { ObjectEvent } from '@eventline/core/events.ts';
-import type { ObjectSource, OpenedObject } from '@eventline/core/ports.ts';
+import type { ObjectEvent, ObjectSource, OpenedObject } from '@eventline/core';
+import { PermanentError, SupersededError } from '@eventline/core';
 import type { S3Api } from './apis.ts';
 import { isMissing, translate } from './errors.ts';
 
@@ -55,6 +54,25 @@ export class S3ObjectSource implements ObjectSource {
         });
       }
       throw translate(error, `GetObject ${event.bucket}/${event.key}`);
+    }
+  }
+
+  async current(bucket: string, key: string): Promise<{ eTag?: string; versionId?: string } | undefined> {
+    try {
+      const head = await this.s3.headObject({ Bucket: bucket, Key: key });
+      return {
+        ...(head.ETag ? { eTag: head.ETag.replace(/"/g, '') } : {}),
+        ...(head.VersionId && head.VersionId !== 'null' ? { versionId: head.VersionId } : {}),
+      };
+    } catch (error) {
+      const name = (error as { name?: string }).name;
+      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (isMissing(error, 'bucket'))
+        throw translate(error, `HeadObject ${bucket}/${key}`, this.bucket(bucket));
+      if (name === 'NoSuchKey' || name === 'NotFound' || status === 404) return undefined;
+      // Without s3:ListBucket (the function's role has none), S3 answers a missing key with 403.
+      if (status === 403) return undefined;
+      throw translate(error, `HeadObject ${bucket}/${key}`);
     }
   }
 

@@ -6,7 +6,7 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { LambdaClientConfig } from '@aws-sdk/client-lambda';
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDbApi, LambdaApi, S3Api, SnsApi, SqsApi } from './apis.ts';
@@ -22,6 +22,7 @@ export function withS3Api(client: S3Client): S3Client & S3Api {
       const { Body, ...rest } = await client.send(new GetObjectCommand(input));
       return { ...rest, ...(Body ? { Body: Body as AsyncIterable<Uint8Array> } : {}) };
     },
+    headObject: (input) => client.send(new HeadObjectCommand(input)),
     putObject: (input) => client.send(new PutObjectCommand(input)),
   };
   return Object.assign(client, api);

@@ -1,10 +1,24 @@
-import type { Notification, Notifier } from '@eventline/core/ports.ts';
+import type { Notification, Notifier } from '@eventline/core';
 import type { SnsApi } from './apis.ts';
 import { translate } from './errors.ts';
 
+/** At most one SMS part (160 characters): what happened, to which file, and why it failed. */
+export function smsText(notification: Notification): string {
+  const { status, key, route, error } = notification.json as {
+    status?: string;
+    key?: string;
+    route?: string;
+    error?: { message?: string };
+  };
+  const head = `eventline ${route ?? ''}: ${status ?? ''} ${key ?? ''}`.replace(/\s+/g, ' ').trim();
+  const text = error?.message ? `${head}: ${error.message}` : head;
+  return text.length <= 160 ? text : `${text.slice(0, 159)}…`;
+}
+
 /**
  * Publishes one notification per file. `MessageStructure: json` gives people text (email, the
- * default) and machines JSON (http/https, SQS, Lambda subscribers, email-json).
+ * default), phones one short line (sms) and machines JSON (http/https, SQS, Lambda subscribers,
+ * email-json).
  */
 export class SnsNotifier implements Notifier {
   constructor(
@@ -24,6 +38,7 @@ export class SnsNotifier implements Notifier {
       https: json,
       sqs: json,
       lambda: json,
+      sms: smsText(notification),
     });
     try {
       const response = await this.sns.publish({

@@ -1,5 +1,5 @@
-import { type EventlineConfig, loadConfig, withEnvironment } from '@eventline/config/index.ts';
-import { errorMessage } from '@eventline/core/errors.ts';
+import { type EventlineConfig, loadConfig, withEnvironment } from '@eventline/config';
+import { errorMessage } from '@eventline/core';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { parse } from 'lossless-json';
@@ -37,9 +37,23 @@ export class Cli {
     return this.config_;
   }
 
+  /**
+   * The endpoint set on purpose: `--endpoint`, else `EVENTLINE_ENDPOINT`, else `AWS_ENDPOINT_URL`
+   * (what the local stack's banner exports, and what every AWS tool reads). With `--stack` it is where
+   * every call goes, CloudFormation included; unset there, AWS's regional endpoints.
+   */
+  explicitEndpoint(): string | undefined {
+    // An empty variable counts as unset, as the AWS SDK counts it.
+    const explicit = [this.options.endpoint, process.env.EVENTLINE_ENDPOINT, process.env.AWS_ENDPOINT_URL]
+      .map((value) => value?.trim())
+      .find((value) => value);
+    return explicit?.replace(/\/$/, '');
+  }
+
+  /** The local stack's endpoint: the explicit one, else `local.host:local.port` from the config. */
   async endpoint(): Promise<string> {
-    const explicit = this.options.endpoint ?? process.env.EVENTLINE_ENDPOINT;
-    if (explicit) return explicit.replace(/\/$/, '');
+    const explicit = this.explicitEndpoint();
+    if (explicit) return explicit;
     const c = await this.config();
     return `http://${c.local.host}:${c.local.port}`;
   }
@@ -48,12 +62,18 @@ export class Cli {
   target(): Promise<Target> {
     this.target_ ??= (async () => {
       const { stack, region } = this.options;
-      return resolveTarget({
+      const explicit = this.explicitEndpoint();
+      const target = await resolveTarget({
         ...(stack ? { stack } : {}),
         ...(region ? { region } : {}),
-        endpoint: await this.endpoint(),
+        endpoint: stack ? explicit : await this.endpoint(),
         config: await this.config(),
       });
+      // Which stack, region and endpoint this command reads, before anything it prints.
+      this.out.progress(
+        `eventline: ${target.local ? 'local stack' : 'stack'} ${target.stackName}, region ${target.region}, endpoint ${target.endpoint}`,
+      );
+      return target;
     })();
     return this.target_;
   }

@@ -1,13 +1,13 @@
 import { ScanCommand, type ScanCommandOutput } from '@aws-sdk/lib-dynamodb';
-import { errorMessage } from '@eventline/core/errors.ts';
+import type { FileState } from '@eventline/core';
 import {
+  errorMessage,
   fileStateOf,
   kindFilter,
   type LedgerItemKind,
   recordOf,
   type StoredRecord,
-} from '@eventline/core/items.ts';
-import type { FileState } from '@eventline/core/ports.ts';
+} from '@eventline/core';
 import type { Target } from './resources.ts';
 
 /**

@@ -1,6 +1,6 @@
 import { HeadBucketCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import type { Message } from '@aws-sdk/client-sqs';
-import type { RedriveObject } from '@eventline/core/redrive.ts';
+import type { RedriveObject } from '@eventline/core';
 import type { Queue, Target } from './resources.ts';
 
 /**

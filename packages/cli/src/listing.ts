@@ -1,8 +1,7 @@
 import { ListObjectsV2Command, type ListObjectsV2CommandOutput } from '@aws-sdk/client-s3';
-import type { EventlineConfig } from '@eventline/config/index.ts';
-import { errorMessage } from '@eventline/core/errors.ts';
-import type { RedriveObject } from '@eventline/core/redrive.ts';
-import { matchRoute } from '@eventline/core/routing.ts';
+import type { EventlineConfig } from '@eventline/config';
+import type { RedriveObject } from '@eventline/core';
+import { errorMessage, matchRoute } from '@eventline/core';
 import type { Target } from './resources.ts';
 
 /** The bucket listed under each route's prefix, keeping only the keys that route (suffix, internal prefix). */

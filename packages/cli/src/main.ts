@@ -1,8 +1,9 @@
-import { ConfigError } from '@eventline/config/errors.ts';
-import { errorMessage } from '@eventline/core/errors.ts';
+import { ConfigError } from '@eventline/config';
+import { errorMessage } from '@eventline/core';
 import { Command } from 'commander';
 import { register as backfill } from './commands/backfill.ts';
 import { register as dlq } from './commands/dlq.ts';
+import { register as doctor } from './commands/doctor.ts';
 import { register as ledger } from './commands/ledger.ts';
 import { register as local } from './commands/local.ts';
 import { register as reconcile } from './commands/reconcile.ts';
@@ -28,7 +29,7 @@ export function buildProgram(): { program: Command; cli: Cli } {
     .option('-c, --config <file>', 'configuration file', 'eventline.config.ts')
     .option(
       '-e, --endpoint <url>',
-      'endpoint of a running local stack (default: EVENTLINE_ENDPOINT, or local.host:local.port from the config)',
+      'where every AWS call goes: a running local stack (default: EVENTLINE_ENDPOINT, AWS_ENDPOINT_URL, or local.host:local.port from the config), or with --stack an emulator serving CloudFormation too',
     )
     .option(
       '-s, --stack <name>',
@@ -46,6 +47,7 @@ export function buildProgram(): { program: Command; cli: Cli } {
   dlq(program, cli);
   backfill(program, cli);
   reconcile(program, cli);
+  doctor(program, cli);
   return { program, cli };
 }
 

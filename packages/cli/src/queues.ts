@@ -7,7 +7,7 @@ import {
   SendMessageBatchCommand,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
-import { errorMessage } from '@eventline/core/errors.ts';
+import { errorMessage } from '@eventline/core';
 import type { Queue, Target } from './resources.ts';
 
 /** SQS calls of the CLI, each error naming the queue and where its URL came from. */

@@ -1,6 +1,5 @@
 import { InvokeCommand } from '@aws-sdk/client-lambda';
-import { errorMessage } from '@eventline/core/errors.ts';
-import { type RedriveObject, type RedrivePurpose, redriveEvent } from '@eventline/core/redrive.ts';
+import { errorMessage, type RedriveObject, type RedrivePurpose, redriveEvent } from '@eventline/core';
 import { sendBatch } from './queues.ts';
 import { needQueue, type Target } from './resources.ts';
 

@@ -5,9 +5,9 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { EventlineConfig } from '@eventline/config/index.ts';
-import { localFunctionName } from '@eventline/config/runtime-names.ts';
-import { errorMessage } from '@eventline/core/errors.ts';
+import type { EventlineConfig } from '@eventline/config';
+import { localFunctionName } from '@eventline/config';
+import { errorMessage } from '@eventline/core';
 
 /**
  * Where the CLI's AWS calls go. With `--stack <name>`: the deployed stack's CloudFormation outputs
@@ -43,6 +43,10 @@ export interface Queue {
 export interface Target {
   /** `stack <name>` or `local stack at <endpoint>`, for messages. */
   where: string;
+  /** The region every call is signed for. */
+  region: string;
+  /** Where the calls go: a URL, or `AWS (regional endpoints)`. */
+  endpoint: string;
   local: boolean;
   stackName: string;
   mode: 'queue' | 'direct';
@@ -67,9 +71,16 @@ export interface Clients {
 export interface TargetOptions {
   stack?: string;
   region?: string;
-  endpoint: string;
+  /** Local: the stack's endpoint. With `stack`: where every call goes (CloudFormation too); unset: AWS. */
+  endpoint?: string;
   config: EventlineConfig;
 }
+
+/** What every client of a deployed target is made with: the region, and the endpoint when one is set. */
+const deployedCommon = (options: TargetOptions) => ({
+  ...(options.region ? { region: options.region } : {}),
+  ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+});
 
 const sqsEndpointSet = (common: Record<string, unknown>) =>
   Boolean(common.endpoint ?? process.env.AWS_ENDPOINT_URL_SQS ?? process.env.AWS_ENDPOINT_URL);
@@ -99,7 +110,7 @@ export function localQueueNames(stackName: string): Record<'ingest' | 'files' | 
 }
 
 async function describeStack(options: TargetOptions & { stack: string }): Promise<Record<string, string>> {
-  const cfn = new CloudFormationClient(options.region ? { region: options.region } : {});
+  const cfn = new CloudFormationClient(deployedCommon(options));
   try {
     const { Stacks } = await cfn.send(new DescribeStacksCommand({ StackName: options.stack }));
     const outputs: Record<string, string> = {};
@@ -108,12 +119,15 @@ async function describeStack(options: TargetOptions & { stack: string }): Promis
     return outputs;
   } catch (error) {
     const region = await cfn.config.region().catch(() => 'no region');
+    const at = options.endpoint ? ` at ${options.endpoint}` : '';
     if (/does not exist/.test(errorMessage(error))) {
       throw new Error(
-        `stack "${options.stack}" (--stack) does not exist in ${region}: deploy it (npm run deploy), or pick the region with --region or AWS_REGION`,
+        `stack "${options.stack}" (--stack) does not exist in ${region}${at}: deploy it (npm run deploy), or pick the region with --region or AWS_REGION${at ? ', or the endpoint with --endpoint' : ''}`,
       );
     }
-    throw new Error(`DescribeStacks ${options.stack} (--stack) in ${region} failed: ${errorMessage(error)}`);
+    throw new Error(
+      `DescribeStacks ${options.stack} (--stack) in ${region}${at} failed: ${errorMessage(error)}`,
+    );
   } finally {
     cfn.destroy();
   }
@@ -126,7 +140,9 @@ const arnOfUrl = (url: string, region: string) => {
 };
 
 export async function resolveTarget(options: TargetOptions): Promise<Target> {
-  return options.stack ? deployedTarget({ ...options, stack: options.stack }) : localTarget(options);
+  if (options.stack) return deployedTarget({ ...options, stack: options.stack });
+  if (!options.endpoint) throw new Error('the local stack needs an endpoint');
+  return localTarget({ ...options, endpoint: options.endpoint });
 }
 
 async function deployedTarget(options: TargetOptions & { stack: string }): Promise<Target> {
@@ -140,7 +156,11 @@ async function deployedTarget(options: TargetOptions & { stack: string }): Promi
     }
     return value;
   };
-  const clients = makeClients(options.region ? { region: options.region } : {}, {});
+  const clients = makeClients(
+    deployedCommon(options),
+    options.endpoint ? { forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' } : {},
+  );
+  const region = await clients.s3.config.region().catch(() => 'no region');
   const queues: Target['queues'] = {};
   const missing: Target['missing'] = {};
   const add = (label: Queue['label'], urlId: string, arnId?: string) => {
@@ -160,6 +180,8 @@ async function deployedTarget(options: TargetOptions & { stack: string }): Promi
   add('delivery', 'DeliveryDeadLetterQueueUrl');
   const target: Target = {
     where: `stack ${options.stack}`,
+    region,
+    endpoint: options.endpoint ?? 'AWS (regional endpoints)',
     local: false,
     stackName: options.stack,
     mode,
@@ -173,7 +195,7 @@ async function deployedTarget(options: TargetOptions & { stack: string }): Promi
   return target;
 }
 
-async function localTarget(options: TargetOptions): Promise<Target> {
+async function localTarget(options: TargetOptions & { endpoint: string }): Promise<Target> {
   const c = options.config;
   const common = {
     endpoint: options.endpoint,
@@ -216,6 +238,8 @@ async function localTarget(options: TargetOptions): Promise<Target> {
   }
   return {
     where: `local stack at ${options.endpoint}`,
+    region: c.local.region,
+    endpoint: sqsEndpoint ? `${options.endpoint} (SQS: ${sqsEndpoint})` : options.endpoint,
     local: true,
     stackName,
     mode: c.trigger.mode,

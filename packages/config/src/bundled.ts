@@ -6,7 +6,7 @@ import type { EventlineConfig, EventlineConfigInput, Route } from './schema.ts';
  * eventline.config.ts with zod at synth time and hand the result to esbuild as `define`d constants:
  * the function starts with plain data, no zod in its bundle and no validation work at init.
  *
- * Key functions and record schemas are code, not data: where a route has one, its place in the data
+ * Key functions, record schemas and transforms are code, not data: where a route has one, its place in the data
  * holds `null` and `EVENTLINE_CONFIG_HAS_CODE` is true, so the handler imports eventline.config.ts
  * and takes the code from there (`attachConfigCode`). This module imports no zod.
  */
@@ -24,6 +24,10 @@ export function plainConfig(config: EventlineConfig): { data: EventlineConfig; h
     }
     if (route.schema) {
       plain.schema = null as unknown as Route['schema'];
+      hasCode = true;
+    }
+    if (route.transform) {
+      plain.transform = null as unknown as Route['transform'];
       hasCode = true;
     }
     return plain;
@@ -45,7 +49,8 @@ export function configDefines(config: EventlineConfig): Record<string, string> {
     [CONFIG_CONSTANT]: JSON.stringify(data),
     [CONFIG_HAS_CODE_CONSTANT]: String(hasCode),
     EVENTLINE_FORMAT_CSV: uses('csv'),
-    EVENTLINE_FORMAT_JSON_ARRAY: uses('json-array'),
+    EVENTLINE_FORMAT_JSON_ARRAY: String(uses('json-array') === 'true' || uses('cloudtrail') === 'true'),
+    EVENTLINE_FORMAT_LOG: uses('log'),
   };
 }
 
@@ -77,6 +82,15 @@ export function attachConfigCode(
         );
       }
       withCode.schema = source.schema;
+    }
+    if (route.transform === null) {
+      if (typeof source?.transform !== 'function') {
+        throw new ConfigError(
+          `eventline.config.ts: routes.${i}.transform: was a function at synth, is now ${typeof source?.transform}; synthesize again`,
+          { problems: [{ setting: `routes.${i}.transform`, message: 'a function, as at synth' }] },
+        );
+      }
+      withCode.transform = source.transform;
     }
     return withCode;
   });

@@ -4,10 +4,23 @@ import { pathToFileURL } from 'node:url';
 import { ConfigError } from './errors.ts';
 import { configSchema, type EventlineConfig } from './schema.ts';
 
+/**
+ * The face of @eventline/config: `defineConfig`, the schema and its validation (`parseConfig`,
+ * `loadConfig`), the names and queue settings derived from a config, and the config as bundle-time data.
+ * Code that runs inside the Lambda bundle imports `@eventline/config/runtime` instead, which leaves zod out.
+ */
+export * from './bucket.ts';
+export * from './bundled.ts';
+export * from './concurrency.ts';
 export * from './define.ts';
+export * from './errors.ts';
+export * from './log-options.ts';
 export * from './names.ts';
+export * from './queues.ts';
 export * from './runtime-names.ts';
 export * from './schema.ts';
+export * from './travel.ts';
+export * from './watchdog.ts';
 
 /** Validates a config object; the error lists every wrong setting by its path and what was expected. */
 export function parseConfig(input: unknown, origin = 'eventline.config.ts'): EventlineConfig {

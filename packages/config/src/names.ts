@@ -42,3 +42,17 @@ export function topicNameProblem(name: string): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * SQS: 1-80 of `A-Z a-z 0-9 _ -`. A FIFO queue cannot subscribe to eventline's standard topic (SNS
+ * delivers to FIFO queues from FIFO topics only): refused with why.
+ */
+export function queueNameProblem(name: string): string | undefined {
+  if (name.endsWith('.fifo')) {
+    return `a standard SQS queue: "${name}" names a FIFO queue, and SNS delivers to FIFO queues from FIFO topics only; drop the ".fifo" suffix`;
+  }
+  if (!/^[A-Za-z0-9_-]{1,80}$/.test(name)) {
+    return `an SQS queue name (1-80 letters, digits, "_" or "-"), got "${name}"`;
+  }
+  return undefined;
+}

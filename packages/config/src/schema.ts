@@ -1,5 +1,6 @@
 import * as z from 'zod';
-import { bucketNameProblem, tableNameProblem, topicNameProblem } from './names.ts';
+import { jsonArrayOptions, logOptions } from './log-options.ts';
+import { bucketNameProblem, queueNameProblem, tableNameProblem, topicNameProblem } from './names.ts';
 
 /**
  * The one configuration of eventline. The same object drives the runtime (routes, formats, keys,
@@ -7,12 +8,29 @@ import { bucketNameProblem, tableNameProblem, topicNameProblem } from './names.t
  * they cannot drift. Every field is validated once at start; an error names the setting.
  */
 
-export const FORMATS = ['json', 'json-array', 'ndjson', 'csv'] as const;
+export const FORMATS = ['json', 'json-array', 'ndjson', 'csv', 'cloudtrail', 'log'] as const;
 export type Format = (typeof FORMATS)[number];
 
 /** A record as handed to a key function: field values as parsed (numbers as exact decimal strings). */
 export type RecordFields = Readonly<Record<string, unknown>>;
 export type KeyFunction = (record: RecordFields, context: { key: string; position: number }) => string;
+
+/** What a transform hands back: one record, several, or none (`null`/`undefined`: the record is dropped). */
+export type TransformResult =
+  | Record<string, unknown>
+  | ReadonlyArray<Record<string, unknown>>
+  | null
+  | undefined;
+/**
+ * A route's `transform`: runs on each parsed record before its key, schema and item are made
+ * (normalize, derive, drop, enrich). Numbers arrive as LosslessNumber (exact text by `String(n)`,
+ * a JS number by `Number(n)`); the result may hold plain numbers, strings, booleans, objects, lists.
+ * A throw rejects that record with its line and the message. It may be async.
+ */
+export type TransformFunction = (
+  record: Record<string, unknown>,
+  context: { bucket: string; key: string; line?: number; index?: number },
+) => TransformResult | Promise<TransformResult>;
 
 /** Anything with zod's `safeParse` (a zod schema); kept structural so configs need not share our zod copy. */
 export interface RecordSchema {
@@ -61,16 +79,40 @@ export const routeSchema = z
      */
     key: z.union([z.string().min(1), z.custom<KeyFunction>(isFunction, 'a function')]).default('id'),
     schema: z.custom<RecordSchema>(isSchema, 'a zod schema (an object with safeParse)').optional(),
+    /** A function from a parsed record to a record, several or none; the schema checks its result. */
+    transform: z.custom<TransformFunction>((v) => typeof v === 'function', 'a function').optional(),
     /** What an invalid record does to its file: `continue` quarantines it, `fail` fails the file. */
     onInvalid: z.enum(['continue', 'fail']).default('continue'),
+    /**
+     * Which outcomes of this route's files publish a notification: `each` (every file, the default),
+     * `failures` (failed files only) or `none`. The ledger records every outcome either way.
+     */
+    notify: z
+      .enum(['each', 'failures', 'none'], {
+        error: "'each', 'failures' or 'none' (a digest policy is not available yet)",
+      })
+      .default('each'),
     csv: csvOptions.default({ delimiter: ',', quote: '"', types: {} }),
+    /** `log`: which delimited log (AWS presets or a generic delimiter/quote/fields); see log-options.ts. */
+    log: logOptions.default({ preset: 'generic', types: {} }),
+    /** `json-array`: where the array is in the document (`cloudtrail` reads `Records`). */
+    jsonArray: jsonArrayOptions.default({ recordsPath: '' }),
     /**
      * Files larger than this (after decompression) are rejected as a permanent failure. Default:
      * 10 MiB for `json` (read whole), 5 TiB (S3's largest object) for the streamed formats.
      */
     maxFileBytes: z.number().int().positive().optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((route, ctx) => {
+    if (route.format === 'log' && route.log.preset === 'generic' && !route.log.fields && !route.log.header) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['log', 'fields'],
+        message: 'the generic log preset needs its field names (fields) or a header line (header: true)',
+      });
+    }
+  });
 
 export type Route = z.output<typeof routeSchema>;
 export type RouteInput = z.input<typeof routeSchema>;
@@ -83,6 +125,97 @@ const subscription = z
     endpoint: z.string().min(3),
   })
   .strict();
+
+const SQS_QUEUE_ARN = /^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,80}(\.fifo)?$/;
+const LAMBDA_FUNCTION_ARN =
+  /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}(:(\$LATEST|[A-Za-z0-9_-]{1,128}))?$/;
+const E164 = /^\+[1-9]\d{1,14}$/;
+
+/** A filter policy's leaves are arrays of conditions; an object nests (MessageBody scope) or is one operator. */
+function filterPolicyProblem(policy: Record<string, unknown>, at: string[] = []): string | undefined {
+  const entries = Object.entries(policy);
+  if (entries.length === 0) return `${at.length ? at.join('.') : 'the policy'} is empty`;
+  for (const [key, value] of entries) {
+    const path = [...at, key];
+    if (Array.isArray(value)) {
+      if (value.length === 0) return `${path.join('.')} lists no condition`;
+      continue;
+    }
+    if (value !== null && typeof value === 'object') {
+      const nested = filterPolicyProblem(value as Record<string, unknown>, path);
+      if (nested) return nested;
+      continue;
+    }
+    return `${path.join('.')} must be an array of conditions, e.g. ["orders"] or [{ "prefix": "iot-" }]`;
+  }
+  return undefined;
+}
+
+/**
+ * A subscriber of the per-file notifications: e-mail, http(s), an SQS queue (`endpoint`: its ARN, or
+ * `queue`: the name of a queue the stack creates), a Lambda function (its ARN) or a phone (`sms`, E.164).
+ * `filterPolicy` (SNS's filter-policy language: exact values, prefix, anything-but, numeric, exists)
+ * picks which notifications it receives, on the message attributes (status, route, bucket, records,
+ * idempotencyKey) or with `filterPolicyScope: 'MessageBody'` on the JSON body. `rawMessageDelivery`
+ * (sqs, http, https) sends the JSON notification alone, without SNS's envelope.
+ */
+const topicSubscription = z
+  .object({
+    protocol: z.enum(['email', 'email-json', 'http', 'https', 'sqs', 'lambda', 'sms']),
+    endpoint: z.string().min(3).optional(),
+    /** sqs only: a queue the stack creates (locally and on AWS), with the queue policy SNS needs. */
+    queue: awsName(queueNameProblem).optional(),
+    filterPolicy: z.record(z.string(), z.unknown()).optional(),
+    filterPolicyScope: z.enum(['MessageAttributes', 'MessageBody']).optional(),
+    rawMessageDelivery: z.boolean().optional(),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    const problem = (path: string, message: string) =>
+      ctx.addIssue({ code: 'custom', path: [path], message });
+    if (s.protocol === 'sqs') {
+      if ((s.endpoint === undefined) === (s.queue === undefined))
+        problem(
+          'endpoint',
+          'an sqs subscription names either endpoint (a queue ARN) or queue (a queue the stack creates), one of them',
+        );
+      else if (s.endpoint !== undefined && !SQS_QUEUE_ARN.test(s.endpoint))
+        problem('endpoint', 'an SQS queue ARN (arn:aws:sqs:<region>:<account>:<name>)');
+    } else {
+      if (s.queue !== undefined) problem('queue', `queue is for sqs subscriptions, not ${s.protocol}`);
+      if (s.endpoint === undefined) problem('endpoint', `a ${s.protocol} subscription needs an endpoint`);
+      else if (s.protocol === 'lambda' && !LAMBDA_FUNCTION_ARN.test(s.endpoint))
+        problem('endpoint', 'a Lambda function ARN (arn:aws:lambda:<region>:<account>:function:<name>)');
+      else if (s.protocol === 'sms' && !E164.test(s.endpoint))
+        problem(
+          'endpoint',
+          'a phone number in E.164 form: +, country code, number, no spaces (e.g. +14155550100)',
+        );
+      else if (
+        (s.protocol === 'http' || s.protocol === 'https') &&
+        !s.endpoint.startsWith(`${s.protocol}://`)
+      )
+        problem('endpoint', `a URL starting with ${s.protocol}://`);
+    }
+    if (s.rawMessageDelivery !== undefined && !['sqs', 'http', 'https'].includes(s.protocol))
+      problem(
+        'rawMessageDelivery',
+        `SNS offers raw message delivery to sqs, http and https only, not ${s.protocol}`,
+      );
+    if (s.filterPolicyScope !== undefined && s.filterPolicy === undefined)
+      problem(
+        'filterPolicyScope',
+        'filterPolicyScope without a filterPolicy: add the policy or remove the scope',
+      );
+    if (s.filterPolicy !== undefined) {
+      const found = filterPolicyProblem(s.filterPolicy);
+      if (found) problem('filterPolicy', found);
+      else if (JSON.stringify(s.filterPolicy).length > 256 * 1024)
+        problem('filterPolicy', 'longer than the 256 KB SNS allows');
+    }
+  });
+
+export type TopicSubscription = z.output<typeof topicSubscription>;
 
 export const configSchema = z
   .object({
@@ -117,7 +250,7 @@ export const configSchema = z
         name: awsName(topicNameProblem).default('events-notify'),
         /** Topic name on AWS; CloudFormation generates one when unset (the function reads TOPIC_ARN). */
         deployName: awsName(topicNameProblem).optional(),
-        subscriptions: z.array(subscription).default([]),
+        subscriptions: z.array(topicSubscription).default([]),
       })
       .strict()
       .default({ name: 'events-notify', subscriptions: [] }),
@@ -215,7 +348,15 @@ export const configSchema = z
       .object({
         memoryMb: z.number().int().min(128).max(10_240).default(512),
         timeoutSeconds: z.number().int().min(1).max(900).default(60),
-        reservedConcurrency: z.number().int().min(1).max(1000).default(10),
+        /**
+         * Concurrency reserved for the function (Lambda's ReservedConcurrentExecutions). Unset by
+         * default: a reservation must leave the account's minimum unreserved concurrency free (100,
+         * or all of a new account's quota of 10), so a default would fail the first deploy there. In
+         * queue mode `trigger.maxConcurrency` already bounds the function; in direct mode unset means
+         * the function may use the account's unreserved concurrency (`eventline doctor` says what an
+         * account allows).
+         */
+        reservedConcurrency: z.number().int().min(1).max(1000).optional(),
         logRetentionDays: z.number().int().positive().default(30),
         logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
       })
@@ -223,7 +364,6 @@ export const configSchema = z
       .default({
         memoryMb: 512,
         timeoutSeconds: 60,
-        reservedConcurrency: 10,
         logRetentionDays: 30,
         logLevel: 'INFO',
       }),
@@ -266,6 +406,12 @@ export const configSchema = z
           })
           .strict()
           .optional(),
+        /**
+         * Where the local SNS invokes `lambda` subscribers: a Lambda Invoke API (e.g. `sam local
+         * start-lambda`'s http://127.0.0.1:3001). Default: the stack's own edge, which serves only
+         * eventline's function, so deliveries to another function fail there, recorded with why.
+         */
+        lambdaEndpoint: z.url({ protocol: /^https?$/ }).optional(),
       })
       .strict()
       .default({

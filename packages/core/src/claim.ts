@@ -1,4 +1,4 @@
-import type { Route } from '@eventline/config/schema.ts';
+import type { Route } from '@eventline/config/runtime';
 import type { ObjectEvent } from './events.ts';
 import { compareSequencers, sequencerSortKey } from './events.ts';
 import type { FileState, OwedOutcome } from './ports.ts';
@@ -52,7 +52,8 @@ export function decide(
       return leased ? { kind: 'in-progress' } : { kind: 'claim', attempts: nextAttempt(state) };
     }
     if (state.status === 'FAILED' && replay) {
-      return leased ? { kind: 'in-progress' } : { kind: 'claim', attempts: state.attempts + 1 };
+      // The operator asks for the file again: it gets a fresh count of attempts (hole 9).
+      return leased ? { kind: 'in-progress' } : { kind: 'claim', attempts: 1 };
     }
     if (!hasPendingSteps(state)) return { kind: 'duplicate' };
     return leased ? { kind: 'in-progress' } : { kind: 'finish' };
@@ -61,8 +62,10 @@ export function decide(
     return { kind: 'stale' };
   }
   // A newer version waits for the older one's live claim to end: batched record writes are not
-  // conditional, so two versions of one object must never be written at the same time.
-  if (state.status === 'PROCESSING' && leased) return { kind: 'in-progress' };
+  // conditional, so two versions of one object must never be written at the same time; and a
+  // finished version leased to send its steps must not be taken over, or its steps, carried into
+  // the newer claim's `owed`, would have two senders (hole 8).
+  if (leased) return { kind: 'in-progress' };
   return { kind: 'claim', attempts: 1 };
 }
 
@@ -123,6 +126,16 @@ export function claimState(
   if (previous) {
     const owed = [...(previous.owed ?? [])];
     const same = sameVersion(previous, event);
+    if (same) {
+      // An event that names the version by less (a listing's ETag, a letter's sequencer) keeps the
+      // identity the ledger already knows: the idempotency key and the ordering depend on it.
+      if (!state.versionId && previous.versionId) state.versionId = previous.versionId;
+      if (!state.eTag && previous.eTag) state.eTag = previous.eTag;
+      if (!state.sequencer && previous.sequencer) {
+        state.sequencer = previous.sequencer;
+        state.seq = previous.seq;
+      }
+    }
     if (same && previous.status === 'PROCESSING') {
       if (previous.checkpoint) state.checkpoint = previous.checkpoint;
       state.startedAt = previous.startedAt;

@@ -13,6 +13,10 @@ export interface UseCaseContext {
   clock: Clock;
   /** How long a claim on a file is honoured before another attempt may take it over. */
   leaseMs: number;
+  /** Waits between retries (the simulator's clock passes instead of real time). */
+  sleep: (ms: number) => Promise<void>;
 }
+
+export const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export const isoNow = (clock: Clock): string => new Date(clock.now()).toISOString();

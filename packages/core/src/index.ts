@@ -1,8 +1,17 @@
+/**
+ * The face of @eventline/core: the processing use case and what it is made of (events, routing, the
+ * ledger's item layout, exact DynamoDB values, errors, ports). The decoders themselves are under
+ * `@eventline/core/formats`; the pipeline loads the ones its routes use.
+ */
+export * from './continuation.ts';
 export * from './errors.ts';
 export * from './events.ts';
 export * from './formats/index.ts';
 export * from './items.ts';
+export * from './lease.ts';
+export * from './outcome.ts';
 export * from './pipeline.ts';
 export * from './ports.ts';
+export * from './redrive.ts';
 export * from './routing.ts';
 export * from './values.ts';

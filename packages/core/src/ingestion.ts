@@ -1,4 +1,4 @@
-import type { Route } from '@eventline/config/schema.ts';
+import type { Route } from '@eventline/config/runtime';
 import { isLosslessNumber, stringify } from 'lossless-json';
 import { NO_SEQUENCER_GUARD } from './claim.ts';
 import type { UseCaseContext } from './context.ts';
@@ -6,10 +6,12 @@ import { describePosition, PermanentError, RecordError } from './errors.ts';
 import type { ObjectEvent } from './events.ts';
 import { sequencerSortKey } from './events.ts';
 import { decoderFor, isFailure, limitBytes, maxBytesFor, maybeGunzip } from './formats/index.ts';
+import { logResumable } from './formats/log-settings.ts';
 import type { DecodedRecord } from './formats/types.ts';
 import { recordAttributes, recordKey } from './items.ts';
 import { clip } from './outcome.ts';
 import type { Checkpoint, FileCounts, FileState, RejectedRecord } from './ports.ts';
+import { applyTransform } from './transform.ts';
 import { type AttributeMap, MAX_ITEM_BYTES, toItem } from './values.ts';
 
 /**
@@ -29,6 +31,8 @@ export interface IngestResult {
   rejectsKey?: string;
   /** Set when the file paused (its invocation ran out of time): where the next one resumes. */
   paused?: Checkpoint;
+  /** The version S3 served (an event from a listing names none): the outcome's identity. */
+  versionId?: string;
 }
 
 export interface IngestOptions {
@@ -127,7 +131,11 @@ export async function ingest(
     { bytes: 0 },
     'decompressed file',
   );
-  const lineEnds = route.format === 'ndjson' ? new LineEnds(fromByte ?? 0) : undefined;
+  // One record per line: a paused file resumes at the byte after its last line handled.
+  const lineEnds =
+    route.format === 'ndjson' || (route.format === 'log' && logResumable(route))
+      ? new LineEnds(fromByte ?? 0)
+      : undefined;
   const records = decoderFor(route.format)(lineEnds ? lineEnds.track(decompressed) : decompressed, {
     route,
     key: event.key,
@@ -136,21 +144,24 @@ export async function ingest(
   const processedAt = claimed.startedAt;
   const allRejects: RejectedRecord[] = [];
 
+  const transformTimeoutMs = ctx.config.function.timeoutSeconds * 1000;
   if (route.format === 'json') {
     for await (const decoded of records) {
       if (isFailure(decoded)) throw decoded.error;
       counts.read += 1;
-      const item = await buildItem(ctx, event, route, decoded, false, processedAt);
-      const result = await ctx.ledger.putRecord(item, {
-        bucket: event.bucket,
-        key: event.key,
-        seq: event.sequencer ? claimed.seq : NO_SEQUENCER_GUARD,
-      });
-      if (result === 'written') counts.written += 1;
-      else ctx.logger.warn('record key holds a newer version of this object; kept it', { key: event.key });
+      for (const made of await applyTransform(route, event, decoded, transformTimeoutMs)) {
+        const item = await buildItem(ctx, event, route, made, false, processedAt);
+        const result = await ctx.ledger.putRecord(item, {
+          bucket: event.bucket,
+          key: event.key,
+          seq: event.sequencer ? claimed.seq : NO_SEQUENCER_GUARD,
+        });
+        if (result === 'written') counts.written += 1;
+        else ctx.logger.warn('record key holds a newer version of this object; kept it', { key: event.key });
+      }
     }
     counts.bytes = raw.bytes;
-    return { counts, rejects: [] };
+    return { counts, rejects: [], ...(opened.versionId ? { versionId: opened.versionId } : {}) };
   }
 
   const reject = (error: RecordError) => {
@@ -189,8 +200,9 @@ export async function ingest(
         if (!isFailure(decoded)) values += 1;
         continue;
       }
-      // Out of time: stop before this record; the checkpoint is the end of the one before.
-      if (options.pauseAt !== undefined && ctx.clock.now() >= options.pauseAt) {
+      // Out of time: stop before this record; the checkpoint is the end of the one before. A
+      // segment handles at least one record first, so that every continuation makes progress.
+      if (options.pauseAt !== undefined && counts.read > 0 && ctx.clock.now() >= options.pauseAt) {
         paused = true;
         break;
       }
@@ -207,14 +219,23 @@ export async function ingest(
         lineEnds?.after(lastLine); // keeps only the line ends of the read-ahead
         if (baseLine && decoded.position.line !== undefined) decoded.position.line += baseLine;
         if (baseIndex && decoded.position.index !== undefined) decoded.position.index += baseIndex;
-        let item: AttributeMap | undefined;
+        let made: DecodedRecord[] = [];
         try {
-          item = await buildItem(ctx, event, route, decoded, true, processedAt);
+          made = await applyTransform(route, event, decoded, transformTimeoutMs);
         } catch (error) {
           if (!(error instanceof RecordError)) throw error;
           reject(error);
         }
-        if (item) await writer.add(item);
+        for (const record of made) {
+          let item: AttributeMap | undefined;
+          try {
+            item = await buildItem(ctx, event, route, record, true, processedAt);
+          } catch (error) {
+            if (!(error instanceof RecordError)) throw error;
+            reject(error);
+          }
+          if (item) await writer.add(item);
+        }
       }
     }
     const written = await writer.finish();
@@ -235,6 +256,7 @@ export async function ingest(
   }
   const part = resume?.rejectParts ?? 0;
   const result: IngestResult = { counts, rejects: allRejects.slice(0, MAX_REJECTS_IN_LEDGER) };
+  if (opened.versionId) result.versionId = opened.versionId;
   if (allRejects.length > 0) {
     await ctx.source.putInternal(
       event.bucket,
@@ -323,7 +345,7 @@ async function buildItem(
   }
   if (marshalled.size <= INLINE_ITEM_LIMIT) return marshalled.item;
   // Too large for one DynamoDB item: the payload goes to S3 (a non-routed prefix), the item points to it.
-  const payloadKey = `${ctx.config.internalPrefix}payloads/${event.bucket}/${event.key}/${sequencerSortKey(event.sequencer).replace(/0+$/, '') || event.eTag || 'x'}/${decoded.position.index ?? 0}.json`;
+  const payloadKey = `${ctx.config.internalPrefix}payloads/${event.bucket}/${event.key}/${sequencerSortKey(event.sequencer).replace(/0+$/, '') || event.eTag || 'x'}/${decoded.position.index ?? 0}${decoded.part === undefined ? '' : `.${decoded.part}`}.json`;
   const body = stringify(decoded.value) ?? 'null';
   await ctx.source.putInternal(event.bucket, payloadKey, body, 'application/json');
   ctx.metrics.count('PayloadsOffloaded');

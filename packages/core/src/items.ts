@@ -1,4 +1,4 @@
-import type { Route } from '@eventline/config/schema.ts';
+import type { Route } from '@eventline/config/runtime';
 import { isLosslessNumber } from 'lossless-json';
 import { RecordError } from './errors.ts';
 import type { ObjectEvent } from './events.ts';
@@ -95,7 +95,9 @@ export function recordKey(
     );
   }
   const fields = value as Record<string, unknown>;
-  const fallback = multiRecord ? `${objectKey}#${position.line ?? (position.index ?? 0) + 1}` : objectKey;
+  const base = multiRecord ? `${objectKey}#${position.line ?? (position.index ?? 0) + 1}` : objectKey;
+  // Several records made of one by a transform: each its own fallback key.
+  const fallback = record.part === undefined ? base : `${base}${multiRecord ? '.' : '#'}${record.part + 1}`;
   let pk: string | undefined;
   if (typeof route.key === 'function') {
     let made: unknown;

@@ -2,19 +2,37 @@ import { createHash } from 'node:crypto';
 import type { FileState, Notification } from './ports.ts';
 
 /**
- * The same for every notification about one outcome of one object version (bucket, key, version,
- * sequencer, status), whoever sends it and however often: a subscriber drops a repeated key. The
- * one duplicate it catches comes from a crash between Publish and recording it.
+ * The same for every notification about one outcome of one object version, whoever sends it and
+ * however often: a subscriber drops a repeated key. It hashes the object version alone (bucket,
+ * key, the versionId, else the ETag) and the status, never what the triggering event carried (an
+ * S3 event's sequencer, which backfill, reconcile and restart events lack: invariant I8 of
+ * docs/protocol.md). The one duplicate it catches comes from a crash between Publish and recording
+ * it. Two writes of identical content to an unversioned object share an ETag, hence a key.
  */
-export function idempotencyKey(state: FileState): string {
+export function idempotencyKey(
+  state: Pick<FileState, 'bucket' | 'key' | 'versionId' | 'eTag' | 'sequencer' | 'status'>,
+): string {
   const identity = [
     state.bucket,
     state.key,
-    state.versionId ?? '',
-    state.sequencer ?? state.eTag ?? '',
+    state.versionId || state.eTag || state.sequencer || '',
     state.status,
   ];
   return createHash('sha256').update(JSON.stringify(identity)).digest('hex');
+}
+
+/**
+ * Whether a file's outcome publishes a notification, by its route's `notify` policy: `each` (the
+ * default), `failures` or `none`. An outcome that needs none records its notification step as
+ * NOT_NEEDED, so no retry, redrive or later claim owes it.
+ */
+export function notificationWanted(
+  routes: ReadonlyArray<{ id: string; notify?: 'each' | 'failures' | 'none' }>,
+  routeId: string,
+  status: 'PROCESSED' | 'FAILED',
+): boolean {
+  const policy = routes.find((route) => route.id === routeId)?.notify ?? 'each';
+  return policy === 'each' || (policy === 'failures' && status === 'FAILED');
 }
 
 /** The one notification a file's outcome sends: text for people (as the seed), JSON for machines. */

@@ -2,7 +2,7 @@ import { isoNow, type UseCaseContext } from './context.ts';
 import { describeError, errorMessage, TransientError } from './errors.ts';
 import type { ObjectEvent } from './events.ts';
 import type { Lease } from './lease.ts';
-import { notificationFor } from './notification.ts';
+import { idempotencyKey, notificationFor } from './notification.ts';
 import { clip, type Outcome, type OutcomeStatus } from './outcome.ts';
 import type { FileState, OwedOutcome } from './ports.ts';
 
@@ -13,16 +13,19 @@ import type { FileState, OwedOutcome } from './ports.ts';
  * ride along in `owed` and are sent first, by whoever holds the file.
  */
 
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /** Runs `work` up to `attempts` times, waiting `delayMs` x 2^n (with jitter) between failures. */
-export async function retrying<T>(work: () => Promise<T>, attempts: number, delayMs: number): Promise<T> {
+export async function retrying<T>(
+  ctx: Pick<UseCaseContext, 'sleep'>,
+  work: () => Promise<T>,
+  attempts: number,
+  delayMs: number,
+): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await work();
     } catch (error) {
       if (attempt >= attempts) throw error;
-      await pause(Math.random() * delayMs * 2 ** attempt);
+      await ctx.sleep(Math.random() * delayMs * 2 ** attempt);
     }
   }
 }
@@ -64,11 +67,13 @@ async function sendDeadLetter(ctx: UseCaseContext, state: FileState, event: unkn
       bucket: state.bucket,
       key: state.key,
       ...(state.versionId ? { versionId: state.versionId } : {}),
+      ...(state.eTag ? { eTag: state.eTag } : {}),
       ...(state.sequencer ? { sequencer: state.sequencer } : {}),
     },
     event,
     failedAt: isoNow(ctx.clock),
     attempts: state.attempts,
+    dedupeKey: idempotencyKey(state),
   });
   ctx.metrics.count('FilesDeadLettered');
 }
@@ -138,7 +143,7 @@ async function sendOwed(ctx: UseCaseContext, lease: Lease): Promise<boolean> {
     const next: FileState = { ...lease.state };
     if (rest.length > 0) next.owed = rest;
     else delete next.owed;
-    if (!(await retrying(() => lease.save(next), 3, 100))) return false;
+    if (!(await retrying(ctx, () => lease.save(next), 3, 100))) return false;
   }
   return true;
 }
@@ -210,6 +215,7 @@ export async function recordSent(ctx: UseCaseContext, lease: Lease, messageId: s
     notification: { status: 'SENT', messageId, at: isoNow(ctx.clock) },
   };
   await retrying(
+    ctx,
     async () => {
       if (!(await lease.save(sent))) {
         ctx.logger.warn('notification sent, but a newer claim holds the file; its outcome stays', {

@@ -1,6 +1,6 @@
-import type { Route } from '@eventline/config/schema.ts';
-import { claimState, decide } from './claim.ts';
-import { isoNow, type UseCaseContext } from './context.ts';
+import type { Route } from '@eventline/config/runtime';
+import { claimState, decide, sameVersion } from './claim.ts';
+import { isoNow, realSleep, type UseCaseContext } from './context.ts';
 import { complete, exhausted, fail, pause } from './endings.ts';
 import {
   describeError,
@@ -60,6 +60,8 @@ export interface PipelineDeps {
   leaseMs?: number;
   /** How a file too long for one invocation continues in another; without it, files never pause. */
   continuations?: Continuations;
+  /** How retries wait (default: real time); the protocol simulator passes its virtual clock's. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export interface ProcessOptions {
@@ -90,6 +92,7 @@ export class Pipeline {
       metrics: deps.metrics ?? noMetrics,
       clock: deps.clock ?? systemClock,
       leaseMs: deps.leaseMs ?? defaultLeaseMs(deps.config.function.timeoutSeconds),
+      sleep: deps.sleep ?? realSleep,
     };
   }
 
@@ -188,6 +191,15 @@ export class Pipeline {
           break;
         }
         case 'claim': {
+          if (current && (await this.olderThanCurrent(event, current))) {
+            logger.warn('a version that is no longer the current one; skipped', {
+              ...base,
+              eTag: event.eTag,
+              versionId: event.versionId,
+            });
+            metrics.count('EventsStale');
+            return { ...base, route: route.id, status: 'stale' };
+          }
           const claimed = claimState(event, route, current, now, decision.attempts, leaseMs);
           if (!current) {
             const result = await ledger.claim(claimed, now);
@@ -201,6 +213,22 @@ export class Pipeline {
       }
     }
     throw new InProgressError('contention', `${event.key}: could not claim the file after 5 attempts`);
+  }
+
+  /**
+   * Whether `event` names another version than the ledger's and cannot be ordered against it by
+   * sequencers (one of them came from a listing: backfill, reconcile, a restart): then S3 says which
+   * is current, and a version that is not may not take the object over (holes 5 and 6). Costs a
+   * HeadObject on this rare path only.
+   */
+  private async olderThanCurrent(event: ObjectEvent, current: FileState): Promise<boolean> {
+    if (sameVersion(current, event) || (event.sequencer && current.sequencer)) return false;
+    const source = this.ctx.source;
+    if (!source.current) return false;
+    const head = await source.current(event.bucket, event.key);
+    if (!head) return true;
+    if (event.versionId && head.versionId) return event.versionId !== head.versionId;
+    return event.eTag === undefined || head.eTag !== event.eTag;
   }
 
   /** When a multi-record file stops to continue elsewhere, leaving time to checkpoint and hand off. */

@@ -23,6 +23,12 @@ export interface ObjectSource {
    * `SupersededError` when a newer write replaced it.
    */
   open(event: ObjectEvent, options?: { fromByte?: number }): Promise<OpenedObject>;
+  /**
+   * The object's current version (HeadObject): its ETag and versionId, undefined when there is none
+   * (deleted). Orders an event that carries no sequencer against the ledger's version: only the
+   * current version may take an object over from another (docs/protocol.md, I1).
+   */
+  current?(bucket: string, key: string): Promise<{ eTag?: string; versionId?: string } | undefined>;
   /** Writes eventline's own objects (oversized payloads, rejects) under the internal prefix. */
   putInternal(bucket: string, key: string, body: string | Uint8Array, contentType: string): Promise<void>;
 }
@@ -195,11 +201,17 @@ export interface DeadLetter {
   reason: string;
   code: string;
   /** The object, when known. */
-  object?: { bucket: string; key: string; versionId?: string; sequencer?: string };
+  object?: { bucket: string; key: string; versionId?: string; eTag?: string; sequencer?: string };
   /** The original event or message, for replay. */
   event: unknown;
   failedAt: string;
   attempts?: number;
+  /**
+   * The same for every letter of one failed object version, whoever sends it (the notification's
+   * idempotency key of the FAILED outcome): a letter sent again after a crash between SendMessage
+   * and recording it can be told apart (invariant I10 of docs/protocol.md).
+   */
+  dedupeKey?: string;
 }
 
 export interface DeadLetterQueue {

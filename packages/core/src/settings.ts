@@ -1,4 +1,4 @@
-import type { EventlineConfig } from '@eventline/config/schema.ts';
+import type { EventlineConfig } from '@eventline/config/runtime';
 
 /**
  * What the use case reads of the configuration: its routes and its processing limits. Nothing of the

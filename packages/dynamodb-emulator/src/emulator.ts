@@ -1,3 +1,7 @@
+/**
+ * The DynamoDB emulator's server: DynamoDB's JSON protocol on a loopback port, each operation handed
+ * to dynalite or to this package's own (transactions, TTL, ALL_OLD on a failed condition).
+ */
 import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';

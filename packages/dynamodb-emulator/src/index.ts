@@ -1,3 +1,7 @@
+/**
+ * The face of @eventline/dynamodb-emulator: the server, the local DynamoDB the stack starts on a data
+ * directory (with its lock), and the errors they raise. Imports nothing of eventline.
+ */
 export {
   ensureLedgerTable,
   type LocalDynamo,

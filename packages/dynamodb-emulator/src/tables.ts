@@ -1,3 +1,7 @@
+/**
+ * Tables as the emulator's own operations see them: each table's key attribute names, read once from
+ * DescribeTable, and the key of an item.
+ */
 import type { Backend } from './backend.ts';
 import { DynamoProtocolError } from './errors.ts';
 import { formatDecimal, parseNumber } from './expressions/values.ts';

@@ -1,3 +1,6 @@
+/**
+ * DynamoDB's Time to Live for the emulator: the per-table settings, their API, and the sweep (TimeToLive below).
+ */
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import type { Backend } from './backend.ts';
 import { DynamoProtocolError } from './errors.ts';

@@ -1,10 +1,7 @@
-import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { plainConfig } from '@eventline/config/bundled.ts';
-import { ConfigError } from '@eventline/config/errors.ts';
-import { loadConfig } from '@eventline/config/index.ts';
-import type { EventlineConfig } from '@eventline/config/schema.ts';
-import { Annotations, App } from 'aws-cdk-lib';
+import { createRequire } from 'node:module';
+import type { EventlineConfig } from '@eventline/config';
+import { ConfigError, loadConfig, refuseCodeThatCannotTravel } from '@eventline/config';
+import { App } from 'aws-cdk-lib';
 import { EventlineStack } from './eventline-stack.ts';
 import { addNagChecks } from './nag.ts';
 
@@ -12,15 +9,14 @@ import { addNagChecks } from './nag.ts';
  * The CDK app: the only place that reads context and environment.
  *   -c config=<path>       config file (default: eventline.config.ts)
  *   -c mode=queue|direct   overrides trigger.mode
- * The function carries the config validated here as data (esbuild `define`, src/config/bundled.ts);
- * key functions and record schemas are code, which it imports from `eventline.config.ts`. So a
- * `-c config` whose routes have such code is for checking only (it would run eventline.config.ts's
- * code behind the other config's routes), and synth warns.
+ * The function carries the config validated here as data (esbuild `define`, packages/config/src/bundled.ts);
+ * key functions, record schemas and transforms are code, which it imports from `eventline.config.ts`.
+ * So a `-c config` whose routes have such code is refused (packages/config/src/travel.ts): it would
+ * run eventline.config.ts's code behind the other config's routes.
  * CDK_DEFAULT_ACCOUNT/CDK_DEFAULT_REGION (set by the CLI from your credentials) pick the environment;
  * without them the stack is environment-agnostic, which is enough to synthesize offline.
  */
-const HANDLER_ENTRY = fileURLToPath(new URL('../../lambda/src/index.ts', import.meta.url));
-const BUNDLED_CONFIG = fileURLToPath(new URL('../../../eventline.config.ts', import.meta.url));
+const HANDLER_ENTRY = createRequire(import.meta.url).resolve('@eventline/lambda/entry');
 
 function withModeOverride(config: EventlineConfig, mode: unknown): EventlineConfig {
   if (mode === undefined) return config;
@@ -36,18 +32,13 @@ async function main(): Promise<void> {
   const app = new App();
   const configPath = String(app.node.tryGetContext('config') ?? 'eventline.config.ts');
   const config = withModeOverride(await loadConfig(configPath), app.node.tryGetContext('mode'));
-  const stack = new EventlineStack(app, config.name, {
+  refuseCodeThatCannotTravel(configPath, config);
+  new EventlineStack(app, config.name, {
     config,
     handlerEntry: HANDLER_ENTRY,
     description: `eventline: S3 -> ${config.trigger.mode === 'queue' ? 'SQS -> ' : ''}Lambda -> DynamoDB -> SNS`,
     env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
   });
-  if (resolve(configPath) !== BUNDLED_CONFIG && plainConfig(config).hasCode) {
-    Annotations.of(stack).addWarningV2(
-      'eventline:configNotBundled',
-      `${configPath} has key functions or schemas, but the function imports those from eventline.config.ts: do not deploy this synth`,
-    );
-  }
   addNagChecks(app);
 }
 

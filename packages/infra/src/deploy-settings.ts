@@ -1,7 +1,5 @@
-import { ConfigError } from '@eventline/config/errors.ts';
-import { visibilityTimeoutSeconds } from '@eventline/config/queues.ts';
-import type { EventlineConfig } from '@eventline/config/schema.ts';
-import { filtersOverlap } from '@eventline/config/schema.ts';
+import type { EventlineConfig } from '@eventline/config';
+import { ConfigError, filtersOverlap, visibilityTimeoutSeconds } from '@eventline/config';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 
@@ -96,10 +94,11 @@ export function deployProblems(config: EventlineConfig): Problem[] {
         message: `a batch size above 10 (got ${trigger.batchSize}) needs a batching window of at least 1 second`,
       });
     }
-    if (trigger.maxConcurrency > config.function.reservedConcurrency) {
+    const reserved = config.function.reservedConcurrency;
+    if (reserved !== undefined && trigger.maxConcurrency > reserved) {
       problems.push({
         setting: 'trigger.maxConcurrency',
-        message: `the queue poller's maximum concurrency (${trigger.maxConcurrency}) exceeds the function's reserved concurrency (${config.function.reservedConcurrency}); the extra pollers would only be throttled`,
+        message: `the queue poller's maximum concurrency (${trigger.maxConcurrency}) exceeds the function's reserved concurrency (${reserved}); the extra pollers would only be throttled`,
       });
     }
   }

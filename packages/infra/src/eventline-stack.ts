@@ -1,8 +1,16 @@
-import { configDefines } from '@eventline/config/bundled.ts';
-import { DEAD_LETTER_RETENTION_SECONDS } from '@eventline/config/queues.ts';
-import type { EventlineConfig } from '@eventline/config/schema.ts';
-import { TTL_ATTRIBUTE } from '@eventline/core/items.ts';
-import { CfnOutput, Duration, Stack, type StackProps, Tags, Validations } from 'aws-cdk-lib';
+/**
+ * The CDK stack that deploys eventline: it composes the constructs from one validated config.
+ */
+
+import type { EventlineConfig } from '@eventline/config';
+import {
+  concurrencyNote,
+  configDefines,
+  DEAD_LETTER_RETENTION_SECONDS,
+  ingestBucketSettings,
+} from '@eventline/config';
+import { TTL_ATTRIBUTE } from '@eventline/core';
+import { Annotations, CfnOutput, Duration, Stack, type StackProps, Tags, Validations } from 'aws-cdk-lib';
 import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption, RedrivePermission } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
@@ -68,7 +76,7 @@ export class EventlineStack extends Stack {
     this.ingest = new IngestBucket(this, 'Ingest', {
       bucketName: config.bucket.deployName,
       removalPolicy: removalPolicyOf(config.bucket.removalPolicy),
-      noncurrentVersionDays: config.bucket.noncurrentVersionDays,
+      settings: ingestBucketSettings(config),
     });
     const bucket = this.ingest.bucket;
 
@@ -175,6 +183,7 @@ export class EventlineStack extends Stack {
       function: fn,
       timeout,
       reservedConcurrency: config.function.reservedConcurrency,
+      ...(config.trigger.mode === 'queue' ? { maxConcurrency: config.trigger.maxConcurrency } : {}),
       alarmTopics: [
         this.topics.alarmTopic,
         ...config.alarms.topicArns.map(
@@ -190,6 +199,8 @@ export class EventlineStack extends Stack {
       serviceName: config.name,
       stackName: this.stackName,
     });
+
+    this.warnings(config);
 
     this.output('BucketName', bucket.bucketName, 'Upload files here, under a routed prefix.');
     this.output('TableName', this.ledger.table.tableName, 'The ledger (TABLE_NAME).');
@@ -230,6 +241,22 @@ export class EventlineStack extends Stack {
         this.trigger.queue.queueArn,
         'The ingest queue (ARN), the redrive destination.',
       );
+    }
+  }
+
+  /**
+   * What synth and deploy should say once: alarms that reach nobody (`alarms.notify: 'nowhere'`), and,
+   * in direct mode without a reservation, what the function may take from the account.
+   */
+  private warnings(config: EventlineConfig): void {
+    if (config.alarms.notify === 'nowhere') {
+      Annotations.of(this).addWarningV2(
+        'eventline:alarmsReachNobody',
+        "alarms.notify is 'nowhere': the alarms reach nobody (they show on the dashboard only); add alarms.subscriptions or alarms.topicArns before relying on this stack",
+      );
+    }
+    if (config.trigger.mode === 'direct' && config.function.reservedConcurrency === undefined) {
+      Annotations.of(this).addWarningV2('eventline:directModeConcurrency', concurrencyNote(config));
     }
   }
 

@@ -1,10 +1,15 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics as PowertoolsMetrics } from '@aws-lambda-powertools/metrics';
-import { describeError, errorMessage, TransientError } from '@eventline/core/errors.ts';
-import { type InboundMessage, normaliseEvent } from '@eventline/core/events.ts';
-import type { Outcome, Pipeline } from '@eventline/core/pipeline.ts';
-import type { Logger, Metrics } from '@eventline/core/ports.ts';
+import { TIMEOUT_WITHOUT_CHECKPOINT, watchdogMarginMs } from '@eventline/config/runtime';
+import type { Logger, Metrics, Outcome, Pipeline } from '@eventline/core';
+import {
+  describeError,
+  errorMessage,
+  type InboundMessage,
+  normaliseEvent,
+  TransientError,
+} from '@eventline/core';
 import type { Context, SQSBatchResponse, SQSRecord } from 'aws-lambda';
 
 /** Powertools' Logger seen through the core's Logger port. */
@@ -28,6 +33,8 @@ export function metricsPort(metrics: PowertoolsMetrics): Metrics {
 export interface HandlerOptions {
   pipeline: Pipeline;
   logger: Logger;
+  /** Where `TimeoutsWithoutCheckpoint` is counted (Powertools Metrics in Lambda). */
+  metrics?: Metrics;
   /** Flushes metrics at the end of an invocation (Powertools' `publishStoredMetrics`). */
   flushMetrics?: () => void;
   /** Adds the Lambda context (request id, cold start) to the logs. */
@@ -48,61 +55,90 @@ export type EventlineHandler = (
 export function createHandler({
   pipeline,
   logger,
+  metrics,
   flushMetrics,
   addContext,
 }: HandlerOptions): EventlineHandler {
-  const handleOne = async (message: InboundMessage, deadline: number | undefined): Promise<Outcome[]> => {
-    try {
-      return await pipeline.handleMessage(message, deadline === undefined ? {} : { deadline });
-    } catch (error) {
-      logger.warn('message will be retried', { messageId: message.id, error: describeError(error) });
-      throw error;
-    }
-  };
-
   return async (event, context) => {
     if (context) addContext?.(context);
     // When this invocation ends: a file that cannot finish by then continues in another one.
-    const deadline =
+    const budget =
       typeof context?.getRemainingTimeInMillis === 'function'
-        ? Date.now() + context.getRemainingTimeInMillis()
+        ? context.getRemainingTimeInMillis()
         : undefined;
+    const deadline = budget === undefined ? undefined : Date.now() + budget;
+    const inFlight = new Set<InboundMessage>();
+    const handleOne = async (message: InboundMessage): Promise<Outcome[]> => {
+      inFlight.add(message);
+      try {
+        return await pipeline.handleMessage(message, deadline === undefined ? {} : { deadline });
+      } catch (error) {
+        logger.warn('message will be retried', { messageId: message.id, error: describeError(error) });
+        throw error;
+      } finally {
+        inFlight.delete(message);
+      }
+    };
+    // Still running this close to the deadline: past every handoff, about to be stopped by Lambda with
+    // no checkpoint. Counted and flushed now, since a timed-out invocation publishes nothing after.
+    const watchdog =
+      budget === undefined
+        ? undefined
+        : setTimeout(
+            () => {
+              if (inFlight.size === 0) return;
+              metrics?.count(TIMEOUT_WITHOUT_CHECKPOINT);
+              logger.warn('invocation about to time out without a checkpoint', {
+                remainingMs: deadline === undefined ? undefined : deadline - Date.now(),
+                files: [...inFlight].flatMap((m) => m.objects.map((o) => `s3://${o.bucket}/${o.key}`)),
+              });
+              flushMetrics?.();
+            },
+            Math.max(0, budget - watchdogMarginMs(budget)),
+          );
+    watchdog?.unref?.();
     try {
-      const records = (event as { Records?: Array<{ eventSource?: string }> })?.Records;
-      if (
-        Array.isArray(records) &&
-        records.length > 0 &&
-        records.every((r) => r?.eventSource === 'aws:sqs')
-      ) {
-        const recordHandler = async (record: SQSRecord) => {
-          const [message] = normaliseEvent({ Records: [record] });
-          if (message) await handleOne(message, deadline);
-        };
-        // One processor per invocation: it keeps the batch's state, and invocations may overlap.
-        const processor = new BatchProcessor(EventType.SQS);
-        return await processPartialResponse(event as { Records: SQSRecord[] }, recordHandler, processor, {
-          ...(context ? { context } : {}),
-        });
-      }
-      const outcomes: Outcome[] = [];
-      const failures: unknown[] = [];
-      for (const message of normaliseEvent(event)) {
-        try {
-          outcomes.push(...(await handleOne(message, deadline)));
-        } catch (error) {
-          failures.push(error);
-        }
-      }
-      if (failures.length > 0) {
-        throw new TransientError(
-          'retry',
-          `${failures.length} of the event's records must be retried: ${failures.map(errorMessage).join('; ')}`,
-          { cause: failures.length === 1 ? failures[0] : new AggregateError(failures) },
-        );
-      }
-      return { outcomes };
+      return await handleEvent(event, context, handleOne);
     } finally {
+      if (watchdog) clearTimeout(watchdog);
       flushMetrics?.();
     }
   };
+}
+
+/** One invocation's event: an SQS batch with partial failures, or S3/EventBridge records one by one. */
+async function handleEvent(
+  event: unknown,
+  context: Context | undefined,
+  handleOne: (message: InboundMessage) => Promise<Outcome[]>,
+): Promise<SQSBatchResponse | { outcomes: Outcome[] }> {
+  const records = (event as { Records?: Array<{ eventSource?: string }> })?.Records;
+  if (Array.isArray(records) && records.length > 0 && records.every((r) => r?.eventSource === 'aws:sqs')) {
+    const recordHandler = async (record: SQSRecord) => {
+      const [message] = normaliseEvent({ Records: [record] });
+      if (message) await handleOne(message);
+    };
+    // One processor per invocation: it keeps the batch's state, and invocations may overlap.
+    const processor = new BatchProcessor(EventType.SQS);
+    return await processPartialResponse(event as { Records: SQSRecord[] }, recordHandler, processor, {
+      ...(context ? { context } : {}),
+    });
+  }
+  const outcomes: Outcome[] = [];
+  const failures: unknown[] = [];
+  for (const message of normaliseEvent(event)) {
+    try {
+      outcomes.push(...(await handleOne(message)));
+    } catch (error) {
+      failures.push(error);
+    }
+  }
+  if (failures.length > 0) {
+    throw new TransientError(
+      'retry',
+      `${failures.length} of the event's records must be retried: ${failures.map(errorMessage).join('; ')}`,
+      { cause: failures.length === 1 ? failures[0] : new AggregateError(failures) },
+    );
+  }
+  return { outcomes };
 }

@@ -1,11 +1,9 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { createHttpClients } from '@eventline/aws/http/clients.ts';
-import { timeoutsFor } from '@eventline/aws/timeouts.ts';
-import { attachConfigCode } from '@eventline/config/bundled.ts';
-import { ConfigError } from '@eventline/config/errors.ts';
-import { runtimeNames } from '@eventline/config/runtime-names.ts';
-import type { EventlineConfig } from '@eventline/config/schema.ts';
+import { timeoutsFor } from '@eventline/aws';
+import { createHttpClients } from '@eventline/aws/http';
+import type { EventlineConfig } from '@eventline/config/runtime';
+import { attachConfigCode, ConfigError, runtimeNames } from '@eventline/config/runtime';
 import { createHandler, loggerPort, metricsPort } from './handler.ts';
 import { createPipeline } from './wiring.ts';
 
@@ -50,6 +48,7 @@ export const handler = createHandler({
     metrics: metricsPort(metrics),
   }),
   logger: loggerPort(logger),
+  metrics: metricsPort(metrics),
   flushMetrics: () => metrics.publishStoredMetrics(),
   addContext: (context) => logger.addContext(context),
 });

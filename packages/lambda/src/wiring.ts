@@ -1,13 +1,20 @@
-import type { PipelineApis } from '@eventline/aws/apis.ts';
-import { LambdaContinuations, SqsContinuations } from '@eventline/aws/continuations.ts';
-import { DeferredSqsDeadLetters } from '@eventline/aws/deferred-dead-letters.ts';
-import { DynamoLedger } from '@eventline/aws/dynamo-ledger.ts';
-import { S3ObjectSource } from '@eventline/aws/s3-source.ts';
-import { SnsNotifier } from '@eventline/aws/sns-notifier.ts';
-import { ConfigError } from '@eventline/config/errors.ts';
-import type { EventlineConfig, RuntimeNames } from '@eventline/config/index.ts';
-import { Pipeline } from '@eventline/core/pipeline.ts';
-import type { Continuations, DeadLetterQueue, Logger, Metrics } from '@eventline/core/ports.ts';
+/**
+ * The pipeline's wiring: the core use case with its adapters on the given AWS operations, the way the
+ * Lambda entry, the local stack's in-process runtime and the tests each build it.
+ */
+import type { PipelineApis } from '@eventline/aws';
+import {
+  DeferredSqsDeadLetters,
+  DynamoLedger,
+  LambdaContinuations,
+  S3ObjectSource,
+  SnsNotifier,
+  SqsContinuations,
+} from '@eventline/aws';
+import type { EventlineConfig, RuntimeNames } from '@eventline/config/runtime';
+import { ConfigError } from '@eventline/config/runtime';
+import type { Continuations, DeadLetterQueue, Logger, Metrics } from '@eventline/core';
+import { Pipeline } from '@eventline/core';
 
 export interface PipelineWiring {
   config: EventlineConfig;

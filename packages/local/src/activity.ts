@@ -1,6 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { Outcome } from '@eventline/core/pipeline.ts';
-import type { Logger, Metrics } from '@eventline/core/ports.ts';
+import type { Logger, Metrics, Outcome } from '@eventline/core';
 
 /**
  * What the local stack saw, for people: counters, a feed of file outcomes and the log lines of

@@ -6,14 +6,12 @@ import {
   type ScanCommandInput,
   type ScanCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
-import { fileStateOf } from '@eventline/aws/dynamo-ledger.ts';
-import { translate } from '@eventline/aws/errors.ts';
-import { errorMessage } from '@eventline/core/errors.ts';
-import { fileKey, ITEM, type ItemKind, itemKeyOf, originOf } from '@eventline/core/items.ts';
+import { fileStateOf, translate } from '@eventline/aws';
+import { errorMessage, fileKey, ITEM, type ItemKind, itemKeyOf, originOf } from '@eventline/core';
 import { stringify } from 'lossless-json';
 import type { FeedEntry, LogLine } from './activity.ts';
+import type { AdminStack } from './admin-port.ts';
 import { isLoopbackAddress } from './loopback.ts';
-import type { LocalStack } from './stack.ts';
 
 /**
  * The stack's own API under `/_eventline/`, used by the CLI and the console page. Reads are open
@@ -39,8 +37,8 @@ const json = (res: ServerResponse, status: number, body: unknown) => {
 };
 
 /** A document client that unmarshalls numbers as their exact decimal text. */
-const exactDocuments = new WeakMap<LocalStack, DynamoDBDocumentClient>();
-function documentsOf(stack: LocalStack): DynamoDBDocumentClient {
+const exactDocuments = new WeakMap<AdminStack, DynamoDBDocumentClient>();
+function documentsOf(stack: AdminStack): DynamoDBDocumentClient {
   let documents = exactDocuments.get(stack);
   if (!documents) {
     documents = DynamoDBDocumentClient.from(stack.clients.dynamodb, {
@@ -80,7 +78,7 @@ function decodeCursor(cursor: string | null): Record<string, unknown> | undefine
 
 /** Scans the ledger table; a missing table is named with the setting that named it. */
 async function scan(
-  stack: LocalStack,
+  stack: AdminStack,
   input: Omit<ScanCommandInput, 'TableName'>,
 ): Promise<ScanCommandOutput> {
   const tableName = stack.names.tableName;
@@ -97,7 +95,7 @@ async function scan(
 
 /** A page of ledger items of one kind (Scan; the local ledger is small enough, and AWS users query). */
 async function scanKind(
-  stack: LocalStack,
+  stack: AdminStack,
   kind: ItemKind,
   url: URL,
 ): Promise<{ items: Record<string, unknown>[]; cursor?: string }> {
@@ -134,7 +132,7 @@ async function scanKind(
 
 export type ConsoleHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;
 
-export function createAdmin(stack: LocalStack, consolePage?: ConsoleHandler) {
+export function createAdmin(stack: AdminStack, consolePage?: ConsoleHandler) {
   return async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> => {
     const path = url.pathname;
     if (path.startsWith('/_console')) return consolePage ? consolePage(req, res, url) : false;
@@ -219,6 +217,11 @@ export function createAdmin(stack: LocalStack, consolePage?: ConsoleHandler) {
               notifications: await stack.sns.notifications({ limit: limitOf(url, 50, 10_000) }),
             });
             return true;
+          case '/_eventline/sms':
+            json(res, 200, {
+              messages: await stack.sns.phoneMessages({ limit: limitOf(url, 50, 10_000) }),
+            });
+            return true;
           case '/_eventline/dlq':
             json(res, 200, { letters: await stack.deadLetters.list() });
             return true;
@@ -274,7 +277,7 @@ export function createAdmin(stack: LocalStack, consolePage?: ConsoleHandler) {
 }
 
 /** Server-sent events: the feed, log lines and counters as they change. */
-function stream(stack: LocalStack, req: IncomingMessage, res: ServerResponse): void {
+function stream(stack: AdminStack, req: IncomingMessage, res: ServerResponse): void {
   res.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-store',

@@ -1,7 +1,7 @@
 import { access, constants, mkdir, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { ConfigError } from '@eventline/config/errors.ts';
-import { errorMessage } from '@eventline/core/errors.ts';
+import { ConfigError } from '@eventline/config';
+import { errorMessage } from '@eventline/core';
 import {
   acquireDirectoryLock,
   DataDirectoryLockedError,

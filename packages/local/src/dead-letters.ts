@@ -1,3 +1,7 @@
+/**
+ * The local stack's dead letters: the pipeline's dead-letter port plus listing and ending letters, on
+ * files (FileDeadLetterQueue) or on the stack's SQS queues (SqsDeadLetterStore).
+ */
 import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -9,9 +13,9 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { SqsDeadLetters } from '@eventline/aws/sqs-dead-letters.ts';
-import { normaliseEvent } from '@eventline/core/events.ts';
-import type { DeadLetter, DeadLetterQueue } from '@eventline/core/ports.ts';
+import { SqsDeadLetters } from '@eventline/aws/sdk';
+import type { DeadLetter, DeadLetterQueue } from '@eventline/core';
+import { normaliseEvent } from '@eventline/core';
 import { writeFileDurable } from '@eventline/durable-file';
 
 export interface StoredDeadLetter extends DeadLetter {

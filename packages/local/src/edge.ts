@@ -8,8 +8,8 @@ import {
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
-import type { Logger } from '@eventline/core/ports.ts';
-import type { LambdaInvokeRoute } from './lambda-api.ts';
+import type { Logger } from '@eventline/core';
+import type { LambdaInvokeRoute } from '@eventline/lambda-emulator';
 import { isLoopbackName } from './loopback.ts';
 
 /**
@@ -22,7 +22,7 @@ import { isLoopbackName } from './loopback.ts';
  * - the SNS Query API (form body or query string with an SNS `Action`, or a SigV4 scope of `sns`)
  *   → the project's SNS service;
  * - Lambda's Invoke (`POST /2015-03-31/functions/{name}/invocations`) → the stack's function
- *   (lambda-api.ts);
+ *   (@eventline/lambda-emulator's invoke-api.ts);
  * - `/_eventline/*` → the stack's own admin API (and `/_console` the console page);
  * - anything else → the project's S3 emulator, handed the request as it came (`req.url` untouched, the
  *   body streamed: uploads of any size are never buffered). It checks S3 signatures itself.

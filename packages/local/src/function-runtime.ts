@@ -1,24 +1,35 @@
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { type AwsClients, createClients } from '@eventline/aws/clients.ts';
-import { configDefines } from '@eventline/config/bundled.ts';
-import type { EventlineConfig, RuntimeNames } from '@eventline/config/index.ts';
-import { eventSourceSettings, visibilityTimeoutSeconds } from '@eventline/config/queues.ts';
-import { localFunctionName } from '@eventline/config/runtime-names.ts';
-import { errorMessage } from '@eventline/core/errors.ts';
-import type { Logger } from '@eventline/core/ports.ts';
-import { lambdaEsbuildOptions } from '@eventline/lambda/bundling.ts';
+import { type AwsClients, createClients } from '@eventline/aws/sdk';
+import type { EventlineConfig, RuntimeNames } from '@eventline/config';
+import {
+  concurrencyBound,
+  configDefines,
+  eventSourceSettings,
+  localFunctionName,
+  visibilityTimeoutSeconds,
+} from '@eventline/config';
+import type { Logger } from '@eventline/core';
+import { errorMessage, InProgressError, TransientError } from '@eventline/core';
+import { lambdaEsbuildOptions } from '@eventline/lambda/bundling';
+import {
+  AsyncInvoker,
+  type BatchReport,
+  type BuiltBundle,
+  type EventJournal,
+  FunctionBundler,
+  FunctionError,
+  FunctionPool,
+  type InvocationReport,
+  parseEmfLine,
+  parsePowertoolsLine,
+  SqsEventSource,
+} from '@eventline/lambda-emulator';
 import type { Context } from 'aws-lambda';
 import type { Activity } from './activity.ts';
-import { AsyncInvoker } from './invoker.ts';
-import type { EventJournal } from './journal.ts';
 import { clock } from './printing.ts';
 import type { StackQueue } from './queues.ts';
-import { type BuiltBundle, FunctionBundler } from './runtime/bundler.ts';
-import { FunctionError, FunctionPool, type InvocationReport } from './runtime/function-pool.ts';
-import { parseEmfLine, parsePowertoolsLine } from './runtime/log-outcomes.ts';
-import { type BatchReport, SqsEventSource } from './runtime/sqs-event-source.ts';
 
 /** Endpoints the handler uses, to put a real fault-injecting proxy between it and a service. */
 export interface HandlerEndpoints {
@@ -40,7 +51,7 @@ interface RuntimeContext {
 export function createFunctionBundler(context: RuntimeContext & { watch: boolean }): FunctionBundler {
   const { config, print } = context;
   const require = createRequire(import.meta.url);
-  const entry = require.resolve('@eventline/lambda/index.ts');
+  const entry = require.resolve('@eventline/lambda/entry');
   return new FunctionBundler({
     entry,
     outRoot: resolve(context.dataDir, 'function'),
@@ -104,7 +115,7 @@ export function createFunctionPool(
     handlerModule: () => bundler.bundle.module,
     memoryMb: config.function.memoryMb,
     timeoutMs: config.function.timeoutSeconds * 1000,
-    concurrency: config.function.reservedConcurrency,
+    concurrency: concurrencyBound(config).limit,
     environment,
   });
   const workerLog = activity.logger(context.logger, 'warn');
@@ -146,9 +157,17 @@ export function createFunctionPool(
     }
   });
   print(
-    `${clock()} λ function bundled (${Math.round(bundle.bytes / 1024)} KiB); up to ${config.function.reservedConcurrency} instance(s), ${config.function.memoryMb} MB, timeout ${config.function.timeoutSeconds} s`,
+    `${clock()} λ function bundled (${Math.round(bundle.bytes / 1024)} KiB); up to ${concurrencyBound(config).limit} instance(s) (${concurrencyBound(config).setting}), ${config.function.memoryMb} MB, timeout ${config.function.timeoutSeconds} s`,
   );
   return pool;
+}
+
+/** True when every failure behind `error` is "this object is being processed by another invocation". */
+export function waitsForAnother(error: unknown): boolean {
+  if (error instanceof InProgressError) return true;
+  if (error instanceof AggregateError) return error.errors.length > 0 && error.errors.every(waitsForAnother);
+  if (error instanceof TransientError && error.code === 'retry') return waitsForAnother(error.cause);
+  return false;
 }
 
 /** Direct mode: Lambda's asynchronous invocation of each S3 event, its retries and on-failure destination. */
@@ -165,7 +184,7 @@ export function createInvoker(options: {
 }): AsyncInvoker {
   const { config } = options;
   return new AsyncInvoker({
-    concurrency: config.function.reservedConcurrency,
+    concurrency: concurrencyBound(config).limit,
     retryAttempts: config.trigger.retryAttempts,
     retryDelaysMs: options.retryDelaysMs,
     maxEventAgeMs: config.trigger.maxEventAgeSeconds * 1000,
@@ -184,6 +203,8 @@ export function createInvoker(options: {
       },
     },
     logger: options.logger,
+    // Another invocation holds the object: Lambda would throttle, not count an attempt.
+    classifyFailure: (error) => (waitsForAnother(error) ? 'throttled' : 'failed'),
     functionArn: `arn:aws:lambda:${config.local.region}:${options.accountId}:function:${localFunctionName(config)}`,
   });
 }

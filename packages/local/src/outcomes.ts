@@ -1,12 +1,9 @@
-import { errorMessage } from '@eventline/core/errors.ts';
-import type { Outcome } from '@eventline/core/pipeline.ts';
-import type { Logger } from '@eventline/core/ports.ts';
+import type { Logger, Outcome } from '@eventline/core';
+import { errorMessage } from '@eventline/core';
+import type { BatchReport, InvocationResult, JournalEntry } from '@eventline/lambda-emulator';
 import type { Activity } from './activity.ts';
-import type { InvocationResult } from './invoker.ts';
-import type { JournalEntry } from './journal.ts';
+import { outcomeOfLog } from './log-outcomes.ts';
 import { clock, describeOutcome, keyOf, sizeOf } from './printing.ts';
-import { outcomeOfLog } from './runtime/log-outcomes.ts';
-import type { BatchReport } from './runtime/sqs-event-source.ts';
 
 /** What reporting outcomes needs of the stack. */
 export interface OutcomeContext {

@@ -1,6 +1,6 @@
-import type { EventlineConfig } from '@eventline/config/index.ts';
-import { normaliseEvent, type ObjectEvent } from '@eventline/core/events.ts';
-import type { Outcome } from '@eventline/core/pipeline.ts';
+import type { EventlineConfig } from '@eventline/config';
+import type { Outcome } from '@eventline/core';
+import { normaliseEvent, type ObjectEvent } from '@eventline/core';
 import type { StoredDeadLetter } from './dead-letters.ts';
 import { isLoopbackName } from './loopback.ts';
 import type { StackQueues } from './queues.ts';

@@ -6,9 +6,9 @@ import {
   SetQueueAttributesCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { translate } from '@eventline/aws/errors.ts';
-import type { EventlineConfig } from '@eventline/config/index.ts';
-import { type QueueSpec, queueLayout } from '@eventline/config/queues.ts';
+import { translate } from '@eventline/aws';
+import type { EventlineConfig } from '@eventline/config';
+import { type QueueSpec, queueLayout } from '@eventline/config';
 import type { SqsEmulator } from '@eventline/sqs-emulator';
 
 /** A queue of the stack, as SQS names it. */

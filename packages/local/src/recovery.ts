@@ -1,9 +1,9 @@
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import type { DynamoLedger } from '@eventline/aws/dynamo-ledger.ts';
-import { translate } from '@eventline/aws/errors.ts';
-import type { EventlineConfig } from '@eventline/config/index.ts';
-import { matchRoute } from '@eventline/core/routing.ts';
-import type { EventJournal, JournalEntry } from './journal.ts';
+import type { DynamoLedger } from '@eventline/aws';
+import { translate } from '@eventline/aws';
+import type { EventlineConfig } from '@eventline/config';
+import { matchRoute } from '@eventline/core';
+import type { EventJournal, JournalEntry } from '@eventline/lambda-emulator';
 import { clock, keyOf } from './printing.ts';
 
 /** An object as a listing shows it (backfill, start-up recovery): no versionId, no sequencer. */

@@ -1,8 +1,11 @@
+/**
+ * Replaying (or dropping) dead letters on the local stack: each letter claimed, its file run again through
+ * the pipeline, and the letter ended when it has an outcome.
+ */
 import { HeadBucketCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { isMissing } from '@eventline/aws/errors.ts';
-import { errorMessage } from '@eventline/core/errors.ts';
-import type { ObjectEvent } from '@eventline/core/events.ts';
-import type { Outcome, Pipeline } from '@eventline/core/pipeline.ts';
+import { isMissing } from '@eventline/aws';
+import type { ObjectEvent, Outcome, Pipeline } from '@eventline/core';
+import { errorMessage } from '@eventline/core';
 import type { Activity } from './activity.ts';
 import type { SqsDeadLetterStore, StoredDeadLetter } from './dead-letters.ts';
 import { clock, describeOutcome, eventsOfLetter } from './printing.ts';

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { encodeS3Key } from '@eventline/core/events.ts';
+import { encodeS3Key } from '@eventline/core';
 
 /**
  * S3 event records shaped exactly as S3 sends them (docs/reference/aws-wire-formats.md §1): eventVersion 2.1,

@@ -1,19 +1,21 @@
 import { resolve } from 'node:path';
-import { type AwsClients, createClients } from '@eventline/aws/clients.ts';
-import { ConfigError } from '@eventline/config/errors.ts';
-import type { EventlineConfig, RuntimeNames } from '@eventline/config/index.ts';
-import { errorMessage } from '@eventline/core/errors.ts';
-import { TTL_ATTRIBUTE } from '@eventline/core/items.ts';
-import type { Logger } from '@eventline/core/ports.ts';
+import { type AwsClients, createClients } from '@eventline/aws/sdk';
+import type { EventlineConfig, RuntimeNames } from '@eventline/config';
+import { ConfigError } from '@eventline/config';
+import type { Logger } from '@eventline/core';
+import { errorMessage, TTL_ATTRIBUTE } from '@eventline/core';
 import { ensureLedgerTable, type LocalDynamo, startLocalDynamo } from '@eventline/dynamodb-emulator';
 import { createS3Emulator, type S3Emulator, type S3ObjectEvent } from '@eventline/s3-emulator';
-import { createSnsService, type SnsService } from '@eventline/sns-emulator/index.ts';
+import { createSnsService, type SnsService } from '@eventline/sns-emulator';
 import { createSqsEmulator, type SqsEmulator } from '@eventline/sqs-emulator';
 import { createAuthorizer } from './auth.ts';
+import { localBucketDocuments } from './bucket-settings.ts';
 import { S3_DATA_SUBDIR } from './data-dir.ts';
 import { type Edge, type EdgeRoutes, startEdge } from './edge.ts';
-import { isLoopbackName } from './loopback.ts';
+import { isLoopbackAddress, isLoopbackName } from './loopback.ts';
 import { ensureQueues, type StackQueues } from './queues.ts';
+import { snsDeliveryTargets } from './sns-targets.ts';
+import { subscribeAll } from './topic-subscriptions.ts';
 
 /** The local AWS services (emulators) and the edge that serves them on one port. */
 export interface LocalServices {
@@ -56,13 +58,23 @@ export async function startServices(options: {
       ? (accessKeyId) => (accessKeyId === local.accessKeyId ? local.secretAccessKey : undefined)
       : undefined,
     onObjectEvent: options.onS3Event,
+    // Bucket policies are evaluated for signed requests (enforceAuth). The edge speaks plain HTTP: a request
+    // from this machine's loopback counts as secure transport (it never leaves the machine), so the
+    // TLS-only policy refuses plain HTTP only from other hosts, as AWS refuses it.
+    accountId,
+    secureTransport: (req) => isLoopbackAddress(req.socket.remoteAddress),
     onEventError: (error, event) =>
       logger.error('could not take an S3 event', { key: event.key, error: errorMessage(error) }),
   });
   started({ s3 });
-  // Versioned, as the deployed bucket is: the ledger keys an object's versions by versionId.
-  await s3.ensureBucket(config.bucket.name, { versioning: 'Enabled' });
+  // Versioned, encrypted, private, TLS-only and with the lifecycle rules of the deployed bucket (one
+  // source: packages/config/src/bucket.ts); the ledger keys an object's versions by versionId.
+  await s3.ensureBucket(config.bucket.name, {
+    versioning: 'Enabled',
+    configuration: localBucketDocuments(config),
+  });
   let edge: Edge | undefined;
+  let sqs: SqsEmulator | undefined;
   const publicUrl = () => {
     if (!edge) throw new Error('the edge is not listening yet');
     return edge.url;
@@ -73,11 +85,20 @@ export async function startServices(options: {
     dataDir: resolve(dataDir, 'sns'),
     publicUrl,
     ...(local.smtp ? { smtp: local.smtp } : {}),
+    targets: snsDeliveryTargets({
+      sqs: () => {
+        if (!sqs) throw new Error('the SQS emulator is not started yet');
+        return sqs;
+      },
+      lambdaEndpoint: () => local.lambdaEndpoint ?? publicUrl(),
+      region: local.region,
+      credentials: { accessKeyId: local.accessKeyId, secretAccessKey: local.secretAccessKey },
+    }),
     logger: activityLogger,
     ...(options.sns?.delivery ? { delivery: options.sns.delivery } : {}),
   });
   started({ sns });
-  const sqs = createSqsEmulator({
+  sqs = createSqsEmulator({
     dataDir: resolve(dataDir, 'sqs'),
     region: local.region,
     accountId,
@@ -145,9 +166,7 @@ export async function provisionResources(options: {
   );
   const queues = await ensureQueues(clients.sqs, config, options.accountId);
   const topicArn = await sns.createTopic(config.topic.name);
-  for (const subscription of config.topic.subscriptions) {
-    await sns.subscribe(topicArn, subscription.protocol, subscription.endpoint, { confirmed: true });
-  }
+  await subscribeAll(config, clients, sns, topicArn, options.accountId);
   const names: RuntimeNames = {
     tableName: config.table.name,
     topicArn,

@@ -1,24 +1,34 @@
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
-import { type AwsClients, createClients, destroyClients } from '@eventline/aws/clients.ts';
-import { SqsContinuations } from '@eventline/aws/continuations.ts';
-import { DynamoLedger } from '@eventline/aws/dynamo-ledger.ts';
-import { type EventlineConfig, type RuntimeNames, withEnvironment } from '@eventline/config/index.ts';
-import { localFunctionName } from '@eventline/config/runtime-names.ts';
-import { defaultLeaseMs } from '@eventline/core/lease.ts';
-import type { Pipeline } from '@eventline/core/pipeline.ts';
-import type { Logger } from '@eventline/core/ports.ts';
-import { matchRoute } from '@eventline/core/routing.ts';
+import { DynamoLedger, SqsContinuations } from '@eventline/aws';
+import { type AwsClients, createClients, destroyClients } from '@eventline/aws/sdk';
+import {
+  type EventlineConfig,
+  localFunctionName,
+  type RuntimeNames,
+  withEnvironment,
+} from '@eventline/config';
+import type { Logger, Pipeline } from '@eventline/core';
+import { defaultLeaseMs, matchRoute } from '@eventline/core';
 import type { DirectoryLock, LocalDynamo } from '@eventline/dynamodb-emulator';
-import { createHandler, type EventlineHandler } from '@eventline/lambda/handler.ts';
-import { createPipeline } from '@eventline/lambda/wiring.ts';
+import { createHandler, createPipeline, type EventlineHandler } from '@eventline/lambda';
+import {
+  type AsyncInvoker,
+  createLambdaInvokeRoute,
+  EventJournal,
+  type FunctionBundler,
+  type FunctionPool,
+  type InvocationResult,
+  type SqsEventSource,
+} from '@eventline/lambda-emulator';
 import type { S3Emulator, S3ObjectEvent } from '@eventline/s3-emulator';
-import type { SnsService } from '@eventline/sns-emulator/index.ts';
+import type { SnsService } from '@eventline/sns-emulator';
 import type { SqsEmulator } from '@eventline/sqs-emulator';
 import type { Context } from 'aws-lambda';
-import { Activity, consoleLogger } from './activity.ts';
-import { type ConsoleHandler, createAdmin } from './admin.ts';
-import { noteOldS3Data, prepareDataDir, S3_DATA_SUBDIR } from './data-dir.ts';
+import { Activity } from './activity.ts';
+import { createAdmin } from './admin.ts';
+import type { AdminStack } from './admin-port.ts';
+import { noteOldS3Data, prepareDataDir } from './data-dir.ts';
 import { SqsDeadLetterStore } from './dead-letters.ts';
 import type { Edge } from './edge.ts';
 import {
@@ -28,18 +38,13 @@ import {
   createInvoker,
   type HandlerEndpoints,
 } from './function-runtime.ts';
-import type { AsyncInvoker, InvocationResult } from './invoker.ts';
-import { EventJournal } from './journal.ts';
-import { createLambdaInvokeRoute } from './lambda-api.ts';
 import { OutcomeReporter } from './outcomes.ts';
-import { describeOutcome, eventsOfLetter, stackBanner } from './printing.ts';
-import { type StackQueue, type StackQueues, sendTestEvent } from './queues.ts';
+import { stackBanner } from './printing.ts';
+import { type StackQueues, sendTestEvent } from './queues.ts';
 import { listObjects, recover } from './recovery.ts';
 import { dropLetter, type ReplayResult, replayLetters } from './replay.ts';
-import type { FunctionBundler } from './runtime/bundler.ts';
-import type { FunctionPool } from './runtime/function-pool.ts';
-import type { SqsEventSource } from './runtime/sqs-event-source.ts';
 import { handlerClientsFor, provisionResources, startServices } from './services.ts';
+import type { LocalStackOptions } from './stack-options.ts';
 import { deadLetterDepth, queueIdle, queueStats, runtimeStats, type StatsView } from './stats.ts';
 import { S3Trigger } from './trigger.ts';
 
@@ -48,45 +53,9 @@ import { S3Trigger } from './trigger.ts';
  * edge port, and the Lambda handler invoked for every routed object with Lambda's asynchronous
  * semantics. No AWS account, no Docker: `npm start`.
  */
-export interface LocalStackOptions {
-  config: EventlineConfig;
-  /** Overrides config.local.dataDir / host / port. */
-  dataDir?: string;
-  host?: string;
-  port?: number;
-  /** Where readable one-line messages go (banner, one line per file); silent when absent. */
-  print?: (line: string) => void;
-  /** The stack's own diagnostics; defaults to nothing beyond `print`. */
-  logger?: Logger;
-  /** Delays before the 1st and 2nd retry (Lambda: about 60 s and 120 s; locally 1 s and 2 s). */
-  retryDelaysMs?: number[];
-  /** Endpoints the handler uses, to put a real fault-injecting proxy between it and a service. */
-  handlerEndpoints?: { s3?: string; dynamodb?: string; sns?: string };
-  sns?: { delivery?: { timeoutMs?: number; retries?: number; retryDelayMs?: number } };
-  /** How long a crashed attempt's claim blocks a retry (default: the function timeout + 30 s). */
-  leaseMs?: number;
-  /** Serves `/_console` (the live web page). */
-  consolePage?: ConsoleHandler;
-  /** Where TABLE_NAME, BUCKET_NAME, TOPIC_ARN and DLQ_URL are read (default: process.env). */
-  env?: NodeJS.ProcessEnv;
-  /**
-   * Where the handler runs. `workers` (the default): function instances as worker processes loading
-   * the bundle the CDK app deploys. `in-process`: the handler in this process, for tests that must
-   * see or replace `stack.handler` itself.
-   */
-  functionRuntime?: 'workers' | 'in-process';
-  /** Rebuild the function bundle when a source changes (`npm start`). */
-  watchFunction?: boolean;
-  /**
-   * Loses the S3 notifications it selects, as S3 may (tests of backfill and start-up recovery write
-   * objects "behind the pipeline's back" this way). The object is stored all the same.
-   */
-  loseS3Event?: (event: S3ObjectEvent) => boolean;
-}
-
 const ACCOUNT = '000000000000';
 
-export class LocalStack {
+export class LocalStack implements AdminStack {
   readonly activity = new Activity();
   readonly config: EventlineConfig;
   readonly dataDir: string;
@@ -498,6 +467,3 @@ export class LocalStack {
     await this.dataDirLock?.release();
   }
 }
-
-export type { ReplayResult, StackQueue, StackQueues };
-export { consoleLogger, describeOutcome, eventsOfLetter, S3_DATA_SUBDIR };

@@ -1,10 +1,8 @@
-import type { EventlineConfig } from '@eventline/config/index.ts';
+import type { EventlineConfig } from '@eventline/config';
+import type { FunctionBundler, FunctionPool, SqsEventSource } from '@eventline/lambda-emulator';
 import type { QueueMetrics } from '@eventline/sqs-emulator';
 import type { Activity } from './activity.ts';
 import type { StackQueues } from './queues.ts';
-import type { FunctionBundler } from './runtime/bundler.ts';
-import type { FunctionPool } from './runtime/function-pool.ts';
-import type { SqsEventSource } from './runtime/sqs-event-source.ts';
 
 /** What the stack's figures read: SQS's own counts, the event source, the instances. */
 export interface StatsView {

@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { EventlineConfig } from '@eventline/config/index.ts';
-import { errorMessage } from '@eventline/core/errors.ts';
-import type { Logger } from '@eventline/core/ports.ts';
-import { matchRoute } from '@eventline/core/routing.ts';
+import type { EventlineConfig } from '@eventline/config';
+import type { Logger } from '@eventline/core';
+import { errorMessage, matchRoute } from '@eventline/core';
+import type { AsyncInvoker } from '@eventline/lambda-emulator';
 import type { S3ObjectEvent } from '@eventline/s3-emulator';
 import type { SqsEmulator } from '@eventline/sqs-emulator';
 import type { Activity } from './activity.ts';
-import type { AsyncInvoker } from './invoker.ts';
 import { clock } from './printing.ts';
 import type { ListedObject } from './recovery.ts';
 import { nextSequencer, s3EventRecord } from './s3-events.ts';

@@ -1,5 +1,6 @@
+import { parseEmfLine, parsePowertoolsLine } from '@eventline/lambda-emulator';
 import { describe, expect, it } from 'vitest';
-import { outcomeOfLog, parseEmfLine, parsePowertoolsLine } from '../src/runtime/log-outcomes.ts';
+import { outcomeOfLog } from '../src/log-outcomes.ts';
 
 /** What the local stack reads from its function instances' stdout: Powertools log lines and EMF metrics. */
 describe('instance log lines', () => {

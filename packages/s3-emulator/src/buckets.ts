@@ -1,5 +1,7 @@
+import { type BucketConfigActions, parsePolicy } from './bucket-config.ts';
+import { type BucketConfigName, parseBucketConfig } from './config-docs.ts';
 import type { S3Core } from './core.ts';
-import { malformedXml, notImplemented, S3Error } from './errors.ts';
+import { malformedXml, notImplemented, S3EmulatorConfigError, S3Error } from './errors.ts';
 import { BUCKET_NAME, type Ctx, iso, owner, readSmallBody } from './http-helpers.ts';
 import type { MultipartActions } from './multipart.ts';
 import {
@@ -9,10 +11,11 @@ import {
   objectPrefix,
   type UploadRecord,
 } from './storage.ts';
+import type { EnsureBucketOptions } from './types.ts';
 import { child, parseXml, type XmlNode } from './xml.ts';
 
 /** Bucket handlers: create, ensure, delete, list, versioning. */
-export function bucketActions(core: S3Core, multipart: MultipartActions) {
+export function bucketActions(core: S3Core, multipart: MultipartActions, configActions: BucketConfigActions) {
   const { region, now, storage, send, sendXml } = core;
   const { abortUploadRecord } = multipart;
 
@@ -39,6 +42,7 @@ export function bucketActions(core: S3Core, multipart: MultipartActions) {
         { BucketName: name },
       );
     }
+    const settings = configActions.createSettings(ctx);
     if (constraint !== '' && constraint !== region && !(constraint === 'US' && region === 'us-east-1')) {
       throw new S3Error(
         'IllegalLocationConstraintException',
@@ -46,19 +50,33 @@ export function bucketActions(core: S3Core, multipart: MultipartActions) {
         `The ${constraint} location constraint is incompatible for the region specific endpoint this request was sent to (${region}).`,
       );
     }
-    await ensureBucket(name);
+    await ensureBucket(name, {}, settings);
     send(ctx, 200, { location: `/${name}`, 'x-amz-bucket-arn': `arn:aws:s3:::${name}` }, '');
   }
 
   async function ensureBucket(
     name: string,
-    opts: { versioning?: 'Enabled' | 'Suspended' } = {},
+    opts: EnsureBucketOptions = {},
+    apply?: (bucket: BucketRecord) => void,
   ): Promise<void> {
+    const configuration: Partial<Record<BucketConfigName, string>> = {};
+    for (const [sub, text] of Object.entries(opts.configuration ?? {}) as Array<[BucketConfigName, string]>) {
+      try {
+        configuration[sub] = sub === 'policy' ? parsePolicy(text) : parseBucketConfig(sub, parseXml(text));
+      } catch (error) {
+        throw new S3EmulatorConfigError(
+          `S3 emulator: ensureBucket(${name}): configuration.${sub} is not valid: ${(error as Error).message}`,
+          { cause: error },
+        );
+      }
+    }
     await storage.withLock(`bucket\0${name}`, async () => {
       const existing = await storage.get<BucketRecord>(bucketKey(name));
       const record: BucketRecord = existing ?? { name, created: now(), region, versioning: 'Unversioned' };
       if (opts.versioning) record.versioning = opts.versioning;
-      if (!existing || opts.versioning)
+      if (Object.keys(configuration).length > 0) record.config = { ...record.config, ...configuration };
+      apply?.(record);
+      if (!existing || opts.versioning || apply || Object.keys(configuration).length > 0)
         await storage.batch([{ type: 'put', key: bucketKey(name), value: record }]);
     });
   }
@@ -113,6 +131,13 @@ export function bucketActions(core: S3Core, multipart: MultipartActions) {
     const status = child(doc, 'Status')?.text.trim();
     if (status !== 'Enabled' && status !== 'Suspended') {
       throw malformedXml('Status must be Enabled or Suspended');
+    }
+    if (bucket.objectLock && status === 'Suspended') {
+      throw new S3Error(
+        'InvalidBucketState',
+        409,
+        'An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.',
+      );
     }
     if (child(doc, 'MfaDelete')?.text.trim() === 'Enabled') {
       throw notImplemented('MFA Delete is not supported by this emulator', 'MfaDelete');

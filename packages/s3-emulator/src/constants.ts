@@ -15,34 +15,24 @@ export const MAX_PRESIGN_EXPIRES = 604_800;
 /** Largest difference between a signed request's date and the server clock (AWS: 15 minutes). */
 export const MAX_CLOCK_SKEW_MS = 15 * 60 * 1000;
 export const DEFAULT_REGION = 'us-east-1';
+/** The account a signed request belongs to, for bucket policies (option accountId). */
+export const DEFAULT_ACCOUNT_ID = '000000000000';
 export const OWNER_ID = '75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a';
 export const OWNER_NAME = 'emulator';
 
 /** Query parameters that select a bucket or object sub-resource this emulator does not serve. */
 export const UNSUPPORTED_SUBRESOURCES = [
   'accelerate',
-  'acl',
   'analytics',
-  'attributes',
-  'cors',
-  'encryption',
   'intelligent-tiering',
   'inventory',
-  'legal-hold',
-  'lifecycle',
   'logging',
   'metrics',
-  'object-lock',
-  'ownershipControls',
-  'policy',
   'policyStatus',
-  'publicAccessBlock',
   'replication',
   'requestPayment',
   'restore',
-  'retention',
   'select',
-  'tagging',
   'torrent',
   'website',
 ] as const;

@@ -2,15 +2,21 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { authenticate, percentDecode } from './auth.ts';
+import { bucketConfigActions } from './bucket-config.ts';
 import { bucketActions } from './buckets.ts';
-import { S3_XMLNS, UNSUPPORTED_SUBRESOURCES } from './constants.ts';
+import { BUCKET_CONFIG_NAMES } from './config-docs.ts';
+import { DEFAULT_ACCOUNT_ID, S3_XMLNS, UNSUPPORTED_SUBRESOURCES } from './constants.ts';
 import { createCore } from './core.ts';
+import { applyCors, preflight } from './cors.ts';
 import { notImplemented, S3EmulatorConfigError, S3Error } from './errors.ts';
 import { type Ctx, headerOf, readSmallBody, validateOptions } from './http-helpers.ts';
+import { lifecycleActions } from './lifecycle.ts';
 import { listingActions } from './listings.ts';
 import { multipartActions } from './multipart.ts';
+import { objectConfigActions } from './object-config.ts';
 import { objectActions } from './objects.ts';
-import { bucketKey, Storage } from './storage.ts';
+import { enforcePolicy } from './policy-eval.ts';
+import { type BucketRecord, bucketKey, Storage } from './storage.ts';
 import type { S3Emulator, S3EmulatorOptions } from './types.ts';
 import { parseXml, renderXml } from './xml.ts';
 
@@ -30,9 +36,22 @@ export async function createS3Emulator(options: S3EmulatorOptions): Promise<
   const core = createCore(options, storage);
   const objects = objectActions(core);
   const multipart = multipartActions(core, objects);
-  const buckets = bucketActions(core, multipart);
+  const bucketConfig = bucketConfigActions(core);
+  const objectConfig = objectConfigActions(core);
+  const buckets = bucketActions(core, multipart, bucketConfig);
   const listings = listingActions(core);
+  const { runLifecycle } = lifecycleActions(core, multipart, options.lifecycle?.dayMs);
   let server: Server | undefined;
+  let lifecycleRun: Promise<unknown> = Promise.resolve();
+  const lifecycleTimer =
+    options.lifecycle?.intervalMs !== undefined
+      ? setInterval(() => {
+          lifecycleRun = runLifecycle().catch((error: unknown) =>
+            process.emitWarning(`S3 emulator: lifecycle run failed: ${String(error)}`),
+          );
+        }, options.lifecycle.intervalMs)
+      : undefined;
+  lifecycleTimer?.unref();
   const { now, getBucket, send, sendXml, sendError } = core;
   const { createBucket, ensureBucket, deleteBucket, listBuckets, putVersioning } = buckets;
   const { putObject, getObject, deleteObject, deleteObjects, copyObject } = objects;
@@ -108,10 +127,12 @@ export async function createS3Emulator(options: S3EmulatorOptions): Promise<
       );
     }
     if (ctx.key === undefined) {
-      if (method === 'PUT' && !query.has('versioning') && !query.has('notification')) {
-        return createBucket(ctx, ctx.bucket);
-      }
+      const subresource =
+        query.has('versioning') || query.has('notification') || BUCKET_CONFIG_NAMES.some((n) => query.has(n));
+      if (method === 'PUT' && !subresource) return createBucket(ctx, ctx.bucket);
       const bucket = await getBucket(ctx.bucket);
+      applyCors(ctx, bucket);
+      if (await bucketConfig.handleConfig(ctx, bucket)) return;
       switch (method) {
         case 'HEAD':
           return send(ctx, 200, { 'x-amz-bucket-region': bucket.region });
@@ -174,6 +195,8 @@ export async function createS3Emulator(options: S3EmulatorOptions): Promise<
       );
     }
     const bucket = await getBucket(ctx.bucket);
+    applyCors(ctx, bucket);
+    if (await objectConfig.handleObjectConfig(ctx, bucket)) return;
     switch (method) {
       case 'PUT':
         if (query.has('uploadId')) return uploadPart(ctx, bucket);
@@ -212,6 +235,13 @@ export async function createS3Emulator(options: S3EmulatorOptions): Promise<
     };
     try {
       ctx = { ...parseTarget(req), res, auth: {} };
+      // A CORS preflight carries no credentials (browsers never sign it): answered by the bucket's rules.
+      if (ctx.method === 'OPTIONS' && ctx.bucket !== undefined) {
+        const bucket = await getBucket(ctx.bucket);
+        const preflightCtx = ctx;
+        preflight(preflightCtx, bucket, (status, headers) => send(preflightCtx, status, headers, ''));
+        return;
+      }
       if (options.credentials) {
         ctx.auth = authenticate(
           {
@@ -224,6 +254,16 @@ export async function createS3Emulator(options: S3EmulatorOptions): Promise<
           options.credentials,
           now(),
         );
+        // A bucket policy's explicit Deny (policy-eval.ts says what it covers).
+        const bucketName = ctx.bucket;
+        const record =
+          bucketName === undefined ? undefined : await storage.get<BucketRecord>(bucketKey(bucketName));
+        if (record) {
+          const secure = options.secureTransport
+            ? options.secureTransport(req)
+            : (req.socket as { encrypted?: boolean }).encrypted === true;
+          enforcePolicy(ctx, record, options.accountId ?? DEFAULT_ACCOUNT_ID, secure, now());
+        }
       }
       await route(ctx);
     } catch (error) {
@@ -253,6 +293,7 @@ export async function createS3Emulator(options: S3EmulatorOptions): Promise<
   return {
     handle,
     ensureBucket,
+    runLifecycle,
     async listen(port = 0, host = '127.0.0.1') {
       if (server) throw new S3EmulatorConfigError('S3 emulator: listen() was already called');
       const created = createServer((req, res) => {
@@ -270,6 +311,8 @@ export async function createS3Emulator(options: S3EmulatorOptions): Promise<
       return { port: bound, url: `http://${host.includes(':') ? `[${host}]` : host}:${bound}` };
     },
     async close() {
+      if (lifecycleTimer) clearInterval(lifecycleTimer);
+      await lifecycleRun;
       if (server) {
         const s = server;
         await new Promise<void>((resolve) => {

@@ -43,6 +43,9 @@ export const OPTION_NAMES = new Set([
   'maxKeyBytes',
   'fsync',
   'now',
+  'lifecycle',
+  'accountId',
+  'secureTransport',
 ]);
 export const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 export const VERSION_ID = /^[A-Za-z0-9._]{32}$/;
@@ -78,6 +81,15 @@ export function validateOptions(options: S3EmulatorOptions): void {
   }
   if (typeof options.dataDir !== 'string' || options.dataDir === '') {
     throw new S3EmulatorConfigError('createS3Emulator: option dataDir must be a non-empty directory path');
+  }
+  const lifecycle = options.lifecycle;
+  for (const name of ['intervalMs', 'dayMs'] as const) {
+    const value = lifecycle?.[name];
+    if (value !== undefined && !(Number.isFinite(value) && value > 0)) {
+      throw new S3EmulatorConfigError(
+        `createS3Emulator: option lifecycle.${name} must be a positive number of milliseconds`,
+      );
+    }
   }
   if (options.region !== undefined && !/^[a-z0-9-]+$/.test(options.region)) {
     throw new S3EmulatorConfigError(

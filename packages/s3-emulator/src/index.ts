@@ -1,3 +1,6 @@
+/**
+ * The face of @eventline/s3-emulator: `createS3Emulator` and its types. Imports nothing of eventline.
+ */
 export { uriEncode } from './auth.ts';
 export * from './constants.ts';
 export { createS3Emulator, parseRange } from './emulator.ts';

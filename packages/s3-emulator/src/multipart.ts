@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { receiveBody } from './body.ts';
+import { encryptionHeaders } from './bucket-config.ts';
 import { MAX_PART_NUMBER, MIN_PART_SIZE } from './constants.ts';
 import type { S3Core } from './core.ts';
 import { invalidArgument, invalidRequest, malformedXml, noSuchUpload, S3Error } from './errors.ts';
@@ -35,7 +36,7 @@ import { child, childrenNamed, parseXml, type XmlNode } from './xml.ts';
 /** Multipart uploads: create, upload part (and copy), complete, abort, list parts and uploads. */
 export function multipartActions(core: S3Core, objects: ObjectActions) {
   const { now, storage, emit, send, sendXml, checkKey, commitVersion, versionHeader, eventVersionId } = core;
-  const { readCopySource } = objects;
+  const { readCopySource, objectSettings } = objects;
 
   async function getUpload(ctx: Ctx, bucket: BucketRecord, key: string): Promise<UploadRecord> {
     const uploadId = ctx.query.get('uploadId') ?? '';
@@ -69,8 +70,10 @@ export function multipartActions(core: S3Core, objects: ObjectActions) {
     const key = checkKey(ctx);
     await readSmallBody(ctx.req);
     const uploadId = randomBytes(30).toString('base64url');
+    const settings = objectSettings(ctx, bucket);
     const upload: UploadRecord = {
       ...storedHeaders(ctx.req),
+      ...settings,
       uploadId,
       bucket: bucket.name,
       key,
@@ -80,11 +83,21 @@ export function multipartActions(core: S3Core, objects: ObjectActions) {
     const algorithm = headerOf(ctx.req, 'x-amz-checksum-algorithm');
     if (algorithm) upload.checksumAlgorithm = algorithm.toUpperCase();
     await storage.batch([{ type: 'put', key: uploadKey(uploadId), value: upload }]);
-    sendXml(ctx, 'InitiateMultipartUploadResult', [
-      ['Bucket', bucket.name],
-      ['Key', key],
-      ['UploadId', uploadId],
-    ]);
+    sendXml(
+      ctx,
+      'InitiateMultipartUploadResult',
+      [
+        ['Bucket', bucket.name],
+        ['Key', key],
+        ['UploadId', uploadId],
+      ],
+      {
+        ...encryptionHeaders(bucket),
+        ...(upload.checksumAlgorithm
+          ? { 'x-amz-checksum-algorithm': upload.checksumAlgorithm, 'x-amz-checksum-type': 'COMPOSITE' }
+          : {}),
+      },
+    );
   }
 
   function partNumberOf(ctx: Ctx): number {
@@ -118,7 +131,14 @@ export function multipartActions(core: S3Core, objects: ObjectActions) {
       let range: { start: number; end: number } | undefined;
       if (rangeHeader !== undefined) {
         const m = /^bytes=(\d+)-(\d+)$/.exec(rangeHeader);
-        if (!m || Number(m[2]) < Number(m[1]) || Number(m[2]) >= total) {
+        // A well-formed range outside the source is InvalidRange (as GetObject answers it).
+        if (m && Number(m[2]) >= Number(m[1]) && Number(m[2]) >= total) {
+          throw new S3Error('InvalidRange', 416, 'The requested range is not satisfiable', {
+            RangeRequested: rangeHeader,
+            ActualObjectSize: total,
+          });
+        }
+        if (!m || Number(m[2]) < Number(m[1])) {
           throw invalidArgument(
             'The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy',
             'x-amz-copy-source-range',
@@ -159,10 +179,10 @@ export function multipartActions(core: S3Core, objects: ObjectActions) {
           ['ETag', quote(etag)],
           ['LastModified', iso(now())],
         ],
-        copyInfo,
+        { ...copyInfo, ...encryptionHeaders(bucket) },
       );
     } else {
-      send(ctx, 200, { etag: quote(etag) }, '');
+      send(ctx, 200, { etag: quote(etag), ...encryptionHeaders(bucket) }, '');
     }
   }
 
@@ -243,6 +263,10 @@ export function multipartActions(core: S3Core, objects: ObjectActions) {
         blob: written.blob,
         partSizes: chosen.map((p) => p.size),
       };
+      if (upload.tags) version.tags = upload.tags;
+      if (upload.acl) version.acl = upload.acl;
+      if (upload.retention) version.retention = upload.retention;
+      if (upload.legalHold) version.legalHold = upload.legalHold;
       let committed: Awaited<ReturnType<typeof commitVersion>>;
       const allParts = [...stored.values()];
       try {
@@ -283,7 +307,7 @@ export function multipartActions(core: S3Core, objects: ObjectActions) {
           ['Key', key],
           ['ETag', quote(etag)],
         ],
-        versionHeader(committed.versioning, committed.versionId),
+        { ...versionHeader(committed.versioning, committed.versionId), ...encryptionHeaders(bucket) },
       );
     });
   }

@@ -2,6 +2,8 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { percentDecode } from './auth.ts';
 import { receiveBody } from './body.ts';
+import { defaultRetentionOf, encryptionHeaders, requestedAcl } from './bucket-config.ts';
+import { parseTaggingHeader } from './config-docs.ts';
 import { EMPTY_MD5, MAX_PART_NUMBER, NULL_VERSION } from './constants.ts';
 import type { S3Core } from './core.ts';
 import { invalidArgument, invalidRequest, malformedXml, S3Error } from './errors.ts';
@@ -19,6 +21,7 @@ import {
   storedHeaders,
   writeConditions,
 } from './http-helpers.ts';
+import { lockForbidsDelete, lockFromHeaders, versionExtraHeaders } from './object-config.ts';
 import {
   type BucketRecord,
   type ObjectRecord,
@@ -51,6 +54,7 @@ export function objectActions(core: S3Core) {
     const key = checkKey(ctx);
     const conditions = writeConditions(ctx.req);
     const headers = storedHeaders(ctx.req);
+    const settings = objectSettings(ctx, bucket);
     const body = await receiveBody(storage, ctx.req, ctx.auth.chunkSigning);
     let committed: Awaited<ReturnType<typeof commitVersion>>;
     const version: Omit<VersionRecord, 'versionId'> = {
@@ -59,6 +63,7 @@ export function objectActions(core: S3Core) {
       etag: body.md5,
       size: body.size,
       blob: body.blob,
+      ...settings,
     };
     if (body.checksum) version.checksum = body.checksum;
     try {
@@ -85,9 +90,27 @@ export function objectActions(core: S3Core) {
     send(
       ctx,
       200,
-      { etag: quote(body.md5), ...versionHeader(committed.versioning, committed.versionId), ...extra },
+      {
+        etag: quote(body.md5),
+        ...versionHeader(committed.versioning, committed.versionId),
+        ...encryptionHeaders(bucket),
+        ...extra,
+      },
       '',
     );
+  }
+
+  /** Tags (`x-amz-tagging`), ACL and object lock settings a write request gives the new object. */
+  function objectSettings(
+    ctx: Ctx,
+    bucket: BucketRecord,
+  ): Pick<VersionRecord, 'tags' | 'acl' | 'retention' | 'legalHold'> {
+    const out: Pick<VersionRecord, 'tags' | 'acl' | 'retention' | 'legalHold'> = {};
+    const tagging = headerOf(ctx.req, 'x-amz-tagging');
+    if (tagging !== undefined) out.tags = parseTaggingHeader(tagging);
+    const acl = requestedAcl(ctx, bucket);
+    if (acl) out.acl = acl;
+    return { ...out, ...lockFromHeaders(ctx, bucket, defaultRetentionOf(bucket)) };
   }
 
   function objectResponseHeaders(
@@ -101,6 +124,8 @@ export function objectActions(core: S3Core) {
       'content-type': v.contentType ?? 'binary/octet-stream',
       'accept-ranges': 'bytes',
       ...versionHeader(bucket.versioning, v.versionId),
+      ...encryptionHeaders(bucket),
+      ...versionExtraHeaders(v),
     };
     if (v.contentEncoding) h['content-encoding'] = v.contentEncoding;
     if (v.contentDisposition) h['content-disposition'] = v.contentDisposition;
@@ -244,6 +269,9 @@ export function objectActions(core: S3Core) {
         removed = record.versions.filter((v) => v.versionId === versionId);
         result = { versionId, deleteMarker: removed[0]?.deleteMarker === true };
         if (removed.length === 0) return { result };
+        const bypass = headerOf(ctx.req, 'x-amz-bypass-governance-retention')?.toLowerCase() === 'true';
+        if (lockForbidsDelete(removed[0]!, now(), bypass))
+          throw new S3Error('AccessDenied', 403, 'Access Denied because object protected by object lock.');
       } else if (bucket.versioning === 'Unversioned') {
         removed = record.versions;
         result = { deleteMarker: false };
@@ -385,6 +413,15 @@ export function objectActions(core: S3Core) {
     if (directive !== 'COPY' && directive !== 'REPLACE') {
       throw invalidArgument('Unknown metadata directive.', 'x-amz-metadata-directive', directive);
     }
+    const tagDirective = (headerOf(ctx.req, 'x-amz-tagging-directive') ?? 'COPY').toUpperCase();
+    if (tagDirective !== 'COPY' && tagDirective !== 'REPLACE') {
+      throw invalidArgument('Unknown tagging directive.', 'x-amz-tagging-directive', tagDirective);
+    }
+    const settings = objectSettings(ctx, bucket);
+    if (tagDirective === 'COPY') {
+      if (version.tags) settings.tags = version.tags;
+      else delete settings.tags;
+    } else if (headerOf(ctx.req, 'x-amz-tagging') === undefined) delete settings.tags;
     const sameObject = source.bucket === bucket.name && source.key === key;
     if (
       sameObject &&
@@ -420,6 +457,7 @@ export function objectActions(core: S3Core) {
       etag,
       size: written.size,
       blob: written.blob,
+      ...settings,
     };
     if (version.checksum) copied.checksum = version.checksum;
     let committed: Awaited<ReturnType<typeof commitVersion>>;
@@ -448,11 +486,11 @@ export function objectActions(core: S3Core) {
         ['ETag', quote(etag)],
         ['LastModified', iso(copied.lastModified)],
       ],
-      { ...extra, ...versionHeader(committed.versioning, committed.versionId) },
+      { ...extra, ...versionHeader(committed.versioning, committed.versionId), ...encryptionHeaders(bucket) },
     );
   }
 
-  return { putObject, getObject, deleteObject, deleteObjects, copyObject, readCopySource };
+  return { putObject, getObject, deleteObject, deleteObjects, copyObject, readCopySource, objectSettings };
 }
 
 export type ObjectActions = ReturnType<typeof objectActions>;

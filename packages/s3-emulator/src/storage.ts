@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { PassThrough, Readable, type Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ClassicLevel } from 'classic-level';
+import type { BucketConfigName, Grant, TagSet } from './config-docs.ts';
 import { S3EmulatorConfigError } from './errors.ts';
 import type { VersioningState } from './types.ts';
 
@@ -29,6 +30,17 @@ export interface BucketRecord {
   region: string;
   versioning: VersioningState;
   notification?: string;
+  /**
+   * Sub-resource configurations as S3 returns them (XML documents, the policy's JSON): absent = S3's
+   * default for a new bucket (see DEFAULT_CONFIG), null = deleted.
+   */
+  config?: Partial<Record<BucketConfigName, string | null>>;
+  /** The bucket's ACL grants (default: the owner's FULL_CONTROL). */
+  acl?: Grant[];
+  /** Object Lock is enabled (at creation, or by PutObjectLockConfiguration). */
+  objectLock?: boolean;
+  /** `x-amz-transition-default-minimum-object-size` given with the lifecycle configuration. */
+  lifecycleMinimumSize?: string;
 }
 
 export interface StoredHeaders {
@@ -53,6 +65,12 @@ export interface VersionRecord extends Partial<StoredHeaders> {
   /** Sizes of the parts of a multipart object, for `GET ?partNumber=N`. */
   partSizes?: number[];
   checksum?: { algorithm: string; value: string };
+  /** Object tags, in the order given. */
+  tags?: TagSet;
+  /** Object ACL grants (only where the bucket's ownership allows ACLs). */
+  acl?: Grant[];
+  retention?: { mode: string; until: string };
+  legalHold?: 'ON' | 'OFF';
 }
 
 export interface ObjectRecord {
@@ -68,6 +86,10 @@ export interface UploadRecord extends StoredHeaders {
   key: string;
   initiated: number;
   checksumAlgorithm?: string;
+  tags?: TagSet;
+  acl?: Grant[];
+  retention?: { mode: string; until: string };
+  legalHold?: 'ON' | 'OFF';
   /** The key's state when the upload began, for conditional completion (see keyState). */
   keyState?: string;
 }

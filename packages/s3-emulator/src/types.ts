@@ -1,4 +1,8 @@
+/**
+ * The S3 emulator's public types: its options, the emulator itself, and the object events it emits.
+ */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { BucketConfigName } from './config-docs.ts';
 
 export type VersioningState = 'Unversioned' | 'Enabled' | 'Suspended';
 
@@ -50,17 +54,52 @@ export interface S3EmulatorOptions {
   fsync?: boolean;
   /** Clock, for tests of expiry (default Date.now). */
   now?: () => number;
+  /**
+   * Lifecycle rules are applied every `intervalMs` (default: only when `runLifecycle()` is called),
+   * counting days of `dayMs` milliseconds (default 86,400,000; tests use a short day).
+   */
+  lifecycle?: { intervalMs?: number; dayMs?: number };
+  /** Account of every signed request, the principal bucket policies are evaluated for (default 000000000000). */
+  accountId?: string;
+  /**
+   * Whether a request came over a secure transport (the policy key aws:SecureTransport); default:
+   * its socket is TLS. Policies are evaluated only when `credentials` is given.
+   */
+  secureTransport?: (req: IncomingMessage) => boolean;
 }
 
 export interface S3Emulator {
   /** Serves one S3 request; mount it on any node:http server. */
   handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
-  /** Creates a bucket unless it exists, and sets its versioning when given. */
-  ensureBucket(name: string, options?: { versioning?: 'Enabled' | 'Suspended' }): Promise<void>;
+  /**
+   * Creates a bucket unless it exists, and sets its versioning and configuration documents when given
+   * (the bodies of PutBucketEncryption, PutBucketLifecycleConfiguration, PutPublicAccessBlock,
+   * PutBucketOwnershipControls, PutBucketPolicy, PutBucketCors, PutBucketTagging).
+   */
+  ensureBucket(name: string, options?: EnsureBucketOptions): Promise<void>;
+  /** Applies every bucket's lifecycle rules once, now (expirations, aborted uploads). */
+  runLifecycle(): Promise<LifecycleReport>;
   close(): Promise<void>;
 }
 
 export interface ListeningS3Emulator extends S3Emulator {
   port: number;
   url: string;
+}
+
+/** Configurations a bucket can be given at start (`ensureBucket`): the bodies of the S3 Put requests. */
+export type BucketConfiguration = Partial<Record<Exclude<BucketConfigName, 'acl' | 'object-lock'>, string>>;
+
+export interface EnsureBucketOptions {
+  versioning?: 'Enabled' | 'Suspended';
+  /** Set (and kept in step on every start) as PutBucket* requests with these documents would. */
+  configuration?: BucketConfiguration;
+}
+
+/** What one lifecycle run removed. */
+export interface LifecycleReport {
+  expiredCurrent: number;
+  expiredNoncurrent: number;
+  removedDeleteMarkers: number;
+  abortedUploads: number;
 }

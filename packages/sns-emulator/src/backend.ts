@@ -14,7 +14,7 @@ import { Tags } from './backend/tags.ts';
 import { Topics } from './backend/topics.ts';
 import { DEFAULT_ACCOUNT_ID } from './constants.ts';
 import type { Tag } from './store.ts';
-import type { NotificationQuery, PublishedMessage } from './types.ts';
+import type { NotificationQuery, PhoneMessage, PublishedMessage } from './types.ts';
 
 export type {
   BackendDeps,
@@ -153,6 +153,10 @@ export class SnsBackend {
   /** Picks up deliveries a previous run left unfinished (data directory only). */
   resumeUnfinished(): number {
     return this.#deliveries.resumeUnfinished();
+  }
+
+  phoneMessages(query?: NotificationQuery): PhoneMessage[] {
+    return this.#deliveries.phoneMessages(query);
   }
 
   notifications(query?: NotificationQuery): PublishedMessage[] {

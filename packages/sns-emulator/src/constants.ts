@@ -64,9 +64,11 @@ export const DEDUPLICATION_WINDOW_MS = 5 * 60 * 1000;
 export const DELIVERY_USER_AGENT = 'Amazon Simple Notification Service Agent';
 export const DELIVERY_CONTENT_TYPE = 'text/plain; charset=UTF-8';
 
-export const SUPPORTED_PROTOCOLS = ['http', 'https', 'email', 'email-json'] as const;
+export const SUPPORTED_PROTOCOLS = ['http', 'https', 'email', 'email-json', 'sqs', 'lambda', 'sms'] as const;
 /** Protocols AWS knows but this local service cannot deliver to. */
-export const KNOWN_UNSUPPORTED_PROTOCOLS = ['sqs', 'lambda', 'sms', 'application', 'firehose'] as const;
+export const KNOWN_UNSUPPORTED_PROTOCOLS = ['application', 'firehose'] as const;
+/** Protocols whose subscriptions need the endpoint's confirmation (the others are confirmed at once). */
+export const CONFIRMED_BY_ENDPOINT: ReadonlySet<string> = new Set(['http', 'https', 'email', 'email-json']);
 
 export const DEFAULT_DELIVERY = {
   timeoutMs: 15_000,

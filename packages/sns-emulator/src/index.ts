@@ -1,3 +1,7 @@
+/**
+ * The face of @eventline/sns-emulator: the service, its standalone server, the notification log and
+ * the errors. Imports nothing of eventline.
+ */
 export { SUPPORTED_ACTIONS } from './api.ts';
 export { CERT_PATH, SNS_ACTIONS } from './constants.ts';
 export { DeliveryError, SnsApiError, SnsError, type SnsErrorCode, SnsStateError } from './errors.ts';

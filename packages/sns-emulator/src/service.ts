@@ -99,6 +99,7 @@ export function createSnsService(options: SnsServiceOptions): SnsService {
     signer,
     http,
     email,
+    ...(options.targets ? { targets: options.targets } : {}),
     publicUrl: options.publicUrl,
     events,
     logger,
@@ -209,6 +210,7 @@ export function createSnsService(options: SnsServiceOptions): SnsService {
       return result.subscriptionArn;
     },
     notifications: async (query) => backend.notifications(query),
+    phoneMessages: async (query) => backend.phoneMessages(query),
     get signingCertificate() {
       return signer.certificatePem;
     },

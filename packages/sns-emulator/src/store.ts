@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileDurable } from '@eventline/durable-file';
 import { z } from 'zod';
+import { SUPPORTED_PROTOCOLS } from './constants.ts';
 import { SnsStateError } from './errors.ts';
 import type { Protocol } from './types.ts';
 
@@ -29,7 +30,7 @@ const topicSchema = z.object({
 const subscriptionSchema = z.object({
   arn: z.string(),
   topicArn: z.string(),
-  protocol: z.enum(['http', 'https', 'email', 'email-json']),
+  protocol: z.enum(SUPPORTED_PROTOCOLS),
   endpoint: z.string(),
   owner: z.string(),
   attributes: z.record(z.string(), z.string()),

@@ -48,11 +48,69 @@ export interface SnsServiceOptions {
   delivery?: DeliveryOptions;
   /** Log each published message (subject or first line) through the logger. */
   console?: boolean;
+  /** Where sqs and lambda subscriptions deliver (sms is recorded, see `phoneMessages()`). */
+  targets?: DeliveryTargets;
   /** Published messages kept in memory for `notifications()`; default 1000. */
   historyLimit?: number;
 }
 
-export type Protocol = 'http' | 'https' | 'email' | 'email-json';
+export type Protocol = 'http' | 'https' | 'email' | 'email-json' | 'sqs' | 'lambda' | 'sms';
+
+/** One message as `targets.sqs` is asked to send it (SendMessage's parameters). */
+export interface SqsDelivery {
+  body: string;
+  /** Raw message delivery only: the published message attributes become the SQS message's. */
+  attributes?: MessageAttributes;
+  /** FIFO topics: the published group and deduplication ids. */
+  messageGroupId?: string;
+  messageDeduplicationId?: string;
+}
+
+/** The event Lambda receives from an SNS subscription (one record). */
+export interface SnsLambdaEvent {
+  Records: Array<{
+    EventSource: 'aws:sns';
+    EventVersion: '1.0';
+    EventSubscriptionArn: string;
+    Sns: {
+      Type: 'Notification';
+      MessageId: string;
+      TopicArn: string;
+      Subject: string | null;
+      Message: string;
+      Timestamp: string;
+      SignatureVersion: string;
+      Signature: string;
+      SigningCertUrl: string;
+      UnsubscribeUrl: string;
+      MessageAttributes: Record<string, { Type: string; Value: string }>;
+    };
+  }>;
+}
+
+/**
+ * Where sqs and lambda subscriptions deliver: the embedding program wires them (the local stack
+ * sends to its SQS emulator and calls Lambda's Invoke API). Without one, such deliveries fail,
+ * recorded with the reason. A rejection is a failed attempt (retried like any other).
+ */
+export interface DeliveryTargets {
+  sqs?: (queueArn: string, message: SqsDelivery) => Promise<void>;
+  lambda?: (functionArn: string, event: SnsLambdaEvent) => Promise<void>;
+}
+
+/** An SMS as the phone would show it, kept locally (nothing is sent). */
+export interface PhoneMessage {
+  messageId: string;
+  topicArn: string;
+  subscriptionArn: string;
+  phoneNumber: string;
+  /** The topic's DisplayName (the sender a phone shows), when set. */
+  sender?: string;
+  text: string;
+  /** SMS parts the text takes: 160 GSM-7 characters in one, 153 per part beyond; 70 / 67 for UCS-2. */
+  parts: number;
+  timestamp: string;
+}
 
 export interface MessageAttributeValue {
   DataType: string;
@@ -109,7 +167,7 @@ export interface DeliveryEvent {
 }
 
 export interface SubscribeOptions {
-  /** Create the subscription confirmed (for subscriptions declared in the project's config). */
+  /** Create the subscription confirmed, for subscriptions declared in the project's config (an existing one takes these attributes). */
   confirmed?: boolean;
   attributes?: Record<string, string>;
 }
@@ -135,6 +193,8 @@ export interface SnsService {
   ): Promise<string>;
   /** Recent published messages with their deliveries' status, newest last. */
   notifications(query?: NotificationQuery): Promise<PublishedMessage[]>;
+  /** SMS sent to sms subscriptions, as the phones would show them, from the recent published messages. */
+  phoneMessages(query?: NotificationQuery): Promise<PhoneMessage[]>;
   /** PEM of the certificate whose key signs every message (served at `/_sns/cert.pem`). */
   readonly signingCertificate: string;
   /** 'published' (PublishedMessage), 'delivered' and 'delivery-failed' (DeliveryEvent). */

@@ -1,3 +1,6 @@
+/**
+ * Message move tasks (dead-letter queue redrive) for the SQS emulator (MoveTasks below).
+ */
 import { randomUUID } from 'node:crypto';
 import { MAX_MOVE_RATE, MAX_MOVE_TASKS_LISTED } from './constants.ts';
 import { invalidParameterValue, resourceNotFound } from './errors.ts';

@@ -1,3 +1,6 @@
+/**
+ * One SQS queue's state in memory: messages, visibility and delay, redrive (Queue below).
+ */
 import { type NumericAttribute, SETTABLE_ATTRIBUTES } from './constants.ts';
 import { VisibilityHeap } from './heap.ts';
 import type { DeduplicationEntry, QueueRecord, StoredMessage } from './types.ts';

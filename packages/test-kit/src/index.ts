@@ -1,3 +1,7 @@
+/**
+ * The face of @eventline/test-kit: what the test suites share (moto_server, free ports, the aws CLI's
+ * environment, conformance matchers). Imports nothing of eventline; a devDependency only.
+ */
 export { awsCliEnv } from './aws-cli.ts';
 export {
   conformanceTarget,

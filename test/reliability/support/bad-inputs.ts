@@ -1,5 +1,5 @@
 import { gzipSync } from 'node:zlib';
-import type { EventlineConfigInput } from '@eventline/config/index.ts';
+import type { EventlineConfigInput } from '@eventline/config';
 import { z } from 'zod';
 
 /**

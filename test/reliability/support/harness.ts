@@ -4,11 +4,16 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { fileStateOf } from '@eventline/aws/dynamo-ledger.ts';
-import { type EventlineConfigInput, parseConfig } from '@eventline/config/index.ts';
-import type { FileState } from '@eventline/core/ports.ts';
-import { nextSequencer, s3EventRecord } from '@eventline/local/s3-events.ts';
-import { LocalStack, type LocalStackOptions, S3_DATA_SUBDIR } from '@eventline/local/stack.ts';
+import { fileStateOf } from '@eventline/aws';
+import { type EventlineConfigInput, parseConfig } from '@eventline/config';
+import type { FileState } from '@eventline/core';
+import {
+  LocalStack,
+  type LocalStackOptions,
+  nextSequencer,
+  S3_DATA_SUBDIR,
+  s3EventRecord,
+} from '@eventline/local';
 import { createS3Emulator } from '@eventline/s3-emulator';
 import { type HttpSubscriber, startHttpSubscriber } from '../../support/http-subscriber.ts';
 import { repoRoot } from './processes.ts';

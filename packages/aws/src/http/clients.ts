@@ -145,6 +145,20 @@ export class HttpS3 implements S3Api {
     };
   }
 
+  async headObject(input: Parameters<S3Api['headObject']>[0]) {
+    awsAction('s3:GetObject');
+    const response = await this.request('HEAD', input.Bucket, input.Key, {
+      'x-amz-content-sha256': 'UNSIGNED-PAYLOAD',
+    });
+    response.body.resume();
+    const etag = response.headers.etag;
+    const version = response.headers['x-amz-version-id'];
+    return {
+      ...(typeof etag === 'string' ? { ETag: etag } : {}),
+      ...(typeof version === 'string' ? { VersionId: version } : {}),
+    };
+  }
+
   async putObject(input: Parameters<S3Api['putObject']>[0]) {
     const body = typeof input.Body === 'string' ? Buffer.from(input.Body) : input.Body;
     awsAction('s3:PutObject');

@@ -1,5 +1,4 @@
-import { errorMessage } from '@eventline/core/errors.ts';
-import { redriveEvent } from '@eventline/core/redrive.ts';
+import { errorMessage, redriveEvent } from '@eventline/core';
 import { type Command, Option } from 'commander';
 import type { Cli } from '../context.ts';
 import { type Letter, letterOf, objectGone } from '../letters.ts';

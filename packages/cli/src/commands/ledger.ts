@@ -1,4 +1,4 @@
-import type { FileState } from '@eventline/core/ports.ts';
+import type { FileState } from '@eventline/core';
 import { type Command, Option } from 'commander';
 import { type Cli, positive } from '../context.ts';
 import { fileStates, newestFirst, records } from '../ledger.ts';

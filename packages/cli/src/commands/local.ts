@@ -1,14 +1,39 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { errorMessage } from '@eventline/core/errors.ts';
-import { matchRoute } from '@eventline/core/routing.ts';
-import { consoleLogger, LocalStack } from '@eventline/local/stack.ts';
+import { refuseCodeThatCannotTravel } from '@eventline/config';
+import { errorMessage, matchRoute } from '@eventline/core';
+import type { PhoneMessage } from '@eventline/local';
+import { consoleLogger, LocalStack } from '@eventline/local';
 import type { Command } from 'commander';
-import { type Cli, port } from '../context.ts';
+import { type Cli, port, positive } from '../context.ts';
+import { emit, table } from '../output.ts';
 
-/** `start` and `put`: the local stack only. */
+/** `start`, `put` and `sms`: the local stack only. */
 export function register(program: Command, cli: Cli): void {
+  program
+    .command('sms')
+    .description("list the SMS the local stack's sms subscribers received, as their phones show them")
+    .option('-n, --limit <n>', 'how many notifications to look through (newest)', positive, 50)
+    .action(async (options: { limit: number }) => {
+      if (cli.options.stack) {
+        throw new Error(
+          'sms lists the local stack only (--stack given); on AWS, SNS keeps SMS delivery status in CloudWatch Logs once the account enables it (aws sns set-sms-attributes)',
+        );
+      }
+      const { messages } = await cli.api<{ messages: PhoneMessage[] }>(
+        `/_eventline/sms?limit=${options.limit}`,
+      );
+      emit(cli.out, { messages }, () =>
+        messages.length === 0
+          ? 'no SMS yet\n'
+          : table(
+              ['SENT', 'TO', 'FROM', 'PARTS', 'TEXT'],
+              messages.map((m) => [m.timestamp, m.phoneNumber, m.sender ?? '', String(m.parts), m.text]),
+            ),
+      );
+    });
+
   program
     .command('start')
     .description(
@@ -19,6 +44,8 @@ export function register(program: Command, cli: Cli): void {
     .option('-d, --data-dir <dir>', 'data directory (default: local.dataDir, .eventline)')
     .action(async (options: { port?: number; host?: string; dataDir?: string }) => {
       const c = await cli.config();
+      // The function instances run a bundle: its code comes from eventline.config.ts alone.
+      refuseCodeThatCannotTravel(cli.options.config, c);
       const print = (line: string) => process.stdout.write(`${line}\n`);
       const stack = await LocalStack.start({
         config: c,
@@ -53,9 +80,9 @@ export function register(program: Command, cli: Cli): void {
   /** The console page is optional: the stack runs without it. */
   async function loadConsole() {
     try {
-      const page = '@eventline/local/console/index.ts';
+      const page = '@eventline/local/console';
       const module = (await import(page)) as {
-        createConsolePage?: () => import('@eventline/local/admin.ts').ConsoleHandler;
+        createConsolePage?: () => import('@eventline/local').ConsoleHandler;
       };
       return module.createConsolePage?.();
     } catch {
@@ -70,14 +97,21 @@ export function register(program: Command, cli: Cli): void {
     .option('-k, --key <key>', 'object key')
     .option('-w, --wait', 'wait until the file has its outcome and print it')
     .action(async (file: string, options: { key?: string; wait?: boolean }) => {
+      if (cli.options.stack) {
+        throw new Error(
+          'put uploads to the local stack only (--stack given); on a deployed stack upload with: aws s3 cp <file> s3://<BucketName>/<key>',
+        );
+      }
       const c = await cli.config();
       const route = c.routes[0];
       const key = options.key ?? `${route?.prefix ?? ''}${basename(file)}`;
       await stat(file).catch(() => {
         throw new Error(`${file}: no such file`);
       });
+      const endpoint = await cli.endpoint();
+      cli.out.progress(`eventline: local stack ${c.name}, region ${c.local.region}, endpoint ${endpoint}`);
       const s3 = new S3Client({
-        endpoint: await cli.endpoint(),
+        endpoint,
         region: c.local.region,
         forcePathStyle: true,
         credentials: { accessKeyId: c.local.accessKeyId, secretAccessKey: c.local.secretAccessKey },

@@ -1,5 +1,4 @@
-import type { FileState } from '@eventline/core/ports.ts';
-import type { RedriveObject, RedrivePurpose } from '@eventline/core/redrive.ts';
+import type { FileState, RedriveObject, RedrivePurpose } from '@eventline/core';
 import type { Command } from 'commander';
 import type { Cli } from '../context.ts';
 import { fileStates } from '../ledger.ts';

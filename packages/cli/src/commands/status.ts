@@ -1,6 +1,6 @@
 import { DescribeAlarmsCommand, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { ListMessageMoveTasksCommand } from '@aws-sdk/client-sqs';
-import { errorMessage } from '@eventline/core/errors.ts';
+import { errorMessage } from '@eventline/core';
 import type { Command } from 'commander';
 import { type Cli, positive } from '../context.ts';
 import { fileStates, newestFirst } from '../ledger.ts';

@@ -1,7 +1,7 @@
-import type { Route } from '@eventline/config/schema.ts';
+import type { Route } from '@eventline/config/runtime';
 import { type CsvError, parse } from 'csv-parse';
-import { isNumber, LosslessNumber, parse as parseJson } from 'lossless-json';
 import { PermanentError, type Position, RecordError } from '../errors.ts';
+import { convertCell as convert, setField } from './cells.ts';
 import { MAX_LINE_CHARS } from './json.ts';
 import { LineIndex, utf8Chunks } from './text.ts';
 import type { Decoded, DecoderOptions } from './types.ts';
@@ -20,47 +20,14 @@ import type { Decoded, DecoderOptions } from './types.ts';
  * Lines are physical lines of the file (quoted newlines included), the line a record starts on.
  */
 
+export { normaliseNumber } from './cells.ts';
+
 type ColumnType = Route['csv']['types'][string];
+
 interface ParsedRow {
   fields: string[];
   /** Byte offset just past the row (its record delimiter included). */
   end: number;
-}
-
-const NUMBER = /^([+-]?)(\d*)(?:\.(\d*))?([eE][+-]?\d+)?$/;
-
-/** The JSON spelling of a decimal number cell, or undefined when it is not one. */
-export function normaliseNumber(cell: string): string | undefined {
-  const match = NUMBER.exec(cell.trim());
-  if (!match) return undefined;
-  const [, sign = '', int = '', frac = '', exp = ''] = match;
-  if (int === '' && frac === '') return undefined;
-  const text = `${sign === '-' ? '-' : ''}${int.replace(/^0+(?=\d)/, '') || '0'}${frac ? `.${frac}` : ''}${exp}`;
-  return isNumber(text) ? text : undefined;
-}
-
-function convert(cell: string, type: ColumnType): { value: unknown } | { problem: string; code: string } {
-  if (type === 'string') return { value: cell };
-  if (cell.trim() === '') return { value: null };
-  switch (type) {
-    case 'number': {
-      const text = normaliseNumber(cell);
-      return text === undefined
-        ? { code: 'bad-number', problem: `${JSON.stringify(cell)} is not a number` }
-        : { value: new LosslessNumber(text) };
-    }
-    case 'boolean': {
-      const lower = cell.trim().toLowerCase();
-      if (lower === 'true' || lower === 'false') return { value: lower === 'true' };
-      return { code: 'bad-boolean', problem: `${JSON.stringify(cell)} is not true or false` };
-    }
-    case 'json':
-      try {
-        return { value: parseJson(cell) };
-      } catch (error) {
-        return { code: 'bad-json', problem: `not valid JSON: ${(error as Error).message}` };
-      }
-  }
 }
 
 function checkHeader(header: string[], types: Record<string, ColumnType>, key: string): void {
@@ -165,14 +132,7 @@ export async function* decodeCsv(
           );
           break;
         }
-        if (name === '__proto__') {
-          Object.defineProperty(value, name, {
-            value: converted.value,
-            writable: true,
-            enumerable: true,
-            configurable: true,
-          });
-        } else value[name] = converted.value;
+        setField(value, name, converted.value);
       }
       yield failure ? { error: failure } : { value, position };
     }

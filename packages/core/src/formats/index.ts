@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
-import { ConfigError } from '@eventline/config/errors.ts';
-import type { Format, Route } from '@eventline/config/schema.ts';
+import type { Format, Route } from '@eventline/config/runtime';
+import { ConfigError } from '@eventline/config/runtime';
 import { PermanentError } from '../errors.ts';
 import { decodeJson, decodeNdjson } from './json.ts';
 import type { Decoder } from './types.ts';
@@ -18,6 +18,7 @@ export * from './types.ts';
  */
 declare const EVENTLINE_FORMAT_CSV: boolean | undefined;
 declare const EVENTLINE_FORMAT_JSON_ARRAY: boolean | undefined;
+declare const EVENTLINE_FORMAT_LOG: boolean | undefined;
 
 /** A decoder whose module is imported when its first file arrives, not at start. */
 function lazy(load: () => Promise<Decoder>): Decoder {
@@ -37,13 +38,20 @@ function notBundled(format: Format): Decoder {
   };
 }
 
+const jsonArray = (format: Format): Decoder =>
+  typeof EVENTLINE_FORMAT_JSON_ARRAY === 'undefined' || EVENTLINE_FORMAT_JSON_ARRAY
+    ? lazy(async () => (await import('./json-array.ts')).decodeJsonArray)
+    : notBundled(format);
+
 const decoders: Record<Format, Decoder> = {
   json: decodeJson,
   ndjson: decodeNdjson,
-  'json-array':
-    typeof EVENTLINE_FORMAT_JSON_ARRAY === 'undefined' || EVENTLINE_FORMAT_JSON_ARRAY
-      ? lazy(async () => (await import('./json-array.ts')).decodeJsonArray)
-      : notBundled('json-array'),
+  'json-array': jsonArray('json-array'),
+  cloudtrail: jsonArray('cloudtrail'),
+  log:
+    typeof EVENTLINE_FORMAT_LOG === 'undefined' || EVENTLINE_FORMAT_LOG
+      ? lazy(async () => (await import('./log.ts')).decodeLog)
+      : notBundled('log'),
   csv:
     typeof EVENTLINE_FORMAT_CSV === 'undefined' || EVENTLINE_FORMAT_CSV
       ? lazy(async () => (await import('./csv.ts')).decodeCsv)

@@ -4,6 +4,7 @@ import { jsonParser, type Token } from 'stream-json/core/parser.js';
 import { jsonVerifier, type VerifierError } from 'stream-json/core/utils/verifier.js';
 import { PermanentError, RecordError } from '../errors.ts';
 import { MAX_LINE_CHARS } from './json.ts';
+import { RecordsPath } from './records-path.ts';
 import { utf8Chunks } from './text.ts';
 import type { Decoded, DecoderOptions } from './types.ts';
 
@@ -17,6 +18,8 @@ import type { Decoded, DecoderOptions } from './types.ts';
  * before a syntax error is read (and written) and the error names the element it is in. A syntax
  * error fails the file (the rest cannot be read reliably); a bad element (not an object, too large,
  * too deep) is a record error and the rest goes on. An empty or blank file holds no records.
+ * With a records path (`jsonArray.recordsPath`, `Records` for format `cloudtrail`) the array is
+ * found inside a JSON object (records-path.ts) and the rest of the document is skipped.
  */
 
 /** Largest element accepted, in characters of its tokens; larger ones are skipped as record errors. */
@@ -181,8 +184,11 @@ function syntaxError(key: string, error: unknown, where: string, index: number):
 
 export async function* decodeJsonArray(
   source: AsyncIterable<Uint8Array>,
-  { key }: DecoderOptions,
+  { key, route }: DecoderOptions,
 ): AsyncGenerator<Decoded> {
+  // `cloudtrail` is json-array with its records at `Records`; any route may name a records path.
+  const recordsPath = route.jsonArray.recordsPath || (route.format === 'cloudtrail' ? 'Records' : '');
+  const path = recordsPath ? new RecordsPath(recordsPath, key) : undefined;
   const verify = jsonVerifier();
   const tokenize = jsonParser({ streamValues: false });
   const builder = new ElementBuilder(key);
@@ -193,7 +199,9 @@ export async function* decodeJsonArray(
     const tokens = tokenize(text);
     if (tokens === none) return;
     for (const token of getManyValues(tokens)) {
-      const decoded = builder.push(token);
+      const inArray = path ? path.push(token) : token;
+      if (!inArray) continue;
+      const decoded = builder.push(inArray);
       if (decoded) yield decoded;
     }
   }
@@ -225,4 +233,5 @@ export async function* decodeJsonArray(
     throw syntaxError(key, error, 'the file ends before the array is closed', builder.index);
   }
   yield* feed(END);
+  path?.finish();
 }

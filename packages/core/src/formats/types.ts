@@ -1,10 +1,12 @@
-import type { Route } from '@eventline/config/schema.ts';
+import type { Route } from '@eventline/config/runtime';
 import type { Position, RecordError } from '../errors.ts';
 
 /** One record out of a file: its value (numbers as exact LosslessNumber) and where it was. */
 export interface DecodedRecord {
   value: unknown;
   position: Position;
+  /** Set when a route's transform made several records of this one: which (0-based). */
+  part?: number;
 }
 
 /** A record that could not be read; the file goes on (or fails, by the route's `onInvalid`). */

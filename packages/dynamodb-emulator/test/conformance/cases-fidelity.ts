@@ -1,11 +1,10 @@
-import { A, API, absent, type Case, CONDITION_FAILED, GUIDE, getIs, N, put, S } from './case-kit.ts';
-
 /**
  * The divergences issue 27 measured between the emulator and DynamoDB (by a differential test
  * against DynamoDB Local), one case each, numbered as in the issue. #5 (a data error inside a
  * transaction) is the transaction case "A write that cannot be applied cancels the transaction
  * with a ValidationError reason".
  */
+import { A, API, absent, type Case, CONDITION_FAILED, GUIDE, getIs, N, put, S } from './case-kit.ts';
 
 const VALIDATION = 'ValidationException';
 const cond = (expression: string, values?: Record<string, unknown>) => ({

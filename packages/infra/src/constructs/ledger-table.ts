@@ -1,3 +1,6 @@
+/**
+ * The ledger table construct (DynamoDB, on-demand, point-in-time recovery, a fixed logical id).
+ */
 import type { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, type CfnTable, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';

@@ -1,4 +1,7 @@
-import { LAMBDA_BUNDLING } from '@eventline/lambda/bundling.ts';
+/**
+ * The pipeline's Lambda function construct: bundling, runtime, logging, and a role granted action by action.
+ */
+import { LAMBDA_BUNDLING } from '@eventline/lambda/bundling';
 import { Aws, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Policy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -26,7 +29,8 @@ export interface PipelineFunctionProps {
   readonly entry: string;
   readonly memoryMb: number;
   readonly timeout: Duration;
-  readonly reservedConcurrency: number;
+  /** Lambda's ReservedConcurrentExecutions; unset: none reserved. */
+  readonly reservedConcurrency?: number;
   readonly logRetention: RetentionDays;
   readonly logLevel: LogLevel;
   /** Powertools service name (the `service` key of every log line and metric dimension). */

@@ -1,3 +1,7 @@
+/**
+ * The pipeline's alarms and dashboard construct.
+ */
+import { TIMEOUT_WITHOUT_CHECKPOINT, watchdogMarginMs } from '@eventline/config';
 import { Duration } from 'aws-cdk-lib';
 import {
   Alarm,
@@ -28,7 +32,10 @@ export interface LabelledQueue {
 export interface PipelineMonitoringProps {
   readonly function: IFunction;
   readonly timeout: Duration;
-  readonly reservedConcurrency: number;
+  /** The function's reservation, if any (`function.reservedConcurrency`). */
+  readonly reservedConcurrency?: number;
+  /** Queue mode: the event source mapping's maximum concurrency (`trigger.maxConcurrency`). */
+  readonly maxConcurrency?: number;
   /** Every alarm goes to each of these (the stack's alarm topic, and `alarms.topicArns`). */
   readonly alarmTopics: readonly ITopic[];
   readonly notificationTopic: ITopic;
@@ -38,8 +45,6 @@ export interface PipelineMonitoringProps {
   readonly ingestQueue?: IQueue;
   /** How old the oldest waiting event may get before it is an alarm. @default 15 minutes */
   readonly backlogAge?: Duration;
-  /** Alarm when a run takes longer than this fraction of the timeout. @default 0.8 */
-  readonly durationAlarmFraction?: number;
   readonly metricsNamespace: string;
   readonly serviceName: string;
   /** Named in the CLI commands of the alarm descriptions. */
@@ -65,7 +70,6 @@ export class PipelineMonitoring extends Construct {
     super(scope, id);
     const fn = props.function;
     const timeoutMs = props.timeout.toMilliseconds();
-    const durationThresholdMs = Math.round(timeoutMs * (props.durationAlarmFraction ?? 0.8));
     const backlogAge = props.backlogAge ?? Duration.minutes(15);
     const actions = props.alarmTopics.map((topic) => new SnsAction(topic));
     const cli = (command: string) => `npx eventline ${command} --stack ${props.stackName}`;
@@ -114,16 +118,21 @@ export class PipelineMonitoring extends Construct {
     );
     alarm(
       'FunctionThrottles',
-      `The pipeline function was throttled: its reserved concurrency is too low for the load. Raise function.reservedConcurrency${queueMode ? ' (or lower trigger.maxConcurrency)' : ''} and deploy; watch the backlog with ${cli('status')}.`,
+      props.reservedConcurrency !== undefined
+        ? `The pipeline function was throttled: its reserved concurrency (${props.reservedConcurrency}) is too low for the load. Raise function.reservedConcurrency${queueMode ? ' (or lower trigger.maxConcurrency)' : ''} and deploy; watch the backlog with ${cli('status')}.`
+        : `The pipeline function was throttled: the account's unreserved Lambda concurrency is used up (by this function or others). See what the account allows with ${cli('doctor')}; ${queueMode ? 'lower trigger.maxConcurrency, ' : ''}reserve concurrency with function.reservedConcurrency, or ask AWS for a higher Lambda concurrency quota; watch the backlog with ${cli('status')}.`,
       fn.metricThrottles({ period: PERIOD, statistic: 'Sum' }),
       1,
       ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
     );
+    // Not the Duration metric: a long file hands its work to a continuation shortly before the timeout
+    // on purpose, so its segments run close to the timeout by design. The handler counts the invocations
+    // still running after that point, which Lambda is about to stop with no checkpoint.
     alarm(
-      'DurationNearTimeout',
-      `A run of the pipeline function took at least ${durationThresholdMs} ms of its ${timeoutMs} ms timeout: large files or a slow ledger. Raise function.timeoutSeconds (or memoryMb) and deploy; find the slow files with ${cli('files')}.`,
-      fn.metricDuration({ period: PERIOD, statistic: 'Maximum' }),
-      durationThresholdMs,
+      'TimeoutWithoutCheckpoint',
+      `An invocation of the pipeline function was about to hit its ${timeoutMs} ms timeout with no checkpoint (metric TimeoutsWithoutCheckpoint: still running ${watchdogMarginMs(timeoutMs)} ms before the timeout, after the point where long files hand off): a JSON file too large to parse in time, or a slow ledger or S3. Its files are retried as new attempts and end FAILED after files.maxAttempts. The function's log says which files ("invocation about to time out without a checkpoint"); see them with ${cli('files')} --status PROCESSING. Raise function.timeoutSeconds (or memoryMb), or use a streamed format (ndjson, csv, json-array) for large files, and deploy.`,
+      pipelineMetric(TIMEOUT_WITHOUT_CHECKPOINT),
+      1,
       ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
     );
     alarm(
@@ -246,7 +255,14 @@ export class PipelineMonitoring extends Construct {
       new GraphWidget({
         title: 'Function concurrency',
         left: [lambdaMetric(fn, 'ConcurrentExecutions', 'Maximum')],
-        leftAnnotations: [annotation('reserved concurrency', props.reservedConcurrency)],
+        leftAnnotations: [
+          ...(props.reservedConcurrency !== undefined
+            ? [annotation('reserved concurrency', props.reservedConcurrency)]
+            : []),
+          ...(props.maxConcurrency !== undefined
+            ? [annotation('event source maximum concurrency', props.maxConcurrency)]
+            : []),
+        ],
         width: 8,
       }),
     );

@@ -1,8 +1,12 @@
+/**
+ * How S3 events reach the function: the `queue` mode (S3 -> SQS -> Lambda) and `direct` mode
+ * (S3 -> Lambda, asynchronous invocation) constructs, with their dead-letter queues.
+ */
 import {
   DEAD_LETTER_RETENTION_SECONDS,
   INGEST_QUEUE_SUFFIX,
   INGEST_RETENTION_SECONDS,
-} from '@eventline/config/queues.ts';
+} from '@eventline/config';
 import { Aws, Duration, Fn, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import {

@@ -1,4 +1,5 @@
 import type { Case } from './case-kit.ts';
+import { bucketConfigCases } from './cases-bucket-config.ts';
 import { listingCases } from './cases-listings.ts';
 import { multipartCases } from './cases-multipart.ts';
 import { objectCases } from './cases-objects.ts';
@@ -14,4 +15,10 @@ import { versioningAndAuthCases } from './cases-versioning-auth.ts';
 export type { Case } from './case-kit.ts';
 
 /** Every case, in the order they run: listings, objects, multipart, then versioning, buckets and signing. */
-export const cases: Case[] = [...listingCases, ...objectCases, ...multipartCases, ...versioningAndAuthCases];
+export const cases: Case[] = [
+  ...listingCases,
+  ...objectCases,
+  ...multipartCases,
+  ...versioningAndAuthCases,
+  ...bucketConfigCases,
+];

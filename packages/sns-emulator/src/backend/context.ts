@@ -5,7 +5,7 @@ import type { HttpPoster } from '../delivery/http.ts';
 import type { NotificationLog } from '../notification-log.ts';
 import type { Signer } from '../signing.ts';
 import type { SnsStore } from '../store.ts';
-import type { Logger, MessageAttributes } from '../types.ts';
+import type { DeliveryTargets, Logger, MessageAttributes } from '../types.ts';
 
 /** The shapes the backend's parts share: what a request brings, what an operation answers, what they all use. */
 
@@ -53,6 +53,8 @@ export interface BackendDeps {
   signer: Signer;
   http: HttpPoster;
   email: EmailSender | undefined;
+  /** Where sqs and lambda subscriptions deliver. */
+  targets?: DeliveryTargets;
   publicUrl: () => string;
   events: EventEmitter;
   logger: Logger;

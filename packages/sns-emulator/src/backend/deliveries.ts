@@ -1,7 +1,8 @@
 import type { DeliveryProgress } from '../delivery/dispatcher.ts';
 import { notificationHttp, notificationMail } from '../delivery/payloads.ts';
+import { lambdaEventFor, phoneMessageFor, sqsDeliveryFor } from '../delivery/targets.ts';
 import type { SubscriptionRecord } from '../store.ts';
-import type { DeliveryStatus, NotificationQuery, PublishedMessage } from '../types.ts';
+import type { DeliveryStatus, NotificationQuery, PhoneMessage, PublishedMessage } from '../types.ts';
 import { parseMessageStructure } from '../validation.ts';
 import type { Deps } from './context.ts';
 
@@ -74,7 +75,34 @@ export class Deliveries {
       ...(structure ? { structure } : {}),
     };
     let attempt: () => Promise<{ statusCode?: number }>;
-    if (subscription.protocol === 'http' || subscription.protocol === 'https') {
+    const targets = this.#d.targets ?? {};
+    if (subscription.protocol === 'sqs' || subscription.protocol === 'lambda') {
+      const protocol = subscription.protocol;
+      const send = protocol === 'sqs' ? targets.sqs : targets.lambda;
+      if (!send) {
+        void record({
+          status: 'failed',
+          attempts: delivery.attempts,
+          error: `no local ${protocol === 'sqs' ? 'SQS' : 'Lambda'} to deliver to (the targets.${protocol} option)`,
+        });
+        return;
+      }
+      attempt = async () => {
+        if (protocol === 'sqs') await targets.sqs?.(subscription.endpoint, sqsDeliveryFor(context));
+        else await targets.lambda?.(subscription.endpoint, lambdaEventFor(context));
+        return {};
+      };
+    } else if (subscription.protocol === 'sms') {
+      // Nothing leaves the machine: the log's delivered entry is the SMS (see phoneMessages).
+      const phone = phoneMessageFor(message, delivery, structure, topic?.attributes.DisplayName);
+      attempt = async () => {
+        this.#d.logger.info(`SMS to ${phone.phoneNumber}: ${phone.text}`, {
+          messageId: message.messageId,
+          parts: phone.parts,
+        });
+        return {};
+      };
+    } else if (subscription.protocol === 'http' || subscription.protocol === 'https') {
       const payload = notificationHttp(context);
       attempt = async () => ({
         statusCode: await this.#d.http.post(
@@ -137,5 +165,25 @@ export class Deliveries {
 
   notifications(query?: NotificationQuery): PublishedMessage[] {
     return this.#d.log.list(query);
+  }
+
+  /** The SMS delivered to sms subscriptions, from the recent published messages, oldest first. */
+  phoneMessages(query?: NotificationQuery): PhoneMessage[] {
+    const out: PhoneMessage[] = [];
+    for (const message of this.#d.log.list(query)) {
+      const sms = message.deliveries.filter((d) => d.protocol === 'sms' && d.status === 'delivered');
+      if (sms.length === 0) continue;
+      let structure: Record<string, string> | undefined;
+      if (message.messageStructure === 'json') {
+        try {
+          structure = parseMessageStructure(message.message);
+        } catch {
+          structure = undefined;
+        }
+      }
+      const displayName = this.#d.store.topics.get(message.topicArn)?.attributes.DisplayName;
+      for (const delivery of sms) out.push(phoneMessageFor(message, delivery, structure, displayName));
+    }
+    return out;
   }
 }

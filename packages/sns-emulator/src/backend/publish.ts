@@ -1,3 +1,6 @@
+/**
+ * Publish and PublishBatch for the SNS emulator (the Publisher below).
+ */
 import { createHash, randomUUID } from 'node:crypto';
 import { DEDUPLICATION_WINDOW_MS, MAX_BATCH_ENTRIES, MAX_MESSAGE_BYTES } from '../constants.ts';
 import { batchError, invalidParameter } from '../errors.ts';

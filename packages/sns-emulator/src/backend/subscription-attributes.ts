@@ -11,6 +11,12 @@ import { validateBooleanAttribute, validateJsonAttribute } from '../validation.t
 
 /** What Subscribe and SetSubscriptionAttributes accept: protocol and endpoint, attribute names and values. */
 
+const SQS_QUEUE_ARN = /^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,80}(\.fifo)?$/;
+const LAMBDA_FUNCTION_ARN =
+  /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}(:(\$LATEST|[A-Za-z0-9_-]{1,128}))?$/;
+/** E.164: a plus, then up to 15 digits, the first not 0 (spaces, dashes and parentheses are ignored). */
+const E164 = /^\+[1-9]\d{1,14}$/;
+
 export function checkSubscriptionAttributes(
   attributes: Record<string, string>,
   protocol: Protocol,
@@ -34,7 +40,7 @@ export function checkSubscriptionAttribute(
   const http = protocol === 'http' || protocol === 'https';
   switch (name) {
     case 'RawMessageDelivery':
-      if (!http)
+      if (!http && protocol !== 'sqs')
         throw invalidParameter(
           `${prefix}Delivery protocol [${protocol}] does not support raw message delivery.`,
         );
@@ -82,7 +88,7 @@ export function checkProtocol(
     );
   }
   const checked = protocol as Protocol;
-  if (topic.attributes.FifoTopic === 'true') {
+  if (topic.attributes.FifoTopic === 'true' && checked !== 'sqs') {
     throw invalidParameter(
       `Invalid parameter: Protocol Reason: FIFO topics deliver to sqs only, not ${checked}`,
     );
@@ -98,6 +104,21 @@ export function checkProtocol(
     }
     if (!url || url.protocol !== `${checked}:` || !endpoint.startsWith(`${checked}://`)) {
       throw invalidParameter('Invalid parameter: Endpoint must match the specified protocol');
+    }
+  } else if (checked === 'sqs') {
+    if (!SQS_QUEUE_ARN.test(endpoint)) throw invalidParameter('Invalid parameter: SQS endpoint ARN');
+    if (topic.attributes.FifoTopic === 'true' && !endpoint.endsWith('.fifo')) {
+      throw invalidParameter(
+        'Invalid parameter: Invalid parameter: Endpoint Reason: FIFO SNS Topics can only be subscribed to FIFO SQS queues',
+      );
+    }
+  } else if (checked === 'lambda') {
+    if (!LAMBDA_FUNCTION_ARN.test(endpoint)) throw invalidParameter('Invalid parameter: Lambda endpoint ARN');
+  } else if (checked === 'sms') {
+    if (!E164.test(endpoint.replace(/[\s()-]/g, ''))) {
+      throw invalidParameter(
+        'Invalid parameter: SMS endpoint: a phone number in E.164 form (+<country><number>)',
+      );
     }
   } else if (!/^[^@\s]+@[^@\s]+$/.test(endpoint)) {
     throw invalidParameter('Invalid parameter: Email address');

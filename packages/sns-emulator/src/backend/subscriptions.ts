@@ -1,5 +1,8 @@
+/**
+ * Subscriptions for the SNS emulator: subscribe, confirm, unsubscribe, list, attributes (below).
+ */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { TOKEN_TTL_MS } from '../constants.ts';
+import { CONFIRMED_BY_ENDPOINT, TOKEN_TTL_MS } from '../constants.ts';
 import { confirmationHttp, confirmationMail } from '../delivery/payloads.ts';
 import { subscribeUrl, subscriptionConfirmationText, unsubscribeConfirmationText } from '../envelope.ts';
 import { authorizationError, invalidParameter, notFound, topicNotFound } from '../errors.ts';
@@ -51,6 +54,13 @@ export class Subscriptions {
     );
 
     const existing = this.#d.store.findSubscription(topic.arn, protocol, endpoint);
+    if (existing && input.confirmed) {
+      // A subscription the embedding program declares (the project's config): its attributes are the config's.
+      existing.attributes = attributes;
+      existing.pending = false;
+      await this.#d.store.save();
+      return this.#subscribeAnswer(existing, input.returnSubscriptionArn);
+    }
     if (existing) {
       for (const [key, value] of Object.entries(attributes)) {
         if ((existing.attributes[key] ?? defaultSubscriptionAttribute(key)) !== value) {
@@ -59,15 +69,14 @@ export class Subscriptions {
           );
         }
       }
-      if (existing.pending && input.confirmed) {
-        existing.pending = false;
-        await this.#d.store.save();
-      } else if (existing.pending) {
+      if (existing.pending) {
         await this.#sendSubscriptionConfirmation(existing, topic);
       }
       return this.#subscribeAnswer(existing, input.returnSubscriptionArn);
     }
 
+    // sqs, lambda and sms subscriptions need no handshake (same account); the others wait for the endpoint.
+    const confirmed = input.confirmed === true || !CONFIRMED_BY_ENDPOINT.has(protocol);
     const subscription: SubscriptionRecord = {
       arn: `${topic.arn}:${randomUUID()}`,
       topicArn: topic.arn,
@@ -75,8 +84,8 @@ export class Subscriptions {
       endpoint,
       owner: this.#d.accountId,
       attributes,
-      pending: !input.confirmed,
-      confirmationWasAuthenticated: input.confirmed === true,
+      pending: !confirmed,
+      confirmationWasAuthenticated: confirmed,
       createdAt: new Date().toISOString(),
     };
     this.#d.store.subscriptions.set(subscription.arn, subscription);

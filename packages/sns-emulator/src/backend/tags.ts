@@ -1,3 +1,6 @@
+/**
+ * Topic tags for the SNS emulator: the tagging API and the checks CreateTopic shares.
+ */
 import { invalidParameter, resourceNotFound, tagLimitExceeded } from '../errors.ts';
 import type { Tag, TopicRecord } from '../store.ts';
 import type { Deps } from './context.ts';

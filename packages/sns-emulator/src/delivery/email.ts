@@ -1,3 +1,6 @@
+/**
+ * Email delivery for the SNS emulator's email and email-json subscriptions, over SMTP.
+ */
 import { createTransport } from 'nodemailer';
 import { DeliveryError } from '../errors.ts';
 import type { SmtpOptions } from '../types.ts';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { errorMessage } from '@eventline/core/errors.ts';
+import { errorMessage } from './errors.ts';
 
 /**
  * Lambda's Invoke API (`POST /2015-03-31/functions/{name}/invocations`, REST-JSON) for the stack's

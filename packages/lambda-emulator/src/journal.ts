@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { writeFileDurable } from '@eventline/durable-file';
 
 /**
- * The event journal: every routed S3 event is written here before it is queued and removed once it
+ * The event journal of asynchronous invocations: every event is written here before it is queued and removed once it
  * has an outcome (processed, or dead-lettered). After a crash, what is still here is re-driven; the
  * pipeline's idempotency makes re-driving a finished event harmless. One small file per event,
  * written durably (temp name, fsync, rename, fsync of the directory), so a crash leaves either a

@@ -2,8 +2,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type BuiltBundle, FunctionBundler } from '../src/runtime/bundler.ts';
-import { FunctionPool } from '../src/runtime/function-pool.ts';
+import { type BuiltBundle, FunctionBundler } from '../src/bundler.ts';
+import { FunctionPool } from '../src/function-pool.ts';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {

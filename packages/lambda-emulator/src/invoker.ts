@@ -1,7 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { errorMessage, InProgressError, TransientError } from '@eventline/core/errors.ts';
-import type { DeadLetterQueue, Logger } from '@eventline/core/ports.ts';
 import type { Context } from 'aws-lambda';
+import { errorMessage } from './errors.ts';
 import type { EventJournal, JournalEntry } from './journal.ts';
 
 /**
@@ -10,6 +9,33 @@ import type { EventJournal, JournalEntry } from './journal.ts';
  * `retryAttempts` times after growing delays, and then goes to the dead-letter queue as an
  * on-failure invocation record. Events are journaled first, so a crash loses none.
  */
+
+/** Lambda's longest function timeout: a context's remaining time counts down from it unless told otherwise. */
+export const MAX_FUNCTION_TIMEOUT_MS = 900_000;
+
+/** What the invoker logs (a Powertools-style logger fits). */
+export interface InvokerLogger {
+  warn(message: string, extra?: Record<string, unknown>): void;
+  error(message: string, extra?: Record<string, unknown>): void;
+}
+
+/** An invocation that will not be retried any more, for the on-failure destination (Lambda's invocation record). */
+export interface OnFailureRecord {
+  /** The condition: `RetriesExhausted` or `EventAgeExceeded`. */
+  code: string;
+  reason: string;
+  /** The invocation record Lambda sends to an on-failure destination. */
+  event: Record<string, unknown>;
+  failedAt: string;
+  attempts: number;
+}
+
+/**
+ * How the invoker treats a failed invocation: `'throttled'` waits and runs it again without counting an
+ * attempt (as Lambda does for a throttle), `'failed'` counts an attempt and retries after the next delay.
+ */
+export type FailureKind = 'throttled' | 'failed';
+
 export interface InvokerOptions {
   concurrency: number;
   retryAttempts: number;
@@ -20,9 +46,14 @@ export interface InvokerOptions {
   timeoutMs?: number;
   invoke: (event: Record<string, unknown>, context: Context) => Promise<unknown>;
   journal: EventJournal;
-  deadLetters: DeadLetterQueue;
-  logger: Logger;
+  /** The on-failure destination (or dead-letter queue): where an event goes when no retry is left. */
+  deadLetters: { send(record: OnFailureRecord): Promise<void> };
+  logger: InvokerLogger;
   functionArn: string;
+  /** The retry decision for a failure (every failure counts as `'failed'` unless told). */
+  classifyFailure?: (error: unknown) => FailureKind;
+  /** How long a throttled invocation waits before it runs again (250 ms unless told). */
+  throttleDelayMs?: number;
 }
 
 export interface InvocationResult {
@@ -34,15 +65,7 @@ export interface InvocationResult {
   durationMs: number;
 }
 
-const IN_PROGRESS_DELAY_MS = 250;
-
-/** True when every failure behind `error` is "this object is being processed by another invocation". */
-function waitsForAnother(error: unknown): boolean {
-  if (error instanceof InProgressError) return true;
-  if (error instanceof AggregateError) return error.errors.length > 0 && error.errors.every(waitsForAnother);
-  if (error instanceof TransientError && error.code === 'retry') return waitsForAnother(error.cause);
-  return false;
-}
+const THROTTLE_DELAY_MS = 250;
 
 export class AsyncInvoker extends EventEmitter {
   private readonly queue: JournalEntry[] = [];
@@ -128,9 +151,9 @@ export class AsyncInvoker extends EventEmitter {
         durationMs: Date.now() - started,
       } satisfies InvocationResult);
     } catch (error) {
-      if (waitsForAnother(error) && !this.stopped) {
-        // Another invocation holds the object (Lambda would throttle, not count an attempt): wait.
-        this.later(entry, IN_PROGRESS_DELAY_MS);
+      if (this.options.classifyFailure?.(error) === 'throttled' && !this.stopped) {
+        // Throttled (Lambda does not count an attempt): wait, then run it again.
+        this.later(entry, this.options.throttleDelayMs ?? THROTTLE_DELAY_MS);
         return;
       }
       const next: JournalEntry = { ...entry, attempts: attempt };
@@ -160,7 +183,7 @@ export class AsyncInvoker extends EventEmitter {
 
   /** A Lambda-shaped context; its remaining time counts down from the function timeout. */
   private contextFor(entry: JournalEntry, started: number): Context {
-    const timeoutMs = this.options.timeoutMs ?? 900_000;
+    const timeoutMs = this.options.timeoutMs ?? MAX_FUNCTION_TIMEOUT_MS;
     const functionName = this.options.functionArn.split(':').at(-1) ?? 'handler';
     return {
       callbackWaitsForEmptyEventLoop: false,

@@ -1,7 +1,7 @@
 // One function instance: a separate Node.js process that loads the handler module once (the init
 // phase) and then runs one invocation at a time, as a Lambda execution environment does. Plain
 // JavaScript on purpose: it runs the bundle the CDK app deploys, with no TypeScript loader in between.
-// The parent (runtime/function-pool.ts) talks to it over the IPC channel:
+// The parent (function-pool.ts) talks to it over the IPC channel:
 //   parent -> { type: 'invoke', requestId, event, deadline, context }
 //   worker -> { type: 'ready', initMs } | { type: 'init-error', error } | { type: 'result', requestId, ... }
 // Before a result, the worker ends the invocation's output with a marker line on stdout and stderr

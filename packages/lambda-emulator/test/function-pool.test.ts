@@ -5,7 +5,7 @@ import {
   FunctionPool,
   type FunctionPoolOptions,
   type InvocationReport,
-} from '../src/runtime/function-pool.ts';
+} from '../src/function-pool.ts';
 
 const HANDLER = fileURLToPath(new URL('./fixtures/handler.mjs', import.meta.url));
 const BROKEN = fileURLToPath(new URL('./fixtures/broken.mjs', import.meta.url));

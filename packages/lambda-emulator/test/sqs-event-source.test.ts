@@ -12,7 +12,7 @@ import {
   type SqsEvent,
   SqsEventSource,
   type SqsEventSourceOptions,
-} from '../src/runtime/sqs-event-source.ts';
+} from '../src/sqs-event-source.ts';
 import { type SqsEndpoint, startSqs } from './support/sqs.ts';
 
 let sqs: SqsEndpoint;

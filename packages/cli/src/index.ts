@@ -1,0 +1,9 @@
+/**
+ * The face of @eventline/cli: the program (`buildProgram`, `run`, `main`; bin/eventline.mjs starts it)
+ * and the pieces its tests check on their own: the stack's outputs and queues, how a queued message
+ * reads as a letter, and the pacing of bulk operations.
+ */
+export { type Letter, letterOf } from './letters.ts';
+export { buildProgram, main, run } from './main.ts';
+export { type Queue, STACK_OUTPUTS, type Target } from './resources.ts';
+export { Progress, Throttle } from './throttle.ts';

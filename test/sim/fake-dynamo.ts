@@ -1,0 +1,298 @@
+import type {
+  AttributeValue,
+  BatchWriteItemCommandInput,
+  GetItemCommandInput,
+  PutItemCommandInput,
+  UpdateItemCommandInput,
+  WriteRequest,
+} from '@aws-sdk/client-dynamodb';
+
+/**
+ * The protocol simulator's DynamoDB: a fake of the AWS cloud's item API (GetItem, PutItem,
+ * UpdateItem, BatchWriteItem) with the semantics the ledger relies on: condition expressions
+ * evaluated on the stored item, `ConditionalCheckFailedException` carrying the old item under
+ * `ReturnValuesOnConditionCheckFailure: ALL_OLD`, `ReturnValues: UPDATED_NEW`, and a batch that may
+ * come back with `UnprocessedItems`. Only the expression grammar the ledger writes is understood
+ * (comparisons, AND/OR/NOT, parentheses, attribute_(not_)exists; SET/REMOVE/ADD); anything else
+ * throws, so a new expression cannot be silently mis-evaluated.
+ */
+
+type Item = Record<string, AttributeValue>;
+type Names = Record<string, string> | undefined;
+type Values = Record<string, AttributeValue> | undefined;
+
+export class DynamoError extends Error {
+  constructor(
+    public override readonly name: string,
+    message: string,
+    public readonly $metadata: { httpStatusCode: number },
+    public readonly Item?: Item,
+  ) {
+    super(message);
+  }
+}
+
+const tokenPattern = /\s*(<>|<=|>=|=|<|>|\(|\)|,|[#:]?[A-Za-z_][A-Za-z0-9_]*)/y;
+
+function tokenize(text: string): string[] {
+  const tokens: string[] = [];
+  tokenPattern.lastIndex = 0;
+  let at = 0;
+  while (at < text.length) {
+    if (/^\s*$/.test(text.slice(at))) break;
+    tokenPattern.lastIndex = at;
+    const match = tokenPattern.exec(text);
+    if (!match) throw new Error(`fake DynamoDB: cannot read expression at "${text.slice(at)}"`);
+    tokens.push(match[1]!);
+    at = tokenPattern.lastIndex;
+  }
+  return tokens;
+}
+
+function nameOf(token: string, names: Names): string {
+  if (token.startsWith('#')) {
+    const name = names?.[token];
+    if (name === undefined)
+      throw new DynamoError('ValidationException', `unknown name ${token}`, { httpStatusCode: 400 });
+    return name;
+  }
+  return token;
+}
+
+function compare(a: AttributeValue | undefined, b: AttributeValue | undefined): number | undefined {
+  if (a === undefined || b === undefined) return undefined;
+  if (a.N !== undefined && b.N !== undefined) return Math.sign(Number(a.N) - Number(b.N));
+  if (a.S !== undefined && b.S !== undefined) return a.S < b.S ? -1 : a.S > b.S ? 1 : 0;
+  if (a.BOOL !== undefined && b.BOOL !== undefined) return a.BOOL === b.BOOL ? 0 : undefined;
+  return undefined;
+}
+
+/** Evaluates a condition expression on `item` (undefined: no item). */
+export function evaluate(expression: string, item: Item | undefined, names: Names, values: Values): boolean {
+  const tokens = tokenize(expression);
+  let i = 0;
+  const peek = () => tokens[i];
+  const next = () => tokens[i++]!;
+  const operand = (): AttributeValue | undefined => {
+    const token = next();
+    if (token.startsWith(':')) {
+      const value = values?.[token];
+      if (!value)
+        throw new DynamoError('ValidationException', `unknown value ${token}`, { httpStatusCode: 400 });
+      return value;
+    }
+    return item?.[nameOf(token, names)];
+  };
+  const primary = (): boolean => {
+    const token = peek();
+    if (token === '(') {
+      next();
+      const value = or();
+      if (next() !== ')') throw new Error('fake DynamoDB: ) expected');
+      return value;
+    }
+    if (token === 'NOT') {
+      next();
+      return !primary();
+    }
+    if (token === 'attribute_not_exists' || token === 'attribute_exists') {
+      next();
+      next(); // (
+      const name = nameOf(next(), names);
+      next(); // )
+      const exists = item !== undefined && item[name] !== undefined;
+      return token === 'attribute_exists' ? exists : !exists;
+    }
+    const left = operand();
+    const op = next();
+    const right = operand();
+    const c = compare(left, right);
+    switch (op) {
+      case '=':
+        return c === 0;
+      case '<>':
+        return c !== 0;
+      case '<':
+        return c !== undefined && c < 0;
+      case '<=':
+        return c !== undefined && c <= 0;
+      case '>':
+        return c !== undefined && c > 0;
+      case '>=':
+        return c !== undefined && c >= 0;
+      default:
+        throw new Error(`fake DynamoDB: operator ${op} not understood`);
+    }
+  };
+  const and = (): boolean => {
+    let value = primary();
+    while (peek() === 'AND') {
+      next();
+      const right = primary();
+      value = value && right;
+    }
+    return value;
+  };
+  const or = (): boolean => {
+    let value = and();
+    while (peek() === 'OR') {
+      next();
+      const right = and();
+      value = value || right;
+    }
+    return value;
+  };
+  const result = or();
+  if (i !== tokens.length) throw new Error(`fake DynamoDB: trailing tokens in "${expression}"`);
+  return result;
+}
+
+/** Applies an update expression to a copy of `item`; returns the new item and the attributes it set. */
+export function applyUpdate(
+  expression: string,
+  item: Item,
+  names: Names,
+  values: Values,
+): { item: Item; updated: Item } {
+  const out: Item = { ...item };
+  const updated: Item = {};
+  const tokens = tokenize(expression);
+  let clause = '';
+  for (let i = 0; i < tokens.length; ) {
+    const token = tokens[i]!;
+    if (token === 'SET' || token === 'REMOVE' || token === 'ADD') {
+      clause = token;
+      i += 1;
+      continue;
+    }
+    if (token === ',') {
+      i += 1;
+      continue;
+    }
+    const name = nameOf(token, names);
+    if (clause === 'SET') {
+      if (tokens[i + 1] !== '=') throw new Error('fake DynamoDB: SET a = :v expected');
+      const value = values?.[tokens[i + 2]!];
+      if (!value) throw new Error(`fake DynamoDB: unknown value ${tokens[i + 2]}`);
+      out[name] = value;
+      updated[name] = value;
+      i += 3;
+    } else if (clause === 'REMOVE') {
+      delete out[name];
+      i += 1;
+    } else if (clause === 'ADD') {
+      const value = values?.[tokens[i + 1]!];
+      if (value?.N === undefined) throw new Error('fake DynamoDB: ADD of a number only');
+      const sum = { N: String(Number(out[name]?.N ?? 0) + Number(value.N)) };
+      out[name] = sum;
+      updated[name] = sum;
+      i += 2;
+    } else {
+      throw new Error(`fake DynamoDB: update expression not understood at ${token}`);
+    }
+  }
+  return { item: out, updated };
+}
+
+const copy = <T>(value: T): T => structuredClone(value);
+
+/** One table keyed by `pk` (the ledger's shape). `onWrite` sees every item as stored. */
+export class FakeDynamo {
+  readonly items = new Map<string, Item>();
+  onWrite: (item: Item, before: Item | undefined) => void = () => {};
+
+  private keyOf(key: Item | undefined): string {
+    const pk = key?.pk?.S;
+    if (pk === undefined)
+      throw new DynamoError('ValidationException', 'the key pk is missing', { httpStatusCode: 400 });
+    return pk;
+  }
+
+  private refuse(current: Item | undefined, returnOld: unknown): never {
+    throw new DynamoError(
+      'ConditionalCheckFailedException',
+      'The conditional request failed',
+      { httpStatusCode: 400 },
+      returnOld === 'ALL_OLD' && current ? copy(current) : undefined,
+    );
+  }
+
+  private store(pk: string, item: Item): void {
+    const before = this.items.get(pk);
+    this.items.set(pk, copy(item));
+    this.onWrite(copy(item), before);
+  }
+
+  getItem(input: GetItemCommandInput): { Item?: Item } {
+    const item = this.items.get(this.keyOf(input.Key));
+    return item ? { Item: copy(item) } : {};
+  }
+
+  putItem(input: PutItemCommandInput): Record<string, never> {
+    const pk = this.keyOf(input.Item);
+    const current = this.items.get(pk);
+    if (
+      input.ConditionExpression &&
+      !evaluate(
+        input.ConditionExpression,
+        current,
+        input.ExpressionAttributeNames,
+        input.ExpressionAttributeValues,
+      )
+    ) {
+      this.refuse(current, input.ReturnValuesOnConditionCheckFailure);
+    }
+    this.store(pk, input.Item as Item);
+    return {};
+  }
+
+  updateItem(input: UpdateItemCommandInput): { Attributes?: Item } {
+    const pk = this.keyOf(input.Key);
+    const current = this.items.get(pk);
+    if (
+      input.ConditionExpression &&
+      !evaluate(
+        input.ConditionExpression,
+        current,
+        input.ExpressionAttributeNames,
+        input.ExpressionAttributeValues,
+      )
+    ) {
+      this.refuse(current, input.ReturnValuesOnConditionCheckFailure);
+    }
+    const { item, updated } = applyUpdate(
+      input.UpdateExpression ?? '',
+      { ...(current ?? {}), ...(input.Key as Item) },
+      input.ExpressionAttributeNames,
+      input.ExpressionAttributeValues,
+    );
+    this.store(pk, item);
+    if (input.ReturnValues === 'UPDATED_NEW') return { Attributes: copy(updated) };
+    if (input.ReturnValues === 'ALL_NEW') return { Attributes: copy(item) };
+    return {};
+  }
+
+  /** Writes the requests, except the last `unprocessed` of them (returned as DynamoDB does). */
+  batchWriteItem(
+    input: BatchWriteItemCommandInput,
+    unprocessed = 0,
+  ): { UnprocessedItems?: Record<string, WriteRequest[]> } {
+    const [table, requests] = Object.entries(input.RequestItems ?? {})[0] ?? ['', []];
+    if (requests.length > 25)
+      throw new DynamoError('ValidationException', 'more than 25 requests', { httpStatusCode: 400 });
+    const keys = requests.map((r) => this.keyOf(r.PutRequest?.Item ?? r.DeleteRequest?.Key));
+    if (new Set(keys).size !== keys.length) {
+      throw new DynamoError('ValidationException', 'Provided list of item keys contains duplicates', {
+        httpStatusCode: 400,
+      });
+    }
+    const cut = Math.max(0, requests.length - unprocessed);
+    for (const request of requests.slice(0, cut)) {
+      if (request.PutRequest?.Item)
+        this.store(this.keyOf(request.PutRequest.Item), request.PutRequest.Item as Item);
+      else if (request.DeleteRequest?.Key) this.items.delete(this.keyOf(request.DeleteRequest.Key));
+    }
+    const rest = requests.slice(cut);
+    return rest.length > 0 ? { UnprocessedItems: { [table]: copy(rest) } } : {};
+  }
+}

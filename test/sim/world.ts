@@ -1,0 +1,325 @@
+import type { DynamoDbApi, S3Api, SnsApi, SqsApi } from '@eventline/aws';
+import {
+  DynamoLedger,
+  S3ObjectSource,
+  SnsNotifier,
+  SqsApiDeadLetters,
+  SqsContinuations,
+} from '@eventline/aws';
+import { type EventlineConfig, parseConfig } from '@eventline/config';
+import type { Clock } from '@eventline/core';
+import { encodeS3Key, normaliseEvent, Pipeline } from '@eventline/core';
+import type fc from 'fast-check';
+import { AwsFault, FakeQueue, FakeS3, type Published, type S3Version } from './fake-aws.ts';
+import { FakeDynamo } from './fake-dynamo.ts';
+
+/**
+ * The simulated world: the real core (`Pipeline`) and the real AWS adapters (`DynamoLedger`,
+ * `S3ObjectSource`, `SnsNotifier`, the SQS dead letters and continuations) over fakes of the cloud
+ * (fake-aws.ts, fake-dynamo.ts), one invocation per delivered message. Every port call of an
+ * invocation waits for fast-check's scheduler, which decides the order of all calls in flight; the
+ * clock is virtual. An invocation dies (crash, function timeout) by never returning from a call:
+ * a request already sent still lands, its answer is lost, as with a killed Lambda.
+ */
+
+export const BUCKET = 'sim-bucket';
+export const ROUTE_PREFIX = 'in/';
+export const TIMEOUT_MS = 60_000;
+export const VISIBILITY_MS = 6 * TIMEOUT_MS;
+/** Virtual time one port call takes, and one line of a body read from S3. */
+export const CALL_MS = 20;
+export const LINE_MS = 6_000;
+
+export type Service = 'dynamodb' | 's3' | 'sns' | 'sqs';
+export type FaultKind = 'crash-before' | 'crash-after' | 'throttle' | 'unprocessed';
+export interface Fault {
+  /** The global index of the port call it strikes. */
+  at: number;
+  kind: FaultKind;
+}
+
+interface Invocation {
+  id: number;
+  deadline: number;
+  dead: boolean;
+}
+
+class VirtualClock implements Clock {
+  time = Date.UTC(2026, 0, 1);
+  now(): number {
+    return this.time;
+  }
+}
+
+const hang = <T>(): Promise<T> => new Promise<T>(() => {});
+
+export class World {
+  readonly clock = new VirtualClock();
+  readonly s3: FakeS3;
+  readonly dynamo = new FakeDynamo();
+  readonly eventsDlq = new FakeQueue('events-dlq', { visibilityMs: VISIBILITY_MS });
+  readonly ingest: FakeQueue;
+  readonly filesDlq = new FakeQueue('files-dlq', { visibilityMs: VISIBILITY_MS });
+  readonly published: Published[] = [];
+  /** Dead letters `dlq replay` took off the queue (still counted as sent). */
+  readonly replayedLetters: Array<Record<string, unknown>> = [];
+  readonly config: EventlineConfig;
+  /** Outages: the service refuses every call until this time. */
+  readonly outageUntil: Record<Service, number> = { dynamodb: 0, s3: 0, sns: 0, sqs: 0 };
+  faultsOn = true;
+  calls = 0;
+  invocations = 0;
+  private readonly faults = new Map<number, FaultKind>();
+  /** Invocations that are still running (not settled, not dead). */
+  readonly running = new Set<Promise<void>>();
+  /** Every invocation, to kill them all at a restart. */
+  readonly live = new Set<Invocation>();
+  /** A log of what happened, printed with a failing schedule. */
+  readonly log: string[] = [];
+
+  constructor(
+    readonly scheduler: fc.Scheduler,
+    options: { versioned: boolean; faults: Fault[]; maxAttempts: number },
+  ) {
+    this.s3 = new FakeS3(options.versioned);
+    for (const fault of options.faults) this.faults.set(fault.at, fault.kind);
+    this.config = parseConfig({
+      routes: [{ id: 'sim', prefix: ROUTE_PREFIX, suffix: '.ndjson', format: 'ndjson', key: 'id' }],
+      bucket: { name: BUCKET },
+      function: { timeoutSeconds: TIMEOUT_MS / 1000 },
+      files: { maxAttempts: options.maxAttempts },
+      trigger: { mode: 'queue', maxReceiveCount: 5 },
+    });
+    this.ingest = new FakeQueue('ingest', {
+      visibilityMs: VISIBILITY_MS,
+      maxReceiveCount: this.config.trigger.maxReceiveCount,
+      deadLetters: this.eventsDlq,
+    });
+  }
+
+  /** One port call of invocation `inv`: ordered by the scheduler, struck by faults and outages. */
+  private async call<T>(
+    inv: Invocation,
+    service: Service,
+    label: string,
+    apply: (fault?: FaultKind) => T,
+  ): Promise<T> {
+    if (inv.dead) return hang();
+    if (this.clock.now() >= inv.deadline) {
+      inv.dead = true;
+      this.log.push(`#${inv.id} timed out before ${label}`);
+      return hang();
+    }
+    this.calls += 1;
+    const fault = this.faultsOn ? this.faults.get(this.calls) : undefined;
+    if (fault === 'crash-before') {
+      inv.dead = true;
+      this.log.push(`#${inv.id} crashed before ${label}`);
+      return hang();
+    }
+    await this.scheduler.schedule(Promise.resolve(label), `#${inv.id} ${label}`);
+    this.clock.time += CALL_MS;
+    let result: T;
+    try {
+      if (this.faultsOn && this.outageUntil[service] > this.clock.now()) {
+        throw new AwsFault('ServiceUnavailable', 503, `${service} is down`);
+      }
+      if (fault === 'throttle') {
+        throw new AwsFault(
+          service === 'dynamodb' ? 'ThrottlingException' : 'SlowDown',
+          service === 's3' ? 503 : 400,
+        );
+      }
+      result = apply(fault);
+    } catch (error) {
+      if (inv.dead || this.clock.now() >= inv.deadline) return this.die(inv, label);
+      throw error;
+    }
+    if (fault === 'crash-after') {
+      this.log.push(`#${inv.id} crashed after ${label}`);
+      return this.die(inv, label);
+    }
+    if (inv.dead || this.clock.now() >= inv.deadline) return this.die(inv, label);
+    return result;
+  }
+
+  /** A restart of the local stack: every invocation dies where it stands. */
+  killAll(): void {
+    for (const inv of this.live) inv.dead = true;
+    this.live.clear();
+  }
+
+  private die<T>(inv: Invocation, label: string): Promise<T> {
+    if (!inv.dead) this.log.push(`#${inv.id} died at ${label}`);
+    inv.dead = true;
+    return hang();
+  }
+
+  private apis(inv: Invocation): { s3: S3Api; dynamodb: DynamoDbApi; sns: SnsApi; sqs: SqsApi } {
+    const world = this;
+    return {
+      s3: {
+        getObject: (input) =>
+          this.call(inv, 's3', `GetObject ${input.Key}`, () => {
+            const { version, from } = this.s3.getObject(input);
+            const body = version.body.subarray(from);
+            async function* lines() {
+              let start = 0;
+              for (let i = 0; i < body.length; i++) {
+                if (body[i] !== 10 && i !== body.length - 1) continue;
+                // Reading takes time: the clock moves a line at a time, in the scheduler's order.
+                await world.call(inv, 's3', `read ${input.Key}`, () => {
+                  world.clock.time += LINE_MS;
+                });
+                yield body.subarray(start, i + 1);
+                start = i + 1;
+              }
+            }
+            return {
+              Body: lines(),
+              ContentLength: body.length,
+              ETag: `"${version.eTag}"`,
+              ...(version.versionId ? { VersionId: version.versionId } : {}),
+            };
+          }),
+        headObject: (input) =>
+          this.call(inv, 's3', `HeadObject ${input.Key}`, () => {
+            const version = this.s3.headObject(input);
+            return {
+              ETag: `"${version.eTag}"`,
+              ...(version.versionId ? { VersionId: version.versionId } : {}),
+            };
+          }),
+        putObject: (input) =>
+          this.call(inv, 's3', `PutObject ${input.Key}`, () => {
+            this.s3.internal.set(input.Key, String(input.Body));
+            return {};
+          }),
+      },
+      dynamodb: {
+        getItem: (input) =>
+          this.call(inv, 'dynamodb', `GetItem ${input.Key?.pk?.S}`, () => this.dynamo.getItem(input)),
+        putItem: (input) =>
+          this.call(inv, 'dynamodb', `PutItem ${input.Item?.pk?.S}`, () => this.dynamo.putItem(input)),
+        updateItem: (input) =>
+          this.call(inv, 'dynamodb', `UpdateItem ${input.Key?.pk?.S}`, () => this.dynamo.updateItem(input)),
+        batchWriteItem: (input) =>
+          this.call(inv, 'dynamodb', 'BatchWriteItem', (fault) =>
+            this.dynamo.batchWriteItem(input, fault === 'unprocessed' ? 1 : 0),
+          ),
+      },
+      sns: {
+        publish: (input) =>
+          this.call(inv, 'sns', 'Publish', () => {
+            const json = JSON.parse(JSON.parse(String(input.Message)).sqs) as Record<string, unknown>;
+            this.published.push({ json, idempotencyKey: String(json.idempotencyKey) });
+            return { MessageId: `sns-${this.published.length}` };
+          }),
+      },
+      sqs: {
+        sendMessage: (input) =>
+          this.call(inv, 'sqs', `SendMessage ${input.QueueUrl}`, () => {
+            const queue = input.QueueUrl === 'files-dlq' ? this.filesDlq : this.ingest;
+            return { MessageId: queue.send(String(input.MessageBody), this.clock.now()) };
+          }),
+      },
+    };
+  }
+
+  private pipelineFor(inv: Invocation): Pipeline {
+    const apis = this.apis(inv);
+    const sleep = (ms: number) =>
+      this.call(inv, 'sqs', 'sleep', () => {
+        this.clock.time += Math.round(ms);
+      });
+    return new Pipeline({
+      config: this.config,
+      bucketName: BUCKET,
+      source: new S3ObjectSource(apis.s3),
+      ledger: new DynamoLedger({
+        tableName: 'ledger',
+        dynamodb: apis.dynamodb,
+        clock: this.clock,
+        sleep,
+        baseDelayMs: 50,
+        maxDelayMs: 2_000,
+      }),
+      notifier: new SnsNotifier(apis.sns, 'topic'),
+      deadLetters: new SqsApiDeadLetters(apis.sqs, 'files-dlq'),
+      continuations: new SqsContinuations(apis.sqs, 'ingest'),
+      clock: this.clock,
+      sleep,
+    });
+  }
+
+  /** S3 writes an object: its event goes to the ingest queue (`copies` times: S3 may send one twice). */
+  putObject(key: string, body: string, copies = 1): S3Version {
+    const version = this.s3.put(key, body);
+    for (let i = 0; i < copies; i++)
+      this.ingest.send(JSON.stringify(this.s3Event(key, version, 'ObjectCreated:Put')), this.clock.now());
+    this.log.push(
+      `put ${key} #${version.put} ${version.versionId ?? version.eTag.slice(0, 6)} seq ${version.sequencer}`,
+    );
+    return version;
+  }
+
+  deleteObject(key: string): void {
+    const marker = this.s3.delete(key);
+    if (!marker) return;
+    this.ingest.send(JSON.stringify(this.s3Event(key, marker, 'ObjectRemoved:Delete')), this.clock.now());
+    this.log.push(`delete ${key} #${marker.put}`);
+  }
+
+  s3Event(key: string, version: S3Version, eventName: string): Record<string, unknown> {
+    const object: Record<string, unknown> = { key: encodeS3Key(key), sequencer: version.sequencer };
+    if (!version.deleteMarker) {
+      object.size = version.body.length;
+      object.eTag = version.eTag;
+    }
+    if (version.versionId) object.versionId = version.versionId;
+    return {
+      Records: [
+        {
+          eventVersion: '2.1',
+          eventSource: 'aws:s3',
+          awsRegion: 'us-east-1',
+          eventTime: new Date(this.clock.now()).toISOString(),
+          eventName,
+          s3: { s3SchemaVersion: '1.0', configurationId: 'sim', bucket: { name: BUCKET }, object },
+        },
+      ],
+    };
+  }
+
+  /** The event source mapping: receives one message and runs an invocation for it (batch size 1). */
+  deliver(pick: number): boolean {
+    const message = this.ingest.receive(this.clock.now(), pick);
+    if (!message) return false;
+    this.invocations += 1;
+    const inv: Invocation = { id: this.invocations, deadline: this.clock.now() + TIMEOUT_MS, dead: false };
+    this.live.add(inv);
+    const [inbound] = normaliseEvent({
+      Records: [{ messageId: message.id, body: message.body, eventSource: 'aws:sqs' }],
+    });
+    this.log.push(`#${inv.id} receives ${message.id} (receive ${message.receives})`);
+    const pipeline = this.pipelineFor(inv);
+    const run: Promise<void> = pipeline
+      .handleMessage(inbound!, { deadline: inv.deadline })
+      .then(
+        (outcomes) => {
+          if (inv.dead) return;
+          this.log.push(`#${inv.id} done: ${outcomes.map((o) => o.status).join(',') || 'nothing'}`);
+          this.ingest.delete(message.id, message.receipt);
+        },
+        (error: unknown) => {
+          this.log.push(`#${inv.id} failed: ${(error as Error)?.message?.slice(0, 120)}`);
+        },
+      )
+      .finally(() => {
+        this.running.delete(run);
+        this.live.delete(inv);
+      });
+    this.running.add(run);
+    return true;
+  }
+}

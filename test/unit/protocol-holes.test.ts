@@ -1,0 +1,154 @@
+import { type EventlineConfigInput, parseConfig } from '@eventline/config';
+import { Pipeline, TransientError } from '@eventline/core';
+import { describe, expect, it } from 'vitest';
+import {
+  ManualClock,
+  MemoryContinuations,
+  MemoryDeadLetters,
+  MemoryLedger,
+  MemoryNotifier,
+  MemorySource,
+  objectEvent,
+} from '../support/memory-ports.ts';
+
+/**
+ * The holes of issue 22 that the protocol simulator (test/sim) also explores, each pinned as a named
+ * scenario on in-memory ports that failed before its fix. docs/protocol.md names the invariant each
+ * one breaks.
+ */
+
+function setup(config: EventlineConfigInput = {}) {
+  const ledger = new MemoryLedger();
+  const source = new MemorySource();
+  const notifier = new MemoryNotifier();
+  const deadLetters = new MemoryDeadLetters();
+  const clock = new ManualClock();
+  const pipeline = new Pipeline({
+    config: parseConfig({ routes: [{ prefix: 'incoming/', suffix: '.json' }], ...config }),
+    source,
+    ledger,
+    notifier,
+    deadLetters,
+    continuations: new MemoryContinuations(),
+    clock,
+  });
+  return { ledger, source, notifier, deadLetters, clock, pipeline };
+}
+
+/** The event `backfill`, `reconcile --fix` and the local stack's restart send: ETag and size, no sequencer. */
+const listingEvent = (t: ReturnType<typeof setup>, key: string) => {
+  const { sequencer: _s, ...event } = objectEvent(t.source, key, { origin: 'backfill' });
+  return event;
+};
+
+describe('hole 7: the idempotency key comes from the object version alone (I8)', () => {
+  it('is the same whether the outcome was reached from the S3 event or from a re-drive without a sequencer', async () => {
+    const direct = setup();
+    direct.source.put('incoming/a.json', '{"id":"a-1"}');
+    await direct.pipeline.processObject(objectEvent(direct.source, 'incoming/a.json'));
+
+    const redriven = setup();
+    redriven.source.put('incoming/a.json', '{"id":"a-1"}');
+    redriven.source.failure = new TransientError('aws-unavailable', 'GetObject: S3 is down');
+    await expect(
+      redriven.pipeline.processObject(objectEvent(redriven.source, 'incoming/a.json')),
+    ).rejects.toBeInstanceOf(TransientError);
+    redriven.source.failure = undefined;
+    expect((await redriven.pipeline.processObject(listingEvent(redriven, 'incoming/a.json'))).status).toBe(
+      'processed',
+    );
+
+    const key = (t: ReturnType<typeof setup>) => t.notifier.sent[0]?.attributes.idempotencyKey?.value;
+    expect(key(redriven)).toBeDefined();
+    expect(key(redriven)).toBe(key(direct));
+  });
+});
+
+describe('hole 14: a dead letter carries a dedupe key (I10)', () => {
+  it("is the failure notification's idempotency key, the same for every letter of that outcome", async () => {
+    const t = setup();
+    // The object is gone by the time the event is handled: the file fails permanently.
+    const event = { ...objectEvent(t.source, 'incoming/gone.json'), eTag: 'e-gone' };
+    expect((await t.pipeline.processObject(event)).status).toBe('failed');
+    const key = t.notifier.sent[0]?.attributes.idempotencyKey?.value;
+    expect(key).toBeDefined();
+    expect(t.deadLetters.letters.map((l) => l.dedupeKey)).toEqual([key]);
+  });
+});
+
+describe('hole 9: a replayed file gets fresh attempts', () => {
+  it('is processed again after it failed on its last attempt, instead of failing at once', async () => {
+    const t = setup({ files: { maxAttempts: 2 } });
+    t.source.put('incoming/a.json', '{"id":"a-1"}');
+    const event = objectEvent(t.source, 'incoming/a.json');
+    t.source.failure = new TransientError('aws-unavailable', 'GetObject: S3 is down');
+    await expect(t.pipeline.processObject(event)).rejects.toBeInstanceOf(TransientError);
+    expect((await t.pipeline.processObject(event)).status).toBe('failed');
+    expect(t.deadLetters.letters).toHaveLength(1);
+    // The outage is over; the operator replays the dead letter.
+    t.source.failure = undefined;
+    const replayed = await t.pipeline.processObject({ ...event, origin: 'replay' }, { replay: true });
+    expect(replayed.status).toBe('processed');
+    expect(t.deadLetters.letters).toHaveLength(1);
+    expect(t.notifier.sent.map((n) => n.json.status)).toEqual(['FAILED', 'PROCESSED']);
+  });
+});
+
+describe('hole 8: one sender of owed steps', () => {
+  it('a newer version waits while a finished version is leased to send its steps', async () => {
+    const t = setup();
+    t.source.put('incoming/a.json', '{"id":"a-1","v":1}');
+    const v1 = objectEvent(t.source, 'incoming/a.json');
+    t.notifier.down = true;
+    await expect(t.pipeline.processObject(v1)).rejects.toBeInstanceOf(TransientError);
+    // A redelivery of v1 takes the lease to send its notification, and is still sending...
+    const [id] = [...t.ledger.files.keys()];
+    const owing = t.ledger.files.get(id!)!;
+    t.ledger.files.set(id!, { ...owing, rev: owing.rev + 1, leaseUntil: t.clock.now() + 60_000 });
+    // ...when v2 arrives: it must not take the item over (and with it v1's notification).
+    t.notifier.down = false;
+    t.source.put('incoming/a.json', '{"id":"a-1","v":2}');
+    await expect(t.pipeline.processObject(objectEvent(t.source, 'incoming/a.json'))).rejects.toThrow(
+      /being processed elsewhere/,
+    );
+    expect(t.notifier.sent).toHaveLength(0);
+  });
+});
+
+describe('holes 5 and 6: an event without a sequencer is ordered by asking S3 (I1)', () => {
+  it('hole 6: a backfill event listed before an overwrite leaves the newer PROCESSED outcome alone', async () => {
+    const t = setup();
+    t.source.put('incoming/a.json', '{"id":"a-1","v":1}');
+    const listedV1 = listingEvent(t, 'incoming/a.json');
+    t.source.put('incoming/a.json', '{"id":"a-1","v":22}');
+    const v2 = objectEvent(t.source, 'incoming/a.json');
+    expect((await t.pipeline.processObject(v2)).status).toBe('processed');
+    expect((await t.pipeline.processObject(listedV1)).status).toBe('stale');
+    const [state] = [...t.ledger.files.values()];
+    expect(state).toMatchObject({ status: 'PROCESSED', eTag: v2.eTag, sequencer: v2.sequencer });
+    expect(t.notifier.sent).toHaveLength(1);
+  });
+
+  it("hole 5: reconcile's re-drive of a stuck older version does not overwrite the newer one", async () => {
+    const t = setup();
+    t.source.put('incoming/a.json', '{"id":"a-1","v":1}');
+    const v1 = objectEvent(t.source, 'incoming/a.json');
+    t.source.put('incoming/a.json', '{"id":"a-1","v":22}');
+    const v2 = objectEvent(t.source, 'incoming/a.json');
+    expect((await t.pipeline.processObject(v2)).status).toBe('processed');
+    // reconcile --fix sends the version the ledger named (v1's ETag) without a sequencer.
+    const { sequencer: _s, ...redrive } = v1;
+    expect((await t.pipeline.processObject({ ...redrive, origin: 'backfill' })).status).toBe('stale');
+    // and an S3 event older than a claim made without a sequencer is stale too.
+    const t2 = setup();
+    t2.source.put('incoming/a.json', '{"id":"a-1","v":1}');
+    const old = objectEvent(t2.source, 'incoming/a.json');
+    t2.source.put('incoming/a.json', '{"id":"a-1","v":22}');
+    expect((await t2.pipeline.processObject(listingEvent(t2, 'incoming/a.json'))).status).toBe('processed');
+    expect((await t2.pipeline.processObject(old)).status).toBe('stale');
+    expect([...t2.ledger.files.values()][0]).toMatchObject({
+      status: 'PROCESSED',
+      eTag: t2.source.objects.get('incoming/a.json')?.eTag,
+    });
+  });
+});
