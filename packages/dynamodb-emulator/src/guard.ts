@@ -25,9 +25,9 @@ import {
   type Path,
   parseCondition,
   parseProjection,
-  parseUpdate,
   placeholders,
 } from './expressions/parse.ts';
+import { parseUpdate } from './expressions/update-parse.ts';
 import { type Item, valueSize } from './expressions/values.ts';
 
 export type Forward = (params: Record<string, unknown>) => Promise<BackendReply>;

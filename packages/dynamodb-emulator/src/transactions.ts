@@ -7,9 +7,9 @@ import {
   checkUnused,
   ExpressionError,
   parseCondition,
-  parseUpdate,
   placeholders,
 } from './expressions/parse.ts';
+import { parseUpdate } from './expressions/update-parse.ts';
 import { keptPlaceholders, probe } from './guard.ts';
 import type { Locks } from './rwlock.ts';
 import {

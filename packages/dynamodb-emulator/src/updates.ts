@@ -9,13 +9,8 @@
  */
 import type { Backend, BackendReply } from './backend.ts';
 import { parseJson } from './backend.ts';
-import {
-  ExpressionError,
-  parseUpdate,
-  placeholders,
-  type SetValue,
-  type UpdateActions,
-} from './expressions/parse.ts';
+import { ExpressionError, placeholders, type SetValue, type UpdateActions } from './expressions/parse.ts';
+import { parseUpdate } from './expressions/update-parse.ts';
 import { type AttributeValue, type Item, numberProblem, parseNumber, typeOf } from './expressions/values.ts';
 import { errorReply, type Forward } from './guard.ts';
 import { emptyIndexKey, type IndexKey } from './tables.ts';

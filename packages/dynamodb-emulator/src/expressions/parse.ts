@@ -479,4 +479,3 @@ export function checkOverlap(paths: Path[], what: string): void {
 }
 
 export { checkUnused, ExpressionError, type Placeholders, placeholders } from './lexer.ts';
-export { parseUpdate } from './update-parse.ts';
