@@ -190,6 +190,15 @@ export class Pipeline {
           }
           break;
         }
+        case 'drain': {
+          // The item carries as many older outcomes as it may: deliver them, then claim.
+          const lease = new Lease(this.ctx, current!);
+          if (await lease.save({ ...current!, leaseUntil: now + leaseMs })) {
+            logger.info('delivering the owed steps of older versions before this one', base);
+            await finishSteps(this.ctx, lease, event, 'finished');
+          }
+          break;
+        }
         case 'claim': {
           if (current && (await this.olderThanCurrent(event, current))) {
             logger.warn('a version that is no longer the current one; skipped', {
@@ -231,11 +240,19 @@ export class Pipeline {
     return event.eTag === undefined || head.eTag !== event.eTag;
   }
 
-  /** When a multi-record file stops to continue elsewhere, leaving time to checkpoint and hand off. */
-  private pauseAt(route: Route, deadline: number | undefined): number | undefined {
+  /**
+   * When a multi-record file stops to continue elsewhere, leaving time to checkpoint and hand off
+   * (`pauseAt`), and by when a resumed segment must have reached its checkpoint (`reachBy`, half
+   * that margin later: room to handle one record and still pause, see IngestOptions).
+   */
+  private segmentTimes(
+    route: Route,
+    deadline: number | undefined,
+  ): { pauseAt: number; reachBy: number } | undefined {
     if (deadline === undefined || !this.continuations || route.format === 'json') return undefined;
     const budget = deadline - this.ctx.clock.now();
-    return deadline - Math.min(10_000, Math.max(500, Math.floor(budget / 4)));
+    const margin = Math.min(10_000, Math.max(500, Math.floor(budget / 4)));
+    return { pauseAt: deadline - margin, reachBy: deadline - Math.floor(margin / 2) };
   }
 
   private async run(
@@ -255,9 +272,9 @@ export class Pipeline {
     }
     let result: IngestResult;
     try {
-      const pauseAt = this.pauseAt(route, options.deadline);
+      const times = this.segmentTimes(route, options.deadline);
       result = await ingest(this.ctx, event, route, claimed, {
-        ...(pauseAt !== undefined ? { pauseAt } : {}),
+        ...times,
         fence: () => lease.fence(),
       });
     } catch (error) {
