@@ -169,7 +169,7 @@ describe('an endpoint that is not eventline', () => {
         /^eventline: Scan of the ledger table "events" \(table\.name\) at local stack at http:\/\/127\.0\.0\.1:\d+ failed: the table does not exist/,
       );
       expect(afterTarget(dlq.stderr)).toMatch(
-        /^eventline: http:\/\/127\.0\.0\.1:\d+ is not an eventline stack: /,
+        /^eventline: http:\/\/127\.0\.0\.1:\d+ is not an eventline local stack: /,
       );
       expect(dlq.stderr).toContain('answered 404 text/html ("<!DOCTYPE html>');
     } finally {

@@ -95,7 +95,7 @@ export class Cli {
       });
     } catch (error) {
       throw new Error(
-        `no eventline stack answers at ${base} (${errorMessage(error)}). Start one with: npm start`,
+        `no eventline local stack answers at ${base} (${errorMessage(error)}). Start one with: npm start`,
       );
     }
     // Numbers come as exact decimal text (38 digits): parsed losslessly, printed as they came.
@@ -110,7 +110,7 @@ export class Cli {
     if (typeof body !== 'object' || body === null) {
       const start = text.replace(/\s+/g, ' ').trim().slice(0, 40);
       throw new Error(
-        `${base} is not an eventline stack: ${path} answered ${response.status} ${type || 'without a content type'}${start ? ` ("${start}${text.length > 40 ? '...' : ''}")` : ''}; point --endpoint or EVENTLINE_ENDPOINT at the endpoint \`npm start\` prints`,
+        `${base} is not an eventline local stack: ${path} answered ${response.status} ${type || 'without a content type'}${start ? ` ("${start}${text.length > 40 ? '...' : ''}")` : ''}; point --endpoint or EVENTLINE_ENDPOINT at the endpoint \`npm start\` prints`,
       );
     }
     if (!response.ok) throw new Error(`${path}: ${body.error ?? response.statusText}`);

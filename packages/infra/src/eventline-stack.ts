@@ -30,7 +30,7 @@ import {
 export interface EventlineStackProps extends StackProps {
   /** The validated eventline config; `trigger.mode` decides the wiring. */
   readonly config: EventlineConfig;
-  /** The handler module to bundle (`src/lambda/index.ts` in the app; a small fixture in tests). */
+  /** The handler module to bundle (`@eventline/lambda/entry`, packages/lambda/src/index.ts, in the app; a small fixture in tests). */
   readonly handlerEntry: string;
   /** How old the oldest waiting event may get before it is an alarm. @default 15 minutes */
   readonly backlogAge?: Duration;

@@ -77,7 +77,7 @@ export function register(program: Command, cli: Cli): void {
       process.on('SIGTERM', () => void shutdown('SIGTERM'));
     });
 
-  /** The console page is optional: the stack runs without it. */
+  /** The console page is optional: the local stack runs without it. */
   async function loadConsole() {
     try {
       const page = '@eventline/local/console';

@@ -12,7 +12,7 @@ export * from './types.ts';
  * format `ndjson` reads it; routing is by suffix, the format name only picks the decoder.
  */
 /**
- * The Lambda bundle defines these from the config's routes (src/config/bundled.ts): a format no route
+ * The Lambda bundle defines these from the config's routes (packages/config/src/bundled.ts): a format no route
  * uses is then left out of the bundle altogether (esbuild drops the dead branch and its import).
  * Unbundled (the local stack, tests) they are undefined and every format is there.
  */

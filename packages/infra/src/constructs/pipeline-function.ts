@@ -41,7 +41,7 @@ export interface PipelineFunctionProps {
   readonly environment: Readonly<Record<string, string>>;
   /**
    * Constants esbuild substitutes in the handler: the config validated at synth, as plain data
-   * (`configDefines` in src/config/bundled.ts), so the function neither bundles zod nor validates at init.
+   * (`configDefines` in packages/config/src/bundled.ts), so the function neither bundles zod nor validates at init.
    */
   readonly define?: Readonly<Record<string, string>>;
 }
