@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -23,6 +24,15 @@ let dir: string;
 let stack: LocalStack;
 let invokeServer: Server;
 const invoked: SnsLambdaEvent[] = [];
+const KEYS = [
+  'orders/o-1.json',
+  'uploads/u-1.json',
+  'uploads/broken.json',
+  'quiet/q-1.json',
+  'quiet/broken.json',
+  'alerts/a-1.json',
+  'alerts/broken.json',
+];
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -76,6 +86,8 @@ beforeAll(async () => {
     routes: [
       { id: 'orders', prefix: 'orders/', suffix: '.json', format: 'json', key: 'id' },
       { id: 'uploads', prefix: 'uploads/', suffix: '.json', format: 'json', key: 'id' },
+      { id: 'quiet', prefix: 'quiet/', suffix: '.json', format: 'json', key: 'id', notify: 'none' },
+      { id: 'alerts', prefix: 'alerts/', suffix: '.json', format: 'json', key: 'id', notify: 'failures' },
     ],
     topic: {
       subscriptions: [
@@ -114,14 +126,26 @@ beforeAll(async () => {
     ['orders/o-1.json', '{"id":"o-1","total":3}'],
     ['uploads/u-1.json', '{"id":"u-1","user":"ada"}'],
     ['uploads/broken.json', '{"id":'],
+    ['quiet/q-1.json', '{"id":"q-1"}'],
+    ['quiet/broken.json', '{"id":'],
+    ['alerts/a-1.json', '{"id":"a-1"}'],
+    ['alerts/broken.json', '{"id":'],
   ] as const) {
     await stack.clients.s3.send(new PutObjectCommand({ Bucket: config.bucket.name, Key: key, Body: body }));
   }
-  // Every file's notification published, and every delivery of each settled.
-  await until('three notifications delivered', async () => {
+  for (const key of KEYS) {
+    await until(`the outcome of ${key}`, async () => {
+      const file = await stack.ledger.getFile(config.bucket.name, key);
+      return file && file.status !== 'PROCESSING' && file.notification.status !== 'PENDING'
+        ? file
+        : undefined;
+    });
+  }
+  // Every notification the policies send published, and every delivery of each settled.
+  await until('four notifications delivered', async () => {
     const published = await stack.sns.notifications({ topicArn: stack.names.topicArn });
     const settled = published.filter((m) => m.deliveries.every((d) => d.status !== 'pending'));
-    return settled.length === 3 ? settled : undefined;
+    return settled.length === 4 ? settled : undefined;
   });
 }, 60_000);
 
@@ -153,9 +177,14 @@ describe('topic subscriptions from the config, through the local stack', () => {
 
   it('a MessageBody-scope filter policy matches on the JSON notification', async () => {
     const messages = await drain('failures');
-    expect(messages).toHaveLength(1);
-    const envelope = JSON.parse(messages[0]?.Body ?? '{}') as { Message: string };
-    expect(JSON.parse(envelope.Message)).toMatchObject({ key: 'uploads/broken.json', status: 'FAILED' });
+    const notifications = messages.map(
+      (m) =>
+        JSON.parse((JSON.parse(m.Body ?? '{}') as { Message: string }).Message) as Record<string, unknown>,
+    );
+    expect(notifications.map((n) => `${n.key} ${n.status}`).sort()).toEqual([
+      'alerts/broken.json FAILED',
+      'uploads/broken.json FAILED',
+    ]);
   });
 
   it("invokes the lambda subscriber through Lambda's Invoke API with the aws:sns event", async () => {
@@ -173,10 +202,12 @@ describe('topic subscriptions from the config, through the local stack', () => {
 
   it('keeps the SMS as the phone shows it: the failure only', async () => {
     const sms = await stack.sns.phoneMessages({ topicArn: stack.names.topicArn });
-    expect(sms).toHaveLength(1);
-    expect(sms[0]).toMatchObject({ phoneNumber: '+14155550100', parts: 1 });
-    expect(sms[0]?.text).toContain('uploads/broken.json');
-    expect(sms[0]?.text.length).toBeLessThanOrEqual(160);
+    expect(sms.map((m) => m.text.split(' ')[1])).toEqual(expect.arrayContaining(['uploads:', 'alerts:']));
+    expect(sms).toHaveLength(2);
+    for (const m of sms) {
+      expect(m).toMatchObject({ phoneNumber: '+14155550100', parts: 1 });
+      expect(m.text).toMatch(/^eventline (uploads|alerts): FAILED \S+\/broken\.json: /);
+    }
   });
 
   it('records which subscriptions each notification reached', async () => {
@@ -189,5 +220,48 @@ describe('topic subscriptions from the config, through the local stack', () => {
     expect(reached('orders/o-1.json')).toEqual(['lambda:delivered']);
     expect(reached('uploads/u-1.json')).toEqual(['sqs:delivered', 'sqs:delivered']);
     expect(reached('uploads/broken.json')).toEqual(['sms:delivered', 'sqs:delivered', 'sqs:delivered']);
+  });
+
+  it("publishes by each route's notify policy, and the ledger records what was not needed", async () => {
+    const published = await stack.sns.notifications({ topicArn: stack.names.topicArn });
+    const keys = published.map((m) => /"key":"([^"]+)"/.exec(m.message.replaceAll('\\"', '"'))?.[1]).sort();
+    expect(keys).toEqual([
+      'alerts/broken.json',
+      'orders/o-1.json',
+      'uploads/broken.json',
+      'uploads/u-1.json',
+    ]);
+    const steps: Record<string, string | undefined> = {};
+    for (const key of KEYS)
+      steps[key] = (await stack.ledger.getFile('eventline-local', key))?.notification.status;
+    expect(steps).toEqual({
+      'orders/o-1.json': 'SENT',
+      'uploads/u-1.json': 'SENT',
+      'uploads/broken.json': 'SENT',
+      'quiet/q-1.json': 'NOT_NEEDED',
+      'quiet/broken.json': 'NOT_NEEDED',
+      'alerts/a-1.json': 'NOT_NEEDED',
+      'alerts/broken.json': 'SENT',
+    });
+  });
+
+  it('lists the SMS on the console API and with `eventline sms`', async () => {
+    const api = (await (await fetch(`${stack.url}/_eventline/sms`)).json()) as {
+      messages: Array<{ text: string }>;
+    };
+    expect(api.messages.map((m) => m.text.split(' ')[2]).sort()).toEqual(['FAILED', 'FAILED']);
+    const printed = await new Promise<string>((resolve, reject) =>
+      execFile(
+        process.execPath,
+        ['bin/eventline.mjs', '--endpoint', stack.url, 'sms'],
+        { timeout: 60_000, env: { ...process.env, NO_COLOR: '1' } },
+        (error, stdout, stderr) =>
+          error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout),
+      ),
+    );
+    const lines = printed.trim().split('\n');
+    expect(lines[0]).toMatch(/^SENT\s+TO\s+FROM\s+PARTS\s+TEXT/);
+    expect(lines.filter((line) => line.includes('+14155550100'))).toHaveLength(2);
+    expect(printed).toContain('eventline alerts: FAILED alerts/broken.json: ');
   });
 });

@@ -145,6 +145,15 @@ describe('configuration', () => {
     ).toThrow(/alarms\.subscriptions\.0\.protocol/);
   });
 
+  it("takes a route's notify policy, each by default, and names the route of a wrong one", () => {
+    const route = { id: 'iot', prefix: 'iot/', suffix: '.ndjson', format: 'ndjson' } as const;
+    expect(parseConfig({ routes: [route] }).routes[0]?.notify).toBe('each');
+    expect(parseConfig({ routes: [{ ...route, notify: 'failures' }] }).routes[0]?.notify).toBe('failures');
+    expect(() => parseConfig({ routes: [{ ...route, notify: 'daily' }] })).toThrow(
+      /routes\.0\.notify: 'each', 'failures' or 'none'/,
+    );
+  });
+
   it('makes the project config choose where alarms go', () => {
     expect(parseConfig(projectConfig).alarms.notify).toBe('nowhere');
   });

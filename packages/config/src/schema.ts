@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { jsonArrayOptions, logOptions } from './log-options.ts';
 import { bucketNameProblem, queueNameProblem, tableNameProblem, topicNameProblem } from './names.ts';
+import { internalPrefixProblem, routeOverlapProblem } from './route-checks.ts';
 
 /**
  * The one configuration of eventline. The same object drives the runtime (routes, formats, keys,
@@ -83,6 +84,15 @@ export const routeSchema = z
     transform: z.custom<TransformFunction>((v) => typeof v === 'function', 'a function').optional(),
     /** What an invalid record does to its file: `continue` quarantines it, `fail` fails the file. */
     onInvalid: z.enum(['continue', 'fail']).default('continue'),
+    /**
+     * Which outcomes of this route's files publish a notification: `each` (every file, the default),
+     * `failures` (failed files only) or `none`. The ledger records every outcome either way.
+     */
+    notify: z
+      .enum(['each', 'failures', 'none'], {
+        error: "'each', 'failures' or 'none' (a digest policy is not available yet)",
+      })
+      .default('each'),
     csv: csvOptions.default({ delimiter: ',', quote: '"', types: {} }),
     /** `log`: which delimited log (AWS presets or a generic delimiter/quote/fields); see log-options.ts. */
     log: logOptions.default({ preset: 'generic', types: {} }),
@@ -427,37 +437,17 @@ export const configSchema = z
         });
       }
       ids.add(route.id);
-      if (route.prefix.startsWith(config.internalPrefix) || config.internalPrefix.startsWith(route.prefix)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['routes', i, 'prefix'],
-          message: `prefix "${route.prefix}" overlaps internalPrefix "${config.internalPrefix}": the function would trigger itself`,
-        });
-      }
+      const internal = internalPrefixProblem(route, config.internalPrefix);
+      if (internal) ctx.addIssue({ code: 'custom', path: ['routes', i, 'prefix'], message: internal });
     });
     config.routes.forEach((a, i) => {
       config.routes.forEach((b, j) => {
         if (j <= i) return;
-        if (filtersOverlap(a, b)) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['routes', j],
-            message: `routes "${a.id}" and "${b.id}" overlap (prefix "${a.prefix}"/"${b.prefix}", suffix "${a.suffix}"/"${b.suffix}"); S3 rejects overlapping notification filters`,
-          });
-        }
+        const overlap = routeOverlapProblem(a, b);
+        if (overlap) ctx.addIssue({ code: 'custom', path: ['routes', j], message: overlap });
       });
     });
   });
-
-/** S3 rejects two rules that can match the same key for the same event type. */
-export function filtersOverlap(
-  a: Pick<Route, 'prefix' | 'suffix'>,
-  b: Pick<Route, 'prefix' | 'suffix'>,
-): boolean {
-  const prefixesOverlap = a.prefix.startsWith(b.prefix) || b.prefix.startsWith(a.prefix);
-  const suffixesOverlap = a.suffix.endsWith(b.suffix) || b.suffix.endsWith(a.suffix);
-  return prefixesOverlap && suffixesOverlap;
-}
 
 export type EventlineConfig = z.output<typeof configSchema>;
 export type EventlineConfigInput = z.input<typeof configSchema>;

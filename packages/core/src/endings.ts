@@ -4,7 +4,7 @@ import { describeError, describePosition, errorMessage, PermanentError, Transien
 import type { ObjectEvent } from './events.ts';
 import type { IngestResult } from './ingestion.ts';
 import type { Lease } from './lease.ts';
-import { notificationFor } from './notification.ts';
+import { notificationFor, notificationWanted } from './notification.ts';
 import { clip, OUTCOME_LIMITS, type Outcome } from './outcome.ts';
 import { finishSteps, logOutcome, logUnsaved, outcomeOf, recordSent, release } from './owed-steps.ts';
 import type { Continuations, FileState } from './ports.ts';
@@ -66,11 +66,20 @@ export async function complete(
   metrics.count('RecordsWritten', result.counts.written);
   if (result.counts.rejected) metrics.count('RecordsRejected', result.counts.rejected);
   metrics.milliseconds('FileDuration', finishedAt - started);
+  const wanted = notificationWanted(ctx.config.routes, routeId, 'PROCESSED');
   if ((final.owed?.length ?? 0) > 0) {
-    if (!(await record(ctx, lease, { ...final, notification: { status: 'PENDING' } }))) {
+    const notification = { status: wanted ? ('PENDING' as const) : ('NOT_NEEDED' as const) };
+    if (!(await record(ctx, lease, { ...final, notification }))) {
       return superseded(ctx, event, routeId);
     }
     return finishSteps(ctx, lease, event, 'processed');
+  }
+  if (!wanted) {
+    // The route's policy sends nothing for a processed file: one write records it done.
+    const done: FileState = { ...final, leaseUntil: 0, notification: { status: 'NOT_NEEDED' } };
+    if (!(await record(ctx, lease, done))) return superseded(ctx, event, routeId);
+    logOutcome(ctx, lease.state);
+    return outcomeOf(lease.state, 'processed');
   }
   let messageId: string;
   try {
@@ -118,7 +127,9 @@ export async function fail(
       message: clip(error.message, OUTCOME_LIMITS.message),
       ...(error.position ? { position: error.position } : {}),
     },
-    notification: { status: 'PENDING' },
+    notification: {
+      status: notificationWanted(ctx.config.routes, lease.state.route, 'FAILED') ? 'PENDING' : 'NOT_NEEDED',
+    },
     deadLetter: { status: 'PENDING' },
     finishedAt: new Date(finishedAt).toISOString(),
     durationMs: finishedAt - started,

@@ -21,6 +21,20 @@ export function idempotencyKey(
   return createHash('sha256').update(JSON.stringify(identity)).digest('hex');
 }
 
+/**
+ * Whether a file's outcome publishes a notification, by its route's `notify` policy: `each` (the
+ * default), `failures` or `none`. An outcome that needs none records its notification step as
+ * NOT_NEEDED, so no retry, redrive or later claim owes it.
+ */
+export function notificationWanted(
+  routes: ReadonlyArray<{ id: string; notify?: 'each' | 'failures' | 'none' }>,
+  routeId: string,
+  status: 'PROCESSED' | 'FAILED',
+): boolean {
+  const policy = routes.find((route) => route.id === routeId)?.notify ?? 'each';
+  return policy === 'each' || (policy === 'failures' && status === 'FAILED');
+}
+
 /** The one notification a file's outcome sends: text for people (as the seed), JSON for machines. */
 export function notificationFor(state: FileState): Notification {
   const failed = state.status === 'FAILED';

@@ -24,7 +24,7 @@ export interface AdminStack {
   readonly invoker: Pick<AsyncInvoker, 'stats'>;
   readonly edge: Pick<Edge, 'counts'>;
   readonly sqs: Pick<SqsEmulator, 'metrics'>;
-  readonly sns: Pick<SnsService, 'notifications'>;
+  readonly sns: Pick<SnsService, 'notifications' | 'phoneMessages'>;
   readonly ledger: Pick<DynamoLedger, 'getFile'>;
   readonly deadLetters: Pick<SqsDeadLetterStore, 'list'>;
   readonly clients: { readonly dynamodb: DynamoDBClient };

@@ -217,6 +217,11 @@ export function createAdmin(stack: AdminStack, consolePage?: ConsoleHandler) {
               notifications: await stack.sns.notifications({ limit: limitOf(url, 50, 10_000) }),
             });
             return true;
+          case '/_eventline/sms':
+            json(res, 200, {
+              messages: await stack.sns.phoneMessages({ limit: limitOf(url, 50, 10_000) }),
+            });
+            return true;
           case '/_eventline/dlq':
             json(res, 200, { letters: await stack.deadLetters.list() });
             return true;

@@ -3,6 +3,8 @@
  * dead-letter stores, and the S3 event records it builds. The console page is `@eventline/local/console`,
  * loaded only when wanted.
  */
+
+export type { PhoneMessage } from '@eventline/sns-emulator';
 export { Activity, consoleLogger, type FeedEntry, type LogLine } from './activity.ts';
 export { type ConsoleHandler, toJson } from './admin.ts';
 export { S3_DATA_SUBDIR } from './data-dir.ts';

@@ -3,13 +3,15 @@ import { resolve } from 'node:path';
 import { DynamoLedger, SqsContinuations } from '@eventline/aws';
 import { type AwsClients, createClients, destroyClients } from '@eventline/aws/sdk';
 import {
+  defaultLeaseMs,
   type EventlineConfig,
+  LOCAL_RETRY_DELAYS_MS,
   localFunctionName,
   type RuntimeNames,
   withEnvironment,
 } from '@eventline/config';
 import type { Logger, Pipeline } from '@eventline/core';
-import { defaultLeaseMs, matchRoute } from '@eventline/core';
+import { matchRoute } from '@eventline/core';
 import type { DirectoryLock, LocalDynamo } from '@eventline/dynamodb-emulator';
 import { createHandler, createPipeline, type EventlineHandler } from '@eventline/lambda';
 import {
@@ -216,7 +218,7 @@ export class LocalStack implements AdminStack {
     const handlerLogger = this.queues.ingest
       ? this.outcomes.observingOutcomes(activityLogger)
       : activityLogger;
-    const retryDelaysMs = this.options.retryDelaysMs ?? [1000, 2000];
+    const retryDelaysMs = this.options.retryDelaysMs ?? [...LOCAL_RETRY_DELAYS_MS];
     this.pipeline = createPipeline({
       config,
       names: this.names,

@@ -3,12 +3,37 @@ import { basename } from 'node:path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { refuseCodeThatCannotTravel } from '@eventline/config';
 import { errorMessage, matchRoute } from '@eventline/core';
+import type { PhoneMessage } from '@eventline/local';
 import { consoleLogger, LocalStack } from '@eventline/local';
 import type { Command } from 'commander';
-import { type Cli, port } from '../context.ts';
+import { type Cli, port, positive } from '../context.ts';
+import { emit, table } from '../output.ts';
 
-/** `start` and `put`: the local stack only. */
+/** `start`, `put` and `sms`: the local stack only. */
 export function register(program: Command, cli: Cli): void {
+  program
+    .command('sms')
+    .description("list the SMS the local stack's sms subscribers received, as their phones show them")
+    .option('-n, --limit <n>', 'how many notifications to look through (newest)', positive, 50)
+    .action(async (options: { limit: number }) => {
+      if (cli.options.stack) {
+        throw new Error(
+          'sms lists the local stack only (--stack given); on AWS, SNS keeps SMS delivery status in CloudWatch Logs once the account enables it (aws sns set-sms-attributes)',
+        );
+      }
+      const { messages } = await cli.api<{ messages: PhoneMessage[] }>(
+        `/_eventline/sms?limit=${options.limit}`,
+      );
+      emit(cli.out, { messages }, () =>
+        messages.length === 0
+          ? 'no SMS yet\n'
+          : table(
+              ['SENT', 'TO', 'FROM', 'PARTS', 'TEXT'],
+              messages.map((m) => [m.timestamp, m.phoneNumber, m.sender ?? '', String(m.parts), m.text]),
+            ),
+      );
+    });
+
   program
     .command('start')
     .description(

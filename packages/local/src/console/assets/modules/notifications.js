@@ -45,10 +45,10 @@ async function loadNotifications() {
         h('td', null, status ? badge(status.toLowerCase()) : '–'),
         h(
           'td',
-          null,
+          { title: reached(n.deliveries ?? []) },
           total === 0
             ? 'no subscribers'
-            : `${delivered}/${total} delivered${failed ? `, ${failed} failed` : ''}`,
+            : `${delivered}/${total} delivered${failed ? `, ${failed} failed` : ''}: ${protocols(n.deliveries ?? [])}`,
         ),
         h('td', { class: 'mono muted' }, n.messageId),
       );
@@ -58,6 +58,7 @@ async function loadNotifications() {
     if (notifications.length === 0)
       tbody.append(h('tr', { class: 'empty-row' }, h('td', { colspan: 6 }, 'no notifications yet')));
     table.replaceChildren(colgroup, thead, tbody);
+    await loadPhoneMessages();
   } catch (error) {
     table.replaceChildren(
       h(
@@ -67,6 +68,48 @@ async function loadNotifications() {
       ),
     );
   }
+}
+
+/** Which subscriptions a notification reached, one line each (the cell's tooltip). @param {any[]} deliveries */
+function reached(deliveries) {
+  return deliveries
+    .map((d) => `${d.protocol} ${d.endpoint}: ${d.status}${d.error ? ` (${d.error})` : ''}`)
+    .join('\n');
+}
+
+/** `sqs ✓, sms ✓, lambda ✗`: each delivery's protocol and how it went. @param {any[]} deliveries */
+function protocols(deliveries) {
+  const mark = (/** @type {string} */ status) =>
+    status === 'delivered' ? '✓' : status === 'failed' ? '✗' : '…';
+  return deliveries.map((d) => `${d.protocol} ${mark(d.status)}`).join(', ');
+}
+
+/** The SMS the sms subscribers got, newest first, as a phone shows them. */
+async function loadPhoneMessages() {
+  const table = el('sms-table');
+  const { messages } = await api('/sms?limit=200');
+  const thead = h(
+    'thead',
+    null,
+    h('tr', null, ...['time', 'to', 'from', 'parts', 'text'].map((n) => h('th', null, n))),
+  );
+  const tbody = h('tbody');
+  for (const m of [...messages].reverse()) {
+    tbody.append(
+      h(
+        'tr',
+        null,
+        h('td', null, clock(m.timestamp)),
+        h('td', { class: 'mono' }, m.phoneNumber),
+        h('td', null, m.sender ?? ''),
+        h('td', null, String(m.parts)),
+        h('td', { class: 'sms' }, m.text),
+      ),
+    );
+  }
+  if (messages.length === 0)
+    tbody.append(h('tr', { class: 'empty-row' }, h('td', { colspan: 5 }, 'no SMS yet')));
+  table.replaceChildren(thead, tbody);
 }
 
 /** The file and status a notification is about (its machine-readable part, else its text). @param {any} n */
