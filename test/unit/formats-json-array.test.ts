@@ -103,10 +103,14 @@ describe('json-array decoder', () => {
 
     expect(thrown).toBeUndefined();
     expect(all).toHaveLength(3);
-    expect(all[0]).toEqual({ value: { id: 'a' }, position: { index: 0 } });
+    expect(all[0]).toEqual({
+      value: { id: 'a' },
+      position: { index: 0 },
+      resumeAt: { byte: 1, line: 0, index: 0 },
+    });
     expect('error' in all[1]! && all[1].error.code).toBe('too-deep');
     expect('error' in all[1]! && all[1].error.position).toEqual({ index: 1 });
-    expect(all[2]).toEqual({ value: { id: 'b' }, position: { index: 2 } });
+    expect(all[2]).toMatchObject({ value: { id: 'b' }, position: { index: 2 } });
   });
 
   it('fails the file on invalid UTF-8', async () => {

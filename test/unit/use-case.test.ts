@@ -256,6 +256,54 @@ describe('continuations', () => {
     expect(t.notifier.sent).toHaveLength(1);
   });
 
+  it('resumes a checkpoint written before byte offsets by skipping its records, none written twice', async () => {
+    const t = setup({}, { chunkBytes: 128 });
+    const n = 300;
+    t.source.put('iot/old.ndjson', lines(n, 'x'), { beforeChunk: async () => t.clock.advance(50) });
+    const event = objectEvent(t.source, 'iot/old.ndjson');
+    let outcome = await t.pipeline.processObject(event, { deadline: t.clock.now() + 3_000 });
+    expect(outcome.status).toBe('continued');
+    // As an older eventline left it: the records handled, no offset.
+    const state = t.ledger.files.get('b/iot/old.ndjson')!;
+    delete state.checkpoint!.offset;
+    const skipped = state.checkpoint!.records;
+    outcome = await t.pipeline.processObject(event, { deadline: t.clock.now() + 3_000 });
+    expect(t.source.opens.at(-1)?.fromByte).toBeUndefined();
+    expect(t.ledger.files.get('b/iot/old.ndjson')?.checkpoint?.records ?? n).toBeGreaterThan(skipped);
+    for (let i = 0; outcome.status === 'continued' && i < 100; i++) {
+      outcome = await t.pipeline.processObject(event, { deadline: t.clock.now() + 3_000 });
+    }
+    expect(outcome).toMatchObject({ status: 'processed', counts: { read: n, written: n } });
+    expect(t.ledger.records.size).toBe(n);
+    expect([...t.ledger.writesPerKey.values()].every((count) => count === 1)).toBe(true);
+  });
+
+  it('a CSV header too wide to keep in the checkpoint resumes by skipping, still advancing', async () => {
+    const route = { id: 'wide', prefix: 'wide/', suffix: '.csv', format: 'csv', key: 'id' } as const;
+    const t = setup({ routes: [route] }, { chunkBytes: 4_096 });
+    // A 66 KB header (over the 64 KiB a checkpoint keeps) and 30 rows of 8 KB; 20 ms per 4 KB read.
+    const wide = ['id', 'a'.repeat(33_000), 'b'.repeat(33_000)];
+    const rows = Array.from({ length: 30 }, (_, i) => `w-${i},${'v'.repeat(8_000)},x`);
+    t.source.put('wide/w.csv', `${wide.join(',')}\n${rows.join('\n')}\n`, {
+      beforeChunk: async () => t.clock.advance(20),
+    });
+    const event = objectEvent(t.source, 'wide/w.csv');
+    let outcome = await t.pipeline.processObject(event, { deadline: t.clock.now() + 2_000 });
+    let segments = 1;
+    let handled = 0;
+    while (outcome.status === 'continued' && segments < 10) {
+      const checkpoint = t.ledger.files.get('b/wide/w.csv')?.checkpoint;
+      expect(checkpoint?.offset).toBeUndefined();
+      expect(checkpoint?.records).toBeGreaterThan(handled);
+      handled = checkpoint?.records ?? 0;
+      outcome = await t.pipeline.processObject(event, { deadline: t.clock.now() + 2_000 });
+      segments += 1;
+    }
+    expect(segments).toBeGreaterThan(1);
+    expect(outcome).toMatchObject({ status: 'processed', counts: { read: 30, written: 30 } });
+    expect([...t.ledger.writesPerKey.values()].every((count) => count === 1)).toBe(true);
+  });
+
   it('keeps line numbers and the keys made from them across a resume', async () => {
     const t = setup({ routes: [{ ...ndjsonRoute, key: 'nothing' }] }, { chunkBytes: 64 });
     const body = `${Array.from({ length: 300 }, (_, i) => (i % 7 === 3 ? '' : JSON.stringify({ i }))).join('\n')}\n`;

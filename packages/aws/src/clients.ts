@@ -38,12 +38,11 @@ export interface ClientOptions {
   /**
    * Socket timeouts, kept below the function timeout so that a stalled connection fails one request
    * (retried by the SDK) instead of the whole invocation: `connectionMs` to connect, `requestMs` of
-   * silence on a socket (an idle stream, not a long one). Defaults: 3 s and 20 s.
+   * silence on a socket (an idle stream, not a long one). Defaults: 3 s and 20 s; for a function,
+   * `socketTimeoutsFor` its timeout (@eventline/config).
    */
   timeouts?: { connectionMs?: number; requestMs?: number };
 }
-
-export { timeoutsFor } from './timeouts.ts';
 
 /**
  * The clients every file needs (S3, DynamoDB, SNS), made now, and the SQS client of the dead-letter

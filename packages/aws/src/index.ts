@@ -13,4 +13,3 @@ export * from './errors.ts';
 export * from './s3-source.ts';
 export * from './sns-notifier.ts';
 export * from './sqs-letters.ts';
-export * from './timeouts.ts';

@@ -32,6 +32,8 @@ export class S3ObjectSource implements ObjectSource {
       if (response.ContentType) opened.contentType = response.ContentType;
       if (response.ETag) opened.eTag = response.ETag.replace(/"/g, '');
       if (response.VersionId) opened.versionId = response.VersionId;
+      if (response.Metadata && Object.keys(response.Metadata).length > 0) opened.metadata = response.Metadata;
+      if (response.TagCount !== undefined) opened.tagCount = response.TagCount;
       return opened;
     } catch (error) {
       const name = (error as { name?: string }).name;

@@ -17,8 +17,10 @@ export * from './errors.ts';
 export * from './log-options.ts';
 export * from './names.ts';
 export * from './queues.ts';
+export * from './route-checks.ts';
 export * from './runtime-names.ts';
 export * from './schema.ts';
+export * from './timing.ts';
 export * from './travel.ts';
 export * from './watchdog.ts';
 

@@ -1,4 +1,5 @@
 import type { EventlineConfig } from './schema.ts';
+import { visibilityTimeoutSeconds } from './timing.ts';
 
 /**
  * The SQS queues of eventline and their settings, in one place: the CDK app (packages/infra) builds
@@ -14,23 +15,11 @@ import type { EventlineConfig } from './schema.ts';
 
 export const INGEST_QUEUE_SUFFIX = '-ingest';
 
-/** SQS accepts at most 12 hours of visibility timeout. */
-export const MAX_VISIBILITY_SECONDS = 12 * 60 * 60;
-
 const DAY = 24 * 60 * 60;
 
 /** The ingest queue keeps messages 4 days: less than its dead-letter queue's 14 (a moved message keeps its age). */
 export const INGEST_RETENTION_SECONDS = 4 * DAY;
 export const DEAD_LETTER_RETENTION_SECONDS = 14 * DAY;
-
-/**
- * Lambda's guidance for SQS sources: the queue's visibility timeout is six times the function timeout
- * plus the batching window, so that a batch retried by the poller is not redelivered while in flight.
- */
-export function visibilityTimeoutSeconds(config: EventlineConfig): number {
-  const seconds = 6 * config.function.timeoutSeconds + config.trigger.maxBatchingWindowSeconds;
-  return Math.min(seconds, MAX_VISIBILITY_SECONDS);
-}
 
 export function ingestQueueName(stackName: string): string {
   return `${stackName}${INGEST_QUEUE_SUFFIX}`;

@@ -12,4 +12,5 @@ export * from './names.ts';
 export * from './queues.ts';
 export * from './runtime-names.ts';
 export type * from './schema.ts';
+export * from './timing.ts';
 export * from './watchdog.ts';

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { jsonArrayOptions, logOptions } from './log-options.ts';
 import { bucketNameProblem, queueNameProblem, tableNameProblem, topicNameProblem } from './names.ts';
+import { internalPrefixProblem, routeOverlapProblem } from './route-checks.ts';
 
 /**
  * The one configuration of eventline. The same object drives the runtime (routes, formats, keys,
@@ -8,7 +9,7 @@ import { bucketNameProblem, queueNameProblem, tableNameProblem, topicNameProblem
  * they cannot drift. Every field is validated once at start; an error names the setting.
  */
 
-export const FORMATS = ['json', 'json-array', 'ndjson', 'csv', 'cloudtrail', 'log'] as const;
+export const FORMATS = ['json', 'json-array', 'ndjson', 'csv', 'cloudtrail', 'log', 'object'] as const;
 export type Format = (typeof FORMATS)[number];
 
 /** A record as handed to a key function: field values as parsed (numbers as exact decimal strings). */
@@ -436,37 +437,17 @@ export const configSchema = z
         });
       }
       ids.add(route.id);
-      if (route.prefix.startsWith(config.internalPrefix) || config.internalPrefix.startsWith(route.prefix)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['routes', i, 'prefix'],
-          message: `prefix "${route.prefix}" overlaps internalPrefix "${config.internalPrefix}": the function would trigger itself`,
-        });
-      }
+      const internal = internalPrefixProblem(route, config.internalPrefix);
+      if (internal) ctx.addIssue({ code: 'custom', path: ['routes', i, 'prefix'], message: internal });
     });
     config.routes.forEach((a, i) => {
       config.routes.forEach((b, j) => {
         if (j <= i) return;
-        if (filtersOverlap(a, b)) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['routes', j],
-            message: `routes "${a.id}" and "${b.id}" overlap (prefix "${a.prefix}"/"${b.prefix}", suffix "${a.suffix}"/"${b.suffix}"); S3 rejects overlapping notification filters`,
-          });
-        }
+        const overlap = routeOverlapProblem(a, b);
+        if (overlap) ctx.addIssue({ code: 'custom', path: ['routes', j], message: overlap });
       });
     });
   });
-
-/** S3 rejects two rules that can match the same key for the same event type. */
-export function filtersOverlap(
-  a: Pick<Route, 'prefix' | 'suffix'>,
-  b: Pick<Route, 'prefix' | 'suffix'>,
-): boolean {
-  const prefixesOverlap = a.prefix.startsWith(b.prefix) || b.prefix.startsWith(a.prefix);
-  const suffixesOverlap = a.suffix.endsWith(b.suffix) || b.suffix.endsWith(a.suffix);
-  return prefixesOverlap && suffixesOverlap;
-}
 
 export type EventlineConfig = z.output<typeof configSchema>;
 export type EventlineConfigInput = z.input<typeof configSchema>;

@@ -2,12 +2,12 @@ import type { Route } from '@eventline/config/runtime';
 import { isLosslessNumber, stringify } from 'lossless-json';
 import { NO_SEQUENCER_GUARD } from './claim.ts';
 import type { UseCaseContext } from './context.ts';
-import { describePosition, PermanentError, RecordError } from './errors.ts';
+import { describePosition, PermanentError, RecordError, TransientError } from './errors.ts';
 import type { ObjectEvent } from './events.ts';
 import { sequencerSortKey } from './events.ts';
 import { decoderFor, isFailure, limitBytes, maxBytesFor, maybeGunzip } from './formats/index.ts';
 import { logResumable } from './formats/log-settings.ts';
-import type { DecodedRecord } from './formats/types.ts';
+import type { DecodedRecord, ResumePoint } from './formats/types.ts';
 import { recordAttributes, recordKey } from './items.ts';
 import { clip } from './outcome.ts';
 import type { Checkpoint, FileCounts, FileState, RejectedRecord } from './ports.ts';
@@ -36,8 +36,17 @@ export interface IngestResult {
 }
 
 export interface IngestOptions {
-  /** Clock time after which a multi-record file pauses at its next record and checkpoints. */
+  /**
+   * Clock time after which a multi-record file pauses at its next record and checkpoints; a segment
+   * pauses only once it has handled a record, so every segment makes progress.
+   */
   pauseAt?: number;
+  /**
+   * Clock time by which a resumed segment must have reached its checkpoint (a gzip prefix inflated
+   * again, an old checkpoint's records skipped), later than `pauseAt`: a prefix that runs past
+   * `pauseAt` still leaves time to handle a record and pause. Past it the segment made no progress.
+   */
+  reachBy?: number;
   /** Fencing of record batches by the claim's lease (see lease.ts). */
   fence?: () => Promise<number>;
 }
@@ -71,6 +80,55 @@ class LineEnds {
   }
 }
 
+/**
+ * Passes the decompressed bytes on from `offset`, dropping those before it (a gzip object resumed
+ * by inflating it again: DEFLATE has no seek). `check` runs per chunk dropped and throws when the
+ * segment's time is up, so a prefix too long to inflate again ends the segment as no progress.
+ */
+async function* discardPrefix(
+  source: AsyncIterable<Uint8Array>,
+  offset: number,
+  key: string,
+  check: () => void,
+): AsyncGenerator<Uint8Array> {
+  let left = offset;
+  for await (const chunk of source) {
+    if (left === 0) {
+      yield chunk;
+      continue;
+    }
+    check();
+    if (chunk.length <= left) {
+      left -= chunk.length;
+      continue;
+    }
+    yield chunk.subarray(left);
+    left = 0;
+  }
+  if (left > 0) {
+    throw new PermanentError(
+      'changed-object',
+      `${key}: the decompressed object ends ${left} bytes before its checkpoint at byte ${offset}`,
+    );
+  }
+}
+
+/** A segment that reached no new record: a failed attempt, retried as one (never a free handoff). */
+function noProgress(event: ObjectEvent, segment: number, doing: string): TransientError {
+  return new TransientError(
+    'no-progress',
+    `${event.key}: continuation ${segment} made no progress: its time ran out ${doing}, before a new record`,
+  );
+}
+
+/**
+ * CSV columns kept in a checkpoint, in bytes (the file item holds at most 400 KB); a larger header
+ * leaves the checkpoint without an offset, and the next segment re-reads and skips.
+ */
+const MAX_CHECKPOINT_COLUMNS_BYTES = 64 * 1024;
+const columnsFit = (columns: string[]) =>
+  columns.reduce((sum, name) => sum + Buffer.byteLength(name) + 3, 0) <= MAX_CHECKPOINT_COLUMNS_BYTES;
+
 const rejectsKeyOf = (ctx: UseCaseContext, event: ObjectEvent, claimed: FileState, part: number) =>
   `${ctx.config.internalPrefix}rejects/${event.bucket}/${event.key}.${claimed.seq.replace(/0+$/, '') || 'x'}${part > 0 ? `.${part}` : ''}.ndjson`;
 
@@ -102,8 +160,11 @@ export async function ingest(
     );
   }
   const resume = route.format === 'json' ? undefined : claimed.checkpoint;
-  // A ranged GET resumes NDJSON (uncompressed) where it stopped; other formats re-read and skip.
-  const fromByte = resume?.offset;
+  // Where this segment starts (see ports.ts Checkpoint): at a byte offset of the decompressed file,
+  // by a ranged GET, or for a gzip object by inflating it again and discarding the bytes before;
+  // a checkpoint from before byte offsets (no `offset`) re-reads and skips `records`.
+  const at = resume?.offset;
+  const fromByte = at && !resume?.inflated ? at : undefined;
   const opened = await ctx.source.open(event, fromByte ? { fromByte } : undefined);
   const total = (opened.contentLength ?? 0) + (fromByte ?? 0);
   if (opened.contentLength !== undefined && total > max) {
@@ -120,9 +181,14 @@ export async function ingest(
       yield chunk;
     }
   }
+  const expired = () => options.pauseAt !== undefined && ctx.clock.now() >= options.pauseAt;
+  const reachBy = options.reachBy ?? options.pauseAt;
+  const unreachable = () => reachBy !== undefined && ctx.clock.now() >= reachBy;
+  const segment = resume?.segments ?? 1;
   const decompressed = limitBytes(
     maybeGunzip(sniff(limitBytes(opened.body, max, event.key, raw)), {
-      compression: fromByte ? 'none' : route.compression,
+      // An `object` route records the bytes as stored: a gzip file is a gzip file.
+      compression: fromByte || route.format === 'object' ? 'none' : route.compression,
       key: event.key,
       ...(opened.contentEncoding && !fromByte ? { contentEncoding: opened.contentEncoding } : {}),
     }),
@@ -131,14 +197,32 @@ export async function ingest(
     { bytes: 0 },
     'decompressed file',
   );
-  // One record per line: a paused file resumes at the byte after its last line handled.
+  const input =
+    at && resume?.inflated
+      ? discardPrefix(decompressed, at, event.key, () => {
+          if (unreachable()) throw noProgress(event, segment, `inflating it again up to byte ${at}`);
+        })
+      : decompressed;
+  // One record per line: a paused file resumes at the byte after its last line handled (a log
+  // whose fields come from a header line re-reads and skips instead).
   const lineEnds =
     route.format === 'ndjson' || (route.format === 'log' && logResumable(route))
-      ? new LineEnds(fromByte ?? 0)
+      ? new LineEnds(at ?? 0)
       : undefined;
-  const records = decoderFor(route.format)(lineEnds ? lineEnds.track(decompressed) : decompressed, {
+  const linesBefore = at ? resume!.line : 0;
+  const records = decoderFor(route.format)(lineEnds ? lineEnds.track(input) : input, {
     route,
     key: event.key,
+    object: opened,
+    ...(at
+      ? {
+          resume: {
+            line: resume!.line,
+            index: resume!.values,
+            ...(resume!.columns ? { columns: resume!.columns } : {}),
+          },
+        }
+      : {}),
   });
   const counts: FileCounts = { read: 0, written: 0, rejected: 0, duplicates: 0, bytes: 0 };
   const processedAt = claimed.startedAt;
@@ -185,40 +269,41 @@ export async function ingest(
     deadlineMs: ctx.config.writes.deadlineMs,
     ...(options.fence ? { fence: options.fence } : {}),
   });
-  // Resuming: lines and indexes continue the numbering; skipped records were handled before.
-  const baseLine = fromByte ? (resume?.line ?? 0) : 0;
-  const baseIndex = fromByte ? (resume?.values ?? 0) : 0;
-  const skip = resume && !fromByte ? resume.records : 0;
+  // Decoders number lines and indexes on from the checkpoint; an old checkpoint's skipped records
+  // were handled before.
+  const skip = resume && !at ? resume.records : 0;
   let seen = 0;
-  let values = 0;
-  let lastLine = 0;
+  /** The decoder's index of the next record (failures have one in some formats). */
+  let nextIndex = at ? resume!.values : 0;
+  let lastLine = linesBefore;
+  /** Records handled by this segment: it pauses only after the first, so every segment progresses. */
+  let handled = 0;
   let paused = false;
+  let stopAt: ResumePoint | undefined;
   try {
     for await (const decoded of records) {
       seen += 1;
       if (seen <= skip) {
-        if (!isFailure(decoded)) values += 1;
+        if (unreachable()) throw noProgress(event, segment, `skipping the ${skip} records handled before`);
         continue;
       }
-      // Out of time: stop before this record; the checkpoint is the end of the one before. A
-      // segment handles at least one record first, so that every continuation makes progress.
-      if (options.pauseAt !== undefined && counts.read > 0 && ctx.clock.now() >= options.pauseAt) {
+      // Out of time: stop before this record; the checkpoint is where it starts. A segment
+      // handles at least one record first, so that every continuation makes progress.
+      if (handled > 0 && expired()) {
         paused = true;
+        stopAt = decoded.resumeAt;
         break;
       }
+      handled += 1;
       counts.read += 1;
+      const index = isFailure(decoded) ? decoded.error.position?.index : decoded.position.index;
+      if (index !== undefined) nextIndex = index + 1;
       if (isFailure(decoded)) {
         lastLine = decoded.error.position?.line ?? lastLine;
-        if (baseLine && decoded.error.position?.line !== undefined) {
-          decoded.error.position.line += baseLine;
-        }
         reject(decoded.error);
       } else {
-        values += 1;
         lastLine = decoded.position.line ?? lastLine;
-        lineEnds?.after(lastLine); // keeps only the line ends of the read-ahead
-        if (baseLine && decoded.position.line !== undefined) decoded.position.line += baseLine;
-        if (baseIndex && decoded.position.index !== undefined) decoded.position.index += baseIndex;
+        lineEnds?.after(lastLine - linesBefore); // keeps only the line ends of the read-ahead
         let made: DecodedRecord[] = [];
         try {
           made = await applyTransform(route, event, decoded, transformTimeoutMs);
@@ -229,7 +314,8 @@ export async function ingest(
         for (const record of made) {
           let item: AttributeMap | undefined;
           try {
-            item = await buildItem(ctx, event, route, record, true, processedAt);
+            // An `object` record stands for the whole file: keyed by the object key when it has no key field.
+            item = await buildItem(ctx, event, route, record, route.format !== 'object', processedAt);
           } catch (error) {
             if (!(error instanceof RecordError)) throw error;
             reject(error);
@@ -238,6 +324,8 @@ export async function ingest(
         }
       }
     }
+    // The guard whatever the format: a segment that handled nothing must not hand off for free.
+    if (paused && handled === 0) throw noProgress(event, segment, 'reading up to its checkpoint');
     const written = await writer.finish();
     counts.written = written.written;
     counts.duplicates = written.duplicates;
@@ -270,18 +358,25 @@ export async function ingest(
   if (paused) {
     const gzip = firstBytes !== undefined && firstBytes[0] === 0x1f && firstBytes[1] === 0x8b;
     const checkpoint: Checkpoint = {
-      line: baseLine + lastLine,
-      records: (resume?.records ?? 0) + (counts.read - (before?.read ?? 0)),
-      values: baseIndex + values,
+      line: lastLine,
+      records: (resume?.records ?? 0) + handled,
+      values: nextIndex,
       counts,
       rejectParts: parts,
-      segments: (resume?.segments ?? 1) + 1,
+      segments: segment + 1,
     };
-    // The ranged resume needs the exact byte after the last line handled, in an uncompressed file.
-    const ranged = lineEnds !== undefined && !gzip && route.compression !== 'gzip';
-    const after = ranged && lastLine > 0 ? lineEnds.after(lastLine) : undefined;
-    if (after !== undefined) checkpoint.offset = after;
-    else if (fromByte) checkpoint.offset = fromByte; // nothing handled in this segment
+    const base = at ?? 0;
+    if (stopAt && (stopAt.columns === undefined || columnsFit(stopAt.columns))) {
+      checkpoint.offset = base + stopAt.byte;
+      checkpoint.line = stopAt.line;
+      checkpoint.values = stopAt.index;
+      if (stopAt.columns) checkpoint.columns = stopAt.columns;
+    } else if (lineEnds && !stopAt) {
+      const after = lineEnds.after(lastLine - linesBefore);
+      if (after !== undefined) checkpoint.offset = after;
+    }
+    // Without an offset (a CSV header too large to keep) the next segment re-reads and skips.
+    if (checkpoint.offset !== undefined && (gzip || resume?.inflated)) checkpoint.inflated = true;
     result.paused = checkpoint;
   }
   return result;

@@ -1,3 +1,4 @@
+import { leaseSafetyMarginMs } from '@eventline/config/runtime';
 import { isoNow, type UseCaseContext } from './context.ts';
 import { SupersededError } from './errors.ts';
 import type { FileState } from './ports.ts';
@@ -10,11 +11,6 @@ import type { FileState } from './ports.ts';
  * retried past the lease minus a safety margin, so no record write of an expired claim can land
  * after another invocation could have taken the file over.
  */
-/** How long a claim lasts unless set otherwise: the function timeout + 30 s, so it outlives any live attempt. */
-export function defaultLeaseMs(timeoutSeconds: number): number {
-  return timeoutSeconds * 1000 + 30_000;
-}
-
 export class Lease {
   constructor(
     private readonly ctx: UseCaseContext,
@@ -23,7 +19,7 @@ export class Lease {
 
   /** A margin for clock skew and a request's flight time: batches stop this long before the lease ends. */
   get marginMs(): number {
-    return Math.min(5_000, Math.floor(this.ctx.leaseMs / 4));
+    return leaseSafetyMarginMs(this.ctx.leaseMs);
   }
 
   /**

@@ -1,4 +1,4 @@
-import type { Route } from '@eventline/config/runtime';
+import { defaultLeaseMs, type Route } from '@eventline/config/runtime';
 import { claimState, decide, sameVersion } from './claim.ts';
 import { isoNow, realSleep, type UseCaseContext } from './context.ts';
 import { complete, exhausted, fail, pause } from './endings.ts';
@@ -13,7 +13,7 @@ import {
 } from './errors.ts';
 import type { InboundMessage, ObjectEvent } from './events.ts';
 import { type IngestResult, ingest } from './ingestion.ts';
-import { defaultLeaseMs, Lease } from './lease.ts';
+import { Lease } from './lease.ts';
 import { notificationFor } from './notification.ts';
 import { clip, type Outcome } from './outcome.ts';
 import { finishSteps, release } from './owed-steps.ts';
@@ -231,11 +231,19 @@ export class Pipeline {
     return event.eTag === undefined || head.eTag !== event.eTag;
   }
 
-  /** When a multi-record file stops to continue elsewhere, leaving time to checkpoint and hand off. */
-  private pauseAt(route: Route, deadline: number | undefined): number | undefined {
+  /**
+   * When a multi-record file stops to continue elsewhere, leaving time to checkpoint and hand off
+   * (`pauseAt`), and by when a resumed segment must have reached its checkpoint (`reachBy`, half
+   * that margin later: room to handle one record and still pause, see IngestOptions).
+   */
+  private segmentTimes(
+    route: Route,
+    deadline: number | undefined,
+  ): { pauseAt: number; reachBy: number } | undefined {
     if (deadline === undefined || !this.continuations || route.format === 'json') return undefined;
     const budget = deadline - this.ctx.clock.now();
-    return deadline - Math.min(10_000, Math.max(500, Math.floor(budget / 4)));
+    const margin = Math.min(10_000, Math.max(500, Math.floor(budget / 4)));
+    return { pauseAt: deadline - margin, reachBy: deadline - Math.floor(margin / 2) };
   }
 
   private async run(
@@ -255,9 +263,9 @@ export class Pipeline {
     }
     let result: IngestResult;
     try {
-      const pauseAt = this.pauseAt(route, options.deadline);
+      const times = this.segmentTimes(route, options.deadline);
       result = await ingest(this.ctx, event, route, claimed, {
-        ...(pauseAt !== undefined ? { pauseAt } : {}),
+        ...times,
         fence: () => lease.fence(),
       });
     } catch (error) {

@@ -14,6 +14,9 @@ export interface OpenedObject {
   contentType?: string;
   eTag?: string;
   versionId?: string;
+  /** User metadata (`x-amz-meta-*`). */
+  metadata?: Record<string, string>;
+  tagCount?: number;
 }
 
 export interface ObjectSource {
@@ -57,12 +60,18 @@ export interface RejectedRecord {
 
 /**
  * Where a multi-record file stopped when its invocation ran out of time: the next invocation
- * resumes there (a ranged GET from `offset` when the format allows it, else by skipping `records`).
+ * resumes there, at the byte `offset` of the decompressed file where the next record starts (a
+ * ranged GET; a gzip object is inflated again from its start and the bytes before are dropped).
+ * A checkpoint without `offset` (written before byte checkpoints) re-reads and skips `records`.
  */
 export interface Checkpoint {
-  /** Byte offset in the (uncompressed) object just after the last line handled; absent: re-read and skip. */
+  /** Byte offset in the (decompressed) object where the next record starts. */
   offset?: number;
-  /** Lines handled (1-based numbering continues after it). */
+  /** True when `offset` counts inflated bytes of a gzip object: no ranged GET, inflate and drop. */
+  inflated?: boolean;
+  /** CSV: the header's columns (the resumed read starts after the header). */
+  columns?: string[];
+  /** Physical lines before `offset` (1-based numbering continues after it). */
   line: number;
   /** Records handled (read, whatever their fate). */
   records: number;

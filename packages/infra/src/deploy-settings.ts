@@ -1,13 +1,19 @@
 import type { EventlineConfig } from '@eventline/config';
-import { ConfigError, filtersOverlap, visibilityTimeoutSeconds } from '@eventline/config';
+import {
+  ConfigError,
+  internalPrefixProblem,
+  routeOverlapProblem,
+  visibilityTimeoutSeconds,
+} from '@eventline/config';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 
 /**
  * What the AWS deployment needs on top of the config schema's own checks. The schema already rejects
- * overlapping routes and routes that overlap `internalPrefix`; they are checked again here because a
- * stack can be built from a config object that never went through `parseConfig`, and S3 only refuses
- * an ambiguous notification configuration in the middle of a deployment.
+ * overlapping routes and routes that overlap `internalPrefix`; the same checks (one definition, in
+ * @eventline/config's route-checks.ts) run again here because a stack can be built from a config
+ * object that never went through `parseConfig`, and S3 only refuses an ambiguous notification
+ * configuration in the middle of a deployment.
  */
 
 type Problem = { setting: string; message: string };
@@ -48,18 +54,11 @@ export function deployProblems(config: EventlineConfig): Problem[] {
         message: `route "${a.id}": "*" and "?" are wildcards in IAM resource ARNs, so the function's read permission could not be limited to prefix "${a.prefix}"`,
       });
     }
-    if (a.prefix.startsWith(internalPrefix) || internalPrefix.startsWith(a.prefix)) {
-      problems.push({
-        setting: `routes.${i}.prefix`,
-        message: `prefix "${a.prefix}" overlaps internalPrefix "${internalPrefix}": the function would trigger itself`,
-      });
-    }
+    const internal = internalPrefixProblem(a, internalPrefix);
+    if (internal) problems.push({ setting: `routes.${i}.prefix`, message: internal });
     routes.forEach((b, j) => {
-      if (j <= i || !filtersOverlap(a, b)) return;
-      problems.push({
-        setting: `routes.${j}`,
-        message: `routes "${a.id}" and "${b.id}" overlap (prefix "${a.prefix}"/"${b.prefix}", suffix "${a.suffix}"/"${b.suffix}"); S3 rejects overlapping notification filters for the same event type`,
-      });
+      const overlap = j > i ? routeOverlapProblem(a, b) : undefined;
+      if (overlap) problems.push({ setting: `routes.${j}`, message: overlap });
     });
   });
 

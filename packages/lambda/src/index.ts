@@ -1,9 +1,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { timeoutsFor } from '@eventline/aws';
 import { createHttpClients } from '@eventline/aws/http';
 import type { EventlineConfig } from '@eventline/config/runtime';
-import { attachConfigCode, ConfigError, runtimeNames } from '@eventline/config/runtime';
+import { attachConfigCode, ConfigError, runtimeNames, socketTimeoutsFor } from '@eventline/config/runtime';
 import { createHandler, loggerPort, metricsPort } from './handler.ts';
 import { createPipeline } from './wiring.ts';
 
@@ -43,7 +42,7 @@ export const handler = createHandler({
     config,
     names: runtimeNames(config),
     // Signed requests without SDK v3 (packages/aws/src/http): the cold start loads no AWS SDK.
-    clients: createHttpClients({ timeouts: timeoutsFor(config.function.timeoutSeconds) }),
+    clients: createHttpClients({ timeouts: socketTimeoutsFor(config.function.timeoutSeconds) }),
     logger: loggerPort(logger),
     metrics: metricsPort(metrics),
   }),

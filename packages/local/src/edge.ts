@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import type { Logger } from '@eventline/core';
 import type { LambdaInvokeRoute } from '@eventline/lambda-emulator';
+import { installS3ServerQuirks } from '@eventline/s3-emulator';
 import { isLoopbackName } from './loopback.ts';
 
 /**
@@ -219,6 +220,9 @@ export async function startEdge(options: {
       }
     });
   });
+
+  // As S3: an Expect other than 100-continue is served, an unparsable request gets an XML error body.
+  installS3ServerQuirks(server);
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://edge');

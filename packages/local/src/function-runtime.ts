@@ -7,7 +7,9 @@ import {
   concurrencyBound,
   configDefines,
   eventSourceSettings,
+  lastDeliveryHoldMs,
   localFunctionName,
+  retryDelayMs,
   visibilityTimeoutSeconds,
 } from '@eventline/config';
 import type { Logger } from '@eventline/core';
@@ -254,10 +256,10 @@ export function createEventSource(options: {
     maximumConcurrency: settings.maxConcurrency,
     reportBatchItemFailures: settings.reportBatchItemFailures,
     invoke: options.invoke,
-    retryVisibilitySeconds: (receives) => (retryDelays[receives - 1] ?? retryDelays.at(-1) ?? 1000) / 1000,
+    retryVisibilitySeconds: (receives) => retryDelayMs(retryDelays, receives) / 1000,
     keepsVisibility: instanceLost,
     heldUntil: options.heldUntil,
-    holdMs: config.function.timeoutSeconds * 1000 + options.leaseMs,
+    holdMs: lastDeliveryHoldMs(config.function.timeoutSeconds, options.leaseMs),
     maxReceiveCount: config.trigger.maxReceiveCount,
     visibilityTimeoutSeconds: visibilityTimeoutSeconds(config),
   });

@@ -4,6 +4,7 @@
  */
 import { HeadBucketCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { isMissing } from '@eventline/aws';
+import { defaultLeaseMs } from '@eventline/config';
 import type { ObjectEvent, Outcome, Pipeline } from '@eventline/core';
 import { errorMessage } from '@eventline/core';
 import type { Activity } from './activity.ts';
@@ -30,7 +31,7 @@ export interface ReplayContext {
   s3: S3Client;
   activity: Activity;
   print: (line: string) => void;
-  /** The function's timeout: a claimed letter stays hidden this long plus 30 s. */
+  /** The function's timeout: a claimed letter stays hidden as long as a claim's lease (the timeout + 30 s). */
   timeoutSeconds: number;
   /** Queue mode: the pipeline's log line records each outcome already. */
   queueMode: boolean;
@@ -45,7 +46,7 @@ export async function replayLetters(context: ReplayContext, id?: string): Promis
   const ids = id ? [id] : (await deadLetters.list()).map((l) => l.id);
   const results: ReplayResult[] = [];
   for (const letterId of ids) {
-    const claimed = await deadLetters.claim(letterId, context.timeoutSeconds + 30);
+    const claimed = await deadLetters.claim(letterId, defaultLeaseMs(context.timeoutSeconds) / 1000);
     if (!claimed) continue;
     const result = await replayOne(context, claimed.letter);
     if (result.status === 'error') await deadLetters.unclaim(claimed);

@@ -62,6 +62,8 @@ export async function startServices(options: {
     // from this machine's loopback counts as secure transport (it never leaves the machine), so the
     // TLS-only policy refuses plain HTTP only from other hosts, as AWS refuses it.
     accountId,
+    // The bucket's lifecycle rules (noncurrent versions, incomplete uploads) are applied every hour, as S3 does daily.
+    lifecycle: { intervalMs: 60 * 60 * 1000 },
     secureTransport: (req) => isLoopbackAddress(req.socket.remoteAddress),
     onEventError: (error, event) =>
       logger.error('could not take an S3 event', { key: event.key, error: errorMessage(error) }),

@@ -1,15 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
+import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { DynamoLedger, SqsContinuations } from '@eventline/aws';
 import { type AwsClients, createClients, destroyClients } from '@eventline/aws/sdk';
 import {
+  defaultLeaseMs,
   type EventlineConfig,
+  LOCAL_RETRY_DELAYS_MS,
   localFunctionName,
   type RuntimeNames,
   withEnvironment,
 } from '@eventline/config';
 import type { Logger, Pipeline } from '@eventline/core';
-import { defaultLeaseMs, matchRoute } from '@eventline/core';
+import { matchRoute } from '@eventline/core';
 import type { DirectoryLock, LocalDynamo } from '@eventline/dynamodb-emulator';
 import { createHandler, createPipeline, type EventlineHandler } from '@eventline/lambda';
 import {
@@ -216,7 +219,7 @@ export class LocalStack implements AdminStack {
     const handlerLogger = this.queues.ingest
       ? this.outcomes.observingOutcomes(activityLogger)
       : activityLogger;
-    const retryDelaysMs = this.options.retryDelaysMs ?? [1000, 2000];
+    const retryDelaysMs = this.options.retryDelaysMs ?? [...LOCAL_RETRY_DELAYS_MS];
     this.pipeline = createPipeline({
       config,
       names: this.names,
@@ -352,6 +355,23 @@ export class LocalStack implements AdminStack {
       return;
     }
     this.trigger.route(event);
+  }
+
+  /**
+   * A presigned POST for a browser upload under `prefix` (the file's name completes the key), signed
+   * with the stack's key pair by the SDK's own presigner, as an application's backend would make it.
+   */
+  async presignedPost(prefix: string): Promise<{ url: string; fields: Record<string, string> }> {
+    return createPresignedPost(this.clients.s3, {
+      Bucket: this.config.bucket.name,
+      Key: `${prefix}\${filename}`,
+      Conditions: [
+        ['starts-with', '$key', prefix],
+        ['content-length-range', 0, 5 * 1024 ** 3],
+      ],
+      Fields: { success_action_status: '201' },
+      Expires: 15 * 60,
+    });
   }
 
   /** Processes the objects already in the bucket under `prefix` (idempotent: finished ones are skipped). */

@@ -16,6 +16,8 @@ import { multipartActions } from './multipart.ts';
 import { objectConfigActions } from './object-config.ts';
 import { objectActions } from './objects.ts';
 import { enforcePolicy } from './policy-eval.ts';
+import { isPostObject, postObjectActions } from './post-object.ts';
+import { installS3ServerQuirks } from './server-quirks.ts';
 import { type BucketRecord, bucketKey, Storage } from './storage.ts';
 import type { S3Emulator, S3EmulatorOptions } from './types.ts';
 import { parseXml, renderXml } from './xml.ts';
@@ -40,6 +42,7 @@ export async function createS3Emulator(options: S3EmulatorOptions): Promise<
   const objectConfig = objectConfigActions(core);
   const buckets = bucketActions(core, multipart, bucketConfig);
   const listings = listingActions(core);
+  const { postObject } = postObjectActions(core, options);
   const { runLifecycle } = lifecycleActions(core, multipart, options.lifecycle?.dayMs);
   let server: Server | undefined;
   let lifecycleRun: Promise<unknown> = Promise.resolve();
@@ -140,6 +143,7 @@ export async function createS3Emulator(options: S3EmulatorOptions): Promise<
           return deleteBucket(ctx, bucket);
         case 'POST':
           if (query.has('delete')) return deleteObjects(ctx, bucket);
+          if (isPostObject(ctx)) return postObject(ctx, bucket);
           break;
         case 'PUT':
           if (query.has('versioning')) return putVersioning(ctx, bucket);
@@ -242,7 +246,8 @@ export async function createS3Emulator(options: S3EmulatorOptions): Promise<
         preflight(preflightCtx, bucket, (status, headers) => send(preflightCtx, status, headers, ''));
         return;
       }
-      if (options.credentials) {
+      // POST Object carries its signature in the form (post-object.ts checks it and the policy).
+      if (options.credentials && !(isPostObject(ctx) && ctx.key === undefined)) {
         ctx.auth = authenticate(
           {
             method: ctx.method,
@@ -299,6 +304,7 @@ export async function createS3Emulator(options: S3EmulatorOptions): Promise<
       const created = createServer((req, res) => {
         void handle(req, res);
       });
+      installS3ServerQuirks(created);
       server = created;
       await new Promise<void>((resolve, reject) => {
         created.once('error', reject);

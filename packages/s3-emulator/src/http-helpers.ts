@@ -236,6 +236,20 @@ export function keyState(record: ObjectRecord | undefined): string {
   return record?.sequencer ?? 'never written';
 }
 
+/**
+ * Content-Encoding as sent (`deflate, gzip` keeps its spacing), without the `aws-chunked` coding
+ * that only describes the request's transfer.
+ */
+export function storedContentEncoding(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const codings = value.split(',');
+  if (!codings.some((c) => c.trim() === 'aws-chunked')) return value.trim();
+  return codings
+    .filter((c) => c.trim() !== 'aws-chunked' && c.trim() !== '')
+    .map((c) => c.trim())
+    .join(',');
+}
+
 export function storedHeaders(req: IncomingMessage): StoredHeaders {
   const userMetadata: Record<string, string> = {};
   for (const [name, value] of Object.entries(req.headers)) {
@@ -248,11 +262,7 @@ export function storedHeaders(req: IncomingMessage): StoredHeaders {
     userMetadata,
   };
   const optional = {
-    contentEncoding: headerOf(req, 'content-encoding')
-      ?.split(',')
-      .map((s) => s.trim())
-      .filter((s) => s !== 'aws-chunked' && s !== '')
-      .join(','),
+    contentEncoding: storedContentEncoding(headerOf(req, 'content-encoding')),
     contentDisposition: headerOf(req, 'content-disposition'),
     contentLanguage: headerOf(req, 'content-language'),
     cacheControl: headerOf(req, 'cache-control'),

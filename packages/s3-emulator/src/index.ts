@@ -6,4 +6,5 @@ export * from './constants.ts';
 export { createS3Emulator, parseRange } from './emulator.ts';
 export * from './errors.ts';
 export { urlEncodeKey } from './listing.ts';
+export { answerClientError, installS3ServerQuirks } from './server-quirks.ts';
 export type * from './types.ts';

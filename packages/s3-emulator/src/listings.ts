@@ -87,6 +87,7 @@ export function listingActions(core: S3Core) {
       ['Name', bucket.name],
       ['Prefix', p.encode(p.prefix)],
       token !== undefined ? ['ContinuationToken', token] : undefined,
+      // With a continuation token the token wins and StartAfter is not echoed (reference §1.2, recorded on AWS).
       token === undefined && startAfter !== undefined ? ['StartAfter', p.encode(startAfter)] : undefined,
       ['KeyCount', entries.length],
       ['MaxKeys', p.maxKeys],
@@ -110,7 +111,9 @@ export function listingActions(core: S3Core) {
     const last = lastName(entries);
     sendXml(ctx, 'ListBucketResult', [
       ['Name', bucket.name],
-      ['Prefix', p.encode(p.prefix)],
+      // ListObjects (v1) answers Prefix as sent, also with encoding-type=url: botocore decodes Delimiter,
+      // Marker, NextMarker, Key and CommonPrefixes of a v1 listing, not Prefix (unlike v2).
+      ['Prefix', p.prefix],
       ['Marker', p.encode(marker)],
       ['MaxKeys', p.maxKeys],
       p.delimiter !== '' ? ['Delimiter', p.encode(p.delimiter)] : undefined,

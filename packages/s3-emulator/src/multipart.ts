@@ -23,6 +23,8 @@ import type { ObjectActions } from './objects.ts';
 import {
   type BatchOp,
   type BucketRecord,
+  type CompletedUpload,
+  completedKey,
   type ObjectRecord,
   objectKey,
   type PartRecord,
@@ -186,10 +188,7 @@ export function multipartActions(core: S3Core, objects: ObjectActions) {
     }
   }
 
-  async function completeUpload(ctx: Ctx, bucket: BucketRecord): Promise<void> {
-    const key = checkKey(ctx);
-    const conditions = writeConditions(ctx.req);
-    const upload = await getUpload(ctx, bucket, key);
+  async function requestedParts(ctx: Ctx): Promise<Array<{ partNumber: number; etag: string }>> {
     const text = await readSmallBody(ctx.req);
     if (text.trim() === '') throw malformedXml('the request has no CompleteMultipartUpload document');
     const doc = parseXml(text);
@@ -199,6 +198,54 @@ export function multipartActions(core: S3Core, objects: ObjectActions) {
       etag: unquote(child(p, 'ETag')?.text ?? ''),
     }));
     if (requested.length === 0) throw invalidRequest('You must specify at least one part');
+    return requested;
+  }
+
+  function sendCompletion(ctx: Ctx, bucket: BucketRecord, key: string, etag: string, versionId: string) {
+    const host = headerOf(ctx.req, 'host') ?? '127.0.0.1';
+    sendXml(
+      ctx,
+      'CompleteMultipartUploadResult',
+      [
+        ['Location', `http://${host}/${bucket.name}/${urlEncodeKey(key)}`],
+        ['Bucket', bucket.name],
+        ['Key', key],
+        ['ETag', quote(etag)],
+      ],
+      { ...versionHeader(bucket.versioning, versionId), ...encryptionHeaders(bucket) },
+    );
+  }
+
+  /**
+   * CompleteMultipartUpload of an upload that already completed: S3 answers the same result again
+   * when the same parts are named, NoSuchUpload otherwise.
+   */
+  async function repeatCompletion(
+    ctx: Ctx,
+    bucket: BucketRecord,
+    key: string,
+    error: unknown,
+  ): Promise<void> {
+    const done = await storage.get<CompletedUpload>(completedKey(ctx.query.get('uploadId') ?? ''));
+    if (!done || done.bucket !== bucket.name || done.key !== key) throw error;
+    const requested = await requestedParts(ctx);
+    const same =
+      requested.length === done.parts.length &&
+      requested.every((r, i) => r.partNumber === done.parts[i]!.partNumber && r.etag === done.parts[i]!.etag);
+    if (!same) throw error;
+    sendCompletion(ctx, bucket, key, done.etag, done.versionId);
+  }
+
+  async function completeUpload(ctx: Ctx, bucket: BucketRecord): Promise<void> {
+    const key = checkKey(ctx);
+    const conditions = writeConditions(ctx.req);
+    let upload: UploadRecord;
+    try {
+      upload = await getUpload(ctx, bucket, key);
+    } catch (error) {
+      return repeatCompletion(ctx, bucket, key, error);
+    }
+    const requested = await requestedParts(ctx);
     await storage.withLock(`upload\0${upload.uploadId}`, async () => {
       const stored = new Map((await partsOf(upload.uploadId)).map((p) => [p.partNumber, p]));
       let previous = 0;
@@ -297,18 +344,15 @@ export function multipartActions(core: S3Core, objects: ObjectActions) {
         throw error;
       }
       await storage.removeBlobs(allParts.map((p) => p.blob));
-      const host = headerOf(ctx.req, 'host') ?? '127.0.0.1';
-      sendXml(
-        ctx,
-        'CompleteMultipartUploadResult',
-        [
-          ['Location', `http://${host}/${bucket.name}/${urlEncodeKey(key)}`],
-          ['Bucket', bucket.name],
-          ['Key', key],
-          ['ETag', quote(etag)],
-        ],
-        { ...versionHeader(committed.versioning, committed.versionId), ...encryptionHeaders(bucket) },
-      );
+      const done: CompletedUpload = {
+        bucket: bucket.name,
+        key,
+        etag,
+        versionId: committed.versionId,
+        parts: chosen.map((p) => ({ partNumber: p.partNumber, etag: p.etag })),
+      };
+      await storage.batch([{ type: 'put', key: completedKey(upload.uploadId), value: done }]);
+      sendCompletion(ctx, { ...bucket, versioning: committed.versioning }, key, etag, committed.versionId);
     });
   }
 

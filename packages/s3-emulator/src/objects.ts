@@ -187,7 +187,7 @@ export function objectActions(core: S3Core) {
         }
         const sizes = version.partSizes ?? [size];
         if (part > sizes.length) {
-          throw new S3Error('InvalidPartNumber', 416, 'The requested partnumber is not satisfiable', {
+          throw new S3Error('InvalidPartNumber', 400, 'The requested partnumber is not satisfiable', {
             PartNumberRequested: part,
             ActualPartCount: sizes.length,
           });

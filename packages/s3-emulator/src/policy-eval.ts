@@ -227,7 +227,7 @@ export function explicitDeny(policyText: string, facts: RequestFacts): Statement
   const policy = JSON.parse(policyText) as { Statement?: Statement | Statement[] };
   const statements = Array.isArray(policy.Statement) ? policy.Statement : [policy.Statement];
   return statements.find((s): s is Statement => {
-    if (!s || s.Effect !== 'Deny') return false;
+    if (s?.Effect !== 'Deny') return false;
     if (s.Principal !== undefined && !principalMatches(s.Principal, facts.accountId)) return false;
     if (s.NotPrincipal !== undefined && principalMatches(s.NotPrincipal, facts.accountId)) return false;
     const actionHit = (v: unknown) => list(v).some((a) => glob(a, facts.action, true));

@@ -20,6 +20,7 @@ import type { VersioningState } from './types.ts';
  * - `o\0<bucket>\0<key bytes>` → ObjectRecord (every version of one key, newest first, and the
  *   sequencer of its last change)
  * - `u\0<uploadId>` → UploadRecord; `p\0<uploadId>\0<part number, 5 digits>` → PartRecord
+ * - `c\0<uploadId>` → CompletedUpload (the result of a completed upload)
  * - `d\0<blob id>` → the bytes of a body of up to INLINE_MAX bytes (ids starting with `i`)
  * - `s\0sequencer` → the last sequencer handed out
  */
@@ -122,6 +123,16 @@ export const bucketKey = (bucket: string) => enc(`b\0${bucket}`);
 export const objectPrefix = (bucket: string) => enc(`o\0${bucket}\0`);
 export const objectKey = (bucket: string, key: string) => Buffer.concat([objectPrefix(bucket), enc(key)]);
 export const uploadKey = (uploadId: string) => enc(`u\0${uploadId}`);
+/** A completed upload's result, so that a repeated CompleteMultipartUpload answers it again. */
+export const completedKey = (uploadId: string) => enc(`c\0${uploadId}`);
+
+export interface CompletedUpload {
+  bucket: string;
+  key: string;
+  etag: string;
+  versionId: string;
+  parts: Array<{ partNumber: number; etag: string }>;
+}
 export const partKey = (uploadId: string, part: number) =>
   enc(`p\0${uploadId}\0${String(part).padStart(5, '0')}`);
 const SEQUENCER_KEY = enc('s\0sequencer');

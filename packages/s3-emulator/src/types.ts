@@ -9,6 +9,7 @@ export type VersioningState = 'Unversioned' | 'Enabled' | 'Suspended';
 export type S3EventName =
   | 'ObjectCreated:Put'
   | 'ObjectCreated:Copy'
+  | 'ObjectCreated:Post'
   | 'ObjectCreated:CompleteMultipartUpload'
   | 'ObjectRemoved:Delete'
   | 'ObjectRemoved:DeleteMarkerCreated';

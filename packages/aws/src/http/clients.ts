@@ -142,6 +142,8 @@ export class HttpS3 implements S3Api {
       ...(one('content-type') ? { ContentType: one('content-type') } : {}),
       ...(one('etag') ? { ETag: one('etag') } : {}),
       ...(one('x-amz-version-id') ? { VersionId: one('x-amz-version-id') } : {}),
+      ...(one('x-amz-tagging-count') ? { TagCount: Number(one('x-amz-tagging-count')) } : {}),
+      ...userMetadata(h),
     };
   }
 
@@ -298,4 +300,16 @@ export function createHttpClients(settings: RequestSettings = {}): PipelineApis 
       return lambda;
     },
   };
+}
+
+/** S3's user metadata from `x-amz-meta-*` response headers, as SDK v3 gives it (`Metadata`). */
+function userMetadata(headers: Record<string, string | string[] | undefined>): {
+  Metadata?: Record<string, string>;
+} {
+  const metadata: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (!name.startsWith('x-amz-meta-') || value === undefined) continue;
+    metadata[name.slice('x-amz-meta-'.length)] = Array.isArray(value) ? value.join(',') : value;
+  }
+  return Object.keys(metadata).length > 0 ? { Metadata: metadata } : {};
 }

@@ -4,7 +4,7 @@ import { PermanentError, type Position, RecordError } from '../errors.ts';
 import { convertCell as convert, setField } from './cells.ts';
 import { MAX_LINE_CHARS } from './json.ts';
 import { LineIndex, utf8Chunks } from './text.ts';
-import type { Decoded, DecoderOptions } from './types.ts';
+import type { Decoded, DecoderOptions, ResumePoint } from './types.ts';
 
 /**
  * `csv`: a header row, then one record per row, parsed by csv-parse as the bytes stream in (one
@@ -18,6 +18,8 @@ import type { Decoded, DecoderOptions } from './types.ts';
  * lines are skipped. Broken quoting fails the file (the parser cannot tell where the next record
  * starts), naming the line of the record it is in; the records before it were read.
  * Lines are physical lines of the file (quoted newlines included), the line a record starts on.
+ * Every record carries its resume point (the byte its row starts at, exact from csv-parse's byte
+ * count), so a paused file resumes with a ranged read there, its header's columns in the checkpoint.
  */
 
 export { normaliseNumber } from './cells.ts';
@@ -57,7 +59,7 @@ function checkHeader(header: string[], types: Record<string, ColumnType>, key: s
 
 export async function* decodeCsv(
   source: AsyncIterable<Uint8Array>,
-  { route, key }: DecoderOptions,
+  { route, key, resume }: DecoderOptions,
 ): AsyncGenerator<Decoded> {
   const { delimiter, quote, types } = route.csv;
   const rows: ParsedRow[] = [];
@@ -80,13 +82,17 @@ export async function* decodeCsv(
     // Reported through the write/end callbacks below.
   });
   const lines = new LineIndex();
-  let header: string[] | undefined;
-  let columnTypes: Array<ColumnType | undefined> = [];
+  // A resumed read starts after the header: the checkpoint carries its columns.
+  let header: string[] | undefined = resume?.columns;
+  let columnTypes: Array<ColumnType | undefined> = header?.map((name) => types[name]) ?? [];
+  const linesBefore = resume?.line ?? 0;
+  const bom = { bytes: 0 };
+  /** Byte offset (in csv-parse's input, which has no BOM) where the next row starts. */
   let start = 0;
-  let index = 0;
+  let index = resume?.index ?? 0;
 
   const malformed = (error: unknown): PermanentError => {
-    const line = lines.lineAt(start);
+    const line = linesBefore + lines.lineAt(start);
     const reason = ((error as CsvError).message ?? String(error)).replace(/,? (at|on) line \d+/, '');
     return new PermanentError(
       'malformed-csv',
@@ -97,7 +103,10 @@ export async function* decodeCsv(
 
   function* drain(): Generator<Decoded> {
     for (const row of rows) {
-      const line = lines.lineAt(start);
+      const line = linesBefore + lines.lineAt(start);
+      // Row ends come from csv-parse's `info.bytes`, the byte just past the row's record delimiter
+      // (CRLF, LF or CR, quoted newlines inside the row); the BOM utf8Chunks dropped is added back.
+      const resumeAt: ResumePoint = { byte: bom.bytes + start, line: line - 1, index };
       start = row.end;
       const { fields } = row;
       if (fields.length === 1 && fields[0] === '') continue; // a blank line
@@ -107,6 +116,7 @@ export async function* decodeCsv(
         columnTypes = header.map((name) => types[name]);
         continue;
       }
+      resumeAt.columns = header;
       const position: Position = { line, index: index++ };
       if (fields.length !== header.length) {
         yield {
@@ -115,6 +125,7 @@ export async function* decodeCsv(
             `${key}: line ${line}: expected ${header.length} fields as in the header, got ${fields.length}`,
             { position },
           ),
+          resumeAt,
         };
         continue;
       }
@@ -134,7 +145,7 @@ export async function* decodeCsv(
         }
         setField(value, name, converted.value);
       }
-      yield failure ? { error: failure } : { value, position };
+      yield failure ? { error: failure, resumeAt } : { value, position, resumeAt };
     }
     rows.length = 0;
   }
@@ -145,7 +156,7 @@ export async function* decodeCsv(
     });
 
   try {
-    for await (const text of utf8Chunks(source, key)) {
+    for await (const text of utf8Chunks(source, key, { midFile: resume !== undefined, bom })) {
       const bytes = Buffer.from(text, 'utf8');
       lines.append(bytes);
       let failure: unknown;

@@ -20,6 +20,9 @@ import type { Decoded, DecoderOptions } from './types.ts';
  * too deep) is a record error and the rest goes on. An empty or blank file holds no records.
  * With a records path (`jsonArray.recordsPath`, `Records` for format `cloudtrail`) the array is
  * found inside a JSON object (records-path.ts) and the rest of the document is skipped.
+ *
+ * Each element carries its resume point, just past the comma before it (or the `[`): a paused file
+ * resumes with a ranged read there, the reader putting back a `[` so the rest parses as an array.
  */
 
 /** Largest element accepted, in characters of its tokens; larger ones are skipped as record errors. */
@@ -44,7 +47,12 @@ class ElementBuilder {
   private skipDepth = 0;
   private problem: Problem | undefined;
 
-  constructor(private readonly objectKey: string) {}
+  constructor(
+    private readonly objectKey: string,
+    firstIndex = 0,
+  ) {
+    this.index = firstIndex;
+  }
 
   get complete(): boolean {
     return this.closed;
@@ -170,43 +178,126 @@ function describe(token: Token): string {
   }
 }
 
-function syntaxError(key: string, error: unknown, where: string, index: number): PermanentError {
+function syntaxError(
+  key: string,
+  error: unknown,
+  where: string,
+  index: number,
+  linesBefore = 0,
+): PermanentError {
   const e = error as Partial<VerifierError>;
+  // A resumed read counts lines from its start: the file's numbering continues after linesBefore.
+  const line = e.line === undefined ? undefined : e.line + linesBefore;
   const reason = (e.message ?? String(error))
     .replace(/^ERROR at \d+ \(\d+, \d+\): /, '')
     .replace(/^\w+ cannot parse input: /, '');
-  const at = e.line !== undefined ? ` at line ${e.line}, column ${e.pos}` : '';
+  const at = line !== undefined ? ` at line ${line}, column ${e.pos}` : '';
   return new PermanentError('malformed-json', `${key}: malformed JSON${at}, ${where}: ${reason}`, {
     cause: error,
-    position: e.line !== undefined ? { line: e.line, column: e.pos ?? 0, index } : { index },
+    position: line !== undefined ? { line, column: e.pos ?? 0, index } : { index },
   });
+}
+
+/**
+ * Counts the bytes and lines of the text the tokenizer is given and notes, in order, where each
+ * element starts: just after the array's `[` and after each comma at the array's own depth, outside
+ * strings. stream-json's tokens carry no offsets, so this scan is how a record's resume point is
+ * known exactly; the nth start belongs to the nth element the builder completes.
+ */
+class ElementStarts {
+  private depth = 0;
+  private inString = false;
+  private escaped = false;
+  private byte = 0;
+  private line = 0;
+  private readonly starts: Array<{ byte: number; line: number }> = [];
+  private next = 0;
+
+  /** `resumed`: the text starts inside the array, where element `0` (of this read) starts. */
+  constructor(resumed: boolean, linesBefore: number) {
+    this.line = linesBefore;
+    if (resumed) {
+      this.depth = 1;
+      this.starts.push({ byte: 0, line: this.line });
+    }
+  }
+
+  scan(text: string): void {
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      // UTF-8 length of this UTF-16 unit (a surrogate pair is 4 bytes, 2 per half).
+      this.byte += c < 0x80 ? 1 : c < 0x800 || (c >= 0xd800 && c <= 0xdfff) ? 2 : 3;
+      if (c === 10) this.line += 1;
+      if (this.inString) {
+        if (this.escaped) this.escaped = false;
+        else if (c === 92) this.escaped = true;
+        else if (c === 34) this.inString = false;
+        continue;
+      }
+      if (c === 34) this.inString = true;
+      else if (c === 91 || c === 123) {
+        this.depth += 1;
+        if (this.depth === 1 && c === 91) this.starts.push({ byte: this.byte, line: this.line });
+      } else if (c === 93 || c === 125) this.depth -= 1;
+      else if (c === 44 && this.depth === 1) this.starts.push({ byte: this.byte, line: this.line });
+    }
+  }
+
+  /** The start of the next element completed. */
+  take(): { byte: number; line: number } | undefined {
+    const start = this.starts[this.next];
+    if (start === undefined) return undefined;
+    this.next += 1;
+    if (this.next > 64) {
+      this.starts.splice(0, this.next);
+      this.next = 0;
+    }
+    return start;
+  }
 }
 
 export async function* decodeJsonArray(
   source: AsyncIterable<Uint8Array>,
-  { key, route }: DecoderOptions,
+  { key, route, resume }: DecoderOptions,
 ): AsyncGenerator<Decoded> {
   // `cloudtrail` is json-array with its records at `Records`; any route may name a records path.
   const recordsPath = route.jsonArray.recordsPath || (route.format === 'cloudtrail' ? 'Records' : '');
   const path = recordsPath ? new RecordsPath(recordsPath, key) : undefined;
   const verify = jsonVerifier();
   const tokenize = jsonParser({ streamValues: false });
-  const builder = new ElementBuilder(key);
+  const builder = new ElementBuilder(key, resume?.index);
+  const linesBefore = resume?.line ?? 0;
+  // Resume points need the array at the top: with a records path a paused file re-reads and skips.
+  const starts = path ? undefined : new ElementStarts(resume !== undefined, linesBefore);
+  const bom = { bytes: 0 };
   let consumed = 0;
-  let blank = true;
+  let blank = resume === undefined;
 
   function* feed(text: string): Generator<Decoded> {
+    if (text !== END) starts?.scan(text);
     const tokens = tokenize(text);
     if (tokens === none) return;
     for (const token of getManyValues(tokens)) {
       const inArray = path ? path.push(token) : token;
       if (!inArray) continue;
       const decoded = builder.push(inArray);
-      if (decoded) yield decoded;
+      if (!decoded) continue;
+      const start = starts?.take();
+      const index = 'error' in decoded ? decoded.error.position?.index : decoded.position.index;
+      if (start) decoded.resumeAt = { byte: bom.bytes + start.byte, line: start.line, index: index ?? 0 };
+      yield decoded;
     }
   }
 
-  for await (const text of utf8Chunks(source, key)) {
+  if (resume) {
+    // The rest of the array, from an element's start: a `[` in front makes it an array again.
+    verify('[');
+    const tokens = tokenize('[');
+    if (tokens !== none) for (const token of getManyValues(tokens)) builder.push(token);
+    consumed = 1; // the verifier's offsets count the `[`
+  }
+
+  for await (const text of utf8Chunks(source, key, { midFile: resume !== undefined, bom })) {
     if (blank && text.trim() !== '') blank = false;
     try {
       verify(text);
@@ -221,7 +312,7 @@ export async function* decodeJsonArray(
       const where = builder.complete
         ? 'after the end of the array'
         : `in record ${builder.index} (the records before it were read)`;
-      throw syntaxError(key, error, where, builder.index);
+      throw syntaxError(key, error, where, builder.index, linesBefore);
     }
     consumed += text.length;
     yield* feed(text);
@@ -230,7 +321,7 @@ export async function* decodeJsonArray(
   try {
     verify(END);
   } catch (error) {
-    throw syntaxError(key, error, 'the file ends before the array is closed', builder.index);
+    throw syntaxError(key, error, 'the file ends before the array is closed', builder.index, linesBefore);
   }
   yield* feed(END);
   path?.finish();

@@ -49,11 +49,12 @@ export async function* decodeJson(
 /** `ndjson` / JSON Lines: one JSON value per line; a bad line is a record error, the rest goes on. */
 export async function* decodeNdjson(
   source: AsyncIterable<Uint8Array>,
-  { key }: DecoderOptions,
+  { key, resume }: DecoderOptions,
 ): AsyncGenerator<Decoded> {
-  let index = 0;
-  for await (const { text, line, tooLong } of lines(utf8Chunks(source, key), MAX_LINE_CHARS)) {
-    const body = line === 1 && text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  let index = resume?.index ?? 0;
+  const chunks = utf8Chunks(source, key, { midFile: resume !== undefined });
+  for await (const { text, line, tooLong } of lines(chunks, MAX_LINE_CHARS, resume?.line)) {
+    const body = line === 1 && !resume && text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
     if (tooLong) {
       yield {
         error: new RecordError(

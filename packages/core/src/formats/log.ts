@@ -96,7 +96,7 @@ function checkFields(names: readonly string[], settings: LogSettings, key: strin
 
 export async function* decodeLog(
   source: AsyncIterable<Uint8Array>,
-  { route, key }: DecoderOptions,
+  { route, key, resume }: DecoderOptions,
 ): AsyncGenerator<Decoded> {
   const settings = logSettings(route);
   const { delimiter, quote, brackets, nullValue, types } = settings;
@@ -104,7 +104,8 @@ export async function* decodeLog(
   let exact = settings.fieldsFromRoute || route.log.preset === 'generic';
   let needHeader = settings.header;
   let checked = false;
-  let index = 0;
+  // A resumed read (headerless logs only, see logResumable) numbers lines and records on.
+  let index = resume?.index ?? 0;
 
   const takeHeader = (names: string[], line: number): void => {
     if (settings.fieldsFromRoute && names.join('\u0000') !== fields!.join('\u0000')) {
@@ -120,7 +121,8 @@ export async function* decodeLog(
     checked = true;
   };
 
-  for await (const { text, line, tooLong } of lines(utf8Chunks(source, key), MAX_LINE_CHARS)) {
+  const chunks = utf8Chunks(source, key, { midFile: resume !== undefined });
+  for await (const { text, line, tooLong } of lines(chunks, MAX_LINE_CHARS, resume?.line)) {
     if (tooLong) {
       yield {
         error: new RecordError(

@@ -1,13 +1,38 @@
 import { PermanentError } from '../errors.ts';
 
 /**
- * UTF-8 decoding shared by the text formats: strict (invalid bytes are an error naming the byte
- * offset, never replaced silently) and BOM-tolerant (a leading U+FEFF is dropped).
+ * Text helpers shared by the text formats: strict UTF-8 decoding, line splitting and line numbers
+ * of byte offsets.
  */
-export async function* utf8Chunks(source: AsyncIterable<Uint8Array>, key: string): AsyncGenerator<string> {
-  const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
+/** UTF-8's byte order mark, dropped at the start of a file. */
+const BOM = [0xef, 0xbb, 0xbf];
+
+export interface Utf8Options {
+  /** Input that starts mid-file (a resumed read): a leading U+FEFF there is text, not a BOM. */
+  midFile?: boolean;
+  /** Set to the BOM's length in bytes (3) when one was dropped, before the first text is yielded. */
+  bom?: { bytes: number };
+}
+
+/**
+ * UTF-8 decoding shared by the text formats: strict (invalid bytes are an error naming the byte
+ * offset, never replaced silently) and BOM-tolerant (a leading U+FEFF is dropped). Re-encoding the
+ * text gives back the input bytes exactly, less the BOM: decoders count byte offsets on it.
+ */
+export async function* utf8Chunks(
+  source: AsyncIterable<Uint8Array>,
+  key: string,
+  options: Utf8Options = {},
+): AsyncGenerator<string> {
+  const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: options.midFile === true });
   let offset = 0;
+  const head: number[] = [];
   for await (const chunk of source) {
+    for (let i = 0; head.length < BOM.length && i < chunk.length; i++) head.push(chunk[i]!);
+    if (options.bom && !options.midFile) {
+      options.bom.bytes = head.length === BOM.length && head.every((b, i) => b === BOM[i]) ? BOM.length : 0;
+    }
     let text: string;
     try {
       text = decoder.decode(chunk, { stream: true });
@@ -39,15 +64,16 @@ export async function* utf8Chunks(source: AsyncIterable<Uint8Array>, key: string
 }
 
 /**
- * Splits text into lines (LF or CRLF) with 1-based numbers. A line longer than `maxLine` characters
+ * Splits text into lines (LF or CRLF) with 1-based numbers (after `linesBefore`, for a resumed read). A line longer than `maxLine` characters
  * is not buffered: it is reported once, as `tooLong`, when it ends, so memory stays bounded.
  */
 export async function* lines(
   chunks: AsyncIterable<string>,
   maxLine: number,
+  linesBefore = 0,
 ): AsyncGenerator<{ text: string; line: number; tooLong?: true }> {
   let buffer = '';
-  let line = 0;
+  let line = linesBefore;
   let skipping = false;
   for await (const chunk of chunks) {
     let start = 0;

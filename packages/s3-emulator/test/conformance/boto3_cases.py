@@ -182,6 +182,107 @@ def versioning(s3, ctx):
     assert s3.get_object(Bucket=b, Key="k", VersionId=ids[0])["Body"].read() == b"0"
 
 
+@case("bucket configuration with boto3: encryption, public access block, ownership, lifecycle, policy, CORS, tagging and their not-found errors")
+def bucket_configuration(s3, ctx):
+    b = new_bucket(s3, "config")
+    s3.put_bucket_encryption(Bucket=b, ServerSideEncryptionConfiguration={
+        "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
+    rule = s3.get_bucket_encryption(Bucket=b)["ServerSideEncryptionConfiguration"]["Rules"][0]
+    assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256", rule
+    assert s3.put_object(Bucket=b, Key="k", Body=b"v")["ServerSideEncryption"] == "AES256"
+    pab = {"BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True}
+    s3.put_public_access_block(Bucket=b, PublicAccessBlockConfiguration=pab)
+    assert s3.get_public_access_block(Bucket=b)["PublicAccessBlockConfiguration"] == pab
+    s3.delete_public_access_block(Bucket=b)
+    expect_error(lambda: s3.get_public_access_block(Bucket=b), 404, "NoSuchPublicAccessBlockConfiguration")
+    s3.put_bucket_ownership_controls(Bucket=b, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]})
+    assert s3.get_bucket_ownership_controls(Bucket=b)["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+    s3.delete_bucket_ownership_controls(Bucket=b)
+    expect_error(lambda: s3.get_bucket_ownership_controls(Bucket=b), 404, "OwnershipControlsNotFoundError")
+    expect_error(lambda: s3.get_bucket_lifecycle_configuration(Bucket=b), 404, "NoSuchLifecycleConfiguration")
+    s3.put_bucket_lifecycle_configuration(Bucket=b, LifecycleConfiguration={"Rules": [{
+        "ID": "old", "Status": "Enabled", "Filter": {"Prefix": "logs/"}, "Expiration": {"Days": 3}}]})
+    rules = s3.get_bucket_lifecycle_configuration(Bucket=b)["Rules"]
+    assert rules == [{"ID": "old", "Status": "Enabled", "Filter": {"Prefix": "logs/"}, "Expiration": {"Days": 3}}], rules
+    expect_error(lambda: s3.get_bucket_policy(Bucket=b), 404, "NoSuchBucketPolicy")
+    policy = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": "*", "Action": "s3:*",
+                         "Resource": f"arn:aws:s3:::{b}/*", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]})
+    s3.put_bucket_policy(Bucket=b, Policy=policy)
+    assert json.loads(s3.get_bucket_policy(Bucket=b)["Policy"]) == json.loads(policy)
+    expect_error(lambda: s3.put_bucket_policy(Bucket=b, Policy="{nope"), 400, "MalformedPolicy")
+    expect_error(lambda: s3.get_bucket_cors(Bucket=b), 404, "NoSuchCORSConfiguration")
+    s3.put_bucket_cors(Bucket=b, CORSConfiguration={"CORSRules": [{"AllowedMethods": ["GET"], "AllowedOrigins": ["*"]}]})
+    assert s3.get_bucket_cors(Bucket=b)["CORSRules"] == [{"AllowedMethods": ["GET"], "AllowedOrigins": ["*"]}]
+    expect_error(lambda: s3.get_bucket_tagging(Bucket=b), 404, "NoSuchTagSet")
+    s3.put_bucket_tagging(Bucket=b, Tagging={"TagSet": [{"Key": "a", "Value": "1"}]})
+    assert s3.get_bucket_tagging(Bucket=b)["TagSet"] == [{"Key": "a", "Value": "1"}]
+
+
+@case("object tagging with boto3: Tagging on put_object, get/put/delete_object_tagging, copy with TaggingDirective")
+def object_tagging(s3, ctx):
+    b = new_bucket(s3, "tags")
+    s3.put_object(Bucket=b, Key="k", Body=b"v", Tagging="state=new&who=a+b")
+    assert s3.get_object_tagging(Bucket=b, Key="k")["TagSet"] == [{"Key": "state", "Value": "new"}, {"Key": "who", "Value": "a b"}]
+    s3.put_object_tagging(Bucket=b, Key="k", Tagging={"TagSet": [{"Key": "state", "Value": "done"}]})
+    s3.copy_object(Bucket=b, Key="copy", CopySource={"Bucket": b, "Key": "k"})
+    assert s3.get_object_tagging(Bucket=b, Key="copy")["TagSet"] == [{"Key": "state", "Value": "done"}]
+    s3.copy_object(Bucket=b, Key="replaced", CopySource={"Bucket": b, "Key": "k"}, TaggingDirective="REPLACE", Tagging="x=1")
+    assert s3.get_object_tagging(Bucket=b, Key="replaced")["TagSet"] == [{"Key": "x", "Value": "1"}]
+    s3.delete_object_tagging(Bucket=b, Key="k")
+    assert s3.get_object_tagging(Bucket=b, Key="k")["TagSet"] == []
+
+
+@case("§1.3 list_objects (v1) with a prefix holding a space: boto3 gets Prefix and keys back as sent")
+def list_v1_prefix(s3, ctx):
+    b = new_bucket(s3, "v1prefix")
+    s3.put_object(Bucket=b, Key="a b/c d", Body=b"x")
+    out = s3.list_objects(Bucket=b, Prefix="a b/")
+    assert out["Prefix"] == "a b/", out["Prefix"]
+    assert [o["Key"] for o in out["Contents"]] == ["a b/c d"]
+
+
+@case("§5 complete_multipart_upload twice with the same parts answers the same ETag")
+def complete_twice(s3, ctx):
+    b = new_bucket(s3, "twice")
+    upload = s3.create_multipart_upload(Bucket=b, Key="k")["UploadId"]
+    etag = s3.upload_part(Bucket=b, Key="k", UploadId=upload, PartNumber=1, Body=b"part")["ETag"]
+    parts = {"Parts": [{"ETag": etag, "PartNumber": 1}]}
+    first = s3.complete_multipart_upload(Bucket=b, Key="k", UploadId=upload, MultipartUpload=parts)
+    again = s3.complete_multipart_upload(Bucket=b, Key="k", UploadId=upload, MultipartUpload=parts)
+    assert again["ETag"] == first["ETag"]
+
+
+@case("POST Object: generate_presigned_post (SigV4 policy) uploads a form with ${filename}; a file over content-length-range is EntityTooLarge")
+def presigned_post(s3, ctx):
+    b = new_bucket(s3, "post")
+    post = s3.generate_presigned_post(
+        Bucket=b, Key="in/${filename}", Fields={"success_action_status": "201"},
+        Conditions=[{"success_action_status": "201"}, ["content-length-range", 1, 16], ["starts-with", "$key", "in/"]],
+        ExpiresIn=300)
+
+    def send(data, filename):
+        boundary = uuid.uuid4().hex
+        parts = []
+        for name, value in post["fields"].items():
+            parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
+                     f'Content-Type: text/plain\r\n\r\n'.encode() + data + f"\r\n--{boundary}--\r\n".encode())
+        req = urllib.request.Request(post["url"], data=b"".join(parts), method="POST",
+                                     headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+        try:
+            with urllib.request.urlopen(req) as res:
+                return res.status, res.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode()
+
+    status, body = send(b"hello", "note.txt")
+    assert status == 201, (status, body)
+    assert "<Key>in/note.txt</Key>" in body, body
+    assert s3.get_object(Bucket=b, Key="in/note.txt")["Body"].read() == b"hello"
+    status, body = send(b"x" * 17, "big.txt")
+    assert status == 400 and "<Code>EntityTooLarge</Code>" in body, (status, body)
+
+
 def main():
     if sys.argv[1:] == ["--list"]:
         for name, _ in CASES:

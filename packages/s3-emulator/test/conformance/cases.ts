@@ -1,8 +1,10 @@
 import type { Case } from './case-kit.ts';
 import { bucketConfigCases } from './cases-bucket-config.ts';
+import { differenceCases } from './cases-differences.ts';
 import { listingCases } from './cases-listings.ts';
 import { multipartCases } from './cases-multipart.ts';
 import { objectCases } from './cases-objects.ts';
+import { postCases } from './cases-post.ts';
 import { versioningAndAuthCases } from './cases-versioning-auth.ts';
 
 /**
@@ -21,4 +23,6 @@ export const cases: Case[] = [
   ...multipartCases,
   ...versioningAndAuthCases,
   ...bucketConfigCases,
+  ...differenceCases,
+  ...postCases,
 ];

@@ -33,6 +33,10 @@ const MOTO_DIFFERS: Record<string, string> = {
     'moto does not verify presigned signatures',
   '§8 a wrong x-amz-checksum-crc32 is 400 BadDigest':
     'moto stores the object without checking the sent CRC32',
+  'bucket configuration with boto3: encryption, public access block, ownership, lifecycle, policy, CORS, tagging and their not-found errors':
+    'moto accepts a bucket policy that starts with { but is not JSON',
+  'POST Object: generate_presigned_post (SigV4 policy) uploads a form with ${filename}; a file over content-length-range is EntityTooLarge':
+    'moto answers 201 without a PostResponse document',
 };
 
 interface Result {
