@@ -117,16 +117,12 @@ export class Transactions {
         if (got.Item) action.old = got.Item as Item;
       }
       const reasons: Record<string, unknown>[] = [];
-      for (const [index, action] of actions.entries()) {
-        // An item named again is refused unless an earlier action has already failed (then the
-        // transaction is cancelled), as DynamoDB Local does, checking the actions in order.
-        if (index === duplicate && !reasons.some((r) => r.Code !== 'None')) {
-          throw validation('Transaction request cannot include multiple operations on one item');
-        }
+      for (const action of actions) {
         const refused = await this.validate(action);
         reasons.push(refused ?? this.check(action));
       }
       if (reasons.some((r) => r.Code !== 'None')) throw cancelled(reasons);
+      if (duplicate) throw validation('Transaction request cannot include multiple operations on one item');
       const applied: Action[] = [];
       for (const [index, action] of actions.entries()) {
         if (action.kind === 'ConditionCheck') continue;
@@ -177,11 +173,10 @@ export class Transactions {
     );
   }
 
-  /** The actions, and the index of the first that names an item named before (-1: none). */
-  private async parse(items: unknown[]): Promise<{ actions: Action[]; duplicate: number }> {
+  private async parse(items: unknown[]): Promise<{ actions: Action[]; duplicate: boolean }> {
     const actions: Action[] = [];
     const seen = new Set<string>();
-    let duplicate = -1;
+    let duplicate = false;
     for (const [index, entry] of items.entries()) {
       const present = KINDS.filter((kind) => (entry as Record<string, unknown> | null)?.[kind] !== undefined);
       if (present.length !== 1) {
@@ -222,7 +217,8 @@ export class Transactions {
       }
       const key = await this.keys.keyOf(table, source);
       const identity = itemIdentity(table, key);
-      if (seen.has(identity) && duplicate < 0) duplicate = actions.length;
+      // Reported after the conditions, as DynamoDB Local does: a cancelled transaction says so first.
+      if (seen.has(identity)) duplicate = true;
       seen.add(identity);
       actions.push({ kind, params, table, key, identity, ...(condition ? { condition } : {}) });
     }
