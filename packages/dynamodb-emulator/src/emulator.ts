@@ -10,11 +10,20 @@ import { crc32 } from 'node:zlib';
 import dynalite from 'dynalite';
 import { Backend, type BackendReply, errorType, parseJson, type RequestListener } from './backend.ts';
 import { DynamoProtocolError } from './errors.ts';
+import {
+  checkIndexAttributes,
+  checkRequest,
+  checkReturnValues,
+  conditionalWrite,
+  filteredRead,
+  filtersHere,
+} from './guard.ts';
 import { acquireDirectoryLock, type DirectoryLock } from './lock.ts';
 import { Locks } from './rwlock.ts';
-import { type Item, KeySchemas, validation } from './tables.ts';
+import { emptyIndexKey, type Item, KeySchemas, validation } from './tables.ts';
 import { Transactions } from './transactions.ts';
 import { TimeToLive } from './ttl.ts';
+import { update } from './updates.ts';
 
 export interface DynamoEmulatorOptions {
   /** dynalite's LevelDB directory; in memory without it. */
@@ -121,10 +130,75 @@ export async function startDynamoEmulator(options: DynamoEmulatorOptions = {}): 
         await serveOwn(req, res, body, ownOperation);
         return;
       }
+      const forward = (p: Record<string, unknown>) =>
+        live.forward(req.headers, Buffer.from(JSON.stringify(p)), req.url);
+      if (api === API && (operation === 'Scan' || operation === 'Query')) {
+        const read = parseJson(body);
+        const invalid =
+          checkRequest(operation, read) ??
+          (typeof read.IndexName === 'string' && typeof read.TableName === 'string'
+            ? checkIndexAttributes(
+                operation,
+                read,
+                (await keys.globalProjections(read.TableName).catch(() => new Map())).get(read.IndexName),
+              )
+            : undefined);
+        if (invalid) {
+          copy(res, invalid);
+          return;
+        }
+        if (filtersHere(read)) {
+          copy(res, await locks.shared(() => filteredRead(read, forward)));
+          return;
+        }
+      }
       const params = api === API && ITEM_OPERATIONS.has(operation) ? parseJson(body) : undefined;
+      const refused = params && (checkReturnValues(operation, params) ?? checkRequest(operation, params));
+      if (refused) {
+        copy(res, refused);
+        return;
+      }
+      const emptyKey = params && (await emptyIndexKeys(operation, params));
+      if (emptyKey) {
+        sendError(res, emptyKey);
+        return;
+      }
       // A request whose items cannot be named fails in dynalite too (no such table, a key missing).
       const held = params && (await itemsOf(operation, params).catch(() => undefined));
       if (params && held) {
+        if (SINGLE_ITEM_WRITES.has(operation) && typeof params.ConditionExpression === 'string') {
+          const { ReturnValuesOnConditionCheckFailure: wanted, ...rest } = params;
+          if (wanted !== undefined && wanted !== 'ALL_OLD' && wanted !== 'NONE') {
+            sendError(res, badReturnValuesOnFailure(wanted));
+            return;
+          }
+          const table = String(params.TableName);
+          const key = await keys.keyOf(table, (operation === 'PutItem' ? params.Item : params.Key) as Item);
+          const read = async (t: string, k: Item) =>
+            (await live.call('GetItem', { TableName: t, Key: k, ConsistentRead: true })).Item as
+              | Item
+              | undefined;
+          const indexKeys = await keys.indexKeys(table);
+          const finish =
+            operation === 'UpdateItem'
+              ? (p: Record<string, unknown>, old: Item | undefined) =>
+                  update(p, key, indexKeys, live, forward, { old })
+              : undefined;
+          copy(
+            res,
+            await locks.items(held, true, () =>
+              conditionalWrite(operation, rest, key, wanted === 'ALL_OLD', forward, read, finish),
+            ),
+          );
+          return;
+        }
+        if (operation === 'UpdateItem' && params.ReturnValuesOnConditionCheckFailure === undefined) {
+          const table = String(params.TableName);
+          const key = await keys.keyOf(table, params.Key as Item);
+          const indexKeys = await keys.indexKeys(table);
+          copy(res, await locks.items(held, true, () => update(params, key, indexKeys, live, forward)));
+          return;
+        }
         if (SINGLE_ITEM_WRITES.has(operation) && params.ReturnValuesOnConditionCheckFailure !== undefined) {
           try {
             copy(res, await locks.items(held, true, () => writeReturningOld(operation, params, req)));
@@ -148,6 +222,10 @@ export async function startDynamoEmulator(options: DynamoEmulatorOptions = {}): 
             return answer;
           })
         : await locks.shared(run);
+      if (operation === 'UpdateTable' && reply.status === 200) {
+        const table = parseJson(body).TableName;
+        if (typeof table === 'string') keys.forget(table);
+      }
       if (operation === 'DeleteTable' && reply.status === 200) {
         const table = parseJson(body).TableName;
         if (typeof table === 'string') {
@@ -213,6 +291,26 @@ export async function startDynamoEmulator(options: DynamoEmulatorOptions = {}): 
       throw new Error(`dynalite: table "${table}" did not settle after ${operation}`);
     }
 
+    /** An item written by PutItem or BatchWriteItem with an empty secondary index key: DynamoDB refuses it. */
+    async function emptyIndexKeys(operation: string, params: Record<string, unknown>) {
+      const puts: [string, unknown][] = [];
+      if (operation === 'PutItem') puts.push([String(params.TableName), params.Item]);
+      if (operation === 'BatchWriteItem' && params.RequestItems && typeof params.RequestItems === 'object') {
+        for (const [table, requests] of Object.entries(params.RequestItems as Record<string, unknown>)) {
+          if (!Array.isArray(requests)) continue;
+          for (const r of requests as { PutRequest?: { Item?: unknown } }[])
+            puts.push([table, r?.PutRequest?.Item]);
+        }
+      }
+      for (const [table, item] of puts) {
+        if (!item || typeof item !== 'object') continue;
+        const indexKeys = await keys.indexKeys(table).catch(() => []);
+        const refused = emptyIndexKey(item as Item, indexKeys);
+        if (refused) return refused;
+      }
+      return undefined;
+    }
+
     /** The identities of the items a request names (see Locks). */
     async function itemsOf(operation: string, params: Record<string, unknown>): Promise<string[]> {
       const table = String(params.TableName);
@@ -241,11 +339,7 @@ export async function startDynamoEmulator(options: DynamoEmulatorOptions = {}): 
       req: IncomingMessage,
     ): Promise<BackendReply> {
       const { ReturnValuesOnConditionCheckFailure: wanted, ...rest } = params;
-      if (wanted !== 'ALL_OLD' && wanted !== 'NONE') {
-        throw validation(
-          `1 validation error detected: Value '${String(wanted)}' at 'returnValuesOnConditionCheckFailure' failed to satisfy constraint: Member must satisfy enum value set: [ALL_OLD, NONE]`,
-        );
-      }
+      if (wanted !== 'ALL_OLD' && wanted !== 'NONE') throw badReturnValuesOnFailure(wanted);
       const reply = await live.forward(req.headers, Buffer.from(JSON.stringify(rest)), req.url);
       if (wanted !== 'ALL_OLD' || reply.status !== 400) return reply;
       const failure = parseJson(reply.body);
@@ -298,6 +392,12 @@ export async function startDynamoEmulator(options: DynamoEmulatorOptions = {}): 
     await dirLock?.release().catch(() => {});
     throw error;
   }
+}
+
+function badReturnValuesOnFailure(wanted: unknown): DynamoProtocolError {
+  return validation(
+    `1 validation error detected: Value '${String(wanted)}' at 'returnValuesOnConditionCheckFailure' failed to satisfy constraint: Member must satisfy enum value set: [ALL_OLD, NONE]`,
+  );
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

@@ -1,21 +1,31 @@
 import { createHash } from 'node:crypto';
 import type { Backend } from './backend.ts';
 import { DynamoProtocolError } from './errors.ts';
+import { evaluate } from './expressions/evaluate.ts';
+import {
+  type Condition,
+  checkUnused,
+  ExpressionError,
+  parseCondition,
+  placeholders,
+} from './expressions/parse.ts';
+import { parseUpdate } from './expressions/update-parse.ts';
+import { keptPlaceholders, probe } from './guard.ts';
 import type { Locks } from './rwlock.ts';
 import {
+  emptyIndexKey,
   type Item,
   isConditionFailure,
   itemIdentity,
   type KeySchemas,
-  usedPlaceholders,
   validation,
 } from './tables.ts';
 
 /**
  * TransactWriteItems and TransactGetItems on top of dynalite's single-item operations, under the
  * locks of every item they name (nothing else reads or writes those items meanwhile):
- * 1. every action's condition is checked against the item as it is, by a write that changes
- *    nothing (the item put back as it is, or a delete of an absent item) carrying the condition;
+ * 1. every action is validated by dynalite (sent with a condition that is always false, so that
+ *    it writes nothing) and its condition evaluated against the item as it is (expressions/);
  * 2. if any fails, TransactionCanceledException with one reason per action, in order;
  * 3. otherwise the writes are applied in order; should one fail (a data-dependent validation
  *    error), the ones applied are undone from the images read in step 1.
@@ -32,11 +42,14 @@ interface Action {
   table: string;
   key: Item;
   identity: string;
+  condition?: Condition;
   old?: Item;
 }
 
 /** dynalite's wording for errors that depend on the data met rather than on the request itself. */
 const DATA_ERROR = /incorrect data type|exceeded the maximum allowed size|exceeded the maximum size limit/;
+/** dynalite's wording for an action's item refused for its index keys. */
+const ITEM_ERROR = /Type mismatch for Index Key|part of the key/;
 const TOKEN_LIFETIME_MS = 10 * 60 * 1000;
 const MAX_ITEMS = 100;
 
@@ -71,13 +84,13 @@ export class Transactions {
         "1 validation error detected: Value at 'clientRequestToken' failed to satisfy constraint: Member must have length between 1 and 36",
       );
     }
-    const actions = await this.parse(items);
+    const { actions, duplicate } = await this.parse(items);
     const digest = createHash('sha256')
       .update(JSON.stringify({ ...params, ClientRequestToken: undefined }))
       .digest('hex');
     // Tokens are account-wide: a token's transactions are held apart like their items.
     const held = [
-      ...actions.map((a) => a.identity),
+      ...new Set(actions.map((a) => a.identity)),
       ...(typeof token === 'string' ? [`\u0000token\u0000${token}`] : []),
     ];
     return this.locks.items(held, true, async () => {
@@ -104,8 +117,12 @@ export class Transactions {
         if (got.Item) action.old = got.Item as Item;
       }
       const reasons: Record<string, unknown>[] = [];
-      for (const action of actions) reasons.push(await this.check(action));
+      for (const action of actions) {
+        const refused = await this.validate(action);
+        reasons.push(refused ?? this.check(action));
+      }
       if (reasons.some((r) => r.Code !== 'None')) throw cancelled(reasons);
+      if (duplicate) throw validation('Transaction request cannot include multiple operations on one item');
       const applied: Action[] = [];
       for (const [index, action] of actions.entries()) {
         if (action.kind === 'ConditionCheck') continue;
@@ -138,7 +155,11 @@ export class Transactions {
       if (!get || typeof get.TableName !== 'string' || !get.Key || typeof get.Key !== 'object') {
         throw validation(`TransactItems[${index}]: a Get with TableName and Key is required`);
       }
-      gets.push({ get, identity: await this.keys.identity(get.TableName, get.Key as Item) });
+      const identity = await this.keys.identity(get.TableName, get.Key as Item);
+      if (gets.some((g) => g.identity === identity)) {
+        throw validation('Transaction request cannot include multiple operations on one item');
+      }
+      gets.push({ get, identity });
     }
     return this.locks.items(
       gets.map((g) => g.identity),
@@ -152,9 +173,10 @@ export class Transactions {
     );
   }
 
-  private async parse(items: unknown[]): Promise<Action[]> {
+  private async parse(items: unknown[]): Promise<{ actions: Action[]; duplicate: boolean }> {
     const actions: Action[] = [];
     const seen = new Set<string>();
+    let duplicate = false;
     for (const [index, entry] of items.entries()) {
       const present = KINDS.filter((kind) => (entry as Record<string, unknown> | null)?.[kind] !== undefined);
       if (present.length !== 1) {
@@ -180,51 +202,95 @@ export class Transactions {
           `1 validation error detected: Value '${String(rv)}' at 'transactItems.${index + 1}.member.${kind[0]?.toLowerCase()}${kind.slice(1)}.returnValuesOnConditionCheckFailure' failed to satisfy constraint: Member must satisfy enum value set: [ALL_OLD, NONE]`,
         );
       }
+      let condition: Condition | undefined;
+      try {
+        const p = placeholders(params);
+        if (typeof params.ConditionExpression === 'string') {
+          condition = parseCondition(params.ConditionExpression, 'ConditionExpression', p);
+        }
+        if (kind === 'Update' && typeof params.UpdateExpression === 'string')
+          parseUpdate(params.UpdateExpression, p);
+        checkUnused(p);
+      } catch (error) {
+        if (error instanceof ExpressionError) throw validation(error.message);
+        throw error;
+      }
       const key = await this.keys.keyOf(table, source);
       const identity = itemIdentity(table, key);
-      if (seen.has(identity))
-        throw validation('Transaction request cannot include multiple operations on one item');
+      // Reported after the conditions, as DynamoDB Local does: a cancelled transaction says so first.
+      if (seen.has(identity)) duplicate = true;
       seen.add(identity);
-      actions.push({ kind, params, table, key, identity });
+      actions.push({ kind, params, table, key, identity, ...(condition ? { condition } : {}) });
     }
-    return actions;
+    return { actions, duplicate };
   }
 
-  private async check(action: Action): Promise<Record<string, unknown>> {
-    const condition = action.params.ConditionExpression;
-    if (typeof condition !== 'string') return { Code: 'None' };
-    const placeholders = usedPlaceholders(action.params, [condition]);
-    try {
-      if (action.old) {
-        await this.backend.call('PutItem', {
-          TableName: action.table,
-          Item: action.old,
-          ConditionExpression: condition,
-          ...placeholders,
-        });
-      } else {
-        await this.backend.call('DeleteItem', {
-          TableName: action.table,
-          Key: action.key,
-          ConditionExpression: condition,
-          ...placeholders,
-        });
-      }
-      return { Code: 'None' };
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-      return {
-        Code: 'ConditionalCheckFailed',
-        Message: 'The conditional request failed',
-        ...(action.params.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' && action.old
-          ? { Item: action.old }
-          : {}),
-      };
+  /**
+   * dynalite checks the action as DynamoDB would before writing (its item, its update, its
+   * placeholders' values): sent with a condition that is always false, it writes nothing. An
+   * index key of the wrong type (or empty) cancels the transaction with ValidationError at the
+   * action, as DynamoDB does; any other error refuses the request.
+   */
+  private async validate(action: Action): Promise<Record<string, unknown> | undefined> {
+    const { params } = action;
+    const text = typeof params.ConditionExpression === 'string' ? params.ConditionExpression : '';
+    const remaining = action.kind === 'Update' ? [params.UpdateExpression] : [];
+    const {
+      ReturnValuesOnConditionCheckFailure: _,
+      ConditionExpression: _c,
+      ExpressionAttributeNames: _n,
+      ExpressionAttributeValues: _v,
+      ...rest
+    } = params;
+    const operation =
+      action.kind === 'Put' ? 'PutItem' : action.kind === 'Update' ? 'UpdateItem' : 'DeleteItem';
+    const request = action.kind === 'ConditionCheck' ? { TableName: action.table, Key: action.key } : rest;
+    if (action.kind === 'Put') {
+      const empty = emptyIndexKey(params.Item as Item, await this.keys.indexKeys(action.table));
+      if (empty) throw empty;
     }
+    try {
+      await this.backend.call(operation, { ...request, ...probe(false, params, [text], remaining) });
+      throw new Error('dynalite: a write passed a condition that is always false');
+    } catch (error) {
+      if (isConditionFailure(error)) return undefined;
+      if (
+        error instanceof DynamoProtocolError &&
+        error.type === 'ValidationException' &&
+        ITEM_ERROR.test(error.message) &&
+        // A scalar of the wrong type cancels at the action; a list, map, BOOL or NULL is refused outright (as DynamoDB Local does).
+        !/Actual: (?:L|M|BOOL|NULL)\b/.test(error.message)
+      ) {
+        return { Code: 'ValidationError', Message: error.message };
+      }
+      throw error;
+    }
+  }
+
+  private check(action: Action): Record<string, unknown> {
+    if (!action.condition || evaluate(action.old, action.condition)) return { Code: 'None' };
+    return {
+      Code: 'ConditionalCheckFailed',
+      Message: 'The conditional request failed',
+      ...(action.params.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' && action.old
+        ? { Item: action.old }
+        : {}),
+    };
   }
 
   private async apply(action: Action): Promise<void> {
-    const { ReturnValuesOnConditionCheckFailure: _, ...params } = action.params;
+    const {
+      ReturnValuesOnConditionCheckFailure: _,
+      ConditionExpression: condition,
+      ExpressionAttributeNames: _names,
+      ExpressionAttributeValues: _values,
+      ...rest
+    } = action.params;
+    // The condition was evaluated here (check); dynalite gets the write alone.
+    const params = {
+      ...rest,
+      ...keptPlaceholders(action.params, [String(condition ?? '')], [action.params.UpdateExpression]),
+    };
     const operation =
       action.kind === 'Put' ? 'PutItem' : action.kind === 'Delete' ? 'DeleteItem' : 'UpdateItem';
     await this.backend.call(operation, params);

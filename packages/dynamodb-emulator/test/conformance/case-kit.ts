@@ -19,7 +19,8 @@ export interface Case {
   says: string;
   /** The documentation page. */
   doc: string;
-  table: 'hash' | 'composite';
+  /** `indexed`: pk S with a global secondary index byG on g (S), projecting INCLUDE a. */
+  table: 'hash' | 'composite' | 'indexed';
   steps: Step[];
   /** Targets known to disagree with the documentation, and how. */
   differs?: Partial<Record<Target, string>>;

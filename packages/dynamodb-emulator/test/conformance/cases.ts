@@ -1,4 +1,5 @@
 import type { Case } from './case-kit.ts';
+import { fidelityCases } from './cases-fidelity.ts';
 import { itemCases } from './cases-items.ts';
 import { transactionCases } from './cases-transactions.ts';
 import { ttlCases } from './cases-ttl.ts';
@@ -10,7 +11,7 @@ import { ttlCases } from './cases-ttl.ts';
  *
  * In parameters, "$T" is replaced by a table made fresh for the case, and $U in any string by
  * a word unique to the run (client tokens are account-wide). Table shapes: `hash` (pk S)
- * or `composite` (pk S, sk N). Pseudo-operations `ScanAll`/`QueryAll` page until there is no
+ * or `composite` (pk S, sk N), or `indexed` (pk S; GSI byG on g S, projecting INCLUDE a). Pseudo-operations `ScanAll`/`QueryAll` page until there is no
  * LastEvaluatedKey and answer `{ Pages, Count, Distinct, Items }`.
  *
  * Matchers (`mismatches` of @eventline/test-kit): objects match when every named member matches (others may be present), arrays
@@ -23,5 +24,5 @@ import { ttlCases } from './cases-ttl.ts';
 
 export type { Case, Step, Target } from './case-kit.ts';
 
-/** Every case, in the order they run: items (`cases-items.ts`), transactions (`cases-transactions.ts`), TTL (`cases-ttl.ts`). */
-export const cases: Case[] = [...itemCases, ...transactionCases, ...ttlCases];
+/** Every case, in the order they run: items (`cases-items.ts`), transactions (`cases-transactions.ts`), TTL (`cases-ttl.ts`), issue 27's divergences (`cases-fidelity.ts`). */
+export const cases: Case[] = [...itemCases, ...transactionCases, ...ttlCases, ...fidelityCases];

@@ -33,6 +33,24 @@ afterAll(async () => {
 });
 
 function tableInput(kind: Case['table'], name: string): CreateTableCommandInput {
+  if (kind === 'indexed') {
+    return {
+      TableName: name,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'g', AttributeType: 'S' },
+      ],
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: 'byG',
+          KeySchema: [{ AttributeName: 'g', KeyType: 'HASH' }],
+          Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['a'] },
+        },
+      ],
+    };
+  }
   const range = kind === 'composite';
   return {
     TableName: name,

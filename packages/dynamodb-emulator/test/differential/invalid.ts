@@ -1,0 +1,444 @@
+/**
+ * The hand-written list of invalid and boundary requests for the differential test: each runs on
+ * a fresh table holding SEED (and, for the composite table, SEED2), and only its answer is
+ * compared. Grouped by what they probe; the issue's 13 divergences each have entries here.
+ */
+import { type Request, runScenario, type Scenario, type TableKind } from './harness.ts';
+import type { Measurement } from './measure.ts';
+import { signatureOf } from './measure.ts';
+
+const S = (S: string) => ({ S });
+const N = (N: string) => ({ N });
+const SEED = {
+  pk: S('k1'),
+  s: S(''),
+  b: { B: '' },
+  n: N('5'),
+  big: N('12345678901234567890123456789012345678'),
+  m: { M: { x: { L: [N('1'), S('a')] } } },
+  l: { L: [N('1'), N('2')] },
+  ss: { SS: ['x', 'y'] },
+  state: S(''),
+};
+const KEY = { pk: S('k1') };
+
+interface Entry {
+  table?: TableKind;
+  request: Request;
+}
+
+const T = '$T';
+const put = (params: Record<string, unknown>): Request => ({
+  op: 'PutItem',
+  params: { TableName: T, ...params },
+});
+const update = (params: Record<string, unknown>): Request => ({
+  op: 'UpdateItem',
+  params: { TableName: T, Key: KEY, ...params },
+});
+const cond = (
+  expression: string,
+  values?: Record<string, unknown>,
+  names?: Record<string, string>,
+): Request =>
+  update({
+    UpdateExpression: 'SET touched = :one',
+    ConditionExpression: expression,
+    ExpressionAttributeValues: { ':one': N('1'), ...values },
+    ...(names ? { ExpressionAttributeNames: names } : {}),
+  });
+
+const CONDITIONS: [string, Record<string, unknown>?][] = [
+  ['absent1 = absent2'],
+  ['absent1 <> absent2'],
+  ['absent1 <= absent2'],
+  ['absent1 >= absent2'],
+  ['absent1 < absent2'],
+  ['absent1 = :e', { ':e': S('') }],
+  ['s = :e', { ':e': S('') }],
+  ['s IN (:e, :z)', { ':e': S(''), ':z': S('z') }],
+  ['s BETWEEN :e AND :z', { ':e': S(''), ':z': S('z') }],
+  ['size(s) = :zero', { ':zero': N('0') }],
+  ['size(b) = :zero', { ':zero': N('0') }],
+  ['attribute_type(s, :t)', { ':t': S('S') }],
+  ['attribute_type(b, :t)', { ':t': S('B') }],
+  ['attribute_type(s, :t)', { ':t': S('Q') }],
+  ['begins_with(s, :e)', { ':e': S('') }],
+  ['contains(s, :e)', { ':e': S('') }],
+  ['state IN (:none, :pending)', { ':none': S(''), ':pending': S('pending') }],
+  ['n < :m', { ':m': { M: {} } }],
+  ['n < :l', { ':l': { L: [] } }],
+  ['n < :ss', { ':ss': { SS: ['a'] } }],
+  ['n < :t', { ':t': { BOOL: true } }],
+  ['n < :t OR attribute_not_exists(pk)', { ':t': { M: {} } }],
+  ['n < :s', { ':s': S('a') }],
+  ['n BETWEEN :hi AND :lo', { ':hi': N('9'), ':lo': N('1') }],
+  ['n BETWEEN :a AND :b', { ':a': N('1'), ':b': S('z') }],
+  ['n IN (:m)', { ':m': { M: {} } }],
+  ['NOT NOT attribute_exists(pk)'],
+  ['NOT NOT NOT attribute_exists(pk)'],
+  ['n = +1'],
+  ['n = 1'],
+  ['size(m.x) = :two', { ':two': N('2') }],
+  ['m.x[1] = :a', { ':a': S('a') }],
+  ['m.x[5] = :a', { ':a': S('a') }],
+  ['l[0] < l[1]'],
+  ['contains(ss, :x)', { ':x': S('x') }],
+  ['contains(ss, :ss)', { ':ss': { SS: ['x'] } }],
+  ['contains(l, :one)', { ':one': N('1') }],
+  ['begins_with(n, :x)', { ':x': S('5') }],
+  ['attribute_exists(:x)', { ':x': S('a') }],
+  ['size(:x) = :one', { ':x': S('ab') }],
+  ['n = n'],
+  ['a.b.c = :x', { ':x': S('x') }],
+  ['(n = :five)', { ':five': N('5') }],
+  ['((n = :five))', { ':five': N('5') }],
+  ['n = :five AND', { ':five': N('5') }],
+  ['attribute_not_exists(pk) AND attribute_not_exists(pk)'],
+  ['attribute_exists(pk) OR NOT attribute_exists(pk)'],
+  ['size(n) = :one', { ':one': N('1') }],
+  ['size(ss) = :two', { ':two': N('2') }],
+  ['n IN (n)'],
+  ['n = :five', { ':five': N('5.0') }],
+  ['big = :big', { ':big': N('1.2345678901234567890123456789012345678E+37') }],
+];
+
+const deep = (depth: number) => `${Array.from({ length: depth }, () => 'm').join('.')} = :x`;
+const inList = (count: number) => ({
+  expression: `n IN (${Array.from({ length: count }, (_, i) => `:v${i}`).join(', ')})`,
+  values: Object.fromEntries(Array.from({ length: count }, (_, i) => [`:v${i}`, N(String(i))])),
+});
+
+const entries: Entry[] = [
+  ...CONDITIONS.map(([expression, values]): Entry => ({ request: cond(expression, values) })),
+  // put conditions on a new key: the item is absent, so every path is.
+  { request: put({ Item: { pk: S('new') }, ConditionExpression: 'a = b' }) },
+  { request: put({ Item: { pk: S('new') }, ConditionExpression: 'a <> b' }) },
+  { request: put({ Item: { pk: S('new') }, ConditionExpression: 'a <= b' }) },
+  { request: put({ Item: { pk: S('new') }, ConditionExpression: 'a >= b' }) },
+  { request: put({ Item: { pk: S('new') }, ConditionExpression: 'NOT a = b' }) },
+  // arithmetic and number limits
+  { request: update({ UpdateExpression: 'ADD big :c', ExpressionAttributeValues: { ':c': N('0.01') } }) },
+  {
+    request: update({
+      UpdateExpression: 'SET big = big + :c',
+      ExpressionAttributeValues: { ':c': N('0.01') },
+    }),
+  },
+  {
+    request: update({
+      UpdateExpression: 'SET big = big - :c',
+      ExpressionAttributeValues: { ':c': N('0.01') },
+    }),
+  },
+  {
+    request: update({ UpdateExpression: 'SET big = big + :c', ExpressionAttributeValues: { ':c': N('1') } }),
+  },
+  {
+    request: update({
+      UpdateExpression: 'SET n = n + :c',
+      ExpressionAttributeValues: { ':c': N('9.9999999999999999999999999999999999999E+125') },
+    }),
+  },
+  {
+    request: update({
+      UpdateExpression: 'SET n = :a + :b',
+      ExpressionAttributeValues: {
+        ':a': N('9.9999999999999999999999999999999999999E+125'),
+        ':b': N('9.9999999999999999999999999999999999999E+125'),
+      },
+    }),
+  },
+  {
+    request: update({
+      UpdateExpression: 'SET n = :a - :b',
+      ExpressionAttributeValues: { ':a': N('1E-130'), ':b': N('1E-130') },
+    }),
+  },
+  { request: update({ UpdateExpression: 'ADD n :a', ExpressionAttributeValues: { ':a': N('1E-130') } }) },
+  { request: update({ UpdateExpression: 'ADD s :a', ExpressionAttributeValues: { ':a': N('1') } }) },
+  { request: update({ UpdateExpression: 'SET s = s + :a', ExpressionAttributeValues: { ':a': N('1') } }) },
+  { request: put({ Item: { pk: S('n1'), n: N('1E+126') } }) },
+  { request: put({ Item: { pk: S('n1'), n: N('1E-131') } }) },
+  { request: put({ Item: { pk: S('n1'), n: N('123456789012345678901234567890123456789') } }) },
+  { request: put({ Item: { pk: S('n1'), n: N('1.23456789012345678901234567890123456789') } }) },
+  { request: put({ Item: { pk: S('n1'), n: N('0.000000000000000000000000000000000000001') } }) },
+  { request: put({ Item: { pk: S('n1'), n: N('00001') } }) },
+  { request: put({ Item: { pk: S('n1'), n: N(' 1') } }) },
+  { request: put({ Item: { pk: S('n1'), n: N('1e3') } }) },
+  { request: put({ Item: { pk: S('n1'), n: N('.5') } }) },
+  { request: put({ Item: { pk: S('n1'), n: N('5.') } }) },
+  { request: put({ Item: { pk: S('n1'), n: N('-0') } }) },
+  { request: put({ Item: { pk: S('n1'), ns: { NS: ['1', '1.0'] } } }) },
+  { request: put({ Item: { pk: S('n1'), ss: { SS: [] } } }) },
+  { request: put({ Item: { pk: S('n1'), ss: { SS: [''] } } }) },
+  { request: put({ Item: { pk: S('') } }) },
+  { request: put({ Item: { pk: S('n1'), e: S(''), eb: { B: '' } } }) },
+  // transactions with data errors, duplicate items
+  {
+    request: {
+      op: 'TransactWriteItems',
+      params: {
+        TransactItems: [
+          {
+            Update: {
+              TableName: T,
+              Key: KEY,
+              UpdateExpression: 'ADD s :one',
+              ExpressionAttributeValues: { ':one': N('1') },
+            },
+          },
+        ],
+      },
+    },
+  },
+  {
+    table: 'composite',
+    request: {
+      op: 'TransactWriteItems',
+      params: {
+        TransactItems: [
+          { Put: { TableName: T, Item: { pk: S('k1'), sk: N('1.5') } } },
+          { Put: { TableName: T, Item: { pk: S('k1'), sk: N('1.50') } } },
+        ],
+      },
+    },
+  },
+  {
+    request: {
+      op: 'TransactGetItems',
+      params: { TransactItems: [{ Get: { TableName: T, Key: KEY } }, { Get: { TableName: T, Key: KEY } }] },
+    },
+  },
+  {
+    request: {
+      op: 'TransactWriteItems',
+      params: {
+        TransactItems: [{ Put: { TableName: T, Item: { pk: S('t1') }, ConditionExpression: 'a = b' } }],
+      },
+    },
+  },
+  // GSI keys
+  { request: put({ Item: { pk: S('g'), g: S('') } }) },
+  { request: put({ Item: { pk: S('g'), g: N('1') } }) },
+  { request: update({ UpdateExpression: 'SET g = :e', ExpressionAttributeValues: { ':e': S('') } }) },
+  { table: 'composite', request: put({ Item: { pk: S('g'), sk: N('1'), n: S('x') } }) },
+  {
+    request: {
+      op: 'Query',
+      params: {
+        TableName: T,
+        IndexName: 'byG',
+        KeyConditionExpression: 'g = :g',
+        FilterExpression: 'n = :n',
+        ExpressionAttributeValues: { ':g': S('g1'), ':n': N('5') },
+      },
+    },
+  },
+  {
+    request: {
+      op: 'Query',
+      params: {
+        TableName: T,
+        IndexName: 'byG',
+        KeyConditionExpression: 'g = :g',
+        ProjectionExpression: 'n',
+        ExpressionAttributeValues: { ':g': S('g1') },
+      },
+    },
+  },
+  {
+    request: {
+      op: 'Scan',
+      params: {
+        TableName: T,
+        IndexName: 'byG',
+        FilterExpression: 'n = :n',
+        ExpressionAttributeValues: { ':n': N('5') },
+      },
+    },
+  },
+  { request: { op: 'Scan', params: { TableName: T, Select: 'ALL_PROJECTED_ATTRIBUTES' } } },
+  { request: { op: 'Scan', params: { TableName: T, Segment: 0 } } },
+  { request: { op: 'Scan', params: { TableName: T, TotalSegments: 2 } } },
+  { request: { op: 'Scan', params: { TableName: T, Segment: 2, TotalSegments: 2 } } },
+  // order of checks
+  {
+    request: update({
+      UpdateExpression: 'SET pk = :x',
+      ConditionExpression: 'attribute_not_exists(pk)',
+      ExpressionAttributeValues: { ':x': S('x') },
+    }),
+  },
+  {
+    request: update({
+      UpdateExpression: 'SET g = :x',
+      ConditionExpression: 'attribute_not_exists(pk)',
+      ExpressionAttributeValues: { ':x': N('1') },
+    }),
+  },
+  {
+    request: update({
+      UpdateExpression: 'SET big2 = :x',
+      ConditionExpression: 'attribute_not_exists(pk)',
+      ExpressionAttributeValues: { ':x': S('x'.repeat(410_000)) },
+    }),
+  },
+  // ReturnValues
+  { request: update({ UpdateExpression: 'REMOVE absent', ReturnValues: 'UPDATED_OLD' }) },
+  { request: update({ UpdateExpression: 'REMOVE absent', ReturnValues: 'UPDATED_NEW' }) },
+  {
+    request: update({
+      UpdateExpression: 'SET m.x[0] = :z',
+      ExpressionAttributeValues: { ':z': N('9') },
+      ReturnValues: 'UPDATED_OLD',
+    }),
+  },
+  {
+    request: update({
+      UpdateExpression: 'SET m.x[0] = :z',
+      ExpressionAttributeValues: { ':z': N('9') },
+      ReturnValues: 'UPDATED_NEW',
+    }),
+  },
+  {
+    request: update({
+      UpdateExpression: 'SET m.y = :z',
+      ExpressionAttributeValues: { ':z': N('9') },
+      ReturnValues: 'UPDATED_NEW',
+    }),
+  },
+  {
+    request: update({
+      UpdateExpression: 'SET n = :z',
+      ExpressionAttributeValues: { ':z': N('5') },
+      ReturnValues: 'UPDATED_OLD',
+    }),
+  },
+  {
+    request: update({
+      UpdateExpression: 'SET l[5] = :z',
+      ExpressionAttributeValues: { ':z': N('9') },
+      ReturnValues: 'ALL_NEW',
+    }),
+  },
+  { request: update({ UpdateExpression: 'REMOVE l[5]', ReturnValues: 'ALL_NEW' }) },
+  { request: update({ UpdateExpression: 'SET s[0] = :z', ExpressionAttributeValues: { ':z': N('9') } }) },
+  { request: update({ UpdateExpression: 'SET absent.x = :z', ExpressionAttributeValues: { ':z': N('9') } }) },
+  { request: { op: 'DeleteItem', params: { TableName: T, Key: KEY, ReturnValues: 'ALL_NEW' } } },
+  { request: { op: 'DeleteItem', params: { TableName: T, Key: KEY, ReturnValues: 'UPDATED_OLD' } } },
+  { request: put({ Item: { pk: S('k1') }, ReturnValues: 'ALL_NEW' }) },
+  // limits
+  { request: cond(deep(32), { ':x': N('1') }) },
+  { request: cond(deep(33), { ':x': N('1') }) },
+  { request: cond(inList(100).expression, inList(100).values) },
+  { request: cond(inList(101).expression, inList(101).values) },
+  { request: cond(`attribute_exists(pk) OR ${'n = :one OR '.repeat(400)}n = :one`) },
+  {
+    request: update({
+      UpdateExpression: 'SET l[99999999999] = :z',
+      ExpressionAttributeValues: { ':z': N('9') },
+    }),
+  },
+  { request: cond('l[99999999999] = :one') },
+  { request: { op: 'GetItem', params: { TableName: T, Key: KEY, ProjectionExpression: 'l[99999999999]' } } },
+  { request: { op: 'GetItem', params: { TableName: T, Key: KEY, ProjectionExpression: 'm.x[1], l, s' } } },
+  { request: { op: 'GetItem', params: { TableName: T, Key: KEY, ProjectionExpression: 'm, m.x' } } },
+  { request: { op: 'GetItem', params: { TableName: T, Key: KEY, ProjectionExpression: 'l[0], l[0]' } } },
+  // syntax
+  { request: cond('a = :x', { ':x': S('x'), ':unused': S('y') }) },
+  { request: cond('#a = :x', { ':x': S('x') }) },
+  { request: cond('a = :missing') },
+  { request: cond('size = :x', { ':x': N('1') }) },
+  { request: cond('#size = :x', { ':x': N('1') }, { '#size': 'size' }) },
+  { request: cond('a=:x', { ':x': N('1') }) },
+  { request: cond('a = :x', { ':x': {} }) },
+  { request: cond('a = :x', { ':x': { S: 'a', N: '1' } }) },
+  {
+    request: update({ UpdateExpression: 'SET a = :x, a = :x', ExpressionAttributeValues: { ':x': N('1') } }),
+  },
+  {
+    request: update({
+      UpdateExpression: 'SET m = :x REMOVE m.x',
+      ExpressionAttributeValues: { ':x': N('1') },
+    }),
+  },
+  {
+    request: update({
+      UpdateExpression: 'SET a = :x SET b = :x',
+      ExpressionAttributeValues: { ':x': N('1') },
+    }),
+  },
+  {
+    request: update({
+      UpdateExpression: 'ADD ss :x',
+      ExpressionAttributeValues: { ':x': { SS: ['z'] } },
+      ReturnValues: 'UPDATED_NEW',
+    }),
+  },
+  {
+    request: update({
+      UpdateExpression: 'DELETE ss :x',
+      ExpressionAttributeValues: { ':x': { SS: ['x', 'y'] } },
+      ReturnValues: 'ALL_NEW',
+    }),
+  },
+  { request: update({ UpdateExpression: 'ADD m.x :x', ExpressionAttributeValues: { ':x': N('1') } }) },
+  {
+    request: update({
+      UpdateExpression: 'SET l = list_append(l, :x)',
+      ExpressionAttributeValues: { ':x': N('1') },
+    }),
+  },
+  {
+    request: update({
+      UpdateExpression: 'SET l = list_append(:x, l)',
+      ExpressionAttributeValues: { ':x': { L: [] } },
+      ReturnValues: 'UPDATED_NEW',
+    }),
+  },
+  {
+    request: update({
+      UpdateExpression: 'SET a = if_not_exists(n, :x)',
+      ExpressionAttributeValues: { ':x': N('1') },
+      ReturnValues: 'UPDATED_NEW',
+    }),
+  },
+  {
+    request: update({
+      UpdateExpression: 'SET a = if_not_exists(:x, n)',
+      ExpressionAttributeValues: { ':x': N('1') },
+    }),
+  },
+  { request: update({ UpdateExpression: 'SET a = size(s)' }) },
+];
+
+const SEED2 = { ...SEED, sk: N('1'), g: S('g1'), a: N('1') };
+
+export async function runInvalidList(emulatorUrl: string, referenceUrl: string): Promise<Measurement> {
+  const result: Measurement = { requests: 0, agreed: 0, divergences: [] };
+  for (const entry of entries) {
+    const table = entry.table ?? 'hash';
+    const seed = table === 'hash' ? { ...SEED, g: S('g1'), a: N('1') } : SEED2;
+    const request =
+      table === 'composite' && JSON.stringify(entry.request.params.Key) === JSON.stringify(KEY)
+        ? { ...entry.request, params: { ...entry.request.params, Key: { ...KEY, sk: N('1') } } }
+        : entry.request;
+    const scenario: Scenario = { table, steps: [put({ Item: seed }), request] };
+    const results = await runScenario(scenario, emulatorUrl, referenceUrl);
+    const last = results[results.length - 1];
+    if (!last) continue;
+    result.requests += 1;
+    if (last.agree) result.agreed += 1;
+    else
+      result.divergences.push({
+        signature: signatureOf(last),
+        request: last.request,
+        emulator: last.emulator,
+        reference: last.reference,
+      });
+  }
+  return result;
+}
+
+export const invalidListLength = entries.length;
