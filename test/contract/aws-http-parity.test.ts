@@ -11,7 +11,12 @@ import {
   GetItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { CreateBucketCommand, PutBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  PutBucketVersioningCommand,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { CreateTopicCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { DynamoDbApi, LambdaApi, S3Api, SnsApi, SqsApi } from '@eventline/aws';
@@ -162,6 +167,29 @@ function parityCases(
           }
         }
       }
+    });
+
+    it('S3: GetObject gives the same user metadata and tag count (what an object record keeps)', async () => {
+      const key = 'parity/meta.bin';
+      await sdk.s3.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Body: 'x',
+          Metadata: { owner: 'alice', 'camera-model': 'X100' },
+          Tagging: 'team=blue&stage=raw',
+        }),
+      );
+      const fields = async (s3: S3Api) => {
+        const r = await s3.getObject({ Bucket: bucket, Key: key });
+        await text(r.Body);
+        return { Metadata: r.Metadata ?? {}, TagCount: r.TagCount };
+      };
+
+      const [a, b] = [await fields(sdk.s3), await fields(http.s3)];
+
+      expect(a).toEqual({ Metadata: { owner: 'alice', 'camera-model': 'X100' }, TagCount: 2 });
+      expect(b).toEqual(a);
     });
 
     it('S3: the same errors (NoSuchKey, If-Match refused, NoSuchBucket, a bad version)', async () => {

@@ -32,6 +32,10 @@ export interface S3Api {
     ContentType?: string;
     ETag?: string;
     VersionId?: string;
+    /** User metadata (`x-amz-meta-*`), names lowercased as S3 returns them. */
+    Metadata?: Record<string, string>;
+    /** How many tags the object has (`x-amz-tagging-count`). */
+    TagCount?: number;
   }>;
   /** HeadObject of the current version (GetObject's permission). */
   headObject(input: { Bucket: string; Key: string }): Promise<{ ETag?: string; VersionId?: string }>;

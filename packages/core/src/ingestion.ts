@@ -187,7 +187,8 @@ export async function ingest(
   const segment = resume?.segments ?? 1;
   const decompressed = limitBytes(
     maybeGunzip(sniff(limitBytes(opened.body, max, event.key, raw)), {
-      compression: fromByte ? 'none' : route.compression,
+      // An `object` route records the bytes as stored: a gzip file is a gzip file.
+      compression: fromByte || route.format === 'object' ? 'none' : route.compression,
       key: event.key,
       ...(opened.contentEncoding && !fromByte ? { contentEncoding: opened.contentEncoding } : {}),
     }),
@@ -212,6 +213,7 @@ export async function ingest(
   const records = decoderFor(route.format)(lineEnds ? lineEnds.track(input) : input, {
     route,
     key: event.key,
+    object: opened,
     ...(at
       ? {
           resume: {
@@ -312,7 +314,8 @@ export async function ingest(
         for (const record of made) {
           let item: AttributeMap | undefined;
           try {
-            item = await buildItem(ctx, event, route, record, true, processedAt);
+            // An `object` record stands for the whole file: keyed by the object key when it has no key field.
+            item = await buildItem(ctx, event, route, record, route.format !== 'object', processedAt);
           } catch (error) {
             if (!(error instanceof RecordError)) throw error;
             reject(error);

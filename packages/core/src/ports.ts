@@ -14,6 +14,9 @@ export interface OpenedObject {
   contentType?: string;
   eTag?: string;
   versionId?: string;
+  /** User metadata (`x-amz-meta-*`). */
+  metadata?: Record<string, string>;
+  tagCount?: number;
 }
 
 export interface ObjectSource {

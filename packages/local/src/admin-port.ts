@@ -34,4 +34,6 @@ export interface AdminStack {
   replay(id?: string): Promise<ReplayResult[]>;
   drop(id: string): Promise<ReplayResult | undefined>;
   backfill(prefix: string): Promise<{ submitted: number }>;
+  /** A presigned POST (form fields and URL) for browser uploads under `prefix`. */
+  presignedPost(prefix: string): Promise<{ url: string; fields: Record<string, string> }>;
 }

@@ -265,6 +265,11 @@ export function createAdmin(stack: AdminStack, consolePage?: ConsoleHandler) {
             json(res, 200, await stack.backfill(prefix));
             return true;
           }
+          case '/_eventline/presigned-post': {
+            const prefix = typeof body.prefix === 'string' ? body.prefix : '';
+            json(res, 200, await stack.presignedPost(prefix));
+            return true;
+          }
         }
         return false;
       }

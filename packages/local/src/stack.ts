@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
+import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { DynamoLedger, SqsContinuations } from '@eventline/aws';
 import { type AwsClients, createClients, destroyClients } from '@eventline/aws/sdk';
 import {
@@ -354,6 +355,23 @@ export class LocalStack implements AdminStack {
       return;
     }
     this.trigger.route(event);
+  }
+
+  /**
+   * A presigned POST for a browser upload under `prefix` (the file's name completes the key), signed
+   * with the stack's key pair by the SDK's own presigner, as an application's backend would make it.
+   */
+  async presignedPost(prefix: string): Promise<{ url: string; fields: Record<string, string> }> {
+    return createPresignedPost(this.clients.s3, {
+      Bucket: this.config.bucket.name,
+      Key: `${prefix}\${filename}`,
+      Conditions: [
+        ['starts-with', '$key', prefix],
+        ['content-length-range', 0, 5 * 1024 ** 3],
+      ],
+      Fields: { success_action_status: '201' },
+      Expires: 15 * 60,
+    });
   }
 
   /** Processes the objects already in the bucket under `prefix` (idempotent: finished ones are skipped). */

@@ -1,15 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { DynamoDbApi, LambdaApi, PipelineApis, S3Api, SnsApi, SqsApi } from '../apis.ts';
-import {
-  type AwsRequest,
-  AwsRequester,
-  encodeUri,
-  jsonError,
-  type RequestSettings,
-  readText,
-  xmlElement,
-  xmlError,
-} from './request.ts';
+import { encodeUri } from './endpoint.ts';
+import { jsonError, xmlElement, xmlError } from './errors.ts';
+import { type AwsRequest, AwsRequester, type RequestSettings } from './request.ts';
+import { readText } from './transport.ts';
 
 /**
  * The Lambda entry's AWS clients: the operations of `../apis.ts` as signed HTTP requests
@@ -142,6 +136,8 @@ export class HttpS3 implements S3Api {
       ...(one('content-type') ? { ContentType: one('content-type') } : {}),
       ...(one('etag') ? { ETag: one('etag') } : {}),
       ...(one('x-amz-version-id') ? { VersionId: one('x-amz-version-id') } : {}),
+      ...(one('x-amz-tagging-count') ? { TagCount: Number(one('x-amz-tagging-count')) } : {}),
+      ...userMetadata(h),
     };
   }
 
@@ -298,4 +294,16 @@ export function createHttpClients(settings: RequestSettings = {}): PipelineApis 
       return lambda;
     },
   };
+}
+
+/** S3's user metadata from `x-amz-meta-*` response headers, as SDK v3 gives it (`Metadata`). */
+function userMetadata(headers: Record<string, string | string[] | undefined>): {
+  Metadata?: Record<string, string>;
+} {
+  const metadata: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (!name.startsWith('x-amz-meta-') || value === undefined) continue;
+    metadata[name.slice('x-amz-meta-'.length)] = Array.isArray(value) ? value.join(',') : value;
+  }
+  return Object.keys(metadata).length > 0 ? { Metadata: metadata } : {};
 }

@@ -11,6 +11,7 @@ export * from './json-array.ts';
 export * from './log.ts';
 export * from './log-presets.ts';
 export * from './log-settings.ts';
+export * from './object.ts';
 export * from './records-path.ts';
 export * from './text.ts';
 export * from './types.ts';

@@ -19,6 +19,7 @@ export * from './types.ts';
 declare const EVENTLINE_FORMAT_CSV: boolean | undefined;
 declare const EVENTLINE_FORMAT_JSON_ARRAY: boolean | undefined;
 declare const EVENTLINE_FORMAT_LOG: boolean | undefined;
+declare const EVENTLINE_FORMAT_OBJECT: boolean | undefined;
 
 /** A decoder whose module is imported when its first file arrives, not at start. */
 function lazy(load: () => Promise<Decoder>): Decoder {
@@ -52,6 +53,10 @@ const decoders: Record<Format, Decoder> = {
     typeof EVENTLINE_FORMAT_LOG === 'undefined' || EVENTLINE_FORMAT_LOG
       ? lazy(async () => (await import('./log.ts')).decodeLog)
       : notBundled('log'),
+  object:
+    typeof EVENTLINE_FORMAT_OBJECT === 'undefined' || EVENTLINE_FORMAT_OBJECT
+      ? lazy(async () => (await import('./object.ts')).decodeObject)
+      : notBundled('object'),
   csv:
     typeof EVENTLINE_FORMAT_CSV === 'undefined' || EVENTLINE_FORMAT_CSV
       ? lazy(async () => (await import('./csv.ts')).decodeCsv)

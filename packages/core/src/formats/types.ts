@@ -1,5 +1,6 @@
 import type { Route } from '@eventline/config/runtime';
 import type { Position, RecordError } from '../errors.ts';
+import type { OpenedObject } from '../ports.ts';
 
 /**
  * Where a read that handles this record first would start: `byte` is the offset in the decoder's
@@ -35,6 +36,8 @@ export type Decoded = DecodedRecord | DecodeFailure;
 
 export interface DecoderOptions {
   route: Route;
+  /** What GetObject said of the object, for `object` records. */
+  object?: Pick<OpenedObject, 'contentType' | 'eTag' | 'versionId' | 'metadata' | 'tagCount'>;
   /** Object key, for messages. */
   key: string;
   /** Set when the input starts at a checkpoint rather than at the file's first byte. */

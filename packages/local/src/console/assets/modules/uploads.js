@@ -2,6 +2,8 @@
 /**
  * Uploads: files from the picker or dropped anywhere on the page go to the bucket as S3
  * PutObject requests through the edge, like any client's, four at a time, with progress toasts.
+ * "Upload as a browser would" sends each file as a web page does: an HTML form POST to the bucket
+ * with a presigned POST policy that the stack's API makes (as an application's backend would).
  */
 import { el, toast } from './dom.js';
 import { encodeKey } from './format.js';
@@ -41,8 +43,45 @@ function putObject(file, key, progress) {
   });
 }
 
-/** @param {FileList | File[]} files */
-async function uploadFiles(files) {
+/**
+ * POST Object with a presigned POST: the form fields from the stack's API, then the file (last, as S3
+ * requires); the key is the prefix plus the file's name (`${filename}` in the policy's key).
+ * @param {File} file @param {string} key @param {(fraction: number) => void} [progress]
+ * @returns {Promise<void>}
+ */
+async function postObject(file, key, progress) {
+  const prefix = key.slice(0, key.length - file.name.length);
+  const answer = await fetch('/_eventline/presigned-post', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ prefix }),
+  });
+  if (!answer.ok) throw new Error(`the stack could not presign the upload (${answer.status})`);
+  const post = /** @type {{ url: string, fields: Record<string, string> }} */ (await answer.json());
+  const form = new FormData();
+  for (const [name, value] of Object.entries(post.fields)) form.append(name, value);
+  form.append('file', file, file.name);
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    // Same origin: the edge serves the bucket (path-style) and this page.
+    xhr.open('POST', new URL(post.url).pathname);
+    xhr.upload.addEventListener('progress', (event) => {
+      if (event.lengthComputable && progress) progress(event.loaded / event.total);
+    });
+    xhr.addEventListener('load', () => {
+      if (xhr.status === 201) return resolve();
+      const doc = new DOMParser().parseFromString(xhr.responseText || '<Error/>', 'application/xml');
+      const code = doc.querySelector('Code')?.textContent;
+      const message = doc.querySelector('Message')?.textContent;
+      reject(new Error(`S3 answered ${xhr.status}${code ? ` ${code}` : ''}${message ? `: ${message}` : ''}`));
+    });
+    xhr.addEventListener('error', () => reject(new Error('the stack did not answer')));
+    xhr.send(form);
+  });
+}
+
+/** @param {FileList | File[]} files @param {'put' | 'post'} [how] */
+async function uploadFiles(files, how = 'put') {
   const all = [...files];
   if (all.length === 0) return;
   const prefix = /** @type {HTMLInputElement} */ (el('upload-prefix')).value;
@@ -56,7 +95,7 @@ async function uploadFiles(files) {
       const key = `${prefix}${file.name}`;
       const note = single ? toast(`uploading s3://${bucketName()}/${key}…`, '', 30_000) : null;
       try {
-        await putObject(file, key, (f) =>
+        await (how === 'post' ? postObject : putObject)(file, key, (f) =>
           note?.update(`uploading s3://${bucketName()}/${key}… ${Math.round(f * 100)}%`),
         );
         const route = routeOf(key);
@@ -95,6 +134,12 @@ export const uploads = {
       const files = input.files ? [...input.files] : [];
       input.value = '';
       void uploadFiles(files);
+    });
+    const postInput = /** @type {HTMLInputElement} */ (el('upload-post-input'));
+    postInput.addEventListener('change', () => {
+      const files = postInput.files ? [...postInput.files] : [];
+      postInput.value = '';
+      void uploadFiles(files, 'post');
     });
     el('upload-prefix').addEventListener('input', () => {
       state.prefixEdited = true;
