@@ -1,6 +1,8 @@
+import { type DynamoDbApi, DynamoLedger } from '@eventline/aws';
 import { type EventlineConfigInput, parseConfig } from '@eventline/config';
 import { Pipeline, TransientError } from '@eventline/core';
 import { describe, expect, it } from 'vitest';
+import { FakeDynamo } from '../sim/fake-dynamo.ts';
 import {
   ManualClock,
   MemoryContinuations,
@@ -150,5 +152,40 @@ describe('holes 5 and 6: an event without a sequencer is ordered by asking S3 (I
       status: 'PROCESSED',
       eTag: t2.source.objects.get('incoming/a.json')?.eTag,
     });
+  });
+});
+
+describe('hole 2: owed steps are bounded in the item but never dropped (I7)', () => {
+  it("announces every version of 12 written during an SNS outage, the first one's too", async () => {
+    const dynamo = new FakeDynamo();
+    const api: DynamoDbApi = {
+      getItem: async (input) => dynamo.getItem(input),
+      putItem: async (input) => dynamo.putItem(input),
+      updateItem: async (input) => dynamo.updateItem(input),
+      batchWriteItem: async (input) => dynamo.batchWriteItem(input),
+    };
+    const t = setup();
+    const pipeline = new Pipeline({
+      config: parseConfig({ routes: [{ prefix: 'incoming/', suffix: '.json' }] }),
+      source: t.source,
+      ledger: new DynamoLedger({ tableName: 'ledger', dynamodb: api, clock: t.clock }),
+      notifier: t.notifier,
+      deadLetters: t.deadLetters,
+      clock: t.clock,
+    });
+    t.notifier.down = true;
+    const events = [];
+    for (let v = 1; v <= 12; v++) {
+      t.source.put('incoming/a.json', `{"id":"a-1","v":${v}${' '.repeat(v)}}`);
+      const event = objectEvent(t.source, 'incoming/a.json');
+      events.push(event);
+      await expect(pipeline.processObject(event)).rejects.toBeInstanceOf(TransientError);
+    }
+    t.notifier.down = false;
+    // The outage is over: the last version's event is redelivered.
+    await pipeline.processObject(events.at(-1)!);
+    const announced = new Set(t.notifier.sent.map((n) => n.json.sequencer));
+    expect([...announced].length).toBe(12);
+    for (const event of events) expect(announced.has(event.sequencer)).toBe(true);
   });
 });

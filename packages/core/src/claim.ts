@@ -13,7 +13,15 @@ export type Decision =
   | { kind: 'duplicate' }
   | { kind: 'stale' }
   | { kind: 'in-progress' }
-  | { kind: 'finish' };
+  | { kind: 'finish' }
+  | { kind: 'drain' };
+
+/**
+ * How many superseded versions' outcomes one item may carry. A newer version that would push the
+ * list past it first delivers them (`drain`), and waits while it cannot: owed steps are bounded in
+ * the item and never dropped (hole 2, invariant I7).
+ */
+export const MAX_OWED = 10;
 
 export function sameVersion(state: FileState, event: ObjectEvent): boolean {
   if (event.versionId && state.versionId) return event.versionId === state.versionId;
@@ -66,6 +74,8 @@ export function decide(
   // finished version leased to send its steps must not be taken over, or its steps, carried into
   // the newer claim's `owed`, would have two senders (hole 8).
   if (leased) return { kind: 'in-progress' };
+  const carried = (state.owed?.length ?? 0) + (hasOwnPendingSteps(state) ? 1 : 0);
+  if (state.status !== 'PROCESSING' && carried > MAX_OWED) return { kind: 'drain' };
   return { kind: 'claim', attempts: 1 };
 }
 

@@ -34,7 +34,6 @@ export const OUTCOME_LIMITS = {
   field: 128,
   reason: 200,
   rejectsInline: 3,
-  owed: 10,
 } as const;
 
 function boundedPosition(position: Position): Position {
@@ -70,7 +69,8 @@ export function boundedState(state: FileState): FileState {
     position: boundedPosition(r.position),
   }));
   if (state.owed) {
-    out.owed = state.owed.slice(-OUTCOME_LIMITS.owed).map((o) =>
+    // At most MAX_OWED + 1 by the protocol (claim.ts): nothing is cut here, or a step would be lost.
+    out.owed = state.owed.map((o) =>
       o.error
         ? {
             ...o,

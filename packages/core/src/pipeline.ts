@@ -190,6 +190,15 @@ export class Pipeline {
           }
           break;
         }
+        case 'drain': {
+          // The item carries as many older outcomes as it may: deliver them, then claim.
+          const lease = new Lease(this.ctx, current!);
+          if (await lease.save({ ...current!, leaseUntil: now + leaseMs })) {
+            logger.info('delivering the owed steps of older versions before this one', base);
+            await finishSteps(this.ctx, lease, event, 'finished');
+          }
+          break;
+        }
         case 'claim': {
           if (current && (await this.olderThanCurrent(event, current))) {
             logger.warn('a version that is no longer the current one; skipped', {

@@ -1,15 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { DynamoDbApi, LambdaApi, PipelineApis, S3Api, SnsApi, SqsApi } from '../apis.ts';
-import {
-  type AwsRequest,
-  AwsRequester,
-  encodeUri,
-  jsonError,
-  type RequestSettings,
-  readText,
-  xmlElement,
-  xmlError,
-} from './request.ts';
+import { encodeUri } from './endpoint.ts';
+import { jsonError, xmlElement, xmlError } from './errors.ts';
+import { type AwsRequest, AwsRequester, type RequestSettings } from './request.ts';
+import { readText } from './transport.ts';
 
 /**
  * The Lambda entry's AWS clients: the operations of `../apis.ts` as signed HTTP requests
