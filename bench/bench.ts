@@ -7,6 +7,7 @@ import { type CostFigure, estimateCost } from './figures/cost.ts';
 import { type EmulatorsResult, runEmulators } from './figures/emulators.ts';
 import { type EndToEndResult, runEndToEnd } from './figures/end-to-end.ts';
 import { type LargeNdjsonResult, runLargeNdjson } from './figures/large-ndjson.ts';
+import { type NotifyPoliciesResult, runNotifyPolicies, withPolicyCosts } from './figures/notify-policies.ts';
 import { type QueuePathResult, runQueuePath } from './figures/queue-path.ts';
 import { describeMachine, type MachineInfo, machineInfo } from './lib/machine.ts';
 import { Progress } from './lib/progress.ts';
@@ -56,6 +57,8 @@ export interface BenchResult {
     bundle?: BundleFigure;
     requests?: RequestsFigure;
     cost?: CostFigure;
+    /** Figure 6, notifications: per notify policy, what 1,000 small IoT files publish and cost. */
+    notifyPolicies?: NotifyPoliciesResult;
     emulators?: EmulatorsResult;
     queuePath?: QueuePathResult;
   };
@@ -238,6 +241,24 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     const cost = estimateCost(e2e, config);
     if (cost) result.figures.cost = cost;
   }
+  if (wants(6)) {
+    progress.begin('Figure 6, notifications: small IoT files per notify policy (each, failures, none)');
+    const notify = await runNotifyPolicies({
+      filesPerPolicy: options.profile === 'smoke' ? 50 : options.profile === 'quick' ? 300 : 1000,
+      putConcurrency: settings.putConcurrency,
+      progress,
+    });
+    withPolicyCosts(notify, result.figures.cost);
+    result.figures.notifyPolicies = notify;
+    progress.done(
+      notify.policies
+        .map(
+          (p) =>
+            `${p.policy}: ${fmt(p.notificationsPerThousandFiles)} per 1,000 files${p.countedOnce ? '' : ' (NOT counted once)'}`,
+        )
+        .join('; '),
+    );
+  }
 
   result.goals = goals(result);
   result.durationS = Math.round((Date.now() - started) / 1000);
@@ -337,6 +358,21 @@ function goals(result: BenchResult): BenchResult['goals'] {
       goal: 'every emulator operation ≥ 2x moto_server’s requests/s (sequential and 8 in flight)',
       measured: `weakest ${emulators.weakest.operation} ×${emulators.weakest.concurrency}: ${fmt(emulators.weakest.ratio, 2)}x; ${below.length} of ${emulators.operations.length} below 2x`,
       met: below.length === 0,
+    });
+  }
+  const notify = result.figures.notifyPolicies;
+  if (notify) {
+    const each = notify.policies.find((p) => p.policy === 'each');
+    out.push({
+      figure: 6,
+      goal: "notify: 'each' publishes one notification per file, 'failures' one per failed file, 'none' none; every file's outcome counted once in the ledger",
+      measured: notify.policies
+        .map(
+          (p) =>
+            `${p.policy} ${fmt(p.notificationsPerThousandFiles)}/1,000 files (${p.failed} of ${p.files} failed)`,
+        )
+        .join(', '),
+      met: notify.policies.every((p) => p.countedOnce) && each?.notificationsPerThousandFiles === 1000,
     });
   }
   if (cost) {

@@ -8,7 +8,7 @@ import { renderSummary } from './lib/report.ts';
  * npm run bench [-- options]
  *   --quick | --smoke      smaller profiles (default: full, about 15 minutes on 2 cores, figure 7 up to 15 more,
  *                          figure 8 about 3 more)
- *   --only 1,3             only these figures (5 and 6 are derived from 1-3; 7 is the emulators beside moto;
+ *   --only 1,3             only these figures (5 and 6 are derived from 1-3, 6 adds notifications per notify policy; 7 is the emulators beside moto;
  *                          8 is the local queue path with the CPU of instances and emulators)
  *   --with-1gb             add the 1 GiB NDJSON file to figure 3 (about an hour more)
  *   --sizes 10,100         figure 3's sizes in MiB

@@ -2,7 +2,8 @@ import { createClients } from '@eventline/aws/sdk';
 import { parseConfig } from '@eventline/config';
 import type { Outcome } from '@eventline/core';
 import { createHandler, createPipeline } from '@eventline/lambda';
-import { s3EventRecord } from '@eventline/local';
+// Its own face: the package's main face would bundle the whole local stack (dynalite's native binding).
+import { s3EventRecord } from '@eventline/local/s3-events';
 import { rawBatchWrite } from '../baseline/raw-batch-write.ts';
 
 /**

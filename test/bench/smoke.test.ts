@@ -36,7 +36,7 @@ beforeAll(async () => {
     progress: new Progress({ silent: true }),
   });
   written = JSON.parse(await readFile(out, 'utf8')) as BenchResult;
-}, 300_000);
+}, 360_000);
 
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -102,6 +102,20 @@ describe('npm run bench (smoke profile)', () => {
       expect(estimate.usdPerMillionFiles).toBeGreaterThan(0);
     }
     expect(isNumber(cost.ratio)).toBe(true);
+  });
+
+  it('figure 6, notifications: what each notify policy publishes, every outcome counted once, priced', () => {
+    const notify = written.figures.notifyPolicies!;
+    const by = Object.fromEntries(notify.policies.map((p) => [p.policy, p]));
+    expect(Object.keys(by)).toEqual(['each', 'failures', 'none']);
+    for (const p of notify.policies) {
+      expect(p.countedOnce, `${p.policy}: ${p.problems.join('; ')}`).toBe(true);
+      expect(isNumber(p.usdPerMillionFiles)).toBe(true);
+    }
+    expect(by.each?.notificationsPerThousandFiles).toBe(1000);
+    expect(by.failures?.notifications).toBe(by.failures?.failed);
+    expect(by.none?.notifications).toBe(0);
+    expect(by.none?.usdPerMillionFiles).toBeLessThan(by.each?.usdPerMillionFiles ?? 0);
   });
 
   it('figure 7: requests/s of every emulator operation beside moto_server, one and 8 in flight', () => {

@@ -139,6 +139,26 @@ beforeAll(async () => {
       StateReason: 'Threshold Crossed: 1 datapoint [3.0]',
     }),
   );
+  // Another stack whose name starts with this one's: its alarms are not this stack's.
+  await cloudwatch.send(
+    new PutMetricAlarmCommand({
+      AlarmName: 'deployed-staging-MonitoringFunctionErrors-XYZ',
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Statistic: 'Sum',
+      Period: 300,
+      EvaluationPeriods: 1,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    }),
+  );
+  await cloudwatch.send(
+    new SetAlarmStateCommand({
+      AlarmName: 'deployed-staging-MonitoringFunctionErrors-XYZ',
+      StateValue: 'ALARM',
+      StateReason: 'not this stack',
+    }),
+  );
   cloudwatch.destroy();
 }, 120_000);
 
@@ -158,6 +178,7 @@ describe('--stack', () => {
       recent: unknown[];
     };
     expect(status.target).toBe('stack deployed');
+    // Only this stack's alarms: not those of deployed-staging, whose names share the prefix "deployed".
     expect(status.alarms.alarms).toEqual([
       expect.objectContaining({
         name: 'deployed-MonitoringFunctionErrors-ABC',

@@ -90,7 +90,7 @@ describe('numbers are carried as exact decimal strings through the CLI', () => {
       await writeFile(path, file.body);
       const put = await eventline(['put', path, '--wait']);
       // Assess
-      expect(put.stderr, file.name).toBe('');
+      expect(afterTarget(put.stderr), file.name).toBe('');
       expect(put.stdout, file.name).toContain(`uploaded s3://eventline-local/incoming/${file.name}`);
       expect(put.stdout, file.name).toContain('processed: 1 record(s)');
       expect(put.code).toBe(0);

@@ -217,7 +217,8 @@ describe('the console runtime panel', () => {
     expect(stats.eventSource.batches).toBeGreaterThan(0);
     expect(stats.functionRuntime).toBe('workers');
     expect(stats.instances.coldStarts).toBeGreaterThan(0);
-    expect(stats.instances.concurrency).toBe(10);
+    // No reservation by default: in queue mode the event source mapping's maximum concurrency bounds the instances.
+    expect(stats.instances.concurrency).toBe(stack.config.trigger.maxConcurrency);
     expect(stats.deadLetters).toMatchObject({ name: 'eventline-dlq', depth: 0 });
     expect(stats.eventDeadLetters).toMatchObject({ name: 'eventline-events-dlq', depth: 0 });
   });

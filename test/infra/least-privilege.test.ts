@@ -175,9 +175,35 @@ describe.each(['queue', 'direct'] as const)('the function role in %s mode', (mod
     );
     const sent = actionsSentByCode();
     for (const [action, only] of Object.entries(ONLY_IN_MODE)) if (only !== mode) sent.delete(action);
+    // Never sent: S3 consults it to answer a GetObject of a missing key with 404 rather than 403.
+    sent.set('s3:ListBucket', 'implicit in s3:GetObject of a missing key');
     const unused = [...allowed].filter((action) => !sent.has(action)).sort();
     const missing = [...sent.keys()].filter((action) => !allowed.has(action)).sort();
     expect({ unused, missing }).toEqual({ unused: [], missing: [] });
+  });
+});
+
+describe('s3:ListBucket, so that S3 answers 404 for a missing routed object', () => {
+  it('is granted on the bucket only for the routed prefixes', () => {
+    const s = synthesize(
+      configOf({
+        alarms: { notify: 'nowhere' },
+        routes: [
+          { id: 'a', prefix: 'incoming/', suffix: '.json' },
+          { id: 'b', prefix: 'iot/', suffix: '.ndjson', format: 'ndjson' },
+        ],
+      }),
+    );
+    const listing = roleStatements(s).filter((st) => [st.Action].flat().includes('s3:ListBucket'));
+    expect(listing).toEqual([
+      {
+        Sid: 'ListRoutedPrefixesSoMissingObjectsAre404',
+        Effect: 'Allow',
+        Action: 's3:ListBucket',
+        Resource: arn(logicalId(s.stack.ingest.bucket)),
+        Condition: { StringLike: { 's3:prefix': ['incoming/*', 'iot/*'] } },
+      },
+    ]);
   });
 });
 

@@ -193,6 +193,7 @@ export async function runPlan(plan: Plan, scheduler: fc.Scheduler): Promise<RunR
     // Quiescence: no more faults; time passes, every message is delivered until none is left.
     world.faultsOn = false;
     let quiet = false;
+    let reconciled = false;
     for (let round = 0; round < 60 && !quiet; round++) {
       let total = 0;
       for (let n = await steps(world, 500); n > 0; n = await steps(world, 500)) {
@@ -201,6 +202,16 @@ export async function runPlan(plan: Plan, scheduler: fc.Scheduler): Promise<RunR
       }
       if (world.ingest.messages.length === 0 && world.eventsDlq.messages.length === 0) {
         quiet = world.scheduler.count() === 0;
+        // The runbook's repair, once: an outcome published but not recorded through a ledger outage
+        // longer than recordSent's tries is left PROCESSING with its message acknowledged
+        // (docs/protocol.md, window W2); reconcile --fix re-drives it.
+        if (quiet && !reconciled) {
+          reconciled = true;
+          world.clock.time += VISIBILITY_MS;
+          reconcileFix(world);
+          quiet = world.ingest.messages.length === 0;
+          while (world.deliver(0)) {}
+        }
         continue;
       }
       world.clock.time += VISIBILITY_MS;

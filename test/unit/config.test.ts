@@ -210,6 +210,13 @@ describe('configuration', () => {
       await expect(loadConfig(named)).rejects.toThrow(
         /named\.config\.ts: no default export \(it exports: config, other\)/,
       );
+      // A misspelled defineConfig fails while the file runs: the error names the file.
+      const misspelled = join(dir, 'misspelled.config.ts');
+      await writeFile(misspelled, "export default defineConfg({ routes: [{ prefix: 'a/' }] });\n");
+      await expect(loadConfig(misspelled)).rejects.toThrow(ConfigError);
+      await expect(loadConfig(misspelled)).rejects.toThrow(
+        /misspelled\.config\.ts: the config file failed to load: defineConfg is not defined/,
+      );
       const empty = join(dir, 'empty.config.ts');
       await writeFile(empty, 'const config = {};\nvoid config;\nexport {};\n');
       await expect(loadConfig(empty)).rejects.toThrow(

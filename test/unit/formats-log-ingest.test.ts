@@ -62,6 +62,8 @@ describe('log formats through ingestion', () => {
     expect(item?.payload).toMatchObject({
       M: { sent_bytes: { N: '599' }, request: { S: 'GET https://shop.example.com:443/p/599 HTTP/1.1' } },
     });
+    // Numbered as one read would: the broken line has index 100, so line 600 is index 599.
+    expect([item?.line, item?.index]).toEqual([{ N: '600' }, { N: '599' }]);
   });
 
   it("writes a gzip CloudTrail file's Records, one item each", async () => {

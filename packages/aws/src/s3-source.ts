@@ -50,6 +50,16 @@ export class S3ObjectSource implements ObjectSource {
           },
         );
       }
+      if (name === 'AccessDenied' || status === 403) {
+        // Retrying cannot help: the role's permissions decide. A missing key or version is a 403 too
+        // when the role may not list the bucket (S3 hides whether a key exists from such callers).
+        const action = event.versionId ? 's3:GetObjectVersion' : 's3:GetObject';
+        throw new PermanentError(
+          'access-denied',
+          `${event.bucket}/${event.key}: S3 refused ${action} (403 AccessDenied): the object${event.versionId ? ` version ${event.versionId}` : ''} is gone and the function may not s3:ListBucket the bucket for this prefix (then S3 answers 403, not 404), or the function's role lacks ${action} on arn:aws:s3:::${event.bucket}/${event.key} (or a bucket policy or KMS key denies it); fix the permission, then npx eventline dlq replay`,
+          { cause: error },
+        );
+      }
       if (name === 'PreconditionFailed' || status === 412) {
         throw new SupersededError(`${event.key}: replaced by a newer write since this event`, {
           cause: error,

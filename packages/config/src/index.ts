@@ -49,7 +49,17 @@ export async function loadConfig(path = 'eventline.config.ts'): Promise<Eventlin
       cause: error,
     });
   }
-  const module = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  let module: Record<string, unknown>;
+  try {
+    module = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  } catch (error) {
+    // A misspelled import (`defineConfg`), a syntax error, a throw while the file runs: named with the file.
+    const message = error instanceof Error ? error.message : String(error);
+    throw new ConfigError(`${path}: the config file failed to load: ${message}`, {
+      problems: [{ setting: '(file)', message }],
+      cause: error,
+    });
+  }
   if (module.default === undefined) {
     const names = Object.keys(module);
     throw new ConfigError(

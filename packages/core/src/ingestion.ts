@@ -5,7 +5,7 @@ import type { UseCaseContext } from './context.ts';
 import { describePosition, PermanentError, RecordError, TransientError } from './errors.ts';
 import type { ObjectEvent } from './events.ts';
 import { sequencerSortKey } from './events.ts';
-import { decoderFor, isFailure, limitBytes, maxBytesFor, maybeGunzip } from './formats/index.ts';
+import { decoderFor, isFailure, limitBytes, limitText, maxBytesFor, maybeGunzip } from './formats/index.ts';
 import { logResumable } from './formats/log-settings.ts';
 import type { DecodedRecord, ResumePoint } from './formats/types.ts';
 import { recordAttributes, recordKey } from './items.ts';
@@ -154,10 +154,7 @@ export async function ingest(
 ): Promise<IngestResult> {
   const max = maxBytesFor(route);
   if (event.size !== undefined && event.size > max) {
-    throw new PermanentError(
-      'too-large',
-      `${event.key}: ${event.size} bytes is over the route's limit of ${max} bytes`,
-    );
+    throw new PermanentError('too-large', `${event.key}: ${event.size} bytes is over ${limitText(route)}`);
   }
   const resume = route.format === 'json' ? undefined : claimed.checkpoint;
   // Where this segment starts (see ports.ts Checkpoint): at a byte offset of the decompressed file,
@@ -168,10 +165,7 @@ export async function ingest(
   const opened = await ctx.source.open(event, fromByte ? { fromByte } : undefined);
   const total = (opened.contentLength ?? 0) + (fromByte ?? 0);
   if (opened.contentLength !== undefined && total > max) {
-    throw new PermanentError(
-      'too-large',
-      `${event.key}: ${total} bytes is over the route's limit of ${max} bytes`,
-    );
+    throw new PermanentError('too-large', `${event.key}: ${total} bytes is over ${limitText(route)}`);
   }
   const raw = { bytes: 0 };
   let firstBytes: Uint8Array | undefined;
@@ -186,7 +180,7 @@ export async function ingest(
   const unreachable = () => reachBy !== undefined && ctx.clock.now() >= reachBy;
   const segment = resume?.segments ?? 1;
   const decompressed = limitBytes(
-    maybeGunzip(sniff(limitBytes(opened.body, max, event.key, raw)), {
+    maybeGunzip(sniff(limitBytes(opened.body, max, event.key, raw, 'file', limitText(route))), {
       // An `object` route records the bytes as stored: a gzip file is a gzip file.
       compression: fromByte || route.format === 'object' ? 'none' : route.compression,
       key: event.key,
@@ -196,6 +190,7 @@ export async function ingest(
     event.key,
     { bytes: 0 },
     'decompressed file',
+    limitText(route),
   );
   const input =
     at && resume?.inflated

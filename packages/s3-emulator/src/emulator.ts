@@ -15,7 +15,7 @@ import { listingActions } from './listings.ts';
 import { multipartActions } from './multipart.ts';
 import { objectConfigActions } from './object-config.ts';
 import { objectActions } from './objects.ts';
-import { enforcePolicy } from './policy-eval.ts';
+import { enforcePolicy, missingKeyRefusal } from './policy-eval.ts';
 import { isPostObject, postObjectActions } from './post-object.ts';
 import { installS3ServerQuirks } from './server-quirks.ts';
 import { type BucketRecord, bucketKey, Storage } from './storage.ts';
@@ -267,7 +267,18 @@ export async function createS3Emulator(options: S3EmulatorOptions): Promise<
           const secure = options.secureTransport
             ? options.secureTransport(req)
             : (req.socket as { encrypted?: boolean }).encrypted === true;
-          enforcePolicy(ctx, record, options.accountId ?? DEFAULT_ACCOUNT_ID, secure, now());
+          const accountId = options.accountId ?? DEFAULT_ACCOUNT_ID;
+          enforcePolicy(ctx, record, accountId, secure, now());
+          const verified = ctx;
+          try {
+            await route(verified);
+          } catch (error) {
+            // A missing key is a 403 to a caller that may not list the bucket, as on S3.
+            const missing =
+              error instanceof S3Error && (error.code === 'NoSuchKey' || error.code === 'NoSuchVersion');
+            throw (missing && missingKeyRefusal(verified, record, accountId, secure, now())) || error;
+          }
+          return;
         }
       }
       await route(ctx);

@@ -302,3 +302,24 @@ export function enforcePolicy(
     );
   }
 }
+
+/**
+ * S3's answer to a GET or HEAD of a key (or version) that does not exist depends on whether the caller
+ * may list the bucket: 404 with s3:ListBucket, 403 AccessDenied without it (it must not learn that the
+ * key is absent). Here "may not list" is a bucket policy's explicit Deny of s3:ListBucket for the key
+ * as prefix; the AccessDenied to throw instead of `notFound`, or undefined.
+ */
+export function missingKeyRefusal(
+  ctx: Ctx,
+  bucket: BucketRecord,
+  accountId: string,
+  secure: boolean,
+  now: number,
+): S3Error | undefined {
+  const policy = configOf(bucket, 'policy');
+  if (!policy || ctx.key === undefined || (ctx.method !== 'GET' && ctx.method !== 'HEAD')) return undefined;
+  const resource = `arn:aws:s3:::${bucket.name}`;
+  const context = { ...contextOf(ctx, accountId, secure, now), 's3:prefix': ctx.key };
+  if (!explicitDeny(policy, { action: 's3:ListBucket', resource, accountId, context })) return undefined;
+  return new S3Error('AccessDenied', 403, 'Access Denied');
+}

@@ -40,20 +40,26 @@ async function runningRedrive(target: Target, queue: Queue): Promise<QueueStatus
 
 async function alarmsInAlarm(
   target: Target,
-): Promise<{ alarms: Array<{ name: string; reason: string; since?: string }> } | { note: string }> {
+): Promise<
+  { alarms: Array<{ name: string; reason: string; since?: string }>; total: number } | { note: string }
+> {
   if (target.local) return { note: 'no CloudWatch locally: alarms exist only on a deployed stack (--stack)' };
   try {
     const alarms: Array<{ name: string; reason: string; since?: string }> = [];
+    let total = 0;
     let token: string | undefined;
     do {
+      // CloudFormation names the stack's alarms <stack>-Monitoring<id>-<suffix> (the Monitoring
+      // construct): a bare <stack> prefix would also take in the alarms of <stack>-staging.
       const page = await target.clients.cloudwatch.send(
         new DescribeAlarmsCommand({
-          AlarmNamePrefix: target.stackName,
-          StateValue: 'ALARM',
+          AlarmNamePrefix: `${target.stackName}-Monitoring`,
           ...(token ? { NextToken: token } : {}),
         }),
       );
+      total += page.MetricAlarms?.length ?? 0;
       for (const a of page.MetricAlarms ?? []) {
+        if (a.StateValue !== 'ALARM') continue;
         alarms.push({
           name: a.AlarmName ?? '?',
           reason: a.StateReason ?? '',
@@ -62,7 +68,7 @@ async function alarmsInAlarm(
       }
       token = page.NextToken;
     } while (token);
-    return { alarms };
+    return { alarms, total };
   } catch (error) {
     return { note: `DescribeAlarms failed: ${errorMessage(error)}` };
   }
@@ -142,7 +148,9 @@ export function register(program: Command, cli: Cli): void {
       emit(cli.out, view, () => {
         const lines = [`${target.where} (${target.mode} mode)`, ''];
         if ('note' in alarms) lines.push(`alarms: ${alarms.note}`);
-        else if (alarms.alarms.length === 0) lines.push('alarms: none in ALARM');
+        else if (alarms.total === 0)
+          lines.push(`alarms: none found (no alarm named ${target.stackName}-Monitoring…)`);
+        else if (alarms.alarms.length === 0) lines.push(`alarms: none of ${alarms.total} in ALARM`);
         else {
           lines.push(`alarms in ALARM: ${alarms.alarms.length}`);
           lines.push(

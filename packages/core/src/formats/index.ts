@@ -73,6 +73,14 @@ export function maxBytesFor(route: Route): number {
   return route.format === 'json' ? 10 * 1024 * 1024 : 5 * 1024 ** 4;
 }
 
+/** The size limit as an error names it: its bytes and the setting it comes from. */
+export function limitText(route: Route): string {
+  const max = maxBytesFor(route);
+  if (route.maxFileBytes !== undefined)
+    return `the limit of ${max} bytes (maxFileBytes of route "${route.id}")`;
+  return `the default limit of ${max} bytes for format ${route.format}${route.format === 'json' ? ' (a json file is read whole)' : ''}: raise it with maxFileBytes on route "${route.id}"${route.format === 'json' ? ', or send large files as json-array or ndjson, which are streamed' : ''}`;
+}
+
 /** Passes bytes through, counting them, and fails the file when it grows past `max`. */
 export async function* limitBytes(
   source: AsyncIterable<Uint8Array>,
@@ -80,14 +88,12 @@ export async function* limitBytes(
   key: string,
   counter: { bytes: number },
   what = 'file',
+  limit = `the route's limit of ${max} bytes`,
 ): AsyncGenerator<Uint8Array> {
   for await (const chunk of source) {
     counter.bytes += chunk.length;
     if (counter.bytes > max) {
-      throw new PermanentError(
-        'too-large',
-        `${key}: ${what} is larger than the route's limit of ${max} bytes`,
-      );
+      throw new PermanentError('too-large', `${key}: ${what} is larger than ${limit}`);
     }
     yield chunk;
   }

@@ -390,8 +390,9 @@ function describe(o: Operand): string {
   return JSON.stringify(o.value);
 }
 
+/** The same document path on both sides (DynamoDB refuses it; the same size() on both sides it evaluates). */
 function sameOperand(a: Operand, b: Operand): boolean {
-  return a.k === b.k && a.k !== 'value' && JSON.stringify(a) === JSON.stringify(b);
+  return a.k === 'path' && b.k === 'path' && JSON.stringify(a) === JSON.stringify(b);
 }
 
 const ORDERED = new Set(['S', 'N', 'B']);

@@ -162,6 +162,17 @@ export class PipelineFunction extends Construct {
         resources: unique.map((prefix) => bucket.arnForObjects(`${prefix}*`)),
       }),
     );
+    // Not for listing (the function never lists): S3 answers a GetObject of a missing key or version
+    // with 404 only to a caller that may list the bucket, and with 403 AccessDenied to any other, which
+    // reads as a permission problem. Limited to the routed prefixes by the s3:prefix condition.
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: 'ListRoutedPrefixesSoMissingObjectsAre404',
+        actions: ['s3:ListBucket'],
+        resources: [bucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': unique.map((prefix) => `${prefix}*`) } },
+      }),
+    );
     for (const prefix of unique) {
       Validations.of(this.role).acknowledge({
         id: `AwsSolutions-IAM5[Resource::<${bucketLogicalId(bucket)}.Arn>/${prefix}*]`,

@@ -58,7 +58,6 @@ async function loadNotifications() {
     if (notifications.length === 0)
       tbody.append(h('tr', { class: 'empty-row' }, h('td', { colspan: 6 }, 'no notifications yet')));
     table.replaceChildren(colgroup, thead, tbody);
-    await loadPhoneMessages();
   } catch (error) {
     table.replaceChildren(
       h(
@@ -87,7 +86,20 @@ function protocols(deliveries) {
 /** The SMS the sms subscribers got, newest first, as a phone shows them. */
 async function loadPhoneMessages() {
   const table = el('sms-table');
-  const { messages } = await api('/sms?limit=200');
+  /** @type {any[]} */
+  let messages;
+  try {
+    ({ messages } = await api('/sms?limit=200'));
+  } catch (error) {
+    table.replaceChildren(
+      h(
+        'tbody',
+        null,
+        h('tr', { class: 'empty-row' }, h('td', null, `could not list SMS: ${String(error)}`)),
+      ),
+    );
+    return;
+  }
   const thead = h(
     'thead',
     null,
@@ -132,7 +144,9 @@ function describeNotification(n) {
   return out;
 }
 const refreshNotificationsSoon = debounce(() => {
-  if (state.tab === 'notifications') void loadNotifications();
+  if (state.tab !== 'notifications') return;
+  void loadNotifications();
+  void loadPhoneMessages();
 }, 1000);
 
 /** @type {import('./hooks.js').Feature} */
@@ -140,13 +154,21 @@ export const notifications = {
   name: 'notifications',
   tab: 'notifications',
   wire() {
-    el('notifications-refresh').addEventListener('click', () => void loadNotifications());
+    el('notifications-refresh').addEventListener('click', () => {
+      void loadNotifications();
+      void loadPhoneMessages();
+    });
   },
-  show: () => void loadNotifications(),
+  show: () => {
+    void loadNotifications();
+    void loadPhoneMessages();
+  },
   feed(entry) {
     if (entry.kind === 'outcome') refreshNotificationsSoon();
   },
   resync() {
-    if (state.tab === 'notifications') void loadNotifications();
+    if (state.tab !== 'notifications') return;
+    void loadNotifications();
+    void loadPhoneMessages();
   },
 };
