@@ -1,4 +1,4 @@
-import { type DynamoDbApi, DynamoLedger } from '@eventline/aws';
+import { type DynamoDbApi, DynamoLedger, type S3Api, S3ObjectSource } from '@eventline/aws';
 import { type EventlineConfigInput, parseConfig } from '@eventline/config';
 import { Pipeline, TransientError } from '@eventline/core';
 import { describe, expect, it } from 'vitest';
@@ -187,5 +187,52 @@ describe('hole 2: owed steps are bounded in the item but never dropped (I7)', ()
     const announced = new Set(t.notifier.sent.map((n) => n.json.sequencer));
     expect([...announced].length).toBe(12);
     for (const event of events) expect(announced.has(event.sequencer)).toBe(true);
+  });
+});
+
+describe('finding 6: a 403 on HeadObject is a denial, not a missing object (I1, nothing silently dropped)', () => {
+  it('retries the listing event with access-denied naming the permission instead of skipping it as stale', async () => {
+    const t = setup();
+    // A mock of the AWS cloud's S3 (named so): GetObject serves the memory objects, HeadObject is denied.
+    const cloudS3: S3Api = {
+      getObject: async ({ Key }) => {
+        const object = t.source.objects.get(Key);
+        if (!object) throw Object.assign(new Error('NoSuchKey'), { name: 'NoSuchKey' });
+        return {
+          Body: (async function* () {
+            yield object.body;
+          })(),
+          ContentLength: object.body.length,
+          ETag: `"${object.eTag}"`,
+        };
+      },
+      headObject: async () => {
+        throw Object.assign(new Error('Access Denied'), {
+          name: 'AccessDenied',
+          $metadata: { httpStatusCode: 403 },
+        });
+      },
+      putObject: async () => ({}),
+    };
+    const pipeline = new Pipeline({
+      config: parseConfig({ routes: [{ prefix: 'incoming/', suffix: '.json' }] }),
+      source: new S3ObjectSource(cloudS3),
+      ledger: t.ledger,
+      notifier: t.notifier,
+      deadLetters: t.deadLetters,
+      clock: t.clock,
+    });
+    t.source.put('incoming/a.json', '{"id":"a-1","v":1}');
+    expect((await pipeline.processObject(objectEvent(t.source, 'incoming/a.json'))).status).toBe('processed');
+    // Overwritten; backfill lists the new version (no sequencer): ordering it needs HeadObject.
+    t.source.put('incoming/a.json', '{"id":"a-1","v":22}');
+    const listed = listingEvent(t, 'incoming/a.json');
+    const attempt = pipeline.processObject(listed);
+    await expect(attempt).rejects.toBeInstanceOf(TransientError);
+    await expect(attempt).rejects.toMatchObject({ code: 'access-denied' });
+    await expect(attempt).rejects.toThrow(/HeadObject.*403.*s3:ListBucket/);
+    // The ledger still holds v1's outcome, untouched; the event stays to be retried (events DLQ).
+    expect([...t.ledger.files.values()][0]).toMatchObject({ status: 'PROCESSED' });
+    expect(t.notifier.sent).toHaveLength(1);
   });
 });
