@@ -1,6 +1,6 @@
 import { type DynamoDbApi, DynamoLedger, type S3Api, S3ObjectSource } from '@eventline/aws';
 import { type EventlineConfigInput, parseConfig } from '@eventline/config';
-import { Pipeline, TransientError } from '@eventline/core';
+import { PermanentError, Pipeline, TransientError } from '@eventline/core';
 import { describe, expect, it } from 'vitest';
 import { FakeDynamo } from '../sim/fake-dynamo.ts';
 import {
@@ -235,4 +235,28 @@ describe('finding 6: a 403 on HeadObject is a denial, not a missing object (I1, 
     expect([...t.ledger.files.values()][0]).toMatchObject({ status: 'PROCESSED' });
     expect(t.notifier.sent).toHaveLength(1);
   });
+});
+
+describe('finding 2: a FAILED outcome claimed from a listing is not the same version as a new write of the same bytes (I6)', () => {
+  const body = '{"id":"a-1"}';
+  // The object is served, then the read fails for good (after S3 named the version it served).
+  const failing = { beforeChunk: async () => Promise.reject(new PermanentError('bad', 'unreadable')) };
+
+  for (const versioned of [true, false]) {
+    it(`processes the re-upload instead of dropping it as a duplicate (versioned=${versioned})`, async () => {
+      const t = setup();
+      t.source.put('incoming/a.json', body, { ...failing, ...(versioned ? { versionId: 'v1' } : {}) });
+      expect((await t.pipeline.processObject(listingEvent(t, 'incoming/a.json'))).status).toBe('failed');
+      const failed = [...t.ledger.files.values()][0];
+      // fail() records the version S3 served, as complete() does: the outcome names its write.
+      expect(failed?.versionId).toBe(versioned ? 'v1' : undefined);
+      t.source.put('incoming/a.json', body, versioned ? { versionId: 'v2' } : {});
+      const event = objectEvent(t.source, 'incoming/a.json', versioned ? { versionId: 'v2' } : {});
+      expect(event.eTag).toBe(failed?.eTag);
+      expect((await t.pipeline.processObject(event)).status).toBe('processed');
+      expect(t.notifier.sent.map((n) => n.json.status)).toEqual(['FAILED', 'PROCESSED']);
+      // Redelivered, the new write's event is now a duplicate: it names the version by sequencer.
+      expect((await t.pipeline.processObject(event)).status).toBe('duplicate');
+    });
+  }
 });
