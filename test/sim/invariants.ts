@@ -160,8 +160,11 @@ export class Checker {
           );
         } else if (state.status === 'PROCESSED') {
           const expected = new Map<string, number>();
+          // A generated body's payload carries its put number (`v`); a fixed one (a re-upload of the
+          // same bytes) carries what it says: the record must hold the current body's payload.
           for (const line of new TextDecoder().decode(current.body).split('\n').filter(Boolean)) {
-            expected.set(String((JSON.parse(line) as { id: string }).id), current.put);
+            const parsed = JSON.parse(line) as { id: string; v?: unknown };
+            expected.set(String(parsed.id), Number(parsed.v ?? current.put));
           }
           for (const [id, put] of expected) {
             const stored = records.get(id);

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { INVARIANTS, type InvariantId } from './invariants.ts';
-import { type Actor, planArbitrary, runPlan } from './sim.ts';
+import { type Action, type Actor, planArbitrary, runPlan } from './sim.ts';
 import { ALL_ACTORS, HOLDING, HOLDING_S3, S3_ACTORS } from './tiers.ts';
 
 /**
@@ -54,4 +54,32 @@ describe('the protocol, explored', () => {
     const { violations } = await runPlan(plan, scheduler!);
     expect(violations.map((v) => v.invariant)).toContain('I4');
   });
+
+  for (const versioned of [true, false]) {
+    it(`finding 2: identical bytes re-uploaded after a FAILED outcome claimed from a listing are processed (versioned=${versioned}, I6)`, async () => {
+      // Backfill lists the object; S3 is down for its every attempt: FAILED, claimed without a
+      // sequencer. The same bytes are uploaded again once S3 is back: a new write, not a duplicate.
+      const same = '{"id":"k0-r0","v":1,"i":0}\n';
+      const actions: Action[] = [
+        { kind: 'put', key: 0, ids: [0], lines: 1, copies: 1, body: same },
+        { kind: 'backfill' },
+        { kind: 'outage', service: 's3', ms: 600_000 },
+        { kind: 'deliver', pick: 1 },
+        { kind: 'step', n: 200 },
+        { kind: 'advance', ms: 400_000 },
+        { kind: 'advance', ms: 400_000 },
+        { kind: 'deliver', pick: 0 },
+        { kind: 'step', n: 200 },
+        { kind: 'put', key: 0, ids: [0], lines: 1, copies: 1, body: same },
+        { kind: 'deliver', pick: 0 },
+        { kind: 'step', n: 200 },
+      ];
+      const [scheduler] = fc.sample(fc.scheduler(), { numRuns: 1, seed: 1 });
+      const { violations, schedule } = await runPlan(
+        { versioned, maxAttempts: 1, seed: 1, faults: [], actions },
+        scheduler!,
+      );
+      expect(violations, schedule).toEqual([]);
+    });
+  }
 });

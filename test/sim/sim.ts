@@ -12,7 +12,15 @@ import { type Fault, type Service, VISIBILITY_MS, World } from './world.ts';
  */
 
 export type Action =
-  | { kind: 'put'; key: number; ids: number[]; lines: number; copies: number }
+  | {
+      kind: 'put';
+      key: number;
+      ids: number[];
+      lines: number;
+      copies: number;
+      /** Fixed bytes instead of the generated ones (a re-upload of identical content). */
+      body?: string;
+    }
   | { kind: 'delete'; key: number }
   | { kind: 'deliver'; pick: number }
   | { kind: 'step'; n: number }
@@ -155,7 +163,7 @@ export async function runPlan(plan: Plan, scheduler: fc.Scheduler): Promise<RunR
           const body = Array.from({ length: action.lines }, (_, i) =>
             JSON.stringify({ id: `k${action.key}-r${action.ids[i % action.ids.length]}`, v: put, i }),
           ).join('\n');
-          world.putObject(keyName(action.key), `${body}\n`, action.copies);
+          world.putObject(keyName(action.key), action.body ?? `${body}\n`, action.copies);
           break;
         }
         case 'delete':

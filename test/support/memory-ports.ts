@@ -126,6 +126,8 @@ export class MemoryLedger implements Ledger {
 export interface MemoryObject {
   body: Uint8Array;
   eTag: string;
+  /** The version S3 serves (a versioned bucket); none when unset. */
+  versionId?: string;
   /** Called before each chunk of `chunkBytes` is handed out (a slow or stalling stream). */
   beforeChunk?: (index: number) => Promise<void>;
 }
@@ -162,7 +164,12 @@ export class MemorySource implements ObjectSource {
         yield body.subarray(i, i + size);
       }
     }
-    return { body: chunks(), contentLength: body.length, eTag: object.eTag };
+    return {
+      body: chunks(),
+      contentLength: body.length,
+      eTag: object.eTag,
+      ...(object.versionId ? { versionId: object.versionId } : {}),
+    };
   }
 
   async current(_bucket: string, key: string): Promise<{ eTag?: string } | undefined> {

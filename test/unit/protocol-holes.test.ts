@@ -1,6 +1,6 @@
-import { type DynamoDbApi, DynamoLedger } from '@eventline/aws';
+import { type DynamoDbApi, DynamoLedger, type S3Api, S3ObjectSource } from '@eventline/aws';
 import { type EventlineConfigInput, parseConfig } from '@eventline/config';
-import { Pipeline, TransientError } from '@eventline/core';
+import { PermanentError, Pipeline, TransientError } from '@eventline/core';
 import { describe, expect, it } from 'vitest';
 import { FakeDynamo } from '../sim/fake-dynamo.ts';
 import {
@@ -188,4 +188,75 @@ describe('hole 2: owed steps are bounded in the item but never dropped (I7)', ()
     expect([...announced].length).toBe(12);
     for (const event of events) expect(announced.has(event.sequencer)).toBe(true);
   });
+});
+
+describe('finding 6: a 403 on HeadObject is a denial, not a missing object (I1, nothing silently dropped)', () => {
+  it('retries the listing event with access-denied naming the permission instead of skipping it as stale', async () => {
+    const t = setup();
+    // A mock of the AWS cloud's S3 (named so): GetObject serves the memory objects, HeadObject is denied.
+    const cloudS3: S3Api = {
+      getObject: async ({ Key }) => {
+        const object = t.source.objects.get(Key);
+        if (!object) throw Object.assign(new Error('NoSuchKey'), { name: 'NoSuchKey' });
+        return {
+          Body: (async function* () {
+            yield object.body;
+          })(),
+          ContentLength: object.body.length,
+          ETag: `"${object.eTag}"`,
+        };
+      },
+      headObject: async () => {
+        throw Object.assign(new Error('Access Denied'), {
+          name: 'AccessDenied',
+          $metadata: { httpStatusCode: 403 },
+        });
+      },
+      putObject: async () => ({}),
+    };
+    const pipeline = new Pipeline({
+      config: parseConfig({ routes: [{ prefix: 'incoming/', suffix: '.json' }] }),
+      source: new S3ObjectSource(cloudS3),
+      ledger: t.ledger,
+      notifier: t.notifier,
+      deadLetters: t.deadLetters,
+      clock: t.clock,
+    });
+    t.source.put('incoming/a.json', '{"id":"a-1","v":1}');
+    expect((await pipeline.processObject(objectEvent(t.source, 'incoming/a.json'))).status).toBe('processed');
+    // Overwritten; backfill lists the new version (no sequencer): ordering it needs HeadObject.
+    t.source.put('incoming/a.json', '{"id":"a-1","v":22}');
+    const listed = listingEvent(t, 'incoming/a.json');
+    const attempt = pipeline.processObject(listed);
+    await expect(attempt).rejects.toBeInstanceOf(TransientError);
+    await expect(attempt).rejects.toMatchObject({ code: 'access-denied' });
+    await expect(attempt).rejects.toThrow(/HeadObject.*403.*s3:ListBucket/);
+    // The ledger still holds v1's outcome, untouched; the event stays to be retried (events DLQ).
+    expect([...t.ledger.files.values()][0]).toMatchObject({ status: 'PROCESSED' });
+    expect(t.notifier.sent).toHaveLength(1);
+  });
+});
+
+describe('finding 2: a FAILED outcome claimed from a listing is not the same version as a new write of the same bytes (I6)', () => {
+  const body = '{"id":"a-1"}';
+  // The object is served, then the read fails for good (after S3 named the version it served).
+  const failing = { beforeChunk: async () => Promise.reject(new PermanentError('bad', 'unreadable')) };
+
+  for (const versioned of [true, false]) {
+    it(`processes the re-upload instead of dropping it as a duplicate (versioned=${versioned})`, async () => {
+      const t = setup();
+      t.source.put('incoming/a.json', body, { ...failing, ...(versioned ? { versionId: 'v1' } : {}) });
+      expect((await t.pipeline.processObject(listingEvent(t, 'incoming/a.json'))).status).toBe('failed');
+      const failed = [...t.ledger.files.values()][0];
+      // fail() records the version S3 served, as complete() does: the outcome names its write.
+      expect(failed?.versionId).toBe(versioned ? 'v1' : undefined);
+      t.source.put('incoming/a.json', body, versioned ? { versionId: 'v2' } : {});
+      const event = objectEvent(t.source, 'incoming/a.json', versioned ? { versionId: 'v2' } : {});
+      expect(event.eTag).toBe(failed?.eTag);
+      expect((await t.pipeline.processObject(event)).status).toBe('processed');
+      expect(t.notifier.sent.map((n) => n.json.status)).toEqual(['FAILED', 'PROCESSED']);
+      // Redelivered, the new write's event is now a duplicate: it names the version by sequencer.
+      expect((await t.pipeline.processObject(event)).status).toBe('duplicate');
+    });
+  }
 });

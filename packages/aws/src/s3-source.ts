@@ -1,5 +1,5 @@
 import type { ObjectEvent, ObjectSource, OpenedObject } from '@eventline/core';
-import { PermanentError, SupersededError } from '@eventline/core';
+import { PermanentError, SupersededError, TransientError } from '@eventline/core';
 import type { S3Api } from './apis.ts';
 import { isMissing, translate } from './errors.ts';
 
@@ -82,8 +82,18 @@ export class S3ObjectSource implements ObjectSource {
       if (isMissing(error, 'bucket'))
         throw translate(error, `HeadObject ${bucket}/${key}`, this.bucket(bucket));
       if (name === 'NoSuchKey' || name === 'NotFound' || status === 404) return undefined;
-      // Without s3:ListBucket (the function's role has none), S3 answers a missing key with 403.
-      if (status === 403) return undefined;
+      if (name === 'AccessDenied' || status === 403) {
+        // The role may s3:ListBucket the routed prefixes, so a missing key is a 404: a 403 is a real
+        // denial. Not "missing" (the event would be skipped as stale, silently) and not a FAILED
+        // outcome (whether this version is older than the ledger's is exactly what is unknown, so it
+        // may not take the item over): the event is retried and then waits in the events DLQ,
+        // replayable once the permission is fixed.
+        throw new TransientError(
+          'access-denied',
+          `${bucket}/${key}: S3 refused HeadObject (403 AccessDenied), needed to order an event without a sequencer against the ledger: the function's role lacks s3:GetObject on arn:aws:s3:::${bucket}/${key} or s3:ListBucket on arn:aws:s3:::${bucket} for this prefix (or a bucket policy or KMS key denies it); fix the permission, then npx eventline dlq replay`,
+          { cause: error },
+        );
+      }
       throw translate(error, `HeadObject ${bucket}/${key}`);
     }
   }

@@ -25,10 +25,16 @@ export const MAX_OWED = 10;
 
 export function sameVersion(state: FileState, event: ObjectEvent): boolean {
   if (event.versionId && state.versionId) return event.versionId === state.versionId;
+  if (event.sequencer && state.sequencer) return compareSequencers(event.sequencer, state.sequencer) === 0;
   // Backfill and reconcile events come from a listing: no sequencer, the ETag names the content.
-  if (!event.sequencer) return event.eTag !== undefined && event.eTag === state.eTag;
-  if (state.sequencer) return compareSequencers(event.sequencer, state.sequencer) === 0;
-  return event.eTag !== undefined && event.eTag === state.eTag;
+  if (event.eTag === undefined || event.eTag !== state.eTag) return false;
+  // Only the ETags match, and an ETag names the bytes, not the write. A FAILED outcome claimed from a
+  // listing names no write (no versionId, no sequencer): an event that names one may be a re-upload
+  // of the same bytes, which deserves its own attempt rather than being dropped as a duplicate
+  // (finding 2). At worst the late S3 event of the very write that failed tries it once more.
+  const eventNamesWrite = Boolean(event.versionId || event.sequencer);
+  const stateNamesWrite = Boolean(state.versionId || state.sequencer);
+  return !(eventNamesWrite && !stateNamesWrite && state.status === 'FAILED');
 }
 
 /** The guard of conditional record writes; events without a sequencer (listings) are ordered by the file claim alone. */

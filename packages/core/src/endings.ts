@@ -116,6 +116,7 @@ export async function fail(
   event: ObjectEvent,
   started: number,
   error: PermanentError,
+  served?: string,
 ): Promise<Outcome> {
   const { logger, metrics, clock } = ctx;
   const finishedAt = clock.now();
@@ -136,6 +137,8 @@ export async function fail(
   };
   delete final.checkpoint;
   delete final.handoff;
+  // As complete() does: the version S3 served names the outcome when the event did not (a listing's).
+  if (!final.versionId && served) final.versionId = served;
   if (error.message.length > OUTCOME_LIMITS.message) {
     const errorKey = `${ctx.config.internalPrefix}errors/${event.bucket}/${event.key}.${lease.state.seq.replace(/0+$/, '') || 'x'}.txt`;
     try {

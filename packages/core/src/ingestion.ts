@@ -49,6 +49,8 @@ export interface IngestOptions {
   reachBy?: number;
   /** Fencing of record batches by the claim's lease (see lease.ts). */
   fence?: () => Promise<number>;
+  /** Told the version S3 served as soon as it is known, so a failure after it names its write too. */
+  served?: (versionId: string) => void;
 }
 
 /**
@@ -163,6 +165,7 @@ export async function ingest(
   const at = resume?.offset;
   const fromByte = at && !resume?.inflated ? at : undefined;
   const opened = await ctx.source.open(event, fromByte ? { fromByte } : undefined);
+  if (opened.versionId && opened.versionId !== 'null') options.served?.(opened.versionId);
   const total = (opened.contentLength ?? 0) + (fromByte ?? 0);
   if (opened.contentLength !== undefined && total > max) {
     throw new PermanentError('too-large', `${event.key}: ${total} bytes is over ${limitText(route)}`);

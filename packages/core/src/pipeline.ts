@@ -271,11 +271,15 @@ export class Pipeline {
       return fail(this.ctx, lease, event, started, exhausted(event, claimed, this.maxAttempts));
     }
     let result: IngestResult;
+    let served: string | undefined;
     try {
       const times = this.segmentTimes(route, options.deadline);
       result = await ingest(this.ctx, event, route, claimed, {
         ...times,
         fence: () => lease.fence(),
+        served: (versionId) => {
+          served = versionId;
+        },
       });
     } catch (error) {
       if (error instanceof SupersededError) {
@@ -287,7 +291,7 @@ export class Pipeline {
         metrics.count('FilesSuperseded');
         return { bucket: event.bucket, key: event.key, route: route.id, status: 'superseded' };
       }
-      if (isPermanent(error)) return fail(this.ctx, lease, event, started, error);
+      if (isPermanent(error)) return fail(this.ctx, lease, event, started, error, served);
       if (isProgrammingError(error)) {
         logger.error('programming error: the file fails instead of being retried', {
           ...log,
@@ -305,6 +309,7 @@ export class Pipeline {
               cause: error,
             },
           ),
+          served,
         );
       }
       const reason = `${(error as Error)?.name ?? 'Error'}: ${errorMessage(error)}`;
@@ -319,6 +324,7 @@ export class Pipeline {
           event,
           started,
           exhausted(event, { ...claimed, lastError: reason }, this.maxAttempts, error),
+          served,
         );
       }
       // Give the claim back so the retry need not wait for the lease to run out.
