@@ -143,6 +143,13 @@ describe('least privilege with several routes', () => {
             Resource: [objectsUnder('exports/daily/*'), objectsUnder('incoming/*'), objectsUnder('iot/*')],
           }),
           Match.objectEquals({
+            Sid: 'ListRoutedPrefixesSoMissingObjectsAre404',
+            Effect: 'Allow',
+            Action: 's3:ListBucket',
+            Resource: arn(ids.bucket),
+            Condition: { StringLike: { 's3:prefix': ['incoming/*', 'iot/*', 'exports/daily/*'] } },
+          }),
+          Match.objectEquals({
             Sid: 'WriteInternalObjects',
             Effect: 'Allow',
             Action: 's3:PutObject',
