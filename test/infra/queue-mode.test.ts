@@ -512,6 +512,13 @@ describe('function', () => {
             Resource: objectsUnder(ids.bucket, 'incoming/*'),
           }),
           Match.objectEquals({
+            Sid: 'ListRoutedPrefixesSoMissingObjectsAre404',
+            Effect: 'Allow',
+            Action: 's3:ListBucket',
+            Resource: arn(ids.bucket),
+            Condition: { StringLike: { 's3:prefix': ['incoming/*'] } },
+          }),
+          Match.objectEquals({
             Sid: 'WriteInternalObjects',
             Effect: 'Allow',
             Action: 's3:PutObject',

@@ -256,7 +256,9 @@ describe('failures', () => {
       outcomes: Array<{ status: string; error?: { code: string; message: string } }>;
     };
     expect(result.outcomes.map((o) => o.error?.code)).toEqual(['not-an-object', 'too-large']);
-    expect(result.outcomes[1]?.error?.message).toMatch(/over the route's limit of 4096 bytes/);
+    expect(result.outcomes[1]?.error?.message).toMatch(
+      /over the limit of 4096 bytes \(maxFileBytes of route "default"\)/,
+    );
     expect(await getItem('large')).toBeUndefined();
   });
 

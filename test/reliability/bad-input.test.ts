@@ -157,7 +157,7 @@ describe('bad input corpus', () => {
         expect(s?.status).toBe('FAILED');
         expect(s?.error?.code).toBe('too-large');
         expect(s?.error?.message).toBe(
-          "incoming/events/declared-huge.json: 5368709120 bytes is over the route's limit of 10485760 bytes",
+          'incoming/events/declared-huge.json: 5368709120 bytes is over the default limit of 10485760 bytes for format json (a json file is read whole): raise it with maxFileBytes on route "json", or send large files as json-array or ndjson, which are streamed',
         );
       },
     },
