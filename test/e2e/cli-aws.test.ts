@@ -320,10 +320,11 @@ describe('backfill', () => {
 });
 
 describe('reconcile', () => {
-  it('finds an object without an outcome, an outcome stuck past its lease and a FAILED file not in the DLQ; --fix re-drives each', async () => {
+  it('finds an object without an outcome, an outcome stuck past its lease, one that still owes its notification and a FAILED file not in the DLQ; --fix re-drives each', async () => {
     // Prepare: three files processed by the stack, then the ledger made to show each case
     await put('incoming/rc-missing.json', '{"id":"rc-missing"}');
     await put('incoming/rc-stuck.json', '{"id":"rc-stuck"}');
+    await put('incoming/rc-owes.json', '{"id":"rc-owes"}');
     await put('incoming/rc-failed.json', '{"id":');
     await put('incoming/rc-lettered.json', '{"id":');
     await stack.idle();
@@ -339,6 +340,15 @@ describe('reconcile', () => {
       await stack.ledger.putFile(
         { ...stuck, status: 'PROCESSING', leaseUntil: Date.now() - 60_000 },
         stuck.rev,
+      ),
+    ).toBe(true);
+    // Finding 3: the notification failed past every retry and the event's letter is gone.
+    const owes = await stack.ledger.getFile(BUCKET, 'incoming/rc-owes.json');
+    if (!owes) throw new Error('no outcome for rc-owes');
+    expect(
+      await stack.ledger.putFile(
+        { ...owes, leaseUntil: 0, notification: { status: 'PENDING', error: 'SNS was down' } },
+        owes.rev,
       ),
     ).toBe(true);
     await new SqsDeadLetters(client, urls.files).send({
@@ -368,11 +378,13 @@ describe('reconcile', () => {
     expect(ours(report)).toEqual([
       ['failed-not-in-dlq', 'incoming/rc-failed.json', false],
       ['no-outcome', 'incoming/rc-missing.json', false],
+      ['owes', 'incoming/rc-owes.json', false],
       ['stuck', 'incoming/rc-stuck.json', false],
     ]);
     expect(ours(fixed)).toEqual([
       ['failed-not-in-dlq', 'incoming/rc-failed.json', true],
       ['no-outcome', 'incoming/rc-missing.json', true],
+      ['owes', 'incoming/rc-owes.json', true],
       ['stuck', 'incoming/rc-stuck.json', true],
     ]);
     const sent = (await drain(urls.ingest))
@@ -381,6 +393,7 @@ describe('reconcile', () => {
       .sort();
     expect(sent).toEqual([
       ['eventline-backfill', 'incoming/rc-missing.json'],
+      ['eventline-backfill', 'incoming/rc-owes.json'],
       ['eventline-backfill', 'incoming/rc-stuck.json'],
       ['eventline-replay', 'incoming/rc-failed.json'],
     ]);

@@ -1,6 +1,6 @@
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { FileState } from '@eventline/core';
-import { encodeS3Key, fileStateOf, redriveEvent } from '@eventline/core';
+import { encodeS3Key, fileStateOf, hasPendingSteps, redriveEvent } from '@eventline/core';
 import { BUCKET, ROUTE_PREFIX, type World } from './world.ts';
 
 /**
@@ -57,7 +57,6 @@ export function reconcileFix(world: World): void {
   }
   const seen = new Set(listed.map((o) => o.key));
   for (const state of states.values()) {
-    if (!seen.has(state.key)) continue;
     const object = {
       bucket: state.bucket,
       key: state.key,
@@ -65,10 +64,15 @@ export function reconcileFix(world: World): void {
       ...(state.eTag ? { eTag: state.eTag } : {}),
       ...(state.size !== undefined ? { size: Number(state.size) } : {}),
     };
-    if (state.status === 'PROCESSING' && state.leaseUntil < now)
+    const listedNow = seen.has(state.key);
+    if (state.status === 'PROCESSING' && state.leaseUntil < now) {
+      if (listedNow) send(world, redriveEvent(object, 'backfill'));
+    } else if (state.status !== 'PROCESSING' && state.leaseUntil < now && hasPendingSteps(state)) {
+      // `owes`: re-driven even when the object is gone (sending steps reads nothing from S3).
       send(world, redriveEvent(object, 'backfill'));
-    else if (state.status === 'FAILED' && !letters.has(state.key))
-      send(world, redriveEvent(object, 'replay'));
+    } else if (state.status === 'FAILED' && !letters.has(state.key)) {
+      if (listedNow) send(world, redriveEvent(object, 'replay'));
+    }
   }
   world.log.push('reconcile --fix');
 }

@@ -82,4 +82,22 @@ describe('the protocol, explored', () => {
       expect(violations, schedule).toEqual([]);
     });
   }
+
+  it('finding 3: reconcile --fix finds an outcome that owes its notification when its event letter is gone (I5, I7)', async () => {
+    // SNS is down past every retry: the outcome is PROCESSED with its notification PENDING, and the
+    // event ends in the events DLQ, whose letters are then lost (purged, expired): nothing redelivers it.
+    const actions: Action[] = [
+      { kind: 'put', key: 0, ids: [0], lines: 1, copies: 1 },
+      { kind: 'outage', service: 'sns', ms: 10_000_000 },
+    ];
+    for (let i = 0; i < 6; i++) {
+      actions.push({ kind: 'deliver', pick: 0 }, { kind: 'step', n: 100 }, { kind: 'advance', ms: 400_000 });
+    }
+    const [scheduler] = fc.sample(fc.scheduler(), { numRuns: 1, seed: 1 });
+    const { violations, schedule } = await runPlan(
+      { versioned: true, maxAttempts: 3, seed: 1, faults: [], actions, noEventsRedrive: true },
+      scheduler!,
+    );
+    expect(violations, schedule).toEqual([]);
+  });
 });

@@ -3,6 +3,8 @@
  * ledger's item layout, exact DynamoDB values, errors, ports). The decoders themselves are under
  * `@eventline/core/formats`; the pipeline loads the ones its routes use.
  */
+/** Whether an outcome still owes a step (its notification, its dead letter, an older version's): reconcile's `owes`. */
+export { hasPendingSteps } from './claim.ts';
 export * from './continuation.ts';
 export * from './errors.ts';
 export * from './events.ts';

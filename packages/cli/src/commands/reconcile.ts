@@ -1,4 +1,4 @@
-import type { FileState, RedriveObject, RedrivePurpose } from '@eventline/core';
+import { type FileState, hasPendingSteps, type RedriveObject, type RedrivePurpose } from '@eventline/core';
 import type { Command } from 'commander';
 import type { Cli } from '../context.ts';
 import { fileStates } from '../ledger.ts';
@@ -15,12 +15,17 @@ import { Progress } from '../throttle.ts';
  * Lambda's asynchronous queue can drop events, so some objects may never reach an outcome. Reports
  *  - `no-outcome`: an object (this version, by ETag) the ledger has no outcome for;
  *  - `stuck`: an outcome PROCESSING past its lease (the invocation died, no retry came);
+ *  - `owes`: a finished outcome that still owes a step (its notification or dead letter, or an older
+ *    version's in `owed`) and that no invocation holds: its event may be gone (the events DLQ purged or
+ *    expired), and nothing else would send the step;
  *  - `failed-not-in-dlq`: a FAILED file with no letter in eventline's dead-letter queue;
- * and with `--fix` re-drives each (the last as a replay, so that the FAILED file is processed again).
+ * and with `--fix` re-drives each (`owes` as the outcome's own version, so the function sends the
+ * steps without processing the file again; `failed-not-in-dlq` as a replay, so that the FAILED file
+ * is processed again).
  */
 
 export type Finding = {
-  kind: 'no-outcome' | 'stuck' | 'failed-not-in-dlq';
+  kind: 'no-outcome' | 'stuck' | 'owes' | 'failed-not-in-dlq';
   key: string;
   route?: string;
   detail: string;
@@ -30,6 +35,7 @@ export type Finding = {
 const PURPOSE: Record<Finding['kind'], RedrivePurpose> = {
   'no-outcome': 'backfill',
   stuck: 'backfill',
+  owes: 'backfill',
   'failed-not-in-dlq': 'replay',
 };
 
@@ -97,6 +103,21 @@ export async function reconcile(
       findings.push(f);
       if (seen.has(state.key)) targets.set(f, object);
       else f.detail += ' (the object is gone: nothing to re-drive)';
+    } else if (state.status !== 'PROCESSING' && state.leaseUntil < now && hasPendingSteps(state)) {
+      // Sending owed steps reads nothing from S3: re-driven even when the object is gone.
+      const owing = [
+        ...(state.notification.status === 'PENDING' ? ['its notification'] : []),
+        ...(state.deadLetter.status === 'PENDING' ? ['its dead letter'] : []),
+        ...((state.owed?.length ?? 0) > 0 ? [`${state.owed?.length} older version(s)' steps`] : []),
+      ];
+      const f: Finding = {
+        kind: 'owes',
+        key: state.key,
+        route: state.route,
+        detail: `${state.status}, still owes ${owing.join(', ')}; no invocation is sending them`,
+      };
+      findings.push(f);
+      targets.set(f, object);
     } else if (state.status === 'FAILED' && !withLetters.has(state.key)) {
       const f: Finding = {
         kind: 'failed-not-in-dlq',
@@ -119,7 +140,7 @@ export function register(program: Command, cli: Cli): void {
   program
     .command('reconcile')
     .description(
-      'compare the bucket under every route with the ledger: objects with no outcome, outcomes stuck in PROCESSING past their lease, FAILED files not in the dead-letter queue',
+      'compare the bucket under every route with the ledger: objects with no outcome, outcomes stuck in PROCESSING past their lease, outcomes that still owe a notification or dead letter, FAILED files not in the dead-letter queue',
     )
     .option('--fix', 're-drive what it finds (FAILED files as replays)')
     .action(async (options: { fix?: boolean }) => {
@@ -155,7 +176,7 @@ export function register(program: Command, cli: Cli): void {
       }
       emit(out, { listed, findings }, () =>
         findings.length === 0
-          ? `${listed} object(s) under the routes, every one with its outcome; nothing stuck or missing from the dead-letter queue\n`
+          ? `${listed} object(s) under the routes, every one with its outcome; nothing stuck, owed or missing from the dead-letter queue\n`
           : table(
               ['FINDING', 'KEY', 'ROUTE', 'FIXED', 'DETAIL'],
               findings.map((f) => [
