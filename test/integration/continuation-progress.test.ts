@@ -134,7 +134,9 @@ describe('every segment of a continued file makes progress', () => {
     const body = gzipSync(`id,note,amount\r\n${rows.join('\r\n')}\r\n`);
     const event = await putObject(emulators, 'orders/day.csv.gz', body);
 
-    const run = await runSegments(t, continuations, event, 600, n);
+    // 1.5 s: small enough for several segments, large enough that a resumed segment reaches its checkpoint
+    // (GET, inflate, skip) on a loaded machine: at 600 ms a busy CI run failed it as no-progress.
+    const run = await runSegments(t, continuations, event, 1500, n);
 
     expect(run.outcome).toMatchObject({ status: 'processed', counts: { read: n, written: n, rejected: 0 } });
     expect(run.segments).toBeGreaterThan(1);
