@@ -208,6 +208,21 @@ export class FakeDynamo {
     return pk;
   }
 
+  /** A write's ConditionExpression against the current item: refused as DynamoDB refuses it. */
+  private check(input: PutItemCommandInput | UpdateItemCommandInput, current: Item | undefined): void {
+    if (
+      input.ConditionExpression &&
+      !evaluate(
+        input.ConditionExpression,
+        current,
+        input.ExpressionAttributeNames,
+        input.ExpressionAttributeValues,
+      )
+    ) {
+      this.refuse(current, input.ReturnValuesOnConditionCheckFailure);
+    }
+  }
+
   private refuse(current: Item | undefined, returnOld: unknown): never {
     throw new DynamoError(
       'ConditionalCheckFailedException',
@@ -231,17 +246,7 @@ export class FakeDynamo {
   putItem(input: PutItemCommandInput): Record<string, never> {
     const pk = this.keyOf(input.Item);
     const current = this.items.get(pk);
-    if (
-      input.ConditionExpression &&
-      !evaluate(
-        input.ConditionExpression,
-        current,
-        input.ExpressionAttributeNames,
-        input.ExpressionAttributeValues,
-      )
-    ) {
-      this.refuse(current, input.ReturnValuesOnConditionCheckFailure);
-    }
+    this.check(input, current);
     this.store(pk, input.Item as Item);
     return {};
   }
@@ -249,17 +254,7 @@ export class FakeDynamo {
   updateItem(input: UpdateItemCommandInput): { Attributes?: Item } {
     const pk = this.keyOf(input.Key);
     const current = this.items.get(pk);
-    if (
-      input.ConditionExpression &&
-      !evaluate(
-        input.ConditionExpression,
-        current,
-        input.ExpressionAttributeNames,
-        input.ExpressionAttributeValues,
-      )
-    ) {
-      this.refuse(current, input.ReturnValuesOnConditionCheckFailure);
-    }
+    this.check(input, current);
     const { item, updated } = applyUpdate(
       input.UpdateExpression ?? '',
       { ...(current ?? {}), ...(input.Key as Item) },
