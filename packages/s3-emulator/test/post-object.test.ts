@@ -36,6 +36,7 @@ describe('S3 emulator: POST Object', () => {
     await emulator.ensureBucket('b');
     const data = randomBytes(12 * 1024 * 1024);
     const body = new FormData();
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: S3's own ${filename} placeholder, sent literally
     body.append('key', 'big/${filename}');
     body.append('Content-Type', 'application/octet-stream');
     body.append('file', new Blob([data]), 'blob.bin');
