@@ -155,7 +155,8 @@ describe('S3 emulator', () => {
     );
     expect(await got.Body!.transformToString()).toBe('old');
     expect(await readdir(join(dataDir, 'tmp'))).toEqual([]);
-    expect(await readdir(join(dataDir, 'blobs', 'ff'))).toEqual([]);
+    // The big object's own blob may also live under ff/ (its name is random): only the orphan must be gone.
+    expect(await readdir(join(dataDir, 'blobs', 'ff'))).not.toContain('ff00000000000000000000000000000f');
     const gotBig = await second.s3.send(new GetObjectCommand({ Bucket: 'durable', Key: 'big' }));
     expect(Buffer.from(await gotBig.Body!.transformToByteArray()).equals(big)).toBe(true);
   });
