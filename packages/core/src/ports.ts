@@ -1,3 +1,4 @@
+import type { DropDecision } from './decisions.ts';
 import type { Position } from './errors.ts';
 import type { ObjectEvent } from './events.ts';
 import type { AttributeMap } from './values.ts';
@@ -133,6 +134,8 @@ export interface FileState {
   owed?: OwedOutcome[];
   notification: { status: StepStatus; messageId?: string; at?: string; error?: string };
   deadLetter: { status: StepStatus; at?: string };
+  /** The operator's `dlq drop` of this failure (decisions.ts): reconcile and replay leave it alone. */
+  dropped?: DropDecision;
   startedAt: string;
   finishedAt?: string;
   durationMs?: number;
