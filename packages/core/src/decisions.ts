@@ -1,4 +1,4 @@
-import type { FileState } from './ports.ts';
+import type { DropDecision, FileState } from './ports.ts';
 
 /**
  * Operator decisions recorded in the ledger, so that they outlive the command that made them. Today
@@ -9,19 +9,6 @@ import type { FileState } from './ports.ts';
  * The decision names the failure it was about (`failedAt`: the outcome's `finishedAt` then): a later
  * replay that fails again is a new failure, and the old decision no longer covers it.
  */
-export interface DropDecision {
-  /** Who decided: `--by`, else the operating-system user running the CLI or the console. */
-  by: string;
-  /** When (ISO time). */
-  at: string;
-  /** Why, as the operator said it (`--reason`), else the letter's own reason. */
-  reason: string;
-  /** The dead letter's id (SQS MessageId) that was dropped. */
-  letter?: string;
-  /** `finishedAt` of the FAILED outcome the letter was about. */
-  failedAt?: string;
-}
-
 /** The attribute under the outcome item's `state` that holds a drop decision. */
 export const DROPPED_ATTRIBUTE = 'dropped';
 

@@ -1,4 +1,3 @@
-import type { DropDecision } from './decisions.ts';
 import type { Position } from './errors.ts';
 import type { ObjectEvent } from './events.ts';
 import type { AttributeMap } from './values.ts';
@@ -140,6 +139,18 @@ export interface FileState {
   finishedAt?: string;
   durationMs?: number;
   updatedAt: string;
+}
+
+/**
+ * An operator's `dlq drop` recorded on the outcome (decisions.ts): who, when, why, which letter, and
+ * `failedAt`, the `finishedAt` of the FAILED outcome it was about.
+ */
+export interface DropDecision {
+  by: string;
+  at: string;
+  reason: string;
+  letter?: string;
+  failedAt?: string;
 }
 
 export type ClaimResult =
