@@ -28,6 +28,8 @@ export interface S3Api {
   }): Promise<{
     Body?: AsyncIterable<Uint8Array>;
     ContentLength?: number;
+    /** `bytes <first>-<last>/<size>` for a ranged GET. */
+    ContentRange?: string;
     ContentEncoding?: string;
     ContentType?: string;
     ETag?: string;

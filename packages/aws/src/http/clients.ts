@@ -139,6 +139,7 @@ export class HttpS3 implements S3Api {
       ...(length !== undefined ? { ContentLength: Number(length) } : {}),
       ...(one('content-encoding') ? { ContentEncoding: one('content-encoding') } : {}),
       ...(one('content-type') ? { ContentType: one('content-type') } : {}),
+      ...(one('content-range') ? { ContentRange: one('content-range') } : {}),
       ...(one('etag') ? { ETag: one('etag') } : {}),
       ...(one('x-amz-version-id') ? { VersionId: one('x-amz-version-id') } : {}),
       ...(one('x-amz-tagging-count') ? { TagCount: Number(one('x-amz-tagging-count')) } : {}),
