@@ -11,6 +11,7 @@ export * from './errors.ts';
 export * from './events.ts';
 export * from './formats/index.ts';
 export * from './items.ts';
+export * from './ledger-index.ts';
 export * from './lease.ts';
 export * from './outcome.ts';
 export * from './pipeline.ts';
