@@ -80,7 +80,9 @@ try {
       key,
       route: route.id,
       // The object's own ETag (MD5 of its body), so that reconcile finds the outcome is for it.
-      eTag: createHash('md5').update(`{"id":"${key.slice(route.prefix.length, -'.json'.length)}"}`).digest('hex'),
+      eTag: createHash('md5')
+        .update(`{"id":"${key.slice(route.prefix.length, -'.json'.length)}"}`)
+        .digest('hex'),
       seq: '',
       eventTime: at,
       status,

@@ -45,7 +45,9 @@ export const attentionPartition = (route: string, state: AttentionState) => `${r
 /** The index's key attributes for an outcome item, or undefined: the item stays out of the index. */
 export function attentionKey(state: FileState): { ix: string; ixAt: string } | undefined {
   const what = attentionOf(state);
-  return what === undefined ? undefined : { ix: attentionPartition(state.route, what), ixAt: state.updatedAt };
+  return what === undefined
+    ? undefined
+    : { ix: attentionPartition(state.route, what), ixAt: state.updatedAt };
 }
 
 /**

@@ -1,6 +1,8 @@
 /**
  * The ledger table construct (DynamoDB, on-demand, point-in-time recovery, a fixed logical id).
  */
+
+import { ATTENTION_INDEX } from '@eventline/core';
 import type { RemovalPolicy } from 'aws-cdk-lib';
 import {
   AttributeType,
@@ -10,7 +12,6 @@ import {
   Table,
   TableEncryption,
 } from 'aws-cdk-lib/aws-dynamodb';
-import { ATTENTION_INDEX } from '@eventline/core';
 import { Construct } from 'constructs';
 
 export interface LedgerTableProps {
