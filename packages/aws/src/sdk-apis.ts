@@ -3,6 +3,7 @@ import {
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
+  TransactWriteItemsCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { LambdaClientConfig } from '@aws-sdk/client-lambda';
@@ -34,6 +35,7 @@ export function withDynamoDbApi(client: DynamoDBClient): DynamoDBClient & Dynamo
     putItem: (input) => client.send(new PutItemCommand(input)),
     updateItem: (input) => client.send(new UpdateItemCommand(input)),
     batchWriteItem: (input) => client.send(new BatchWriteItemCommand(input)),
+    transactWriteItems: (input) => client.send(new TransactWriteItemsCommand(input)),
   };
   return Object.assign(client, api);
 }

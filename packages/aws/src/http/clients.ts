@@ -78,6 +78,13 @@ export class HttpDynamoDb implements DynamoDbApi {
     >;
   }
 
+  /** A transaction is authorized by its actions' permissions: the ledger's are a Put and an Update. */
+  async transactWriteItems(input: Parameters<NonNullable<DynamoDbApi['transactWriteItems']>>[0]) {
+    awsAction('dynamodb:PutItem');
+    awsAction('dynamodb:UpdateItem');
+    return this.call('TransactWriteItems', input);
+  }
+
   async batchWriteItem(input: Parameters<DynamoDbApi['batchWriteItem']>[0]) {
     return (await this.call(awsAction('dynamodb:BatchWriteItem'), input)) as Awaited<
       ReturnType<DynamoDbApi['batchWriteItem']>
