@@ -1,4 +1,4 @@
-import type { DigestWindows } from './digest.ts';
+import type { DigestWindows } from './digest-windows.ts';
 import type {
   Clock,
   DeadLetterQueue,

@@ -7,14 +7,10 @@
  */
 import { createHash } from 'node:crypto';
 import { isoNow, type UseCaseContext } from './context.ts';
+import { type WindowRef, windowId } from './digest-close.ts';
+import type { DigestPolicy } from './digest-windows.ts';
 import { clip } from './outcome.ts';
-import type { FileState, Notification } from './ports.ts';
-
-export interface DigestPolicy {
-  everySeconds: number;
-  maxFiles: number;
-  failuresImmediately: boolean;
-}
+import type { DigestEntry, DigestWindow, FileState, Notification } from './ports.ts';
 
 type NotifyPolicy = 'each' | 'failures' | 'none' | { digest: DigestPolicy };
 
@@ -27,66 +23,8 @@ export function digestPolicyOf(
   return typeof notify === 'object' ? notify.digest : undefined;
 }
 
-/** Which window: the route, the start of its time slot (ms), and the part (a full window's next). */
-export interface WindowRef {
-  route: string;
-  start: number;
-  part: number;
-}
-
-/** What one file's outcome adds to its window. */
-export interface DigestEntry {
-  status: 'PROCESSED' | 'FAILED';
-  written: number;
-  rejected: number;
-  /** A failed file's key and reason (kept while the window holds fewer than MAX_DIGEST_FAILURES). */
-  failure?: { key: string; code: string; reason: string };
-}
-
-/** A file's outcome joining a window, as the ledger writes it with the outcome. */
-export interface DigestJoin {
-  window: WindowRef;
-  /** When the window's time slot ends (clock ms): its close message is due then. */
-  endsAt: number;
-  maxFiles: number;
-  entry: DigestEntry;
-}
-
-/** A window as the ledger holds it. */
-export interface DigestWindow extends WindowRef {
-  endsAt: number;
-  files: number;
-  processed: number;
-  failed: number;
-  written: number;
-  rejected: number;
-  failures: Array<{ key: string; code: string; reason: string }>;
-  firstAt?: string;
-  lastAt?: string;
-  closedAt?: string;
-  sentAt?: string;
-  messageId?: string;
-}
-
 /** The first failures a digest lists (their keys and reasons); the counts cover every file. */
 export const MAX_DIGEST_FAILURES = 5;
-
-export const windowId = (ref: WindowRef): string => `${ref.route}/${ref.start}/${ref.part}`;
-
-/** The body of the delayed SQS message that closes a window. */
-export function digestCloseMessage(ref: WindowRef): Record<string, unknown> {
-  return { eventline: 'digest-close', route: ref.route, start: ref.start, part: ref.part };
-}
-
-/** The window a message closes, when it is a close message (else undefined). */
-export function digestCloseOf(payload: unknown): WindowRef | undefined {
-  if (typeof payload !== 'object' || payload === null) return undefined;
-  const p = payload as Record<string, unknown>;
-  if (p.eventline !== 'digest-close') return undefined;
-  if (typeof p.route !== 'string' || !Number.isInteger(p.start) || !Number.isInteger(p.part))
-    return undefined;
-  return { route: p.route, start: p.start as number, part: p.part as number };
-}
 
 /** The same for every publish of one window: a subscriber drops a repeated key. */
 export function digestKey(ref: WindowRef): string {
@@ -146,44 +84,6 @@ export function digestNotification(window: DigestWindow): Notification {
       idempotencyKey: { type: 'String', value: key },
     },
   };
-}
-
-/**
- * This container's view of each digest route's open window and of the closes it has already sent:
- * a cache only (the ledger decides), so a fresh container starts from the clock's time slot, part 0.
- */
-export class DigestWindows {
-  private readonly open = new Map<string, WindowRef>();
-  private readonly scheduled = new Set<string>();
-
-  /** The window an outcome at `now` joins: this container's open one for the slot, or part 0. */
-  current(route: string, policy: DigestPolicy, now: number): WindowRef {
-    const slot = policy.everySeconds * 1000;
-    const start = Math.floor(now / slot) * slot;
-    const known = this.open.get(route);
-    if (known && known.start === start) return known;
-    const ref = { route, start, part: 0 };
-    this.open.set(route, ref);
-    return ref;
-  }
-
-  /** The ledger refused `ref` (closed, or full): the next outcome joins the next part of the slot. */
-  advance(ref: WindowRef): void {
-    const known = this.open.get(ref.route);
-    if (!known || (known.start === ref.start && known.part <= ref.part)) {
-      this.open.set(ref.route, { ...ref, part: ref.part + 1 });
-    }
-  }
-
-  /** Whether this container has sent the close of `ref` (the close is idempotent: sending it again is safe). */
-  isScheduled(ref: WindowRef): boolean {
-    return this.scheduled.has(windowId(ref));
-  }
-
-  markScheduled(ref: WindowRef): void {
-    if (this.scheduled.size > 10_000) this.scheduled.clear();
-    this.scheduled.add(windowId(ref));
-  }
 }
 
 /**

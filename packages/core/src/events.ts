@@ -4,7 +4,7 @@
  * "Object Created" event) becomes one `ObjectEvent`. Shapes follow
  * shared/reference/aws-wire-formats.md sections 1-3; unknown keys are ignored, minor versions accepted.
  */
-import { digestCloseOf, type WindowRef } from './digest.ts';
+import { digestCloseOf, type WindowRef } from './digest-close.ts';
 
 export type EventOrigin = 's3' | 'sqs' | 'eventbridge' | 'replay' | 'backfill';
 

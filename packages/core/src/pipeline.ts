@@ -1,7 +1,8 @@
 import { defaultLeaseMs, type Route } from '@eventline/config/runtime';
 import { claimState, decide, sameVersion } from './claim.ts';
 import { isoNow, realSleep, type UseCaseContext } from './context.ts';
-import { closeDigest, DigestWindows } from './digest.ts';
+import { closeDigest } from './digest.ts';
+import { DigestWindows } from './digest-windows.ts';
 import { complete, exhausted, fail, pause } from './endings.ts';
 import {
   describeError,

@@ -1,4 +1,4 @@
-import type { DigestJoin, DigestWindow, WindowRef } from './digest.ts';
+import type { WindowRef } from './digest-close.ts';
 import type { Position } from './errors.ts';
 import type { ObjectEvent } from './events.ts';
 import type { AttributeMap } from './values.ts';
@@ -251,6 +251,40 @@ export interface DeadLetterQueue {
  */
 export interface Continuations {
   schedule(event: Record<string, unknown>): Promise<void>;
+}
+
+/** What one file's outcome adds to its window. */
+export interface DigestEntry {
+  status: 'PROCESSED' | 'FAILED';
+  written: number;
+  rejected: number;
+  /** A failed file's key and reason (kept while the window holds fewer than MAX_DIGEST_FAILURES). */
+  failure?: { key: string; code: string; reason: string };
+}
+
+/** A file's outcome joining a window, as the ledger writes it with the outcome. */
+export interface DigestJoin {
+  window: WindowRef;
+  /** When the window's time slot ends (clock ms): its close message is due then. */
+  endsAt: number;
+  maxFiles: number;
+  entry: DigestEntry;
+}
+
+/** A window as the ledger holds it. */
+export interface DigestWindow extends WindowRef {
+  endsAt: number;
+  files: number;
+  processed: number;
+  failed: number;
+  written: number;
+  rejected: number;
+  failures: Array<{ key: string; code: string; reason: string }>;
+  firstAt?: string;
+  lastAt?: string;
+  closedAt?: string;
+  sentAt?: string;
+  messageId?: string;
 }
 
 /** Sends the delayed message that closes a digest window (a message on the ingest queue). */
