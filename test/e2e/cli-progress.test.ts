@@ -188,3 +188,15 @@ describe('a file in progress', () => {
     );
   });
 });
+
+describe('nothing to replay', () => {
+  it('dlq replay with empty dead-letter queues says so, not a move task handle', async () => {
+    const all = await eventline(['dlq', 'replay']);
+    const events = await eventline(['dlq', 'replay', '--queue', 'events', '--json']);
+
+    expect(all.code).toBe(0);
+    expect(afterTarget(all.stderr)).toBe('');
+    expect(all.stdout).toBe('nothing to replay: the dead-letter queues are empty\n');
+    expect(JSON.parse(events.stdout)).toEqual({ results: [] });
+  });
+});
