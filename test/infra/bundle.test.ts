@@ -67,6 +67,8 @@ describe('the bundled handler', () => {
       'node_modules/csv-parse/',
       'node_modules/stream-json/',
       'packages/core/src/formats/csv.ts',
+      'packages/core/src/formats/parquet.ts',
+      'node_modules/hyparquet/',
     ]) {
       expect(sources.filter((source) => source.includes(absent))).toEqual([]);
     }
@@ -137,6 +139,32 @@ describe('the bundle of another config', () => {
     expect(map.sources.some((source) => source.includes('node_modules/csv-parse/'))).toBe(true);
     expect(map.sources.some((source) => source.includes('node_modules/stream-json/'))).toBe(false);
     expect(map.sources.some((source) => source.includes('node_modules/zod/'))).toBe(false);
+  });
+
+  it('carries hyparquet for a parquet route, and loads in Node.js', async () => {
+    const config = configOf({
+      alarms: { notify: 'nowhere' },
+      routes: [{ id: 'iot', prefix: 'iot/', suffix: '.parquet', format: 'parquet' }],
+    });
+    const parquetDir = functionAssetDir(synthesize(config, { handlerEntry: REAL_ENTRY }));
+    const map = JSON.parse(readFileSync(`${parquetDir}/index.mjs.map`, 'utf8')) as { sources: string[] };
+    expect(map.sources.some((source) => source.includes('node_modules/hyparquet/src/read.js'))).toBe(true);
+    expect(map.sources.some((source) => source.endsWith('packages/core/src/formats/parquet.ts'))).toBe(true);
+    expect(map.sources.some((source) => source.includes('node_modules/csv-parse/'))).toBe(false);
+    const script = `const m = await import(${JSON.stringify(pathToFileURL(`${parquetDir}/index.mjs`).href)}); console.log(typeof m.handler);`;
+    const { stdout } = await execFileAsync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: REPO_ROOT,
+      env: {
+        PATH: process.env.PATH,
+        AWS_REGION: 'us-east-1',
+        TABLE_NAME: 'events',
+        TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:events-notify',
+        BUCKET_NAME: 'eventline-bundle-test',
+        DLQ_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/eventline-dlq',
+        POWERTOOLS_LOG_LEVEL: 'ERROR',
+      },
+    });
+    expect(stdout.trim()).toBe('function');
   });
 
   it('imports the config module for a key function, and refuses to start when it no longer has it', async () => {

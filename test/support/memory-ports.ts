@@ -149,13 +149,19 @@ export class MemorySource implements ObjectSource {
     });
   }
 
-  async open(event: ObjectEvent, options: { fromByte?: number } = {}): Promise<OpenedObject> {
+  async open(
+    event: ObjectEvent,
+    options: { fromByte?: number; toByte?: number } = {},
+  ): Promise<OpenedObject> {
     this.opens.push({ key: event.key, ...(options.fromByte ? { fromByte: options.fromByte } : {}) });
     if (this.failure) throw this.failure;
     const object = this.objects.get(event.key);
     if (!object) throw new PermanentError('object-missing', `${event.key}: the object no longer exists`);
     if (event.eTag && event.eTag !== object.eTag) throw new SupersededError(`${event.key}: replaced`);
-    const body = object.body.subarray(options.fromByte ?? 0);
+    const body = object.body.subarray(
+      options.fromByte ?? 0,
+      options.toByte === undefined ? undefined : options.toByte + 1,
+    );
     const size = this.chunkBytes;
     const beforeChunk = object.beforeChunk;
     async function* chunks() {

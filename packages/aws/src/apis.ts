@@ -28,6 +28,8 @@ export interface S3Api {
   }): Promise<{
     Body?: AsyncIterable<Uint8Array>;
     ContentLength?: number;
+    /** `bytes <first>-<last>/<size>` for a ranged GET. */
+    ContentRange?: string;
     ContentEncoding?: string;
     ContentType?: string;
     ETag?: string;
@@ -51,8 +53,13 @@ export interface DynamoDbApi {
   getItem(input: GetItemCommandInput): Promise<Pick<GetItemCommandOutput, 'Item'>>;
   putItem(input: PutItemCommandInput): Promise<unknown>;
   updateItem(input: UpdateItemCommandInput): Promise<Pick<UpdateItemCommandOutput, 'Attributes'>>;
+  /**
+   * `abortSignal` ends the call, its retries included, when the signal aborts (the claim's fence,
+   * issue 22 hole 11): no try starts after it, and the try in flight is abandoned (AbortError).
+   */
   batchWriteItem(
     input: BatchWriteItemCommandInput,
+    options?: { abortSignal?: AbortSignal },
   ): Promise<Pick<BatchWriteItemCommandOutput, 'UnprocessedItems'>>;
 }
 

@@ -11,7 +11,10 @@ export class S3ObjectSource implements ObjectSource {
     private readonly bucketSetting = 'bucket.name',
   ) {}
 
-  async open(event: ObjectEvent, options: { fromByte?: number } = {}): Promise<OpenedObject> {
+  async open(
+    event: ObjectEvent,
+    options: { fromByte?: number; toByte?: number } = {},
+  ): Promise<OpenedObject> {
     try {
       const response = await this.s3.getObject({
         Bucket: event.bucket,
@@ -22,12 +25,17 @@ export class S3ObjectSource implements ObjectSource {
           : event.eTag
             ? { IfMatch: `"${event.eTag}"` }
             : {}),
-        // Resuming a paused file: the rest of the same version, from the checkpoint's byte.
-        ...(options.fromByte ? { Range: `bytes=${options.fromByte}-` } : {}),
+        // Resuming a paused file: the rest of the same version, from the checkpoint's byte; a
+        // Parquet file: one range of it (its footer, a row group's column chunks).
+        ...(options.fromByte || options.toByte !== undefined
+          ? { Range: `bytes=${options.fromByte ?? 0}-${options.toByte ?? ''}` }
+          : {}),
       });
       if (!response.Body) throw new PermanentError('object-missing', `${event.key}: S3 returned no body`);
       const opened: OpenedObject = { body: response.Body };
       if (response.ContentLength !== undefined) opened.contentLength = response.ContentLength;
+      const total = /\/(\d+)$/.exec(response.ContentRange ?? '')?.[1];
+      if (total !== undefined) opened.size = Number(total);
       if (response.ContentEncoding) opened.contentEncoding = response.ContentEncoding;
       if (response.ContentType) opened.contentType = response.ContentType;
       if (response.ETag) opened.eTag = response.ETag.replace(/"/g, '');
@@ -57,6 +65,13 @@ export class S3ObjectSource implements ObjectSource {
         throw new PermanentError(
           'access-denied',
           `${event.bucket}/${event.key}: S3 refused ${action} (403 AccessDenied): the object${event.versionId ? ` version ${event.versionId}` : ''} is gone and the function may not s3:ListBucket the bucket for this prefix (then S3 answers 403, not 404), or the function's role lacks ${action} on arn:aws:s3:::${event.bucket}/${event.key} (or a bucket policy or KMS key denies it); fix the permission, then npx eventline dlq replay`,
+          { cause: error },
+        );
+      }
+      if (name === 'InvalidRange' || status === 416) {
+        throw new PermanentError(
+          'bad-range',
+          `${event.bucket}/${event.key}: S3 refused the range from byte ${options.fromByte ?? 0} (416): the object is shorter`,
           { cause: error },
         );
       }

@@ -33,7 +33,11 @@ export function withDynamoDbApi(client: DynamoDBClient): DynamoDBClient & Dynamo
     getItem: (input) => client.send(new GetItemCommand(input)),
     putItem: (input) => client.send(new PutItemCommand(input)),
     updateItem: (input) => client.send(new UpdateItemCommand(input)),
-    batchWriteItem: (input) => client.send(new BatchWriteItemCommand(input)),
+    batchWriteItem: (input, options) =>
+      client.send(
+        new BatchWriteItemCommand(input),
+        options?.abortSignal ? { abortSignal: options.abortSignal } : {},
+      ),
   };
   return Object.assign(client, api);
 }

@@ -52,6 +52,7 @@ export function configDefines(config: EventlineConfig): Record<string, string> {
     EVENTLINE_FORMAT_JSON_ARRAY: String(uses('json-array') === 'true' || uses('cloudtrail') === 'true'),
     EVENTLINE_FORMAT_LOG: uses('log'),
     EVENTLINE_FORMAT_OBJECT: uses('object'),
+    EVENTLINE_FORMAT_PARQUET: uses('parquet'),
   };
 }
 

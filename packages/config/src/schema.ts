@@ -9,7 +9,16 @@ import { internalPrefixProblem, routeOverlapProblem } from './route-checks.ts';
  * they cannot drift. Every field is validated once at start; an error names the setting.
  */
 
-export const FORMATS = ['json', 'json-array', 'ndjson', 'csv', 'cloudtrail', 'log', 'object'] as const;
+export const FORMATS = [
+  'json',
+  'json-array',
+  'ndjson',
+  'csv',
+  'cloudtrail',
+  'log',
+  'object',
+  'parquet',
+] as const;
 export type Format = (typeof FORMATS)[number];
 
 /** A record as handed to a key function: field values as parsed (numbers as exact decimal strings). */

@@ -2,15 +2,16 @@ import type { Route } from '@eventline/config/runtime';
 import { isLosslessNumber, stringify } from 'lossless-json';
 import { NO_SEQUENCER_GUARD } from './claim.ts';
 import type { UseCaseContext } from './context.ts';
-import { describePosition, PermanentError, RecordError, TransientError } from './errors.ts';
+import { describePosition, PermanentError, RecordError } from './errors.ts';
 import type { ObjectEvent } from './events.ts';
 import { sequencerSortKey } from './events.ts';
-import { decoderFor, isFailure, limitBytes, limitText, maxBytesFor, maybeGunzip } from './formats/index.ts';
-import { logResumable } from './formats/log-settings.ts';
-import type { DecodedRecord, ResumePoint } from './formats/types.ts';
+import { isFailure, limitText, maxBytesFor } from './formats/index.ts';
+import type { DecodedRecord, DecoderResume, ResumePoint } from './formats/types.ts';
 import { recordAttributes, recordKey } from './items.ts';
 import { clip } from './outcome.ts';
+import { openParquet } from './parquet-input.ts';
 import type { Checkpoint, FileCounts, FileState, RejectedRecord } from './ports.ts';
+import { type FileInput, noProgress, openStream } from './stream-input.ts';
 import { applyTransform } from './transform.ts';
 import { type AttributeMap, MAX_ITEM_BYTES, toItem } from './values.ts';
 
@@ -54,76 +55,6 @@ export interface IngestOptions {
 }
 
 /**
- * Byte offsets of line ends in the (uncompressed) stream, so a paused NDJSON file resumes with a
- * ranged GET just after the last line handled. Only the line ends not yet handled are kept.
- */
-class LineEnds {
-  private readonly ends: Array<{ line: number; after: number }> = [];
-  private line = 0;
-
-  constructor(private offset: number) {}
-
-  async *track(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
-    for await (const chunk of source) {
-      for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) {
-        this.line += 1;
-        this.ends.push({ line: this.line, after: this.offset + i + 1 });
-      }
-      this.offset += chunk.length;
-      yield chunk;
-    }
-  }
-
-  /** The offset just after (relative) line `line`, dropping the ends before it. */
-  after(line: number): number | undefined {
-    while (this.ends.length > 0 && this.ends[0]!.line < line) this.ends.shift();
-    const end = this.ends[0];
-    return end?.line === line ? end.after : undefined;
-  }
-}
-
-/**
- * Passes the decompressed bytes on from `offset`, dropping those before it (a gzip object resumed
- * by inflating it again: DEFLATE has no seek). `check` runs per chunk dropped and throws when the
- * segment's time is up, so a prefix too long to inflate again ends the segment as no progress.
- */
-async function* discardPrefix(
-  source: AsyncIterable<Uint8Array>,
-  offset: number,
-  key: string,
-  check: () => void,
-): AsyncGenerator<Uint8Array> {
-  let left = offset;
-  for await (const chunk of source) {
-    if (left === 0) {
-      yield chunk;
-      continue;
-    }
-    check();
-    if (chunk.length <= left) {
-      left -= chunk.length;
-      continue;
-    }
-    yield chunk.subarray(left);
-    left = 0;
-  }
-  if (left > 0) {
-    throw new PermanentError(
-      'changed-object',
-      `${key}: the decompressed object ends ${left} bytes before its checkpoint at byte ${offset}`,
-    );
-  }
-}
-
-/** A segment that reached no new record: a failed attempt, retried as one (never a free handoff). */
-function noProgress(event: ObjectEvent, segment: number, doing: string): TransientError {
-  return new TransientError(
-    'no-progress',
-    `${event.key}: continuation ${segment} made no progress: its time ran out ${doing}, before a new record`,
-  );
-}
-
-/**
  * CSV columns kept in a checkpoint, in bytes (the file item holds at most 400 KB); a larger header
  * leaves the checkpoint without an offset, and the next segment re-reads and skips.
  */
@@ -159,69 +90,33 @@ export async function ingest(
     throw new PermanentError('too-large', `${event.key}: ${event.size} bytes is over ${limitText(route)}`);
   }
   const resume = route.format === 'json' ? undefined : claimed.checkpoint;
-  // Where this segment starts (see ports.ts Checkpoint): at a byte offset of the decompressed file,
-  // by a ranged GET, or for a gzip object by inflating it again and discarding the bytes before;
-  // a checkpoint from before byte offsets (no `offset`) re-reads and skips `records`.
   const at = resume?.offset;
-  const fromByte = at && !resume?.inflated ? at : undefined;
-  const opened = await ctx.source.open(event, fromByte ? { fromByte } : undefined);
-  if (opened.versionId && opened.versionId !== 'null') options.served?.(opened.versionId);
-  const total = (opened.contentLength ?? 0) + (fromByte ?? 0);
-  if (opened.contentLength !== undefined && total > max) {
-    throw new PermanentError('too-large', `${event.key}: ${total} bytes is over ${limitText(route)}`);
-  }
-  const raw = { bytes: 0 };
-  let firstBytes: Uint8Array | undefined;
-  async function* sniff(source: AsyncIterable<Uint8Array>) {
-    for await (const chunk of source) {
-      firstBytes ??= chunk;
-      yield chunk;
-    }
-  }
   const expired = () => options.pauseAt !== undefined && ctx.clock.now() >= options.pauseAt;
   const reachBy = options.reachBy ?? options.pauseAt;
   const unreachable = () => reachBy !== undefined && ctx.clock.now() >= reachBy;
   const segment = resume?.segments ?? 1;
-  const decompressed = limitBytes(
-    maybeGunzip(sniff(limitBytes(opened.body, max, event.key, raw, 'file', limitText(route))), {
-      // An `object` route records the bytes as stored: a gzip file is a gzip file.
-      compression: fromByte || route.format === 'object' ? 'none' : route.compression,
-      key: event.key,
-      ...(opened.contentEncoding && !fromByte ? { contentEncoding: opened.contentEncoding } : {}),
-    }),
-    max,
-    event.key,
-    { bytes: 0 },
-    'decompressed file',
-    limitText(route),
-  );
-  const input =
-    at && resume?.inflated
-      ? discardPrefix(decompressed, at, event.key, () => {
-          if (unreachable()) throw noProgress(event, segment, `inflating it again up to byte ${at}`);
-        })
-      : decompressed;
-  // One record per line: a paused file resumes at the byte after its last line handled (a log
-  // whose fields come from a header line re-reads and skips instead).
-  const lineEnds =
-    route.format === 'ndjson' || (route.format === 'log' && logResumable(route))
-      ? new LineEnds(at ?? 0)
-      : undefined;
-  const linesBefore = at ? resume!.line : 0;
-  const records = decoderFor(route.format)(lineEnds ? lineEnds.track(input) : input, {
-    route,
-    key: event.key,
-    object: opened,
-    ...(at
+  const decoderResume: DecoderResume | undefined =
+    at !== undefined && (at || route.format === 'parquet')
       ? {
-          resume: {
-            line: resume!.line,
-            index: resume!.values,
-            ...(resume!.columns ? { columns: resume!.columns } : {}),
-          },
+          line: resume!.line,
+          index: resume!.values,
+          ...(resume!.columns ? { columns: resume!.columns } : {}),
         }
-      : {}),
-  });
+      : undefined;
+  const input: FileInput =
+    route.format === 'parquet'
+      ? await openParquet(ctx, event, route, max, {
+          ...(decoderResume ? { resume: decoderResume } : {}),
+          ...(options.served ? { served: options.served } : {}),
+        })
+      : await openStream(ctx, event, route, max, {
+          ...(resume ? { resume } : {}),
+          ...(decoderResume ? { decoderResume } : {}),
+          ...(options.served ? { served: options.served } : {}),
+          unreachable,
+        });
+  const { records, lineEnds } = input;
+  const linesBefore = decoderResume ? resume!.line : 0;
   const counts: FileCounts = { read: 0, written: 0, rejected: 0, duplicates: 0, bytes: 0 };
   const processedAt = claimed.startedAt;
   const allRejects: RejectedRecord[] = [];
@@ -242,8 +137,8 @@ export async function ingest(
         else ctx.logger.warn('record key holds a newer version of this object; kept it', { key: event.key });
       }
     }
-    counts.bytes = raw.bytes;
-    return { counts, rejects: [], ...(opened.versionId ? { versionId: opened.versionId } : {}) };
+    counts.bytes = input.bytes();
+    return { counts, rejects: [], ...(input.versionId ? { versionId: input.versionId } : {}) };
   }
 
   const reject = (error: RecordError) => {
@@ -332,7 +227,7 @@ export async function ingest(
     await writer.settle();
     throw error;
   }
-  counts.bytes = raw.bytes + (fromByte ?? 0);
+  counts.bytes = input.bytes();
   const before = resume?.counts;
   if (before) {
     counts.read += before.read;
@@ -342,7 +237,7 @@ export async function ingest(
   }
   const part = resume?.rejectParts ?? 0;
   const result: IngestResult = { counts, rejects: allRejects.slice(0, MAX_REJECTS_IN_LEDGER) };
-  if (opened.versionId) result.versionId = opened.versionId;
+  if (input.versionId) result.versionId = input.versionId;
   if (allRejects.length > 0) {
     await ctx.source.putInternal(
       event.bucket,
@@ -354,7 +249,7 @@ export async function ingest(
   const parts = part + (allRejects.length > 0 ? 1 : 0);
   if (parts > 0) result.rejectsKey = rejectsKeyOf(ctx, event, claimed, 0);
   if (paused) {
-    const gzip = firstBytes !== undefined && firstBytes[0] === 0x1f && firstBytes[1] === 0x8b;
+    const gzip = input.gzip?.() ?? false;
     const checkpoint: Checkpoint = {
       line: lastLine,
       records: (resume?.records ?? 0) + handled,
@@ -363,7 +258,7 @@ export async function ingest(
       rejectParts: parts,
       segments: segment + 1,
     };
-    const base = at ?? 0;
+    const base = input.base;
     if (stopAt && (stopAt.columns === undefined || columnsFit(stopAt.columns))) {
       checkpoint.offset = base + stopAt.byte;
       checkpoint.line = stopAt.line;

@@ -10,6 +10,8 @@ import type { AttributeMap } from './values.ts';
 export interface OpenedObject {
   body: AsyncIterable<Uint8Array>;
   contentLength?: number;
+  /** The whole object's size when the GET was ranged (its Content-Range). */
+  size?: number;
   contentEncoding?: string;
   contentType?: string;
   eTag?: string;
@@ -22,10 +24,11 @@ export interface OpenedObject {
 export interface ObjectSource {
   /**
    * Opens the object version the event names (versionId when known, else the current object if its
-   * ETag still matches), from byte `fromByte` when given (a ranged GET, to resume). Throws PermanentError `object-missing` when it no longer exists and
-   * `SupersededError` when a newer write replaced it.
+   * ETag still matches), from byte `fromByte` when given (a ranged GET, to resume) up to byte `toByte`
+   * (inclusive; a Parquet file is read by ranges). Throws PermanentError `object-missing` when it no
+   * longer exists and `SupersededError` when a newer write replaced it.
    */
-  open(event: ObjectEvent, options?: { fromByte?: number }): Promise<OpenedObject>;
+  open(event: ObjectEvent, options?: { fromByte?: number; toByte?: number }): Promise<OpenedObject>;
   /**
    * The object's current version (HeadObject): its ETag and versionId, undefined when there is none
    * (deleted). Orders an event that carries no sequencer against the ledger's version: only the
@@ -133,10 +136,24 @@ export interface FileState {
   owed?: OwedOutcome[];
   notification: { status: StepStatus; messageId?: string; at?: string; error?: string };
   deadLetter: { status: StepStatus; at?: string };
+  /** The operator's `dlq drop` of this failure (decisions.ts): reconcile and replay leave it alone. */
+  dropped?: DropDecision;
   startedAt: string;
   finishedAt?: string;
   durationMs?: number;
   updatedAt: string;
+}
+
+/**
+ * An operator's `dlq drop` recorded on the outcome (decisions.ts): who, when, why, which letter, and
+ * `failedAt`, the `finishedAt` of the FAILED outcome it was about.
+ */
+export interface DropDecision {
+  by: string;
+  at: string;
+  reason: string;
+  letter?: string;
+  failedAt?: string;
 }
 
 export type ClaimResult =

@@ -38,6 +38,7 @@ async function json(
   service: 'dynamodb' | 'sqs',
   target: string,
   input: unknown,
+  signal?: AbortSignal,
 ): Promise<Record<string, unknown>> {
   const response = await requester.send(
     {
@@ -48,6 +49,7 @@ async function json(
       body: toJson(input),
     },
     service === 'dynamodb' ? dynamoErrors : jsonErrors,
+    signal,
   );
   const text = await readText(response.body);
   return text
@@ -58,8 +60,8 @@ async function json(
 export class HttpDynamoDb implements DynamoDbApi {
   constructor(private readonly requester: AwsRequester) {}
 
-  private call(operation: string, input: unknown) {
-    return json(this.requester, 'dynamodb', `DynamoDB_20120810.${operation}`, input);
+  private call(operation: string, input: unknown, signal?: AbortSignal) {
+    return json(this.requester, 'dynamodb', `DynamoDB_20120810.${operation}`, input, signal);
   }
 
   async getItem(input: Parameters<DynamoDbApi['getItem']>[0]) {
@@ -78,8 +80,11 @@ export class HttpDynamoDb implements DynamoDbApi {
     >;
   }
 
-  async batchWriteItem(input: Parameters<DynamoDbApi['batchWriteItem']>[0]) {
-    return (await this.call(awsAction('dynamodb:BatchWriteItem'), input)) as Awaited<
+  async batchWriteItem(
+    input: Parameters<DynamoDbApi['batchWriteItem']>[0],
+    options?: Parameters<DynamoDbApi['batchWriteItem']>[1],
+  ) {
+    return (await this.call(awsAction('dynamodb:BatchWriteItem'), input, options?.abortSignal)) as Awaited<
       ReturnType<DynamoDbApi['batchWriteItem']>
     >;
   }
@@ -134,6 +139,7 @@ export class HttpS3 implements S3Api {
       ...(length !== undefined ? { ContentLength: Number(length) } : {}),
       ...(one('content-encoding') ? { ContentEncoding: one('content-encoding') } : {}),
       ...(one('content-type') ? { ContentType: one('content-type') } : {}),
+      ...(one('content-range') ? { ContentRange: one('content-range') } : {}),
       ...(one('etag') ? { ETag: one('etag') } : {}),
       ...(one('x-amz-version-id') ? { VersionId: one('x-amz-version-id') } : {}),
       ...(one('x-amz-tagging-count') ? { TagCount: Number(one('x-amz-tagging-count')) } : {}),

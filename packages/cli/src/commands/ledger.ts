@@ -26,6 +26,7 @@ export function fileView(s: FileState) {
     leaseUntil: s.leaseUntil,
     notification: s.notification,
     deadLetter: s.deadLetter,
+    ...(s.dropped ? { dropped: s.dropped } : {}),
     startedAt: s.startedAt,
     ...(s.finishedAt ? { finishedAt: s.finishedAt } : {}),
     ...(s.durationMs !== undefined ? { durationMs: s.durationMs } : {}),

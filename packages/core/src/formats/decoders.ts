@@ -12,6 +12,7 @@ export * from './log.ts';
 export * from './log-presets.ts';
 export * from './log-settings.ts';
 export * from './object.ts';
+export * from './parquet.ts';
 export * from './records-path.ts';
 export * from './text.ts';
 export * from './types.ts';

@@ -44,7 +44,14 @@ const jsonArray = (format: Format): Decoder =>
     ? lazy(async () => (await import('./json-array.ts')).decodeJsonArray)
     : notBundled(format);
 
+/** Parquet is read by ranged GETs, not streamed: ingest opens it itself (../parquet-input.ts). */
+// biome-ignore lint/correctness/useYield: it only throws, a programming error
+async function* parquetIsNotStreamed(): AsyncGenerator<never> {
+  throw new Error('format "parquet" is read by ranged GETs (openParquet), not as a stream');
+}
+
 const decoders: Record<Format, Decoder> = {
+  parquet: parquetIsNotStreamed,
   json: decodeJson,
   ndjson: decodeNdjson,
   'json-array': jsonArray('json-array'),
