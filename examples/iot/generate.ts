@@ -34,7 +34,14 @@ const SCHEMA = [
   },
   { name: 'seq', type: 'INT64', repetition_type: 'REQUIRED' },
   // °C with two decimals, exact: DECIMAL(5, 2) stored as INT32.
-  { name: 'temperature', type: 'INT32', converted_type: 'DECIMAL', scale: 2, precision: 5, repetition_type: 'REQUIRED' },
+  {
+    name: 'temperature',
+    type: 'INT32',
+    converted_type: 'DECIMAL',
+    scale: 2,
+    precision: 5,
+    repetition_type: 'REQUIRED',
+  },
   { name: 'humidity', type: 'DOUBLE', repetition_type: 'OPTIONAL' },
   { name: 'status', type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'REQUIRED' },
   { name: 'location', repetition_type: 'OPTIONAL', num_children: 2 },

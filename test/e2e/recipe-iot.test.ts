@@ -47,7 +47,9 @@ describe('recipe: IoT', () => {
   it('stores every Parquet reading but the calibration ones, exact, through the bundled function', async () => {
     const files = iotReadings(1500, 2);
     for (const file of files) {
-      await stack.clients.s3.send(new PutObjectCommand({ Bucket: 'eventline-local', Key: file.key, Body: file.body }));
+      await stack.clients.s3.send(
+        new PutObjectCommand({ Bucket: 'eventline-local', Key: file.key, Body: file.body }),
+      );
     }
 
     for (const file of files) {

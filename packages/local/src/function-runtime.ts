@@ -50,7 +50,9 @@ interface RuntimeContext {
   logger: Logger;
 }
 
-type BundlerPlugin = NonNullable<ConstructorParameters<typeof FunctionBundler>[0]['build']['plugins']>[number];
+type BundlerPlugin = NonNullable<
+  ConstructorParameters<typeof FunctionBundler>[0]['build']['plugins']
+>[number];
 
 /**
  * Points the entry's import of the repository's eventline.config.ts at `configFile`, so that a config
