@@ -100,4 +100,25 @@ describe('the protocol, explored', () => {
     );
     expect(violations, schedule).toEqual([]);
   });
+
+  it('hole 11: a record batch slowed past the lease is abandoned at its deadline, never landing over the newer version (I2, I3)', async () => {
+    // v1's BatchWriteItem (the 5th port call) is slow: its client's tries outlast the lease. v2 is
+    // written meanwhile and claims once v1's lease ran out. Before the fix v1's batch landed after
+    // v2's records (I2, I3; this schedule, seed 2).
+    const actions: Action[] = [
+      { kind: 'put', key: 0, ids: [0, 1], lines: 2, copies: 1 },
+      { kind: 'deliver', pick: 0 },
+      { kind: 'step', n: 11 },
+      { kind: 'put', key: 0, ids: [0, 1], lines: 2, copies: 1 },
+      { kind: 'deliver', pick: 0 },
+      { kind: 'step', n: 40 },
+    ];
+    const [scheduler] = fc.sample(fc.scheduler(), { numRuns: 1, seed: 2 });
+    const { violations, schedule } = await runPlan(
+      { versioned: true, maxAttempts: 3, seed: 1, faults: [{ at: 5, kind: 'slow' }], actions },
+      scheduler!,
+    );
+    expect(schedule).toContain('BatchWriteItem abandoned at its deadline');
+    expect(violations, schedule).toEqual([]);
+  });
 });

@@ -104,6 +104,7 @@ export function planArbitrary(actors: ReadonlySet<Actor>): fc.Arbitrary<Plan> {
       'crash-after' as const,
       'throttle' as const,
       'unprocessed' as const,
+      'slow' as const,
     ),
   });
   return fc.record({

@@ -31,7 +31,14 @@ export const CALL_MS = 20;
 export const LINE_MS = 6_000;
 
 export type Service = 'dynamodb' | 's3' | 'sns' | 'sqs';
-export type FaultKind = 'crash-before' | 'crash-after' | 'throttle' | 'unprocessed';
+export type FaultKind = 'crash-before' | 'crash-after' | 'throttle' | 'unprocessed' | 'slow';
+/**
+ * How long a `slow` call takes: tries that time out and are retried by the client (4 tries of a
+ * 20 s socket timeout, and backoff) and more, past any lease; it lands unless its abort signal
+ * fired first (hole 11). Time passes in steps, each one a turn of the scheduler.
+ */
+export const SLOW_MS = 150_000;
+const SLOW_STEPS = 10;
 export interface Fault {
   /** The global index of the port call it strikes. */
   at: number;
@@ -103,6 +110,7 @@ export class World {
     service: Service,
     label: string,
     apply: (fault?: FaultKind) => T,
+    signal?: AbortSignal,
   ): Promise<T> {
     if (inv.dead) return hang();
     if (this.clock.now() >= inv.deadline) {
@@ -119,6 +127,22 @@ export class World {
     }
     await this.scheduler.schedule(Promise.resolve(label), `#${inv.id} ${label}`);
     this.clock.time += CALL_MS;
+    if (fault === 'slow') {
+      // The client's tries time out one after another while the world goes on; the request lands
+      // at the end even when its invocation died meanwhile (the local stack's abandoned invocation
+      // keeps running), unless its abort signal fired first.
+      this.log.push(`#${inv.id} ${label} is slow`);
+      for (let i = 0; i < SLOW_STEPS && !this.aborted(signal); i++) {
+        await this.scheduler.schedule(Promise.resolve(label), `#${inv.id} ${label} (slow)`);
+        this.clock.time += SLOW_MS / SLOW_STEPS;
+      }
+    }
+    if (this.aborted(signal)) {
+      // The client gave up before the request reached the service: it never lands.
+      this.log.push(`#${inv.id} ${label} abandoned at its deadline`);
+      if (inv.dead || this.clock.now() >= inv.deadline) return this.die(inv, label);
+      throw Object.assign(new Error(`${label} aborted`), { name: 'AbortError' });
+    }
     let result: T;
     try {
       if (this.faultsOn && this.outageUntil[service] > this.clock.now()) {
@@ -141,6 +165,20 @@ export class World {
     }
     if (inv.dead || this.clock.now() >= inv.deadline) return this.die(inv, label);
     return result;
+  }
+
+  /** Abort signals of the virtual clock: each aborts at its deadline (the ledger's `abortAt`). */
+  private readonly deadlines = new WeakMap<AbortSignal, number>();
+
+  abortAt(deadline: number): AbortSignal {
+    const signal = new AbortController().signal;
+    this.deadlines.set(signal, deadline);
+    return signal;
+  }
+
+  private aborted(signal: AbortSignal | undefined): boolean {
+    const deadline = signal ? this.deadlines.get(signal) : undefined;
+    return deadline !== undefined && this.clock.now() >= deadline;
   }
 
   /** A restart of the local stack: every invocation dies where it stands. */
@@ -203,9 +241,13 @@ export class World {
           this.call(inv, 'dynamodb', `PutItem ${input.Item?.pk?.S}`, () => this.dynamo.putItem(input)),
         updateItem: (input) =>
           this.call(inv, 'dynamodb', `UpdateItem ${input.Key?.pk?.S}`, () => this.dynamo.updateItem(input)),
-        batchWriteItem: (input) =>
-          this.call(inv, 'dynamodb', 'BatchWriteItem', (fault) =>
-            this.dynamo.batchWriteItem(input, fault === 'unprocessed' ? 1 : 0),
+        batchWriteItem: (input, options) =>
+          this.call(
+            inv,
+            'dynamodb',
+            'BatchWriteItem',
+            (fault) => this.dynamo.batchWriteItem(input, fault === 'unprocessed' ? 1 : 0),
+            options?.abortSignal,
           ),
       },
       sns: {
@@ -241,6 +283,7 @@ export class World {
         dynamodb: apis.dynamodb,
         clock: this.clock,
         sleep,
+        abortAt: (deadline) => this.abortAt(deadline),
         baseDelayMs: 50,
         maxDelayMs: 2_000,
       }),

@@ -4,6 +4,7 @@ import type {
   GetItemCommandInput,
   GetItemCommandOutput,
   PutItemCommandInput,
+  TransactWriteItemsCommandInput,
   UpdateItemCommandInput,
   UpdateItemCommandOutput,
 } from '@aws-sdk/client-dynamodb';
@@ -53,9 +54,16 @@ export interface DynamoDbApi {
   getItem(input: GetItemCommandInput): Promise<Pick<GetItemCommandOutput, 'Item'>>;
   putItem(input: PutItemCommandInput): Promise<unknown>;
   updateItem(input: UpdateItemCommandInput): Promise<Pick<UpdateItemCommandOutput, 'Attributes'>>;
+  /**
+   * `abortSignal` ends the call, its retries included, when the signal aborts (the claim's fence,
+   * issue 22 hole 11): no try starts after it, and the try in flight is abandoned (AbortError).
+   */
   batchWriteItem(
     input: BatchWriteItemCommandInput,
+    options?: { abortSignal?: AbortSignal },
   ): Promise<Pick<BatchWriteItemCommandOutput, 'UnprocessedItems'>>;
+  /** Digest routes only (an outcome and its window in one write); a refusal's `CancellationReasons` kept. */
+  transactWriteItems?(input: TransactWriteItemsCommandInput): Promise<unknown>;
 }
 
 export interface SnsApi {

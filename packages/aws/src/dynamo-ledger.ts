@@ -10,12 +10,15 @@ import type {
   AttributeMap,
   ClaimResult,
   Clock,
+  DigestJoin,
+  DigestWindow,
   FileState,
   Ledger,
   Logger,
   Metrics,
   RecordWriter,
   RecordWriterOptions,
+  WindowRef,
 } from '@eventline/core';
 import {
   boundedState,
@@ -30,6 +33,7 @@ import {
   TTL_ATTRIBUTE,
 } from '@eventline/core';
 import type { DynamoDbApi } from './apis.ts';
+import { closeWindow, type DigestTable, markWindowSent, putFileJoining } from './dynamo-digest.ts';
 import { batchedWriter } from './dynamo-record-writer.ts';
 import { isTransientAwsError, type NamedResource, translate } from './errors.ts';
 
@@ -53,6 +57,12 @@ export interface DynamoLedgerOptions {
   now?: () => number;
   /** How backoff waits (default: real time); the protocol simulator passes its virtual clock's. */
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * A signal that aborts at `deadline` (ms of `clock`): it bounds each BatchWriteItem call, the
+   * client's own retries included. Default: `AbortSignal.timeout` to it; the simulator passes one of
+   * its virtual clock.
+   */
+  abortAt?: (deadline: number) => AbortSignal;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -251,6 +261,34 @@ export class DynamoLedger implements Ledger {
     }
   }
 
+  private digestTable(): DigestTable {
+    return {
+      dynamodb: this.options.dynamodb,
+      tableName: this.options.tableName,
+      table: this.table,
+      expiry: () => this.expiry(),
+    };
+  }
+
+  putFileJoining(state: FileState, expectedRev: number, join: DigestJoin) {
+    const at = new Date((this.options.clock ?? systemClock).now()).toISOString();
+    return putFileJoining(
+      this.digestTable(),
+      fileItem(state, writeId(), this.expiry()),
+      expectedRev,
+      join,
+      at,
+    );
+  }
+
+  closeWindow(ref: WindowRef, at: string): Promise<DigestWindow> {
+    return closeWindow(this.digestTable(), ref, at);
+  }
+
+  markWindowSent(ref: WindowRef, messageId: string, at: string): Promise<void> {
+    return markWindowSent(this.digestTable(), ref, messageId, at);
+  }
+
   async putRecord(item: AttributeMap, guard: { bucket: string; key: string; seq: string }) {
     try {
       await this.options.dynamodb.putItem({
@@ -284,6 +322,11 @@ export class DynamoLedger implements Ledger {
     // The deadline is the claim's lease, in the clock the lease was computed with.
     const clock = this.options.clock ?? systemClock;
     const wait = this.options.sleep ?? sleep;
+    // The fence holds for a request in flight too (hole 11): a call, with the client's own retries
+    // (4 tries of up to 20 s each), is abandoned at the deadline instead of landing past the lease.
+    const abortSignal = (
+      this.options.abortAt ?? ((at) => AbortSignal.timeout(Math.max(0, at - clock.now())))
+    )(deadline);
     for (let start = 0; start < items.length; start += 25) {
       let pending: WriteRequest[] = items.slice(start, start + 25).map((Item) => ({
         PutRequest: { Item: this.withExpiry(Item) },
@@ -297,10 +340,21 @@ export class DynamoLedger implements Ledger {
           );
         }
         try {
-          const response = await this.options.dynamodb.batchWriteItem({ RequestItems: { [table]: pending } });
+          const response = await this.options.dynamodb.batchWriteItem(
+            { RequestItems: { [table]: pending } },
+            { abortSignal },
+          );
           pending = response.UnprocessedItems?.[table] ?? [];
           if (pending.length > 0) this.metrics.count('UnprocessedItemsRetried', pending.length);
         } catch (error) {
+          if (abortSignal.aborted) {
+            this.metrics.count('WritesAbandoned');
+            throw new TransientError(
+              'write-deadline',
+              `BatchWriteItem ${table}: ${pending.length} items: the request was abandoned at the write deadline (the claim's lease); they may or may not be written, and the file is retried`,
+              { cause: error },
+            );
+          }
           if (!isTransientAwsError(error)) throw translate(error, `BatchWriteItem ${table}`, this.table);
           this.metrics.count('WriteRetries');
           this.logger.warn('BatchWriteItem failed; retrying', {

@@ -3,6 +3,7 @@ import {
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
+  TransactWriteItemsCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { LambdaClientConfig } from '@aws-sdk/client-lambda';
@@ -33,7 +34,12 @@ export function withDynamoDbApi(client: DynamoDBClient): DynamoDBClient & Dynamo
     getItem: (input) => client.send(new GetItemCommand(input)),
     putItem: (input) => client.send(new PutItemCommand(input)),
     updateItem: (input) => client.send(new UpdateItemCommand(input)),
-    batchWriteItem: (input) => client.send(new BatchWriteItemCommand(input)),
+    batchWriteItem: (input, options) =>
+      client.send(
+        new BatchWriteItemCommand(input),
+        options?.abortSignal ? { abortSignal: options.abortSignal } : {},
+      ),
+    transactWriteItems: (input) => client.send(new TransactWriteItemsCommand(input)),
   };
   return Object.assign(client, api);
 }

@@ -1,6 +1,13 @@
 import type { UseCaseContext } from './context.ts';
 import { continuationEvent } from './continuation.ts';
-import { describeError, describePosition, errorMessage, PermanentError, TransientError } from './errors.ts';
+import {
+  describeError,
+  describePosition,
+  errorMessage,
+  PermanentError,
+  SupersededError,
+  TransientError,
+} from './errors.ts';
 import type { ObjectEvent } from './events.ts';
 import type { IngestResult } from './ingestion.ts';
 import type { Lease } from './lease.ts';
@@ -81,6 +88,16 @@ export async function complete(
     if (!(await record(ctx, lease, done))) return superseded(ctx, event, routeId);
     logOutcome(ctx, lease.state);
     return outcomeOf(lease.state, 'processed');
+  }
+  // Publish precedes the conditional write that records it, so first make sure the claim is still
+  // this invocation's (hole 11): with its lease live nobody else may have taken the file over; a
+  // lease less than half left is renewed by a conditional write, which fails when it was.
+  try {
+    await lease.fence();
+  } catch (error) {
+    if (!(error instanceof SupersededError)) throw error;
+    ctx.metrics.count('FilesSuperseded');
+    return superseded(ctx, event, routeId);
   }
   let messageId: string;
   try {
@@ -196,10 +213,19 @@ export async function pause(
     route: routeId,
     line: checkpoint.line,
     records: checkpoint.records,
+    written: result.counts.written,
+    rejected: result.counts.rejected,
     offset: checkpoint.offset,
     segment: checkpoint.segments,
   });
-  return { bucket: event.bucket, key: event.key, route: routeId, status: 'continued', counts: result.counts };
+  return {
+    bucket: event.bucket,
+    key: event.key,
+    route: routeId,
+    status: 'continued',
+    counts: result.counts,
+    segments: checkpoint.segments,
+  };
 }
 
 /** The failure that ends a file after its last attempt. */

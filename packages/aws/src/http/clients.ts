@@ -38,6 +38,7 @@ async function json(
   service: 'dynamodb' | 'sqs',
   target: string,
   input: unknown,
+  signal?: AbortSignal,
 ): Promise<Record<string, unknown>> {
   const response = await requester.send(
     {
@@ -48,6 +49,7 @@ async function json(
       body: toJson(input),
     },
     service === 'dynamodb' ? dynamoErrors : jsonErrors,
+    signal,
   );
   const text = await readText(response.body);
   return text
@@ -58,8 +60,8 @@ async function json(
 export class HttpDynamoDb implements DynamoDbApi {
   constructor(private readonly requester: AwsRequester) {}
 
-  private call(operation: string, input: unknown) {
-    return json(this.requester, 'dynamodb', `DynamoDB_20120810.${operation}`, input);
+  private call(operation: string, input: unknown, signal?: AbortSignal) {
+    return json(this.requester, 'dynamodb', `DynamoDB_20120810.${operation}`, input, signal);
   }
 
   async getItem(input: Parameters<DynamoDbApi['getItem']>[0]) {
@@ -78,8 +80,18 @@ export class HttpDynamoDb implements DynamoDbApi {
     >;
   }
 
-  async batchWriteItem(input: Parameters<DynamoDbApi['batchWriteItem']>[0]) {
-    return (await this.call(awsAction('dynamodb:BatchWriteItem'), input)) as Awaited<
+  /** A transaction is authorized by its actions' permissions: the ledger's are a Put and an Update. */
+  async transactWriteItems(input: Parameters<NonNullable<DynamoDbApi['transactWriteItems']>>[0]) {
+    awsAction('dynamodb:PutItem');
+    awsAction('dynamodb:UpdateItem');
+    return this.call('TransactWriteItems', input);
+  }
+
+  async batchWriteItem(
+    input: Parameters<DynamoDbApi['batchWriteItem']>[0],
+    options?: Parameters<DynamoDbApi['batchWriteItem']>[1],
+  ) {
+    return (await this.call(awsAction('dynamodb:BatchWriteItem'), input, options?.abortSignal)) as Awaited<
       ReturnType<DynamoDbApi['batchWriteItem']>
     >;
   }

@@ -52,7 +52,23 @@ export interface AwsRequest {
   body?: string | Uint8Array;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Waits `ms`, or less when `signal` aborts (the next try then sees it aborted). */
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+
+/** SDK v3's error for an aborted request: not retried (retry-policy.ts). */
+const abortError = (request: AwsRequest) =>
+  Object.assign(new Error(`${request.service} request aborted (its abort signal fired)`), {
+    name: 'AbortError',
+  });
 
 /** SHA-256 and HMAC for the signer, from `node:crypto`. */
 class Sha256 {
@@ -132,16 +148,18 @@ export class AwsRequester {
 
   /**
    * Sends a request, retried as SDK v3's standard mode retries (retry-policy.ts); an error response is
-   * read and thrown by `parseError`. The response of a success is returned unread.
+   * read and thrown by `parseError`. The response of a success is returned unread. `signal` ends it
+   * as SDK v3's `abortSignal` does: the try in flight is abandoned, no other starts (AbortError).
    */
-  async send(request: AwsRequest, parseError: ErrorParser): Promise<AwsResponse> {
+  async send(request: AwsRequest, parseError: ErrorParser, signal?: AbortSignal): Promise<AwsResponse> {
     const maxAttempts = this.maxAttempts ?? defaultMaxAttempts(request.service);
     let totalRetryDelay = 0;
     let retryCost = 0;
     for (let attempt = 1; ; attempt++) {
       let headers: IncomingHttpHeaders | undefined;
       try {
-        const response = await this.attempt(request);
+        if (signal?.aborted) throw abortError(request);
+        const response = await this.attempt(request, signal);
         if (response.status >= 300) {
           headers = response.headers;
           const text = await readText(response.body);
@@ -150,6 +168,7 @@ export class AwsRequester {
         this.quota.refund(retryCost);
         return response;
       } catch (error) {
+        if (signal?.aborted) throw abortError(request);
         const meta = (error as { $metadata?: Record<string, unknown> }).$metadata;
         if (meta) Object.assign(meta, { attempts: attempt, totalRetryDelay });
         const throttled = isThrottling(error);
@@ -161,12 +180,12 @@ export class AwsRequester {
         const after = retryAfterAt(headers ? header(headers, 'retry-after') : undefined, now);
         const delay = honourRetryAfter(backoffMs(attempt, throttled, request.service), after, now);
         totalRetryDelay += delay;
-        await sleep(delay);
+        await sleep(delay, signal);
       }
     }
   }
 
-  private async attempt(request: AwsRequest): Promise<AwsResponse> {
+  private async attempt(request: AwsRequest, signal?: AbortSignal): Promise<AwsResponse> {
     const { origin: url, path } = this.url(request);
     const transport = await this.transport(url.protocol);
     const body = request.body;
@@ -195,6 +214,7 @@ export class AwsRequester {
       ...(body === undefined ? {} : { body }),
       connectionMs: this.connectionMs,
       requestMs: this.requestMs,
+      ...(signal ? { signal } : {}),
     });
   }
 }

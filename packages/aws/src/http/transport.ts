@@ -46,6 +46,8 @@ export interface Exchange {
   body?: string | Uint8Array;
   connectionMs: number;
   requestMs: number;
+  /** Abandons the exchange (the socket is destroyed): SDK v3's `abortSignal`. */
+  signal?: AbortSignal;
 }
 
 /** Sends one request; resolves with the response (body unread), rejects on a network error or a timeout. */
@@ -62,6 +64,7 @@ export function exchange(transport: Transport, x: Exchange): Promise<AwsResponse
         path: x.path,
         headers: x.headers,
         agent,
+        ...(x.signal ? { signal: x.signal } : {}),
       },
       (res) => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res }),
     );
