@@ -382,12 +382,14 @@ export const configSchema = z
         /**
          * Attempts a file gets (crashes and transient failures count; a continuation after a
          * timeout does not) before it ends FAILED, dead-lettered, with a failure notification.
-         * In queue mode keep it at most trigger.maxReceiveCount, or SQS dead-letters the event first.
+         * Must be below the deliveries of an event (queue mode: trigger.maxReceiveCount; direct
+         * mode: trigger.retryAttempts + 1): an attempt that crashes or times out is recorded FAILED
+         * by the delivery after it (issue 22, hole 10). Default: 3, or one less than the deliveries.
          */
-        maxAttempts: z.number().int().min(1).max(100).default(3),
+        maxAttempts: z.number().int().min(1).max(100).optional(),
       })
       .strict()
-      .default({ maxAttempts: 3 }),
+      .default({}),
     writes: z
       .object({
         /** BatchWriteItem requests in flight per file. */
@@ -456,7 +458,49 @@ export const configSchema = z
         if (overlap) ctx.addIssue({ code: 'custom', path: ['routes', j], message: overlap });
       });
     });
-  });
+    const problem = attemptsProblem(config.trigger, config.files.maxAttempts);
+    if (problem) ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });
+  })
+  .transform((config) => ({
+    ...config,
+    files: {
+      ...config.files,
+      maxAttempts: config.files.maxAttempts ?? Math.min(3, eventDeliveries(config.trigger) - 1),
+    },
+  }));
+
+type TriggerSettings = { mode: 'queue' | 'direct'; maxReceiveCount: number; retryAttempts: number };
+
+/** How many times an event is delivered to the function: SQS's receives, or Lambda's async tries. */
+export function eventDeliveries(trigger: TriggerSettings): number {
+  return trigger.mode === 'queue' ? trigger.maxReceiveCount : trigger.retryAttempts + 1;
+}
+
+/**
+ * A crash or timeout cannot record its own failure: the delivery after it does (the claim past
+ * `files.maxAttempts` records FAILED). So an event needs one delivery more than the attempts.
+ */
+function attemptsProblem(
+  trigger: TriggerSettings,
+  maxAttempts: number | undefined,
+): { path: Array<string | number>; message: string } | undefined {
+  const deliveries = eventDeliveries(trigger);
+  const setting = trigger.mode === 'queue' ? 'trigger.maxReceiveCount' : 'trigger.retryAttempts';
+  const given = trigger.mode === 'queue' ? trigger.maxReceiveCount : trigger.retryAttempts;
+  if (deliveries < 2) {
+    return {
+      path: ['trigger', trigger.mode === 'queue' ? 'maxReceiveCount' : 'retryAttempts'],
+      message: `${setting} ${given} delivers an event once: a crash or timeout on that delivery would leave its file PROCESSING with no failure recorded; it must give at least 2 deliveries`,
+    };
+  }
+  if (maxAttempts !== undefined && maxAttempts >= deliveries) {
+    return {
+      path: ['files', 'maxAttempts'],
+      message: `files.maxAttempts ${maxAttempts} must be below the ${deliveries} deliveries of an event (${setting} ${given}${trigger.mode === 'direct' ? ' + 1' : ''}): a crash or timeout on the last attempt is recorded FAILED by the delivery after it. Set files.maxAttempts to at most ${deliveries - 1}, or raise ${setting}`,
+    };
+  }
+  return undefined;
+}
 
 export type EventlineConfig = z.output<typeof configSchema>;
 export type EventlineConfigInput = z.input<typeof configSchema>;

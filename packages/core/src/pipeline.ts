@@ -21,6 +21,7 @@ import type {
   Clock,
   Continuations,
   DeadLetterQueue,
+  FileCounts,
   FileState,
   Ledger,
   Logger,
@@ -272,6 +273,8 @@ export class Pipeline {
     }
     let result: IngestResult;
     let served: string | undefined;
+    /** What the failing segment left in the ledger (hole 4: a FAILED outcome counts its records). */
+    let partial: FileCounts | undefined;
     try {
       const times = this.segmentTimes(route, options.deadline);
       result = await ingest(this.ctx, event, route, claimed, {
@@ -279,6 +282,9 @@ export class Pipeline {
         fence: () => lease.fence(),
         served: (versionId) => {
           served = versionId;
+        },
+        failedWith: (counts) => {
+          partial = counts;
         },
       });
     } catch (error) {
@@ -291,7 +297,7 @@ export class Pipeline {
         metrics.count('FilesSuperseded');
         return { bucket: event.bucket, key: event.key, route: route.id, status: 'superseded' };
       }
-      if (isPermanent(error)) return fail(this.ctx, lease, event, started, error, served);
+      if (isPermanent(error)) return fail(this.ctx, lease, event, started, error, served, partial);
       if (isProgrammingError(error)) {
         logger.error('programming error: the file fails instead of being retried', {
           ...log,
@@ -310,6 +316,7 @@ export class Pipeline {
             },
           ),
           served,
+          partial,
         );
       }
       const reason = `${(error as Error)?.name ?? 'Error'}: ${errorMessage(error)}`;
@@ -325,6 +332,7 @@ export class Pipeline {
           started,
           exhausted(event, { ...claimed, lastError: reason }, this.maxAttempts, error),
           served,
+          partial,
         );
       }
       // Give the claim back so the retry need not wait for the lease to run out.

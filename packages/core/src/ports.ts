@@ -191,8 +191,11 @@ export interface RecordWriter {
   add(item: AttributeMap): Promise<void>;
   /** Writes what is queued and waits for every write; resolves with what was written. */
   finish(): Promise<{ written: number; duplicates: number }>;
-  /** Waits for the writes in flight, whatever their result (after a failure). */
-  settle(): Promise<void>;
+  /**
+   * Waits for the writes in flight, whatever their result (after a failure); resolves with what was
+   * written, so a FAILED outcome counts the records it left in the ledger (hole 4).
+   */
+  settle(): Promise<{ written: number; duplicates: number }>;
 }
 
 export interface Notification {
