@@ -173,6 +173,59 @@ describe('dead letters on SQS', () => {
     );
   });
 
+  it('a dropped letter stays dropped: the ledger says who, when and why, and reconcile --fix leaves the file alone', async () => {
+    const s3 = s3Client(stack.url);
+    await s3.send(
+      new PutObjectCommand({ Bucket: 'eventline-local', Key: 'incoming/given-up.json', Body: '{"id": ' }),
+    );
+    s3.destroy();
+    await stack.idle();
+    const { letters } = JSON.parse(
+      (await runCli(['--endpoint', stack.url, '--json', 'dlq', 'list'])).stdout,
+    ) as {
+      letters: Array<{ id: string; key: string }>;
+    };
+    const id = letters.find((l) => l.key === 'incoming/given-up.json')?.id;
+    expect(id).toBeDefined();
+    const drop = await runCli([
+      '--endpoint',
+      stack.url,
+      'dlq',
+      'drop',
+      id!,
+      '--by',
+      'ann',
+      '--reason',
+      'the sender will fix it',
+    ]);
+    expect(drop.code).toBe(0);
+    expect(drop.stdout).toMatch(/recorded in the ledger: dropped by ann at \S+: the sender will fix it/);
+    const { files } = JSON.parse(
+      (await runCli(['--endpoint', stack.url, '--json', 'files', '--search', 'given-up'])).stdout,
+    ) as { files: Array<{ status: string; dropped?: { by: string; reason: string; letter: string } }> };
+    expect(files[0]).toMatchObject({
+      status: 'FAILED',
+      dropped: { by: 'ann', reason: 'the sender will fix it', letter: id },
+    });
+
+    const fix = await runCli(['--endpoint', stack.url, '--json', 'reconcile', '--fix']);
+    const { findings } = JSON.parse(fix.stdout) as { findings: Array<{ key: string; kind: string }> };
+    expect(findings.filter((f) => f.key === 'incoming/given-up.json')).toEqual([]);
+    expect(fix.stderr).toMatch(/[12] FAILED file\(s\) left alone: an operator dropped their letters/);
+    await stack.idle();
+    expect((await runCli(['--endpoint', stack.url, '--json', 'dlq', 'list'])).stdout).not.toContain(
+      'given-up',
+    );
+
+    const told = await runCli(['--endpoint', stack.url, '--json', 'reconcile', '--include-dropped']);
+    const found = (
+      JSON.parse(told.stdout) as { findings: Array<{ key: string; kind: string; detail: string }> }
+    ).findings.filter((f) => f.key === 'incoming/given-up.json');
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatchObject({ kind: 'failed-not-in-dlq' });
+    expect(found[0]!.detail).toContain('dropped by ann');
+  });
+
   it('replay processes the letter again and then deletes it', async () => {
     const s3 = s3Client(stack.url);
     await s3.send(

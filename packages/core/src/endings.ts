@@ -216,10 +216,19 @@ export async function pause(
     route: routeId,
     line: checkpoint.line,
     records: checkpoint.records,
+    written: result.counts.written,
+    rejected: result.counts.rejected,
     offset: checkpoint.offset,
     segment: checkpoint.segments,
   });
-  return { bucket: event.bucket, key: event.key, route: routeId, status: 'continued', counts: result.counts };
+  return {
+    bucket: event.bucket,
+    key: event.key,
+    route: routeId,
+    status: 'continued',
+    counts: result.counts,
+    segments: checkpoint.segments,
+  };
 }
 
 /** The failure that ends a file after its last attempt. */

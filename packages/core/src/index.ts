@@ -6,6 +6,10 @@
 /** Whether an outcome still owes a step (its notification, its dead letter, an older version's): reconcile's `owes`. */
 export { hasPendingSteps } from './claim.ts';
 export * from './continuation.ts';
+export * from './decisions.ts';
+export * from './digest.ts';
+export * from './digest-close.ts';
+export * from './digest-windows.ts';
 export * from './errors.ts';
 export * from './events.ts';
 export * from './formats/index.ts';

@@ -1,3 +1,4 @@
+import type { WindowRef } from './digest-close.ts';
 import type { Position } from './errors.ts';
 import type { ObjectEvent } from './events.ts';
 import type { AttributeMap } from './values.ts';
@@ -135,11 +136,27 @@ export interface FileState {
   /** Superseded versions' outcomes still owing steps: delivered by whoever holds the item. */
   owed?: OwedOutcome[];
   notification: { status: StepStatus; messageId?: string; at?: string; error?: string };
+  /** The digest window this outcome counts in (`windowId`), on a route with a digest policy. */
+  digest?: string;
   deadLetter: { status: StepStatus; at?: string };
+  /** The operator's `dlq drop` of this failure (decisions.ts): reconcile and replay leave it alone. */
+  dropped?: DropDecision;
   startedAt: string;
   finishedAt?: string;
   durationMs?: number;
   updatedAt: string;
+}
+
+/**
+ * An operator's `dlq drop` recorded on the outcome (decisions.ts): who, when, why, which letter, and
+ * `failedAt`, the `finishedAt` of the FAILED outcome it was about.
+ */
+export interface DropDecision {
+  by: string;
+  at: string;
+  reason: string;
+  letter?: string;
+  failedAt?: string;
 }
 
 export type ClaimResult =
@@ -160,6 +177,21 @@ export interface Ledger {
    * Returns false when another writer got there first.
    */
   putFile(state: FileState, expectedRev: number | undefined): Promise<boolean>;
+  /**
+   * As `putFile`, and in the same atomic write the outcome joins its digest window (counts added,
+   * the window created if new): `written`, or `stale` (the file's revision moved: nothing written),
+   * `closed` (the window was closed: nothing written) or `full` (it holds `maxFiles` files).
+   * The digest methods are optional: a ledger without them serves no route with a digest policy.
+   */
+  putFileJoining?(
+    state: FileState,
+    expectedRev: number,
+    join: DigestJoin,
+  ): Promise<'written' | 'stale' | 'closed' | 'full'>;
+  /** Marks a window closed (created closed and empty if it never was joined) and returns it. */
+  closeWindow?(ref: WindowRef, at: string): Promise<DigestWindow>;
+  /** Records a closed window's digest as published (`messageId` empty: nothing to publish). */
+  markWindowSent?(ref: WindowRef, messageId: string, at: string): Promise<void>;
   /**
    * One record, conditionally: written unless the stored item comes from the same object with a
    * later sequencer. Returns `superseded` when a newer version already holds the key.
@@ -239,6 +271,45 @@ export interface DeadLetterQueue {
  */
 export interface Continuations {
   schedule(event: Record<string, unknown>): Promise<void>;
+}
+
+/** What one file's outcome adds to its window. */
+export interface DigestEntry {
+  status: 'PROCESSED' | 'FAILED';
+  written: number;
+  rejected: number;
+  /** A failed file's key and reason (kept while the window holds fewer than MAX_DIGEST_FAILURES). */
+  failure?: { key: string; code: string; reason: string };
+}
+
+/** A file's outcome joining a window, as the ledger writes it with the outcome. */
+export interface DigestJoin {
+  window: WindowRef;
+  /** When the window's time slot ends (clock ms): its close message is due then. */
+  endsAt: number;
+  maxFiles: number;
+  entry: DigestEntry;
+}
+
+/** A window as the ledger holds it. */
+export interface DigestWindow extends WindowRef {
+  endsAt: number;
+  files: number;
+  processed: number;
+  failed: number;
+  written: number;
+  rejected: number;
+  failures: Array<{ key: string; code: string; reason: string }>;
+  firstAt?: string;
+  lastAt?: string;
+  closedAt?: string;
+  sentAt?: string;
+  messageId?: string;
+}
+
+/** Sends the delayed message that closes a digest window (a message on the ingest queue). */
+export interface DigestScheduler {
+  schedule(window: WindowRef, delaySeconds: number): Promise<void>;
 }
 
 export interface Clock {

@@ -19,6 +19,7 @@ import {
   filtersHere,
 } from './guard.ts';
 import { acquireDirectoryLock, type DirectoryLock } from './lock.ts';
+import { withoutPlusSigns } from './numbers.ts';
 import { Locks } from './rwlock.ts';
 import { emptyIndexKey, type Item, KeySchemas, validation } from './tables.ts';
 import { Transactions } from './transactions.ts';
@@ -119,11 +120,12 @@ export async function startDynamoEmulator(options: DynamoEmulatorOptions = {}): 
     server = front;
 
     async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-      const body = await readBody(req);
-      if (!body) {
+      const raw = await readBody(req);
+      if (!raw) {
         res.writeHead(413).end();
         return;
       }
+      const body = withoutPlusSigns(raw);
       const [api, operation = ''] = String(req.headers['x-amz-target'] ?? '').split('.');
       const ownOperation = api === API ? own[operation] : undefined;
       if (ownOperation) {

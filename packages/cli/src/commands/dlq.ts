@@ -1,9 +1,10 @@
-import { errorMessage, redriveEvent } from '@eventline/core';
+import { describeDrop, dropDecision, errorMessage, redriveEvent } from '@eventline/core';
 import { type Command, Option } from 'commander';
 import type { Cli } from '../context.ts';
+import { type DropRecord, operator, outcomeOf, recordDrop } from '../decisions.ts';
 import { type Letter, letterOf, objectGone } from '../letters.ts';
 import { emit, table } from '../output.ts';
-import { peek, release, remove, startMove } from '../queues.ts';
+import { depthOf, peek, release, remove, startMove } from '../queues.ts';
 import { senderFor } from '../redrive.ts';
 import type { Queue, Target } from '../resources.ts';
 
@@ -38,7 +39,7 @@ export interface ReplayResult {
   id: string;
   queue: string;
   key?: string;
-  status: 'redriven' | 'moving' | 'gone' | 'error' | 'dropped';
+  status: 'redriven' | 'moving' | 'gone' | 'error' | 'dropped' | 'skipped';
   reason?: string;
   taskHandle?: string;
 }
@@ -50,9 +51,14 @@ const letterView = ({ message: _m, object: _o, event: _e, ...rest }: Letter) => 
  * A letter that cannot be replayed is reported as an error and made visible again at once: held
  * for the replay, it would otherwise be missing from the queue for the whole hold.
  */
-async function replayLetter(target: Target, queue: Queue, letter: Letter): Promise<ReplayResult> {
-  const result = await redriveLetter(target, queue, letter);
-  if (result.status === 'error') {
+async function replayLetter(
+  target: Target,
+  queue: Queue,
+  letter: Letter,
+  includeDropped: boolean,
+): Promise<ReplayResult> {
+  const result = await redriveLetter(target, queue, letter, includeDropped);
+  if (result.status === 'error' || result.status === 'skipped') {
     try {
       await release(target, queue, [letter.message]);
     } catch (error) {
@@ -62,11 +68,28 @@ async function replayLetter(target: Target, queue: Queue, letter: Letter): Promi
   return result;
 }
 
-async function redriveLetter(target: Target, queue: Queue, letter: Letter): Promise<ReplayResult> {
+async function redriveLetter(
+  target: Target,
+  queue: Queue,
+  letter: Letter,
+  includeDropped: boolean,
+): Promise<ReplayResult> {
   const base = { id: letter.id, queue: queue.label, ...(letter.key ? { key: letter.key } : {}) };
   try {
     if (queue.label === 'files') {
       if (!letter.object) return { ...base, status: 'error', reason: `nothing to replay: ${letter.reason}` };
+      if (!includeDropped) {
+        // An operator dropped this failure before (another letter of it, sent twice): their word holds.
+        // A ledger that cannot be read does not hold the replay up: it is what the operator asked for.
+        const state = await outcomeOf(target, letter.object.bucket, letter.object.key).catch(() => undefined);
+        const decision = state && dropDecision(state);
+        if (decision)
+          return {
+            ...base,
+            status: 'skipped',
+            reason: `${describeDrop(decision)} (--include-dropped replays it)`,
+          };
+      }
       const gone = await objectGone(target, letter.object);
       if (gone) {
         await remove(target, queue, letter.message);
@@ -155,7 +178,8 @@ export function register(program: Command, cli: Cli): void {
     )
     .argument('[id]', 'one letter id (see dlq list)')
     .addOption(queueOption())
-    .action(async (id: string | undefined, options: { queue: Which }) => {
+    .option('--include-dropped', 'replay letters of files an operator dropped before (dlq drop) too')
+    .action(async (id: string | undefined, options: { queue: Which; includeDropped?: boolean }) => {
       const target = await cli.target();
       if (adminPath(target)) {
         const { results } = await cli.api<{
@@ -174,9 +198,19 @@ export function register(program: Command, cli: Cli): void {
       for (const queue of queuesOf(target, options.queue)) {
         const ingest = target.queues.ingest;
         if (!id && queue.label === 'events' && target.mode === 'queue' && ingest) {
+          // An empty queue has nothing to move: no task (its handle would only puzzle).
+          const depth = await depthOf(target, queue);
+          if ([depth.visible, depth.inFlight, depth.delayed].every((n) => Number(n) === 0)) continue;
           // SQS's own redrive: every raw event back where it came from, in the background.
           const taskHandle = await startMove(target, queue, ingest);
-          results.push({ id: '*', queue: 'events', status: 'moving', ...(taskHandle ? { taskHandle } : {}) });
+          const waiting = Number(depth.visible) + Number(depth.inFlight) + Number(depth.delayed);
+          results.push({
+            id: '*',
+            queue: 'events',
+            status: 'moving',
+            reason: `${waiting} event(s) moving back to the ingest queue in the background (an SQS message move task)`,
+            ...(taskHandle ? { taskHandle } : {}),
+          });
           found = true;
           continue;
         }
@@ -190,21 +224,29 @@ export function register(program: Command, cli: Cli): void {
           messages.filter((m) => !chosen.includes(m)),
         );
         for (const message of chosen)
-          results.push(await replayLetter(target, queue, letterOf(queue, message)));
+          results.push(
+            await replayLetter(target, queue, letterOf(queue, message), options.includeDropped ?? false),
+          );
       }
       if (id && !found)
         throw new Error(`no dead letter "${id}" in ${target.where} (see: npx eventline dlq list)`);
       emit(cli.out, { results }, () =>
-        results.length === 0 ? 'nothing to replay\n' : resultsTable(results),
+        results.length === 0
+          ? `nothing to replay: the ${options.queue === 'all' ? 'dead-letter queues are' : `${options.queue} dead-letter queue is`} empty\n`
+          : resultsTable(results),
       );
       if (results.some((r) => r.status === 'error')) process.exitCode = 1;
     });
 
   dlq
     .command('drop')
-    .description('end one dead letter without replaying it (its file keeps its FAILED outcome)')
+    .description(
+      'end one dead letter without replaying it: its file keeps its FAILED outcome, and the ledger records who dropped it, when and why (reconcile --fix and dlq replay then leave it alone)',
+    )
     .argument('<id>', 'the letter id (see dlq list)')
-    .action(async (id: string) => {
+    .option('--reason <text>', "why (recorded in the ledger; default: the letter's own reason)")
+    .option('--by <name>', 'who decides (recorded in the ledger; default: $USER)')
+    .action(async (id: string, options: { reason?: string; by?: string }) => {
       const target = await cli.target();
       if (adminPath(target)) {
         const { dropped } = await cli.api<{ dropped: { id: string; key?: string; reason?: string } }>(
@@ -236,12 +278,30 @@ export function register(program: Command, cli: Cli): void {
         );
         if (!message) continue;
         const letter = letterOf(queue, message);
+        // The decision first: a letter deleted but not recorded would be re-driven by reconcile --fix.
+        const record: DropRecord = letter.object
+          ? await recordDrop(target, letter.object, {
+              by: operator(options.by),
+              at: new Date().toISOString(),
+              reason: options.reason ?? letter.reason,
+              letter: letter.id,
+            })
+          : { recorded: false, note: 'a raw event, not a file outcome' };
         await remove(target, queue, message);
-        const view = { ...letterView(letter), status: 'dropped' };
+        const view = {
+          ...letterView(letter),
+          status: 'dropped',
+          ...(record.recorded ? { decision: record.decision } : { notRecorded: record.note }),
+        };
         emit(
           cli.out,
           { dropped: view },
-          () => `dropped\t${letter.id}\t${letter.key ?? '-'}\t${letter.reason}\n`,
+          () =>
+            `dropped\t${letter.id}\t${letter.key ?? '-'}\t${letter.reason}\n${
+              record.recorded
+                ? `recorded in the ledger: ${describeDrop(record.decision)}\n`
+                : `not recorded in the ledger: ${record.note}\n`
+            }`,
         );
         return;
       }

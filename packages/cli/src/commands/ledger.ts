@@ -3,13 +3,15 @@ import { type Command, Option } from 'commander';
 import { type Cli, positive } from '../context.ts';
 import { fileStates, newestFirst, records } from '../ledger.ts';
 import { emit, exact, table } from '../output.ts';
+import { progressOf } from '../progress.ts';
 
 /** `files`, `records`, `notifications`: what the ledger says, read through DynamoDB. */
 
 const STATUSES = ['PROCESSING', 'PROCESSED', 'FAILED'] as const;
 
-/** One file outcome as `--json` prints it. */
+/** One file outcome as `--json` prints it; a file in progress with how far it has come. */
 export function fileView(s: FileState) {
+  const progress = progressOf(s);
   return {
     bucket: s.bucket,
     key: s.key,
@@ -19,10 +21,12 @@ export function fileView(s: FileState) {
     ...(s.eTag ? { eTag: s.eTag } : {}),
     attempts: s.attempts,
     counts: s.counts,
+    ...(progress ? { progress } : {}),
     ...(s.error ? { error: s.error } : {}),
     leaseUntil: s.leaseUntil,
     notification: s.notification,
     deadLetter: s.deadLetter,
+    ...(s.dropped ? { dropped: s.dropped } : {}),
     startedAt: s.startedAt,
     ...(s.finishedAt ? { finishedAt: s.finishedAt } : {}),
     ...(s.durationMs !== undefined ? { durationMs: s.durationMs } : {}),
@@ -32,15 +36,21 @@ export function fileView(s: FileState) {
 
 export function filesTable(states: FileState[]): string {
   return table(
-    ['STATUS', 'KEY', 'RECORDS', 'REJECTED', 'UPDATED', 'ERROR'],
-    states.map((s) => [
-      s.status,
-      s.key,
-      s.counts?.written,
-      s.counts?.rejected,
-      s.updatedAt,
-      s.error?.message,
-    ]),
+    ['STATUS', 'KEY', 'RECORDS', 'REJECTED', 'SEGMENTS', 'UPDATED', 'ERROR'],
+    states.map((s) => {
+      // A file in progress: the records and segments behind it (its checkpoint), not the running
+      // segment's own counts, which start at 0.
+      const progress = progressOf(s);
+      return [
+        s.status,
+        s.key,
+        progress ? progress.records : s.counts?.written,
+        s.counts?.rejected,
+        progress ? progress.segments : '',
+        s.updatedAt,
+        s.error?.message,
+      ];
+    }),
   );
 }
 

@@ -8,6 +8,7 @@ import { consoleLogger, LocalStack } from '@eventline/local';
 import type { Command } from 'commander';
 import { type Cli, port, positive } from '../context.ts';
 import { emit, table } from '../output.ts';
+import { fileState, waitForOutcome } from '../progress.ts';
 
 /** `start`, `put` and `sms`: the local stack only. */
 export function register(program: Command, cli: Cli): void {
@@ -95,8 +96,16 @@ export function register(program: Command, cli: Cli): void {
     .description('upload a file to the local bucket (under the first route unless --key is given)')
     .argument('<file>', 'the file to upload')
     .option('-k, --key <key>', 'object key')
-    .option('-w, --wait', 'wait until the file has its outcome and print it')
-    .action(async (file: string, options: { key?: string; wait?: boolean }) => {
+    .option(
+      '-w, --wait',
+      'wait until the file has its outcome and print it; a long file shows its progress on stderr',
+    )
+    .option(
+      '--patience <seconds>',
+      'with --wait: give up after this long without progress (default: function.timeoutSeconds + 60)',
+      positive,
+    )
+    .action(async (file: string, options: { key?: string; wait?: boolean; patience?: number }) => {
       if (cli.options.stack) {
         throw new Error(
           'put uploads to the local stack only (--stack given); on a deployed stack upload with: aws s3 cp <file> s3://<BucketName>/<key>',
@@ -109,7 +118,8 @@ export function register(program: Command, cli: Cli): void {
         throw new Error(`${file}: no such file`);
       });
       const endpoint = await cli.endpoint();
-      cli.out.progress(`eventline: local stack ${c.name}, region ${c.local.region}, endpoint ${endpoint}`);
+      // Says which stack it uses (the target line), and fails in one line when none answers.
+      const target = await cli.target();
       const s3 = new S3Client({
         endpoint,
         region: c.local.region,
@@ -138,29 +148,18 @@ export function register(program: Command, cli: Cli): void {
         process.stdout.write('ignored: the key is outside every route\n');
         return;
       }
-      const deadline = Date.now() + 60_000;
-      while (Date.now() < deadline) {
-        const detail = await cli.api<{
-          state: {
-            status: string;
-            eTag?: string;
-            counts: { written: number };
-            error?: { message: string };
-          } | null;
-        }>(`/_eventline/file?key=${encodeURIComponent(key)}`);
+      // Read by key from the ledger; waits as long as the file moves (a long file takes segments).
+      const s = await waitForOutcome(() => fileState(target, c.bucket.name, key), {
+        patienceMs: (options.patience ?? c.function.timeoutSeconds + 60) * 1000,
         // The outcome of this upload, not of an earlier version of the key.
-        const s = detail.state;
-        if (s && s.status !== 'PROCESSING' && (!eTag || !s.eTag || s.eTag === eTag)) {
-          process.stdout.write(
-            s.status === 'PROCESSED'
-              ? `processed: ${s.counts.written} record(s)\n`
-              : `failed: ${s.error?.message ?? '?'}\n`,
-          );
-          if (s.status !== 'PROCESSED') process.exitCode = 1;
-          return;
-        }
-        await new Promise((r) => setTimeout(r, 200));
-      }
-      throw new Error(`${key}: no outcome after 60 s`);
+        accept: (state) => !eTag || !state.eTag || state.eTag === eTag,
+        progress: cli.out.progress,
+      });
+      process.stdout.write(
+        s.status === 'PROCESSED'
+          ? `processed: ${s.counts.written} record(s)\n`
+          : `failed: ${s.error?.message ?? '?'}\n`,
+      );
+      if (s.status !== 'PROCESSED') process.exitCode = 1;
     });
 }

@@ -1,4 +1,11 @@
-import { type FileState, hasPendingSteps, type RedriveObject, type RedrivePurpose } from '@eventline/core';
+import {
+  describeDrop,
+  dropDecision,
+  type FileState,
+  hasPendingSteps,
+  type RedriveObject,
+  type RedrivePurpose,
+} from '@eventline/core';
 import type { Command } from 'commander';
 import type { Cli } from '../context.ts';
 import { fileStates } from '../ledger.ts';
@@ -18,7 +25,9 @@ import { Progress } from '../throttle.ts';
  *  - `owes`: a finished outcome that still owes a step (its notification or dead letter, or an older
  *    version's in `owed`) and that no invocation holds: its event may be gone (the events DLQ purged or
  *    expired), and nothing else would send the step;
- *  - `failed-not-in-dlq`: a FAILED file with no letter in eventline's dead-letter queue;
+ *  - `failed-not-in-dlq`: a FAILED file with no letter in eventline's dead-letter queue, unless an
+ *    operator dropped that failure (`dlq drop`, recorded in the ledger; `--include-dropped` reports
+ *    and re-drives those too);
  * and with `--fix` re-drives each (`owes` as the outcome's own version, so the function sends the
  * steps without processing the file again; `failed-not-in-dlq` as a replay, so that the FAILED file
  * is processed again).
@@ -57,7 +66,8 @@ export async function reconcile(
   objects: AsyncIterable<RedriveObject & { route: string }>,
   now: number,
   progress: (line: string) => void,
-): Promise<{ findings: Finding[]; targets: Map<Finding, RedriveObject>; listed: number }> {
+  includeDropped = false,
+): Promise<{ findings: Finding[]; targets: Map<Finding, RedriveObject>; listed: number; dropped: number }> {
   const states = new Map<string, FileState>();
   for (const s of await fileStates(target)) if (s.bucket === target.bucket.name) states.set(s.key, s);
   const findings: Finding[] = [];
@@ -65,6 +75,7 @@ export async function reconcile(
   const tick = new Progress(progress);
   let listed = 0;
   const seen = new Set<string>();
+  let dropped = 0;
   for await (const object of objects) {
     listed += 1;
     seen.add(object.key);
@@ -119,11 +130,16 @@ export async function reconcile(
       findings.push(f);
       targets.set(f, object);
     } else if (state.status === 'FAILED' && !withLetters.has(state.key)) {
+      const decision = dropDecision(state);
+      if (decision && !includeDropped) {
+        dropped += 1;
+        continue;
+      }
       const f: Finding = {
         kind: 'failed-not-in-dlq',
         key: state.key,
         route: state.route,
-        detail: `FAILED (${state.error?.code ?? '?'}: ${state.error?.message ?? ''}), no letter in the dead-letter queue`,
+        detail: `FAILED (${state.error?.code ?? '?'}: ${state.error?.message ?? ''}), ${decision ? `its letter ${describeDrop(decision)}` : 'no letter in the dead-letter queue'}`,
       };
       findings.push(f);
       if (seen.has(state.key)) targets.set(f, object);
@@ -133,7 +149,11 @@ export async function reconcile(
   progress(
     `reconcile: ${listed} object(s) listed, ${states.size} outcome(s) read, ${findings.length} finding(s)`,
   );
-  return { findings, targets, listed };
+  if (dropped > 0)
+    progress(
+      `reconcile: ${dropped} FAILED file(s) left alone: an operator dropped their letters (dlq drop); --include-dropped re-drives them`,
+    );
+  return { findings, targets, listed, dropped };
 }
 
 export function register(program: Command, cli: Cli): void {
@@ -143,7 +163,11 @@ export function register(program: Command, cli: Cli): void {
       'compare the bucket under every route with the ledger: objects with no outcome, outcomes stuck in PROCESSING past their lease, outcomes that still owe a notification or dead letter, FAILED files not in the dead-letter queue',
     )
     .option('--fix', 're-drive what it finds (FAILED files as replays)')
-    .action(async (options: { fix?: boolean }) => {
+    .option(
+      '--include-dropped',
+      'also report (and with --fix re-drive) FAILED files whose letter an operator dropped',
+    )
+    .action(async (options: { fix?: boolean; includeDropped?: boolean }) => {
       const target = await cli.target();
       const config = await cli.config();
       const out = cli.out;
@@ -152,6 +176,7 @@ export function register(program: Command, cli: Cli): void {
         routedObjects(target, config),
         Date.now(),
         out.progress,
+        options.includeDropped ?? false,
       );
       if (options.fix && targets.size > 0) {
         const sender = senderFor(target, 'reconcile --fix');

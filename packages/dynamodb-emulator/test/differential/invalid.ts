@@ -109,6 +109,15 @@ const inList = (count: number) => ({
   values: Object.fromEntries(Array.from({ length: count }, (_, i) => [`:v${i}`, N(String(i))])),
 });
 
+/** `n IN (...)` of `count` placeholders 201 characters long: 20 of them pass 4 KB with 20 operands. */
+const longIn = (count: number) => {
+  const name = (i: number) => `:${'v'.repeat(200)}${i}`;
+  return {
+    expression: `attribute_exists(pk) OR n IN (${Array.from({ length: count }, (_, i) => name(i)).join(', ')})`,
+    values: Object.fromEntries(Array.from({ length: count }, (_, i) => [name(i), N(String(i))])),
+  };
+};
+
 const entries: Entry[] = [
   ...CONDITIONS.map(([expression, values]): Entry => ({ request: cond(expression, values) })),
   // put conditions on a new key: the item is absent, so every path is.
@@ -218,6 +227,29 @@ const entries: Entry[] = [
       },
     },
   },
+  // one item twice with a failing condition: refused before any condition is evaluated
+  ...[
+    [
+      { ConditionCheck: { TableName: T, Key: { pk: S('b') }, ConditionExpression: 'attribute_exists(pk)' } },
+      { Put: { TableName: T, Item: { pk: S('t2') } } },
+      { Delete: { TableName: T, Key: { pk: S('t2') } } },
+    ],
+    [
+      { Put: { TableName: T, Item: { pk: S('t2') } } },
+      { Put: { TableName: T, Item: { pk: S('t2') }, ConditionExpression: 'attribute_exists(pk)' } },
+    ],
+    [
+      { Put: { TableName: T, Item: { pk: S('t2') }, ConditionExpression: 'attribute_exists(pk)' } },
+      { Put: { TableName: T, Item: { pk: S('t2') } } },
+    ],
+  ].map((TransactItems): Entry => ({ request: { op: 'TransactWriteItems', params: { TransactItems } } })),
+  // a filter comparing two absent attributes
+  { request: { op: 'Scan', params: { TableName: T, FilterExpression: 'absent1 >= absent2' } } },
+  { request: { op: 'Scan', params: { TableName: T, FilterExpression: 'absent1 = absent2' } } },
+  // a Number written with a leading plus sign
+  { request: put({ Item: { pk: S('n1'), n: N('+1') } }) },
+  { request: put({ Item: { pk: S('n1'), ns: { NS: ['+1', '2'] } } }) },
+  { request: cond('n = :plus', { ':plus': N('+5') }) },
   // GSI keys
   { request: put({ Item: { pk: S('g'), g: S('') } }) },
   { request: put({ Item: { pk: S('g'), g: N('1') } }) },
@@ -334,6 +366,10 @@ const entries: Entry[] = [
   { request: cond(inList(100).expression, inList(100).values) },
   { request: cond(inList(101).expression, inList(101).values) },
   { request: cond(`attribute_exists(pk) OR ${'n = :one OR '.repeat(400)}n = :one`) },
+  // 4 KB of expression with few operators: long placeholder names, then trailing spaces
+  { request: cond(longIn(19).expression, longIn(19).values) },
+  { request: cond(longIn(20).expression, longIn(20).values) },
+  { request: cond(`attribute_exists(pk)${' '.repeat(4100)}`) },
   {
     request: update({
       UpdateExpression: 'SET l[99999999999] = :z',
