@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { attemptsProblem, eventDeliveries } from './attempts.ts';
 import { jsonArrayOptions, logOptions } from './log-options.ts';
 import { bucketNameProblem, queueNameProblem, tableNameProblem, topicNameProblem } from './names.ts';
 import { internalPrefixProblem, routeOverlapProblem } from './route-checks.ts';
@@ -494,39 +495,6 @@ export const configSchema = z
       maxAttempts: config.files.maxAttempts ?? Math.min(3, eventDeliveries(config.trigger) - 1),
     },
   }));
-
-type TriggerSettings = { mode: 'queue' | 'direct'; maxReceiveCount: number; retryAttempts: number };
-
-/** How many times an event is delivered to the function: SQS's receives, or Lambda's async tries. */
-export function eventDeliveries(trigger: TriggerSettings): number {
-  return trigger.mode === 'queue' ? trigger.maxReceiveCount : trigger.retryAttempts + 1;
-}
-
-/**
- * A crash or timeout cannot record its own failure: the delivery after it does (the claim past
- * `files.maxAttempts` records FAILED). So an event needs one delivery more than the attempts.
- */
-function attemptsProblem(
-  trigger: TriggerSettings,
-  maxAttempts: number | undefined,
-): { path: Array<string | number>; message: string } | undefined {
-  const deliveries = eventDeliveries(trigger);
-  const setting = trigger.mode === 'queue' ? 'trigger.maxReceiveCount' : 'trigger.retryAttempts';
-  const given = trigger.mode === 'queue' ? trigger.maxReceiveCount : trigger.retryAttempts;
-  if (deliveries < 2) {
-    return {
-      path: ['trigger', trigger.mode === 'queue' ? 'maxReceiveCount' : 'retryAttempts'],
-      message: `${setting} ${given} delivers an event once: a crash or timeout on that delivery would leave its file PROCESSING with no failure recorded; it must give at least 2 deliveries`,
-    };
-  }
-  if (maxAttempts !== undefined && maxAttempts >= deliveries) {
-    return {
-      path: ['files', 'maxAttempts'],
-      message: `files.maxAttempts ${maxAttempts} must be below the ${deliveries} deliveries of an event (${setting} ${given}${trigger.mode === 'direct' ? ' + 1' : ''}): a crash or timeout on the last attempt is recorded FAILED by the delivery after it. Set files.maxAttempts to at most ${deliveries - 1}, or raise ${setting}`,
-    };
-  }
-  return undefined;
-}
 
 export type EventlineConfig = z.output<typeof configSchema>;
 export type EventlineConfigInput = z.input<typeof configSchema>;
