@@ -186,7 +186,7 @@ function filterPolicyProblem(policy: Record<string, unknown>, at: string[] = [])
  * `queue`: the name of a queue the stack creates), a Lambda function (its ARN) or a phone (`sms`, E.164).
  * `filterPolicy` (SNS's filter-policy language: exact values, prefix, anything-but, numeric, exists)
  * picks which notifications it receives, on the message attributes (status, route, bucket, records,
- * idempotencyKey) or with `filterPolicyScope: 'MessageBody'` on the JSON body. `rawMessageDelivery`
+ * idempotencyKey, and contentType for an `object` route's processed file) or with `filterPolicyScope: 'MessageBody'` on the JSON body. `rawMessageDelivery`
  * (sqs, http, https) sends the JSON notification alone, without SNS's envelope.
  */
 const topicSubscription = z

@@ -98,6 +98,7 @@ export interface OwedOutcome {
   attempts: number;
   counts: FileCounts;
   rejectsKey?: string;
+  contentType?: string;
   error?: { code: string; message: string };
   notification: StepStatus;
   deadLetter: StepStatus;
@@ -125,6 +126,8 @@ export interface FileState {
   counts: FileCounts;
   rejects: RejectedRecord[];
   rejectsKey?: string;
+  /** An `object` route's file: the content type detected from its bytes (a notification attribute). */
+  contentType?: string;
   error?: { code: string; message: string; position?: Position };
   /** The whole error when it was too long for the item (an object under the internal prefix). */
   errorKey?: string;
