@@ -87,3 +87,7 @@ process.on('message', async (message) => {
 });
 
 process.on('disconnect', () => process.exit(0));
+// Ctrl-C in a terminal signals the whole process group, this instance too: the parent decides when
+// an invocation is cut (after its grace period, `eventline start`); this instance goes when the
+// parent retires it or goes away (the IPC channel closes: 'disconnect' above).
+process.on('SIGINT', () => {});
