@@ -70,6 +70,22 @@ const csvOptions = z
   })
   .strict();
 
+/** A route's digest: how long a window stays open at most, how many files close it early. */
+const digestPolicy = z
+  .object({
+    /** Seconds from a window's start to its close: 1 to 900 (SQS DelaySeconds is at most 900). */
+    everySeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(900, { error: 'at most 900: a window is closed by an SQS message delayed at most 15 minutes' }),
+    /** Files that close a window before its time (the next outcome after it fills starts another). */
+    maxFiles: z.number().int().min(1).max(100_000).default(10_000),
+    /** Also publish each failed file's notification at once (for on-call); it still counts in the digest. */
+    failuresImmediately: z.boolean().default(false),
+  })
+  .strict();
+
 export const routeSchema = z
   .object({
     /** Stable id, used as the S3 notification configuration id and in metrics. */
@@ -95,11 +111,14 @@ export const routeSchema = z
     onInvalid: z.enum(['continue', 'fail']).default('continue'),
     /**
      * Which outcomes of this route's files publish a notification: `each` (every file, the default),
-     * `failures` (failed files only) or `none`. The ledger records every outcome either way.
+     * `failures` (failed files only), `none`, or `{ digest: { everySeconds, maxFiles } }`: one summary
+     * per window of at most `everySeconds` (≤ 900: SQS's longest delay closes it) or `maxFiles` files,
+     * each file counted in exactly one (docs/protocol.md, I13); `failuresImmediately` also publishes
+     * each failure at once. The ledger records every outcome either way.
      */
     notify: z
-      .enum(['each', 'failures', 'none'], {
-        error: "'each', 'failures' or 'none' (a digest policy is not available yet)",
+      .union([z.enum(['each', 'failures', 'none']), z.object({ digest: digestPolicy }).strict()], {
+        error: "'each', 'failures', 'none' or { digest: { everySeconds, maxFiles } }",
       })
       .default('each'),
     csv: csvOptions.default({ delimiter: ',', quote: '"', types: {} }),
@@ -166,7 +185,7 @@ function filterPolicyProblem(policy: Record<string, unknown>, at: string[] = [])
  * `queue`: the name of a queue the stack creates), a Lambda function (its ARN) or a phone (`sms`, E.164).
  * `filterPolicy` (SNS's filter-policy language: exact values, prefix, anything-but, numeric, exists)
  * picks which notifications it receives, on the message attributes (status, route, bucket, records,
- * idempotencyKey) or with `filterPolicyScope: 'MessageBody'` on the JSON body. `rawMessageDelivery`
+ * idempotencyKey, and contentType for an `object` route's processed file) or with `filterPolicyScope: 'MessageBody'` on the JSON body. `rawMessageDelivery`
  * (sqs, http, https) sends the JSON notification alone, without SNS's envelope.
  */
 const topicSubscription = z
@@ -448,6 +467,13 @@ export const configSchema = z
       ids.add(route.id);
       const internal = internalPrefixProblem(route, config.internalPrefix);
       if (internal) ctx.addIssue({ code: 'custom', path: ['routes', i, 'prefix'], message: internal });
+      if (typeof route.notify === 'object' && config.trigger.mode !== 'queue') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['routes', i, 'notify'],
+          message: `a digest is closed by a delayed message on the ingest queue: it needs trigger.mode 'queue', not '${config.trigger.mode}'`,
+        });
+      }
     });
     config.routes.forEach((a, i) => {
       config.routes.forEach((b, j) => {

@@ -69,6 +69,7 @@ export async function complete(
   // The version S3 served names the outcome when the event did not (a listing's re-drive).
   if (!final.versionId && result.versionId && result.versionId !== 'null') final.versionId = result.versionId;
   if (result.rejectsKey) final.rejectsKey = result.rejectsKey;
+  if (result.contentType) final.contentType = result.contentType;
   metrics.count('FilesProcessed');
   metrics.count('RecordsWritten', result.counts.written);
   if (result.counts.rejected) metrics.count('RecordsRejected', result.counts.rejected);

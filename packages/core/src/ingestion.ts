@@ -30,6 +30,8 @@ export interface IngestResult {
   counts: FileCounts;
   rejects: RejectedRecord[];
   rejectsKey?: string;
+  /** An `object` route's file: the content type detected from its bytes. */
+  contentType?: string;
   /** Set when the file paused (its invocation ran out of time): where the next one resumes. */
   paused?: Checkpoint;
   /** The version S3 served (an event from a listing names none): the outcome's identity. */
@@ -173,6 +175,7 @@ export async function ingest(
   let handled = 0;
   let paused = false;
   let stopAt: ResumePoint | undefined;
+  let contentType: string | undefined;
   try {
     for await (const decoded of records) {
       seen += 1;
@@ -195,6 +198,10 @@ export async function ingest(
         lastLine = decoded.error.position?.line ?? lastLine;
         reject(decoded.error);
       } else {
+        if (route.format === 'object') {
+          const detected = (decoded.value as { contentType?: unknown }).contentType;
+          if (typeof detected === 'string') contentType = detected;
+        }
         lastLine = decoded.position.line ?? lastLine;
         lineEnds?.after(lastLine - linesBefore); // keeps only the line ends of the read-ahead
         let made: DecodedRecord[] = [];
@@ -238,6 +245,7 @@ export async function ingest(
   const part = resume?.rejectParts ?? 0;
   const result: IngestResult = { counts, rejects: allRejects.slice(0, MAX_REJECTS_IN_LEDGER) };
   if (input.versionId) result.versionId = input.versionId;
+  if (contentType) result.contentType = contentType;
   if (allRejects.length > 0) {
     await ctx.source.putInternal(
       event.bucket,

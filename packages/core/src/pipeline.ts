@@ -1,6 +1,8 @@
 import { defaultLeaseMs, type Route } from '@eventline/config/runtime';
 import { claimState, decide, sameVersion } from './claim.ts';
 import { isoNow, realSleep, type UseCaseContext } from './context.ts';
+import { closeDigest } from './digest.ts';
+import { DigestWindows } from './digest-windows.ts';
 import { complete, exhausted, fail, pause } from './endings.ts';
 import {
   describeError,
@@ -21,6 +23,7 @@ import type {
   Clock,
   Continuations,
   DeadLetterQueue,
+  DigestScheduler,
   FileState,
   Ledger,
   Logger,
@@ -62,6 +65,8 @@ export interface PipelineDeps {
   continuations?: Continuations;
   /** How retries wait (default: real time); the protocol simulator passes its virtual clock's. */
   sleep?: (ms: number) => Promise<void>;
+  /** How digest windows are closed (a delayed message on the ingest queue); needed by digest routes. */
+  digests?: DigestScheduler;
 }
 
 export interface ProcessOptions {
@@ -93,7 +98,14 @@ export class Pipeline {
       clock: deps.clock ?? systemClock,
       leaseMs: deps.leaseMs ?? defaultLeaseMs(deps.config.function.timeoutSeconds),
       sleep: deps.sleep ?? realSleep,
+      ...(deps.digests ? { digests: { windows: new DigestWindows(), scheduler: deps.digests } } : {}),
     };
+    const digestRoute = deps.config.routes.find((route) => typeof route.notify === 'object');
+    if (digestRoute && !deps.digests) {
+      throw new Error(
+        `route "${digestRoute.id}" has a digest policy, but the pipeline was given no way to close its windows (the ingest queue: trigger.mode 'queue')`,
+      );
+    }
   }
 
   /**
@@ -105,6 +117,10 @@ export class Pipeline {
     const { logger, metrics } = this.ctx;
     if (message.kind === 'test') {
       logger.info('s3:TestEvent acknowledged and ignored', { messageId: message.id });
+      return [];
+    }
+    if (message.kind === 'digest-close' && message.close) {
+      await closeDigest(this.ctx, message.close);
       return [];
     }
     if (message.kind === 'invalid') {
