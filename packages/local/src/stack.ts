@@ -309,7 +309,11 @@ export class LocalStack implements AdminStack {
       activity: this.activity,
       logger: this.logger,
     };
-    this.bundler = createFunctionBundler({ ...runtime, watch: this.options.watchFunction ?? false });
+    this.bundler = createFunctionBundler({
+      ...runtime,
+      watch: this.options.watchFunction ?? false,
+      ...(this.options.configFile ? { configFile: this.options.configFile } : {}),
+    });
     const bundle = await this.bundler.start();
     this.pool = createFunctionPool({
       ...runtime,

@@ -1,7 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { refuseCodeThatCannotTravel } from '@eventline/config';
 import { errorMessage, matchRoute } from '@eventline/core';
 import type { PhoneMessage } from '@eventline/local';
 import { consoleLogger, LocalStack } from '@eventline/local';
@@ -45,11 +44,11 @@ export function register(program: Command, cli: Cli): void {
     .option('-d, --data-dir <dir>', 'data directory (default: local.dataDir, .eventline)')
     .action(async (options: { port?: number; host?: string; dataDir?: string }) => {
       const c = await cli.config();
-      // The function instances run a bundle: its code comes from eventline.config.ts alone.
-      refuseCodeThatCannotTravel(cli.options.config, c);
       const print = (line: string) => process.stdout.write(`${line}\n`);
       const stack = await LocalStack.start({
         config: c,
+        // The function bundle takes the config's code (transforms, key functions) from this file.
+        configFile: cli.options.config,
         ...(options.port !== undefined ? { port: options.port } : {}),
         ...(options.host ? { host: options.host } : {}),
         ...(options.dataDir ? { dataDir: options.dataDir } : {}),
