@@ -14,7 +14,7 @@ import type { Lease } from './lease.ts';
 import { notificationFor, notificationWanted } from './notification.ts';
 import { clip, OUTCOME_LIMITS, type Outcome } from './outcome.ts';
 import { finishSteps, logOutcome, logUnsaved, outcomeOf, recordSent, release } from './owed-steps.ts';
-import type { Continuations, FileState } from './ports.ts';
+import type { Continuations, FileCounts, FileState } from './ports.ts';
 
 /**
  * How an invocation leaves a file: done (processed), failed, or paused for a continuation. Each
@@ -135,11 +135,15 @@ export async function fail(
   started: number,
   error: PermanentError,
   served?: string,
+  counts?: FileCounts,
 ): Promise<Outcome> {
   const { logger, metrics, clock } = ctx;
   const finishedAt = clock.now();
   const final: FileState = {
     ...lease.state,
+    // The records it left in the ledger (hole 4): the failing segment's, else those up to the last
+    // checkpoint (an attempt that died wrote an unknown number more).
+    counts: counts ?? lease.state.checkpoint?.counts ?? lease.state.counts,
     status: 'FAILED',
     error: {
       code: error.code,

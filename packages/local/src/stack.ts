@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
-import { DynamoLedger, SqsContinuations } from '@eventline/aws';
+import { DynamoLedger, SqsContinuations, SqsDigestScheduler } from '@eventline/aws';
 import { type AwsClients, createClients, destroyClients } from '@eventline/aws/sdk';
 import {
   defaultLeaseMs,
@@ -234,6 +234,10 @@ export class LocalStack implements AdminStack {
       continuations: this.queues.ingest
         ? new SqsContinuations(handlerClients.sqs, this.queues.ingest.url)
         : { schedule: (event) => this.submitInvocation(event, 'continue') },
+      // As on AWS: a digest window closes by a delayed message on the ingest queue.
+      ...(this.queues.ingest
+        ? { digests: new SqsDigestScheduler(handlerClients.sqs, this.queues.ingest.url) }
+        : {}),
     });
     this.handler = createHandler({
       pipeline: this.pipeline,
