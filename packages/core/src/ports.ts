@@ -191,8 +191,17 @@ export interface Ledger {
     expectedRev: number,
     join: DigestJoin,
   ): Promise<'written' | 'stale' | 'closed' | 'full'>;
-  /** Marks a window closed (created closed and empty if it never was joined) and returns it. */
-  closeWindow?(ref: WindowRef, at: string): Promise<DigestWindow>;
+  /**
+   * Marks a window closed (created closed and empty if nobody joined it), so no outcome joins it
+   * after, and takes the right to publish its digest until `until` (clock ms): `claimed` with the
+   * window, `sent` when its digest was published already, `busy` while another close holds it.
+   */
+  closeWindow?(
+    ref: WindowRef,
+    at: string,
+    now: number,
+    until: number,
+  ): Promise<{ state: 'claimed' | 'sent' | 'busy'; window: DigestWindow }>;
   /** Records a closed window's digest as published (`messageId` empty: nothing to publish). */
   markWindowSent?(ref: WindowRef, messageId: string, at: string): Promise<void>;
   /**
