@@ -5,7 +5,7 @@ import {
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { freePort, type Moto, startMoto } from '@eventline/test-kit';
+import { type Moto, startMoto } from '@eventline/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**
@@ -49,6 +49,9 @@ function eventline(args: string[], env: Record<string, string> = {}): Promise<Ru
   });
 }
 
+/** Where nothing listens. */
+const NOTHING = 'http://127.0.0.1:1';
+
 const CREDENTIALS = { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' };
 
 let moto: Moto;
@@ -63,8 +66,9 @@ afterAll(async () => {
 
 describe('no stack answers', () => {
   it('no local stack at the endpoint: one line, with `npm start`', async () => {
-    // Prepare: a port nothing listens on
-    const url = `http://127.0.0.1:${await freePort()}`;
+    // Prepare: a port nothing listens on (1, privileged: no test binds it, unlike a port freePort
+    // returned, which another test file may take meanwhile)
+    const url = NOTHING;
 
     // Act
     const run = await eventline(['--endpoint', url, 'files']);
@@ -94,7 +98,7 @@ describe('no stack answers', () => {
   });
 
   it('--stack with an --endpoint where nothing listens: one line', async () => {
-    const url = `http://127.0.0.1:${await freePort()}`;
+    const url = NOTHING;
     const run = await eventline(
       ['--stack', 'eventline', '--region', 'eu-west-1', '--endpoint', url, 'status'],
       CREDENTIALS,

@@ -203,6 +203,24 @@ describe('digest windows on the DynamoDB emulator', () => {
     expect(t.notifier.sent[0]?.attributes.status?.value).toBe('DIGEST');
   });
 
+  it('publishes a window once when two closes run at the same time (the timed one and the early one)', async () => {
+    const t = await setup({ digest: { everySeconds: 60, maxFiles: 100 } });
+    t.source.put('iot/a.ndjson', file(1));
+    await t.pipeline.processObject(objectEvent(t.source, 'iot/a.ndjson'));
+    const window = { route: 'iot', start: Date.UTC(2026, 0, 1), part: 0 };
+    const results = await Promise.allSettled(
+      ['t1', 't2', 't3'].map((id) => t.pipeline.handleMessage(normaliseEvent(closeRecord(window, id))[0]!)),
+    );
+    expect(t.notifier.sent).toHaveLength(1);
+    // A close that found another publishing is retried by SQS; the retry finds the digest sent.
+    for (const result of results.filter((r) => r.status === 'rejected')) {
+      expect(String((result as PromiseRejectedResult).reason)).toMatch(/another close is publishing it/);
+    }
+    for (const id of ['r1', 'r2'])
+      await t.pipeline.handleMessage(normaliseEvent(closeRecord(window, id))[0]!);
+    expect(t.notifier.sent).toHaveLength(1);
+  });
+
   it('publishes a failure at once with failuresImmediately, and still counts it in the digest', async () => {
     const t = await setup({ digest: { everySeconds: 60, maxFiles: 100, failuresImmediately: true } });
     expect((await t.pipeline.processObject(objectEvent(t.source, 'iot/gone.ndjson'))).status).toBe('failed');

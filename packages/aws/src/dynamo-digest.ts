@@ -206,15 +206,26 @@ async function readWindow(
   }
 }
 
-/** Marks the window closed (no outcome joins it after) and returns it; idempotent. */
-export async function closeWindow(t: DigestTable, ref: WindowRef, at: string): Promise<DigestWindow> {
+/**
+ * Marks the window closed (no outcome joins it after) and takes the right to publish it until
+ * `until`, unless it was sent or another close holds it (then the refusal's item says which).
+ */
+export async function closeWindow(
+  t: DigestTable,
+  ref: WindowRef,
+  at: string,
+  now: number,
+  until: number,
+): Promise<{ state: 'claimed' | 'sent' | 'busy'; window: DigestWindow }> {
   const pk = windowKey(ref);
   const expires = t.expiry();
   try {
     const { Attributes } = await t.dynamodb.updateItem({
       TableName: t.tableName,
       Key: { pk: { S: pk } },
-      UpdateExpression: `SET #kind = :kind, #route = :route, #start = :start, #part = :part, #closedAt = if_not_exists(#closedAt, :at), #files = if_not_exists(#files, :zero)${expires === undefined ? '' : ', #ttl = if_not_exists(#ttl, :ttl)'}`,
+      UpdateExpression: `SET #kind = :kind, #route = :route, #start = :start, #part = :part, #closedAt = if_not_exists(#closedAt, :at), #files = if_not_exists(#files, :zero), #publishing = :until${expires === undefined ? '' : ', #ttl = if_not_exists(#ttl, :ttl)'}`,
+      ConditionExpression:
+        'attribute_not_exists(#sentAt) AND (attribute_not_exists(#publishing) OR #publishing < :now)',
       ExpressionAttributeNames: {
         '#kind': 'kind',
         '#route': 'route',
@@ -222,6 +233,8 @@ export async function closeWindow(t: DigestTable, ref: WindowRef, at: string): P
         '#part': 'part',
         '#closedAt': 'closedAt',
         '#files': 'files',
+        '#publishing': 'publishing',
+        '#sentAt': 'sentAt',
         ...(expires === undefined ? {} : { '#ttl': TTL_ATTRIBUTE }),
       },
       ExpressionAttributeValues: {
@@ -231,13 +244,22 @@ export async function closeWindow(t: DigestTable, ref: WindowRef, at: string): P
         ':part': { N: String(ref.part) },
         ':at': { S: at },
         ':zero': { N: '0' },
+        ':until': { N: String(until) },
+        ':now': { N: String(now) },
         ...(expires === undefined ? {} : { ':ttl': { N: String(expires) } }),
       },
       ReturnValues: 'ALL_NEW',
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     });
-    return digestWindowOf(unmarshall(Attributes ?? {}), ref);
+    return { state: 'claimed', window: digestWindowOf(unmarshall(Attributes ?? {}), ref) };
   } catch (error) {
-    throw translate(error, `UpdateItem ${pk}`, t.table);
+    if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') {
+      throw translate(error, `UpdateItem ${pk}`, t.table);
+    }
+    const refused = (error as { Item?: Record<string, AttributeValue> }).Item;
+    const old = refused && Object.keys(refused).length > 0 ? refused : await readWindow(t, ref);
+    const window = digestWindowOf(old ? unmarshall(old) : {}, ref);
+    return { state: window.sentAt ? 'sent' : 'busy', window };
   }
 }
 

@@ -11,7 +11,6 @@ import type {
   ClaimResult,
   Clock,
   DigestJoin,
-  DigestWindow,
   FileState,
   Ledger,
   Logger,
@@ -281,8 +280,8 @@ export class DynamoLedger implements Ledger {
     );
   }
 
-  closeWindow(ref: WindowRef, at: string): Promise<DigestWindow> {
-    return closeWindow(this.digestTable(), ref, at);
+  closeWindow(ref: WindowRef, at: string, now: number, until: number) {
+    return closeWindow(this.digestTable(), ref, at, now, until);
   }
 
   markWindowSent(ref: WindowRef, messageId: string, at: string): Promise<void> {

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { attemptsProblem, eventDeliveries } from './attempts.ts';
 import { jsonArrayOptions, logOptions } from './log-options.ts';
 import { bucketNameProblem, queueNameProblem, tableNameProblem, topicNameProblem } from './names.ts';
 import { internalPrefixProblem, routeOverlapProblem } from './route-checks.ts';
@@ -185,7 +186,7 @@ function filterPolicyProblem(policy: Record<string, unknown>, at: string[] = [])
  * `queue`: the name of a queue the stack creates), a Lambda function (its ARN) or a phone (`sms`, E.164).
  * `filterPolicy` (SNS's filter-policy language: exact values, prefix, anything-but, numeric, exists)
  * picks which notifications it receives, on the message attributes (status, route, bucket, records,
- * idempotencyKey) or with `filterPolicyScope: 'MessageBody'` on the JSON body. `rawMessageDelivery`
+ * idempotencyKey, and contentType for an `object` route's processed file) or with `filterPolicyScope: 'MessageBody'` on the JSON body. `rawMessageDelivery`
  * (sqs, http, https) sends the JSON notification alone, without SNS's envelope.
  */
 const topicSubscription = z
@@ -401,12 +402,14 @@ export const configSchema = z
         /**
          * Attempts a file gets (crashes and transient failures count; a continuation after a
          * timeout does not) before it ends FAILED, dead-lettered, with a failure notification.
-         * In queue mode keep it at most trigger.maxReceiveCount, or SQS dead-letters the event first.
+         * Must be below the deliveries of an event (queue mode: trigger.maxReceiveCount; direct
+         * mode: trigger.retryAttempts + 1): an attempt that crashes or times out is recorded FAILED
+         * by the delivery after it (issue 22, hole 10). Default: 3, or one less than the deliveries.
          */
-        maxAttempts: z.number().int().min(1).max(100).default(3),
+        maxAttempts: z.number().int().min(1).max(100).optional(),
       })
       .strict()
-      .default({ maxAttempts: 3 }),
+      .default({}),
     writes: z
       .object({
         /** BatchWriteItem requests in flight per file. */
@@ -482,7 +485,16 @@ export const configSchema = z
         if (overlap) ctx.addIssue({ code: 'custom', path: ['routes', j], message: overlap });
       });
     });
-  });
+    const problem = attemptsProblem(config.trigger, config.files.maxAttempts);
+    if (problem) ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });
+  })
+  .transform((config) => ({
+    ...config,
+    files: {
+      ...config.files,
+      maxAttempts: config.files.maxAttempts ?? Math.min(3, eventDeliveries(config.trigger) - 1),
+    },
+  }));
 
 export type EventlineConfig = z.output<typeof configSchema>;
 export type EventlineConfigInput = z.input<typeof configSchema>;

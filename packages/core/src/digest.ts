@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { isoNow, type UseCaseContext } from './context.ts';
 import { type WindowRef, windowId } from './digest-close.ts';
 import type { DigestPolicy } from './digest-windows.ts';
+import { TransientError } from './errors.ts';
 import { clip } from './outcome.ts';
 import type { DigestEntry, DigestWindow, FileState, Notification } from './ports.ts';
 
@@ -135,9 +136,11 @@ export async function writeJoining(
 }
 
 /**
- * Closes a window (a close message arrived): marks it closed, so no outcome joins it after, then
- * publishes its summary and marks it sent. A close of a window already sent is a no-op; one whose
- * publish failed or crashed publishes again with the same key (the message is retried by SQS).
+ * Closes a window (a close message arrived): marks it closed, so no outcome joins it after, and
+ * takes the right to publish it (one close at a time: the timed close and a full window's early
+ * one, or a redelivered one, may run together), then publishes its summary and marks it sent. A
+ * close of a window already sent is a no-op; one held by another close is retried by SQS; one whose
+ * holder crashed before marking it sent publishes again with the same key once the hold runs out.
  */
 export async function closeDigest(
   ctx: UseCaseContext,
@@ -145,8 +148,15 @@ export async function closeDigest(
 ): Promise<{ status: 'sent' | 'empty' | 'already-sent'; window: DigestWindow }> {
   const { ledger } = ctx;
   if (!ledger.closeWindow || !ledger.markWindowSent) throw new Error('this ledger keeps no digest windows');
-  const window = await ledger.closeWindow(ref, isoNow(ctx.clock));
-  if (window.sentAt) return { status: 'already-sent', window };
+  const now = ctx.clock.now();
+  const { state, window } = await ledger.closeWindow(ref, isoNow(ctx.clock), now, now + ctx.leaseMs);
+  if (state === 'sent') return { status: 'already-sent', window };
+  if (state === 'busy') {
+    throw new TransientError(
+      'digest-busy',
+      `digest ${windowId(ref)}: another close is publishing it; this one is retried`,
+    );
+  }
   if (window.files === 0) {
     await ledger.markWindowSent(ref, '', isoNow(ctx.clock));
     return { status: 'empty', window };

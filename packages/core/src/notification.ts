@@ -61,6 +61,7 @@ export function notificationFor(state: FileState): Notification {
     error: state.error,
     sequencer: state.sequencer,
     rejectsKey: state.rejectsKey,
+    contentType: state.contentType,
     errorKey: state.errorKey,
     processedAt: state.finishedAt,
   };
@@ -74,6 +75,8 @@ export function notificationFor(state: FileState): Notification {
       bucket: { type: 'String', value: state.bucket },
       records: { type: 'Number', value: String(state.counts.written) },
       idempotencyKey: { type: 'String', value: key },
+      // An `object` route's file: its type detected from its bytes, for filters such as {"prefix": "image/"}.
+      ...(state.contentType ? { contentType: { type: 'String', value: state.contentType } } : {}),
     },
   };
 }

@@ -24,6 +24,7 @@ import type {
   Continuations,
   DeadLetterQueue,
   DigestScheduler,
+  FileCounts,
   FileState,
   Ledger,
   Logger,
@@ -288,6 +289,8 @@ export class Pipeline {
     }
     let result: IngestResult;
     let served: string | undefined;
+    /** What the failing segment left in the ledger (hole 4: a FAILED outcome counts its records). */
+    let partial: FileCounts | undefined;
     try {
       const times = this.segmentTimes(route, options.deadline);
       result = await ingest(this.ctx, event, route, claimed, {
@@ -295,6 +298,9 @@ export class Pipeline {
         fence: () => lease.fence(),
         served: (versionId) => {
           served = versionId;
+        },
+        failedWith: (counts) => {
+          partial = counts;
         },
       });
     } catch (error) {
@@ -307,7 +313,7 @@ export class Pipeline {
         metrics.count('FilesSuperseded');
         return { bucket: event.bucket, key: event.key, route: route.id, status: 'superseded' };
       }
-      if (isPermanent(error)) return fail(this.ctx, lease, event, started, error, served);
+      if (isPermanent(error)) return fail(this.ctx, lease, event, started, error, served, partial);
       if (isProgrammingError(error)) {
         logger.error('programming error: the file fails instead of being retried', {
           ...log,
@@ -326,6 +332,7 @@ export class Pipeline {
             },
           ),
           served,
+          partial,
         );
       }
       const reason = `${(error as Error)?.name ?? 'Error'}: ${errorMessage(error)}`;
@@ -341,6 +348,7 @@ export class Pipeline {
           started,
           exhausted(event, { ...claimed, lastError: reason }, this.maxAttempts, error),
           served,
+          partial,
         );
       }
       // Give the claim back so the retry need not wait for the lease to run out.

@@ -98,6 +98,7 @@ export interface OwedOutcome {
   attempts: number;
   counts: FileCounts;
   rejectsKey?: string;
+  contentType?: string;
   error?: { code: string; message: string };
   notification: StepStatus;
   deadLetter: StepStatus;
@@ -125,6 +126,8 @@ export interface FileState {
   counts: FileCounts;
   rejects: RejectedRecord[];
   rejectsKey?: string;
+  /** An `object` route's file: the content type detected from its bytes (a notification attribute). */
+  contentType?: string;
   error?: { code: string; message: string; position?: Position };
   /** The whole error when it was too long for the item (an object under the internal prefix). */
   errorKey?: string;
@@ -188,8 +191,17 @@ export interface Ledger {
     expectedRev: number,
     join: DigestJoin,
   ): Promise<'written' | 'stale' | 'closed' | 'full'>;
-  /** Marks a window closed (created closed and empty if it never was joined) and returns it. */
-  closeWindow?(ref: WindowRef, at: string): Promise<DigestWindow>;
+  /**
+   * Marks a window closed (created closed and empty if nobody joined it), so no outcome joins it
+   * after, and takes the right to publish its digest until `until` (clock ms): `claimed` with the
+   * window, `sent` when its digest was published already, `busy` while another close holds it.
+   */
+  closeWindow?(
+    ref: WindowRef,
+    at: string,
+    now: number,
+    until: number,
+  ): Promise<{ state: 'claimed' | 'sent' | 'busy'; window: DigestWindow }>;
   /** Records a closed window's digest as published (`messageId` empty: nothing to publish). */
   markWindowSent?(ref: WindowRef, messageId: string, at: string): Promise<void>;
   /**
@@ -223,8 +235,11 @@ export interface RecordWriter {
   add(item: AttributeMap): Promise<void>;
   /** Writes what is queued and waits for every write; resolves with what was written. */
   finish(): Promise<{ written: number; duplicates: number }>;
-  /** Waits for the writes in flight, whatever their result (after a failure). */
-  settle(): Promise<void>;
+  /**
+   * Waits for the writes in flight, whatever their result (after a failure); resolves with what was
+   * written, so a FAILED outcome counts the records it left in the ledger (hole 4).
+   */
+  settle(): Promise<{ written: number; duplicates: number }>;
 }
 
 export interface Notification {
