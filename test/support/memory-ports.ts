@@ -118,7 +118,7 @@ export class MemoryLedger implements Ledger {
         await flush();
         return { written, duplicates };
       },
-      settle: async () => {},
+      settle: async () => ({ written, duplicates }),
     };
   }
 }

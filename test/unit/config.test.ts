@@ -150,7 +150,30 @@ describe('configuration', () => {
     expect(parseConfig({ routes: [route] }).routes[0]?.notify).toBe('each');
     expect(parseConfig({ routes: [{ ...route, notify: 'failures' }] }).routes[0]?.notify).toBe('failures');
     expect(() => parseConfig({ routes: [{ ...route, notify: 'daily' }] })).toThrow(
-      /routes\.0\.notify: 'each', 'failures' or 'none'/,
+      /routes\.0\.notify: 'each', 'failures', 'none' or \{ digest/,
+    );
+  });
+
+  it('takes a digest policy, windows up to 900 s (the longest SQS delay), in queue mode only', () => {
+    const route = { id: 'iot', prefix: 'iot/', suffix: '.ndjson', format: 'ndjson' } as const;
+    expect(
+      parseConfig({ routes: [{ ...route, notify: { digest: { everySeconds: 60 } } }] }).routes[0]?.notify,
+    ).toEqual({
+      digest: { everySeconds: 60, maxFiles: 10_000, failuresImmediately: false },
+    });
+    expect(() => parseConfig({ routes: [{ ...route, notify: { digest: { everySeconds: 3600 } } }] })).toThrow(
+      /routes\.0\.notify\.digest\.everySeconds: at most 900/,
+    );
+    expect(() =>
+      parseConfig({ routes: [{ ...route, notify: { digest: { everySeconds: 60, every: 1 } } }] }),
+    ).toThrow(/routes\.0\.notify/);
+    expect(() =>
+      parseConfig({
+        trigger: { mode: 'direct' },
+        routes: [{ ...route, notify: { digest: { everySeconds: 60 } } }],
+      }),
+    ).toThrow(
+      /routes\.0\.notify: a digest is closed by a delayed message on the ingest queue: it needs trigger\.mode 'queue'/,
     );
   });
 

@@ -4,6 +4,7 @@ import type {
   GetItemCommandInput,
   GetItemCommandOutput,
   PutItemCommandInput,
+  TransactWriteItemsCommandInput,
   UpdateItemCommandInput,
   UpdateItemCommandOutput,
 } from '@aws-sdk/client-dynamodb';
@@ -61,6 +62,8 @@ export interface DynamoDbApi {
     input: BatchWriteItemCommandInput,
     options?: { abortSignal?: AbortSignal },
   ): Promise<Pick<BatchWriteItemCommandOutput, 'UnprocessedItems'>>;
+  /** Digest routes only (an outcome and its window in one write); a refusal's `CancellationReasons` kept. */
+  transactWriteItems?(input: TransactWriteItemsCommandInput): Promise<unknown>;
 }
 
 export interface SnsApi {

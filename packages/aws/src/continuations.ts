@@ -1,4 +1,9 @@
-import type { Continuations } from '@eventline/core';
+import {
+  type Continuations,
+  type DigestScheduler,
+  digestCloseMessage,
+  type WindowRef,
+} from '@eventline/core';
 import type { LambdaApi, SqsApi } from './apis.ts';
 import { translate } from './errors.ts';
 
@@ -14,6 +19,30 @@ export class SqsContinuations implements Continuations {
     try {
       const sqs = typeof this.sqs === 'function' ? await this.sqs() : this.sqs;
       await sqs.sendMessage({ QueueUrl: this.queueUrl, MessageBody: JSON.stringify(event) });
+    } catch (error) {
+      throw translate(error, `SendMessage ${this.queueUrl}`);
+    }
+  }
+}
+
+/**
+ * Digest windows close by a message on the ingest queue, delayed until the window's end (SQS delays
+ * up to 900 s); the function receives it as it receives S3 events, and closes the window.
+ */
+export class SqsDigestScheduler implements DigestScheduler {
+  constructor(
+    private readonly sqs: SqsApi | (() => Promise<SqsApi>),
+    private readonly queueUrl: string,
+  ) {}
+
+  async schedule(window: WindowRef, delaySeconds: number): Promise<void> {
+    try {
+      const sqs = typeof this.sqs === 'function' ? await this.sqs() : this.sqs;
+      await sqs.sendMessage({
+        QueueUrl: this.queueUrl,
+        MessageBody: JSON.stringify(digestCloseMessage(window)),
+        DelaySeconds: Math.max(0, Math.min(900, Math.round(delaySeconds))),
+      });
     } catch (error) {
       throw translate(error, `SendMessage ${this.queueUrl}`);
     }

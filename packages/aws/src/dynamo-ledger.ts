@@ -10,12 +10,14 @@ import type {
   AttributeMap,
   ClaimResult,
   Clock,
+  DigestJoin,
   FileState,
   Ledger,
   Logger,
   Metrics,
   RecordWriter,
   RecordWriterOptions,
+  WindowRef,
 } from '@eventline/core';
 import {
   attentionKey,
@@ -31,6 +33,7 @@ import {
   TTL_ATTRIBUTE,
 } from '@eventline/core';
 import type { DynamoDbApi } from './apis.ts';
+import { closeWindow, type DigestTable, markWindowSent, putFileJoining } from './dynamo-digest.ts';
 import { batchedWriter } from './dynamo-record-writer.ts';
 import { isTransientAwsError, type NamedResource, translate } from './errors.ts';
 
@@ -269,6 +272,34 @@ export class DynamoLedger implements Ledger {
       }
       throw translate(error, `PutItem ${pk}`, this.table);
     }
+  }
+
+  private digestTable(): DigestTable {
+    return {
+      dynamodb: this.options.dynamodb,
+      tableName: this.options.tableName,
+      table: this.table,
+      expiry: () => this.expiry(),
+    };
+  }
+
+  putFileJoining(state: FileState, expectedRev: number, join: DigestJoin) {
+    const at = new Date((this.options.clock ?? systemClock).now()).toISOString();
+    return putFileJoining(
+      this.digestTable(),
+      fileItem(state, writeId(), this.expiry()),
+      expectedRev,
+      join,
+      at,
+    );
+  }
+
+  closeWindow(ref: WindowRef, at: string, now: number, until: number) {
+    return closeWindow(this.digestTable(), ref, at, now, until);
+  }
+
+  markWindowSent(ref: WindowRef, messageId: string, at: string): Promise<void> {
+    return markWindowSent(this.digestTable(), ref, messageId, at);
   }
 
   async putRecord(item: AttributeMap, guard: { bucket: string; key: string; seq: string }) {

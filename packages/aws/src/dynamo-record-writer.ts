@@ -78,9 +78,10 @@ export class DynamoRecordWriter implements RecordWriter {
     return { written: this.written, duplicates: this.duplicates };
   }
 
-  /** Waits for every batch in flight, whatever its result (they never reject). */
-  async settle(): Promise<void> {
+  /** Waits for every batch in flight, whatever its result (they never reject); says what was written. */
+  async settle(): Promise<{ written: number; duplicates: number }> {
     await Promise.all(this.inflight);
+    return { written: this.written, duplicates: this.duplicates };
   }
 }
 

@@ -7,6 +7,7 @@
 export * from './apis.ts';
 export * from './continuations.ts';
 export * from './deferred-dead-letters.ts';
+export * from './dynamo-digest.ts';
 export * from './dynamo-ledger.ts';
 export * from './dynamo-record-writer.ts';
 export * from './errors.ts';

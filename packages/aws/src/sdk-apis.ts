@@ -3,6 +3,7 @@ import {
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
+  TransactWriteItemsCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { LambdaClientConfig } from '@aws-sdk/client-lambda';
@@ -38,6 +39,7 @@ export function withDynamoDbApi(client: DynamoDBClient): DynamoDBClient & Dynamo
         new BatchWriteItemCommand(input),
         options?.abortSignal ? { abortSignal: options.abortSignal } : {},
       ),
+    transactWriteItems: (input) => client.send(new TransactWriteItemsCommand(input)),
   };
   return Object.assign(client, api);
 }

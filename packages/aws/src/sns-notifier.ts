@@ -2,16 +2,23 @@ import type { Notification, Notifier } from '@eventline/core';
 import type { SnsApi } from './apis.ts';
 import { translate } from './errors.ts';
 
-/** At most one SMS part (160 characters): what happened, to which file, and why it failed. */
+/** At most one SMS part (160 characters): what happened, to which file, and why it failed (or a digest's counts). */
 export function smsText(notification: Notification): string {
-  const { status, key, route, error } = notification.json as {
+  const { status, key, route, error, message } = notification.json as {
     status?: string;
     key?: string;
     route?: string;
     error?: { message?: string };
+    message?: string;
   };
   const head = `eventline ${route ?? ''}: ${status ?? ''} ${key ?? ''}`.replace(/\s+/g, ' ').trim();
-  const text = error?.message ? `${head}: ${error.message}` : head;
+  // A digest's first line says it all: the route, the files by status, the records.
+  const text =
+    status === 'DIGEST' && message
+      ? `eventline ${message}`
+      : error?.message
+        ? `${head}: ${error.message}`
+        : head;
   return text.length <= 160 ? text : `${text.slice(0, 159)}…`;
 }
 

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { parse } from 'lossless-json';
 import { type Output, processOutput } from './output.ts';
-import { destroyClients, resolveTarget, type Target } from './resources.ts';
+import { destroyClients, noLocalStack, resolveTarget, type Target } from './resources.ts';
 
 /** What every command reads from the global options: config, endpoint, stack, output mode. */
 export interface GlobalOptions {
@@ -94,9 +94,7 @@ export class Cli {
           : {}),
       });
     } catch (error) {
-      throw new Error(
-        `no eventline local stack answers at ${base} (${errorMessage(error)}). Start one with: npm start`,
-      );
+      throw new Error(`${noLocalStack(base)} (${errorMessage(error)})`);
     }
     // Numbers come as exact decimal text (38 digits): parsed losslessly, printed as they came.
     const text = await response.text();
@@ -133,5 +131,11 @@ export const positive = (value: string) => {
 export const positiveNumber = (value: string) => {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('a positive number');
+  return n;
+};
+
+export const nonNegative = (value: string) => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('a number of seconds, 0 or more');
   return n;
 };

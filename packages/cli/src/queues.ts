@@ -12,13 +12,20 @@ import type { Queue, Target } from './resources.ts';
 
 /** SQS calls of the CLI, each error naming the queue and where its URL came from. */
 
-function failed(queue: Queue, action: string, error: unknown): Error {
-  const missing = /NonExistentQueue|does not exist/i.test(
-    `${(error as { name?: string }).name} ${errorMessage(error)}`,
-  );
-  return new Error(
-    `${action} on the ${queue.label} queue ${queue.url} (${queue.source}) failed: ${missing ? 'the queue does not exist' : errorMessage(error)}`,
-  );
+function failed(queue: Queue, action: string, error: unknown, hint = ''): Error {
+  const message = errorMessage(error);
+  const missing = /NonExistentQueue|does not exist/i.test(`${(error as { name?: string }).name} ${message}`);
+  // An answer the SDK could not parse: the endpoint does not speak this SQS action (moto_server
+  // answers StartMessageMoveTask with an HTML error page). Said so, with the raw parse error.
+  const unparsed =
+    /Deserialization error/i.test(message) || (error as { name?: string }).name === 'SyntaxError';
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  const why = missing
+    ? 'the queue does not exist'
+    : unparsed
+      ? `the endpoint answered${status ? ` HTTP ${status}` : ''} with something that is not an SQS response: it does not implement ${action}${hint} (raw parse error: ${message.split('\n')[0]?.trim()})`
+      : message;
+  return new Error(`${action} on the ${queue.label} queue ${queue.url} (${queue.source}) failed: ${why}`);
 }
 
 export interface Depth {
@@ -161,6 +168,11 @@ export async function startMove(
     );
     return TaskHandle;
   } catch (error) {
-    throw failed(source, 'StartMessageMoveTask', error);
+    throw failed(
+      source,
+      'StartMessageMoveTask',
+      error,
+      '; replay the letters one by one instead: eventline dlq replay ID --queue events (ids: eventline dlq list --queue events)',
+    );
   }
 }

@@ -100,6 +100,29 @@ function makeClients(common: Record<string, unknown>, s3Extra: Record<string, un
   };
 }
 
+/** A call that nothing answered: nothing listening at the endpoint, an unknown host, no route. */
+export function unreachable(error: unknown): boolean {
+  for (
+    let e = error as { code?: unknown; name?: unknown; message?: unknown; cause?: unknown } | undefined,
+      depth = 0;
+    e && depth < 5;
+    e = e.cause as typeof e, depth++
+  ) {
+    const code = typeof e.code === 'string' ? e.code : '';
+    if (/^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH)$/.test(code)) return true;
+    if (
+      typeof e.message === 'string' &&
+      /\b(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH)\b/.test(e.message)
+    )
+      return true;
+  }
+  return false;
+}
+
+/** What to run when no local stack answers at `endpoint`, in one line. */
+export const noLocalStack = (endpoint: string) =>
+  `no eventline local stack answers at ${endpoint}: start one with \`npm start\` (or point --endpoint at a running one, or read a deployed stack with --stack NAME)`;
+
 export function destroyClients(clients: Clients): void {
   for (const client of Object.values(clients)) (client as { destroy(): void }).destroy();
 }
@@ -120,7 +143,23 @@ async function describeStack(options: TargetOptions & { stack: string }): Promis
   } catch (error) {
     const region = await cfn.config.region().catch(() => 'no region');
     const at = options.endpoint ? ` at ${options.endpoint}` : '';
-    if (/does not exist/.test(errorMessage(error))) {
+    const message = errorMessage(error);
+    if (options.endpoint && unreachable(error)) {
+      throw new Error(
+        `nothing answers at ${options.endpoint} (--endpoint) for stack "${options.stack}" (--stack): start the emulator there, or leave --endpoint out to read the stack on AWS`,
+      );
+    }
+    if (/Region is missing/i.test(message)) {
+      throw new Error(
+        `no region for stack "${options.stack}" (--stack): pass --region NAME or set AWS_REGION (or a region in your AWS profile)`,
+      );
+    }
+    if (/Could not load credentials/i.test(message)) {
+      throw new Error(
+        `no AWS credentials to read stack "${options.stack}" (--stack) in ${region}: configure them (aws configure, AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)`,
+      );
+    }
+    if (/does not exist/.test(message)) {
       throw new Error(
         `stack "${options.stack}" (--stack) does not exist in ${region}${at}: deploy it (npm run deploy), or pick the region with --region or AWS_REGION${at ? ', or the endpoint with --endpoint' : ''}`,
       );
@@ -233,6 +272,11 @@ async function localTarget(options: TargetOptions & { endpoint: string }): Promi
         source: `queue ${names[label]} at ${sqsAt}`,
       };
     } catch (error) {
+      // Nothing listening there: every later call would fail the same way; say what to run, once.
+      if (unreachable(error)) {
+        destroyClients(clients);
+        throw new Error(noLocalStack(sqsAt));
+      }
       missing[label] = `no queue "${names[label]}" at ${sqsAt} (${errorMessage(error)})`;
     }
   }

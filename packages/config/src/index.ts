@@ -9,6 +9,7 @@ import { configSchema, type EventlineConfig } from './schema.ts';
  * `loadConfig`), the names and queue settings derived from a config, and the config as bundle-time data.
  * Code that runs inside the Lambda bundle imports `@eventline/config/runtime` instead, which leaves zod out.
  */
+export * from './attempts.ts';
 export * from './bucket.ts';
 export * from './bundled.ts';
 export * from './concurrency.ts';

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { attemptsProblem, eventDeliveries } from './attempts.ts';
 import { jsonArrayOptions, logOptions } from './log-options.ts';
 import { bucketNameProblem, queueNameProblem, tableNameProblem, topicNameProblem } from './names.ts';
 import { internalPrefixProblem, routeOverlapProblem } from './route-checks.ts';
@@ -70,6 +71,22 @@ const csvOptions = z
   })
   .strict();
 
+/** A route's digest: how long a window stays open at most, how many files close it early. */
+const digestPolicy = z
+  .object({
+    /** Seconds from a window's start to its close: 1 to 900 (SQS DelaySeconds is at most 900). */
+    everySeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(900, { error: 'at most 900: a window is closed by an SQS message delayed at most 15 minutes' }),
+    /** Files that close a window before its time (the next outcome after it fills starts another). */
+    maxFiles: z.number().int().min(1).max(100_000).default(10_000),
+    /** Also publish each failed file's notification at once (for on-call); it still counts in the digest. */
+    failuresImmediately: z.boolean().default(false),
+  })
+  .strict();
+
 export const routeSchema = z
   .object({
     /** Stable id, used as the S3 notification configuration id and in metrics. */
@@ -95,11 +112,14 @@ export const routeSchema = z
     onInvalid: z.enum(['continue', 'fail']).default('continue'),
     /**
      * Which outcomes of this route's files publish a notification: `each` (every file, the default),
-     * `failures` (failed files only) or `none`. The ledger records every outcome either way.
+     * `failures` (failed files only), `none`, or `{ digest: { everySeconds, maxFiles } }`: one summary
+     * per window of at most `everySeconds` (≤ 900: SQS's longest delay closes it) or `maxFiles` files,
+     * each file counted in exactly one (docs/protocol.md, I13); `failuresImmediately` also publishes
+     * each failure at once. The ledger records every outcome either way.
      */
     notify: z
-      .enum(['each', 'failures', 'none'], {
-        error: "'each', 'failures' or 'none' (a digest policy is not available yet)",
+      .union([z.enum(['each', 'failures', 'none']), z.object({ digest: digestPolicy }).strict()], {
+        error: "'each', 'failures', 'none' or { digest: { everySeconds, maxFiles } }",
       })
       .default('each'),
     csv: csvOptions.default({ delimiter: ',', quote: '"', types: {} }),
@@ -166,7 +186,7 @@ function filterPolicyProblem(policy: Record<string, unknown>, at: string[] = [])
  * `queue`: the name of a queue the stack creates), a Lambda function (its ARN) or a phone (`sms`, E.164).
  * `filterPolicy` (SNS's filter-policy language: exact values, prefix, anything-but, numeric, exists)
  * picks which notifications it receives, on the message attributes (status, route, bucket, records,
- * idempotencyKey) or with `filterPolicyScope: 'MessageBody'` on the JSON body. `rawMessageDelivery`
+ * idempotencyKey, and contentType for an `object` route's processed file) or with `filterPolicyScope: 'MessageBody'` on the JSON body. `rawMessageDelivery`
  * (sqs, http, https) sends the JSON notification alone, without SNS's envelope.
  */
 const topicSubscription = z
@@ -382,12 +402,14 @@ export const configSchema = z
         /**
          * Attempts a file gets (crashes and transient failures count; a continuation after a
          * timeout does not) before it ends FAILED, dead-lettered, with a failure notification.
-         * In queue mode keep it at most trigger.maxReceiveCount, or SQS dead-letters the event first.
+         * Must be below the deliveries of an event (queue mode: trigger.maxReceiveCount; direct
+         * mode: trigger.retryAttempts + 1): an attempt that crashes or times out is recorded FAILED
+         * by the delivery after it (issue 22, hole 10). Default: 3, or one less than the deliveries.
          */
-        maxAttempts: z.number().int().min(1).max(100).default(3),
+        maxAttempts: z.number().int().min(1).max(100).optional(),
       })
       .strict()
-      .default({ maxAttempts: 3 }),
+      .default({}),
     writes: z
       .object({
         /** BatchWriteItem requests in flight per file. */
@@ -448,6 +470,13 @@ export const configSchema = z
       ids.add(route.id);
       const internal = internalPrefixProblem(route, config.internalPrefix);
       if (internal) ctx.addIssue({ code: 'custom', path: ['routes', i, 'prefix'], message: internal });
+      if (typeof route.notify === 'object' && config.trigger.mode !== 'queue') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['routes', i, 'notify'],
+          message: `a digest is closed by a delayed message on the ingest queue: it needs trigger.mode 'queue', not '${config.trigger.mode}'`,
+        });
+      }
     });
     config.routes.forEach((a, i) => {
       config.routes.forEach((b, j) => {
@@ -456,7 +485,16 @@ export const configSchema = z
         if (overlap) ctx.addIssue({ code: 'custom', path: ['routes', j], message: overlap });
       });
     });
-  });
+    const problem = attemptsProblem(config.trigger, config.files.maxAttempts);
+    if (problem) ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });
+  })
+  .transform((config) => ({
+    ...config,
+    files: {
+      ...config.files,
+      maxAttempts: config.files.maxAttempts ?? Math.min(3, eventDeliveries(config.trigger) - 1),
+    },
+  }));
 
 export type EventlineConfig = z.output<typeof configSchema>;
 export type EventlineConfigInput = z.input<typeof configSchema>;

@@ -99,6 +99,7 @@ export function owedOf(state: FileState): OwedOutcome {
   if (state.eTag) owed.eTag = state.eTag;
   if (state.sequencer) owed.sequencer = state.sequencer;
   if (state.rejectsKey) owed.rejectsKey = state.rejectsKey;
+  if (state.contentType) owed.contentType = state.contentType;
   if (state.error) owed.error = { code: state.error.code, message: state.error.message };
   if (state.finishedAt) owed.finishedAt = state.finishedAt;
   if (state.durationMs !== undefined) owed.durationMs = state.durationMs;

@@ -1,4 +1,14 @@
-import type { Clock, DeadLetterQueue, Ledger, Logger, Metrics, Notifier, ObjectSource } from './ports.ts';
+import type { DigestWindows } from './digest-windows.ts';
+import type {
+  Clock,
+  DeadLetterQueue,
+  DigestScheduler,
+  Ledger,
+  Logger,
+  Metrics,
+  Notifier,
+  ObjectSource,
+} from './ports.ts';
 import type { PipelineSettings } from './settings.ts';
 
 /** What the parts of the processing use case share: the ports, and the settings they read. */
@@ -13,6 +23,8 @@ export interface UseCaseContext {
   clock: Clock;
   /** How long a claim on a file is honoured before another attempt may take it over. */
   leaseMs: number;
+  /** Digest routes' windows (this container's cache) and how their closes are sent. */
+  digests?: { windows: DigestWindows; scheduler: DigestScheduler };
   /** Waits between retries (the simulator's clock passes instead of real time). */
   sleep: (ms: number) => Promise<void>;
 }

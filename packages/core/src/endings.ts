@@ -14,7 +14,7 @@ import type { Lease } from './lease.ts';
 import { notificationFor, notificationWanted } from './notification.ts';
 import { clip, OUTCOME_LIMITS, type Outcome } from './outcome.ts';
 import { finishSteps, logOutcome, logUnsaved, outcomeOf, recordSent, release } from './owed-steps.ts';
-import type { Continuations, FileState } from './ports.ts';
+import type { Continuations, FileCounts, FileState } from './ports.ts';
 
 /**
  * How an invocation leaves a file: done (processed), failed, or paused for a continuation. Each
@@ -69,6 +69,7 @@ export async function complete(
   // The version S3 served names the outcome when the event did not (a listing's re-drive).
   if (!final.versionId && result.versionId && result.versionId !== 'null') final.versionId = result.versionId;
   if (result.rejectsKey) final.rejectsKey = result.rejectsKey;
+  if (result.contentType) final.contentType = result.contentType;
   metrics.count('FilesProcessed');
   metrics.count('RecordsWritten', result.counts.written);
   if (result.counts.rejected) metrics.count('RecordsRejected', result.counts.rejected);
@@ -134,11 +135,15 @@ export async function fail(
   started: number,
   error: PermanentError,
   served?: string,
+  counts?: FileCounts,
 ): Promise<Outcome> {
   const { logger, metrics, clock } = ctx;
   const finishedAt = clock.now();
   const final: FileState = {
     ...lease.state,
+    // The records it left in the ledger (hole 4): the failing segment's, else those up to the last
+    // checkpoint (an attempt that died wrote an unknown number more).
+    counts: counts ?? lease.state.checkpoint?.counts ?? lease.state.counts,
     status: 'FAILED',
     error: {
       code: error.code,
@@ -193,7 +198,19 @@ export async function pause(
   result: IngestResult,
 ): Promise<Outcome> {
   const checkpoint = result.paused!;
-  const next: FileState = { ...lease.state, counts: result.counts, checkpoint, handoff: true, leaseUntil: 0 };
+  // The segment made progress (it pauses only after a record, I12): the next segment starts again
+  // at attempt 1, so `files.maxAttempts` bounds the failures since the last progress, not those
+  // over a whole multi-hour file (hole 13); a file's invocations stay bounded by its attempts
+  // times its segments.
+  const next: FileState = {
+    ...lease.state,
+    counts: result.counts,
+    checkpoint,
+    handoff: true,
+    leaseUntil: 0,
+    attempts: 1,
+  };
+  delete next.lastError;
   if (!(await record(ctx, lease, next))) return superseded(ctx, event, routeId);
   try {
     await continuations.schedule(continuationEvent(event));
@@ -212,10 +229,19 @@ export async function pause(
     route: routeId,
     line: checkpoint.line,
     records: checkpoint.records,
+    written: result.counts.written,
+    rejected: result.counts.rejected,
     offset: checkpoint.offset,
     segment: checkpoint.segments,
   });
-  return { bucket: event.bucket, key: event.key, route: routeId, status: 'continued', counts: result.counts };
+  return {
+    bucket: event.bucket,
+    key: event.key,
+    route: routeId,
+    status: 'continued',
+    counts: result.counts,
+    segments: checkpoint.segments,
+  };
 }
 
 /** The failure that ends a file after its last attempt. */

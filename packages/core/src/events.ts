@@ -4,6 +4,7 @@
  * "Object Created" event) becomes one `ObjectEvent`. Shapes follow
  * shared/reference/aws-wire-formats.md sections 1-3; unknown keys are ignored, minor versions accepted.
  */
+import { digestCloseOf, type WindowRef } from './digest-close.ts';
 
 export type EventOrigin = 's3' | 'sqs' | 'eventbridge' | 'replay' | 'backfill';
 
@@ -25,7 +26,9 @@ export interface ObjectEvent {
 export interface InboundMessage {
   /** SQS messageId (the `itemIdentifier` of a partial batch failure), or `record-<i>`. */
   id: string;
-  kind: 'objects' | 'test' | 'invalid';
+  kind: 'objects' | 'test' | 'invalid' | 'digest-close';
+  /** The digest window a `digest-close` message closes. */
+  close?: WindowRef;
   objects: ObjectEvent[];
   /** Objects events that are not creations (removals, restores...): logged and skipped. */
   skipped: Array<{ eventName: string; key: string }>;
@@ -322,6 +325,8 @@ function fromSqsRecord(raw: unknown, index: number): InboundMessage {
       };
     }
   }
+  const close = digestCloseOf(payload);
+  if (close) return { id: messageId, kind: 'digest-close', close, objects: [], skipped: [], raw };
   if (isRecord(payload) && payload.source === 'aws.s3' && 'detail' in payload) {
     const message = { ...fromEventBridge(payload), id: messageId, raw };
     if (message.kind === 'invalid') message.reason = `SQS message ${messageId}: ${message.reason}`;

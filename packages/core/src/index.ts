@@ -7,6 +7,9 @@
 export { hasPendingSteps } from './claim.ts';
 export * from './continuation.ts';
 export * from './decisions.ts';
+export * from './digest.ts';
+export * from './digest-close.ts';
+export * from './digest-windows.ts';
 export * from './errors.ts';
 export * from './events.ts';
 export * from './formats/index.ts';

@@ -30,6 +30,8 @@ export interface IngestResult {
   counts: FileCounts;
   rejects: RejectedRecord[];
   rejectsKey?: string;
+  /** An `object` route's file: the content type detected from its bytes. */
+  contentType?: string;
   /** Set when the file paused (its invocation ran out of time): where the next one resumes. */
   paused?: Checkpoint;
   /** The version S3 served (an event from a listing names none): the outcome's identity. */
@@ -52,6 +54,11 @@ export interface IngestOptions {
   fence?: () => Promise<number>;
   /** Told the version S3 served as soon as it is known, so a failure after it names its write too. */
   served?: (versionId: string) => void;
+  /**
+   * Told the file's counts when the segment throws, with the records its batches wrote before the
+   * failure (and those of the segments before it), so a FAILED outcome says what it left (hole 4).
+   */
+  failedWith?: (counts: FileCounts) => void;
 }
 
 /**
@@ -64,6 +71,17 @@ const columnsFit = (columns: string[]) =>
 
 const rejectsKeyOf = (ctx: UseCaseContext, event: ObjectEvent, claimed: FileState, part: number) =>
   `${ctx.config.internalPrefix}rejects/${event.bucket}/${event.key}.${claimed.seq.replace(/0+$/, '') || 'x'}${part > 0 ? `.${part}` : ''}.ndjson`;
+
+/** Adds the counts of the segments before this one (a continued file's checkpoint) to `counts`. */
+function withEarlierSegments(counts: FileCounts, before: FileCounts | undefined): FileCounts {
+  if (before) {
+    counts.read += before.read;
+    counts.written += before.written;
+    counts.rejected += before.rejected;
+    counts.duplicates += before.duplicates;
+  }
+  return counts;
+}
 
 /** Numbers as JS numbers, for schema validation only (the ledger keeps the exact text). */
 function toPlain(value: unknown): unknown {
@@ -173,6 +191,7 @@ export async function ingest(
   let handled = 0;
   let paused = false;
   let stopAt: ResumePoint | undefined;
+  let contentType: string | undefined;
   try {
     for await (const decoded of records) {
       seen += 1;
@@ -195,6 +214,10 @@ export async function ingest(
         lastLine = decoded.error.position?.line ?? lastLine;
         reject(decoded.error);
       } else {
+        if (route.format === 'object') {
+          const detected = (decoded.value as { contentType?: unknown }).contentType;
+          if (typeof detected === 'string') contentType = detected;
+        }
         lastLine = decoded.position.line ?? lastLine;
         lineEnds?.after(lastLine - linesBefore); // keeps only the line ends of the read-ahead
         let made: DecodedRecord[] = [];
@@ -224,20 +247,19 @@ export async function ingest(
     counts.duplicates = written.duplicates;
   } catch (error) {
     // No write of this file may outlive its outcome: let the batches in flight finish first.
-    await writer.settle();
+    const settled = await writer.settle();
+    counts.written = settled.written;
+    counts.duplicates = settled.duplicates;
+    counts.bytes = input.bytes();
+    options.failedWith?.(withEarlierSegments(counts, resume?.counts));
     throw error;
   }
   counts.bytes = input.bytes();
-  const before = resume?.counts;
-  if (before) {
-    counts.read += before.read;
-    counts.written += before.written;
-    counts.rejected += before.rejected;
-    counts.duplicates += before.duplicates;
-  }
+  withEarlierSegments(counts, resume?.counts);
   const part = resume?.rejectParts ?? 0;
   const result: IngestResult = { counts, rejects: allRejects.slice(0, MAX_REJECTS_IN_LEDGER) };
   if (input.versionId) result.versionId = input.versionId;
+  if (contentType) result.contentType = contentType;
   if (allRejects.length > 0) {
     await ctx.source.putInternal(
       event.bucket,

@@ -1,5 +1,6 @@
 import { leaseSafetyMarginMs } from '@eventline/config/runtime';
 import { isoNow, type UseCaseContext } from './context.ts';
+import { digestPolicyOf, writeJoining } from './digest.ts';
 import { SupersededError } from './errors.ts';
 import type { FileState } from './ports.ts';
 
@@ -27,8 +28,17 @@ export class Lease {
    * wrote). Returns false when another invocation took it over.
    */
   async save(next: FileState): Promise<boolean> {
-    const written = { ...next, rev: this.state.rev + 1, updatedAt: isoNow(this.ctx.clock) };
-    if (!(await this.ctx.ledger.putFile(written, this.state.rev))) return false;
+    let written: FileState = { ...next, rev: this.state.rev + 1, updatedAt: isoNow(this.ctx.clock) };
+    // The write that makes the outcome terminal also counts it in its route's digest window, if any.
+    const policy =
+      this.state.status === 'PROCESSING' && next.status !== 'PROCESSING'
+        ? digestPolicyOf(this.ctx.config.routes, next.route)
+        : undefined;
+    if (policy) {
+      const joined = await writeJoining(this.ctx, written, this.state.rev, policy);
+      if (!joined) return false;
+      written = joined;
+    } else if (!(await this.ctx.ledger.putFile(written, this.state.rev))) return false;
     this.state = written;
     return true;
   }

@@ -22,16 +22,21 @@ export function idempotencyKey(
 }
 
 /**
- * Whether a file's outcome publishes a notification, by its route's `notify` policy: `each` (the
- * default), `failures` or `none`. An outcome that needs none records its notification step as
+ * Whether a file's outcome publishes a notification of its own, by its route's `notify` policy: `each`
+ * (the default), `failures`, `none`, or a digest (failures only with `failuresImmediately`). An outcome that needs none records its notification step as
  * NOT_NEEDED, so no retry, redrive or later claim owes it.
  */
 export function notificationWanted(
-  routes: ReadonlyArray<{ id: string; notify?: 'each' | 'failures' | 'none' }>,
+  routes: ReadonlyArray<{
+    id: string;
+    notify?: 'each' | 'failures' | 'none' | { digest: { failuresImmediately?: boolean } };
+  }>,
   routeId: string,
   status: 'PROCESSED' | 'FAILED',
 ): boolean {
   const policy = routes.find((route) => route.id === routeId)?.notify ?? 'each';
+  // A digest counts the outcome in its window (digest.ts); a failure may also be sent at once.
+  if (typeof policy === 'object') return status === 'FAILED' && policy.digest.failuresImmediately === true;
   return policy === 'each' || (policy === 'failures' && status === 'FAILED');
 }
 
@@ -56,6 +61,7 @@ export function notificationFor(state: FileState): Notification {
     error: state.error,
     sequencer: state.sequencer,
     rejectsKey: state.rejectsKey,
+    contentType: state.contentType,
     errorKey: state.errorKey,
     processedAt: state.finishedAt,
   };
@@ -69,6 +75,8 @@ export function notificationFor(state: FileState): Notification {
       bucket: { type: 'String', value: state.bucket },
       records: { type: 'Number', value: String(state.counts.written) },
       idempotencyKey: { type: 'String', value: key },
+      // An `object` route's file: its type detected from its bytes, for filters such as {"prefix": "image/"}.
+      ...(state.contentType ? { contentType: { type: 'String', value: state.contentType } } : {}),
     },
   };
 }

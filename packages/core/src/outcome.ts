@@ -21,6 +21,8 @@ export interface Outcome {
   error?: { code: string; message: string };
   notification?: FileState['notification'];
   durationMs?: number;
+  /** A `continued` file: the invocations (segments) it has taken so far. */
+  segments?: number;
 }
 
 /** Messages quote input (a cell, a number): keep them small enough for an item, an SNS or SQS message. */

@@ -53,6 +53,7 @@ function owedState(holder: FileState, owed: OwedOutcome): FileState {
   if (owed.eTag) state.eTag = owed.eTag;
   if (owed.sequencer) state.sequencer = owed.sequencer;
   if (owed.rejectsKey) state.rejectsKey = owed.rejectsKey;
+  if (owed.contentType) state.contentType = owed.contentType;
   if (owed.error) state.error = owed.error;
   if (owed.finishedAt) state.finishedAt = owed.finishedAt;
   if (owed.durationMs !== undefined) state.durationMs = owed.durationMs;

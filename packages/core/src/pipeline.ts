@@ -1,6 +1,8 @@
 import { defaultLeaseMs, type Route } from '@eventline/config/runtime';
 import { claimState, decide, sameVersion } from './claim.ts';
 import { isoNow, realSleep, type UseCaseContext } from './context.ts';
+import { closeDigest } from './digest.ts';
+import { DigestWindows } from './digest-windows.ts';
 import { complete, exhausted, fail, pause } from './endings.ts';
 import {
   describeError,
@@ -21,6 +23,8 @@ import type {
   Clock,
   Continuations,
   DeadLetterQueue,
+  DigestScheduler,
+  FileCounts,
   FileState,
   Ledger,
   Logger,
@@ -62,6 +66,8 @@ export interface PipelineDeps {
   continuations?: Continuations;
   /** How retries wait (default: real time); the protocol simulator passes its virtual clock's. */
   sleep?: (ms: number) => Promise<void>;
+  /** How digest windows are closed (a delayed message on the ingest queue); needed by digest routes. */
+  digests?: DigestScheduler;
 }
 
 export interface ProcessOptions {
@@ -93,7 +99,14 @@ export class Pipeline {
       clock: deps.clock ?? systemClock,
       leaseMs: deps.leaseMs ?? defaultLeaseMs(deps.config.function.timeoutSeconds),
       sleep: deps.sleep ?? realSleep,
+      ...(deps.digests ? { digests: { windows: new DigestWindows(), scheduler: deps.digests } } : {}),
     };
+    const digestRoute = deps.config.routes.find((route) => typeof route.notify === 'object');
+    if (digestRoute && !deps.digests) {
+      throw new Error(
+        `route "${digestRoute.id}" has a digest policy, but the pipeline was given no way to close its windows (the ingest queue: trigger.mode 'queue')`,
+      );
+    }
   }
 
   /**
@@ -105,6 +118,10 @@ export class Pipeline {
     const { logger, metrics } = this.ctx;
     if (message.kind === 'test') {
       logger.info('s3:TestEvent acknowledged and ignored', { messageId: message.id });
+      return [];
+    }
+    if (message.kind === 'digest-close' && message.close) {
+      await closeDigest(this.ctx, message.close);
       return [];
     }
     if (message.kind === 'invalid') {
@@ -272,6 +289,8 @@ export class Pipeline {
     }
     let result: IngestResult;
     let served: string | undefined;
+    /** What the failing segment left in the ledger (hole 4: a FAILED outcome counts its records). */
+    let partial: FileCounts | undefined;
     try {
       const times = this.segmentTimes(route, options.deadline);
       result = await ingest(this.ctx, event, route, claimed, {
@@ -279,6 +298,9 @@ export class Pipeline {
         fence: () => lease.fence(),
         served: (versionId) => {
           served = versionId;
+        },
+        failedWith: (counts) => {
+          partial = counts;
         },
       });
     } catch (error) {
@@ -291,7 +313,7 @@ export class Pipeline {
         metrics.count('FilesSuperseded');
         return { bucket: event.bucket, key: event.key, route: route.id, status: 'superseded' };
       }
-      if (isPermanent(error)) return fail(this.ctx, lease, event, started, error, served);
+      if (isPermanent(error)) return fail(this.ctx, lease, event, started, error, served, partial);
       if (isProgrammingError(error)) {
         logger.error('programming error: the file fails instead of being retried', {
           ...log,
@@ -310,6 +332,7 @@ export class Pipeline {
             },
           ),
           served,
+          partial,
         );
       }
       const reason = `${(error as Error)?.name ?? 'Error'}: ${errorMessage(error)}`;
@@ -325,6 +348,7 @@ export class Pipeline {
           started,
           exhausted(event, { ...claimed, lastError: reason }, this.maxAttempts, error),
           served,
+          partial,
         );
       }
       // Give the claim back so the retry need not wait for the lease to run out.

@@ -1,3 +1,4 @@
+import type { WindowRef } from './digest-close.ts';
 import type { Position } from './errors.ts';
 import type { ObjectEvent } from './events.ts';
 import type { AttributeMap } from './values.ts';
@@ -97,6 +98,7 @@ export interface OwedOutcome {
   attempts: number;
   counts: FileCounts;
   rejectsKey?: string;
+  contentType?: string;
   error?: { code: string; message: string };
   notification: StepStatus;
   deadLetter: StepStatus;
@@ -124,6 +126,8 @@ export interface FileState {
   counts: FileCounts;
   rejects: RejectedRecord[];
   rejectsKey?: string;
+  /** An `object` route's file: the content type detected from its bytes (a notification attribute). */
+  contentType?: string;
   error?: { code: string; message: string; position?: Position };
   /** The whole error when it was too long for the item (an object under the internal prefix). */
   errorKey?: string;
@@ -135,6 +139,8 @@ export interface FileState {
   /** Superseded versions' outcomes still owing steps: delivered by whoever holds the item. */
   owed?: OwedOutcome[];
   notification: { status: StepStatus; messageId?: string; at?: string; error?: string };
+  /** The digest window this outcome counts in (`windowId`), on a route with a digest policy. */
+  digest?: string;
   deadLetter: { status: StepStatus; at?: string };
   /** The operator's `dlq drop` of this failure (decisions.ts): reconcile and replay leave it alone. */
   dropped?: DropDecision;
@@ -175,6 +181,30 @@ export interface Ledger {
    */
   putFile(state: FileState, expectedRev: number | undefined): Promise<boolean>;
   /**
+   * As `putFile`, and in the same atomic write the outcome joins its digest window (counts added,
+   * the window created if new): `written`, or `stale` (the file's revision moved: nothing written),
+   * `closed` (the window was closed: nothing written) or `full` (it holds `maxFiles` files).
+   * The digest methods are optional: a ledger without them serves no route with a digest policy.
+   */
+  putFileJoining?(
+    state: FileState,
+    expectedRev: number,
+    join: DigestJoin,
+  ): Promise<'written' | 'stale' | 'closed' | 'full'>;
+  /**
+   * Marks a window closed (created closed and empty if nobody joined it), so no outcome joins it
+   * after, and takes the right to publish its digest until `until` (clock ms): `claimed` with the
+   * window, `sent` when its digest was published already, `busy` while another close holds it.
+   */
+  closeWindow?(
+    ref: WindowRef,
+    at: string,
+    now: number,
+    until: number,
+  ): Promise<{ state: 'claimed' | 'sent' | 'busy'; window: DigestWindow }>;
+  /** Records a closed window's digest as published (`messageId` empty: nothing to publish). */
+  markWindowSent?(ref: WindowRef, messageId: string, at: string): Promise<void>;
+  /**
    * One record, conditionally: written unless the stored item comes from the same object with a
    * later sequencer. Returns `superseded` when a newer version already holds the key.
    */
@@ -205,8 +235,11 @@ export interface RecordWriter {
   add(item: AttributeMap): Promise<void>;
   /** Writes what is queued and waits for every write; resolves with what was written. */
   finish(): Promise<{ written: number; duplicates: number }>;
-  /** Waits for the writes in flight, whatever their result (after a failure). */
-  settle(): Promise<void>;
+  /**
+   * Waits for the writes in flight, whatever their result (after a failure); resolves with what was
+   * written, so a FAILED outcome counts the records it left in the ledger (hole 4).
+   */
+  settle(): Promise<{ written: number; duplicates: number }>;
 }
 
 export interface Notification {
@@ -250,6 +283,45 @@ export interface DeadLetterQueue {
  */
 export interface Continuations {
   schedule(event: Record<string, unknown>): Promise<void>;
+}
+
+/** What one file's outcome adds to its window. */
+export interface DigestEntry {
+  status: 'PROCESSED' | 'FAILED';
+  written: number;
+  rejected: number;
+  /** A failed file's key and reason (kept while the window holds fewer than MAX_DIGEST_FAILURES). */
+  failure?: { key: string; code: string; reason: string };
+}
+
+/** A file's outcome joining a window, as the ledger writes it with the outcome. */
+export interface DigestJoin {
+  window: WindowRef;
+  /** When the window's time slot ends (clock ms): its close message is due then. */
+  endsAt: number;
+  maxFiles: number;
+  entry: DigestEntry;
+}
+
+/** A window as the ledger holds it. */
+export interface DigestWindow extends WindowRef {
+  endsAt: number;
+  files: number;
+  processed: number;
+  failed: number;
+  written: number;
+  rejected: number;
+  failures: Array<{ key: string; code: string; reason: string }>;
+  firstAt?: string;
+  lastAt?: string;
+  closedAt?: string;
+  sentAt?: string;
+  messageId?: string;
+}
+
+/** Sends the delayed message that closes a digest window (a message on the ingest queue). */
+export interface DigestScheduler {
+  schedule(window: WindowRef, delaySeconds: number): Promise<void>;
 }
 
 export interface Clock {

@@ -1,5 +1,5 @@
+import { EventEmitter } from 'node:events';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import { PassThrough } from 'node:stream';
 import { DynamoProtocolError } from './errors.ts';
 
 /** dynalite's answer to one request: status, headers and body as dynalite sent them. */
@@ -63,7 +63,9 @@ export class Backend {
 
   private send(url: string, headers: IncomingHttpHeaders, body: Buffer): Promise<BackendReply> {
     return new Promise((resolve, reject) => {
-      const req = Object.assign(new PassThrough(), { headers, method: 'POST', url });
+      // The part of IncomingMessage dynalite uses (headers, method, url; 'data' and 'end'
+      // events): an emitter, not a stream, as the body is whole already.
+      const req = Object.assign(new EventEmitter(), { headers, method: 'POST', url });
       const res = new CollectedResponse(resolve);
       try {
         this.listener(req as unknown as IncomingMessage, res as unknown as ServerResponse);
@@ -71,7 +73,14 @@ export class Backend {
         reject(error);
         return;
       }
-      req.end(body);
+      process.nextTick(() => {
+        try {
+          if (body.length > 0) req.emit('data', body);
+          req.emit('end');
+        } catch (error) {
+          reject(error);
+        }
+      });
     });
   }
 }

@@ -19,8 +19,17 @@ import {
   filtersHere,
 } from './guard.ts';
 import { acquireDirectoryLock, type DirectoryLock } from './lock.ts';
+import { withoutPlusSigns } from './numbers.ts';
 import { Locks } from './rwlock.ts';
-import { emptyIndexKey, type Item, KeySchemas, validation } from './tables.ts';
+import {
+  emptyIndexKey,
+  type IndexKey,
+  type Item,
+  itemIdentity,
+  KeySchemas,
+  keyFrom,
+  validation,
+} from './tables.ts';
 import { Transactions } from './transactions.ts';
 import { TimeToLive } from './ttl.ts';
 import { update } from './updates.ts';
@@ -119,11 +128,12 @@ export async function startDynamoEmulator(options: DynamoEmulatorOptions = {}): 
     server = front;
 
     async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-      const body = await readBody(req);
-      if (!body) {
+      const raw = await readBody(req);
+      if (!raw) {
         res.writeHead(413).end();
         return;
       }
+      const body = withoutPlusSigns(raw);
       const [api, operation = ''] = String(req.headers['x-amz-target'] ?? '').split('.');
       const ownOperation = api === API ? own[operation] : undefined;
       if (ownOperation) {
@@ -302,9 +312,15 @@ export async function startDynamoEmulator(options: DynamoEmulatorOptions = {}): 
             puts.push([table, r?.PutRequest?.Item]);
         }
       }
+      const byTable = new Map<string, IndexKey[]>();
       for (const [table, item] of puts) {
         if (!item || typeof item !== 'object') continue;
-        const indexKeys = await keys.indexKeys(table).catch(() => []);
+        let indexKeys = byTable.get(table);
+        if (!indexKeys) {
+          indexKeys = await keys.indexKeys(table).catch(() => []);
+          byTable.set(table, indexKeys);
+        }
+        if (indexKeys.length === 0) continue;
         const refused = emptyIndexKey(item as Item, indexKeys);
         if (refused) return refused;
       }
@@ -320,13 +336,16 @@ export async function startDynamoEmulator(options: DynamoEmulatorOptions = {}): 
       }
       const found: string[] = [];
       for (const [name, requests] of Object.entries(params.RequestItems as Record<string, unknown>)) {
+        // One schema look-up per table; the batch's items are then named synchronously.
+        const keyNames = await keys.keyNames(name);
         if (operation === 'BatchGetItem') {
-          for (const key of (requests as { Keys: Item[] }).Keys) found.push(await keys.identity(name, key));
+          for (const key of (requests as { Keys: Item[] }).Keys)
+            found.push(itemIdentity(name, keyFrom(keyNames, key)));
           continue;
         }
         for (const request of requests as { PutRequest?: { Item: Item }; DeleteRequest?: { Key: Item } }[]) {
           const item = request.PutRequest?.Item ?? request.DeleteRequest?.Key;
-          found.push(await keys.identity(name, item as Item));
+          found.push(itemIdentity(name, keyFrom(keyNames, item as Item)));
         }
       }
       return found;
@@ -417,15 +436,20 @@ function closeServer(server: Server): Promise<void> {
   });
 }
 
-async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY) return undefined;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+/** The request's body, or undefined past MAX_BODY (listeners rather than an async iterator: fewer allocations per request). */
+function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY) over = true;
+      else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(over ? undefined : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
 }
 
 const HOP_HEADERS = new Set([

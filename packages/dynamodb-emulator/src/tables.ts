@@ -117,18 +117,7 @@ export class KeySchemas {
 
   /** The key of `item` (an Item, or a Key) in `table`; ValidationException when a key attribute is missing. */
   async keyOf(table: string, item: Item): Promise<Item> {
-    const key: Item = {};
-    for (const name of await this.keyNames(table)) {
-      const value = item[name];
-      if (!value) {
-        throw new DynamoProtocolError(
-          'ValidationException',
-          'The provided key element does not match the schema',
-        );
-      }
-      key[name] = value;
-    }
-    return key;
+    return keyFrom(this.names.get(table) ?? (await this.keyNames(table)), item);
   }
 
   /** A name for one item of one table, the same however the request orders the key's attributes. */
@@ -141,6 +130,22 @@ export class KeySchemas {
     this.indexes.delete(table);
     this.projections.delete(table);
   }
+}
+
+/** The key attributes `names` of `item`; ValidationException when one is missing. */
+export function keyFrom(names: string[], item: Item): Item {
+  const key: Item = {};
+  for (const name of names) {
+    const value = item?.[name];
+    if (!value) {
+      throw new DynamoProtocolError(
+        'ValidationException',
+        'The provided key element does not match the schema',
+      );
+    }
+    key[name] = value;
+  }
+  return key;
 }
 
 /** Numbers in keys by value: `1.5` and `1.50` name one item, as in DynamoDB. */

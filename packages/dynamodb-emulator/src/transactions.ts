@@ -84,7 +84,7 @@ export class Transactions {
         "1 validation error detected: Value at 'clientRequestToken' failed to satisfy constraint: Member must have length between 1 and 36",
       );
     }
-    const { actions, duplicate } = await this.parse(items);
+    const actions = await this.parse(items);
     const digest = createHash('sha256')
       .update(JSON.stringify({ ...params, ClientRequestToken: undefined }))
       .digest('hex');
@@ -122,7 +122,6 @@ export class Transactions {
         reasons.push(refused ?? this.check(action));
       }
       if (reasons.some((r) => r.Code !== 'None')) throw cancelled(reasons);
-      if (duplicate) throw validation('Transaction request cannot include multiple operations on one item');
       const applied: Action[] = [];
       for (const [index, action] of actions.entries()) {
         if (action.kind === 'ConditionCheck') continue;
@@ -173,10 +172,9 @@ export class Transactions {
     );
   }
 
-  private async parse(items: unknown[]): Promise<{ actions: Action[]; duplicate: boolean }> {
+  private async parse(items: unknown[]): Promise<Action[]> {
     const actions: Action[] = [];
     const seen = new Set<string>();
-    let duplicate = false;
     for (const [index, entry] of items.entries()) {
       const present = KINDS.filter((kind) => (entry as Record<string, unknown> | null)?.[kind] !== undefined);
       if (present.length !== 1) {
@@ -217,12 +215,15 @@ export class Transactions {
       }
       const key = await this.keys.keyOf(table, source);
       const identity = itemIdentity(table, key);
-      // Reported after the conditions, as DynamoDB Local does: a cancelled transaction says so first.
-      if (seen.has(identity)) duplicate = true;
+      // A request error, before any item is read or condition evaluated: "no two actions can
+      // target the same item" (API_TransactWriteItems). DynamoDB Local instead cancels when the
+      // item's first action fails its condition (README, Fidelity).
+      if (seen.has(identity))
+        throw validation('Transaction request cannot include multiple operations on one item');
       seen.add(identity);
       actions.push({ kind, params, table, key, identity, ...(condition ? { condition } : {}) });
     }
-    return { actions, duplicate };
+    return actions;
   }
 
   /**
@@ -258,8 +259,8 @@ export class Transactions {
         error instanceof DynamoProtocolError &&
         error.type === 'ValidationException' &&
         ITEM_ERROR.test(error.message) &&
-        // A scalar of the wrong type cancels at the action; a list, map, BOOL or NULL is refused outright (as DynamoDB Local does).
-        !/Actual: (?:L|M|BOOL|NULL)\b/.test(error.message)
+        // A scalar of the wrong type cancels at the action; a list, map, set, BOOL or NULL is refused outright (as DynamoDB Local does).
+        !/Actual: (?:L|M|BOOL|NULL|SS|NS|BS)\b/.test(error.message)
       ) {
         return { Code: 'ValidationError', Message: error.message };
       }

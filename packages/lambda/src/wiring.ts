@@ -10,10 +10,11 @@ import {
   S3ObjectSource,
   SnsNotifier,
   SqsContinuations,
+  SqsDigestScheduler,
 } from '@eventline/aws';
 import type { EventlineConfig, RuntimeNames } from '@eventline/config/runtime';
 import { ConfigError } from '@eventline/config/runtime';
-import type { Continuations, DeadLetterQueue, Logger, Metrics } from '@eventline/core';
+import type { Continuations, DeadLetterQueue, DigestScheduler, Logger, Metrics } from '@eventline/core';
 import { Pipeline } from '@eventline/core';
 
 export interface PipelineWiring {
@@ -34,6 +35,8 @@ export interface PipelineWiring {
   leaseMs?: number;
   /** How long files continue; defaults to the trigger mode's (the ingest queue, or a self-invocation). */
   continuations?: Continuations;
+  /** How digest windows close; defaults to a delayed message on the ingest queue (queue mode). */
+  digests?: DigestScheduler;
 }
 
 /** Queue mode continues on the ingest queue, direct mode by invoking the function again. */
@@ -75,6 +78,11 @@ export function createPipeline(wiring: PipelineWiring): Pipeline {
     );
   }
   const continuations = wiring.continuations ?? defaultContinuations(wiring);
+  const digests =
+    wiring.digests ??
+    (config.trigger.mode === 'queue' && names.ingestQueueUrl
+      ? new SqsDigestScheduler(clients.sqs, names.ingestQueueUrl)
+      : undefined);
   return new Pipeline({
     config,
     bucketName: names.bucketName,
@@ -93,5 +101,6 @@ export function createPipeline(wiring: PipelineWiring): Pipeline {
     ...(wiring.metrics ? { metrics: wiring.metrics } : {}),
     ...(wiring.leaseMs ? { leaseMs: wiring.leaseMs } : {}),
     ...(continuations ? { continuations } : {}),
+    ...(digests ? { digests } : {}),
   });
 }

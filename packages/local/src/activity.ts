@@ -20,6 +20,8 @@ export interface FeedEntry {
   notification?: string;
   reason?: string;
   attempt?: number;
+  /** A file in progress (`continued`): the segments it has taken so far. */
+  segments?: number;
 }
 
 export interface LogLine {
@@ -62,6 +64,8 @@ export class Activity extends EventEmitter {
     warmStarts: 0,
   };
   readonly metrics = new Map<string, number>();
+  /** What was counted of each file in progress (by bucket/key): its counts at its last `continued`. */
+  private readonly countedSoFar = new Map<string, { written: number; rejected: number }>();
   private readonly feedEntries: FeedEntry[] = [];
   private readonly logLines: LogLine[] = [];
 
@@ -86,8 +90,7 @@ export class Activity extends EventEmitter {
     else if (outcome.status === 'failed') c.failed += 1;
     else if (outcome.status === 'duplicate') c.duplicates += 1;
     else if (outcome.status === 'ignored') c.ignored += 1;
-    c.recordsWritten += outcome.counts?.written ?? 0;
-    c.recordsRejected += outcome.counts?.rejected ?? 0;
+    this.countRecords(outcome);
     const entry: FeedEntry = {
       at: new Date().toISOString(),
       kind: 'outcome',
@@ -102,10 +105,30 @@ export class Activity extends EventEmitter {
       entry.rejected = outcome.counts.rejected;
     }
     if (outcome.durationMs !== undefined) entry.durationMs = outcome.durationMs;
+    if (outcome.segments !== undefined) entry.segments = outcome.segments;
     if (outcome.notification) entry.notification = outcome.notification.status;
     if (outcome.error) entry.reason = outcome.error.message;
     this.record(entry);
     return entry;
+  }
+
+  /**
+   * Records count once: a long file's outcomes (each segment's `continued`, then its end) carry the
+   * file's counts so far, so only what each adds to the previous one of the same file is counted.
+   */
+  private countRecords(outcome: Outcome): void {
+    const counts = outcome.counts;
+    if (!counts) return;
+    const id = `${outcome.bucket}/${outcome.key}`;
+    const before = this.countedSoFar.get(id) ?? { written: 0, rejected: 0 };
+    this.counters.recordsWritten += Math.max(0, counts.written - before.written);
+    this.counters.recordsRejected += Math.max(0, counts.rejected - before.rejected);
+    this.countedSoFar.delete(id);
+    if (outcome.status === 'continued') {
+      this.countedSoFar.set(id, { written: counts.written, rejected: counts.rejected });
+      // Bounded: a file dropped here (10,000 long files in progress at once) is counted again at its end.
+      if (this.countedSoFar.size > 10_000) this.countedSoFar.delete(this.countedSoFar.keys().next().value!);
+    }
   }
 
   feed(options: { limit?: number; key?: string } = {}): FeedEntry[] {

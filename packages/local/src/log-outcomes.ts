@@ -32,14 +32,18 @@ export function outcomeOfLog(message: string, fields: Record<string, unknown>): 
       return outcome;
     }
     case 'file paused before the invocation ends; it continues in another': {
-      // `records` is the checkpoint's: every record of the file so far, across invocations.
-      const written = Number(fields.records ?? 0);
+      // The file's counts so far, across invocations (`written` and `rejected`; lines of older
+      // handlers carry only `records`, the checkpoint's records handled).
+      const read = Number(fields.records ?? 0);
+      const written = Number(fields.written ?? read);
+      const rejected = Number(fields.rejected ?? 0);
       return {
         status: 'continued',
         bucket,
         key,
         ...route,
-        counts: { read: written, written, rejected: 0, duplicates: 0, bytes: 0 },
+        counts: { read, written, rejected, duplicates: 0, bytes: 0 },
+        ...(typeof fields.segment === 'number' ? { segments: fields.segment } : {}),
       };
     }
     case 'duplicate event: this object version already has its outcome':

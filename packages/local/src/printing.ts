@@ -71,7 +71,13 @@ export function describeOutcome(outcome: Outcome): string {
   const records = outcome.counts
     ? `${outcome.counts.written} record${outcome.counts.written === 1 ? '' : 's'}${outcome.counts.rejected ? `, ${outcome.counts.rejected} rejected` : ''}`
     : '';
-  const notified = outcome.notification?.status === 'SENT' ? 'notification sent' : 'notification pending';
+  const step = outcome.notification?.status;
+  const notified =
+    step === 'SENT'
+      ? 'notification sent'
+      : step === 'NOT_NEEDED'
+        ? "no notification (the route's notify policy)"
+        : 'notification pending';
   switch (outcome.status) {
     case 'processed':
       return `${clock()} ✓ ${outcome.key} → ${records} → ${notified}${time}`;

@@ -6,6 +6,12 @@ import type { ConsoleHandler } from './admin.ts';
 /** What `LocalStack.start` takes: the config, and what a test or the CLI changes of the stack's defaults. */
 export interface LocalStackOptions {
   config: EventlineConfig;
+  /**
+   * The file `config` was read from (`npm start -- --config examples/iot/eventline.config.ts`): the
+   * function bundle imports its code (key functions, schemas, transforms) from there instead of the
+   * repository's eventline.config.ts. Default: eventline.config.ts.
+   */
+  configFile?: string;
   /** Overrides config.local.dataDir / host / port. */
   dataDir?: string;
   host?: string;

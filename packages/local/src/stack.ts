@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
-import { DynamoLedger, SqsContinuations } from '@eventline/aws';
+import { DynamoLedger, SqsContinuations, SqsDigestScheduler } from '@eventline/aws';
 import { type AwsClients, createClients, destroyClients } from '@eventline/aws/sdk';
 import {
   defaultLeaseMs,
@@ -47,6 +47,7 @@ import { type StackQueues, sendTestEvent } from './queues.ts';
 import { listObjects, recover } from './recovery.ts';
 import { dropLetter, type ReplayResult, replayLetters } from './replay.ts';
 import { handlerClientsFor, provisionResources, startServices } from './services.ts';
+import { type StopReport, stopReport } from './shutdown.ts';
 import type { LocalStackOptions } from './stack-options.ts';
 import { deadLetterDepth, queueIdle, queueStats, runtimeStats, type StatsView } from './stats.ts';
 import { S3Trigger } from './trigger.ts';
@@ -233,6 +234,10 @@ export class LocalStack implements AdminStack {
       continuations: this.queues.ingest
         ? new SqsContinuations(handlerClients.sqs, this.queues.ingest.url)
         : { schedule: (event) => this.submitInvocation(event, 'continue') },
+      // As on AWS: a digest window closes by a delayed message on the ingest queue.
+      ...(this.queues.ingest
+        ? { digests: new SqsDigestScheduler(handlerClients.sqs, this.queues.ingest.url) }
+        : {}),
     });
     this.handler = createHandler({
       pipeline: this.pipeline,
@@ -305,7 +310,11 @@ export class LocalStack implements AdminStack {
       activity: this.activity,
       logger: this.logger,
     };
-    this.bundler = createFunctionBundler({ ...runtime, watch: this.options.watchFunction ?? false });
+    this.bundler = createFunctionBundler({
+      ...runtime,
+      watch: this.options.watchFunction ?? false,
+      ...(this.options.configFile ? { configFile: this.options.configFile } : {}),
+    });
     const bundle = await this.bundler.start();
     this.pool = createFunctionPool({
       ...runtime,
@@ -470,10 +479,11 @@ export class LocalStack implements AdminStack {
   }
 
   /** Stops taking events, lets running invocations finish, closes everything. Queued events stay journaled. */
-  async stop(graceMs = 10_000): Promise<void> {
-    if (this.stopped) return;
+  /** Stops taking work; running invocations have `graceMs` to finish; says what was cut. */
+  async stop(graceMs = 10_000): Promise<StopReport> {
+    if (this.stopped) return stopReport(this.config, []);
     this.stopped = true;
-    await this.eventSource?.stop();
+    const polled = await this.eventSource?.stop(graceMs);
     await this.invoker?.stop(graceMs);
     await this.pool?.close();
     await this.bundler?.stop();
@@ -485,5 +495,6 @@ export class LocalStack implements AdminStack {
     await this.s3?.close();
     await this.dynamo?.close();
     await this.dataDirLock?.release();
+    return stopReport(this.config, polled?.cut ?? []);
   }
 }

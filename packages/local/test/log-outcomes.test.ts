@@ -54,6 +54,17 @@ describe('instance log lines', () => {
         records: 61_000,
       }),
     ).toMatchObject({ status: 'continued', counts: { written: 61_000 } });
+    // Newer handlers log the file's written and rejected so far, and its segments.
+    expect(
+      outcomeOfLog('file paused before the invocation ends; it continues in another', {
+        bucket: 'b',
+        key: 'k',
+        records: 61_000,
+        written: 60_990,
+        rejected: 10,
+        segment: 3,
+      }),
+    ).toMatchObject({ status: 'continued', counts: { written: 60_990, rejected: 10 }, segments: 3 });
     expect(outcomeOfLog('file processed', { key: 'k' })).toBeUndefined();
     expect(parsePowertoolsLine('plain text from a dependency')).toBeUndefined();
     expect(parsePowertoolsLine('{"level":"WARN","message":"x"}')?.level).toBe('warn');

@@ -80,6 +80,13 @@ export class HttpDynamoDb implements DynamoDbApi {
     >;
   }
 
+  /** A transaction is authorized by its actions' permissions: the ledger's are a Put and an Update. */
+  async transactWriteItems(input: Parameters<NonNullable<DynamoDbApi['transactWriteItems']>>[0]) {
+    awsAction('dynamodb:PutItem');
+    awsAction('dynamodb:UpdateItem');
+    return this.call('TransactWriteItems', input);
+  }
+
   async batchWriteItem(
     input: Parameters<DynamoDbApi['batchWriteItem']>[0],
     options?: Parameters<DynamoDbApi['batchWriteItem']>[1],

@@ -4,7 +4,7 @@ import type { Cli } from '../context.ts';
 import { type DropRecord, operator, outcomeOf, recordDrop } from '../decisions.ts';
 import { type Letter, letterOf, objectGone } from '../letters.ts';
 import { emit, table } from '../output.ts';
-import { peek, release, remove, startMove } from '../queues.ts';
+import { depthOf, peek, release, remove, startMove } from '../queues.ts';
 import { senderFor } from '../redrive.ts';
 import type { Queue, Target } from '../resources.ts';
 
@@ -198,9 +198,19 @@ export function register(program: Command, cli: Cli): void {
       for (const queue of queuesOf(target, options.queue)) {
         const ingest = target.queues.ingest;
         if (!id && queue.label === 'events' && target.mode === 'queue' && ingest) {
+          // An empty queue has nothing to move: no task (its handle would only puzzle).
+          const depth = await depthOf(target, queue);
+          if ([depth.visible, depth.inFlight, depth.delayed].every((n) => Number(n) === 0)) continue;
           // SQS's own redrive: every raw event back where it came from, in the background.
           const taskHandle = await startMove(target, queue, ingest);
-          results.push({ id: '*', queue: 'events', status: 'moving', ...(taskHandle ? { taskHandle } : {}) });
+          const waiting = Number(depth.visible) + Number(depth.inFlight) + Number(depth.delayed);
+          results.push({
+            id: '*',
+            queue: 'events',
+            status: 'moving',
+            reason: `${waiting} event(s) moving back to the ingest queue in the background (an SQS message move task)`,
+            ...(taskHandle ? { taskHandle } : {}),
+          });
           found = true;
           continue;
         }
@@ -221,7 +231,9 @@ export function register(program: Command, cli: Cli): void {
       if (id && !found)
         throw new Error(`no dead letter "${id}" in ${target.where} (see: npx eventline dlq list)`);
       emit(cli.out, { results }, () =>
-        results.length === 0 ? 'nothing to replay\n' : resultsTable(results),
+        results.length === 0
+          ? `nothing to replay: the ${options.queue === 'all' ? 'dead-letter queues are' : `${options.queue} dead-letter queue is`} empty\n`
+          : resultsTable(results),
       );
       if (results.some((r) => r.status === 'error')) process.exitCode = 1;
     });

@@ -3,6 +3,7 @@ import { type Command, Option } from 'commander';
 import { type Cli, positive } from '../context.ts';
 import { attentionStates, fileStates, newestFirst, records } from '../ledger.ts';
 import { emit, exact, table } from '../output.ts';
+import { progressOf } from '../progress.ts';
 
 /**
  * `files`, `records`, `notifications`: what the ledger says, read through DynamoDB. FAILED and
@@ -20,8 +21,9 @@ const NO_INDEX =
 
 const STATUSES = ['PROCESSING', 'PROCESSED', 'FAILED'] as const;
 
-/** One file outcome as `--json` prints it. */
+/** One file outcome as `--json` prints it; a file in progress with how far it has come. */
 export function fileView(s: FileState) {
+  const progress = progressOf(s);
   return {
     bucket: s.bucket,
     key: s.key,
@@ -31,6 +33,7 @@ export function fileView(s: FileState) {
     ...(s.eTag ? { eTag: s.eTag } : {}),
     attempts: s.attempts,
     counts: s.counts,
+    ...(progress ? { progress } : {}),
     ...(s.error ? { error: s.error } : {}),
     leaseUntil: s.leaseUntil,
     notification: s.notification,
@@ -45,15 +48,21 @@ export function fileView(s: FileState) {
 
 export function filesTable(states: FileState[]): string {
   return table(
-    ['STATUS', 'KEY', 'RECORDS', 'REJECTED', 'UPDATED', 'ERROR'],
-    states.map((s) => [
-      s.status,
-      s.key,
-      s.counts?.written,
-      s.counts?.rejected,
-      s.updatedAt,
-      s.error?.message,
-    ]),
+    ['STATUS', 'KEY', 'RECORDS', 'REJECTED', 'SEGMENTS', 'UPDATED', 'ERROR'],
+    states.map((s) => {
+      // A file in progress: the records and segments behind it (its checkpoint), not the running
+      // segment's own counts, which start at 0.
+      const progress = progressOf(s);
+      return [
+        s.status,
+        s.key,
+        progress ? progress.records : s.counts?.written,
+        s.counts?.rejected,
+        progress ? progress.segments : '',
+        s.updatedAt,
+        s.error?.message,
+      ];
+    }),
   );
 }
 

@@ -1,13 +1,14 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { refuseCodeThatCannotTravel } from '@eventline/config';
+import { visibilityTimeoutSeconds } from '@eventline/config';
 import { errorMessage, matchRoute } from '@eventline/core';
 import type { PhoneMessage } from '@eventline/local';
 import { consoleLogger, LocalStack } from '@eventline/local';
 import type { Command } from 'commander';
-import { type Cli, port, positive } from '../context.ts';
+import { type Cli, nonNegative, port, positive } from '../context.ts';
 import { emit, table } from '../output.ts';
+import { fileState, waitForOutcome } from '../progress.ts';
 
 /** `start`, `put` and `sms`: the local stack only. */
 export function register(program: Command, cli: Cli): void {
@@ -42,13 +43,19 @@ export function register(program: Command, cli: Cli): void {
     .option('-p, --port <port>', 'edge port (default: local.port, 4566)', port)
     .option('--host <address>', 'address to bind (default: local.host, 127.0.0.1)')
     .option('-d, --data-dir <dir>', 'data directory (default: local.dataDir, .eventline)')
-    .action(async (options: { port?: number; host?: string; dataDir?: string }) => {
+    .option(
+      '--grace <seconds>',
+      'on Ctrl-C (SIGINT) or SIGTERM: how long running invocations may finish before they are cut',
+      nonNegative,
+      10,
+    )
+    .action(async (options: { port?: number; host?: string; dataDir?: string; grace?: number }) => {
       const c = await cli.config();
-      // The function instances run a bundle: its code comes from eventline.config.ts alone.
-      refuseCodeThatCannotTravel(cli.options.config, c);
       const print = (line: string) => process.stdout.write(`${line}\n`);
       const stack = await LocalStack.start({
         config: c,
+        // The function bundle takes the config's code (transforms, key functions) from this file.
+        configFile: cli.options.config,
         ...(options.port !== undefined ? { port: options.port } : {}),
         ...(options.host ? { host: options.host } : {}),
         ...(options.dataDir ? { dataDir: options.dataDir } : {}),
@@ -60,17 +67,30 @@ export function register(program: Command, cli: Cli): void {
       });
       print(stack.banner());
       let stopping = 0;
+      const say = (line: string) => process.stderr.write(`${line}\n`);
+      const graceMs = (options.grace ?? 10) * 1000;
       const shutdown = async (signal: string) => {
         // One Ctrl-C can arrive twice (from the terminal and relayed by a wrapper): only a later one forces.
         if (stopping && Date.now() - stopping > 1000) {
-          print('forced exit; queued events stay journaled and run on the next start');
+          say(
+            `forced exit: running invocations are cut; their messages come back on the ingest queue when its visibility timeout ends (${visibilityTimeoutSeconds(c)} s), queued events run on the next start`,
+          );
           process.exit(130);
         }
         if (stopping) return;
         stopping = Date.now();
-        print(`\n${signal}: finishing running work (Ctrl-C again to force)...`);
-        await stack.stop();
-        print('stopped; anything still queued is journaled and runs on the next start');
+        say(
+          `\n${signal}: stopped taking work from the queue; running invocations have up to ${graceMs / 1000} s to finish (Ctrl-C again to force)`,
+        );
+        const report = await stack.stop(graceMs);
+        if (report.cut.length === 0) {
+          say('stopped: no invocation was cut; anything still queued runs on the next start');
+        } else {
+          const files = [...new Set(report.cut)];
+          say(
+            `stopped: cut ${report.cut.length} message(s) still running after ${graceMs / 1000} s (${files.slice(0, 5).join(', ')}${files.length > 5 ? `, and ${files.length - 5} more` : ''}); they come back on the ingest queue when its visibility timeout ends (${report.visibilityTimeoutSeconds} s from their delivery) and run then on a running stack (npm start); a long file resumes from its last checkpoint`,
+          );
+        }
         process.exit(0);
       };
       process.on('SIGINT', () => void shutdown('SIGINT'));
@@ -95,8 +115,16 @@ export function register(program: Command, cli: Cli): void {
     .description('upload a file to the local bucket (under the first route unless --key is given)')
     .argument('<file>', 'the file to upload')
     .option('-k, --key <key>', 'object key')
-    .option('-w, --wait', 'wait until the file has its outcome and print it')
-    .action(async (file: string, options: { key?: string; wait?: boolean }) => {
+    .option(
+      '-w, --wait',
+      'wait until the file has its outcome and print it; a long file shows its progress on stderr',
+    )
+    .option(
+      '--patience <seconds>',
+      'with --wait: give up after this long without progress (default: function.timeoutSeconds + 60)',
+      positive,
+    )
+    .action(async (file: string, options: { key?: string; wait?: boolean; patience?: number }) => {
       if (cli.options.stack) {
         throw new Error(
           'put uploads to the local stack only (--stack given); on a deployed stack upload with: aws s3 cp <file> s3://<BucketName>/<key>',
@@ -109,7 +137,8 @@ export function register(program: Command, cli: Cli): void {
         throw new Error(`${file}: no such file`);
       });
       const endpoint = await cli.endpoint();
-      cli.out.progress(`eventline: local stack ${c.name}, region ${c.local.region}, endpoint ${endpoint}`);
+      // Says which stack it uses (the target line), and fails in one line when none answers.
+      const target = await cli.target();
       const s3 = new S3Client({
         endpoint,
         region: c.local.region,
@@ -138,29 +167,18 @@ export function register(program: Command, cli: Cli): void {
         process.stdout.write('ignored: the key is outside every route\n');
         return;
       }
-      const deadline = Date.now() + 60_000;
-      while (Date.now() < deadline) {
-        const detail = await cli.api<{
-          state: {
-            status: string;
-            eTag?: string;
-            counts: { written: number };
-            error?: { message: string };
-          } | null;
-        }>(`/_eventline/file?key=${encodeURIComponent(key)}`);
+      // Read by key from the ledger; waits as long as the file moves (a long file takes segments).
+      const s = await waitForOutcome(() => fileState(target, c.bucket.name, key), {
+        patienceMs: (options.patience ?? c.function.timeoutSeconds + 60) * 1000,
         // The outcome of this upload, not of an earlier version of the key.
-        const s = detail.state;
-        if (s && s.status !== 'PROCESSING' && (!eTag || !s.eTag || s.eTag === eTag)) {
-          process.stdout.write(
-            s.status === 'PROCESSED'
-              ? `processed: ${s.counts.written} record(s)\n`
-              : `failed: ${s.error?.message ?? '?'}\n`,
-          );
-          if (s.status !== 'PROCESSED') process.exitCode = 1;
-          return;
-        }
-        await new Promise((r) => setTimeout(r, 200));
-      }
-      throw new Error(`${key}: no outcome after 60 s`);
+        accept: (state) => !eTag || !state.eTag || state.eTag === eTag,
+        progress: cli.out.progress,
+      });
+      process.stdout.write(
+        s.status === 'PROCESSED'
+          ? `processed: ${s.counts.written} record(s)\n`
+          : `failed: ${s.error?.message ?? '?'}\n`,
+      );
+      if (s.status !== 'PROCESSED') process.exitCode = 1;
     });
 }

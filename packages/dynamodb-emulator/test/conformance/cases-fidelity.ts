@@ -296,6 +296,14 @@ export const fidelityCases: Case[] = [
         error: VALIDATION,
       },
       { ...cond(`attribute_exists(pk) OR ${'v = :one OR '.repeat(400)}v = :one`), error: VALIDATION },
+      // Over 4 KB with 20 operands and 2 operators: the size limit alone.
+      {
+        ...cond(
+          `attribute_exists(pk) OR v IN (${Array.from({ length: 20 }, (_, i) => `:${'v'.repeat(200)}${i}`).join(', ')})`,
+          Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`:${'v'.repeat(200)}${i}`, N(String(i))])),
+        ),
+        error: VALIDATION,
+      },
       { op: 'Scan', params: { TableName: '$T', Segment: 0 }, error: VALIDATION },
       { op: 'Scan', params: { TableName: '$T', Select: 'ALL_PROJECTED_ATTRIBUTES' }, error: VALIDATION },
       {
@@ -306,8 +314,8 @@ export const fidelityCases: Case[] = [
     ],
   },
   {
-    name: '#13 NOT NOT is evaluated',
-    says: 'NOT negates a condition, and a negation is a condition.',
+    name: '#13 NOT NOT is evaluated; a Number may be written with a leading plus sign',
+    says: 'NOT negates a condition, and a negation is a condition. Numbers are sent as strings and stored without insignificant signs and zeroes (+1 is 1).',
     doc: `${GUIDE}/Expressions.OperatorsAndFunctions.html#Expressions.OperatorsAndFunctions.Syntax`,
     differs: { moto: 'moto answers HTTP 500 to NOT NOT' },
     table: 'hash',
@@ -315,6 +323,8 @@ export const fidelityCases: Case[] = [
       put({ pk: S('a') }),
       { ...cond('NOT NOT attribute_exists(pk)'), ok: {} },
       { ...cond('NOT NOT attribute_not_exists(pk)'), error: CONDITION_FAILED },
+      put({ pk: S('b'), v: N('+1'), w: N('+1.50') }),
+      getIs({ pk: S('b') }, { pk: S('b'), v: N('1'), w: N('1.5') }),
     ],
   },
 ];

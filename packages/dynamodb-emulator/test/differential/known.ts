@@ -53,7 +53,29 @@ function sameByValue(d: Divergence): boolean {
   return false;
 }
 
+/** A TransactWriteItems naming one item twice (keys compared by value, as `itemIdentity` does). */
+function repeatsAnItem(d: Divergence): boolean {
+  const actions =
+    (d.request.params.TransactItems as Record<string, Record<string, unknown>>[] | undefined) ?? [];
+  const identities = actions.map((action) => {
+    const inner = Object.values(action)[0] ?? {};
+    const source = (inner.Item ?? inner.Key ?? {}) as Record<string, unknown>;
+    return JSON.stringify(canonicalNumbers({ table: inner.TableName, pk: source.pk, sk: source.sk }));
+  });
+  return new Set(identities).size < identities.length;
+}
+
 export const KNOWN: KnownDifference[] = [
+  {
+    name: 'transaction naming one item twice',
+    reason:
+      'A TransactWriteItems naming one item twice whose first action on that item fails its condition: DynamoDB Local cancels (TransactionCanceledException, ConditionalCheckFailed) and refuses the repeat only once an earlier action on the item has passed; AWS: "no two actions can target the same item" and "the request fails" with "Transaction request cannot include multiple operations on one item" (API_TransactWriteItems; Knowledge Center, dynamodb-transactwriteitems). The emulator refuses every such request (ValidationException) before it evaluates any condition.',
+    matches: (d) =>
+      d.request.op === 'TransactWriteItems' &&
+      answer(d.emulator).type === 'ValidationException' &&
+      answer(d.reference).type === 'TransactionCanceledException' &&
+      repeatsAnItem(d),
+  },
   {
     name: 'batch keys equal by numeric value',
     reason:
