@@ -116,7 +116,10 @@ const PLAIN_INTEGER = /^-?(?:0|[1-9]\d{0,36})$/;
 
 function number(text: string, path: string): Marshalled {
   if (PLAIN_INTEGER.test(text)) {
-    return { value: { N: text }, size: Math.ceil((text.length - (text.charCodeAt(0) === 45 ? 1 : 0)) / 2) + 1 };
+    return {
+      value: { N: text },
+      size: Math.ceil((text.length - (text.charCodeAt(0) === 45 ? 1 : 0)) / 2) + 1,
+    };
   }
   const problem = checkDynamoNumber(text);
   if (problem) throw new RecordError('bad-number', `${path}: ${problem}`, { position: { field: path } });
