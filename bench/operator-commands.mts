@@ -18,11 +18,10 @@ import { parseArgs } from 'node:util';
 import { BatchWriteItemCommand, DescribeTableCommand, type WriteRequest } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { fileItem } from '@eventline/aws';
+import { buildProgram, readMeter } from '@eventline/cli';
 import { parseConfig } from '@eventline/config';
 import type { FileState } from '@eventline/core';
 import { LocalStack } from '@eventline/local';
-import { readMeter } from '../packages/cli/src/ledger.ts';
-import { buildProgram } from '../packages/cli/src/main.ts';
 
 const { values } = parseArgs({
   options: {
