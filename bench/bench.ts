@@ -4,6 +4,7 @@ import { parseConfig } from '@eventline/config';
 import userConfig from '../eventline.config.ts';
 import { type BundleFigure, runBundle } from './figures/bundle-size.ts';
 import { type CostFigure, estimateCost } from './figures/cost.ts';
+import { type DecodeFormatsResult, runDecodeFormats } from './figures/decode-formats.ts';
 import { type EmulatorsResult, runEmulators } from './figures/emulators.ts';
 import { type EndToEndResult, runEndToEnd } from './figures/end-to-end.ts';
 import { type LargeNdjsonResult, runLargeNdjson } from './figures/large-ndjson.ts';
@@ -23,7 +24,7 @@ import { formatNumber } from './lib/stats.ts';
  */
 
 export type Profile = 'full' | 'quick' | 'smoke';
-export type FigureNumber = 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8;
+export type FigureNumber = 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
 
 export interface BenchOptions {
   profile: Profile;
@@ -61,6 +62,8 @@ export interface BenchResult {
     notifyPolicies?: NotifyPoliciesResult;
     emulators?: EmulatorsResult;
     queuePath?: QueuePathResult;
+    /** Figure 9: the log and parquet decoders beside raw loops with the same libraries. */
+    decodeFormats?: DecodeFormatsResult;
   };
   goals: Array<{ figure: FigureNumber; goal: string; measured: string; met: boolean | null }>;
 }
@@ -79,6 +82,10 @@ interface ProfileSettings {
   /** Figure 7: requests per measurement, and rounds. */
   emulatorRequests: number;
   emulatorRounds: number;
+  /** Figure 9: ALB log lines, Parquet rows, runs. */
+  formatLogLines: number;
+  formatParquetRows: number;
+  formatRuns: number;
 }
 
 const PROFILES: Record<Profile, ProfileSettings> = {
@@ -95,6 +102,9 @@ const PROFILES: Record<Profile, ProfileSettings> = {
     bundleVariants: true,
     emulatorRequests: 300,
     emulatorRounds: 5,
+    formatLogLines: 200_000,
+    formatParquetRows: 200_000,
+    formatRuns: 5,
   },
   quick: {
     files: 150,
@@ -109,6 +119,9 @@ const PROFILES: Record<Profile, ProfileSettings> = {
     bundleVariants: true,
     emulatorRequests: 100,
     emulatorRounds: 3,
+    formatLogLines: 50_000,
+    formatParquetRows: 50_000,
+    formatRuns: 3,
   },
   smoke: {
     files: 6,
@@ -123,6 +136,9 @@ const PROFILES: Record<Profile, ProfileSettings> = {
     bundleVariants: false,
     emulatorRequests: 8,
     emulatorRounds: 2,
+    formatLogLines: 2_000,
+    formatParquetRows: 2_000,
+    formatRuns: 2,
   },
 };
 
@@ -219,6 +235,18 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     progress.done(
       `weakest: ${emulators.weakest.operation} ×${emulators.weakest.concurrency} at ${fmt(emulators.weakest.ratio, 2)}x moto`,
     );
+  }
+
+  if (wants(9)) {
+    progress.begin('Figure 9: log and Parquet decoding, records/s beside a raw loop with the same library');
+    const formats = await runDecodeFormats({
+      logLines: settings.formatLogLines,
+      parquetRows: settings.formatParquetRows,
+      runs: settings.formatRuns,
+      progress,
+    });
+    result.figures.decodeFormats = formats;
+    progress.done(formats.formats.map((f) => `${f.format} ${fmt(f.ratio.median, 2)}x raw`).join(', '));
   }
 
   const e2e = result.figures.endToEnd;
@@ -361,6 +389,14 @@ function goals(result: BenchResult): BenchResult['goals'] {
       goal: 'every emulator operation ≥ 2x moto_server’s requests/s (sequential and 8 in flight)',
       measured: `weakest ${emulators.weakest.operation} ×${emulators.weakest.concurrency}: ${fmt(emulators.weakest.ratio, 2)}x; ${below.length} of ${emulators.operations.length} below 2x`,
       met: below.length === 0,
+    });
+  }
+  for (const f of result.figures.decodeFormats?.formats ?? []) {
+    out.push({
+      figure: 9,
+      goal: `${f.format}: records/s ≥ 0.8x a raw loop with the same library building the same items`,
+      measured: `${fmt(f.ratio.median, 2)}x (${f.file})`,
+      met: f.ratio.median >= 0.8,
     });
   }
   const notify = result.figures.notifyPolicies;

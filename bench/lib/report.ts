@@ -323,6 +323,26 @@ export function renderSummary(result: BenchResult): string {
     out.push('');
   }
 
+  const formats = result.figures.decodeFormats;
+  if (formats) {
+    out.push(
+      `#### Figure 9 — log and Parquet decoding beside a raw loop with the same library (in memory, the same items built, ${formats.runs} runs)`,
+      '',
+    );
+    table(
+      ['format', 'file', 'records', 'MB', 'eventline records/s', 'raw loop records/s', 'eventline ÷ raw'],
+      formats.formats.map((f) => [
+        f.format,
+        f.file,
+        String(f.records),
+        n(f.mb, 2),
+        s(f.eventlinePerSecond, '', 0),
+        s(f.rawPerSecond, '', 0),
+        s(f.ratio, 'x', 2),
+      ]),
+    );
+  }
+
   const cost = result.figures.cost;
   if (cost) {
     out.push(

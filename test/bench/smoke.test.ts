@@ -30,7 +30,7 @@ beforeAll(async () => {
   // Act
   result = await runBench({
     profile: 'smoke',
-    figures: [1, 2, 3, 4, 5, 6, 7, 8],
+    figures: [1, 2, 3, 4, 5, 6, 7, 8, 9],
     with1Gb: false,
     out,
     progress: new Progress({ silent: true }),
@@ -72,6 +72,18 @@ describe('npm run bench (smoke profile)', () => {
       expect(isNumber(variant.writeRequestsPerRecord)).toBe(true);
     }
     expect(summaryOk(size.fractionOfRaw)).toBe(true);
+  });
+
+  it('figure 9: the log and parquet decoders beside raw loops, the same records on both sides', () => {
+    const formats = written.figures.decodeFormats!.formats;
+    expect(formats.map((f) => f.format)).toEqual(['log', 'parquet']);
+    for (const f of formats) {
+      expect(f.records, f.format).toBeGreaterThan(1000);
+      expect(
+        summaryOk(f.eventlinePerSecond) && summaryOk(f.rawPerSecond) && summaryOk(f.ratio),
+        f.format,
+      ).toBe(true);
+    }
   });
 
   it('figure 4: bundle sizes and cold inits of eventline, the naive build and an empty node', () => {

@@ -60,6 +60,15 @@ describe('the commands cited to operators exist', () => {
     expect(cited.flatMap((c) => problemsOf(program, c))).toEqual([]);
   });
 
+  it.each(['packages/infra/README.md', 'README.md'])('and every `npm run` script %s cites exists', (file) => {
+    const scripts = Object.keys(
+      (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> }).scripts,
+    );
+    const cited = [...readFileSync(file, 'utf8').matchAll(/npm run ([a-z][a-z:-]*)/g)].map((m) => m[1]);
+    expect(cited.length).toBeGreaterThan(0);
+    expect(cited.filter((name) => !scripts.includes(name ?? ''))).toEqual([]);
+  });
+
   it('and a command that does not exist is caught', () => {
     expect(problemsOf(program, 'dlq redrive --stack')).toEqual([
       '"dlq redrive --stack": no command "redrive" under "dlq"',

@@ -1,13 +1,20 @@
 import { join } from 'node:path';
 import { DynamoLedger, S3ObjectSource } from '@eventline/aws';
 import { ConfigError, type EventlineConfigInput, parseConfig } from '@eventline/config';
-import { type ObjectEvent, type ObjectSource, Pipeline } from '@eventline/core';
+import {
+  normaliseEvent,
+  type ObjectEvent,
+  type ObjectSource,
+  type Outcome,
+  Pipeline,
+  TransientError,
+} from '@eventline/core';
 import { ensureLedgerTable } from '@eventline/dynamodb-emulator';
 import { FileDeadLetterQueue } from '@eventline/local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { putObject, RecordingNotifier } from '../fixtures/formats/stack.ts';
 import { type Emulators, startEmulators } from '../support/emulators.ts';
-import { ManualClock } from '../support/memory-ports.ts';
+import { ManualClock, MemoryContinuations } from '../support/memory-ports.ts';
 
 /**
  * Issue 22, holes 10 and 4: how many attempts a file gets against how many times its event is
@@ -37,10 +44,15 @@ async function setup(input: EventlineConfigInput) {
   const clock = new ManualClock(Date.now());
   const ledger = new DynamoLedger({ tableName: table, dynamodb: emulators.clients.dynamodb, clock });
   const s3 = new S3ObjectSource(emulators.clients.s3);
-  const crash = { on: false, opened: 0 };
-  // Test double over the real source: while `crash.on`, GetObject never answers (the invocation dies).
+  const crash = { on: false, opened: 0, failNext: 0 };
+  // Test double over the real source: while `crash.on`, GetObject never answers (the invocation
+  // dies); `failNext` GetObjects fail as when S3 is briefly unavailable.
   const source: ObjectSource = Object.assign(Object.create(s3) as ObjectSource, {
     open: (...args: Parameters<ObjectSource['open']>) => {
+      if (crash.failNext > 0) {
+        crash.failNext -= 1;
+        return Promise.reject(new TransientError('aws-unavailable', 'GetObject: S3 is unavailable (test)'));
+      }
       if (!crash.on) return s3.open(...args);
       crash.opened += 1;
       return new Promise<never>(() => {});
@@ -48,7 +60,9 @@ async function setup(input: EventlineConfigInput) {
   });
   const notifier = new RecordingNotifier();
   const deadLetters = new FileDeadLetterQueue(join(emulators.dir, table));
+  const continuations = new MemoryContinuations();
   const pipeline = new Pipeline({
+    continuations,
     config,
     bucketName: emulators.bucket,
     source,
@@ -57,7 +71,7 @@ async function setup(input: EventlineConfigInput) {
     deadLetters,
     clock,
   });
-  return { config, clock, ledger, crash, notifier, deadLetters, pipeline };
+  return { config, clock, ledger, crash, notifier, deadLetters, continuations, pipeline };
 }
 
 /** Waits (bounded) until the ledger shows `event`'s claim of attempt `n`. */
@@ -152,5 +166,71 @@ describe('hole 4: a FAILED outcome counts the records it wrote', () => {
     const state = await t.ledger.getFile(event.bucket, event.key);
     expect(state).toMatchObject({ status: 'FAILED', counts: { read: 51, written: 50 } });
     expect(t.notifier.sent[0]?.json).toMatchObject({ status: 'FAILED', records: { written: 50 } });
+  });
+});
+
+describe('hole 13: attempts count the failures since the last progress, not over a whole continued file', () => {
+  it('finishes a file of 3 segments, each of which fails once transiently, with files.maxAttempts 2', async () => {
+    const t = await setup({ files: { maxAttempts: 2 } });
+    const body = ['a', 'b', 'c'].map((id) => JSON.stringify({ id })).join('\n');
+    let event = await putObject(emulators, 'attempts/long.ndjson', `${body}\n`);
+    const outcomes: string[] = [];
+    for (let segment = 1; segment <= 3; segment++) {
+      // S3 fails this segment's first attempt; its retry succeeds. A 1 ms budget: every segment
+      // handles one record and pauses (a multi-hour file in miniature).
+      t.crash.failNext = 1;
+      for (let attempt = 1; attempt <= 2; attempt++) {
+        const outcome: Outcome | string = await t.pipeline
+          .processObject(event, { deadline: t.clock.now() + 1 })
+          .catch((error: unknown) => (error as TransientError).code);
+        outcomes.push(typeof outcome === 'string' ? outcome : outcome.status);
+        if (typeof outcome !== 'string' && outcome.status !== 'continued') break;
+      }
+      if (outcomes.at(-1) !== 'continued') break;
+      const [message] = normaliseEvent(t.continuations.scheduled.at(-1));
+      event = message!.objects[0]!;
+    }
+    expect(outcomes).toEqual([
+      'aws-unavailable',
+      'continued',
+      'aws-unavailable',
+      'continued',
+      'aws-unavailable',
+      'processed',
+    ]);
+    expect(await t.ledger.getFile(event.bucket, event.key)).toMatchObject({
+      status: 'PROCESSED',
+      counts: { written: 3 },
+    });
+  });
+});
+
+describe('hole 12 (a window left, docs/protocol.md "A newer version behind a continued file"): pinned', () => {
+  it('a newer version waits only while a segment of the older one holds its lease, and takes the file over between segments', async () => {
+    const t = await setup({});
+    const key = 'attempts/versions.ndjson';
+    const body = (v: number) => ['a', 'b', 'c'].map((id) => JSON.stringify({ id, v })).join('\n');
+    const v1 = await putObject(emulators, key, `${body(1)}\n`);
+    expect((await t.pipeline.processObject(v1, { deadline: t.clock.now() + 1 })).status).toBe('continued');
+    const [message] = normaliseEvent(t.continuations.scheduled.at(-1));
+    const segment2 = message!.objects[0]!;
+    // Segment 2 of v1 runs (it hangs on GetObject, holding its lease) when v2 is written.
+    t.crash.on = true;
+    void t.pipeline.processObject(segment2, { deadline: t.clock.now() + 60_000 });
+    await claimed(t, segment2, 1);
+    const v2 = await putObject(emulators, key, `${body(2)}\n`);
+    const refused = await t.pipeline.processObject(v2).catch((error: unknown) => error);
+    // Each delivery of v2 in that time is refused and uses one of its event's deliveries.
+    expect(refused).toMatchObject({ name: 'InProgressError', code: 'in-progress' });
+    // Once the segment's lease ends (it paused, finished or died), v2's next delivery takes over.
+    t.crash.on = false;
+    t.clock.advance(10 * 60_000);
+    expect((await t.pipeline.processObject(v2)).status).toBe('processed');
+    expect((await t.pipeline.processObject(segment2)).status).toBe('stale');
+    expect(await t.ledger.getFile(v2.bucket, v2.key)).toMatchObject({
+      status: 'PROCESSED',
+      sequencer: v2.sequencer,
+      counts: { written: 3 },
+    });
   });
 });

@@ -198,7 +198,19 @@ export async function pause(
   result: IngestResult,
 ): Promise<Outcome> {
   const checkpoint = result.paused!;
-  const next: FileState = { ...lease.state, counts: result.counts, checkpoint, handoff: true, leaseUntil: 0 };
+  // The segment made progress (it pauses only after a record, I12): the next segment starts again
+  // at attempt 1, so `files.maxAttempts` bounds the failures since the last progress, not those
+  // over a whole multi-hour file (hole 13); a file's invocations stay bounded by its attempts
+  // times its segments.
+  const next: FileState = {
+    ...lease.state,
+    counts: result.counts,
+    checkpoint,
+    handoff: true,
+    leaseUntil: 0,
+    attempts: 1,
+  };
+  delete next.lastError;
   if (!(await record(ctx, lease, next))) return superseded(ctx, event, routeId);
   try {
     await continuations.schedule(continuationEvent(event));

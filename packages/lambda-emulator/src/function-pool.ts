@@ -277,6 +277,10 @@ export class FunctionPool extends EventEmitter {
       },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'advanced',
+      // Its own process group: a terminal's Ctrl-C reaches the stack, which lets running invocations
+      // finish (up to its grace period), not the instances, which would die mid-invocation. It
+      // still goes with the stack: it exits when the IPC channel closes (worker.mjs).
+      detached: true,
     });
     let markReady!: (initMs: number) => void;
     let failInit!: (error: Error) => void;

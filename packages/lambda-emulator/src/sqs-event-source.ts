@@ -109,6 +109,8 @@ export class SqsEventSource extends EventEmitter {
   private readonly pollers = new Set<Promise<void>>();
   private readonly aborts = new Set<AbortController>();
   private inFlight = 0;
+  /** The messages of each batch being processed. */
+  private readonly running_ = new Map<SqsEvent, Message[]>();
   private batches = 0;
   /** Messages returned by failed batches, by id: when they are visible again (retryVisibilitySeconds). */
   private readonly returning = new Map<string, number>();
@@ -149,11 +151,32 @@ export class SqsEventSource extends EventEmitter {
     }
   }
 
-  /** Stops polling; a batch being processed finishes (its messages are deleted or returned). */
-  async stop(): Promise<void> {
+  /**
+   * Stops polling; a batch being processed finishes (its messages are deleted or returned), for up
+   * to `graceMs`. Resolves with the bodies of the messages of batches still running then: cut, they
+   * stay in flight until the queue's visibility timeout ends, as on Lambda.
+   */
+  async stop(graceMs = Number.POSITIVE_INFINITY): Promise<{ cut: string[] }> {
     this.running = false;
     for (const abort of this.aborts) abort.abort();
-    await Promise.all([...this.pollers]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all([...this.pollers]),
+      ...(Number.isFinite(graceMs)
+        ? [
+            new Promise((resolve) => {
+              timer = setTimeout(resolve, graceMs);
+            }),
+          ]
+        : []),
+    ]);
+    if (timer) clearTimeout(timer);
+    return { cut: [...this.running_.values()].flat().map((m) => m.Body ?? '') };
+  }
+
+  /** How many messages the batches being processed now hold. */
+  get messagesInFlight(): number {
+    return [...this.running_.values()].reduce((sum, batch) => sum + batch.length, 0);
   }
 
   private async poll(): Promise<void> {
@@ -221,6 +244,7 @@ export class SqsEventSource extends EventEmitter {
     const event: SqsEvent = { Records: messages.map((m) => this.record(m)) };
     this.inFlight += 1;
     this.batches += 1;
+    this.running_.set(event, messages);
     let returned = new Set<string>();
     let outcome: BatchReport['outcome'] = 'ok';
     let failure: string | undefined;
@@ -258,6 +282,7 @@ export class SqsEventSource extends EventEmitter {
         );
     } finally {
       this.inFlight -= 1;
+      this.running_.delete(event);
     }
     this.emit('batch', {
       size: messages.length,

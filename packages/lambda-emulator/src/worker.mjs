@@ -9,6 +9,12 @@
 // printed is read before its result is used (the stack learns a batch's failure reasons there).
 import { pathToFileURL } from 'node:url';
 
+// Ctrl-C in a terminal signals the whole process group: the pool starts instances in their own
+// group (function-pool.ts), and this covers a SIGINT sent to the group anyway. The parent decides
+// when an invocation is cut (after its grace period, `eventline start`); this instance goes when the
+// parent retires it or goes away (the IPC channel closes: 'disconnect' below).
+process.on('SIGINT', () => {});
+
 const handlerPath = process.env.EVENTLINE_HANDLER_MODULE;
 const exportName = process.env.EVENTLINE_HANDLER_EXPORT || 'handler';
 

@@ -18,6 +18,7 @@ export { describeOutcome, eventsOfLetter } from './printing.ts';
 export type { StackQueue, StackQueues } from './queues.ts';
 export type { ReplayResult } from './replay.ts';
 export { nextSequencer, type S3EventInput, s3EventRecord } from './s3-events.ts';
+export type { StopReport } from './shutdown.ts';
 export { LocalStack } from './stack.ts';
 export type { LocalStackOptions } from './stack-options.ts';
 export { subscribeAll, subscriptionAttributes } from './topic-subscriptions.ts';

@@ -47,6 +47,7 @@ import { type StackQueues, sendTestEvent } from './queues.ts';
 import { listObjects, recover } from './recovery.ts';
 import { dropLetter, type ReplayResult, replayLetters } from './replay.ts';
 import { handlerClientsFor, provisionResources, startServices } from './services.ts';
+import { type StopReport, stopReport } from './shutdown.ts';
 import type { LocalStackOptions } from './stack-options.ts';
 import { deadLetterDepth, queueIdle, queueStats, runtimeStats, type StatsView } from './stats.ts';
 import { S3Trigger } from './trigger.ts';
@@ -478,10 +479,11 @@ export class LocalStack implements AdminStack {
   }
 
   /** Stops taking events, lets running invocations finish, closes everything. Queued events stay journaled. */
-  async stop(graceMs = 10_000): Promise<void> {
-    if (this.stopped) return;
+  /** Stops taking work; running invocations have `graceMs` to finish; says what was cut. */
+  async stop(graceMs = 10_000): Promise<StopReport> {
+    if (this.stopped) return stopReport(this.config, []);
     this.stopped = true;
-    await this.eventSource?.stop();
+    const polled = await this.eventSource?.stop(graceMs);
     await this.invoker?.stop(graceMs);
     await this.pool?.close();
     await this.bundler?.stop();
@@ -493,5 +495,6 @@ export class LocalStack implements AdminStack {
     await this.s3?.close();
     await this.dynamo?.close();
     await this.dataDirLock?.release();
+    return stopReport(this.config, polled?.cut ?? []);
   }
 }

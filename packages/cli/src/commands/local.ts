@@ -1,11 +1,12 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { visibilityTimeoutSeconds } from '@eventline/config';
 import { errorMessage, matchRoute } from '@eventline/core';
 import type { PhoneMessage } from '@eventline/local';
 import { consoleLogger, LocalStack } from '@eventline/local';
 import type { Command } from 'commander';
-import { type Cli, port, positive } from '../context.ts';
+import { type Cli, nonNegative, port, positive } from '../context.ts';
 import { emit, table } from '../output.ts';
 import { fileState, waitForOutcome } from '../progress.ts';
 
@@ -42,7 +43,13 @@ export function register(program: Command, cli: Cli): void {
     .option('-p, --port <port>', 'edge port (default: local.port, 4566)', port)
     .option('--host <address>', 'address to bind (default: local.host, 127.0.0.1)')
     .option('-d, --data-dir <dir>', 'data directory (default: local.dataDir, .eventline)')
-    .action(async (options: { port?: number; host?: string; dataDir?: string }) => {
+    .option(
+      '--grace <seconds>',
+      'on Ctrl-C (SIGINT) or SIGTERM: how long running invocations may finish before they are cut',
+      nonNegative,
+      10,
+    )
+    .action(async (options: { port?: number; host?: string; dataDir?: string; grace?: number }) => {
       const c = await cli.config();
       const print = (line: string) => process.stdout.write(`${line}\n`);
       const stack = await LocalStack.start({
@@ -60,17 +67,30 @@ export function register(program: Command, cli: Cli): void {
       });
       print(stack.banner());
       let stopping = 0;
+      const say = (line: string) => process.stderr.write(`${line}\n`);
+      const graceMs = (options.grace ?? 10) * 1000;
       const shutdown = async (signal: string) => {
         // One Ctrl-C can arrive twice (from the terminal and relayed by a wrapper): only a later one forces.
         if (stopping && Date.now() - stopping > 1000) {
-          print('forced exit; queued events stay journaled and run on the next start');
+          say(
+            `forced exit: running invocations are cut; their messages come back on the ingest queue when its visibility timeout ends (${visibilityTimeoutSeconds(c)} s), queued events run on the next start`,
+          );
           process.exit(130);
         }
         if (stopping) return;
         stopping = Date.now();
-        print(`\n${signal}: finishing running work (Ctrl-C again to force)...`);
-        await stack.stop();
-        print('stopped; anything still queued is journaled and runs on the next start');
+        say(
+          `\n${signal}: stopped taking work from the queue; running invocations have up to ${graceMs / 1000} s to finish (Ctrl-C again to force)`,
+        );
+        const report = await stack.stop(graceMs);
+        if (report.cut.length === 0) {
+          say('stopped: no invocation was cut; anything still queued runs on the next start');
+        } else {
+          const files = [...new Set(report.cut)];
+          say(
+            `stopped: cut ${report.cut.length} message(s) still running after ${graceMs / 1000} s (${files.slice(0, 5).join(', ')}${files.length > 5 ? `, and ${files.length - 5} more` : ''}); they come back on the ingest queue when its visibility timeout ends (${report.visibilityTimeoutSeconds} s from their delivery) and run then on a running stack (npm start); a long file resumes from its last checkpoint`,
+          );
+        }
         process.exit(0);
       };
       process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { type Cli, positive } from '../context.ts';
 import { fileStates, newestFirst } from '../ledger.ts';
 import { emit, table } from '../output.ts';
-import { type Depth, depthOf } from '../queues.ts';
+import { type Depth, depthOf, sqsFailure } from '../queues.ts';
 import type { Queue, Target } from '../resources.ts';
 import { filesTable, fileView } from './ledger.ts';
 
@@ -138,7 +138,7 @@ export function register(program: Command, cli: Cli): void {
               status.note = `redrive running: ${redrive.moved} of ${redrive.toMove ?? '?'} moved back`;
             }
           } catch (error) {
-            status.note = `ListMessageMoveTasks failed: ${errorMessage(error)}`;
+            status.note = `ListMessageMoveTasks failed: ${sqsFailure('ListMessageMoveTasks', error)}`;
           }
         }
         queues.push(status);

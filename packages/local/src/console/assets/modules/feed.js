@@ -17,6 +17,12 @@ const NOTES = /** @type {Record<string, string>} */ ({
   finished: 'finished an earlier attempt',
 });
 
+/** What a file in progress shows beside its key. @param {number | undefined} segments */
+function progressNote(segments) {
+  const n = Number(segments ?? 0);
+  return n > 0 ? `in progress: ${n} ${n === 1 ? 'segment' : 'segments'} done` : 'in progress';
+}
+
 /** @param {Row} row */
 export function statusGroup(row) {
   if (row.status === 'processed') return 'processed';
@@ -92,6 +98,17 @@ function applyOutcome(row, entry) {
     row.note = status === 'finished' ? NOTES.finished : undefined;
     return;
   }
+  if (status === 'continued') {
+    // A long file between segments: how far it has come (its counts so far, across segments).
+    row.status = 'processing';
+    if (entry.route) row.route = entry.route;
+    if (entry.size !== undefined) row.size = entry.size;
+    row.records = entry.records;
+    row.rejected = entry.rejected;
+    row.segments = entry.segments;
+    row.note = progressNote(entry.segments);
+    return;
+  }
   if (status === 'ignored') {
     row.status = 'ignored';
     row.note = 'outside every route';
@@ -109,17 +126,25 @@ export function applyLedgerFile(item) {
   if (!s?.key || state.rows.has(s.key)) return;
   const row = rowFor(s.key, s.updatedAt);
   const status = String(s.status).toLowerCase();
+  // A file in progress: its checkpoint holds what it has behind it (a running segment's own counts
+  // start at 0), and how many segments it has taken.
+  const checkpoint = status === 'processing' ? s.checkpoint : undefined;
+  const counts =
+    checkpoint?.counts && Number(checkpoint.counts.written) >= Number(s.counts?.written ?? 0)
+      ? checkpoint.counts
+      : s.counts;
   Object.assign(row, {
     bucket: s.bucket,
     status,
     done: TERMINAL.has(status) ? status : undefined,
     route: s.route,
     size: s.size,
-    records: s.counts?.written,
-    rejected: s.counts?.rejected,
+    records: counts?.written,
+    rejected: counts?.rejected,
+    segments: checkpoint?.segments,
     durationMs: s.durationMs,
     notification: s.notification?.status,
     reason: s.error?.message,
-    note: 'from the ledger',
+    note: status === 'processing' ? progressNote(checkpoint?.segments) : 'from the ledger',
   });
 }

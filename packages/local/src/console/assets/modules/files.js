@@ -117,10 +117,16 @@ function frame() {
   list.render();
   const total = state.rows.size;
   el('tab-count-files').textContent = int(total);
-  el('feed-empty').hidden = total > 0;
+  // Until the first snapshot is read (a Scan of a big ledger takes a while), the list is loading,
+  // not empty.
+  const loading = !state.loaded && total === 0;
+  el('feed-empty').hidden = total > 0 || loading;
+  el('feed-summary').dataset.loading = String(loading);
   el('feed-summary').textContent =
     total === 0
-      ? 'no files yet'
+      ? loading
+        ? 'loading files…'
+        : 'no files yet'
       : state.view.length === total
         ? `${int(total)} ${total === 1 ? 'file' : 'files'}`
         : `${int(state.view.length)} of ${int(total)} files`;

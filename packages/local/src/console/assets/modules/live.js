@@ -87,6 +87,7 @@ async function resync() {
     const pending = buffered ?? [];
     buffered = null;
     for (const entry of pending) onFeed(entry);
+    state.loaded = true;
   }
   await Promise.all(dispatch('resync'));
   scheduleFrame();
