@@ -30,7 +30,7 @@ beforeAll(async () => {
   // Act
   result = await runBench({
     profile: 'smoke',
-    figures: [1, 2, 3, 4, 5, 6, 7, 8],
+    figures: [1, 2, 3, 4, 5, 6, 7, 8, 9],
     with1Gb: false,
     out,
     progress: new Progress({ silent: true }),
@@ -74,6 +74,18 @@ describe('npm run bench (smoke profile)', () => {
     expect(summaryOk(size.fractionOfRaw)).toBe(true);
   });
 
+  it('figure 9: the log and parquet decoders beside raw loops, the same records on both sides', () => {
+    const formats = written.figures.decodeFormats!.formats;
+    expect(formats.map((f) => f.format)).toEqual(['log', 'parquet']);
+    for (const f of formats) {
+      expect(f.records, f.format).toBeGreaterThan(1000);
+      expect(
+        summaryOk(f.eventlinePerSecond) && summaryOk(f.rawPerSecond) && summaryOk(f.ratio),
+        f.format,
+      ).toBe(true);
+    }
+  });
+
   it('figure 4: bundle sizes and cold inits of eventline, the naive build and an empty node', () => {
     const bundle = written.figures.bundle!;
     expect(bundle.entries.map((e) => e.name)).toEqual(['empty', 'naive', 'eventline']);
@@ -107,7 +119,7 @@ describe('npm run bench (smoke profile)', () => {
   it('figure 6, notifications: what each notify policy publishes, every outcome counted once, priced', () => {
     const notify = written.figures.notifyPolicies!;
     const by = Object.fromEntries(notify.policies.map((p) => [p.policy, p]));
-    expect(Object.keys(by)).toEqual(['each', 'failures', 'none']);
+    expect(Object.keys(by)).toEqual(['each', 'failures', 'none', 'digest']);
     for (const p of notify.policies) {
       expect(p.countedOnce, `${p.policy}: ${p.problems.join('; ')}`).toBe(true);
       expect(isNumber(p.usdPerMillionFiles)).toBe(true);
@@ -116,6 +128,9 @@ describe('npm run bench (smoke profile)', () => {
     expect(by.failures?.notifications).toBe(by.failures?.failed);
     expect(by.none?.notifications).toBe(0);
     expect(by.none?.usdPerMillionFiles).toBeLessThan(by.each?.usdPerMillionFiles ?? 0);
+    // A digest: at least one, far fewer than the files (each file in exactly one window: countedOnce).
+    expect(by.digest?.notifications).toBeGreaterThan(0);
+    expect(by.digest?.notifications).toBeLessThan(by.digest?.files ?? 0);
   });
 
   it('figure 7: requests/s of every emulator operation beside moto_server, one and 8 in flight', () => {

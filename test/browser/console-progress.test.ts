@@ -121,6 +121,13 @@ describe('the Files tab on long work', () => {
       await expectText(page, '.row[data-key="incoming/long.json"] .rejected', '1');
       expect(await row.locator('.note').textContent()).toBe('in progress: 3 segments done');
       await expectText(page, '#feed-summary', '1 file');
+      // Its detail says the same
+      await row.click();
+      await page
+        .locator('#detail-body dd', {
+          hasText: '1,200 written so far · 1 rejected · 1,200 read · 3 segments done',
+        })
+        .waitFor();
 
       // Act: the live feed of another long file's segments (what the stack reports as each one pauses)
       const other = { bucket: stack.config.bucket.name, key: 'incoming/other.json', route: 'default' };

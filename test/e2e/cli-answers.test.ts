@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   CreateQueueCommand,
   GetQueueAttributesCommand,
@@ -143,6 +144,34 @@ describe('an SQS endpoint without StartMessageMoveTask (moto_server)', () => {
     expect(lines).toHaveLength(2);
     expect(lines[1]).toMatch(
       /^eventline: StartMessageMoveTask on the events queue \S+ \(queue eventline-events-dlq at http:\/\/127\.0\.0\.1:\d+\) failed: the endpoint answered HTTP 500 with something that is not an SQS response: it does not implement StartMessageMoveTask; replay the letters one by one instead: eventline dlq replay ID --queue events \(ids: eventline dlq list --queue events\) \(raw parse error: .*not valid JSON\)$/,
+    );
+  });
+
+  it('status names the missing ListMessageMoveTasks in one line, with the raw parse error', async () => {
+    // Prepare: the ledger table status reads (the queues are the previous test's)
+    const dynamodb = new DynamoDBClient({
+      endpoint: moto.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+    await dynamodb.send(
+      new CreateTableCommand({
+        TableName: 'events',
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
+    dynamodb.destroy();
+
+    // Act
+    const run = await eventline(['--endpoint', moto.url, '--json', 'status'], CREDENTIALS);
+
+    // Assess
+    expect(run.code, run.stderr).toBe(0);
+    const status = JSON.parse(run.stdout) as { queues: Array<{ queue: string; note?: string }> };
+    expect(status.queues.find((q) => q.queue === 'events')?.note).toMatch(
+      /^ListMessageMoveTasks failed: the endpoint answered HTTP 500 with something that is not an SQS response: it does not implement ListMessageMoveTasks \(raw parse error: [^\n]*\)$/,
     );
   });
 });

@@ -12,20 +12,26 @@ import type { Queue, Target } from './resources.ts';
 
 /** SQS calls of the CLI, each error naming the queue and where its URL came from. */
 
-function failed(queue: Queue, action: string, error: unknown, hint = ''): Error {
+/**
+ * Why an SQS call failed, in one line. An answer the SDK could not parse means the endpoint does not
+ * speak this SQS action (moto_server answers StartMessageMoveTask with an HTML error page): said so,
+ * with the raw parse error.
+ */
+export function sqsFailure(action: string, error: unknown, hint = ''): string {
   const message = errorMessage(error);
-  const missing = /NonExistentQueue|does not exist/i.test(`${(error as { name?: string }).name} ${message}`);
-  // An answer the SDK could not parse: the endpoint does not speak this SQS action (moto_server
-  // answers StartMessageMoveTask with an HTML error page). Said so, with the raw parse error.
+  if (/NonExistentQueue|does not exist/i.test(`${(error as { name?: string }).name} ${message}`))
+    return 'the queue does not exist';
   const unparsed =
     /Deserialization error/i.test(message) || (error as { name?: string }).name === 'SyntaxError';
+  if (!unparsed) return message;
   const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-  const why = missing
-    ? 'the queue does not exist'
-    : unparsed
-      ? `the endpoint answered${status ? ` HTTP ${status}` : ''} with something that is not an SQS response: it does not implement ${action}${hint} (raw parse error: ${message.split('\n')[0]?.trim()})`
-      : message;
-  return new Error(`${action} on the ${queue.label} queue ${queue.url} (${queue.source}) failed: ${why}`);
+  return `the endpoint answered${status ? ` HTTP ${status}` : ''} with something that is not an SQS response: it does not implement ${action}${hint} (raw parse error: ${message.split('\n')[0]?.trim()})`;
+}
+
+function failed(queue: Queue, action: string, error: unknown, hint = ''): Error {
+  return new Error(
+    `${action} on the ${queue.label} queue ${queue.url} (${queue.source}) failed: ${sqsFailure(action, error, hint)}`,
+  );
 }
 
 export interface Depth {

@@ -111,7 +111,16 @@ export function toAttributeValue(value: unknown, path: string, depth = 0): Marsh
   });
 }
 
+/** An integer of at most 37 digits without leading zeros: always a DynamoDB number (the common case, checked first). */
+const PLAIN_INTEGER = /^-?(?:0|[1-9]\d{0,36})$/;
+
 function number(text: string, path: string): Marshalled {
+  if (PLAIN_INTEGER.test(text)) {
+    return {
+      value: { N: text },
+      size: Math.ceil((text.length - (text.charCodeAt(0) === 45 ? 1 : 0)) / 2) + 1,
+    };
+  }
   const problem = checkDynamoNumber(text);
   if (problem) throw new RecordError('bad-number', `${path}: ${problem}`, { position: { field: path } });
   // DynamoDB: about 1 byte per 2 significant digits, plus 1.

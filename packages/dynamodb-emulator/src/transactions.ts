@@ -259,8 +259,8 @@ export class Transactions {
         error instanceof DynamoProtocolError &&
         error.type === 'ValidationException' &&
         ITEM_ERROR.test(error.message) &&
-        // A scalar of the wrong type cancels at the action; a list, map, BOOL or NULL is refused outright (as DynamoDB Local does).
-        !/Actual: (?:L|M|BOOL|NULL)\b/.test(error.message)
+        // A scalar of the wrong type cancels at the action; a list, map, set, BOOL or NULL is refused outright (as DynamoDB Local does).
+        !/Actual: (?:L|M|BOOL|NULL|SS|NS|BS)\b/.test(error.message)
       ) {
         return { Code: 'ValidationError', Message: error.message };
       }

@@ -8,6 +8,7 @@ import { isNumber, LosslessNumber, parse as parseJson } from 'lossless-json';
 
 export type CellType = 'string' | 'number' | 'boolean' | 'json';
 
+const PLAIN_INTEGER = /^-?(?:0|[1-9]\d*)$/;
 const NUMBER = /^([+-]?)(\d*)(?:\.(\d*))?([eE][+-]?\d+)?$/;
 
 /** The JSON spelling of a decimal number cell, or undefined when it is not one. */
@@ -29,6 +30,8 @@ export function convertCell(
   if (cell.trim() === '') return { value: null };
   switch (type) {
     case 'number': {
+      // Most cells of a log are plain integers (status codes, byte counts, ports): already JSON's spelling.
+      if (PLAIN_INTEGER.test(cell)) return { value: new LosslessNumber(cell) };
       const text = normaliseNumber(cell);
       return text === undefined
         ? { code: 'bad-number', problem: `${JSON.stringify(cell)} is not a number` }

@@ -2,7 +2,7 @@ import { PermanentError, type Position, RecordError } from '../errors.ts';
 import { convertCell, setField } from './cells.ts';
 import { MAX_LINE_CHARS } from './json.ts';
 import { type LogSettings, logSettings } from './log-settings.ts';
-import { lines, utf8Chunks } from './text.ts';
+import { LineSplitter, type TextLine, utf8Chunks } from './text.ts';
 import type { Decoded, DecoderOptions } from './types.ts';
 
 /**
@@ -94,6 +94,12 @@ function checkFields(names: readonly string[], settings: LogSettings, key: strin
   }
 }
 
+/** Each chunk's lines, then the last line's (a file not ending with a line break). */
+async function* batches(chunks: AsyncIterable<string>, splitter: LineSplitter): AsyncGenerator<TextLine[]> {
+  for await (const chunk of chunks) yield splitter.push(chunk);
+  yield splitter.end();
+}
+
 export async function* decodeLog(
   source: AsyncIterable<Uint8Array>,
   { route, key, resume }: DecoderOptions,
@@ -122,104 +128,107 @@ export async function* decodeLog(
   };
 
   const chunks = utf8Chunks(source, key, { midFile: resume !== undefined });
-  for await (const { text, line, tooLong } of lines(chunks, MAX_LINE_CHARS, resume?.line)) {
-    if (tooLong) {
-      yield {
-        error: new RecordError(
-          'line-too-long',
-          `${key}: line ${line} is longer than ${MAX_LINE_CHARS} characters`,
+  const splitter = new LineSplitter(MAX_LINE_CHARS, resume?.line);
+  // The lines of each chunk in a plain loop: no await per line (the log decoder's hot path).
+  for await (const batch of batches(chunks, splitter))
+    for (const { text, line, tooLong } of batch) {
+      if (tooLong) {
+        yield {
+          error: new RecordError(
+            'line-too-long',
+            `${key}: line ${line} is longer than ${MAX_LINE_CHARS} characters`,
+            {
+              position: { line },
+            },
+          ),
+        };
+        continue;
+      }
+      if (text.trim() === '') continue;
+      if (settings.directives && text.startsWith('#')) {
+        if (text.startsWith('#Fields:')) takeHeader(text.slice('#Fields:'.length).trim().split(/\s+/), line);
+        continue;
+      }
+      if (needHeader) {
+        needHeader = false;
+        takeHeader(text.trim().split(delimiter), line);
+        continue;
+      }
+      if (!fields) {
+        throw new PermanentError(
+          'bad-log-header',
+          `${key}: line ${line}: a record before the line naming the fields`,
           {
             position: { line },
           },
-        ),
-      };
-      continue;
-    }
-    if (text.trim() === '') continue;
-    if (settings.directives && text.startsWith('#')) {
-      if (text.startsWith('#Fields:')) takeHeader(text.slice('#Fields:'.length).trim().split(/\s+/), line);
-      continue;
-    }
-    if (needHeader) {
-      needHeader = false;
-      takeHeader(text.trim().split(delimiter), line);
-      continue;
-    }
-    if (!fields) {
-      throw new PermanentError(
-        'bad-log-header',
-        `${key}: line ${line}: a record before the line naming the fields`,
-        {
-          position: { line },
-        },
-      );
-    }
-    if (!checked) {
-      checkFields(fields, settings, key, line);
-      checked = true;
-    }
-    const position: Position = { line, index: index++ };
-    const split = splitLine(text, delimiter, quote, brackets);
-    if ('problem' in split) {
-      yield {
-        error: new RecordError(
-          'unclosed-quote',
-          `${key}: line ${line}, column ${split.column}: ${split.problem}`,
-          {
-            position: { ...position, column: split.column },
-          },
-        ),
-      };
-      continue;
-    }
-    const cells = split.fields;
-    const tooFew = cells.length < (exact ? fields.length : settings.minFields);
-    if (tooFew || (exact && cells.length > fields.length)) {
-      const expected = exact ? `${fields.length}` : `at least ${settings.minFields}`;
-      yield {
-        error: new RecordError(
-          'field-count',
-          `${key}: line ${line}: expected ${expected} fields, got ${cells.length}`,
-          {
-            position,
-          },
-        ),
-      };
-      continue;
-    }
-    const value: Record<string, unknown> = {};
-    let failure: RecordError | undefined;
-    const count = Math.min(cells.length, fields.length);
-    for (let i = 0; i < count; i++) {
-      const name = fields[i]!;
-      const cell = cells[i]!;
-      if (cell === nullValue) {
-        setField(value, name, null);
-        continue;
-      }
-      const type = types[name];
-      if (type === undefined || type === 'string') {
-        setField(value, name, cell);
-        continue;
-      }
-      const converted = convertCell(cell, type);
-      if ('problem' in converted) {
-        failure = new RecordError(
-          converted.code,
-          `${key}: line ${line}, field ${i + 1} ("${name}"): ${converted.problem}`,
-          {
-            position: { ...position, column: i + 1, field: name },
-          },
         );
-        break;
       }
-      setField(value, name, converted.value);
+      if (!checked) {
+        checkFields(fields, settings, key, line);
+        checked = true;
+      }
+      const position: Position = { line, index: index++ };
+      const split = splitLine(text, delimiter, quote, brackets);
+      if ('problem' in split) {
+        yield {
+          error: new RecordError(
+            'unclosed-quote',
+            `${key}: line ${line}, column ${split.column}: ${split.problem}`,
+            {
+              position: { ...position, column: split.column },
+            },
+          ),
+        };
+        continue;
+      }
+      const cells = split.fields;
+      const tooFew = cells.length < (exact ? fields.length : settings.minFields);
+      if (tooFew || (exact && cells.length > fields.length)) {
+        const expected = exact ? `${fields.length}` : `at least ${settings.minFields}`;
+        yield {
+          error: new RecordError(
+            'field-count',
+            `${key}: line ${line}: expected ${expected} fields, got ${cells.length}`,
+            {
+              position,
+            },
+          ),
+        };
+        continue;
+      }
+      const value: Record<string, unknown> = {};
+      let failure: RecordError | undefined;
+      const count = Math.min(cells.length, fields.length);
+      for (let i = 0; i < count; i++) {
+        const name = fields[i]!;
+        const cell = cells[i]!;
+        if (cell === nullValue) {
+          setField(value, name, null);
+          continue;
+        }
+        const type = types[name];
+        if (type === undefined || type === 'string') {
+          setField(value, name, cell);
+          continue;
+        }
+        const converted = convertCell(cell, type);
+        if ('problem' in converted) {
+          failure = new RecordError(
+            converted.code,
+            `${key}: line ${line}, field ${i + 1} ("${name}"): ${converted.problem}`,
+            {
+              position: { ...position, column: i + 1, field: name },
+            },
+          );
+          break;
+        }
+        setField(value, name, converted.value);
+      }
+      if (failure) {
+        yield { error: failure };
+        continue;
+      }
+      if (cells.length > fields.length) value._extra = cells.slice(fields.length);
+      yield { value, position };
     }
-    if (failure) {
-      yield { error: failure };
-      continue;
-    }
-    if (cells.length > fields.length) value._extra = cells.slice(fields.length);
-    yield { value, position };
-  }
 }

@@ -63,45 +63,76 @@ export async function* utf8Chunks(
   if (rest) yield rest;
 }
 
+export interface TextLine {
+  text: string;
+  line: number;
+  tooLong?: true;
+}
+
 /**
- * Splits text into lines (LF or CRLF) with 1-based numbers (after `linesBefore`, for a resumed read). A line longer than `maxLine` characters
- * is not buffered: it is reported once, as `tooLong`, when it ends, so memory stays bounded.
+ * Splits text into lines (LF or CRLF) with 1-based numbers (after `linesBefore`, for a resumed read),
+ * chunk by chunk and synchronously (a decoder loops over a chunk's lines without an await per line).
+ * A line longer than `maxLine` characters is not buffered: it is reported once, as `tooLong`, when
+ * it ends, so memory stays bounded.
  */
-export async function* lines(
-  chunks: AsyncIterable<string>,
-  maxLine: number,
-  linesBefore = 0,
-): AsyncGenerator<{ text: string; line: number; tooLong?: true }> {
-  let buffer = '';
-  let line = linesBefore;
-  let skipping = false;
-  for await (const chunk of chunks) {
+export class LineSplitter {
+  private buffer = '';
+  private line: number;
+  private skipping = false;
+
+  constructor(
+    private readonly maxLine: number,
+    linesBefore = 0,
+  ) {
+    this.line = linesBefore;
+  }
+
+  /** The lines that `chunk` ends. */
+  push(chunk: string): TextLine[] {
+    const out: TextLine[] = [];
     let start = 0;
     let nl = chunk.indexOf('\n');
     while (nl !== -1) {
-      line += 1;
-      if (skipping) {
-        skipping = false;
-        yield { text: '', line, tooLong: true };
+      this.line += 1;
+      if (this.skipping) {
+        this.skipping = false;
+        out.push({ text: '', line: this.line, tooLong: true });
       } else {
-        const text = buffer + chunk.slice(start, nl);
-        buffer = '';
-        yield { text: text.endsWith('\r') ? text.slice(0, -1) : text, line };
+        const text = this.buffer + chunk.slice(start, nl);
+        this.buffer = '';
+        out.push({ text: text.endsWith('\r') ? text.slice(0, -1) : text, line: this.line });
       }
       start = nl + 1;
       nl = chunk.indexOf('\n', start);
     }
-    if (!skipping) {
-      buffer += chunk.slice(start);
-      if (buffer.length > maxLine) {
-        buffer = '';
-        skipping = true;
+    if (!this.skipping) {
+      this.buffer += chunk.slice(start);
+      if (this.buffer.length > this.maxLine) {
+        this.buffer = '';
+        this.skipping = true;
       }
     }
+    return out;
   }
-  if (skipping) yield { text: '', line: line + 1, tooLong: true };
-  else if (buffer.length > 0)
-    yield { text: buffer.endsWith('\r') ? buffer.slice(0, -1) : buffer, line: line + 1 };
+
+  /** The last line, when the text does not end with a line break. */
+  end(): TextLine[] {
+    if (this.skipping) return [{ text: '', line: this.line + 1, tooLong: true }];
+    if (this.buffer.length === 0) return [];
+    const text = this.buffer;
+    return [{ text: text.endsWith('\r') ? text.slice(0, -1) : text, line: this.line + 1 }];
+  }
+}
+
+/** The lines of a stream of text, one at a time (see LineSplitter). */
+export async function* lines(
+  chunks: AsyncIterable<string>,
+  maxLine: number,
+  linesBefore = 0,
+): AsyncGenerator<TextLine> {
+  const splitter = new LineSplitter(maxLine, linesBefore);
+  for await (const chunk of chunks) yield* splitter.push(chunk);
+  yield* splitter.end();
 }
 
 /** Converts a character offset in `text` to a 1-based line and column. */

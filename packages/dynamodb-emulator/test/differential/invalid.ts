@@ -4,6 +4,7 @@
  * compared. Grouped by what they probe; the issue's 13 divergences each have entries here.
  */
 import { type Request, runScenario, type Scenario, type TableKind } from './harness.ts';
+import { CONDITIONS } from './invalid-conditions.ts';
 import type { Measurement } from './measure.ts';
 import { signatureOf } from './measure.ts';
 
@@ -47,61 +48,6 @@ const cond = (
     ExpressionAttributeValues: { ':one': N('1'), ...values },
     ...(names ? { ExpressionAttributeNames: names } : {}),
   });
-
-const CONDITIONS: [string, Record<string, unknown>?][] = [
-  ['absent1 = absent2'],
-  ['absent1 <> absent2'],
-  ['absent1 <= absent2'],
-  ['absent1 >= absent2'],
-  ['absent1 < absent2'],
-  ['absent1 = :e', { ':e': S('') }],
-  ['s = :e', { ':e': S('') }],
-  ['s IN (:e, :z)', { ':e': S(''), ':z': S('z') }],
-  ['s BETWEEN :e AND :z', { ':e': S(''), ':z': S('z') }],
-  ['size(s) = :zero', { ':zero': N('0') }],
-  ['size(b) = :zero', { ':zero': N('0') }],
-  ['attribute_type(s, :t)', { ':t': S('S') }],
-  ['attribute_type(b, :t)', { ':t': S('B') }],
-  ['attribute_type(s, :t)', { ':t': S('Q') }],
-  ['begins_with(s, :e)', { ':e': S('') }],
-  ['contains(s, :e)', { ':e': S('') }],
-  ['state IN (:none, :pending)', { ':none': S(''), ':pending': S('pending') }],
-  ['n < :m', { ':m': { M: {} } }],
-  ['n < :l', { ':l': { L: [] } }],
-  ['n < :ss', { ':ss': { SS: ['a'] } }],
-  ['n < :t', { ':t': { BOOL: true } }],
-  ['n < :t OR attribute_not_exists(pk)', { ':t': { M: {} } }],
-  ['n < :s', { ':s': S('a') }],
-  ['n BETWEEN :hi AND :lo', { ':hi': N('9'), ':lo': N('1') }],
-  ['n BETWEEN :a AND :b', { ':a': N('1'), ':b': S('z') }],
-  ['n IN (:m)', { ':m': { M: {} } }],
-  ['NOT NOT attribute_exists(pk)'],
-  ['NOT NOT NOT attribute_exists(pk)'],
-  ['n = +1'],
-  ['n = 1'],
-  ['size(m.x) = :two', { ':two': N('2') }],
-  ['m.x[1] = :a', { ':a': S('a') }],
-  ['m.x[5] = :a', { ':a': S('a') }],
-  ['l[0] < l[1]'],
-  ['contains(ss, :x)', { ':x': S('x') }],
-  ['contains(ss, :ss)', { ':ss': { SS: ['x'] } }],
-  ['contains(l, :one)', { ':one': N('1') }],
-  ['begins_with(n, :x)', { ':x': S('5') }],
-  ['attribute_exists(:x)', { ':x': S('a') }],
-  ['size(:x) = :one', { ':x': S('ab') }],
-  ['n = n'],
-  ['a.b.c = :x', { ':x': S('x') }],
-  ['(n = :five)', { ':five': N('5') }],
-  ['((n = :five))', { ':five': N('5') }],
-  ['n = :five AND', { ':five': N('5') }],
-  ['attribute_not_exists(pk) AND attribute_not_exists(pk)'],
-  ['attribute_exists(pk) OR NOT attribute_exists(pk)'],
-  ['size(n) = :one', { ':one': N('1') }],
-  ['size(ss) = :two', { ':two': N('2') }],
-  ['n IN (n)'],
-  ['n = :five', { ':five': N('5.0') }],
-  ['big = :big', { ':big': N('1.2345678901234567890123456789012345678E+37') }],
-];
 
 const deep = (depth: number) => `${Array.from({ length: depth }, () => 'm').join('.')} = :x`;
 const inList = (count: number) => ({
@@ -243,6 +189,31 @@ const entries: Entry[] = [
       { Put: { TableName: T, Item: { pk: S('t2') } } },
     ],
   ].map((TransactItems): Entry => ({ request: { op: 'TransactWriteItems', params: { TransactItems } } })),
+  // an index key of a set type in a transaction: refused, as a list or a map is
+  {
+    request: {
+      op: 'TransactWriteItems',
+      params: { TransactItems: [{ Put: { TableName: T, Item: { pk: S('t3'), g: { SS: ['x'] } } } }] },
+    },
+  },
+  {
+    table: 'composite',
+    request: {
+      op: 'TransactWriteItems',
+      params: {
+        TransactItems: [
+          {
+            ConditionCheck: {
+              TableName: T,
+              Key: { pk: S('k1'), sk: N('1') },
+              ConditionExpression: 'absent1 = absent2',
+            },
+          },
+          { Put: { TableName: T, Item: { pk: S('t3'), sk: N('1'), n: { NS: ['1'] } } } },
+        ],
+      },
+    },
+  },
   // a filter comparing two absent attributes
   { request: { op: 'Scan', params: { TableName: T, FilterExpression: 'absent1 >= absent2' } } },
   { request: { op: 'Scan', params: { TableName: T, FilterExpression: 'absent1 = absent2' } } },

@@ -58,6 +58,21 @@ function metaList(pairs) {
   return dl;
 }
 
+/**
+ * The file's record counts; a file in progress: its checkpoint's, the records and segments behind
+ * it (a running segment's own counts start at 0).
+ * @param {any} s
+ */
+function recordsLine(s) {
+  const checkpoint = s.status === 'PROCESSING' ? s.checkpoint : undefined;
+  if (checkpoint?.counts && Number(checkpoint.counts.written) >= Number(s.counts?.written ?? 0)) {
+    const c = checkpoint.counts;
+    const n = Number(checkpoint.segments ?? 0);
+    return `${int(c.written)} written so far · ${int(c.rejected)} rejected · ${int(c.read)} read · ${n} ${n === 1 ? 'segment' : 'segments'} done`;
+  }
+  return `${int(s.counts?.written)} written · ${int(s.counts?.rejected)} rejected · ${int(s.counts?.read)} read`;
+}
+
 /** @param {string} title @param {number | string} [count] */
 function section(title, count) {
   return h('h3', null, h('span', null, title), count === undefined ? null : h('span', null, String(count)));
@@ -97,10 +112,7 @@ function renderDetail(key, detail) {
         ['started', s.startedAt],
         ['finished', s.finishedAt],
         ['duration', s.durationMs !== undefined ? duration(s.durationMs) : undefined],
-        [
-          'records',
-          `${int(s.counts?.written)} written · ${int(s.counts?.rejected)} rejected · ${int(s.counts?.read)} read`,
-        ],
+        ['records', recordsLine(s)],
         [
           'notification',
           `${s.notification?.status ?? '–'}${s.notification?.messageId ? ` · ${s.notification.messageId}` : ''}`,
