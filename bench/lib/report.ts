@@ -371,5 +371,33 @@ export function renderSummary(result: BenchResult): string {
       '',
     );
   }
+
+  const notify = result.figures.notifyPolicies;
+  if (notify) {
+    out.push(
+      `#### Figure 6 — notifications per notify policy (${notify.filesPerPolicy} small IoT files each, one in ${notify.failEvery} failing; the digest every ${notify.digestSeconds} s)`,
+      '',
+    );
+    table(
+      [
+        'policy',
+        'notifications per 1,000 files',
+        'each file counted once',
+        'notifications $/M files',
+        'eventline total $/M files',
+      ],
+      notify.policies.map((p) => [
+        p.policy,
+        n(p.notificationsPerThousandFiles, 1),
+        p.countedOnce ? 'yes' : `**no**: ${p.problems.slice(0, 2).join('; ')}`,
+        n(p.notifyUsdPerMillionFiles, 4),
+        p.usdPerMillionFiles === undefined ? '–' : n(p.usdPerMillionFiles, 2),
+      ]),
+    );
+    out.push(
+      "- A digest's notifications cost next to nothing; its outcome write is a two-item transaction (+3 write units a file), counted in both $ columns.",
+      '',
+    );
+  }
   return out.join('\n');
 }

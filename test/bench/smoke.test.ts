@@ -119,7 +119,7 @@ describe('npm run bench (smoke profile)', () => {
   it('figure 6, notifications: what each notify policy publishes, every outcome counted once, priced', () => {
     const notify = written.figures.notifyPolicies!;
     const by = Object.fromEntries(notify.policies.map((p) => [p.policy, p]));
-    expect(Object.keys(by)).toEqual(['each', 'failures', 'none']);
+    expect(Object.keys(by)).toEqual(['each', 'failures', 'none', 'digest']);
     for (const p of notify.policies) {
       expect(p.countedOnce, `${p.policy}: ${p.problems.join('; ')}`).toBe(true);
       expect(isNumber(p.usdPerMillionFiles)).toBe(true);
@@ -128,6 +128,9 @@ describe('npm run bench (smoke profile)', () => {
     expect(by.failures?.notifications).toBe(by.failures?.failed);
     expect(by.none?.notifications).toBe(0);
     expect(by.none?.usdPerMillionFiles).toBeLessThan(by.each?.usdPerMillionFiles ?? 0);
+    // A digest: at least one, far fewer than the files (each file in exactly one window: countedOnce).
+    expect(by.digest?.notifications).toBeGreaterThan(0);
+    expect(by.digest?.notifications).toBeLessThan(by.digest?.files ?? 0);
   });
 
   it('figure 7: requests/s of every emulator operation beside moto_server, one and 8 in flight', () => {

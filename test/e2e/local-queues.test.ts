@@ -208,6 +208,17 @@ describe('dead letters on SQS', () => {
       dropped: { by: 'ann', reason: 'the sender will fix it', letter: id },
     });
 
+    // The FAILED files come from the sparse attention index, as status's counts do.
+    const failed = JSON.parse(
+      (await runCli(['--endpoint', stack.url, '--json', 'files', '--status', 'FAILED'])).stdout,
+    ) as { files: Array<{ key: string; status: string }> };
+    expect(failed.files.map((f) => f.key)).toEqual(['incoming/given-up.json', 'incoming/broken.json']);
+    const status = JSON.parse((await runCli(['--endpoint', stack.url, '--json', 'status'])).stdout) as {
+      attention: { counts: Array<{ route: string; FAILED: string }>; newest: Array<{ key: string }> };
+    };
+    expect(status.attention.counts.map((c) => Number(c.FAILED)).reduce((a, b) => a + b, 0)).toBe(2);
+    expect(status.attention.newest[0]?.key).toBe('incoming/given-up.json');
+
     const fix = await runCli(['--endpoint', stack.url, '--json', 'reconcile', '--fix']);
     const { findings } = JSON.parse(fix.stdout) as { findings: Array<{ key: string; kind: string }> };
     expect(findings.filter((f) => f.key === 'incoming/given-up.json')).toEqual([]);
@@ -224,7 +235,7 @@ describe('dead letters on SQS', () => {
     expect(found).toHaveLength(1);
     expect(found[0]).toMatchObject({ kind: 'failed-not-in-dlq' });
     expect(found[0]!.detail).toContain('dropped by ann');
-  });
+  }, 180_000);
 
   it('replay processes the letter again and then deletes it', async () => {
     const s3 = s3Client(stack.url);

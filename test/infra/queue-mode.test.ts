@@ -215,11 +215,25 @@ describe('ingest bucket', () => {
 });
 
 describe('ledger table', () => {
-  it('has a string pk, on-demand billing, PITR, encryption and the configured deletion protection', () => {
+  it('has a string pk, the sparse attention index, on-demand billing, PITR, encryption and the configured deletion protection', () => {
     s.template.hasResource('AWS::DynamoDB::Table', {
       Properties: Match.objectEquals({
-        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: 'ix', AttributeType: 'S' },
+          { AttributeName: 'ixAt', AttributeType: 'S' },
+        ],
         KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: 'attention',
+            KeySchema: [
+              { AttributeName: 'ix', KeyType: 'HASH' },
+              { AttributeName: 'ixAt', KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'ALL' },
+          },
+        ],
         BillingMode: 'PAY_PER_REQUEST',
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
         SSESpecification: { SSEEnabled: true },

@@ -221,6 +221,14 @@ describe('digest windows on the DynamoDB emulator', () => {
     expect(t.notifier.sent).toHaveLength(1);
   });
 
+  it('writes a digest outcome with its window in one request instead of the final PutItem and the Publish', async () => {
+    const t = await setup({ digest: { everySeconds: 60, maxFiles: 100 } });
+    t.source.put('iot/a.ndjson', file(1));
+    await t.pipeline.processObject(objectEvent(t.source, 'iot/a.ndjson'));
+    expect(t.calls).toEqual(['UpdateItem', 'BatchWriteItem', 'TransactWriteItems']);
+    expect(t.notifier.sent).toHaveLength(0);
+  });
+
   it('publishes a failure at once with failuresImmediately, and still counts it in the digest', async () => {
     const t = await setup({ digest: { everySeconds: 60, maxFiles: 100, failuresImmediately: true } });
     expect((await t.pipeline.processObject(objectEvent(t.source, 'iot/gone.ndjson'))).status).toBe('failed');
@@ -235,7 +243,8 @@ describe('digest windows on the DynamoDB emulator', () => {
     const t = await setup('each');
     t.source.put('iot/a.ndjson', file(1));
     await t.pipeline.processObject(objectEvent(t.source, 'iot/a.ndjson'));
-    expect(t.calls).not.toContain('TransactWriteItems');
+    // The claim, the record, the final write of PROCESSED and SENT (with GetObject and Publish: 5 requests).
+    expect(t.calls).toEqual(['UpdateItem', 'BatchWriteItem', 'PutItem']);
     expect(t.scheduler.closes).toHaveLength(0);
     expect(t.notifier.sent).toHaveLength(1);
   });

@@ -1,3 +1,4 @@
+import * as zlib from 'node:zlib';
 import type { EventlineConfigInput } from '@eventline/config';
 import { normaliseEvent, type ObjectEvent, type ObjectSource } from '@eventline/core';
 import { parquetWriteBuffer } from 'hyparquet-writer';
@@ -189,6 +190,37 @@ describe('format parquet', () => {
       status: 'processed',
       counts: { read: 3, written: 3, bytes: body.length },
     });
+  });
+
+  it('reads GZIP pages, and ZSTD pages where node:zlib has zstd (Node 24, as on Lambda)', async () => {
+    const t = await pipelineFor(emulators, config);
+    const zstd = (zlib as { zstdCompressSync?: (input: Uint8Array) => Uint8Array }).zstdCompressSync;
+    const write = (codec: 'GZIP' | 'ZSTD') =>
+      new Uint8Array(
+        parquetWriteBuffer({
+          columnData: [
+            { name: 'id', data: ['a', 'b', 'c'], type: 'STRING' },
+            { name: 'n', data: [1, 2, 3], type: 'INT32' },
+          ],
+          codec,
+          compressors: {
+            GZIP: (input: Uint8Array) => zlib.gzipSync(input),
+            ...(zstd ? { ZSTD: (input: Uint8Array) => zstd(input) } : {}),
+          },
+        }),
+      );
+
+    const gzip = await t.pipeline.processObject(
+      await putObject(emulators, 'iot/gzip.parquet', write('GZIP')),
+    );
+    expect(gzip).toMatchObject({ status: 'processed', counts: { written: 3 } });
+    // Node 20's zlib has no zstd: the file cannot even be written there.
+    if (zstd) {
+      const outcome = await t.pipeline.processObject(
+        await putObject(emulators, 'iot/zstd.parquet', write('ZSTD')),
+      );
+      expect(outcome).toMatchObject({ status: 'processed', counts: { written: 3 } });
+    }
   });
 
   it.each([

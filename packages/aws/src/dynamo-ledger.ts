@@ -20,6 +20,7 @@ import type {
   WindowRef,
 } from '@eventline/core';
 import {
+  attentionKey,
   boundedState,
   describeError,
   expiresAt,
@@ -88,6 +89,8 @@ export function fileItem(state: FileState, w: string, expires?: number): Record<
       lease: state.leaseUntil,
       ...(state.sequencer ? { seq: state.seq } : {}),
       ...(owes ? { owes: true } : {}),
+      // The sparse `attention` index (core's ledger-index.ts): only an outcome that needs a look.
+      ...attentionKey(state),
       w,
       state: rest,
       ...(expires === undefined ? {} : { [TTL_ATTRIBUTE]: expires }),
@@ -177,7 +180,18 @@ export class DynamoLedger implements Ledger {
       condition +=
         ' OR (#seq < :seq AND attribute_not_exists(#owes) AND (#status <> :processing OR #lease < :now))';
     }
+    // A claim is in the `attention` index only as a retry or a continuation (core's ledger-index.ts);
+    // a first attempt removes what an older version's FAILED outcome had there.
+    const attention = attentionKey(state);
+    names['#ix'] = 'ix';
+    names['#ixAt'] = 'ixAt';
+    if (attention) {
+      update += ', #ix = :ix, #ixAt = :ixAt';
+      values[':ix'] = { S: attention.ix };
+      values[':ixAt'] = { S: attention.ixAt };
+    }
     update += state.sequencer ? ' REMOVE #owes' : ' REMOVE #owes, #seq';
+    if (!attention) update += ', #ix, #ixAt';
     update += ' ADD #rev :one';
     try {
       const { Attributes } = await this.options.dynamodb.updateItem({

@@ -1,5 +1,3 @@
-import type { DropDecision, FileState } from './ports.ts';
-
 /**
  * Operator decisions recorded in the ledger, so that they outlive the command that made them. Today
  * one: `dlq drop` ends a FAILED file's dead letter without replaying it, and says so on the file's
@@ -9,6 +7,9 @@ import type { DropDecision, FileState } from './ports.ts';
  * The decision names the failure it was about (`failedAt`: the outcome's `finishedAt` then): a later
  * replay that fails again is a new failure, and the old decision no longer covers it.
  */
+
+import type { DropDecision, FileState } from './ports.ts';
+
 /** The attribute under the outcome item's `state` that holds a drop decision. */
 export const DROPPED_ATTRIBUTE = 'dropped';
 

@@ -15,6 +15,7 @@ export * from './events.ts';
 export * from './formats/index.ts';
 export * from './items.ts';
 export * from './lease.ts';
+export * from './ledger-index.ts';
 export * from './outcome.ts';
 export * from './pipeline.ts';
 export * from './ports.ts';

@@ -16,8 +16,15 @@ export function startLocalDynamo(options: LocalDynamoOptions = {}): Promise<Loca
 }
 
 /**
- * Creates a table keyed by a string `pk`, billed on demand, unless it exists: the shape of the ledger
- * the CDK app deploys. With `ttlAttribute`, time to live is enabled on that attribute, as the deployed
+ * The ledger's sparse global secondary index (eventline's `ATTENTION_INDEX`, core's ledger-index.ts):
+ * partition `ix`, sort `ixAt`, every attribute projected. Only items carrying both are in it.
+ */
+export const LEDGER_INDEX = { name: 'attention', partitionKey: 'ix', sortKey: 'ixAt' } as const;
+
+/**
+ * Creates a table keyed by a string `pk` with the `LEDGER_INDEX` index, billed on demand, unless it
+ * exists (a table made before the index keeps none: dynalite cannot add one; readers fall back to a
+ * scan): the shape of the ledger the CDK app deploys. With `ttlAttribute`, time to live is enabled on that attribute, as the deployed
  * table has it when the ledger's items expire.
  */
 export async function ensureLedgerTable(
@@ -52,8 +59,22 @@ async function createTable(dynamodb: DynamoDBClient, tableName: string): Promise
     await dynamodb.send(
       new CreateTableCommand({
         TableName: tableName,
-        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: LEDGER_INDEX.partitionKey, AttributeType: 'S' },
+          { AttributeName: LEDGER_INDEX.sortKey, AttributeType: 'S' },
+        ],
         KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: LEDGER_INDEX.name,
+            KeySchema: [
+              { AttributeName: LEDGER_INDEX.partitionKey, KeyType: 'HASH' },
+              { AttributeName: LEDGER_INDEX.sortKey, KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'ALL' },
+          },
+        ],
         BillingMode: 'PAY_PER_REQUEST',
       }),
     );

@@ -4,6 +4,7 @@
  */
 export {
   ensureLedgerTable,
+  LEDGER_INDEX,
   type LocalDynamo,
   type LocalDynamoOptions,
   startLocalDynamo,

@@ -1,11 +1,23 @@
 import type { FileState } from '@eventline/core';
 import { type Command, Option } from 'commander';
 import { type Cli, positive } from '../context.ts';
-import { fileStates, newestFirst, records } from '../ledger.ts';
+import { attentionStates, fileStates, newestFirst, records } from '../ledger.ts';
 import { emit, exact, table } from '../output.ts';
 import { progressOf } from '../progress.ts';
 
-/** `files`, `records`, `notifications`: what the ledger says, read through DynamoDB. */
+/**
+ * `files`, `records`, `notifications`: what the ledger says, read through DynamoDB. FAILED and
+ * retried/continued PROCESSING files and owed notifications come from the sparse `attention` index
+ * (a few items whatever the table's size); a listing of every outcome scans the table.
+ */
+
+/** The route ids the config names: the index is partitioned by route. */
+export const routeIds = (config: { routes: Array<{ id: string }> }) => [
+  ...new Set(config.routes.map((r) => r.id)),
+];
+
+const NO_INDEX =
+  'the ledger table has no "attention" index (a local table made before it; a new data directory, `npm start -- --data-dir <dir>`, has it): reading the whole table';
 
 const STATUSES = ['PROCESSING', 'PROCESSED', 'FAILED'] as const;
 
@@ -59,12 +71,29 @@ export function register(program: Command, cli: Cli): void {
     .command('files')
     .description('list file outcomes from the ledger, newest first (processed, failed, in progress)')
     .option('-n, --limit <n>', 'how many', positive, 20)
-    .addOption(new Option('-s, --status <status>', 'only files with this status').choices(STATUSES))
+    .addOption(
+      new Option(
+        '-s, --status <status>',
+        'only files with this status (FAILED, and PROCESSING files retried or continued, from the index; PROCESSED reads the whole table)',
+      ).choices(STATUSES),
+    )
     .option('-q, --search <text>', 'only keys containing this text')
-    .action(async (options: { limit: number; status?: string; search?: string }) => {
+    .option('--scan', 'read the whole table (with --status PROCESSING: first attempts in flight too)')
+    .action(async (options: { limit: number; status?: string; search?: string; scan?: boolean }) => {
       const target = await cli.target();
-      const states = (await fileStates(target))
-        .filter((s) => !options.status || s.status === options.status)
+      const status = options.status;
+      let indexed: FileState[] | undefined;
+      if ((status === 'FAILED' || status === 'PROCESSING') && !options.scan) {
+        indexed = await attentionStates(
+          target,
+          routeIds(await cli.config()),
+          status,
+          options.search ? undefined : options.limit,
+        );
+        if (!indexed) cli.out.progress(NO_INDEX);
+      }
+      const states = (indexed ?? (await fileStates(target, cli.out.progress)))
+        .filter((s) => !status || s.status === status)
         .filter((s) => !options.search || s.key.includes(options.search))
         .sort(newestFirst)
         .slice(0, options.limit);
@@ -80,7 +109,7 @@ export function register(program: Command, cli: Cli): void {
     .option('-q, --search <text>', 'only record keys containing this text')
     .action(async (options: { limit: number; search?: string }) => {
       const target = await cli.target();
-      const found = await records(target, options.limit, options.search);
+      const found = await records(target, options.limit, options.search, cli.out.progress);
       emit(cli.out, { records: found }, () =>
         found.length === 0
           ? 'no records yet\n'
@@ -95,10 +124,20 @@ export function register(program: Command, cli: Cli): void {
     .command('notifications')
     .description('list what was published to the topic, per file, from the ledger (newest first)')
     .option('-n, --limit <n>', 'how many', positive, 20)
-    .option('--pending', 'only notifications still owed (not yet published)')
+    .option('--pending', 'only notifications still owed (not yet published; from the index)')
     .action(async (options: { limit: number; pending?: boolean }) => {
       const target = await cli.target();
-      const sent = (await fileStates(target))
+      let owing: FileState[] | undefined;
+      if (options.pending) {
+        const routes = routeIds(await cli.config());
+        const [owes, failed] = await Promise.all([
+          attentionStates(target, routes, 'OWES'),
+          attentionStates(target, routes, 'FAILED'),
+        ]);
+        owing = owes && failed ? [...owes, ...failed] : undefined;
+        if (!owing) cli.out.progress(NO_INDEX);
+      }
+      const sent = (owing ?? (await fileStates(target, cli.out.progress)))
         .filter((s) =>
           options.pending ? s.notification?.status === 'PENDING' : s.notification?.status === 'SENT',
         )

@@ -1,4 +1,5 @@
 import {
+  ATTENTION_STATES,
   describeDrop,
   dropDecision,
   type FileState,
@@ -8,7 +9,7 @@ import {
 } from '@eventline/core';
 import type { Command } from 'commander';
 import type { Cli } from '../context.ts';
-import { fileStates } from '../ledger.ts';
+import { attentionStates, fileStates, outcomesByKey } from '../ledger.ts';
 import { letterOf } from '../letters.ts';
 import { routedObjects } from '../listing.ts';
 import { emit, table } from '../output.ts';
@@ -16,6 +17,7 @@ import { peek, release } from '../queues.ts';
 import { eventsFor, senderFor } from '../redrive.ts';
 import { needQueue, type Target } from '../resources.ts';
 import { Progress } from '../throttle.ts';
+import { routeIds } from './ledger.ts';
 
 /**
  * `reconcile`: the bucket under every route beside the ledger. S3 notifications are at-least-once and
@@ -28,7 +30,12 @@ import { Progress } from '../throttle.ts';
  *  - `failed-not-in-dlq`: a FAILED file with no letter in eventline's dead-letter queue, unless an
  *    operator dropped that failure (`dlq drop`, recorded in the ledger; `--include-dropped` reports
  *    and re-drives those too);
- * and with `--fix` re-drives each (`owes` as the outcome's own version, so the function sends the
+ * It reads the outcomes of the listed objects by key (BatchGetItem, 100 a request) and the outcomes
+ * that need a look from the ledger's `attention` index (FAILED, owing, retried: also those whose
+ * object is gone), never the whole table (unless a local table made before the index has none).
+ * A first attempt stuck past its lease whose object is gone is not indexed, and not reported: there
+ * is nothing to re-drive.
+ * With `--fix` it re-drives each (`owes` as the outcome's own version, so the function sends the
  * steps without processing the file again; `failed-not-in-dlq` as a replay, so that the FAILED file
  * is processed again).
  */
@@ -67,19 +74,43 @@ export async function reconcile(
   now: number,
   progress: (line: string) => void,
   includeDropped = false,
+  routes: string[] = [],
 ): Promise<{ findings: Finding[]; targets: Map<Finding, RedriveObject>; listed: number; dropped: number }> {
+  const bucket = target.bucket.name;
   const states = new Map<string, FileState>();
-  for (const s of await fileStates(target)) if (s.bucket === target.bucket.name) states.set(s.key, s);
+  // The outcomes that need a look, whether or not their object is still there.
+  for (const state of ATTENTION_STATES) {
+    const found = await attentionStates(target, routes, state);
+    if (!found) {
+      progress('reconcile: the ledger table has no "attention" index: reading the whole table');
+      states.clear();
+      for (const s of await fileStates(target, progress)) if (s.bucket === bucket) states.set(s.key, s);
+      break;
+    }
+    for (const s of found) if (s.bucket === bucket) states.set(s.key, s);
+  }
   const findings: Finding[] = [];
   const targets = new Map<Finding, RedriveObject>();
   const tick = new Progress(progress);
   let listed = 0;
   const seen = new Set<string>();
   let dropped = 0;
+  let chunk: Array<RedriveObject & { route: string }> = [];
+  const compare = async () => {
+    const missing = chunk.filter((o) => !states.has(o.key)).map((o) => o.key);
+    for (const [key, state] of await outcomesByKey(target, bucket, missing)) states.set(key, state);
+    for (const object of chunk) check(object);
+    chunk = [];
+  };
   for await (const object of objects) {
     listed += 1;
     seen.add(object.key);
+    chunk.push(object);
+    if (chunk.length >= 100) await compare();
     tick.tick(() => `reconcile: ${listed} object(s) listed`);
+  }
+  await compare();
+  function check(object: RedriveObject & { route: string }) {
     const state = states.get(object.key);
     const sameVersion = state && (!object.eTag || !state.eTag || state.eTag === object.eTag);
     if (!state || !sameVersion) {
@@ -177,6 +208,7 @@ export function register(program: Command, cli: Cli): void {
         Date.now(),
         out.progress,
         options.includeDropped ?? false,
+        routeIds(config),
       );
       if (options.fix && targets.size > 0) {
         const sender = senderFor(target, 'reconcile --fix');

@@ -1,15 +1,46 @@
 import { DescribeAlarmsCommand, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { ListMessageMoveTasksCommand } from '@aws-sdk/client-sqs';
-import { errorMessage } from '@eventline/core';
+import { ATTENTION_STATES, type AttentionState, errorMessage, type FileState } from '@eventline/core';
 import type { Command } from 'commander';
 import { type Cli, positive } from '../context.ts';
-import { fileStates, newestFirst } from '../ledger.ts';
+import { attentionCount, attentionStates, fileStates, newestFirst } from '../ledger.ts';
 import { emit, table } from '../output.ts';
 import { type Depth, depthOf, sqsFailure } from '../queues.ts';
 import type { Queue, Target } from '../resources.ts';
-import { filesTable, fileView } from './ledger.ts';
+import { filesTable, fileView, routeIds } from './ledger.ts';
 
-/** `status`: alarms in ALARM, the ingest queue's depth and age, the dead-letter queues, the last outcomes. */
+/**
+ * `status`: alarms in ALARM, the ingest queue's depth and age, the dead-letter queues, and the outcomes
+ * that need a look (FAILED, owing a step, retried or continued) per route with the newest of them,
+ * from the ledger's sparse `attention` index: a few reads whatever the table's size.
+ */
+
+type Counts = { route: string } & Record<AttentionState, string>;
+
+/** Per route, how many outcomes are in each attention state, and the newest `last` of them all. */
+async function attention(
+  target: Target,
+  routes: string[],
+  last: number,
+): Promise<{ counts: Counts[]; newest: FileState[] } | undefined> {
+  const counts: Counts[] = [];
+  for (const route of routes) {
+    const row = { route } as Counts;
+    for (const state of ATTENTION_STATES) {
+      const counted = await attentionCount(target, route, state);
+      if (!counted) return undefined;
+      row[state] = `${counted.count}${counted.more ? '+' : ''}`;
+    }
+    counts.push(row);
+  }
+  const newest: FileState[] = [];
+  for (const state of ATTENTION_STATES) {
+    const found = await attentionStates(target, routes, state, last);
+    if (!found) return undefined;
+    newest.push(...found);
+  }
+  return { counts, newest: newest.sort(newestFirst).slice(0, last) };
+}
 
 interface QueueStatus extends Partial<Depth> {
   queue: Queue['label'];
@@ -108,7 +139,7 @@ export function register(program: Command, cli: Cli): void {
   program
     .command('status')
     .description(
-      'alarms in ALARM, ingest queue depth and oldest age, dead-letter queue depths, the last outcomes',
+      'alarms in ALARM, ingest queue depth and oldest age, dead-letter queue depths, the outcomes needing a look (FAILED, owing a step, retried) per route',
     )
     .option('-n, --last <n>', 'how many recent outcomes', positive, 5)
     .action(async (options: { last: number }) => {
@@ -143,8 +174,25 @@ export function register(program: Command, cli: Cli): void {
         }
         queues.push(status);
       }
-      const recent = (await fileStates(target)).sort(newestFirst).slice(0, options.last);
-      const view = { target: target.where, mode: target.mode, alarms, queues, recent: recent.map(fileView) };
+      const routes = routeIds(await cli.config());
+      const found = await attention(target, routes, options.last);
+      let recent: FileState[] = [];
+      if (!found) {
+        // A local table made before the index: the old way, the newest outcomes of a full scan.
+        cli.out.progress(
+          'the ledger table has no "attention" index: reading the whole table for the last outcomes',
+        );
+        recent = (await fileStates(target, cli.out.progress)).sort(newestFirst).slice(0, options.last);
+      }
+      const view = {
+        target: target.where,
+        mode: target.mode,
+        alarms,
+        queues,
+        ...(found
+          ? { attention: { counts: found.counts, newest: found.newest.map(fileView) } }
+          : { recent: recent.map(fileView) }),
+      };
       emit(cli.out, view, () => {
         const lines = [`${target.where} (${target.mode} mode)`, ''];
         if ('note' in alarms) lines.push(`alarms: ${alarms.note}`);
@@ -175,9 +223,23 @@ export function register(program: Command, cli: Cli): void {
           ).trimEnd(),
         );
         lines.push('');
-        lines.push(
-          recent.length === 0 ? 'no outcomes yet' : `last outcomes:\n${filesTable(recent).trimEnd()}`,
-        );
+        if (found) {
+          lines.push(
+            table(
+              ['ROUTE', 'FAILED', 'OWES A STEP', 'RETRIED/CONTINUED'],
+              found.counts.map((c) => [c.route, c.FAILED, c.OWES, c.PROCESSING]),
+            ).trimEnd(),
+          );
+          lines.push('');
+          lines.push(
+            found.newest.length === 0
+              ? 'nothing needs a look: no file FAILED, owes a step, or is being retried'
+              : `needing a look, newest first:\n${filesTable(found.newest).trimEnd()}`,
+          );
+        } else
+          lines.push(
+            recent.length === 0 ? 'no outcomes yet' : `last outcomes:\n${filesTable(recent).trimEnd()}`,
+          );
         return `${lines.join('\n')}\n`;
       });
     });

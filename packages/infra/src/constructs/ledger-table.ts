@@ -1,8 +1,17 @@
 /**
  * The ledger table construct (DynamoDB, on-demand, point-in-time recovery, a fixed logical id).
  */
+
+import { ATTENTION_INDEX } from '@eventline/core';
 import type { RemovalPolicy } from 'aws-cdk-lib';
-import { AttributeType, BillingMode, type CfnTable, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import {
+  AttributeType,
+  BillingMode,
+  type CfnTable,
+  ProjectionType,
+  Table,
+  TableEncryption,
+} from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 
 export interface LedgerTableProps {
@@ -37,6 +46,15 @@ export class LedgerTable extends Construct {
       deletionProtection: props.deletionProtection,
       removalPolicy: props.removalPolicy,
       ...(props.timeToLiveAttribute ? { timeToLiveAttribute: props.timeToLiveAttribute } : {}),
+    });
+    // The sparse index over outcomes that need a look (core's ledger-index.ts): the CLI's status,
+    // FAILED listing and reconcile read it instead of scanning. Only FAILED, owing, retried or
+    // continued outcomes carry its keys, so a file processed at once writes nothing to it.
+    this.table.addGlobalSecondaryIndex({
+      indexName: ATTENTION_INDEX.name,
+      partitionKey: { name: ATTENTION_INDEX.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: ATTENTION_INDEX.sortKey, type: AttributeType.STRING },
+      projectionType: ProjectionType.ALL,
     });
     (this.table.node.defaultChild as CfnTable).overrideLogicalId(LedgerTable.LOGICAL_ID);
   }

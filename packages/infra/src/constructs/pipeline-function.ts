@@ -226,7 +226,8 @@ export class PipelineFunction extends Construct {
 
   /**
    * Queue mode: a file too long for one invocation continues through a message on the ingest queue
-   * (`INGEST_QUEUE_URL`, `sqs:SendMessage` on that queue only).
+   * (`INGEST_QUEUE_URL`, `sqs:SendMessage` on that queue only); a digest route's windows close
+   * through a delayed message on the same queue, with the same permission.
    */
   allowContinuationsOn(queue: IQueue): void {
     this.function.addEnvironment('INGEST_QUEUE_URL', queue.queueUrl);

@@ -1,7 +1,8 @@
 // @ts-check
 /**
  * The Notifications tab: what was published on the topic, newest first, with the file each one
- * is about and how its deliveries went. A row opens its file's detail.
+ * is about (a digest: its route, files and window) and how its deliveries went. A row opens its
+ * file's detail.
  */
 import { api } from './api.js';
 import { select } from './detail.js';
@@ -30,7 +31,7 @@ async function loadNotifications() {
     );
     const tbody = h('tbody');
     for (const n of [...notifications].reverse()) {
-      const { key, status } = describeNotification(n);
+      const { key, status, digest } = describeNotification(n);
       const delivered = (n.deliveries ?? []).filter(
         (/** @type {any} */ d) => d.status === 'delivered',
       ).length;
@@ -38,10 +39,10 @@ async function loadNotifications() {
       const total = (n.deliveries ?? []).length;
       const tr = h(
         'tr',
-        { class: key ? 'clickable' : '', 'data-file': key ?? '' },
+        { class: key ? 'clickable' : '', 'data-file': key ?? '', 'data-digest': digest?.id ?? '' },
         h('td', null, clock(n.timestamp)),
         h('td', null, n.subject ?? ''),
-        h('td', { class: 'mono' }, key ?? '–'),
+        h('td', { class: 'mono', title: digest?.title ?? '' }, digest ? digest.summary : (key ?? '–')),
         h('td', null, status ? badge(status.toLowerCase()) : '–'),
         h(
           'td',
@@ -124,9 +125,13 @@ async function loadPhoneMessages() {
   table.replaceChildren(thead, tbody);
 }
 
-/** The file and status a notification is about (its machine-readable part, else its text). @param {any} n */
+/**
+ * The file and status a notification is about (its machine-readable part, else its text); for a
+ * digest, its route, files and window.
+ * @param {any} n
+ */
 function describeNotification(n) {
-  /** @type {{ key?: string, status?: string }} */
+  /** @type {{ key?: string, status?: string, digest?: { id: string, summary: string, title: string } }} */
   const out = {};
   try {
     const structure = n.messageStructure === 'json' ? JSON.parse(n.message) : null;
@@ -135,6 +140,14 @@ function describeNotification(n) {
       : JSON.parse(n.message);
     if (typeof machine?.key === 'string') out.key = machine.key;
     if (typeof machine?.status === 'string') out.status = machine.status;
+    if (machine?.status === 'DIGEST' && machine.window && machine.files) {
+      const { total, failed } = machine.files;
+      out.digest = {
+        id: String(machine.window.id),
+        summary: `digest of ${machine.route}: ${total} file${total === 1 ? '' : 's'}${failed ? `, ${failed} failed` : ''}, ${clock(machine.window.start)}–${clock(machine.window.end)}`,
+        title: (machine.failures ?? []).map((/** @type {any} */ f) => `${f.key}: ${f.reason}`).join('\n'),
+      };
+    }
   } catch {
     const match = /^(?:New file processed|File failed): (.+)$/m.exec(String(n.message));
     if (match?.[1]) out.key = match[1];
