@@ -180,6 +180,28 @@ export const fidelityCases: Case[] = [
     ],
   },
   {
+    name: '#7 A Scan of an INCLUDE index filters what the index projects',
+    says: 'Global secondary index queries cannot fetch attributes from the parent table: an attribute the index does not project is absent from its entries, so a filter on it matches none.',
+    doc: `${GUIDE}/GSI.html#GSI.Projections`,
+    differs: {
+      ddblocal: 'DynamoDB Local evaluates the filter against the table item and returns the index entry',
+    },
+    table: 'indexed',
+    steps: [
+      put({ pk: S('a'), g: S('g1'), a: N('1'), n: N('5') }),
+      {
+        op: 'Scan',
+        params: {
+          TableName: '$T',
+          IndexName: 'byG',
+          FilterExpression: 'n = :n',
+          ExpressionAttributeValues: { ':n': N('5') },
+        },
+        ok: { Count: 0, ScannedCount: 1 },
+      },
+    ],
+  },
+  {
     name: '#8 One item twice in a transaction is refused (1.5 and 1.50 are one key)',
     says: 'A transaction cannot include multiple operations on one item; Number keys are equal by value (leading and trailing zeroes are trimmed).',
     doc: `${API}/API_TransactWriteItems.html`,
