@@ -228,6 +228,29 @@ describe('dead letters on SQS', () => {
       'given-up',
     );
 
+    // A second letter of the same failure (a letter may be sent twice, I10) is not replayed either.
+    const again = await aws('aws', [
+      'sqs',
+      'send-message',
+      '--queue-url',
+      stack.queues.deadLetters.url,
+      '--message-body',
+      JSON.stringify({
+        eventline: 'dead-letter',
+        code: 'bad-format',
+        reason: 'sent twice',
+        object: { bucket: 'eventline-local', key: 'incoming/given-up.json' },
+        event: {},
+      }),
+    ]);
+    const second = String(again.MessageId);
+    const replay = await runCli(['--endpoint', stack.url, '--json', 'dlq', 'replay', second]);
+    const replayed = (JSON.parse(replay.stdout) as { results: Array<{ status: string; reason: string }> })
+      .results;
+    expect(replayed).toEqual([expect.objectContaining({ status: 'skipped' })]);
+    expect(replayed[0]!.reason).toMatch(/dropped by ann .*--include-dropped replays it/);
+    expect((await runCli(['--endpoint', stack.url, 'dlq', 'drop', second, '--by', 'ann'])).code).toBe(0);
+
     const told = await runCli(['--endpoint', stack.url, '--json', 'reconcile', '--include-dropped']);
     const found = (
       JSON.parse(told.stdout) as { findings: Array<{ key: string; kind: string; detail: string }> }
