@@ -131,16 +131,17 @@ try {
     Array.from({ length: CONCURRENCY }, async () => {
       while (cursor < ITEMS) {
         const start = cursor;
-        cursor = Math.min(ITEMS, cursor + 25);
+        const end = Math.min(ITEMS, cursor + 25);
+        cursor = end;
         let pending: WriteRequest[] = [];
-        for (let i = start; i < cursor; i++) pending.push(itemAt(i));
+        for (let i = start; i < end; i++) pending.push(itemAt(i));
         while (pending.length > 0) {
           const out = await stack.clients.dynamodb.send(
             new BatchWriteItemCommand({ RequestItems: { [table]: pending } }),
           );
           pending = out.UnprocessedItems?.[table] ?? [];
         }
-        loaded += cursor - start;
+        loaded += end - start;
         if (performance.now() - lastSay > 10_000) {
           lastSay = performance.now();
           say(`loading: ${loaded} of ${ITEMS} items, ${Math.round(loaded / ((lastSay - t) / 1000))} items/s`);

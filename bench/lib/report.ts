@@ -395,7 +395,7 @@ export function renderSummary(result: BenchResult): string {
       ]),
     );
     out.push(
-      "- A digest's notifications cost next to nothing; its outcome write is a two-item transaction (+3 write units a file), which the totals include.",
+      "- A digest's notifications cost next to nothing; its outcome write is a two-item transaction (+3 write units a file), counted in both $ columns.",
       '',
     );
   }

@@ -18,6 +18,13 @@ let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'eventline-graceful-'));
   await writeFile(
+    join(dir, 'direct.config.mjs'),
+    `export default ${JSON.stringify({
+      routes: [{ id: 'iot', prefix: 'iot/', suffix: '.ndjson', format: 'ndjson', key: 'deviceId' }],
+      trigger: { mode: 'direct' },
+    })};\n`,
+  );
+  await writeFile(
     join(dir, 'eventline.config.mjs'),
     `export default ${JSON.stringify({
       routes: [{ id: 'iot', prefix: 'iot/', suffix: '.ndjson', format: 'ndjson', key: 'deviceId' }],
@@ -37,14 +44,14 @@ interface Started {
 }
 
 /** `eventline start` in its own process group (a terminal's job), ready once its banner is out. */
-async function start(name: string, grace: number): Promise<Started> {
+async function start(name: string, grace: number, config = 'eventline.config.mjs'): Promise<Started> {
   const port = await freePort();
   const child = spawn(
     process.execPath,
     [
       'bin/eventline.mjs',
       '-c',
-      join(dir, 'eventline.config.mjs'),
+      join(dir, config),
       'start',
       '--port',
       String(port),
@@ -89,8 +96,10 @@ async function uploadAndWaitForWork(url: string, key: string, records: number): 
     const feed = (await (await fetch(`${url}/_eventline/feed?limit=1000`)).json()) as {
       entries: Array<{ key: string; kind: string }>;
     };
+    const stats = (await (await fetch(`${url}/_eventline/stats`)).json()) as { invoker: { running: number } };
     const received = feed.entries.some((e) => e.key === key && e.kind === 'received');
-    if (received && (runtime.eventSource?.batchesInFlight ?? 0) > 0) return;
+    // Queue mode: a batch of the event source; direct mode: an invocation of the invoker.
+    if (received && ((runtime.eventSource?.batchesInFlight ?? 0) > 0 || stats.invoker.running > 0)) return;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error(`no batch for ${key} started`);
@@ -144,6 +153,24 @@ describe('Ctrl-C on eventline start', () => {
       expect(started.output.stderr).toContain(
         'stopped: cut 1 message(s) still running after 0 s (iot/cut.ndjson); they come back on the ingest queue when its visibility timeout ends (360 s from their delivery) and run then on a running stack (npm start); a long file resumes from its last checkpoint',
       );
+    } finally {
+      if (started.child.exitCode === null) process.kill(-(started.child.pid ?? 0), 'SIGKILL');
+    }
+  });
+
+  it('direct mode: says the invocations it cut run again from the journal on the next start', {
+    timeout: 240_000,
+  }, async () => {
+    const started = await start('direct', 0, 'direct.config.mjs');
+    try {
+      await uploadAndWaitForWork(started.url, 'iot/direct.ndjson', 200_000);
+      ctrlC(started);
+      const code = await started.exited;
+      expect(code, started.output.stderr).toBe(0);
+      expect(started.output.stderr).toContain(
+        'cut 1 invocation(s) still running after 0 s: their events stay in the journal and run again on the next start (npm start)',
+      );
+      expect(started.output.stderr).not.toContain('no invocation was cut');
     } finally {
       if (started.child.exitCode === null) process.kill(-(started.child.pid ?? 0), 'SIGKILL');
     }

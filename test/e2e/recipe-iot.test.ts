@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AttributeValue, GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetQueueUrlCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { loadConfig } from '@eventline/config';
 import { fileKey } from '@eventline/core';
 import { LocalStack } from '@eventline/local';
@@ -20,8 +21,13 @@ let stack: LocalStack;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'eventline-recipe-iot-'));
   const config = await loadConfig(CONFIG_FILE);
+  // The recipe's digest window, shortened from a minute to a second for the test.
+  const routes = config.routes.map((route) => ({
+    ...route,
+    notify: { digest: { everySeconds: 1, maxFiles: 1000, failuresImmediately: true } },
+  }));
   stack = await LocalStack.start({
-    config: { ...config, local: { ...config.local, port: 0 } },
+    config: { ...config, routes, local: { ...config.local, port: 0 } },
     configFile: CONFIG_FILE,
     dataDir: join(dir, 'data'),
     print: () => {},
@@ -105,5 +111,20 @@ describe('recipe: IoT', () => {
     });
     const key = Items.find((item) => item.payload?.M?.seq?.N === '9007199254740993')?.pk?.S;
     expect(key).toBe('sensor-berlin-01-000#2026-03-01T10:00:00.000000Z');
+
+    // The digests of the two files (one window, or two when a window closed between them), to the
+    // recipe's SQS subscriber.
+    const { QueueUrl } = await stack.clients.sqs.send(new GetQueueUrlCommand({ QueueName: 'iot-digests' }));
+    const bodies: Array<Record<string, unknown>> = [];
+    const processed = () => bodies.reduce((sum, b) => sum + (b.files as { processed: number }).processed, 0);
+    await until('digests of both files', async () => {
+      const answer = await stack.clients.sqs.send(
+        new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+      );
+      for (const m of answer.Messages ?? []) bodies.push(JSON.parse(JSON.parse(m.Body!).Message));
+      return processed() >= 2 ? true : undefined;
+    });
+    expect(bodies.every((b) => b.status === 'DIGEST' && b.route === 'readings')).toBe(true);
+    expect(processed()).toBe(2);
   });
 });

@@ -11,10 +11,12 @@ export interface StopReport {
   cut: string[];
   /** When the cut messages come back: the ingest queue's visibility timeout, from their delivery. */
   visibilityTimeoutSeconds: number;
+  /** Invocations of the direct trigger still running: their events stay journaled, run at the next start. */
+  journaled: number;
 }
 
 /** The report of a stop, from the bodies of the ingest messages still in flight at the grace's end. */
-export function stopReport(config: EventlineConfig, bodies: string[]): StopReport {
+export function stopReport(config: EventlineConfig, bodies: string[], journaled = 0): StopReport {
   const cut = bodies.map((body) => {
     try {
       return keyOf(JSON.parse(body) as Record<string, unknown>);
@@ -22,5 +24,5 @@ export function stopReport(config: EventlineConfig, bodies: string[]): StopRepor
       return '(a message that is not an S3 event)';
     }
   });
-  return { cut, visibilityTimeoutSeconds: visibilityTimeoutSeconds(config) };
+  return { cut, visibilityTimeoutSeconds: visibilityTimeoutSeconds(config), journaled };
 }

@@ -299,9 +299,7 @@ export class LocalStack implements AdminStack {
     return this.pool ? this.pool.invoke(event) : this.handler(event, context);
   }
 
-  /**
-   * Builds the bundle the CDK app deploys and starts the pool of instances (function-runtime.ts).
-   */
+  /** Builds the bundle the CDK app deploys and starts the pool of instances (function-runtime.ts). */
   private async startInstances(endpoints: HandlerEndpoints): Promise<void> {
     const runtime = {
       config: this.config,
@@ -478,13 +476,13 @@ export class LocalStack implements AdminStack {
     });
   }
 
-  /** Stops taking events, lets running invocations finish, closes everything. Queued events stay journaled. */
-  /** Stops taking work; running invocations have `graceMs` to finish; says what was cut. */
+  /** Stops taking events; running invocations get `graceMs`; closes all; says what was cut. */
   async stop(graceMs = 10_000): Promise<StopReport> {
     if (this.stopped) return stopReport(this.config, []);
     this.stopped = true;
     const polled = await this.eventSource?.stop(graceMs);
     await this.invoker?.stop(graceMs);
+    const journaled = this.invoker?.stats.running ?? 0;
     await this.pool?.close();
     await this.bundler?.stop();
     await this.edge?.close();
@@ -495,6 +493,6 @@ export class LocalStack implements AdminStack {
     await this.s3?.close();
     await this.dynamo?.close();
     await this.dataDirLock?.release();
-    return stopReport(this.config, polled?.cut ?? []);
+    return stopReport(this.config, polled?.cut ?? [], journaled);
   }
 }

@@ -83,9 +83,14 @@ export function register(program: Command, cli: Cli): void {
           `\n${signal}: stopped taking work from the queue; running invocations have up to ${graceMs / 1000} s to finish (Ctrl-C again to force)`,
         );
         const report = await stack.stop(graceMs);
-        if (report.cut.length === 0) {
+        if (report.journaled > 0) {
+          say(
+            `cut ${report.journaled} invocation(s) still running after ${graceMs / 1000} s: their events stay in the journal and run again on the next start (npm start)`,
+          );
+        }
+        if (report.cut.length === 0 && report.journaled === 0) {
           say('stopped: no invocation was cut; anything still queued runs on the next start');
-        } else {
+        } else if (report.cut.length > 0) {
           const files = [...new Set(report.cut)];
           say(
             `stopped: cut ${report.cut.length} message(s) still running after ${graceMs / 1000} s (${files.slice(0, 5).join(', ')}${files.length > 5 ? `, and ${files.length - 5} more` : ''}); they come back on the ingest queue when its visibility timeout ends (${report.visibilityTimeoutSeconds} s from their delivery) and run then on a running stack (npm start); a long file resumes from its last checkpoint`,
