@@ -6,6 +6,7 @@ import {
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
+import { ATTENTION_INDEX } from '@eventline/core';
 import { type Moto, startMoto } from '@eventline/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -158,7 +159,22 @@ describe('an SQS endpoint without StartMessageMoveTask (moto_server)', () => {
       new CreateTableCommand({
         TableName: 'events',
         KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: ATTENTION_INDEX.partitionKey, AttributeType: 'S' },
+          { AttributeName: ATTENTION_INDEX.sortKey, AttributeType: 'S' },
+        ],
+        // The ledger's index status reads (packages/core/src/ledger-index.ts)
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: ATTENTION_INDEX.name,
+            KeySchema: [
+              { AttributeName: ATTENTION_INDEX.partitionKey, KeyType: 'HASH' },
+              { AttributeName: ATTENTION_INDEX.sortKey, KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'ALL' },
+          },
+        ],
         BillingMode: 'PAY_PER_REQUEST',
       }),
     );
