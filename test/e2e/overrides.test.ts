@@ -68,7 +68,7 @@ describe('environment overrides on the local stack', () => {
     const put = await run(
       process.execPath,
       ['bin/eventline.mjs', '--endpoint', stack.url, 'put', file, '--wait'],
-      { env: { ...process.env, BUCKET_NAME: env.BUCKET_NAME }, timeout: 90_000 },
+      { env: { ...process.env, BUCKET_NAME: env.BUCKET_NAME, TABLE_NAME: env.TABLE_NAME }, timeout: 90_000 },
     );
     expect(put.stdout).toContain('uploaded s3://uploads-override/incoming/b.json');
     expect(put.stdout).toContain('processed: 1 record(s)');

@@ -98,7 +98,8 @@ describe('BatchWriteItem throttling through a real proxy', () => {
   ] as const)(
     'fails the file as transient when %s never stops, and a later retry completes it',
     async (_name, mode) => {
-      const t = await pipelineFor(emulators, config(300), { dynamodb: viaProxy.dynamodb });
+      // 1.5 s: long enough that a loaded machine finishes the retry's batches in flight (they are abandoned at the deadline).
+      const t = await pipelineFor(emulators, config(1_500), { dynamodb: viaProxy.dynamodb });
       const event = await putObject(emulators, `iot/never-${mode}.ndjson`, ndjson(80, `n${mode}`));
       proxy.plan({ mode, times: Number.POSITIVE_INFINITY });
 
