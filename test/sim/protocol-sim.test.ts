@@ -157,6 +157,34 @@ describe('the protocol, explored', () => {
       expect(digests).toEqual({ windows: 2, published: 2, republished: 0 });
     });
 
+    it("a join that lands after its window's timed close is refused and joins the next window", async () => {
+      // #1 sends its window's close (delayed 24 s) and waits to join; 45 s pass, the close runs first
+      // and finds the window empty. Without the window's `attribute_not_exists(closedAt)` condition
+      // #1 joined it after its close: counted, never published (this schedule, I13).
+      const [scheduler] = fc.sample(fc.scheduler(), { numRuns: 1, seed: 3 });
+      const { violations, schedule, digests } = await runPlan(
+        {
+          versioned: true,
+          maxAttempts: 3,
+          seed: 1,
+          faults: [],
+          actions: [
+            { kind: 'put', key: 0, ids: [0], lines: 1, copies: 1 },
+            { kind: 'deliver', pick: 0 },
+            { kind: 'step', n: 5 },
+            { kind: 'advance', ms: 45_000 },
+            { kind: 'deliver', pick: 0 },
+            { kind: 'step', n: 200 },
+          ],
+          digest: { everySeconds: 30, maxFiles: 3, failuresImmediately: false },
+        },
+        scheduler!,
+      );
+      expect(schedule).toMatch(/#2 receives ingest-2[^]*#1 done: processed/);
+      expect(violations, schedule).toEqual([]);
+      expect(digests).toEqual({ windows: 2, published: 1, republished: 0 });
+    });
+
     it('finds a known violation: the checker is not blind (a window counting a file no outcome names)', async () => {
       const { violations } = await run([], (world) => {
         const [pk] = [...world.dynamo.items.keys()].filter((key) => key.includes('#digest#'));
