@@ -221,6 +221,26 @@ describe('digest windows on the DynamoDB emulator', () => {
     expect(t.notifier.sent).toHaveLength(1);
   });
 
+  it('publishes a window whose first close failed to publish when the close comes back (its hold is released)', async () => {
+    const t = await setup({ digest: { everySeconds: 60, maxFiles: 100 } });
+    t.source.put('iot/a.ndjson', file(1));
+    await t.pipeline.processObject(objectEvent(t.source, 'iot/a.ndjson'));
+    const window = { route: 'iot', start: Date.UTC(2026, 0, 1), part: 0 };
+    t.clock.advance(60_000);
+    // SNS (a mock of the cloud here) refuses the close's Publish: the close fails and SQS returns it.
+    t.notifier.down = true;
+    await expect(t.pipeline.handleMessage(normaliseEvent(closeRecord(window, 'c'))[0]!)).rejects.toThrow(
+      /SNS is down/,
+    );
+    t.notifier.down = false;
+    // The local stack returns it after 1 s, then 2 s (well inside the lease): each delivery must be
+    // able to publish, or the close is dead-lettered after its deliveries and the window never sent.
+    t.clock.advance(1_000);
+    await t.pipeline.handleMessage(normaliseEvent(closeRecord(window, 'c'))[0]!);
+    expect(t.notifier.sent.map((n) => n.json.idempotencyKey)).toEqual([digestKey(window)]);
+    expect(await t.windowItem(window)).toMatchObject({ files: 1, messageId: 'm-1' });
+  });
+
   it('writes a digest outcome with its window in one request instead of the final PutItem and the Publish', async () => {
     const t = await setup({ digest: { everySeconds: 60, maxFiles: 100 } });
     t.source.put('iot/a.ndjson', file(1));

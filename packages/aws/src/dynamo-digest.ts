@@ -263,6 +263,24 @@ export async function closeWindow(
   }
 }
 
+/** Ends the publish hold taken until `until`, unless another close has taken the window since. */
+export async function releaseWindow(t: DigestTable, ref: WindowRef, until: number): Promise<void> {
+  const pk = windowKey(ref);
+  try {
+    await t.dynamodb.updateItem({
+      TableName: t.tableName,
+      Key: { pk: { S: pk } },
+      UpdateExpression: 'REMOVE #publishing',
+      ConditionExpression: '#publishing = :until',
+      ExpressionAttributeNames: { '#publishing': 'publishing' },
+      ExpressionAttributeValues: { ':until': { N: String(until) } },
+    });
+  } catch (error) {
+    if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return;
+    throw translate(error, `UpdateItem ${pk}`, t.table);
+  }
+}
+
 /** Records the window's digest as published, once: a later close finds it sent. */
 export async function markWindowSent(
   t: DigestTable,

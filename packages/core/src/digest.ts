@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { isoNow, type UseCaseContext } from './context.ts';
 import { type WindowRef, windowId } from './digest-close.ts';
 import type { DigestPolicy } from './digest-windows.ts';
-import { TransientError } from './errors.ts';
+import { describeError, TransientError } from './errors.ts';
 import { clip } from './outcome.ts';
 import type { DigestEntry, DigestWindow, FileState, Notification } from './ports.ts';
 
@@ -140,7 +140,8 @@ export async function writeJoining(
  * takes the right to publish it (one close at a time: the timed close and a full window's early
  * one, or a redelivered one, may run together), then publishes its summary and marks it sent. A
  * close of a window already sent is a no-op; one held by another close is retried by SQS; one whose
- * holder crashed before marking it sent publishes again with the same key once the hold runs out.
+ * holder crashed before marking it sent publishes again with the same key once the hold runs out; a
+ * close whose Publish failed gives its hold back, so its own redelivery publishes.
  */
 export async function closeDigest(
   ctx: UseCaseContext,
@@ -149,7 +150,8 @@ export async function closeDigest(
   const { ledger } = ctx;
   if (!ledger.closeWindow || !ledger.markWindowSent) throw new Error('this ledger keeps no digest windows');
   const now = ctx.clock.now();
-  const { state, window } = await ledger.closeWindow(ref, isoNow(ctx.clock), now, now + ctx.leaseMs);
+  const until = now + ctx.leaseMs;
+  const { state, window } = await ledger.closeWindow(ref, isoNow(ctx.clock), now, until);
   if (state === 'sent') return { status: 'already-sent', window };
   if (state === 'busy') {
     throw new TransientError(
@@ -161,7 +163,22 @@ export async function closeDigest(
     await ledger.markWindowSent(ref, '', isoNow(ctx.clock));
     return { status: 'empty', window };
   }
-  const { messageId } = await ctx.notifier.publish(digestNotification(window));
+  let messageId: string;
+  try {
+    ({ messageId } = await ctx.notifier.publish(digestNotification(window)));
+  } catch (error) {
+    // The Publish failed: give the hold back, or this close's own next delivery (the local stack's
+    // come 1 s and 2 s later) would find it held and be dead-lettered, the window never sent.
+    try {
+      await ledger.releaseWindow?.(ref, until);
+    } catch (releaseError) {
+      ctx.logger.warn('digest publish hold not released; it runs out at the lease', {
+        window: windowId(ref),
+        error: describeError(releaseError),
+      });
+    }
+    throw error;
+  }
   const sentAt = isoNow(ctx.clock);
   await ledger.markWindowSent(ref, messageId, sentAt);
   ctx.metrics.count('DigestsSent');
