@@ -241,6 +241,33 @@ describe('digest windows on the DynamoDB emulator', () => {
     expect(await t.windowItem(window)).toMatchObject({ files: 1, messageId: 'm-1' });
   });
 
+  it('lets a fresh container (part 0 in its cache) join a slot that has filled more than 20 parts', async () => {
+    const t = await setup({ digest: { everySeconds: 60, maxFiles: 1 } });
+    for (let i = 0; i < 25; i += 1) {
+      t.source.put(`iot/${i}.ndjson`, file(i));
+      await t.pipeline.processObject(objectEvent(t.source, `iot/${i}.ndjson`));
+    }
+    const start = Date.UTC(2026, 0, 1);
+    expect(await t.windowItem({ route: 'iot', start, part: 24 })).toMatchObject({ files: 1 });
+    // Another function instance over the same ledger: its cache starts at part 0 of the slot.
+    const fresh = new Pipeline({
+      config: parseConfig({ routes: [{ ...route, notify: { digest: { everySeconds: 60, maxFiles: 1 } } }] }),
+      source: t.source,
+      ledger: t.ledger,
+      notifier: t.notifier,
+      deadLetters: new MemoryDeadLetters(),
+      digests: t.scheduler,
+      clock: t.clock,
+      sleep: async () => {},
+    });
+    t.source.put('iot/late.ndjson', file(99));
+    expect((await fresh.processObject(objectEvent(t.source, 'iot/late.ndjson'))).status).toBe('processed');
+    const id = (await t.ledger.getFile('b', 'iot/late.ndjson'))?.digest;
+    const part = Number(id?.split('/')[2]);
+    expect(part).toBeGreaterThan(24);
+    expect(await t.windowItem({ route: 'iot', start, part })).toMatchObject({ files: 1 });
+  });
+
   it('writes a digest outcome with its window in one request instead of the final PutItem and the Publish', async () => {
     const t = await setup({ digest: { everySeconds: 60, maxFiles: 100 } });
     t.source.put('iot/a.ndjson', file(1));

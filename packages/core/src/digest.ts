@@ -91,8 +91,8 @@ export function digestNotification(window: DigestWindow): Notification {
  * Writes a file's terminal outcome and its window membership in one conditional write. Before the
  * write, the window's close is scheduled (once per container and window): a crash after the write
  * can no longer leave a counted file in a window nobody closes. A window closed or full moves the
- * outcome to the next part, whose close is scheduled in turn. Returns false when another writer
- * holds the file (the outcome was not written, so it counts nowhere).
+ * outcome to a later part (1, 2, 4, … parts on), whose close is scheduled in turn. Returns false
+ * when another writer holds the file (the outcome was not written, so it counts nowhere).
  */
 export async function writeJoining(
   ctx: UseCaseContext,
@@ -108,6 +108,9 @@ export async function writeJoining(
     );
   }
   const entry = digestEntryOf(state);
+  // Parts tried 1, 2, 4, … ahead of a refused one: a fresh container's cache starts at part 0, and a
+  // slot with small `maxFiles` may have filled many more parts than a walk one by one could try.
+  let step = 1;
   for (let attempt = 0; attempt < 20; attempt += 1) {
     const now = ctx.clock.now();
     const window = digests.windows.current(state.route, policy, now);
@@ -130,7 +133,8 @@ export async function writeJoining(
     if (result === 'stale') return false;
     // Closed (its time came) or full: a full window is closed now rather than at its time.
     if (result === 'full') await digests.scheduler.schedule(window, 0);
-    digests.windows.advance(window);
+    digests.windows.advance(window, step);
+    step *= 2;
   }
   throw new Error(`${state.key}: no open digest window for route "${state.route}" after 20 attempts`);
 }
