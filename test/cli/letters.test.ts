@@ -67,4 +67,17 @@ describe('letterOf', () => {
       event: 'not json',
     });
   });
+
+  it('reads a digest close the ingest queue dead-lettered as what it is (not an S3 event), and keeps it to replay', () => {
+    const body = { eventline: 'digest-close', route: 'iot', start: 1767225600000, part: 2 };
+    const letter = letterOf(queue('events'), {
+      MessageId: 'm-5',
+      Body: JSON.stringify(body),
+      Attributes: { SentTimestamp: '1700000000000' },
+    });
+    expect(letter).toMatchObject({ code: 'digest-close', event: body });
+    expect(letter.key).toBeUndefined();
+    expect(letter.reason).toContain('digest window iot/1767225600000/2');
+    expect(letter.reason).not.toMatch(/S3 event/);
+  });
 });

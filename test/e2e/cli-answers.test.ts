@@ -190,4 +190,35 @@ describe('an SQS endpoint without StartMessageMoveTask (moto_server)', () => {
       /^ListMessageMoveTasks failed: the endpoint answered HTTP 500 with something that is not an SQS response: it does not implement ListMessageMoveTasks \(raw parse error: [^\n]*\)$/,
     );
   });
+
+  it('status and files --status FAILED on a ledger table made before the attention index read the whole table, saying so (moto answers ResourceNotFoundException "Invalid index")', async () => {
+    // Prepare: a table as an older deploy made it, no index (the queues are the first test's)
+    const dynamodb = new DynamoDBClient({
+      endpoint: moto.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+    await dynamodb.send(
+      new CreateTableCommand({
+        TableName: 'old-ledger',
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
+    dynamodb.destroy();
+    const env = { ...CREDENTIALS, TABLE_NAME: 'old-ledger' };
+
+    // Act
+    const status = await eventline(['--endpoint', moto.url, '--json', 'status'], env);
+    const files = await eventline(['--endpoint', moto.url, 'files', '--status', 'FAILED'], env);
+
+    // Assess
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stderr).toMatch(/no "attention" index: reading the whole table/);
+    expect(JSON.parse(status.stdout)).toMatchObject({ recent: [] });
+    expect(files.code, files.stderr).toBe(0);
+    expect(files.stderr).toMatch(/no "attention" index/);
+    expect(files.stdout).toBe('no files yet\n');
+  });
 });

@@ -201,6 +201,50 @@ describe('files, records, notifications and status through DynamoDB, S3 and SQS'
     expect(people.stdout).toMatch(/^events +1 +0 +0 /m);
     await drain(urls.events);
   });
+
+  it("files --status PROCESSING lists a file in progress that carries an older version's owed notification (in the index as owing a step)", async () => {
+    // Prepare: a newer version claimed while the older one's notification was owed, its invocation
+    // then retried (attempt 2): the outcome owes a step and is PROCESSING
+    await put('incoming/cli-aws-owing.json', '{"id":"cli-aws-owing"}');
+    await stack.idle();
+    const done = await stack.ledger.getFile(BUCKET, 'incoming/cli-aws-owing.json');
+    if (!done) throw new Error('no outcome for cli-aws-owing');
+    const older = { ...done, notification: { status: 'PENDING' as const, error: 'SNS was down' } };
+    expect(
+      await stack.ledger.putFile(
+        {
+          ...done,
+          status: 'PROCESSING',
+          attempts: 2,
+          leaseUntil: Date.now() - 60_000,
+          owed: [
+            {
+              route: older.route,
+              status: older.status,
+              attempts: older.attempts,
+              counts: older.counts,
+              notification: 'PENDING',
+              deadLetter: older.deadLetter.status,
+            },
+          ],
+        },
+        done.rev,
+      ),
+    ).toBe(true);
+
+    // Act
+    const files = await json<{ files: Array<{ key: string; status: string }> }>([
+      'files',
+      '--status',
+      'PROCESSING',
+    ]);
+
+    // Assess
+    expect(files.files.map((f) => [f.key, f.status])).toContainEqual([
+      'incoming/cli-aws-owing.json',
+      'PROCESSING',
+    ]);
+  });
 });
 
 describe('dlq over SQS', () => {

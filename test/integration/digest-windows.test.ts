@@ -221,6 +221,53 @@ describe('digest windows on the DynamoDB emulator', () => {
     expect(t.notifier.sent).toHaveLength(1);
   });
 
+  it('publishes a window whose first close failed to publish when the close comes back (its hold is released)', async () => {
+    const t = await setup({ digest: { everySeconds: 60, maxFiles: 100 } });
+    t.source.put('iot/a.ndjson', file(1));
+    await t.pipeline.processObject(objectEvent(t.source, 'iot/a.ndjson'));
+    const window = { route: 'iot', start: Date.UTC(2026, 0, 1), part: 0 };
+    t.clock.advance(60_000);
+    // SNS (a mock of the cloud here) refuses the close's Publish: the close fails and SQS returns it.
+    t.notifier.down = true;
+    await expect(t.pipeline.handleMessage(normaliseEvent(closeRecord(window, 'c'))[0]!)).rejects.toThrow(
+      /SNS is down/,
+    );
+    t.notifier.down = false;
+    // The local stack returns it after 1 s, then 2 s (well inside the lease): each delivery must be
+    // able to publish, or the close is dead-lettered after its deliveries and the window never sent.
+    t.clock.advance(1_000);
+    await t.pipeline.handleMessage(normaliseEvent(closeRecord(window, 'c'))[0]!);
+    expect(t.notifier.sent.map((n) => n.json.idempotencyKey)).toEqual([digestKey(window)]);
+    expect(await t.windowItem(window)).toMatchObject({ files: 1, messageId: 'm-1' });
+  });
+
+  it('lets a fresh container (part 0 in its cache) join a slot that has filled more than 20 parts', async () => {
+    const t = await setup({ digest: { everySeconds: 60, maxFiles: 1 } });
+    for (let i = 0; i < 25; i += 1) {
+      t.source.put(`iot/${i}.ndjson`, file(i));
+      await t.pipeline.processObject(objectEvent(t.source, `iot/${i}.ndjson`));
+    }
+    const start = Date.UTC(2026, 0, 1);
+    expect(await t.windowItem({ route: 'iot', start, part: 24 })).toMatchObject({ files: 1 });
+    // Another function instance over the same ledger: its cache starts at part 0 of the slot.
+    const fresh = new Pipeline({
+      config: parseConfig({ routes: [{ ...route, notify: { digest: { everySeconds: 60, maxFiles: 1 } } }] }),
+      source: t.source,
+      ledger: t.ledger,
+      notifier: t.notifier,
+      deadLetters: new MemoryDeadLetters(),
+      digests: t.scheduler,
+      clock: t.clock,
+      sleep: async () => {},
+    });
+    t.source.put('iot/late.ndjson', file(99));
+    expect((await fresh.processObject(objectEvent(t.source, 'iot/late.ndjson'))).status).toBe('processed');
+    const id = (await t.ledger.getFile('b', 'iot/late.ndjson'))?.digest;
+    const part = Number(id?.split('/')[2]);
+    expect(part).toBeGreaterThan(24);
+    expect(await t.windowItem({ route: 'iot', start, part })).toMatchObject({ files: 1 });
+  });
+
   it('writes a digest outcome with its window in one request instead of the final PutItem and the Publish', async () => {
     const t = await setup({ digest: { everySeconds: 60, maxFiles: 100 } });
     t.source.put('iot/a.ndjson', file(1));

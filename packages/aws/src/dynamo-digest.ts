@@ -51,6 +51,7 @@ export function digestWindowOf(item: Record<string, unknown>, ref: WindowRef): D
   for (const name of ['firstAt', 'lastAt', 'closedAt', 'sentAt', 'messageId'] as const) {
     if (typeof item[name] === 'string') window[name] = item[name] as string;
   }
+  if (item.publishing !== undefined) window.publishing = Number(item.publishing);
   return window;
 }
 
@@ -260,6 +261,24 @@ export async function closeWindow(
     const old = refused && Object.keys(refused).length > 0 ? refused : await readWindow(t, ref);
     const window = digestWindowOf(old ? unmarshall(old) : {}, ref);
     return { state: window.sentAt ? 'sent' : 'busy', window };
+  }
+}
+
+/** Ends the publish hold taken until `until`, unless another close has taken the window since. */
+export async function releaseWindow(t: DigestTable, ref: WindowRef, until: number): Promise<void> {
+  const pk = windowKey(ref);
+  try {
+    await t.dynamodb.updateItem({
+      TableName: t.tableName,
+      Key: { pk: { S: pk } },
+      UpdateExpression: 'REMOVE #publishing',
+      ConditionExpression: '#publishing = :until',
+      ExpressionAttributeNames: { '#publishing': 'publishing' },
+      ExpressionAttributeValues: { ':until': { N: String(until) } },
+    });
+  } catch (error) {
+    if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return;
+    throw translate(error, `UpdateItem ${pk}`, t.table);
   }
 }
 

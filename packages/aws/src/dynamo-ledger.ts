@@ -33,7 +33,13 @@ import {
   TTL_ATTRIBUTE,
 } from '@eventline/core';
 import type { DynamoDbApi } from './apis.ts';
-import { closeWindow, type DigestTable, markWindowSent, putFileJoining } from './dynamo-digest.ts';
+import {
+  closeWindow,
+  type DigestTable,
+  markWindowSent,
+  putFileJoining,
+  releaseWindow,
+} from './dynamo-digest.ts';
 import { batchedWriter } from './dynamo-record-writer.ts';
 import { isTransientAwsError, type NamedResource, translate } from './errors.ts';
 
@@ -296,6 +302,10 @@ export class DynamoLedger implements Ledger {
 
   closeWindow(ref: WindowRef, at: string, now: number, until: number) {
     return closeWindow(this.digestTable(), ref, at, now, until);
+  }
+
+  releaseWindow(ref: WindowRef, until: number): Promise<void> {
+    return releaseWindow(this.digestTable(), ref, until);
   }
 
   markWindowSent(ref: WindowRef, messageId: string, at: string): Promise<void> {

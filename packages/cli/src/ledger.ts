@@ -98,9 +98,19 @@ export async function fileStates(target: Target, progress?: (line: string) => vo
   return states;
 }
 
-/** The index is not there (a local table made before it): the caller falls back to a scan. */
-const noIndex = (error: unknown) =>
-  (error as { name?: string }).name === 'ValidationException' && /index/i.test(errorMessage(error));
+/**
+ * The index is not there (a table made before it): the caller falls back to a scan. DynamoDB and
+ * dynalite answer ValidationException; moto answers ResourceNotFoundException "Invalid index: …"
+ * (not a missing table: that one names no index).
+ */
+const noIndex = (error: unknown) => {
+  const name = (error as { name?: string }).name;
+  const message = errorMessage(error);
+  return (
+    (name === 'ValidationException' && /index/i.test(message)) ||
+    (name === 'ResourceNotFoundException' && /invalid index/i.test(message))
+  );
+};
 
 /**
  * The newest outcomes in `state` across `routes` from the `attention` index, at most `limit`

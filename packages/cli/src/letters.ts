@@ -1,6 +1,6 @@
 import { HeadBucketCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import type { Message } from '@aws-sdk/client-sqs';
-import type { RedriveObject } from '@eventline/core';
+import { digestCloseOf, type RedriveObject, windowId } from '@eventline/core';
 import type { Queue, Target } from './resources.ts';
 
 /**
@@ -83,6 +83,17 @@ export function letterOf(queue: Queue, message: Message): Letter {
         `asynchronous invocation failed after ${context?.approximateInvokeCount ?? '?'} attempt(s)`,
       ...(typeof body.timestamp === 'string' ? { at: body.timestamp } : sentAt ? { at: sentAt } : {}),
       event: body.requestPayload,
+    };
+  }
+  const close = digestCloseOf(body);
+  if (close) {
+    // A digest window's close (docs/protocol.md, T13), not an S3 event: replayed as it is.
+    return {
+      ...base,
+      code: 'digest-close',
+      reason: `the close of digest window ${windowId(close)} after trigger.maxReceiveCount deliveries: its digest may be unsent (dlq replay closes it again; it is published once, with the window's key)`,
+      ...(sentAt ? { at: sentAt } : {}),
+      event: body,
     };
   }
   const key = firstKey(body);

@@ -29,11 +29,15 @@ export class DigestWindows {
     return ref;
   }
 
-  /** The ledger refused `ref` (closed, or full): the next outcome joins the next part of the slot. */
-  advance(ref: WindowRef): void {
+  /**
+   * The ledger refused `ref` (closed, or full): the next outcome tries `step` parts further (the
+   * caller doubles it at each refusal, so a fresh cache finds a slot's open part in a few tries
+   * however many have filled). A part skipped is never joined or closed: it holds nothing.
+   */
+  advance(ref: WindowRef, step = 1): void {
     const known = this.open.get(ref.route);
     if (!known || (known.start === ref.start && known.part <= ref.part)) {
-      this.open.set(ref.route, { ...ref, part: ref.part + 1 });
+      this.open.set(ref.route, { ...ref, part: ref.part + step });
     }
   }
 

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { isoNow, type UseCaseContext } from './context.ts';
 import { type WindowRef, windowId } from './digest-close.ts';
 import type { DigestPolicy } from './digest-windows.ts';
-import { TransientError } from './errors.ts';
+import { describeError, InProgressError } from './errors.ts';
 import { clip } from './outcome.ts';
 import type { DigestEntry, DigestWindow, FileState, Notification } from './ports.ts';
 
@@ -91,8 +91,8 @@ export function digestNotification(window: DigestWindow): Notification {
  * Writes a file's terminal outcome and its window membership in one conditional write. Before the
  * write, the window's close is scheduled (once per container and window): a crash after the write
  * can no longer leave a counted file in a window nobody closes. A window closed or full moves the
- * outcome to the next part, whose close is scheduled in turn. Returns false when another writer
- * holds the file (the outcome was not written, so it counts nowhere).
+ * outcome to a later part (1, 2, 4, … parts on), whose close is scheduled in turn. Returns false
+ * when another writer holds the file (the outcome was not written, so it counts nowhere).
  */
 export async function writeJoining(
   ctx: UseCaseContext,
@@ -108,6 +108,9 @@ export async function writeJoining(
     );
   }
   const entry = digestEntryOf(state);
+  // Parts tried 1, 2, 4, … ahead of a refused one: a fresh container's cache starts at part 0, and a
+  // slot with small `maxFiles` may have filled many more parts than a walk one by one could try.
+  let step = 1;
   for (let attempt = 0; attempt < 20; attempt += 1) {
     const now = ctx.clock.now();
     const window = digests.windows.current(state.route, policy, now);
@@ -130,7 +133,8 @@ export async function writeJoining(
     if (result === 'stale') return false;
     // Closed (its time came) or full: a full window is closed now rather than at its time.
     if (result === 'full') await digests.scheduler.schedule(window, 0);
-    digests.windows.advance(window);
+    digests.windows.advance(window, step);
+    step *= 2;
   }
   throw new Error(`${state.key}: no open digest window for route "${state.route}" after 20 attempts`);
 }
@@ -140,7 +144,8 @@ export async function writeJoining(
  * takes the right to publish it (one close at a time: the timed close and a full window's early
  * one, or a redelivered one, may run together), then publishes its summary and marks it sent. A
  * close of a window already sent is a no-op; one held by another close is retried by SQS; one whose
- * holder crashed before marking it sent publishes again with the same key once the hold runs out.
+ * holder crashed before marking it sent publishes again with the same key once the hold runs out; a
+ * close whose Publish failed gives its hold back, so its own redelivery publishes.
  */
 export async function closeDigest(
   ctx: UseCaseContext,
@@ -149,19 +154,38 @@ export async function closeDigest(
   const { ledger } = ctx;
   if (!ledger.closeWindow || !ledger.markWindowSent) throw new Error('this ledger keeps no digest windows');
   const now = ctx.clock.now();
-  const { state, window } = await ledger.closeWindow(ref, isoNow(ctx.clock), now, now + ctx.leaseMs);
+  const until = now + ctx.leaseMs;
+  const { state, window } = await ledger.closeWindow(ref, isoNow(ctx.clock), now, until);
   if (state === 'sent') return { status: 'already-sent', window };
   if (state === 'busy') {
-    throw new TransientError(
+    // Held, as a file under another's lease is: the local event source holds this close's last
+    // delivery back until the hold ends rather than dead-letter it (the window then never sent).
+    throw new InProgressError(
       'digest-busy',
       `digest ${windowId(ref)}: another close is publishing it; this one is retried`,
+      window.publishing === undefined ? {} : { heldUntil: window.publishing },
     );
   }
   if (window.files === 0) {
     await ledger.markWindowSent(ref, '', isoNow(ctx.clock));
     return { status: 'empty', window };
   }
-  const { messageId } = await ctx.notifier.publish(digestNotification(window));
+  let messageId: string;
+  try {
+    ({ messageId } = await ctx.notifier.publish(digestNotification(window)));
+  } catch (error) {
+    // The Publish failed: give the hold back, or this close's own next delivery (the local stack's
+    // come 1 s and 2 s later) would find it held and be dead-lettered, the window never sent.
+    try {
+      await ledger.releaseWindow?.(ref, until);
+    } catch (releaseError) {
+      ctx.logger.warn('digest publish hold not released; it runs out at the lease', {
+        window: windowId(ref),
+        error: describeError(releaseError),
+      });
+    }
+    throw error;
+  }
   const sentAt = isoNow(ctx.clock);
   await ledger.markWindowSent(ref, messageId, sentAt);
   ctx.metrics.count('DigestsSent');

@@ -202,6 +202,11 @@ export interface Ledger {
     now: number,
     until: number,
   ): Promise<{ state: 'claimed' | 'sent' | 'busy'; window: DigestWindow }>;
+  /**
+   * Gives up the right to publish a window that `closeWindow` gave until `until` (its Publish failed),
+   * so the close's next delivery can publish instead of finding its own hold.
+   */
+  releaseWindow?(ref: WindowRef, until: number): Promise<void>;
   /** Records a closed window's digest as published (`messageId` empty: nothing to publish). */
   markWindowSent?(ref: WindowRef, messageId: string, at: string): Promise<void>;
   /**
@@ -317,6 +322,8 @@ export interface DigestWindow extends WindowRef {
   closedAt?: string;
   sentAt?: string;
   messageId?: string;
+  /** Until when (ms) a close holds the right to publish it. */
+  publishing?: number;
 }
 
 /** Sends the delayed message that closes a digest window (a message on the ingest queue). */

@@ -8,12 +8,28 @@
 // (END_MARKER + requestId): the parent answers once it has read both, so every line the invocation
 // printed is read before its result is used (the stack learns a batch's failure reasons there).
 import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 
 // Ctrl-C in a terminal signals the whole process group: the pool starts instances in their own
 // group (function-pool.ts), and this covers a SIGINT sent to the group anyway. The parent decides
 // when an invocation is cut (after its grace period, `eventline start`); this instance goes when the
 // parent retires it or goes away (the IPC channel closes: 'disconnect' below).
 process.on('SIGINT', () => {});
+
+// The parent can die without a word (SIGKILL, a crash): its IPC channel then closes and this instance
+// exits ('disconnect', registered before the handler's import so that a death during init is heard
+// too). An invocation that never yields to the event loop would not hear it: a watchdog thread ends
+// the instance once it is no longer the parent's child (reparented: its parent id changed).
+process.on('disconnect', () => process.exit(0));
+new Worker(
+  `const { workerData } = require('node:worker_threads');
+  setInterval(() => { if (process.ppid !== workerData.ppid) process.kill(workerData.pid, 'SIGKILL'); }, 500);`,
+  {
+    eval: true,
+    workerData: { ppid: process.ppid, pid: process.pid },
+    resourceLimits: { maxOldGenerationSizeMb: 4, maxYoungGenerationSizeMb: 1 },
+  },
+).unref();
 
 const handlerPath = process.env.EVENTLINE_HANDLER_MODULE;
 const exportName = process.env.EVENTLINE_HANDLER_EXPORT || 'handler';
@@ -91,5 +107,3 @@ process.on('message', async (message) => {
     });
   }
 });
-
-process.on('disconnect', () => process.exit(0));

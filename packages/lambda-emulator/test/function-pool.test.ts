@@ -1,3 +1,6 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -196,3 +199,47 @@ describe('function instances as worker processes', () => {
     }
   });
 });
+
+describe('an instance whose stack dies without cleaning up', () => {
+  it('goes too, even in the middle of an invocation that never yields (no orphan spinning on a laptop)', async () => {
+    // Prepare: a stack (its own process) whose one instance spins in an invocation
+    const parent = spawn(
+      process.execPath,
+      ['--import', 'tsx', fileURLToPath(new URL('./fixtures/orphan-parent.ts', import.meta.url))],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let pid = 0;
+    try {
+      pid = await new Promise<number>((resolve, reject) => {
+        const lines = createInterface({ input: parent.stdout! });
+        lines.on('line', (line) => resolve(Number(line)));
+        parent.on('exit', (code) => reject(new Error(`the stack exited (${code}) before its instance spun`)));
+      });
+      expect(alive(pid)).toBe(true);
+
+      // Act: the stack is killed outright (SIGKILL: no handler runs, the IPC channel just closes)
+      parent.kill('SIGKILL');
+
+      // Assess: the instance is gone within a bound (it would spin until someone kills it)
+      for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(alive(pid), `instance ${pid} outlived its stack`).toBe(false);
+    } finally {
+      parent.kill('SIGKILL');
+      if (pid && alive(pid)) process.kill(pid, 'SIGKILL');
+    }
+  });
+});
+
+/** Whether a process runs (a zombie not reaped yet counts as gone: it holds no port and no CPU). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return true;
+  }
+}

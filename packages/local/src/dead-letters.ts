@@ -15,7 +15,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { SqsDeadLetters } from '@eventline/aws/sdk';
 import type { DeadLetter, DeadLetterQueue } from '@eventline/core';
-import { normaliseEvent } from '@eventline/core';
+import { digestCloseOf, normaliseEvent, windowId } from '@eventline/core';
 import { writeFileDurable } from '@eventline/durable-file';
 
 export interface StoredDeadLetter extends DeadLetter {
@@ -250,6 +250,17 @@ export function letterOf(kind: LetterQueue['kind'], message: Message, lastError?
   if (kind === 'letters' && isRecord(body) && body.eventline === 'dead-letter') {
     const { eventline: _marker, ...letter } = body;
     return { ...(letter as unknown as DeadLetter), id };
+  }
+  const close = digestCloseOf(body);
+  if (close) {
+    // A digest window's close (docs/protocol.md, T13), not an S3 event: replayed as it is.
+    return {
+      id,
+      code: 'digest-close',
+      reason: `${lastError ? `${lastError}; ` : ''}the close of digest window ${windowId(close)} reached trigger.maxReceiveCount deliveries: its digest may be unsent (a replay closes it again; it is published once, with the window's key)`,
+      event: body,
+      failedAt,
+    };
   }
   const objects = normaliseEvent(
     isRecord(body) && isRecord(body.requestPayload) ? body.requestPayload : body,

@@ -38,12 +38,35 @@ export function stackBanner(view: BannerView): string {
     '',
     '  try it:',
     `    export AWS_ENDPOINT_URL=${url} AWS_ACCESS_KEY_ID=${c.local.accessKeyId} AWS_SECRET_ACCESS_KEY=${c.local.secretAccessKey} AWS_REGION=${c.local.region} AWS_DEFAULT_REGION=${c.local.region}`,
-    `    echo '{"id":"order-1","total":42.50}' > order.json`,
-    `    aws s3 cp order.json s3://${c.bucket.name}/${c.routes[0]?.prefix ?? ''}order${c.routes[0]?.suffix ?? ''}`,
-    `    aws dynamodb get-item --table-name ${c.table.name} --key '{"pk":{"S":"order-1"}}'`,
+    ...tryIt(c),
     '    npx eventline records   |   npx eventline notifications   |   npx eventline dlq list',
     '',
   ].join('\n');
+}
+
+/**
+ * The banner's sample upload: a JSON order into the first route that reads one JSON document per
+ * line or file, and its record by id where that route keys records by `id` as it is; a route of
+ * another format (parquet, csv, …) gets where to put a file of its own format, not JSON named so.
+ */
+function tryIt(c: EventlineConfig): string[] {
+  const route = c.routes.find((r) => r.format === 'json' || r.format === 'ndjson');
+  if (!route) {
+    const first = c.routes[0];
+    return first
+      ? [
+          `    aws s3 cp <a ${first.format} file> s3://${c.bucket.name}/${first.prefix}<name>${first.suffix}`,
+          '    npx eventline files',
+        ]
+      : [];
+  }
+  return [
+    `    echo '{"id":"order-1","total":42.50}' > order.json`,
+    `    aws s3 cp order.json s3://${c.bucket.name}/${route.prefix}order${route.suffix}`,
+    ...(route.key === 'id' && !route.transform
+      ? [`    aws dynamodb get-item --table-name ${c.table.name} --key '{"pk":{"S":"order-1"}}'`]
+      : []),
+  ];
 }
 
 export function keyOf(event: Record<string, unknown>): string {

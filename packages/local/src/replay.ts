@@ -6,7 +6,7 @@ import { HeadBucketCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/cl
 import { isMissing } from '@eventline/aws';
 import { defaultLeaseMs } from '@eventline/config';
 import type { ObjectEvent, Outcome, Pipeline } from '@eventline/core';
-import { errorMessage } from '@eventline/core';
+import { digestCloseOf, errorMessage } from '@eventline/core';
 import type { Activity } from './activity.ts';
 import type { SqsDeadLetterStore, StoredDeadLetter } from './dead-letters.ts';
 import { clock, describeOutcome, eventsOfLetter } from './printing.ts';
@@ -20,7 +20,9 @@ export interface ReplayResult {
     /** The object (that version) no longer exists: nothing can be replayed, the letter is ended. */
     | 'gone'
     /** Ended by hand (`dlq drop`). */
-    | 'dropped';
+    | 'dropped'
+    /** A digest window's close, run again: its digest is sent (now or before). */
+    | 'digest-closed';
   reason?: string;
 }
 
@@ -58,6 +60,23 @@ export async function replayLetters(context: ReplayContext, id?: string): Promis
 
 async function replayOne(context: ReplayContext, letter: StoredDeadLetter): Promise<ReplayResult> {
   const base = { id: letter.id, ...(letter.object ? { key: letter.object.key } : {}) };
+  const close = digestCloseOf(letter.event);
+  if (close) {
+    // A digest window's close the ingest queue dead-lettered: closed again (published once, with its key).
+    try {
+      await context.pipeline.handleMessage({
+        id: letter.id,
+        kind: 'digest-close',
+        close,
+        objects: [],
+        skipped: [],
+        raw: letter.event,
+      });
+      return { ...base, status: 'digest-closed' };
+    } catch (error) {
+      return { ...base, status: 'error', reason: errorMessage(error) };
+    }
+  }
   const events = eventsOfLetter(letter);
   if (events.length === 0) {
     return { ...base, status: 'error', reason: `nothing to replay: ${letter.reason}` };

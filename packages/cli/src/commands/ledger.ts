@@ -84,12 +84,14 @@ export function register(program: Command, cli: Cli): void {
       const status = options.status;
       let indexed: FileState[] | undefined;
       if ((status === 'FAILED' || status === 'PROCESSING') && !options.scan) {
-        indexed = await attentionStates(
-          target,
-          routeIds(await cli.config()),
-          status,
-          options.search ? undefined : options.limit,
-        );
+        const routes = routeIds(await cli.config());
+        indexed = await attentionStates(target, routes, status, options.search ? undefined : options.limit);
+        // A file in progress that carries an older version's owed step is in the index as owing
+        // one (core's ledger-index.ts): read those too (a few; the status filter below keeps them).
+        if (indexed && status === 'PROCESSING') {
+          const owing = await attentionStates(target, routes, 'OWES');
+          indexed = owing && [...indexed, ...owing];
+        }
         if (!indexed) cli.out.progress(NO_INDEX);
       }
       const states = (indexed ?? (await fileStates(target, cli.out.progress)))

@@ -1,0 +1,58 @@
+import { parseConfig } from '@eventline/config';
+import { describe, expect, it } from 'vitest';
+import { stackBanner } from '../src/printing.ts';
+import type { StackQueues } from '../src/queues.ts';
+
+/** The banner `npm start` prints: its "try it" lines work for the config the stack runs. */
+const queue = (name: string) => ({
+  name,
+  url: `http://127.0.0.1:4566/000000000000/${name}`,
+  arn: `arn:${name}`,
+});
+const queues = {
+  eventDeadLetters: queue('eventline-events-dlq'),
+  deadLetters: queue('eventline-dlq'),
+} satisfies StackQueues;
+const banner = (config: unknown) =>
+  stackBanner({
+    url: 'http://127.0.0.1:4566',
+    config: parseConfig(config),
+    topicArn: 'arn:aws:sns:us-east-1:000000000000:events-notify',
+    dataDir: '.eventline',
+    queues,
+    env: {},
+  });
+
+describe('the banner of the local stack', () => {
+  it('with the default route: a JSON order, then its record by its id', () => {
+    const text = banner({});
+    expect(text).toContain(`echo '{"id":"order-1","total":42.50}' > order.json`);
+    expect(text).toContain('aws s3 cp order.json s3://eventline-local/incoming/order.json');
+    expect(text).toContain(`aws dynamodb get-item --table-name events --key '{"pk":{"S":"order-1"}}'`);
+  });
+
+  it('never tells to upload JSON as a Parquet file (examples/iot), nor to look the record up by an id the route does not key by', () => {
+    const text = banner({
+      routes: [
+        {
+          id: 'readings',
+          prefix: 'iot/readings/',
+          suffix: '.parquet',
+          format: 'parquet',
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: the route's key template syntax
+          key: '${device_id}#${ts}',
+        },
+      ],
+    });
+    expect(text).not.toContain('order.parquet');
+    expect(text).not.toContain('get-item');
+    expect(text).toContain('s3://eventline-local/iot/readings/');
+    expect(text).toMatch(/a parquet file/);
+  });
+
+  it('a JSON route keyed otherwise: the upload, without a get-item of a key it will not have', () => {
+    const text = banner({ routes: [{ id: 'o', prefix: 'orders/', key: 'orderId' }] });
+    expect(text).toContain('aws s3 cp order.json s3://eventline-local/orders/order.json');
+    expect(text).not.toContain('get-item');
+  });
+});
