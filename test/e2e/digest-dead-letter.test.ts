@@ -4,10 +4,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { ScanCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { windowKey } from '@eventline/aws';
 import { parseConfig } from '@eventline/config';
+import { digestCloseOf } from '@eventline/core';
 import { LocalStack } from '@eventline/local';
 import { afterEach, describe, expect, it } from 'vitest';
 import { s3Client } from '../reliability/support/harness.ts';
@@ -75,6 +77,61 @@ describe('a dead-lettered digest close on the local stack', () => {
     expect(windows).toEqual([expect.objectContaining({ files: 1, sentAt: expect.any(String) })]);
     const published = await s.sns.notifications({ limit: 100 });
     expect(published.map((p) => p.messageAttributes?.status?.StringValue)).toEqual(['DIGEST']);
+    expect(await s.deadLetters.list()).toEqual([]);
+  }, 90_000);
+
+  it('holds back the last delivery of a close another close is publishing, instead of dead-lettering it', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'eventline-digest-hold-'));
+    const s = await LocalStack.start({
+      config: parseConfig({
+        local: { port: 0 },
+        function: { timeoutSeconds: 1 },
+        trigger: { batchSize: 1, maxReceiveCount: 2 },
+        routes: [{ id: 'sensors', notify: { digest: { everySeconds: 2, maxFiles: 100 } } }],
+      }),
+      dataDir: join(dir, 'data'),
+      retryDelaysMs: [100],
+      leaseMs: 2_000,
+      functionRuntime: 'in-process',
+    });
+    stack = s;
+    await s.idle();
+    // Another close holds the window (as one publishing, or one that crashed while it did) for 1.5 s
+    // when this close first arrives; its deliveries come back after 100 ms, well inside that hold.
+    const original = s.handler;
+    let held = false;
+    s.handler = async (event, context) => {
+      const body = (event as { Records?: Array<{ body?: string }> }).Records?.[0]?.body;
+      const close = body ? digestCloseOf(JSON.parse(body)) : undefined;
+      if (close && !held) {
+        held = true;
+        await s.clients.dynamodb.send(
+          new UpdateItemCommand({
+            TableName: 'events',
+            Key: { pk: { S: windowKey(close) } },
+            UpdateExpression: 'SET #p = :until',
+            ExpressionAttributeNames: { '#p': 'publishing' },
+            ExpressionAttributeValues: { ':until': { N: String(Date.now() + 1_500) } },
+          }),
+        );
+      }
+      return original(event, context);
+    };
+    const s3 = s3Client(s.url);
+    await s3.send(
+      new PutObjectCommand({ Bucket: 'eventline-local', Key: 'incoming/h.json', Body: '{"id":"h1"}' }),
+    );
+    s3.destroy();
+    const sent = await until('the window sent', async () => {
+      const { Items = [] } = await s.clients.dynamodb.send(new ScanCommand({ TableName: 'events' }));
+      const window = Items.map((item) => unmarshall(item)).find((i) => i.kind === 'digest');
+      if (window?.sentAt) return window;
+      // Dead-lettered instead: the window would never be sent.
+      if ((await s.deadLetters.list()).length > 0) return 'dead-lettered';
+      return undefined;
+    });
+    expect(held).toBe(true);
+    expect(sent).toMatchObject({ files: 1, sentAt: expect.any(String) });
     expect(await s.deadLetters.list()).toEqual([]);
   }, 90_000);
 });

@@ -51,6 +51,7 @@ export function digestWindowOf(item: Record<string, unknown>, ref: WindowRef): D
   for (const name of ['firstAt', 'lastAt', 'closedAt', 'sentAt', 'messageId'] as const) {
     if (typeof item[name] === 'string') window[name] = item[name] as string;
   }
+  if (item.publishing !== undefined) window.publishing = Number(item.publishing);
   return window;
 }
 

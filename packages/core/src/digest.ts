@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { isoNow, type UseCaseContext } from './context.ts';
 import { type WindowRef, windowId } from './digest-close.ts';
 import type { DigestPolicy } from './digest-windows.ts';
-import { describeError, TransientError } from './errors.ts';
+import { describeError, InProgressError } from './errors.ts';
 import { clip } from './outcome.ts';
 import type { DigestEntry, DigestWindow, FileState, Notification } from './ports.ts';
 
@@ -158,9 +158,12 @@ export async function closeDigest(
   const { state, window } = await ledger.closeWindow(ref, isoNow(ctx.clock), now, until);
   if (state === 'sent') return { status: 'already-sent', window };
   if (state === 'busy') {
-    throw new TransientError(
+    // Held, as a file under another's lease is: the local event source holds this close's last
+    // delivery back until the hold ends rather than dead-letter it (the window then never sent).
+    throw new InProgressError(
       'digest-busy',
       `digest ${windowId(ref)}: another close is publishing it; this one is retried`,
+      window.publishing === undefined ? {} : { heldUntil: window.publishing },
     );
   }
   if (window.files === 0) {

@@ -322,6 +322,8 @@ export interface DigestWindow extends WindowRef {
   closedAt?: string;
   sentAt?: string;
   messageId?: string;
+  /** Until when (ms) a close holds the right to publish it. */
+  publishing?: number;
 }
 
 /** Sends the delayed message that closes a digest window (a message on the ingest queue). */
