@@ -2,6 +2,7 @@ import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { parseConfig } from '@eventline/config';
 import type { FileState } from '@eventline/core';
 import { LocalStack } from '@eventline/local';
@@ -198,5 +199,38 @@ describe('nothing to replay', () => {
     expect(afterTarget(all.stderr)).toBe('');
     expect(all.stdout).toBe('nothing to replay: the dead-letter queues are empty\n');
     expect(JSON.parse(events.stdout)).toEqual({ results: [] });
+  });
+});
+
+describe('a stack started with another config than the CLI reads (npm start -- --config examples/x/…)', () => {
+  it("status and files --status FAILED show a failure under the stack's own route, which the CLI's config does not name", async () => {
+    // Prepare: a file the stack (route 'other') fails; the CLI's eventline.config.ts routes 'default'
+    await stack.clients.s3.send(
+      new PutObjectCommand({
+        Bucket: stack.config.bucket.name,
+        Key: 'elsewhere/broken.json',
+        Body: '{"id":',
+      }),
+    );
+    await stack.idle();
+    expect((await stack.ledger.getFile(stack.config.bucket.name, 'elsewhere/broken.json'))?.status).toBe(
+      'FAILED',
+    );
+
+    // Act
+    const status = await eventline(['--json', 'status']);
+    const files = await eventline(['--json', 'files', '--status', 'FAILED']);
+
+    // Assess
+    expect(status.code, status.stderr).toBe(0);
+    const view = JSON.parse(status.stdout) as {
+      attention: { counts: Array<{ route: string; FAILED: string }>; newest: Array<{ key: string }> };
+    };
+    expect(view.attention.counts).toContainEqual(expect.objectContaining({ route: 'other', FAILED: '1' }));
+    expect(view.attention.newest.map((f) => f.key)).toContain('elsewhere/broken.json');
+    expect(files.code, files.stderr).toBe(0);
+    expect((JSON.parse(files.stdout) as { files: Array<{ key: string }> }).files.map((f) => f.key)).toContain(
+      'elsewhere/broken.json',
+    );
   });
 });

@@ -38,6 +38,31 @@ export class Cli {
   }
 
   /**
+   * The route ids to read the ledger's `attention` index under (it is partitioned by route): the
+   * config's, and for a local stack the routes it runs (its `/_eventline/health`), so that a stack
+   * started with `npm start -- --config examples/x/eventline.config.ts` is read right by a CLI
+   * without that --config. A deployed stack's are the config's: run the CLI with the config deployed.
+   */
+  async routeIds(): Promise<string[]> {
+    const ids = new Set((await this.config()).routes.map((r) => r.id));
+    const target = await this.target();
+    if (target.local) {
+      try {
+        const response = await fetch(`${target.endpoint}/_eventline/health`, {
+          signal: AbortSignal.timeout(5_000),
+        });
+        if (response.ok) {
+          const health = (await response.json()) as { routes?: Array<{ id?: unknown }> };
+          for (const route of health.routes ?? []) if (typeof route.id === 'string') ids.add(route.id);
+        }
+      } catch {
+        // Not eventline's edge (moto, another emulator): the config's routes.
+      }
+    }
+    return [...ids];
+  }
+
+  /**
    * The endpoint set on purpose: `--endpoint`, else `EVENTLINE_ENDPOINT`, else `AWS_ENDPOINT_URL`
    * (what the local stack's banner exports, and what every AWS tool reads). With `--stack` it is where
    * every call goes, CloudFormation included; unset there, AWS's regional endpoints.

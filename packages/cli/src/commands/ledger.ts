@@ -11,11 +11,6 @@ import { progressOf } from '../progress.ts';
  * (a few items whatever the table's size); a listing of every outcome scans the table.
  */
 
-/** The route ids the config names: the index is partitioned by route. */
-export const routeIds = (config: { routes: Array<{ id: string }> }) => [
-  ...new Set(config.routes.map((r) => r.id)),
-];
-
 const NO_INDEX =
   'the ledger table has no "attention" index (a local table made before it; a new data directory, `npm start -- --data-dir <dir>`, has it): reading the whole table';
 
@@ -84,7 +79,7 @@ export function register(program: Command, cli: Cli): void {
       const status = options.status;
       let indexed: FileState[] | undefined;
       if ((status === 'FAILED' || status === 'PROCESSING') && !options.scan) {
-        const routes = routeIds(await cli.config());
+        const routes = await cli.routeIds();
         indexed = await attentionStates(target, routes, status, options.search ? undefined : options.limit);
         // A file in progress that carries an older version's owed step is in the index as owing
         // one (core's ledger-index.ts): read those too (a few; the status filter below keeps them).
@@ -131,7 +126,7 @@ export function register(program: Command, cli: Cli): void {
       const target = await cli.target();
       let owing: FileState[] | undefined;
       if (options.pending) {
-        const routes = routeIds(await cli.config());
+        const routes = await cli.routeIds();
         const [owes, failed] = await Promise.all([
           attentionStates(target, routes, 'OWES'),
           attentionStates(target, routes, 'FAILED'),

@@ -17,7 +17,6 @@ import { peek, release } from '../queues.ts';
 import { eventsFor, senderFor } from '../redrive.ts';
 import { needQueue, type Target } from '../resources.ts';
 import { Progress } from '../throttle.ts';
-import { routeIds } from './ledger.ts';
 
 /**
  * `reconcile`: the bucket under every route beside the ledger. S3 notifications are at-least-once and
@@ -208,7 +207,7 @@ export function register(program: Command, cli: Cli): void {
         Date.now(),
         out.progress,
         options.includeDropped ?? false,
-        routeIds(config),
+        await cli.routeIds(),
       );
       if (options.fix && targets.size > 0) {
         const sender = senderFor(target, 'reconcile --fix');

@@ -7,7 +7,7 @@ import { attentionCount, attentionStates, fileStates, newestFirst } from '../led
 import { emit, table } from '../output.ts';
 import { type Depth, depthOf, sqsFailure } from '../queues.ts';
 import type { Queue, Target } from '../resources.ts';
-import { filesTable, fileView, routeIds } from './ledger.ts';
+import { filesTable, fileView } from './ledger.ts';
 
 /**
  * `status`: alarms in ALARM, the ingest queue's depth and age, the dead-letter queues, and the outcomes
@@ -174,7 +174,7 @@ export function register(program: Command, cli: Cli): void {
         }
         queues.push(status);
       }
-      const routes = routeIds(await cli.config());
+      const routes = await cli.routeIds();
       const found = await attention(target, routes, options.last);
       let recent: FileState[] = [];
       if (!found) {
