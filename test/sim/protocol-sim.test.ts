@@ -180,7 +180,7 @@ describe('the protocol, explored', () => {
         },
         scheduler!,
       );
-      expect(schedule).toMatch(/#2 receives ingest-2[^]*#1 done: processed/);
+      expect(schedule).toMatch(/#2 receives ingest-2[\s\S]*#1 done: processed/);
       expect(violations, schedule).toEqual([]);
       expect(digests).toEqual({ windows: 2, published: 1, republished: 0 });
     });
