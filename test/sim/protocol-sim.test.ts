@@ -185,6 +185,37 @@ describe('the protocol, explored', () => {
       expect(digests).toEqual({ windows: 2, published: 1, republished: 0 });
     });
 
+    it('a claim past maxAttempts whose FAILED write cannot send its close (SQS down) gives the claim back; the next records FAILED (I11)', async () => {
+      // Found by `npm run test:sim -- --seed 25013 --only I11` (path 35739:0:4:4:4:4:8:8:10:3:11:4:3:10:
+      // 3:16:16:19:19:22:22:19:19:19:20:19), shrunk to this plan. The release wrote PROCESSING past
+      // maxAttempts, which the I11 check took for work; it reads and writes nothing else.
+      const [scheduler] = fc.sample(fc.scheduler(), { numRuns: 1, seed: 3 });
+      const { violations, schedule, world } = await runPlan(
+        {
+          versioned: false,
+          maxAttempts: 1,
+          seed: 0,
+          faults: [],
+          actions: [
+            { kind: 'put', key: 0, ids: [0], lines: 1, copies: 1 },
+            { kind: 'deliver', pick: 0 },
+            { kind: 'step', n: 1 },
+            { kind: 'advance', ms: 400_000 },
+            { kind: 'deliver', pick: 0 },
+            { kind: 'outage', service: 'sqs', ms: 5_000 },
+            { kind: 'step', n: 3 },
+            { kind: 'deliver', pick: 0 },
+          ],
+          digest: { everySeconds: 30, maxFiles: 1, failuresImmediately: false },
+        },
+        scheduler!,
+      );
+      expect(schedule).toContain('#2 failed: SendMessage ingest: ServiceUnavailable');
+      expect(violations, schedule).toEqual([]);
+      const digests = world.published.filter((p) => p.json.status === 'DIGEST');
+      expect(digests.map((p) => p.json.files)).toEqual([{ total: 1, processed: 0, failed: 1 }]);
+    });
+
     it('finds a known violation: the checker is not blind (a window counting a file no outcome names)', async () => {
       const { violations } = await run([], (world) => {
         const [pk] = [...world.dynamo.items.keys()].filter((key) => key.includes('#digest#'));
