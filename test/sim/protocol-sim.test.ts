@@ -122,6 +122,28 @@ describe('the protocol, explored', () => {
     expect(schedule).toContain('BatchWriteItem abandoned at its deadline');
     expect(violations, schedule).toEqual([]);
   });
+  it('open (I7, docs/protocol.md): dlq replay of a FAILED outcome whose Publish a restart cut off drops its notification', async () => {
+    // Seed 25014's shrunk plan on an `each` route: the FAILED outcome is dead-lettered, the restart
+    // comes before its Publish, and the replay re-claims the version with a fresh count (hole 9).
+    const [scheduler] = fc.sample(fc.scheduler(), { numRuns: 1, seed: 1 });
+    const actions: Action[] = [
+      { kind: 'put', key: 0, ids: [0], lines: 1, copies: 2 },
+      { kind: 'outage', service: 's3', ms: 5_000 },
+      { kind: 'deliver', pick: 0 },
+      { kind: 'deliver', pick: 0 },
+      { kind: 'step', n: 5 },
+      { kind: 'restart' },
+      { kind: 'replay' },
+    ];
+    const { violations } = await runPlan(
+      { versioned: false, maxAttempts: 1, seed: 0, faults: [], actions },
+      scheduler!,
+    );
+    expect(violations).toEqual([
+      { invariant: 'I7', detail: 'in/obj-0.ndjson|1|FAILED: stored, never announced' },
+    ]);
+  });
+
   describe('digests (I13)', () => {
     // Two files on a digest route of 1 file per window: the second finds the first's window full,
     // sends its close at once and joins the next part, so an early close races the timed ones.
