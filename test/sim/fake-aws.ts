@@ -5,7 +5,8 @@ import { createHash } from 'node:crypto';
  * relies on. S3 keeps every version of a versioned bucket (a delete adds a marker) and only the
  * current object of an unversioned one; GetObject honours VersionId, IfMatch (412) and Range; events
  * carry a per-bucket increasing sequencer. SQS keeps receive counts and visibility timeouts and moves
- * a message to its dead-letter queue past maxReceiveCount. The clock is the simulator's.
+ * a message to its dead-letter queue past maxReceiveCount, and delays a message by its DelaySeconds.
+ * The clock is the simulator's.
  */
 
 export class AwsFault extends Error {
@@ -157,10 +158,13 @@ export class FakeQueue {
     private readonly options: { visibilityMs: number; maxReceiveCount?: number; deadLetters?: FakeQueue },
   ) {}
 
-  send(body: string, now: number): string {
+  /** SendMessage; `delaySeconds` (SQS's DelaySeconds, 0 to 900) keeps the message invisible that long. */
+  send(body: string, now: number, delaySeconds = 0): string {
+    if (!Number.isInteger(delaySeconds) || delaySeconds < 0 || delaySeconds > 900)
+      throw new AwsFault('InvalidParameterValue', 400, `DelaySeconds ${delaySeconds}: 0 to 900`);
     this.ids += 1;
     const id = `${this.name}-${this.ids}`;
-    this.messages.push({ id, body, receives: 0, visibleAt: now, receipt: 0 });
+    this.messages.push({ id, body, receives: 0, visibleAt: now + delaySeconds * 1000, receipt: 0 });
     return id;
   }
 
@@ -206,4 +210,6 @@ export class FakeQueue {
 export interface Published {
   json: Record<string, unknown>;
   idempotencyKey: string;
+  /** A digest's: whether its window was already marked sent in the ledger when SNS accepted it. */
+  windowWasSent?: boolean;
 }

@@ -1,19 +1,24 @@
 import type {
   AttributeValue,
   BatchWriteItemCommandInput,
+  CancellationReason,
   GetItemCommandInput,
   PutItemCommandInput,
+  TransactWriteItemsCommandInput,
   UpdateItemCommandInput,
   WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 
 /**
  * The protocol simulator's DynamoDB: a fake of the AWS cloud's item API (GetItem, PutItem,
- * UpdateItem, BatchWriteItem) with the semantics the ledger relies on: condition expressions
+ * UpdateItem, BatchWriteItem, TransactWriteItems) with the semantics the ledger relies on: condition expressions
  * evaluated on the stored item, `ConditionalCheckFailedException` carrying the old item under
  * `ReturnValuesOnConditionCheckFailure: ALL_OLD`, `ReturnValues: UPDATED_NEW`, and a batch that may
- * come back with `UnprocessedItems`. Only the expression grammar the ledger writes is understood
- * (comparisons, AND/OR/NOT, parentheses, attribute_(not_)exists; SET/REMOVE/ADD); anything else
+ * come back with `UnprocessedItems`, a transaction that is all or nothing (each item's condition
+ * checked, `TransactionCanceledException` with one `CancellationReasons` entry per item, a
+ * `ClientRequestToken` repeated within 10 minutes answered without applying again). Only the
+ * expression grammar the ledger writes is understood (comparisons, AND/OR/NOT, parentheses,
+ * attribute_(not_)exists, size; SET with if_not_exists and list_append, REMOVE, ADD); anything else
  * throws, so a new expression cannot be silently mis-evaluated.
  */
 
@@ -75,6 +80,13 @@ export function evaluate(expression: string, item: Item | undefined, names: Name
   const next = () => tokens[i++]!;
   const operand = (): AttributeValue | undefined => {
     const token = next();
+    if (token === 'size') {
+      next(); // (
+      const name = nameOf(next(), names);
+      next(); // )
+      const value = item?.[name];
+      return value === undefined ? undefined : { N: String(sizeOf(value)) };
+    }
     if (token.startsWith(':')) {
       const value = values?.[token];
       if (!value)
@@ -121,7 +133,7 @@ export function evaluate(expression: string, item: Item | undefined, names: Name
       case '>=':
         return c !== undefined && c >= 0;
       default:
-        throw new Error(`fake DynamoDB: operator ${op} not understood`);
+        throw new Error(`fake DynamoDB: operator ${op} not understood in "${expression}"`);
     }
   };
   const and = (): boolean => {
@@ -145,6 +157,66 @@ export function evaluate(expression: string, item: Item | undefined, names: Name
   const result = or();
   if (i !== tokens.length) throw new Error(`fake DynamoDB: trailing tokens in "${expression}"`);
   return result;
+}
+
+/** DynamoDB's size(): a string's or list's length, a map's attribute count. */
+function sizeOf(value: AttributeValue): number {
+  if (value.S !== undefined) return value.S.length;
+  if (value.L !== undefined) return value.L.length;
+  if (value.M !== undefined) return Object.keys(value.M).length;
+  if (value.SS !== undefined) return value.SS.length;
+  if (value.NS !== undefined) return value.NS.length;
+  if (value.B !== undefined) return value.B.length;
+  throw new DynamoError('ValidationException', 'size() of an unsupported type', { httpStatusCode: 400 });
+}
+
+/**
+ * The right-hand side of a SET action, read from `tokens[at]`: a value, an attribute, or
+ * `if_not_exists(path, value)` / `list_append(a, b)`, evaluated against the item before the update
+ * (as DynamoDB does). Returns the value and the index after it.
+ */
+function setValue(
+  tokens: string[],
+  at: number,
+  item: Item,
+  names: Names,
+  values: Values,
+): [AttributeValue, number] {
+  const token = tokens[at]!;
+  const expect = (i: number, what: string) => {
+    if (tokens[i] !== what) throw new Error(`fake DynamoDB: "${what}" expected in a SET value`);
+  };
+  if (token === 'if_not_exists') {
+    expect(at + 1, '(');
+    const existing = item[nameOf(tokens[at + 2]!, names)];
+    expect(at + 3, ',');
+    const [fallback, after] = setValue(tokens, at + 4, item, names, values);
+    expect(after, ')');
+    return [existing ?? fallback, after + 1];
+  }
+  if (token === 'list_append') {
+    expect(at + 1, '(');
+    const [a, mid] = setValue(tokens, at + 2, item, names, values);
+    expect(mid, ',');
+    const [b, after] = setValue(tokens, mid + 1, item, names, values);
+    expect(after, ')');
+    if (a.L === undefined || b.L === undefined)
+      throw new DynamoError('ValidationException', 'list_append of a non-list', { httpStatusCode: 400 });
+    return [{ L: [...a.L, ...b.L] }, after + 1];
+  }
+  if (token.startsWith(':')) {
+    const value = values?.[token];
+    if (!value) throw new Error(`fake DynamoDB: unknown value ${token}`);
+    return [value, at + 1];
+  }
+  const existing = item[nameOf(token, names)];
+  if (!existing)
+    throw new DynamoError(
+      'ValidationException',
+      `The provided expression refers to an attribute that does not exist in the item: ${token}`,
+      { httpStatusCode: 400 },
+    );
+  return [existing, at + 1];
 }
 
 /** Applies an update expression to a copy of `item`; returns the new item and the attributes it set. */
@@ -171,12 +243,11 @@ export function applyUpdate(
     }
     const name = nameOf(token, names);
     if (clause === 'SET') {
-      if (tokens[i + 1] !== '=') throw new Error('fake DynamoDB: SET a = :v expected');
-      const value = values?.[tokens[i + 2]!];
-      if (!value) throw new Error(`fake DynamoDB: unknown value ${tokens[i + 2]}`);
+      if (tokens[i + 1] !== '=') throw new Error('fake DynamoDB: SET a = value expected');
+      const [value, after] = setValue(tokens, i + 2, item, names, values);
       out[name] = value;
       updated[name] = value;
-      i += 3;
+      i = after;
     } else if (clause === 'REMOVE') {
       delete out[name];
       i += 1;
@@ -199,7 +270,11 @@ const copy = <T>(value: T): T => structuredClone(value);
 /** One table keyed by `pk` (the ledger's shape). `onWrite` sees every item as stored. */
 export class FakeDynamo {
   readonly items = new Map<string, Item>();
-  onWrite: (item: Item, before: Item | undefined) => void = () => {};
+  /** Sees every item as stored; `transaction` lists the keys (pk) a TransactWriteItems wrote together. */
+  onWrite: (item: Item, before: Item | undefined, transaction?: string[]) => void = () => {};
+  /** Committed transactions' tokens and when they came (idempotent for 10 minutes). */
+  private readonly tokens = new Map<string, number>();
+  private transaction: string[] | undefined;
 
   private keyOf(key: Item | undefined): string {
     const pk = key?.pk?.S;
@@ -235,7 +310,7 @@ export class FakeDynamo {
   private store(pk: string, item: Item): void {
     const before = this.items.get(pk);
     this.items.set(pk, copy(item));
-    this.onWrite(copy(item), before);
+    this.onWrite(copy(item), before, this.transaction);
   }
 
   getItem(input: GetItemCommandInput): { Item?: Item } {
@@ -264,6 +339,98 @@ export class FakeDynamo {
     this.store(pk, item);
     if (input.ReturnValues === 'UPDATED_NEW') return { Attributes: copy(updated) };
     if (input.ReturnValues === 'ALL_NEW') return { Attributes: copy(item) };
+    return {};
+  }
+
+  /**
+   * TransactWriteItems: every item's condition is checked on the stored items first; one refusal
+   * cancels them all (`TransactionCanceledException`, a reason per item in order, the old item under
+   * `ALL_OLD`). `conflict` cancels it as a concurrent transaction on its first item would. A token
+   * seen in the last 10 minutes is answered as a success without writing again.
+   */
+  transactWriteItems(
+    input: TransactWriteItemsCommandInput,
+    now: number,
+    conflict = false,
+  ): Record<string, never> {
+    const token = input.ClientRequestToken;
+    if (token !== undefined) {
+      const seen = this.tokens.get(token);
+      if (seen !== undefined && now - seen < 600_000) return {};
+    }
+    const actions = input.TransactItems ?? [];
+    if (actions.length === 0 || actions.length > 100)
+      throw new DynamoError('ValidationException', 'a transaction holds 1 to 100 items', {
+        httpStatusCode: 400,
+      });
+    const keys = actions.map((a) =>
+      this.keyOf(a.Put?.Item ?? a.Update?.Key ?? a.Delete?.Key ?? a.ConditionCheck?.Key),
+    );
+    if (new Set(keys).size !== keys.length) {
+      throw new DynamoError(
+        'ValidationException',
+        'Transaction request cannot include multiple operations on one item',
+        { httpStatusCode: 400 },
+      );
+    }
+    const reasons: CancellationReason[] = actions.map((action, i) => {
+      const spec = action.Put ?? action.Update ?? action.Delete ?? action.ConditionCheck;
+      const current = this.items.get(keys[i]!);
+      if (conflict && i === 0)
+        return { Code: 'TransactionConflict', Message: 'Transaction is ongoing for the item' };
+      if (
+        spec?.ConditionExpression &&
+        !evaluate(
+          spec.ConditionExpression,
+          current,
+          spec.ExpressionAttributeNames,
+          spec.ExpressionAttributeValues,
+        )
+      ) {
+        return {
+          Code: 'ConditionalCheckFailed',
+          Message: 'The conditional request failed',
+          ...(spec.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' && current
+            ? { Item: copy(current) }
+            : {}),
+        };
+      }
+      return { Code: 'None' };
+    });
+    if (reasons.some((r) => r.Code !== 'None')) {
+      const error = new DynamoError(
+        'TransactionCanceledException',
+        `Transaction cancelled, please refer cancellation reasons for specific reasons [${reasons.map((r) => r.Code).join(', ')}]`,
+        { httpStatusCode: 400 },
+      );
+      throw Object.assign(error, { CancellationReasons: reasons });
+    }
+    const writes: Array<[string, Item | undefined]> = actions.map((action, i) => {
+      const pk = keys[i]!;
+      if (action.Put) return [pk, action.Put.Item as Item];
+      if (action.Update) {
+        const { item } = applyUpdate(
+          action.Update.UpdateExpression ?? '',
+          { ...(this.items.get(pk) ?? {}), ...(action.Update.Key as Item) },
+          action.Update.ExpressionAttributeNames,
+          action.Update.ExpressionAttributeValues,
+        );
+        return [pk, item];
+      }
+      if (action.Delete) return [pk, undefined];
+      return [pk, this.items.get(pk)];
+    });
+    this.transaction = writes.filter(([, item]) => item !== undefined).map(([pk]) => pk);
+    try {
+      for (const [i, [pk, item]] of writes.entries()) {
+        if (actions[i]!.ConditionCheck) continue;
+        if (item) this.store(pk, item);
+        else this.items.delete(pk);
+      }
+    } finally {
+      this.transaction = undefined;
+    }
+    if (token !== undefined) this.tokens.set(token, now);
     return {};
   }
 

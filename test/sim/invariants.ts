@@ -1,7 +1,8 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { FileState } from '@eventline/core';
+import type { DigestPolicy, FileState } from '@eventline/core';
 import { fileStateOf } from '@eventline/core';
+import { DigestChecker } from './digest-check.ts';
 import type { S3Version } from './fake-aws.ts';
 import { BUCKET, ROUTE_PREFIX, type World } from './world.ts';
 
@@ -24,6 +25,7 @@ export const INVARIANTS = {
   I10: 'every dead letter of one outcome carries the same dedupe key',
   I11: 'no file is worked on past maxAttempts attempts (a claim past it only records FAILED)',
   I12: 'every segment of a continued file makes progress (its checkpoint moves forward)',
+  I13: 'on a digest route every terminal outcome counts in exactly one window, closed and published once per key',
 } as const;
 
 export type InvariantId = keyof typeof INVARIANTS;
@@ -42,11 +44,26 @@ export class Checker {
   readonly outcomes = new Set<string>();
   private readonly lastCheckpoint = new Map<string, number>();
 
+  private readonly digests: DigestChecker | undefined;
+
   constructor(
     private readonly world: World,
     private readonly maxAttempts: number,
+    private readonly digest?: DigestPolicy,
   ) {
-    world.dynamo.onWrite = (item, before) => this.onWrite(item, before);
+    world.dynamo.onWrite = (item, before, transaction) => this.onWrite(item, before, transaction);
+    this.digests = digest
+      ? new DigestChecker(
+          world,
+          (state) => `${state.key}|${versionLabel(this.versionOfState(state))}|${state.startedAt}`,
+          (detail) => this.fail('I13', detail),
+        )
+      : undefined;
+  }
+
+  /** Windows whose digest was published again before it was marked sent (W1), for the report. */
+  get digestRepublished(): number {
+    return this.digests?.republished ?? 0;
   }
 
   private fail(invariant: InvariantId, detail: string): void {
@@ -63,10 +80,12 @@ export class Checker {
     return this.world.s3.versionOf(state.key, id);
   }
 
-  private onWrite(item: Item, before: Item | undefined): void {
+  private onWrite(item: Item, before: Item | undefined, transaction?: string[]): void {
     const plain = unmarshall(item);
+    if (plain.kind === 'digest') this.digests?.onWindow(item, before, transaction);
     if (plain.kind === 'file') {
       const state = fileStateOf(plain);
+      this.digests?.onFile(state, before ? fileStateOf(unmarshall(before)) : undefined, transaction);
       const version = this.versionOfState(state);
       if (before) {
         const old = fileStateOf(unmarshall(before));
@@ -186,6 +205,7 @@ export class Checker {
     // Announcements and dead letters, by the version they name.
     const keysByOutcome = new Map<string, Set<string>>();
     for (const p of world.published) {
+      if (p.json.status === 'DIGEST') continue;
       const version = this.versionOfState({
         key: String(p.json.key),
         versionId: p.json.versionId as string | undefined,
@@ -201,8 +221,12 @@ export class Checker {
       keys.add(p.idempotencyKey);
     }
     for (const outcome of this.outcomes) {
-      if (!keysByOutcome.has(outcome)) this.fail('I7', `${outcome}: stored, never announced`);
+      // A digest route announces an outcome in its window's digest (I13), a failure also at once
+      // with failuresImmediately.
+      const alone = !this.digest || (this.digest.failuresImmediately && outcome.endsWith('|FAILED'));
+      if (alone && !keysByOutcome.has(outcome)) this.fail('I7', `${outcome}: stored, never announced`);
     }
+    this.digests?.finish(files.values());
     for (const [outcome, keys] of keysByOutcome) {
       if (keys.size > 1) this.fail('I8', `${outcome}: announced under ${keys.size} idempotency keys`);
     }

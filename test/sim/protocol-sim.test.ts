@@ -1,8 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { INVARIANTS, type InvariantId } from './invariants.ts';
-import { type Action, type Actor, planArbitrary, runPlan } from './sim.ts';
+import { type Action, type Actor, type Plan, planArbitrary, runPlan } from './sim.ts';
 import { ALL_ACTORS, HOLDING, HOLDING_S3, S3_ACTORS } from './tiers.ts';
+import type { World } from './world.ts';
 
 /**
  * The protocol simulator's fast tier (docs/protocol.md, "Verification"): a fixed seed budget of
@@ -120,5 +121,82 @@ describe('the protocol, explored', () => {
     );
     expect(schedule).toContain('BatchWriteItem abandoned at its deadline');
     expect(violations, schedule).toEqual([]);
+  });
+  describe('digests (I13)', () => {
+    // Two files on a digest route of 1 file per window: the second finds the first's window full,
+    // sends its close at once and joins the next part, so an early close races the timed ones.
+    const actions: Action[] = [
+      { kind: 'put', key: 0, ids: [0], lines: 1, copies: 1 },
+      { kind: 'put', key: 1, ids: [0], lines: 1, copies: 1 },
+      { kind: 'deliver', pick: 0 },
+      { kind: 'deliver', pick: 0 },
+      { kind: 'step', n: 200 },
+    ];
+    const digest = { everySeconds: 30, maxFiles: 1, failuresImmediately: false };
+    const run = (faults: Plan['faults'], meddle?: (world: World) => void) => {
+      const [scheduler] = fc.sample(fc.scheduler(), { numRuns: 1, seed: 1 });
+      return runPlan(
+        { versioned: true, maxAttempts: 3, seed: 1, faults, actions, digest },
+        scheduler!,
+        meddle,
+      );
+    };
+
+    it('a join whose answer is lost after it committed counts its file once (the SDK retries the same request)', async () => {
+      // The 11th port call is the first file's TransactWriteItems (its outcome and its window).
+      const { violations, schedule, digests } = await run([{ at: 11, kind: 'unprocessed' }]);
+      expect(schedule).toContain('TransactWriteItems committed, its answer lost');
+      expect(violations, schedule).toEqual([]);
+      expect(digests).toEqual({ windows: 2, published: 2, republished: 0 });
+    });
+
+    it('a join cancelled by a concurrent transaction is tried again and counted once', async () => {
+      const { violations, schedule, digests } = await run([{ at: 11, kind: 'throttle' }]);
+      expect(schedule).toContain('TransactWriteItems cancelled by a concurrent transaction');
+      expect(violations, schedule).toEqual([]);
+      expect(digests).toEqual({ windows: 2, published: 2, republished: 0 });
+    });
+
+    it("a join that lands after its window's timed close is refused and joins the next window", async () => {
+      // #1 sends its window's close (delayed 24 s) and waits to join; 45 s pass, the close runs first
+      // and finds the window empty. Without the window's `attribute_not_exists(closedAt)` condition
+      // #1 joined it after its close: counted, never published (this schedule, I13).
+      const [scheduler] = fc.sample(fc.scheduler(), { numRuns: 1, seed: 3 });
+      const { violations, schedule, digests } = await runPlan(
+        {
+          versioned: true,
+          maxAttempts: 3,
+          seed: 1,
+          faults: [],
+          actions: [
+            { kind: 'put', key: 0, ids: [0], lines: 1, copies: 1 },
+            { kind: 'deliver', pick: 0 },
+            { kind: 'step', n: 5 },
+            { kind: 'advance', ms: 45_000 },
+            { kind: 'deliver', pick: 0 },
+            { kind: 'step', n: 200 },
+          ],
+          digest: { everySeconds: 30, maxFiles: 3, failuresImmediately: false },
+        },
+        scheduler!,
+      );
+      expect(schedule).toMatch(/#2 receives ingest-2[\s\S]*#1 done: processed/);
+      expect(violations, schedule).toEqual([]);
+      expect(digests).toEqual({ windows: 2, published: 1, republished: 0 });
+    });
+
+    it('finds a known violation: the checker is not blind (a window counting a file no outcome names)', async () => {
+      const { violations } = await run([], (world) => {
+        const [pk] = [...world.dynamo.items.keys()].filter((key) => key.includes('#digest#'));
+        world.dynamo.updateItem({
+          TableName: 'ledger',
+          Key: { pk: { S: pk! } },
+          UpdateExpression: 'ADD #files :one',
+          ExpressionAttributeNames: { '#files': 'files' },
+          ExpressionAttributeValues: { ':one': { N: '1' } },
+        });
+      });
+      expect(violations.map((v) => v.invariant)).toContain('I13');
+    });
   });
 });

@@ -31,12 +31,19 @@ const stopAt = values.minutes ? Date.now() + Number(values.minutes) * 60_000 : N
 const schedules = new Set<string>();
 const counts = new Map<string, { n: number; example: string }>();
 let done = 0;
+const digests = { plans: 0, windows: 0, published: 0, republished: 0 };
 const started = Date.now();
 
 const property = fc.asyncProperty(planArbitrary(actors), fc.scheduler(), async (plan, scheduler) => {
   if (Date.now() > stopAt) return true;
   const result = await runPlan(plan, scheduler);
   done += 1;
+  if (result.digests) {
+    digests.plans += 1;
+    digests.windows += result.digests.windows;
+    digests.published += result.digests.published;
+    digests.republished += result.digests.republished;
+  }
   schedules.add(createHash('sha1').update(result.schedule).digest('hex'));
   const relevant = result.violations.filter((v) => only.has(v.invariant));
   for (const v of result.violations) {
@@ -62,6 +69,9 @@ const outcome = await fc.check(property, {
 const minutes = (Date.now() - started) / 60_000;
 console.log(
   `seed ${seed}: ${done} run(s) in ${minutes.toFixed(2)} min = ${Math.round(done / minutes)} runs/min, ${schedules.size} distinct schedules`,
+);
+console.log(
+  `digest routes: ${digests.plans} plan(s), ${digests.windows} window(s), ${digests.published} digest(s) published, ${digests.republished} window(s) published again before marked sent (W1)`,
 );
 for (const [id, { n, example }] of [...counts].sort()) {
   console.log(

@@ -1,3 +1,4 @@
+import type { DigestPolicy } from '@eventline/core';
 import fc from 'fast-check';
 import { Checker, type InvariantId, type Violation } from './invariants.ts';
 import { backfill, dlqReplay, reconcileFix, redriveEvents, restart } from './operators.ts';
@@ -49,6 +50,8 @@ export interface Plan {
   faults: Fault[];
   /** Seeds Math.random (the adapters' backoff jitter), so a run replays exactly. */
   seed: number;
+  /** The route's digest policy (I13); without it the route notifies each file. */
+  digest?: DigestPolicy;
   /** The events DLQ is never redriven at quiescence (its letters are purged or expire): reconcile alone repairs. */
   noEventsRedrive?: boolean;
 }
@@ -107,13 +110,23 @@ export function planArbitrary(actors: ReadonlySet<Actor>): fc.Arbitrary<Plan> {
       'slow' as const,
     ),
   });
-  return fc.record({
-    versioned: fc.boolean(),
-    maxAttempts: fc.integer({ min: 1, max: 4 }),
-    actions: fc.array(fc.oneof(...choices), { minLength: 1, maxLength: 40 }),
-    faults: actors.has('faults') ? fc.array(fault, { maxLength: 5 }) : fc.constant([]),
-    seed: fc.integer(),
+  // Half the plans notify by digest: windows short enough to close inside a plan, and a maxFiles of
+  // 1 to 3 files so that a full window's early close races its timed one.
+  const digest = fc.record({
+    everySeconds: fc.constantFrom(30, 120, 600),
+    maxFiles: fc.integer({ min: 1, max: 3 }),
+    failuresImmediately: fc.boolean(),
   });
+  return fc
+    .record({
+      versioned: fc.boolean(),
+      maxAttempts: fc.integer({ min: 1, max: 4 }),
+      actions: fc.array(fc.oneof(...choices), { minLength: 1, maxLength: 40 }),
+      faults: actors.has('faults') ? fc.array(fault, { maxLength: 5 }) : fc.constant<Fault[]>([]),
+      seed: fc.integer(),
+      digest: fc.option(digest, { freq: 2 }),
+    })
+    .map(({ digest, ...plan }): Plan => (digest ? { ...plan, digest } : plan));
 }
 
 /** A small, seeded PRNG standing in for Math.random during a run (mulberry32). */
@@ -147,9 +160,16 @@ export interface RunResult {
   world: World;
   /** A fingerprint of the order the port calls ran in (distinct schedules explored). */
   schedule: string;
+  /** On a digest route: windows at quiescence, digests published, windows published more than once (W1). */
+  digests?: { windows: number; published: number; republished: number };
 }
 
-export async function runPlan(plan: Plan, scheduler: fc.Scheduler): Promise<RunResult> {
+export async function runPlan(
+  plan: Plan,
+  scheduler: fc.Scheduler,
+  /** Tampers with the world after the plan, before quiescence: the checker's own tests only. */
+  meddle?: (world: World) => void,
+): Promise<RunResult> {
   const random = Math.random;
   Math.random = seededRandom(plan.seed);
   try {
@@ -157,8 +177,9 @@ export async function runPlan(plan: Plan, scheduler: fc.Scheduler): Promise<RunR
       versioned: plan.versioned,
       faults: plan.faults,
       maxAttempts: plan.maxAttempts,
+      ...(plan.digest ? { digest: plan.digest } : {}),
     });
-    const checker = new Checker(world, plan.maxAttempts);
+    const checker = new Checker(world, plan.maxAttempts, plan.digest);
     for (const action of plan.actions) {
       switch (action.kind) {
         case 'put': {
@@ -201,6 +222,7 @@ export async function runPlan(plan: Plan, scheduler: fc.Scheduler): Promise<RunR
           break;
       }
     }
+    meddle?.(world);
     // Quiescence: no more faults; time passes, every message is delivered until none is left.
     world.faultsOn = false;
     let quiet = false;
@@ -232,7 +254,15 @@ export async function runPlan(plan: Plan, scheduler: fc.Scheduler): Promise<RunR
     }
     const violations = checker.finish();
     if (!quiet) violations.push({ invariant: 'I5' as InvariantId, detail: 'the world never went quiet' });
-    return { violations, world, schedule: world.log.join('\n') };
+    const result: RunResult = { violations, world, schedule: world.log.join('\n') };
+    if (plan.digest) {
+      result.digests = {
+        windows: [...world.dynamo.items.values()].filter((item) => item.kind?.S === 'digest').length,
+        published: world.published.filter((p) => p.json.status === 'DIGEST').length,
+        republished: checker.digestRepublished,
+      };
+    }
+    return result;
   } finally {
     Math.random = random;
   }

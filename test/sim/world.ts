@@ -5,10 +5,12 @@ import {
   SnsNotifier,
   SqsApiDeadLetters,
   SqsContinuations,
+  SqsDigestScheduler,
+  windowKey,
 } from '@eventline/aws';
 import { type EventlineConfig, parseConfig } from '@eventline/config';
 import type { Clock } from '@eventline/core';
-import { encodeS3Key, normaliseEvent, Pipeline } from '@eventline/core';
+import { type DigestPolicy, encodeS3Key, normaliseEvent, Pipeline } from '@eventline/core';
 import type fc from 'fast-check';
 import { AwsFault, FakeQueue, FakeS3, type Published, type S3Version } from './fake-aws.ts';
 import { FakeDynamo } from './fake-dynamo.ts';
@@ -86,12 +88,22 @@ export class World {
 
   constructor(
     readonly scheduler: fc.Scheduler,
-    options: { versioned: boolean; faults: Fault[]; maxAttempts: number },
+    options: { versioned: boolean; faults: Fault[]; maxAttempts: number; digest?: DigestPolicy },
   ) {
     this.s3 = new FakeS3(options.versioned);
     for (const fault of options.faults) this.faults.set(fault.at, fault.kind);
     this.config = parseConfig({
-      routes: [{ id: 'sim', prefix: ROUTE_PREFIX, suffix: '.ndjson', format: 'ndjson', key: 'id' }],
+      routes: [
+        {
+          id: 'sim',
+          prefix: ROUTE_PREFIX,
+          suffix: '.ndjson',
+          format: 'ndjson',
+          key: 'id',
+          // A digest route: outcomes join windows closed by delayed messages on the ingest queue (I13).
+          ...(options.digest ? { notify: { digest: options.digest } } : {}),
+        },
+      ],
       bucket: { name: BUCKET },
       function: { timeoutSeconds: TIMEOUT_MS / 1000 },
       files: { maxAttempts: options.maxAttempts },
@@ -151,7 +163,7 @@ export class World {
       if (this.faultsOn && this.outageUntil[service] > this.clock.now()) {
         throw new AwsFault('ServiceUnavailable', 503, `${service} is down`);
       }
-      if (fault === 'throttle') {
+      if (fault === 'throttle' && !label.startsWith('TransactWriteItems')) {
         throw new AwsFault(
           service === 'dynamodb' ? 'ThrottlingException' : 'SlowDown',
           service === 's3' ? 503 : 400,
@@ -244,6 +256,27 @@ export class World {
           this.call(inv, 'dynamodb', `PutItem ${input.Item?.pk?.S}`, () => this.dynamo.putItem(input)),
         updateItem: (input) =>
           this.call(inv, 'dynamodb', `UpdateItem ${input.Key?.pk?.S}`, () => this.dynamo.updateItem(input)),
+        transactWriteItems: (input) =>
+          this.call(
+            inv,
+            'dynamodb',
+            `TransactWriteItems ${input.TransactItems?.map((t) => (t.Put?.Item ?? t.Update?.Key)?.pk?.S).join(' + ')}`,
+            (fault) => {
+              // `throttle` cancels a transaction as a concurrent one on its item does (TransactionConflict);
+              // `unprocessed` loses its answer after it committed: the SDK's retry of the same request
+              // (same ClientRequestToken) is what answers.
+              if (fault === 'throttle') {
+                this.log.push(`#${inv.id} TransactWriteItems cancelled by a concurrent transaction`);
+                return this.dynamo.transactWriteItems(input, this.clock.now(), true);
+              }
+              const result = this.dynamo.transactWriteItems(input, this.clock.now());
+              if (fault === 'unprocessed') {
+                this.log.push(`#${inv.id} TransactWriteItems committed, its answer lost; the SDK retries it`);
+                return this.dynamo.transactWriteItems(input, this.clock.now());
+              }
+              return result;
+            },
+          ),
         batchWriteItem: (input, options) =>
           this.call(
             inv,
@@ -257,7 +290,14 @@ export class World {
         publish: (input) =>
           this.call(inv, 'sns', 'Publish', () => {
             const json = JSON.parse(JSON.parse(String(input.Message)).sqs) as Record<string, unknown>;
-            this.published.push({ json, idempotencyKey: String(json.idempotencyKey) });
+            const published: Published = { json, idempotencyKey: String(json.idempotencyKey) };
+            if (json.status === 'DIGEST') {
+              const { id, part } = json.window as { id: string; part: number };
+              const [route, start] = id.split('/');
+              const window = this.dynamo.items.get(windowKey({ route: route!, start: Number(start), part }));
+              published.windowWasSent = window?.sentAt !== undefined;
+            }
+            this.published.push(published);
             return { MessageId: `sns-${this.published.length}` };
           }),
       },
@@ -265,7 +305,9 @@ export class World {
         sendMessage: (input) =>
           this.call(inv, 'sqs', `SendMessage ${input.QueueUrl}`, () => {
             const queue = input.QueueUrl === 'files-dlq' ? this.filesDlq : this.ingest;
-            return { MessageId: queue.send(String(input.MessageBody), this.clock.now()) };
+            const id = queue.send(String(input.MessageBody), this.clock.now(), input.DelaySeconds ?? 0);
+            if (input.DelaySeconds) this.log.push(`#${inv.id} sends ${id} delayed ${input.DelaySeconds} s`);
+            return { MessageId: id };
           }),
       },
     };
@@ -293,6 +335,9 @@ export class World {
       notifier: new SnsNotifier(apis.sns, 'topic'),
       deadLetters: new SqsApiDeadLetters(apis.sqs, 'files-dlq'),
       continuations: new SqsContinuations(apis.sqs, 'ingest'),
+      // As the Lambda's wiring in queue mode: closes are delayed messages on the ingest queue. A
+      // pipeline per invocation: every invocation is a fresh container (its window cache empty).
+      digests: new SqsDigestScheduler(apis.sqs, 'ingest'),
       clock: this.clock,
       sleep,
     });
