@@ -95,7 +95,11 @@ export function register(program: Command, cli: Cli): void {
         .sort(newestFirst)
         .slice(0, options.limit);
       emit(cli.out, { files: states.map(fileView) }, () =>
-        states.length === 0 ? 'no files yet\n' : filesTable(states),
+        states.length === 0
+          ? indexed && status === 'PROCESSING'
+            ? 'no file retried or continued is in progress (a first attempt in flight is not indexed: --scan lists those too)\n'
+            : 'no files yet\n'
+          : filesTable(states),
       );
     });
 
