@@ -234,3 +234,28 @@ describe('a stack started with another config than the CLI reads (npm start -- -
     );
   });
 });
+
+describe('files --status PROCESSING with none found in the index', () => {
+  it('says a first attempt in flight is not indexed and --scan lists it, not "no files yet"', async () => {
+    // Prepare: a first attempt in flight (attempt 1, no checkpoint): not in the index
+    const first = inProgress('incoming/first-attempt.json', 1, 0, 0);
+    delete first.checkpoint;
+    await stack.ledger.putFile(first, undefined);
+
+    // Act
+    const indexed = await eventline(['files', '--status', 'PROCESSING', '--search', 'first-attempt']);
+    const scanned = await eventline([
+      'files',
+      '--status',
+      'PROCESSING',
+      '--search',
+      'first-attempt',
+      '--scan',
+    ]);
+
+    // Assess
+    expect(indexed.code).toBe(0);
+    expect(indexed.stdout).toMatch(/first attempt in flight is not indexed.*--scan/);
+    expect(scanned.stdout).toMatch(/^PROCESSING +incoming\/first-attempt\.json /m);
+  });
+});

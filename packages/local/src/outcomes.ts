@@ -11,6 +11,8 @@ export interface OutcomeContext {
   print: (line: string) => void;
   /** Queue mode: outcomes come from the pipeline's log lines; direct mode: from invocation results. */
   queueMode: () => boolean;
+  /** A route's notify policy (a digest route's files say they go in its digest). */
+  notifyOf?: (route: string) => unknown;
 }
 
 /**
@@ -108,7 +110,7 @@ export class OutcomeReporter {
     const outcome = outcomeOfLog(message, fields);
     if (!outcome) return;
     this.context.activity.recordOutcome(outcome);
-    this.context.print(describeOutcome(outcome));
+    this.context.print(describeOutcome(outcome, this.context.notifyOf));
   }
 
   onBatch(report: BatchReport): void {
@@ -152,7 +154,7 @@ export class OutcomeReporter {
     const size = sizeOf(result.entry.event);
     for (const outcome of outcomes) {
       this.context.activity.recordOutcome(outcome, size);
-      this.context.print(describeOutcome(outcome));
+      this.context.print(describeOutcome(outcome, this.context.notifyOf));
     }
   }
 }

@@ -89,7 +89,11 @@ export function eventsOfLetter(letter: StoredDeadLetter): ObjectEvent[] {
 
 export const clock = () => new Date().toISOString().slice(11, 23);
 
-export function describeOutcome(outcome: Outcome): string {
+/**
+ * One line for a file's outcome. `notifyOf` gives a route's notify policy, so that a file a digest
+ * route will summarise says so rather than that the route sends nothing.
+ */
+export function describeOutcome(outcome: Outcome, notifyOf?: (route: string) => unknown): string {
   const time = outcome.durationMs !== undefined ? ` (${outcome.durationMs} ms)` : '';
   const records = outcome.counts
     ? `${outcome.counts.written} record${outcome.counts.written === 1 ? '' : 's'}${outcome.counts.rejected ? `, ${outcome.counts.rejected} rejected` : ''}`
@@ -99,7 +103,7 @@ export function describeOutcome(outcome: Outcome): string {
     step === 'SENT'
       ? 'notification sent'
       : step === 'NOT_NEEDED'
-        ? "no notification (the route's notify policy)"
+        ? digestLine(outcome.route ? notifyOf?.(outcome.route) : undefined)
         : 'notification pending';
   switch (outcome.status) {
     case 'processed':
@@ -117,4 +121,12 @@ export function describeOutcome(outcome: Outcome): string {
     default:
       return `${clock()} · ${outcome.key} → ${outcome.status}`;
   }
+}
+
+/** What a file whose notification is not needed says: in the route's digest, or none at all. */
+function digestLine(policy: unknown): string {
+  const every = (policy as { digest?: { everySeconds?: unknown } } | undefined)?.digest?.everySeconds;
+  return typeof every === 'number'
+    ? `in the route's digest (one summary every ${every} s)`
+    : "no notification (the route's notify policy)";
 }

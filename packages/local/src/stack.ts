@@ -121,6 +121,7 @@ export class LocalStack implements AdminStack {
       activity: this.activity,
       print: this.print,
       queueMode: () => Boolean(this.queues?.ingest),
+      notifyOf: (route) => this.config.routes.find((r) => r.id === route)?.notify,
     });
     this.trigger = new S3Trigger({
       config: this.config,

@@ -12,7 +12,7 @@ import { progressOf } from '../progress.ts';
  */
 
 const NO_INDEX =
-  'the ledger table has no "attention" index (a local table made before it; a new data directory, `npm start -- --data-dir <dir>`, has it): reading the whole table';
+  'the ledger table has no "attention" index (a table made before it: a new local data directory, `npm start -- --data-dir <dir>`, has it; `npm run deploy` adds it to a deployed stack\'s table): reading the whole table';
 
 const STATUSES = ['PROCESSING', 'PROCESSED', 'FAILED'] as const;
 
@@ -95,7 +95,11 @@ export function register(program: Command, cli: Cli): void {
         .sort(newestFirst)
         .slice(0, options.limit);
       emit(cli.out, { files: states.map(fileView) }, () =>
-        states.length === 0 ? 'no files yet\n' : filesTable(states),
+        states.length === 0
+          ? indexed && status === 'PROCESSING'
+            ? 'no file retried or continued is in progress (a first attempt in flight is not indexed: --scan lists those too)\n'
+            : 'no files yet\n'
+          : filesTable(states),
       );
     });
 

@@ -1,6 +1,7 @@
 import { parseConfig } from '@eventline/config';
+import type { Outcome } from '@eventline/core';
 import { describe, expect, it } from 'vitest';
-import { stackBanner } from '../src/printing.ts';
+import { describeOutcome, stackBanner } from '../src/printing.ts';
 import type { StackQueues } from '../src/queues.ts';
 
 /** The banner `npm start` prints: its "try it" lines work for the config the stack runs. */
@@ -54,5 +55,29 @@ describe('the banner of the local stack', () => {
     const text = banner({ routes: [{ id: 'o', prefix: 'orders/', key: 'orderId' }] });
     expect(text).toContain('aws s3 cp order.json s3://eventline-local/orders/order.json');
     expect(text).not.toContain('get-item');
+  });
+});
+
+describe("a file's line", () => {
+  const processed = {
+    status: 'processed',
+    bucket: 'eventline-local',
+    key: 'iot/readings/a.parquet',
+    route: 'readings',
+    counts: { read: 2375, written: 2375, rejected: 0, duplicates: 0, bytes: 0 },
+    notification: { status: 'NOT_NEEDED' },
+  } as unknown as Outcome;
+
+  it("of a digest route says the file goes in the route's digest, not that it sends no notification", () => {
+    const line = describeOutcome(processed, () => ({
+      digest: { everySeconds: 60, maxFiles: 1000, failuresImmediately: true },
+    }));
+    expect(line).toMatch(/→ 2375 records → in the route's digest \(one summary every 60 s\)$/);
+  });
+
+  it('of a route that notifies nothing says so', () => {
+    expect(describeOutcome(processed, () => 'none')).toMatch(
+      /→ 2375 records → no notification \(the route's notify policy\)$/,
+    );
   });
 });
