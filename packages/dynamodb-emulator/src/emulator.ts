@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
 import { crc32 } from 'node:zlib';
 import dynalite from 'dynalite';
 import { Backend, type BackendReply, errorType, parseJson, type RequestListener } from './backend.ts';
@@ -21,6 +22,7 @@ import {
 import { acquireDirectoryLock, type DirectoryLock } from './lock.ts';
 import { withoutPlusSigns } from './numbers.ts';
 import { Locks } from './rwlock.ts';
+import { closeServer, listen } from './servers.ts';
 import {
   emptyIndexKey,
   type IndexKey,
@@ -54,6 +56,8 @@ export interface DynamoEmulator {
 }
 
 const MAX_BODY = 16 * 1024 * 1024;
+/** How long close() lets requests in flight finish before it closes the database under them. */
+const CLOSE_WAIT_MS = 10_000;
 const API = 'DynamoDB_20120810';
 const ERROR_PREFIX = 'com.amazonaws.dynamodb.v20120810#';
 /** Operations dynalite serves alone: nothing else runs meanwhile. */
@@ -115,15 +119,30 @@ export async function startDynamoEmulator(options: DynamoEmulatorOptions = {}): 
       DescribeTimeToLive: (params) => ttl.describe(params),
     };
     const live = backend;
+    // Requests in flight, so close() closes dynalite's database only after them: closing it under a
+    // running operation throws from inside dynalite ('Database is closed'), uncaught, and takes the
+    // process down (seen: Ctrl-C of `eventline start` with a write in flight).
+    const inFlight = new Set<Promise<void>>();
+    let stopping = false;
     const front = createServer((req, res) => {
-      handle(req, res).catch((error: unknown) => {
-        if (!res.headersSent) {
-          send(res, 500, {
-            __type: `${ERROR_PREFIX}InternalServerError`,
-            message: String((error as Error).message),
-          });
-        } else res.destroy();
-      });
+      if (stopping) {
+        send(res, 503, {
+          __type: `${ERROR_PREFIX}ServiceUnavailable`,
+          message: 'the DynamoDB emulator is shutting down',
+        });
+        return;
+      }
+      const running: Promise<void> = handle(req, res)
+        .catch((error: unknown) => {
+          if (!res.headersSent) {
+            send(res, 500, {
+              __type: `${ERROR_PREFIX}InternalServerError`,
+              message: String((error as Error).message),
+            });
+          } else res.destroy();
+        })
+        .finally(() => inFlight.delete(running));
+      inFlight.add(running);
     });
     server = front;
 
@@ -397,7 +416,13 @@ export async function startDynamoEmulator(options: DynamoEmulatorOptions = {}): 
           // A sweep scans through dynalite; closing its database under the scan throws from inside
           // dynalite (an uncaught 'Database is not open'), so the last sweep finishes first.
           await ttl.settled();
+          stopping = true;
           await closeServer(front);
+          // What is running finishes (bounded: a stuck request must not hold the shutdown forever).
+          await Promise.race([
+            Promise.allSettled([...inFlight]),
+            delay(CLOSE_WAIT_MS, undefined, { ref: false }),
+          ]);
           await closeServer(engine);
           await dirLock?.release();
         })();
@@ -417,23 +442,6 @@ function badReturnValuesOnFailure(wanted: unknown): DynamoProtocolError {
   return validation(
     `1 validation error detected: Value '${String(wanted)}' at 'returnValuesOnConditionCheckFailure' failed to satisfy constraint: Member must satisfy enum value set: [ALL_OLD, NONE]`,
   );
-}
-
-function listen(server: Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-}
-
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.close((error) => (error ? reject(error) : resolve()));
-    server.closeAllConnections?.();
-  });
 }
 
 /** The request's body, or undefined past MAX_BODY (listeners rather than an async iterator: fewer allocations per request). */
