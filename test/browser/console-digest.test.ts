@@ -62,7 +62,10 @@ describe('digests on the console', () => {
       for (const text of await rows.allTextContents()) files += Number(/: (\d+) files?/.exec(text)?.[1] ?? 0);
       return files;
     };
-    for (let round = 0; round < 60 && (await total()) < 3; round++) {
+    // A digest shows once published; its delivery to the SQS subscriber is recorded a moment later.
+    const delivered = async () =>
+      (await rows.allTextContents()).every((text) => text.includes('1/1 delivered: sqs ✓'));
+    for (let round = 0; round < 60 && ((await total()) < 3 || !(await delivered())); round++) {
       await page.click('#notifications-refresh');
       await page.waitForTimeout(250);
     }
