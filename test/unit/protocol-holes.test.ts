@@ -191,7 +191,7 @@ describe('hole 2: owed steps are bounded in the item but never dropped (I7)', ()
 });
 
 describe('I7: a replay of a FAILED outcome that still owes its notification announces the failure too', () => {
-  it('sends the owed FAILED notification before the replayed attempt\'s PROCESSED one (real DynamoLedger)', async () => {
+  it("sends the owed FAILED notification before the replayed attempt's PROCESSED one (real DynamoLedger)", async () => {
     const dynamo = new FakeDynamo();
     const api: DynamoDbApi = {
       getItem: async (input) => dynamo.getItem(input),
