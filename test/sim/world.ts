@@ -72,7 +72,8 @@ export class World {
   readonly published: Published[] = [];
   /** Dead letters `dlq replay` took off the queue (still counted as sent). */
   readonly replayedLetters: Array<Record<string, unknown>> = [];
-  readonly config: EventlineConfig;
+  /** The pipelines' configuration (the checker's own tests change it behind the checker's back). */
+  config: EventlineConfig;
   /** Outages: the service refuses every call until this time. */
   readonly outageUntil: Record<Service, number> = { dynamodb: 0, s3: 0, sns: 0, sqs: 0 };
   faultsOn = true;
@@ -118,6 +119,11 @@ export class World {
       deadLetters: this.eventsDlq,
     });
   }
+
+  /** Told of every port call as it reaches its service (the checker's I11: what an invocation does). */
+  onCall: ((invocation: number, label: string) => void) | undefined;
+  /** The invocation whose call is being applied (writes reach the checker synchronously inside it). */
+  caller: number | undefined;
 
   /** One port call of invocation `inv`: ordered by the scheduler, struck by faults and outages. */
   private async call<T>(
@@ -169,7 +175,13 @@ export class World {
           service === 's3' ? 503 : 400,
         );
       }
-      result = apply(fault);
+      this.onCall?.(inv.id, label);
+      this.caller = inv.id;
+      try {
+        result = apply(fault);
+      } finally {
+        this.caller = undefined;
+      }
     } catch (error) {
       if (inv.dead || this.clock.now() >= inv.deadline) return this.die(inv, label);
       throw error;
