@@ -262,7 +262,7 @@ export function sameSourceVersion(
  * state; `eventline records --stale` lists such records and `--prune` deletes them.
  */
 export function supersededRecord(record: StoredRecord, outcome: FileState | undefined): boolean {
-  if (!outcome || outcome.status !== 'PROCESSED') return false;
+  if (outcome?.status !== 'PROCESSED') return false;
   if (record.source.bucket !== outcome.bucket || record.source.key !== outcome.key) return false;
   return sameSourceVersion(record.source, outcome) === false;
 }
