@@ -157,9 +157,11 @@ describe('the protocol, explored', () => {
     expect(schedule).toContain('BatchWriteItem abandoned at its deadline');
     expect(violations, schedule).toEqual([]);
   });
-  it('open (I7, docs/protocol.md): dlq replay of a FAILED outcome whose Publish a restart cut off drops its notification', async () => {
+  it('I7: dlq replay of a FAILED outcome whose Publish a restart cut off still announces the failure, then the new outcome', async () => {
     // Seed 25014's shrunk plan on an `each` route: the FAILED outcome is dead-lettered, the restart
     // comes before its Publish, and the replay re-claims the version with a fresh count (hole 9).
+    // Before the fix the claim dropped the owed notification: the file ended PROCESSED, its failure
+    // never announced ('in/obj-0.ndjson|1|FAILED: stored, never announced').
     const [scheduler] = fc.sample(fc.scheduler(), { numRuns: 1, seed: 1 });
     const actions: Action[] = [
       { kind: 'put', key: 0, ids: [0], lines: 1, copies: 2 },
@@ -170,13 +172,38 @@ describe('the protocol, explored', () => {
       { kind: 'restart' },
       { kind: 'replay' },
     ];
-    const { violations } = await runPlan(
+    const { violations, schedule } = await runPlan(
       { versioned: false, maxAttempts: 1, seed: 0, faults: [], actions },
       scheduler!,
     );
-    expect(violations).toEqual([
-      { invariant: 'I7', detail: 'in/obj-0.ndjson|1|FAILED: stored, never announced' },
-    ]);
+    expect(violations, schedule).toEqual([]);
+  });
+
+  it("I8, I10: a FAILED outcome of a listing's claim is announced and dead-lettered under the versionId S3 names, as its S3 event's would be", async () => {
+    // Backfill's event (ETag, no versionId) fails on its only attempt while S3 is down; the
+    // outcome is named by HeadObject once S3 answers. Before the fix it was FAILED under the ETag's
+    // key, and the version's own S3 event (a crash, then attempts-exhausted) failed it again under
+    // the versionId's: 'in/obj-0.ndjson|1|FAILED: announced under 2 idempotency keys' (seed 25014
+    // found it 15 times in 22,000 plans).
+    const actions: Action[] = [
+      { kind: 'put', key: 0, ids: [0], lines: 1, copies: 1 },
+      { kind: 'backfill' },
+      { kind: 'outage', service: 's3', ms: 60_000 },
+      { kind: 'deliver', pick: 1 },
+      { kind: 'step', n: 200 },
+      { kind: 'advance', ms: 400_000 },
+      { kind: 'deliver', pick: 0 },
+      { kind: 'step', n: 200 },
+    ];
+    const [scheduler] = fc.sample(fc.scheduler(), { numRuns: 1, seed: 1 });
+    const { violations, schedule, world } = await runPlan(
+      { versioned: true, maxAttempts: 1, seed: 1, faults: [{ at: 12, kind: 'crash-before' }], actions },
+      scheduler!,
+    );
+    expect(violations, schedule).toEqual([]);
+    const failures = world.published.filter((p) => p.json.status === 'FAILED');
+    expect(failures.length, schedule).toBeGreaterThan(0);
+    for (const p of failures) expect(p.json.versionId, schedule).toBeDefined();
   });
 
   describe('digests (I13)', () => {
