@@ -10,6 +10,7 @@ import { type EndToEndResult, runEndToEnd } from './figures/end-to-end.ts';
 import { type LargeNdjsonResult, runLargeNdjson } from './figures/large-ndjson.ts';
 import { type NotifyPoliciesResult, runNotifyPolicies, withPolicyCosts } from './figures/notify-policies.ts';
 import { type QueuePathResult, runQueuePath } from './figures/queue-path.ts';
+import { type RecipesResult, runRecipes } from './figures/recipes.ts';
 import { runWorkloadMemory, type WorkloadMemoryResult } from './figures/workload-memory.ts';
 import { describeMachine, type MachineInfo, machineInfo } from './lib/machine.ts';
 import { Progress } from './lib/progress.ts';
@@ -25,7 +26,7 @@ import { formatNumber } from './lib/stats.ts';
  */
 
 export type Profile = 'full' | 'quick' | 'smoke';
-export type FigureNumber = 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10;
+export type FigureNumber = 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10 | 11;
 
 export interface BenchOptions {
   profile: Profile;
@@ -67,6 +68,8 @@ export interface BenchResult {
     decodeFormats?: DecodeFormatsResult;
     /** Figure 10: peak RSS of the handler on small and large log, Parquet and `object` files. */
     workloadMemory?: WorkloadMemoryResult;
+    /** Figure 11: each recipe on its own generator's sample through a local stack. */
+    recipes?: RecipesResult;
   };
   goals: Array<{ figure: FigureNumber; goal: string; measured: string; met: boolean | null }>;
 }
@@ -94,6 +97,9 @@ interface ProfileSettings {
   memoryParquetMb: number[];
   memoryObjectMb: number[];
   memoryRuns: [number, number];
+  /** Figure 11: the samples' scale (CSV rows, log records per file, readings per file) and runs. */
+  recipeScale: number;
+  recipeRuns: number;
 }
 
 const PROFILES: Record<Profile, ProfileSettings> = {
@@ -117,6 +123,8 @@ const PROFILES: Record<Profile, ProfileSettings> = {
     memoryParquetMb: [10, 100, 1000],
     memoryObjectMb: [10, 5000],
     memoryRuns: [3, 2],
+    recipeScale: 2000,
+    recipeRuns: 3,
   },
   quick: {
     files: 150,
@@ -138,6 +146,8 @@ const PROFILES: Record<Profile, ProfileSettings> = {
     memoryParquetMb: [10, 200],
     memoryObjectMb: [10, 1000],
     memoryRuns: [2, 1],
+    recipeScale: 1000,
+    recipeRuns: 2,
   },
   smoke: {
     files: 6,
@@ -159,6 +169,8 @@ const PROFILES: Record<Profile, ProfileSettings> = {
     memoryParquetMb: [1, 4],
     memoryObjectMb: [1, 4],
     memoryRuns: [1, 1],
+    recipeScale: 50,
+    recipeRuns: 1,
   },
 };
 
@@ -281,6 +293,15 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     });
     result.figures.workloadMemory = memory;
     progress.done(memory.workloads.map((w) => `${w.workload} RSS ${fmt(w.rssGrowth, 2)}x`).join(', '));
+  }
+
+  if (wants(11)) {
+    progress.begin("Figure 11: each recipe on its own generator's sample through a local stack");
+    const recipes = await runRecipes({ scale: settings.recipeScale, runs: settings.recipeRuns, progress });
+    result.figures.recipes = recipes;
+    progress.done(
+      recipes.recipes.map((r) => `${r.recipe} ${fmt(r.recordsPerSecond.median, 0)} records/s`).join(', '),
+    );
   }
 
   const e2e = result.figures.endToEnd;

@@ -384,6 +384,30 @@ export function renderSummary(result: BenchResult): string {
     );
   }
 
+  const recipes = result.figures.recipes;
+  if (recipes) {
+    out.push(
+      "#### Figure 11 — each recipe on its own generator's sample (its config, a fresh local stack, the function in process)",
+      '',
+      'From the first PUT to the last outcome in the ledger (wall time, medians over runs); requests per file through the edge, the harness’s PUTs and polling excluded.',
+      '',
+    );
+    table(
+      ['recipe', 'sample', 'files', 'records stored', 'files/s', 'records/s', 'requests per file'],
+      recipes.recipes.map((r) => [
+        r.recipe,
+        r.sample,
+        String(r.files),
+        String(r.records),
+        s(r.filesPerSecond, '', 1),
+        s(r.recordsPerSecond, '', 0),
+        Object.entries(r.requestsPerFile)
+          .map(([op, x]) => `${op} ${x}`)
+          .join(', '),
+      ]),
+    );
+  }
+
   const cost = result.figures.cost;
   if (cost) {
     out.push(
