@@ -1,7 +1,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DigestPolicy, FileState } from '@eventline/core';
-import { fileStateOf } from '@eventline/core';
+import { fileStateOf, recordOf, supersededRecord } from '@eventline/core';
 import { DigestChecker } from './digest-check.ts';
 import type { S3Version } from './fake-aws.ts';
 import { BUCKET, ROUTE_PREFIX, type World } from './world.ts';
@@ -16,7 +16,7 @@ export const INVARIANTS = {
   I1: 'the outcome item of an object never goes back to an older version',
   I2: 'a record item never goes back to an older version of the object it came from',
   I3: "the records of an object's PROCESSED current version hold that version's payload",
-  I4: 'no record of a superseded version of an object remains beside the current version',
+  I4: "a record of an object whose current version is PROCESSED is that version's or, under a key it did not write, a superseded version's, told apart as one (records --stale)",
   I5: 'at quiescence no outcome is PROCESSING or owes a notification or dead letter',
   I6: 'at quiescence every existing object has a terminal outcome for its current version',
   I7: 'every terminal outcome ever stored was announced (published at least once)',
@@ -195,11 +195,25 @@ export class Checker {
             if (Number(v) !== put)
               this.fail('I3', `${key}: record ${id} holds #${v ?? 'nothing'}, not the current #${put}`);
           }
+          // I4: a record of this object under a key the current version did not write is a
+          // superseded version's, and is told apart as one (`records --stale` lists exactly these);
+          // every record the current version wrote names it.
           for (const [id, stored] of records) {
-            const source = stored.source as { key?: string };
-            if (source.key === key && !expected.has(id)) {
-              const v = (stored.payload as { v?: unknown }).v;
-              this.fail('I4', `${key}: record ${id} of the superseded #${v} remains beside #${current.put}`);
+            const record = recordOf(stored);
+            if (record.source.key !== key) continue;
+            const superseded = supersededRecord(record, state);
+            const from = this.world.s3.versionOf(key, record.source);
+            if (expected.has(id)) {
+              if (superseded)
+                this.fail(
+                  'I4',
+                  `${key}: record ${id}, written by the current #${current.put}, is taken for a superseded one`,
+                );
+            } else if (!superseded || !from || from.put >= current.put) {
+              this.fail(
+                'I4',
+                `${key}: record ${id} of ${versionLabel(from)} beside #${current.put} is not told apart as superseded`,
+              );
             }
           }
         }
