@@ -119,6 +119,22 @@ describe('decide: what an event does, given the ledger', () => {
     expect(decide(failed, event('01'), now, true).kind).toBe('claim');
     expect(decide(state('01'), event('01'), now, true)).toEqual({ kind: 'duplicate' });
   });
+  it('a replay of a failure that still owes its notification claims, draining a full item first (I7)', () => {
+    const owingFailure = state('01', { status: 'FAILED', notification: { status: 'PENDING' } });
+    expect(decide(owingFailure, event('01'), now, true)).toEqual({ kind: 'claim', attempts: 1 });
+    // MAX_OWED (10) older outcomes already ride along: one more would pass it, so they go first.
+    const older = {
+      route: 'default',
+      status: 'PROCESSED' as const,
+      attempts: 1,
+      counts: owingFailure.counts,
+      notification: 'PENDING' as const,
+      deadLetter: 'NOT_NEEDED' as const,
+    };
+    const full = { ...owingFailure, owed: Array.from({ length: 10 }, () => older) };
+    expect(decide(full, event('01'), now, true)).toEqual({ kind: 'drain' });
+    expect(decide({ ...full, notification: { status: 'SENT' } }, event('01'), now, true).kind).toBe('claim');
+  });
   it('uses versionId when both sides have one, and eTag when there is no sequencer (backfill)', () => {
     expect(decide(state('01', { versionId: 'v1' }), event('01', { versionId: 'v2' }), now, false).kind).toBe(
       'claim',
