@@ -10,7 +10,11 @@ import { renderSummary } from './lib/report.ts';
  *                          figure 8 about 3 more)
  *   --only 1,3             only these figures (5 and 6 are derived from 1-3, 6 adds notifications per notify policy; 7 is the emulators beside moto;
  *                          8 is the local queue path with the CPU of instances and emulators; 9 is the log
- *                          and parquet decoders beside raw loops with the same libraries, about a minute)
+ *                          and parquet decoders beside raw loops with the same libraries, about a minute;
+ *                          10 is the operator's commands on a big ledger beside a full Scan: 1,000,000
+ *                          items in full, about 7 minutes, most of it loading)
+ *   --items N              figure 10's ledger size (default: the profile's, 1,000,000 in full, 100,000
+ *                          quick; or EVENTLINE_BENCH_ITEMS)
  *   --with-1gb             add the 1 GiB NDJSON file to figure 3 (about an hour more)
  *   --sizes 10,100         figure 3's sizes in MiB
  *   --files N --runs N     figure 1/2 and 8 burst size and runs
@@ -26,6 +30,7 @@ const { values } = parseArgs({
     sizes: { type: 'string' },
     files: { type: 'string' },
     runs: { type: 'string' },
+    items: { type: 'string' },
     out: { type: 'string', default: 'bench/results/latest.json' },
     markdown: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
@@ -49,9 +54,10 @@ const numbers = (text: string | undefined, what: string): number[] | undefined =
 };
 
 const profile: Profile = values.smoke ? 'smoke' : values.quick ? 'quick' : 'full';
-const figures = (numbers(values.only, 'only') ?? [1, 2, 3, 4, 5, 6, 7, 8, 9]) as FigureNumber[];
-if (figures.some((f) => ![1, 2, 3, 4, 5, 6, 7, 8, 9].includes(f)))
-  throw new Error('--only: figures are 1 to 9');
+const figures = (numbers(values.only, 'only') ?? [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]) as FigureNumber[];
+if (figures.some((f) => ![1, 2, 3, 4, 5, 6, 7, 8, 9, 10].includes(f)))
+  throw new Error('--only: figures are 1 to 10');
+const items = values.items ?? process.env.EVENTLINE_BENCH_ITEMS;
 
 const result = await runBench({
   profile,
@@ -60,6 +66,7 @@ const result = await runBench({
   ...(values.sizes ? { sizesMb: numbers(values.sizes, 'sizes')! } : {}),
   ...(values.files ? { files: numbers(values.files, 'files')![0]! } : {}),
   ...(values.runs ? { runs: numbers(values.runs, 'runs')![0]! } : {}),
+  ...(items ? { operatorItems: numbers(items, 'items')![0]! } : {}),
   out: values.out,
   progress: new Progress(),
 });

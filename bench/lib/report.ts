@@ -1,4 +1,5 @@
 import type { BenchResult } from '../bench.ts';
+import { operatorCommandsMarkdown } from '../figures/operator-commands.ts';
 import { describeMachine } from './machine.ts';
 import { formatNumber as n, formatSummary as s } from './stats.ts';
 
@@ -342,6 +343,9 @@ export function renderSummary(result: BenchResult): string {
       ]),
     );
   }
+
+  const operator = result.figures.operatorCommands;
+  if (operator) out.push(...operatorCommandsMarkdown(operator));
 
   const cost = result.figures.cost;
   if (cost) {
