@@ -155,7 +155,9 @@ beforeAll(async () => {
           if (op) {
             let scanned = 0;
             try {
-              scanned = Number((JSON.parse(body.toString('utf8')) as { ScannedCount?: number }).ScannedCount ?? 0);
+              scanned = Number(
+                (JSON.parse(body.toString('utf8')) as { ScannedCount?: number }).ScannedCount ?? 0,
+              );
             } catch {
               // not JSON: an error page
             }
@@ -225,5 +227,37 @@ describe('listings without an index read a bounded page', () => {
   it('a cursor that is not one says so', async () => {
     const run = await eventline(['files', '--next', 'not-a-cursor']);
     expect(run.stderr).toMatch(/--next.*not a cursor printed by this command/);
+  });
+
+  it("the console's API reads the same bounded pages, and FAILED files from the index", async () => {
+    const keys: string[] = [];
+    let cursor: string | undefined;
+    for (let i = 0; i < 100; i++) {
+      const query = new URLSearchParams({
+        limit: '50',
+        budget: String(BUDGET),
+        ...(cursor ? { cursor } : {}),
+      });
+      const page = (await (await fetch(`${stack.url}/_eventline/files?${query}`)).json()) as {
+        items: Array<{ state: { key: string } }>;
+        cursor?: string;
+        read: { items: number };
+      };
+      expect(page.read.items).toBeLessThanOrEqual(BUDGET);
+      keys.push(...page.items.map((item) => item.state.key));
+      cursor = page.cursor;
+      if (!cursor) break;
+    }
+    expect(cursor).toBeUndefined();
+    expect(keys.sort()).toEqual(OUTCOMES.map((n) => `incoming/${n}.json`));
+
+    const failed = (await (await fetch(`${stack.url}/_eventline/files?status=FAILED`)).json()) as {
+      items: Array<{ state: { key: string; status: string } }>;
+      read: { items: number };
+    };
+    expect(failed.items.map((item) => [item.state.key, item.state.status])).toEqual([
+      ['incoming/e.json', 'FAILED'],
+    ]);
+    expect(failed.read.items).toBe(1);
   });
 });

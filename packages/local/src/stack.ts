@@ -33,6 +33,7 @@ import { createAdmin } from './admin.ts';
 import type { AdminStack } from './admin-port.ts';
 import { noteOldS3Data, prepareDataDir } from './data-dir.ts';
 import { SqsDeadLetterStore } from './dead-letters.ts';
+import { recordDrop } from './drop-decision.ts';
 import type { Edge } from './edge.ts';
 import {
   createEventSource,
@@ -417,9 +418,19 @@ export class LocalStack implements AdminStack {
     );
   }
 
-  /** Ends one dead letter by hand, without replaying it; undefined when there is no such letter. */
-  drop(id: string): Promise<ReplayResult | undefined> {
-    return dropLetter({ deadLetters: this.deadLetters, print: this.print }, id);
+  /**
+   * Ends one dead letter by hand, without replaying it, and records the decision (who, when, why)
+   * on its file's FAILED outcome; undefined when there is no such letter.
+   */
+  drop(id: string, decision: { by: string; reason?: string }): ReturnType<typeof dropLetter> {
+    return dropLetter({ deadLetters: this.deadLetters, print: this.print }, id, (letter) =>
+      recordDrop(this.clients, this.names.tableName, letter, {
+        by: decision.by,
+        at: new Date().toISOString(),
+        reason: decision.reason ?? letter.reason,
+        letter: letter.id,
+      }),
+    );
   }
 
   /** Resolves when every queued event has an outcome (tests and `put --wait`). */
