@@ -31,12 +31,17 @@ let proxyUrl: string;
 /** What the proxy saw: each DynamoDB request's operation and the items a Scan read. */
 let seen: Array<{ op: string; scanned: number }> = [];
 
-function outcome(name: string, i: number, status: FileState['status']): WriteRequest {
+function outcome(
+  name: string,
+  i: number,
+  status: FileState['status'],
+  route = stack.config.routes[0]!.id,
+): WriteRequest {
   const at = new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString();
   const state: FileState = {
     bucket: stack.config.bucket.name,
     key: `incoming/${name}.json`,
-    route: stack.config.routes[0]!.id,
+    route,
     seq: '',
     eventTime: at,
     status,
@@ -259,5 +264,24 @@ describe('listings without an index read a bounded page', () => {
       ['incoming/e.json', 'FAILED'],
     ]);
     expect(failed.read.items).toBe(1);
+  });
+
+  it('--route reads the index under a route removed from the config (its outcomes stay there)', async () => {
+    // Prepare: a FAILED outcome of a route the stack no longer has
+    await stack.clients.dynamodb.send(
+      new BatchWriteItemCommand({
+        RequestItems: { [stack.config.table.name]: [outcome('retired', 0, 'FAILED', 'retired-route')] },
+      }),
+    );
+
+    // Act
+    const without = await eventline(['--json', 'files', '--status', 'FAILED']);
+    const withRoute = await eventline(['--json', 'files', '--status', 'FAILED', '--route', 'retired-route']);
+
+    // Assess
+    const keys = (run: { stdout: string }) =>
+      (JSON.parse(run.stdout) as { files: Array<{ key: string }> }).files.map((f) => f.key).sort();
+    expect(keys(without)).toEqual(['incoming/e.json']);
+    expect(keys(withRoute)).toEqual(['incoming/e.json', 'incoming/retired.json']);
   });
 });

@@ -1,6 +1,6 @@
 import type { FileState } from '@eventline/core';
 import { type Command, Option } from 'commander';
-import { type Cli, positive } from '../context.ts';
+import { type Cli, collect, positive, ROUTE_HELP } from '../context.ts';
 import { attentionStates, newestFirst, records } from '../ledger.ts';
 import { emit, exact, table } from '../output.ts';
 import { DEFAULT_BUDGET, pageNote, parseCursor, type ScanPage, scanOutcomes } from '../pages.ts';
@@ -77,6 +77,7 @@ export function register(program: Command, cli: Cli): void {
       ).choices(STATUSES),
     )
     .option('-q, --search <text>', 'only keys containing this text')
+    .option('--route <id>', ROUTE_HELP, collect, [])
     .option(
       '--scan',
       'read the table instead of the index (with --status PROCESSING: first attempts in flight too)',
@@ -101,6 +102,7 @@ export function register(program: Command, cli: Cli): void {
         next?: Record<string, unknown>;
         all?: boolean;
         budget: number;
+        route: string[];
       }) => {
         const target = await cli.target();
         const status = options.status;
@@ -113,7 +115,7 @@ export function register(program: Command, cli: Cli): void {
           !options.next &&
           !options.all
         ) {
-          const routes = await cli.routeIds();
+          const routes = await cli.routeIds(options.route);
           indexed = await attentionStates(target, routes, status, options.search ? undefined : options.limit);
           // A file in progress that carries an older version's owed step is in the index as owing
           // one (core's ledger-index.ts): read those too (a few; the status filter below keeps them).
@@ -179,6 +181,7 @@ export function register(program: Command, cli: Cli): void {
     )
     .option('-n, --limit <n>', 'how many', positive, 20)
     .option('--pending', 'only notifications still owed (not yet published; from the index)')
+    .option('--route <id>', ROUTE_HELP, collect, [])
     .option('--next <cursor>', 'go on where the previous page stopped (the cursor it printed)', parseCursor)
     .option(
       '--all',
@@ -197,13 +200,14 @@ export function register(program: Command, cli: Cli): void {
         next?: Record<string, unknown>;
         all?: boolean;
         budget: number;
+        route: string[];
       }) => {
         const target = await cli.target();
         const wanted = (s: FileState) =>
           options.pending ? s.notification?.status === 'PENDING' : s.notification?.status === 'SENT';
         let owing: FileState[] | undefined;
         if (options.pending && !options.next && !options.all) {
-          const routes = await cli.routeIds();
+          const routes = await cli.routeIds(options.route);
           const [owes, failed] = await Promise.all([
             attentionStates(target, routes, 'OWES'),
             attentionStates(target, routes, 'FAILED'),
