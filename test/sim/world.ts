@@ -13,7 +13,7 @@ import type { Clock } from '@eventline/core';
 import { type DigestPolicy, encodeS3Key, normaliseEvent, Pipeline } from '@eventline/core';
 import type fc from 'fast-check';
 import { AwsFault, FakeQueue, FakeS3, type Published, type S3Version } from './fake-aws.ts';
-import { FakeDynamo } from './fake-dynamo.ts';
+import { type DynamoStore, FakeDynamo } from './fake-dynamo.ts';
 
 /**
  * The simulated world: the real core (`Pipeline`) and the real AWS adapters (`DynamoLedger`,
@@ -22,6 +22,10 @@ import { FakeDynamo } from './fake-dynamo.ts';
  * invocation waits for fast-check's scheduler, which decides the order of all calls in flight; the
  * clock is virtual. An invocation dies (crash, function timeout) by never returning from a call:
  * a request already sent still lands, its answer is lost, as with a killed Lambda.
+ *
+ * The DynamoDB table is the fake's, or (the slower tier, real-dynamo.ts) a table of the project's
+ * DynamoDB emulator: each call released by the scheduler then waits for the emulator's answer,
+ * and no other call is released until it came (`settle`), so the order stays the scheduler's.
  */
 
 export const BUCKET = 'sim-bucket';
@@ -61,24 +65,29 @@ class VirtualClock implements Clock {
 }
 
 const hang = <T>(): Promise<T> => new Promise<T>(() => {});
+const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export class World {
   readonly clock = new VirtualClock();
   readonly s3: FakeS3;
-  readonly dynamo = new FakeDynamo();
+  readonly dynamo: DynamoStore;
   readonly eventsDlq = new FakeQueue('events-dlq', { visibilityMs: VISIBILITY_MS });
   readonly ingest: FakeQueue;
   readonly filesDlq = new FakeQueue('files-dlq', { visibilityMs: VISIBILITY_MS });
   readonly published: Published[] = [];
   /** Dead letters `dlq replay` took off the queue (still counted as sent). */
   readonly replayedLetters: Array<Record<string, unknown>> = [];
-  readonly config: EventlineConfig;
+  /** The pipelines' configuration (the checker's own tests change it behind the checker's back). */
+  config: EventlineConfig;
   /** Outages: the service refuses every call until this time. */
   readonly outageUntil: Record<Service, number> = { dynamodb: 0, s3: 0, sns: 0, sqs: 0 };
   faultsOn = true;
   calls = 0;
   invocations = 0;
   private readonly faults = new Map<number, FaultKind>();
+  /** Calls to the emulator in flight (the slower tier): the world waits for them before going on. */
+  private readonly pending = new Set<Promise<unknown>>();
+  private readonly emulated: boolean;
   /** Invocations that are still running (not settled, not dead). */
   readonly running = new Set<Promise<void>>();
   /** Every invocation, to kill them all at a restart. */
@@ -88,9 +97,18 @@ export class World {
 
   constructor(
     readonly scheduler: fc.Scheduler,
-    options: { versioned: boolean; faults: Fault[]; maxAttempts: number; digest?: DigestPolicy },
+    options: {
+      versioned: boolean;
+      faults: Fault[];
+      maxAttempts: number;
+      digest?: DigestPolicy;
+      /** The table: the fake's unless given (the emulator's, in the slower tier). */
+      dynamo?: DynamoStore;
+    },
   ) {
     this.s3 = new FakeS3(options.versioned);
+    this.dynamo = options.dynamo ?? new FakeDynamo();
+    this.emulated = options.dynamo !== undefined;
     for (const fault of options.faults) this.faults.set(fault.at, fault.kind);
     this.config = parseConfig({
       routes: [
@@ -119,12 +137,17 @@ export class World {
     });
   }
 
+  /** Told of every port call as it reaches its service (the checker's I11: what an invocation does). */
+  onCall: ((invocation: number, label: string) => void) | undefined;
+  /** The invocation whose call is being applied (writes reach the checker synchronously inside it). */
+  caller: number | undefined;
+
   /** One port call of invocation `inv`: ordered by the scheduler, struck by faults and outages. */
   private async call<T>(
     inv: Invocation,
     service: Service,
     label: string,
-    apply: (fault?: FaultKind) => T,
+    apply: (fault?: FaultKind) => T | Promise<T>,
     signal?: AbortSignal,
   ): Promise<T> {
     if (inv.dead) return hang();
@@ -169,7 +192,18 @@ export class World {
           service === 's3' ? 503 : 400,
         );
       }
-      result = apply(fault);
+      this.onCall?.(inv.id, label);
+      // A write reaches the checker synchronously inside a fake's call: tell it whose it is. (A call
+      // to a real emulator resolves later: its writes are not attributed, and I11's call check
+      // sees no claim past maxAttempts there.)
+      this.caller = inv.id;
+      let applied: T | Promise<T>;
+      try {
+        applied = apply(fault);
+      } finally {
+        this.caller = undefined;
+      }
+      result = applied instanceof Promise ? await this.track(applied) : applied;
     } catch (error) {
       if (inv.dead || this.clock.now() >= inv.deadline) return this.die(inv, label);
       throw error;
@@ -180,6 +214,28 @@ export class World {
     }
     if (inv.dead || this.clock.now() >= inv.deadline) return this.die(inv, label);
     return result;
+  }
+
+  private track<T>(call: Promise<T>): Promise<T> {
+    this.pending.add(call);
+    const done = () => this.pending.delete(call);
+    call.then(done, done);
+    return call;
+  }
+
+  /**
+   * Lets the code run until every invocation waits for the scheduler: a turn of the event loop, and
+   * (the slower tier) until every call to the emulator answered and what it woke ran.
+   */
+  settle(): Promise<void> {
+    // The fake's calls answer at once: its tier's turns stay exactly those of a bare flush.
+    if (!this.emulated) return flush();
+    return flush().then(async () => {
+      for (let i = 0; this.pending.size > 0 && i < 10_000; i++) {
+        await Promise.allSettled([...this.pending]);
+        await flush();
+      }
+    });
   }
 
   /** Abort signals of the virtual clock: each aborts at its deadline (the ledger's `abortAt`). */
@@ -270,11 +326,12 @@ export class World {
                 return this.dynamo.transactWriteItems(input, this.clock.now(), true);
               }
               const result = this.dynamo.transactWriteItems(input, this.clock.now());
-              if (fault === 'unprocessed') {
+              if (fault !== 'unprocessed') return result;
+              const again = () => {
                 this.log.push(`#${inv.id} TransactWriteItems committed, its answer lost; the SDK retries it`);
                 return this.dynamo.transactWriteItems(input, this.clock.now());
-              }
-              return result;
+              };
+              return result instanceof Promise ? result.then(again) : again();
             },
           ),
         batchWriteItem: (input, options) =>
