@@ -1,7 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runTiers } from './drift.ts';
-import { DynamoTier } from './real-dynamo.ts';
+import { RealTier } from './drift.ts';
 import { planArbitrary } from './sim.ts';
 import { ALL_ACTORS } from './tiers.ts';
 
@@ -15,10 +14,10 @@ import { ALL_ACTORS } from './tiers.ts';
  */
 
 const RUNS = 40;
-let tier: DynamoTier;
+let tier: RealTier;
 
 beforeAll(async () => {
-  tier = await DynamoTier.start();
+  tier = await RealTier.start();
 });
 
 afterAll(async () => {
@@ -30,12 +29,7 @@ describe('the fake DynamoDB against the emulator', () => {
     let compared = 0;
     await fc.assert(
       fc.asyncProperty(planArbitrary(new Set(ALL_ACTORS)), fc.integer(), async (plan, schedulerSeed) => {
-        const run = await runTiers(
-          plan,
-          schedulerSeed,
-          () => tier.table(),
-          (store) => tier.drop(store),
-        );
+        const run = await tier.run(plan, schedulerSeed);
         compared += 1;
         if (run.differences.length > 0) {
           throw new Error(

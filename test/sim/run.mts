@@ -13,9 +13,8 @@
 import { createHash } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import fc from 'fast-check';
-import { runTiers } from './drift.ts';
+import { RealTier } from './drift.ts';
 import { INVARIANTS, type InvariantId } from './invariants.ts';
-import { DynamoTier } from './real-dynamo.ts';
 import { type Actor, type Plan, planArbitrary, type RunResult, runPlan } from './sim.ts';
 import { ALL_ACTORS, HOLDING } from './tiers.ts';
 
@@ -37,7 +36,7 @@ if (values.tier !== 'fake' && values.tier !== 'real') {
   );
   process.exit(2);
 }
-const tier = values.tier === 'real' ? await DynamoTier.start() : undefined;
+const tier = values.tier === 'real' ? await RealTier.start() : undefined;
 let drifted = 0;
 const runs = Number(values.runs);
 const seed = values.seed === undefined ? Date.now() % 2 ** 31 : Number(values.seed);
@@ -51,13 +50,8 @@ const digests = { plans: 0, windows: 0, published: 0, republished: 0 };
 const started = Date.now();
 
 /** One plan on the slower tier: both tiers under the scheduler of seed `s`, their endings compared. */
-async function onBothTiers(plan: Plan, s: number, emulator: DynamoTier): Promise<RunResult> {
-  const run = await runTiers(
-    plan,
-    s,
-    () => emulator.table(),
-    (store) => emulator.drop(store),
-  );
+async function onBothTiers(plan: Plan, s: number, emulator: RealTier): Promise<RunResult> {
+  const run = await emulator.run(plan, s);
   if (run.differences.length > 0) {
     drifted += 1;
     const text = `the fake and the emulator end differently:\n${run.differences.join('\n')}`;

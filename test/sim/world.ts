@@ -14,6 +14,7 @@ import { type DigestPolicy, encodeS3Key, normaliseEvent, Pipeline } from '@event
 import type fc from 'fast-check';
 import { AwsFault, FakeQueue, FakeS3, type Published, type S3Version } from './fake-aws.ts';
 import { type DynamoStore, FakeDynamo } from './fake-dynamo.ts';
+import type { RealS3 } from './real-s3.ts';
 
 /**
  * The simulated world: the real core (`Pipeline`) and the real AWS adapters (`DynamoLedger`,
@@ -87,6 +88,9 @@ export class World {
   /** Calls to the emulator in flight (the slower tier): the world waits for them before going on. */
   private readonly pending = new Set<Promise<unknown>>();
   private readonly emulated: boolean;
+  private readonly realS3: RealS3 | undefined;
+  /** The emulator's copies of the fake's writes, made one after the other. */
+  private s3Writes: Promise<void> = Promise.resolve();
   /** Invocations that are still running (not settled, not dead). */
   readonly running = new Set<Promise<void>>();
   /** Every invocation, to kill them all at a restart. */
@@ -103,11 +107,14 @@ export class World {
       digest?: DigestPolicy;
       /** The table: the fake's unless given (the emulator's, in the slower tier). */
       dynamo?: DynamoStore;
+      /** The slower tier's S3 emulator bucket, answering the pipeline's reads (real-s3.ts). */
+      s3?: RealS3;
     },
   ) {
     this.s3 = new FakeS3(options.versioned);
     this.dynamo = options.dynamo ?? new FakeDynamo();
-    this.emulated = options.dynamo !== undefined;
+    this.realS3 = options.s3;
+    this.emulated = options.dynamo !== undefined || options.s3 !== undefined;
     for (const fault of options.faults) this.faults.set(fault.at, fault.kind);
     this.config = parseConfig({
       routes: [
@@ -254,9 +261,21 @@ export class World {
       s3: {
         getObject: (input) =>
           this.call(inv, 's3', `GetObject ${input.Key}`, () => {
+            if (this.realS3) {
+              // The emulator's answer, read whole, then streamed a line at a time as the fake's.
+              return this.realS3
+                .getObject(input)
+                .then(({ body, ...rest }) => ({ ...rest, Body: lines(body) }));
+            }
             const { version, from } = this.s3.getObject(input);
             const body = version.body.subarray(from);
-            async function* lines() {
+            return {
+              Body: lines(body),
+              ContentLength: body.length,
+              ETag: `"${version.eTag}"`,
+              ...(version.versionId ? { VersionId: version.versionId } : {}),
+            };
+            async function* lines(body: Uint8Array) {
               let start = 0;
               for (let i = 0; i < body.length; i++) {
                 if (body[i] !== 10 && i !== body.length - 1) continue;
@@ -268,15 +287,10 @@ export class World {
                 start = i + 1;
               }
             }
-            return {
-              Body: lines(),
-              ContentLength: body.length,
-              ETag: `"${version.eTag}"`,
-              ...(version.versionId ? { VersionId: version.versionId } : {}),
-            };
           }),
         headObject: (input) =>
           this.call(inv, 's3', `HeadObject ${input.Key}`, () => {
+            if (this.realS3) return this.realS3.headObject(input);
             const version = this.s3.headObject(input);
             return {
               ETag: `"${version.eTag}"`,
@@ -387,6 +401,7 @@ export class World {
   /** S3 writes an object: its event goes to the ingest queue (`copies` times: S3 may send one twice). */
   putObject(key: string, body: string, copies = 1): S3Version {
     const version = this.s3.put(key, body);
+    this.mirrorWrite(key, version);
     for (let i = 0; i < copies; i++)
       this.ingest.send(JSON.stringify(this.s3Event(key, version, 'ObjectCreated:Put')), this.clock.now());
     this.log.push(
@@ -398,8 +413,17 @@ export class World {
   deleteObject(key: string): void {
     const marker = this.s3.delete(key);
     if (!marker) return;
+    this.mirrorWrite(key, marker);
     this.ingest.send(JSON.stringify(this.s3Event(key, marker, 'ObjectRemoved:Delete')), this.clock.now());
     this.log.push(`delete ${key} #${marker.put}`);
+  }
+
+  /** The slower tier: the write made on the emulator's bucket too, before any call is released. */
+  private mirrorWrite(key: string, version: S3Version): void {
+    const real = this.realS3;
+    if (!real) return;
+    this.s3Writes = this.s3Writes.then(() => real.write(key, version));
+    this.track(this.s3Writes);
   }
 
   s3Event(key: string, version: S3Version, eventName: string): Record<string, unknown> {
