@@ -1,7 +1,7 @@
 /**
  * Drift detection between the simulator's tiers: one plan, one schedule (the same scheduler seed,
- * the same seeded Math.random) run over fake-dynamo.ts and over the DynamoDB emulator
- * (real-dynamo.ts); what each ends with (the ledger's items normalised, the announcements, the dead
+ * the same seeded Math.random) run over the fakes and over the DynamoDB and S3 emulators
+ * (real-dynamo.ts, real-s3.ts); what each ends with (the ledger's items normalised, the announcements, the dead
  * letters, the invariant verdicts, the sequence of port calls) must be the same. Any difference is
  * the fake (or the emulator) answering otherwise than the other, reported with both sides.
  */

@@ -6,7 +6,7 @@
  * number of distinct schedules explored.
  *
  * `--tier real` is the slower tier: each plan runs twice under one schedule, over the fake DynamoDB
- * and over the project's DynamoDB emulator (in this process), and a difference between what the two
+ * and over the project's DynamoDB and S3 emulators (in this process), and a difference between what the two
  * end with fails the run (drift.ts), as does a violation on the emulator's side. `--seed S --path P`
  * replays its failures too.
  */
@@ -32,7 +32,7 @@ const { values } = parseArgs({
 });
 if (values.tier !== 'fake' && values.tier !== 'real') {
   console.error(
-    `--tier ${values.tier}: fake (the fakes alone) or real (also the DynamoDB emulator, compared)`,
+    `--tier ${values.tier}: fake (the fakes alone) or real (also the DynamoDB and S3 emulators, compared)`,
   );
   process.exit(2);
 }
@@ -108,7 +108,8 @@ const outcome = await fc.check(property, {
 });
 await tier?.close();
 const minutes = (Date.now() - started) / 60_000;
-if (tier) console.log(`tier real (DynamoDB emulator): ${drifted} plan(s) ended differently from the fake`);
+if (tier)
+  console.log(`tier real (DynamoDB and S3 emulators): ${drifted} plan(s) ended differently from the fake`);
 console.log(
   `seed ${seed}: ${done} run(s) in ${minutes.toFixed(2)} min = ${Math.round(done / minutes)} runs/min, ${schedules.size} distinct schedules`,
 );

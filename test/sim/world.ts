@@ -269,9 +269,12 @@ export class World {
             }
             const { version, from } = this.s3.getObject(input);
             const body = version.body.subarray(from);
+            const size = version.body.length;
             return {
               Body: lines(body),
               ContentLength: body.length,
+              // A ranged GET says which bytes of how many it returns, as S3's does.
+              ...(input.Range ? { ContentRange: `bytes ${from}-${size - 1}/${size}` } : {}),
               ETag: `"${version.eTag}"`,
               ...(version.versionId ? { VersionId: version.versionId } : {}),
             };
