@@ -14,6 +14,7 @@ import { type DigestPolicy, encodeS3Key, normaliseEvent, Pipeline } from '@event
 import type fc from 'fast-check';
 import { AwsFault, FakeQueue, FakeS3, type Published, type S3Version } from './fake-aws.ts';
 import { type DynamoStore, FakeDynamo } from './fake-dynamo.ts';
+import { InFlight } from './in-flight.ts';
 import type { RealS3 } from './real-s3.ts';
 
 /**
@@ -66,7 +67,6 @@ class VirtualClock implements Clock {
 }
 
 const hang = <T>(): Promise<T> => new Promise<T>(() => {});
-const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export class World {
   readonly clock = new VirtualClock();
@@ -87,8 +87,7 @@ export class World {
   invocations = 0;
   private readonly faults = new Map<number, FaultKind>();
   /** Calls to the emulator in flight (the slower tier): the world waits for them before going on. */
-  private readonly pending = new Set<Promise<unknown>>();
-  private readonly emulated: boolean;
+  private readonly inFlight: InFlight;
   private readonly realS3: RealS3 | undefined;
   /** The emulator's copies of the fake's writes, made one after the other. */
   private s3Writes: Promise<void> = Promise.resolve();
@@ -115,7 +114,7 @@ export class World {
     this.s3 = new FakeS3(options.versioned);
     this.dynamo = options.dynamo ?? new FakeDynamo();
     this.realS3 = options.s3;
-    this.emulated = options.dynamo !== undefined || options.s3 !== undefined;
+    this.inFlight = new InFlight(options.dynamo !== undefined || options.s3 !== undefined);
     for (const fault of options.faults) this.faults.set(fault.at, fault.kind);
     this.config = parseConfig({
       routes: [
@@ -200,17 +199,16 @@ export class World {
         );
       }
       this.onCall?.(inv.id, label);
-      // A write reaches the checker synchronously inside a fake's call: tell it whose it is. (A call
-      // to a real emulator resolves later: its writes are not attributed, and I11's call check
-      // sees no claim past maxAttempts there.)
+      // A write reaches the checker inside its call: tell it whose it is. A call to an emulator
+      // answers later, and is the only one in flight until it has (in-flight.ts).
       this.caller = inv.id;
-      let applied: T | Promise<T>;
+      let applied: T | Promise<T> | undefined;
       try {
         applied = apply(fault);
+        result = applied instanceof Promise ? await this.inFlight.track(applied) : applied;
       } finally {
         this.caller = undefined;
       }
-      result = applied instanceof Promise ? await this.track(applied) : applied;
     } catch (error) {
       if (inv.dead || this.clock.now() >= inv.deadline) return this.die(inv, label);
       throw error;
@@ -223,26 +221,9 @@ export class World {
     return result;
   }
 
-  private track<T>(call: Promise<T>): Promise<T> {
-    this.pending.add(call);
-    const done = () => this.pending.delete(call);
-    call.then(done, done);
-    return call;
-  }
-
-  /**
-   * Lets the code run until every invocation waits for the scheduler: a turn of the event loop, and
-   * (the slower tier) until every call to the emulator answered and what it woke ran.
-   */
+  /** Lets the code run until every invocation waits for the scheduler (in-flight.ts). */
   settle(): Promise<void> {
-    // The fake's calls answer at once: its tier's turns stay exactly those of a bare flush.
-    if (!this.emulated) return flush();
-    return flush().then(async () => {
-      for (let i = 0; this.pending.size > 0 && i < 10_000; i++) {
-        await Promise.allSettled([...this.pending]);
-        await flush();
-      }
-    });
+    return this.inFlight.settle();
   }
 
   /** Abort signals of the virtual clock: each aborts at its deadline (the ledger's `abortAt`). */
@@ -442,7 +423,7 @@ export class World {
     const real = this.realS3;
     if (!real) return;
     this.s3Writes = this.s3Writes.then(() => real.write(key, version));
-    this.track(this.s3Writes);
+    this.inFlight.track(this.s3Writes);
   }
 
   s3Event(key: string, version: S3Version, eventName: string): Record<string, unknown> {
