@@ -43,6 +43,8 @@ export class Checker {
   /** Terminal outcomes stored: `key|put|status`. */
   readonly outcomes = new Set<string>();
   private readonly lastCheckpoint = new Map<string, number>();
+  /** Invocations that claimed a file past maxAttempts, and the file: they may only record FAILED (I11). */
+  private readonly pastMax = new Map<number, string>();
 
   private readonly digests: DigestChecker | undefined;
 
@@ -52,6 +54,7 @@ export class Checker {
     private readonly digest?: DigestPolicy,
   ) {
     world.dynamo.onWrite = (item, before, transaction) => this.onWrite(item, before, transaction);
+    world.onCall = (invocation, label) => this.onCall(invocation, label);
     this.digests = digest
       ? new DigestChecker(
           world,
@@ -80,6 +83,23 @@ export class Checker {
     return this.world.s3.versionOf(state.key, id);
   }
 
+  /**
+   * I11, call by call: an invocation that claimed a file past maxAttempts reads none of it and
+   * writes no record; it may name the version (HeadObject), record FAILED, send the letter, the
+   * notification and a digest window's close, or give the claim back when it cannot.
+   */
+  private onCall(invocation: number, label: string): void {
+    const key = this.pastMax.get(invocation);
+    if (key === undefined) return;
+    const work =
+      label.startsWith('GetObject ') ||
+      label.startsWith('read ') ||
+      label === 'BatchWriteItem' ||
+      (label.startsWith('PutItem ') && !label.startsWith('PutItem #file#'));
+    if (work)
+      this.fail('I11', `${key}: #${invocation} claimed it past ${this.maxAttempts} attempts, then ${label}`);
+  }
+
   private onWrite(item: Item, before: Item | undefined, transaction?: string[]): void {
     const plain = unmarshall(item);
     if (plain.kind === 'digest') this.digests?.onWindow(item, before, transaction);
@@ -96,6 +116,14 @@ export class Checker {
             `${state.key}: outcome went from ${versionLabel(previous)} to ${versionLabel(version)} (${state.status})`,
           );
         }
+      }
+      if (
+        state.status === 'PROCESSING' &&
+        !state.handoff &&
+        state.attempts > this.maxAttempts &&
+        this.world.caller !== undefined
+      ) {
+        this.pastMax.set(this.world.caller, state.key);
       }
       if (state.status !== 'PROCESSING') this.outcomes.add(`${state.key}|${version?.put}|${state.status}`);
       if (before) {

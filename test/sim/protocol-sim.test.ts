@@ -91,6 +91,31 @@ describe('the protocol, explored', () => {
     });
   });
 
+  it('finds a known violation: the checker is not blind (a claim past maxAttempts that reads the file, I11)', async () => {
+    // The first attempt crashes before its GetObject; then the pipeline is made to allow 3 attempts
+    // while the checker holds it to 1: the redelivery's claim (attempt 2) reads and writes the file.
+    // The check of writes alone missed it (the claim ends PROCESSED, never writing PROCESSING again).
+    const plan = {
+      versioned: true,
+      maxAttempts: 1,
+      seed: 1,
+      faults: [{ at: 2, kind: 'crash-before' as const }],
+      actions: [
+        { kind: 'put' as const, key: 0, ids: [0], lines: 1, copies: 1 },
+        { kind: 'deliver' as const, pick: 0 },
+        { kind: 'step' as const, n: 50 },
+      ],
+    };
+    const [scheduler] = fc.sample(fc.scheduler(), { numRuns: 1, seed: 1 });
+    const { violations, schedule } = await runPlan(plan, scheduler!, (world) => {
+      world.config = { ...world.config, files: { ...world.config.files, maxAttempts: 3 } };
+    });
+    expect(schedule).toContain('crashed before GetObject');
+    expect(violations.map((v) => v.detail)).toContain(
+      'in/obj-0.ndjson: #2 claimed it past 1 attempts, then GetObject in/obj-0.ndjson',
+    );
+  });
+
   for (const versioned of [true, false]) {
     it(`finding 2: identical bytes re-uploaded after a FAILED outcome claimed from a listing are processed (versioned=${versioned}, I6)`, async () => {
       // Backfill lists the object; S3 is down for its every attempt: FAILED, claimed without a

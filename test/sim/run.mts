@@ -80,7 +80,11 @@ async function check(run: () => Promise<RunResult>): Promise<boolean> {
     }
     schedules.add(createHash('sha1').update(result.schedule).digest('hex'));
     const relevant = result.violations.filter((v) => only.has(v.invariant));
+    // Counted per plan: a plan that breaks an invariant twice counts once.
+    const seen = new Set<string>();
     for (const v of result.violations) {
+      if (seen.has(v.invariant)) continue;
+      seen.add(v.invariant);
       const entry = counts.get(v.invariant) ?? { n: 0, example: `${v.detail}\n${result.schedule}` };
       entry.n += 1;
       counts.set(v.invariant, entry);

@@ -77,7 +77,8 @@ export class World {
   readonly published: Published[] = [];
   /** Dead letters `dlq replay` took off the queue (still counted as sent). */
   readonly replayedLetters: Array<Record<string, unknown>> = [];
-  readonly config: EventlineConfig;
+  /** The pipelines' configuration (the checker's own tests change it behind the checker's back). */
+  config: EventlineConfig;
   /** Outages: the service refuses every call until this time. */
   readonly outageUntil: Record<Service, number> = { dynamodb: 0, s3: 0, sns: 0, sqs: 0 };
   faultsOn = true;
@@ -136,6 +137,11 @@ export class World {
     });
   }
 
+  /** Told of every port call as it reaches its service (the checker's I11: what an invocation does). */
+  onCall: ((invocation: number, label: string) => void) | undefined;
+  /** The invocation whose call is being applied (writes reach the checker synchronously inside it). */
+  caller: number | undefined;
+
   /** One port call of invocation `inv`: ordered by the scheduler, struck by faults and outages. */
   private async call<T>(
     inv: Invocation,
@@ -186,7 +192,17 @@ export class World {
           service === 's3' ? 503 : 400,
         );
       }
-      const applied = apply(fault);
+      this.onCall?.(inv.id, label);
+      // A write reaches the checker synchronously inside a fake's call: tell it whose it is. (A call
+      // to a real emulator resolves later: its writes are not attributed, and I11's call check
+      // sees no claim past maxAttempts there.)
+      this.caller = inv.id;
+      let applied: T | Promise<T>;
+      try {
+        applied = apply(fault);
+      } finally {
+        this.caller = undefined;
+      }
       result = applied instanceof Promise ? await this.track(applied) : applied;
     } catch (error) {
       if (inv.dead || this.clock.now() >= inv.deadline) return this.die(inv, label);

@@ -143,6 +143,8 @@ export function describeOutcome(outcome: Outcome, notifyOf?: (route: string) => 
       return `${clock()} = ${outcome.key} → older version than the ledger's, skipped`;
     case 'continued':
       return `${clock()} … ${outcome.key} → ${records} so far, continues in another invocation`;
+    case 'deferred':
+      return `${clock()} … ${outcome.key} → an older version holds it; this one waits for its lease`;
     default:
       return `${clock()} · ${outcome.key} → ${outcome.status}`;
   }
