@@ -9,8 +9,10 @@ import { type EmulatorsResult, runEmulators } from './figures/emulators.ts';
 import { type EndToEndResult, runEndToEnd } from './figures/end-to-end.ts';
 import { type LargeNdjsonResult, runLargeNdjson } from './figures/large-ndjson.ts';
 import { type NotifyPoliciesResult, runNotifyPolicies, withPolicyCosts } from './figures/notify-policies.ts';
-import { type OperatorCommandsResult, runOperatorCommands } from './figures/operator-commands.ts';
+import { type OperatorCommandsResult, operatorGoal, runFigure12 } from './figures/operator-commands.ts';
 import { type QueuePathResult, runQueuePath } from './figures/queue-path.ts';
+import { type RecipesResult, runRecipes } from './figures/recipes.ts';
+import { runWorkloadMemory, type WorkloadMemoryResult } from './figures/workload-memory.ts';
 import { describeMachine, type MachineInfo, machineInfo } from './lib/machine.ts';
 import { Progress } from './lib/progress.ts';
 import { formatNumber } from './lib/stats.ts';
@@ -25,7 +27,7 @@ import { formatNumber } from './lib/stats.ts';
  */
 
 export type Profile = 'full' | 'quick' | 'smoke';
-export type FigureNumber = 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10;
+export type FigureNumber = 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10 | 11 | 12;
 
 export interface BenchOptions {
   profile: Profile;
@@ -36,7 +38,7 @@ export interface BenchOptions {
   sizesMb?: number[];
   files?: number;
   runs?: number;
-  /** Figure 10's ledger size (default: the profile's; 1,000,000 in full). */
+  /** Figure 12's ledger size (default: the profile's; 1,000,000 in full). */
   operatorItems?: number;
   out: string;
   progress: Progress;
@@ -67,7 +69,11 @@ export interface BenchResult {
     queuePath?: QueuePathResult;
     /** Figure 9: the log and parquet decoders beside raw loops with the same libraries. */
     decodeFormats?: DecodeFormatsResult;
-    /** Figure 10: the operator's commands on a big ledger, beside a full Scan. */
+    /** Figure 10: peak RSS of the handler on small and large log, Parquet and `object` files. */
+    workloadMemory?: WorkloadMemoryResult;
+    /** Figure 11: each recipe on its own generator's sample through a local stack. */
+    recipes?: RecipesResult;
+    /** Figure 12: the operator's commands on a big ledger, beside a full Scan. */
     operatorCommands?: OperatorCommandsResult;
   };
   goals: Array<{ figure: FigureNumber; goal: string; measured: string; met: boolean | null }>;
@@ -91,10 +97,14 @@ interface ProfileSettings {
   formatLogLines: number;
   formatParquetRows: number;
   formatRuns: number;
-  /** Figure 10: ledger items, bucket objects, FAILED outcomes. */
-  operatorItems: number;
-  operatorObjects: number;
-  operatorFailed: number;
+  /** Figure 10: sizes in MB (small, large) per format, runs at each. */
+  memoryLogMb: number[];
+  memoryParquetMb: number[];
+  memoryObjectMb: number[];
+  memoryRuns: [number, number];
+  /** Figure 11: the samples' scale (CSV rows, log records per file, readings per file) and runs. */
+  recipeScale: number;
+  recipeRuns: number;
 }
 
 const PROFILES: Record<Profile, ProfileSettings> = {
@@ -114,9 +124,12 @@ const PROFILES: Record<Profile, ProfileSettings> = {
     formatLogLines: 200_000,
     formatParquetRows: 200_000,
     formatRuns: 5,
-    operatorItems: 1_000_000,
-    operatorObjects: 10_000,
-    operatorFailed: 1_000,
+    memoryLogMb: [10, 100, 1000],
+    memoryParquetMb: [10, 100, 1000],
+    memoryObjectMb: [10, 5000],
+    memoryRuns: [3, 2],
+    recipeScale: 2000,
+    recipeRuns: 3,
   },
   quick: {
     files: 150,
@@ -134,9 +147,12 @@ const PROFILES: Record<Profile, ProfileSettings> = {
     formatLogLines: 50_000,
     formatParquetRows: 50_000,
     formatRuns: 3,
-    operatorItems: 100_000,
-    operatorObjects: 2_000,
-    operatorFailed: 200,
+    memoryLogMb: [10, 200],
+    memoryParquetMb: [10, 200],
+    memoryObjectMb: [10, 1000],
+    memoryRuns: [2, 1],
+    recipeScale: 1000,
+    recipeRuns: 2,
   },
   smoke: {
     files: 6,
@@ -154,9 +170,12 @@ const PROFILES: Record<Profile, ProfileSettings> = {
     formatLogLines: 2_000,
     formatParquetRows: 2_000,
     formatRuns: 2,
-    operatorItems: 3_000,
-    operatorObjects: 50,
-    operatorFailed: 10,
+    memoryLogMb: [1, 4],
+    memoryParquetMb: [1, 4],
+    memoryObjectMb: [1, 4],
+    memoryRuns: [1, 1],
+    recipeScale: 50,
+    recipeRuns: 1,
   },
 };
 
@@ -268,19 +287,35 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
   }
 
   if (wants(10)) {
-    const items = options.operatorItems ?? settings.operatorItems;
-    progress.begin(
-      `Figure 10: operator commands on a ledger of ${items.toLocaleString('en')} items (wall time, read units), beside a full Scan`,
-    );
-    const figure = await runOperatorCommands({
-      items,
-      objects: Math.min(settings.operatorObjects, Math.floor(items / 10)),
-      failed: Math.min(settings.operatorFailed, Math.floor(items / 100)),
-      concurrency: 16,
-      say: (line) => progress.update(line),
+    progress.begin('Figure 10: peak RSS of the handler on small and large log, Parquet and object files');
+    const memory = await runWorkloadMemory({
+      logMb: settings.memoryLogMb,
+      parquetMb: settings.memoryParquetMb,
+      objectMb: settings.memoryObjectMb,
+      runsSmall: settings.memoryRuns[0],
+      runsLarge: settings.memoryRuns[1],
+      progress,
     });
-    result.figures.operatorCommands = figure;
-    progress.done(figure.rows.map((r) => `${r.command} ${fmt(r.wallS, 2)} s`).join(', '));
+    result.figures.workloadMemory = memory;
+    progress.done(memory.workloads.map((w) => `${w.workload} RSS ${fmt(w.rssGrowth, 2)}x`).join(', '));
+  }
+
+  if (wants(11)) {
+    progress.begin("Figure 11: each recipe on its own generator's sample through a local stack");
+    const recipes = await runRecipes({ scale: settings.recipeScale, runs: settings.recipeRuns, progress });
+    result.figures.recipes = recipes;
+    progress.done(
+      recipes.recipes.map((r) => `${r.recipe} ${fmt(r.recordsPerSecond.median, 0)} records/s`).join(', '),
+    );
+  }
+
+  if (wants(12)) {
+    const items = options.operatorItems;
+    result.figures.operatorCommands = await runFigure12({
+      profile: options.profile,
+      progress,
+      ...(items ? { items } : {}),
+    });
   }
 
   const e2e = result.figures.endToEnd;
@@ -433,19 +468,22 @@ function goals(result: BenchResult): BenchResult['goals'] {
       met: f.ratio.median >= 0.8,
     });
   }
-  const operator = result.figures.operatorCommands;
-  if (operator) {
-    const bounded = operator.rows.filter((r) => r.bounded);
-    const scan = operator.rows.find((r) => !r.bounded && r.command === 'files --all');
-    const slowest = bounded.reduce((a, b) => (b.wallS > a.wallS ? b : a), bounded[0]!);
-    const dearest = bounded.reduce((a, b) => (b.readUnits > a.readUnits ? b : a), bounded[0]!);
+  for (const w of result.figures.workloadMemory?.workloads ?? []) {
+    const [small, large] = [w.sizes[0]!, w.sizes.at(-1)!];
     out.push({
       figure: 10,
-      goal: `status and every listing's first page ≤ 2 s locally, read units bounded whatever the table's size (${operator.items.toLocaleString('en')} items)`,
-      measured: `slowest ${slowest.command} ${fmt(slowest.wallS, 2)} s; dearest ${dearest.command} ${fmt(dearest.readUnits, 1)} RRU; the full Scan ${fmt(scan?.wallS, 2)} s, ${fmt(scan?.readUnits, 1)} RRU`,
-      // At a small scale the budgeted page may read the whole table: the bound shows at 1,000,000.
-      met: operator.items >= 100_000 ? slowest.wallS <= 2 && dearest.readUnits <= 1_000 : null,
+      goal: `${w.workload}: peak RSS growth ≤ ${w.goalRssGrowth}x from ${small.label} to ${large.label}`,
+      measured: `${fmt(w.rssGrowth, 2)}x (${fmt(small.peakRssMb.median, 0)} → ${fmt(large.peakRssMb.median, 0)} MB)${w.rssGrowthFromMiddle ? `; ${fmt(w.rssGrowthFromMiddle, 2)}x from ${w.sizes[1]!.label}` : ''}${w.liveGrowth ? `; live after a GC ${fmt(small.liveMb, 0)} → ${fmt(large.liveMb, 0)} MB` : ''}`,
+      met: w.rssGrowth <= w.goalRssGrowth,
     });
+    if (large.fractionOfRaw) {
+      out.push({
+        figure: 10,
+        goal: `${w.workload}: throughput ≥ 0.8x a raw GetObject + SHA-256 loop at ${large.label}`,
+        measured: `${fmt(large.fractionOfRaw.median, 2)}x (${fmt(large.mbPerSecond.median, 0)} vs ${fmt(large.raw!.mbPerSecond.median, 0)} MB/s)`,
+        met: large.fractionOfRaw.median >= 0.8,
+      });
+    }
   }
   const notify = result.figures.notifyPolicies;
   if (notify) {
@@ -482,6 +520,7 @@ function goals(result: BenchResult): BenchResult['goals'] {
       });
     }
   }
+  if (result.figures.operatorCommands) out.push(operatorGoal(result.figures.operatorCommands));
   return out;
 }
 

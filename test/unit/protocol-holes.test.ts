@@ -190,6 +190,45 @@ describe('hole 2: owed steps are bounded in the item but never dropped (I7)', ()
   });
 });
 
+describe('I7: a replay of a FAILED outcome that still owes its notification announces the failure too', () => {
+  it("sends the owed FAILED notification before the replayed attempt's PROCESSED one (real DynamoLedger)", async () => {
+    const dynamo = new FakeDynamo();
+    const api: DynamoDbApi = {
+      getItem: async (input) => dynamo.getItem(input),
+      putItem: async (input) => dynamo.putItem(input),
+      updateItem: async (input) => dynamo.updateItem(input),
+      batchWriteItem: async (input) => dynamo.batchWriteItem(input),
+    };
+    const t = setup();
+    const pipeline = new Pipeline({
+      config: parseConfig({ routes: [{ prefix: 'incoming/', suffix: '.json' }], files: { maxAttempts: 1 } }),
+      source: t.source,
+      ledger: new DynamoLedger({ tableName: 'ledger', dynamodb: api, clock: t.clock }),
+      notifier: t.notifier,
+      deadLetters: t.deadLetters,
+      clock: t.clock,
+    });
+    t.source.put('incoming/a.json', '{"id":"a-1"}');
+    const event = objectEvent(t.source, 'incoming/a.json');
+    // S3 is down on the only attempt, SNS too: FAILED is stored and dead-lettered, its Publish fails
+    // (as when the stack restarts between the letter and the Publish): the notification is owed.
+    t.source.failure = new TransientError('aws-unavailable', 'GetObject: S3 is down');
+    t.notifier.down = true;
+    await expect(pipeline.processObject(event)).rejects.toBeInstanceOf(TransientError);
+    expect(t.deadLetters.letters).toHaveLength(1);
+    expect(t.notifier.sent).toHaveLength(0);
+    // Both are back; the operator replays the letter before any redelivery finished the steps.
+    t.source.failure = undefined;
+    t.notifier.down = false;
+    const replayed = await pipeline.processObject({ ...event, origin: 'replay' }, { replay: true });
+    expect(replayed.status).toBe('processed');
+    expect(t.notifier.sent.map((n) => n.json.status)).toEqual(['FAILED', 'PROCESSED']);
+    expect(t.deadLetters.letters).toHaveLength(1);
+    // Nothing is owed any more: a redelivery of the event is a duplicate.
+    expect((await pipeline.processObject(event)).status).toBe('duplicate');
+  });
+});
+
 describe('finding 6: a 403 on HeadObject is a denial, not a missing object (I1, nothing silently dropped)', () => {
   it('retries the listing event with access-denied naming the permission instead of skipping it as stale', async () => {
     const t = setup();

@@ -138,6 +138,7 @@ export async function fail(
   counts?: FileCounts,
 ): Promise<Outcome> {
   const { logger, metrics, clock } = ctx;
+  served ??= await namedVersion(ctx, lease);
   const finishedAt = clock.now();
   const final: FileState = {
     ...lease.state,
@@ -186,6 +187,29 @@ export async function fail(
   });
   if (!(await record(ctx, lease, final))) return superseded(ctx, event, lease.state.route);
   return finishSteps(ctx, lease, event, 'failed');
+}
+
+/**
+ * The versionId a FAILED outcome is announced and dead-lettered under when neither its event nor a
+ * read named one: a listing's claim (`backfill`, `reconcile --fix`, a restart) that failed before S3
+ * served the object, e.g. `attempts-exhausted`. HeadObject names the current version when its ETag
+ * is the claim's, so that the S3 event of that version finds this outcome its own and every
+ * announcement and letter of it carries one key (I8, I10). Only on this path: an event with a
+ * sequencer or a versionId, or a read that served the object, costs nothing more. Unanswered (S3
+ * down), the claim is given back and the file fails on a later delivery, once S3 says which version
+ * it is: never under a key the version's own event would not share.
+ */
+async function namedVersion(ctx: UseCaseContext, lease: Lease): Promise<string | undefined> {
+  const state = lease.state;
+  if (state.versionId || state.sequencer || !state.eTag || !ctx.source.current) return undefined;
+  let head: { eTag?: string; versionId?: string } | undefined;
+  try {
+    head = await ctx.source.current(state.bucket, state.key);
+  } catch (error) {
+    await release(ctx, lease);
+    throw error;
+  }
+  return head?.eTag === state.eTag ? head.versionId : undefined;
 }
 
 /** Out of time: records the checkpoint and hands the file to a continuation. */

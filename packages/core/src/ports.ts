@@ -287,7 +287,13 @@ export interface DeadLetterQueue {
  * queue mode puts a message on the ingest queue, direct mode invokes the function asynchronously.
  */
 export interface Continuations {
-  schedule(event: Record<string, unknown>): Promise<void>;
+  /**
+   * Sends `event` to the function again; `delaySeconds` (at most 900) holds it back that long where
+   * the transport can (`delays`: queue mode's SQS message), else it is sent at once.
+   */
+  schedule(event: Record<string, unknown>, delaySeconds?: number): Promise<void>;
+  /** Whether `schedule` can delay (queue mode); direct mode's asynchronous invocation cannot. */
+  readonly delays?: boolean;
 }
 
 /** What one file's outcome adds to its window. */
