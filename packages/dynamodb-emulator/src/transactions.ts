@@ -46,6 +46,8 @@ interface Action {
   key: Item;
   identity: string;
   condition?: Condition;
+  /** An Update's top-level attribute names that it sets, removes, adds to or deletes from. */
+  touches?: string[];
   old?: Item;
 }
 
@@ -199,13 +201,18 @@ export class Transactions {
         );
       }
       let condition: Condition | undefined;
+      let touches: string[] | undefined;
       try {
         const p = placeholders(params);
         if (typeof params.ConditionExpression === 'string') {
           condition = parseCondition(params.ConditionExpression, 'ConditionExpression', p);
         }
-        if (kind === 'Update' && typeof params.UpdateExpression === 'string')
-          parseUpdate(params.UpdateExpression, p);
+        if (kind === 'Update' && typeof params.UpdateExpression === 'string') {
+          const update = parseUpdate(params.UpdateExpression, p);
+          touches = [...update.set.map((a) => a.path), ...update.remove, ...update.add, ...update.delete]
+            .map((target) => ('path' in target ? target.path : target).elements[0])
+            .map(String);
+        }
         checkUnused(p);
       } catch (error) {
         if (error instanceof ExpressionError) throw validation(error.message);
@@ -213,7 +220,15 @@ export class Transactions {
       }
       const key = await this.keys.keyOf(table, source);
       const identity = itemIdentity(table, key);
-      actions.push({ kind, params, table, key, identity, ...(condition ? { condition } : {}) });
+      actions.push({
+        kind,
+        params,
+        table,
+        key,
+        identity,
+        ...(condition ? { condition } : {}),
+        ...(touches ? { touches } : {}),
+      });
     }
     return actions;
   }
@@ -282,6 +297,24 @@ export class Transactions {
       return images.get(action);
     };
     for (const action of actions) {
+      // An Update of a key attribute whose condition holds ends the checks: DynamoDB Local
+      // cancels there, before it looks at the action's other errors or at the later actions.
+      const keyNames = action.kind === 'Update' ? await this.keys.keyNames(action.table) : [];
+      const keyChanged = action.touches?.find((name) => keyNames.includes(name));
+      if (keyChanged !== undefined) {
+        const earlier = passed.get(action.identity);
+        const failed = this.check(action, earlier ? await after(earlier) : action.old);
+        if (failed) {
+          reasons.push({ ...failed, action });
+          continue;
+        }
+        reasons.push({
+          Code: 'ValidationError',
+          Message: `One or more parameter values were invalid: Cannot update attribute ${keyChanged}. This attribute is part of the key`,
+        });
+        while (reasons.length < actions.length) reasons.push({ Code: 'None' });
+        break;
+      }
       const refused = await this.validate(action);
       // A Put's item is checked before its condition; an Update's result (a key attribute
       // changed, an index key of the wrong type) only once its condition holds.
