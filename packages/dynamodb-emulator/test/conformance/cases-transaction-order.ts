@@ -144,4 +144,44 @@ export const transactionOrderCases: Case[] = [
       getIs(A, { ...A, c: N('3') }),
     ],
   },
+  {
+    name: 'An Update of a key attribute in a transaction: a failing condition is reported first, then ValidationError',
+    says: "A key attribute cannot be updated; inside TransactWriteItems that is the cancellation reason ValidationError, reported only once the action's condition holds (AWS is silent on the order; DynamoDB Local checks the condition first).",
+    doc: `${API}/API_TransactWriteItems.html#API_TransactWriteItems_Errors`,
+    differs: {
+      moto: 'moto answers a top-level ValidationException to an update of a key attribute whose condition holds',
+    },
+    table: 'hash',
+    steps: [
+      transact(
+        [
+          {
+            Update: {
+              TableName: '$T',
+              Key: A,
+              UpdateExpression: 'SET pk = :b',
+              ConditionExpression: exists,
+              ExpressionAttributeValues: { ':b': S('b') },
+            },
+          },
+        ],
+        { error: CANCELLED, fields: reasons('ConditionalCheckFailed') },
+      ),
+      transact(
+        [
+          {
+            Update: {
+              TableName: '$T',
+              Key: A,
+              UpdateExpression: 'SET pk = :b',
+              ConditionExpression: notExists,
+              ExpressionAttributeValues: { ':b': S('b') },
+            },
+          },
+        ],
+        { error: CANCELLED, fields: reasons('ValidationError') },
+      ),
+      stillAbsent,
+    ],
+  },
 ];
