@@ -113,14 +113,14 @@ export function register(program: Command, cli: Cli): void {
       '--stale',
       "only records a superseded version left under keys its object's current, PROCESSED version did not write (reads the whole table)",
     )
-    .option('--prune', 'with --stale: delete them (each only if it still holds the version listed)')
+    .option('--prune', 'with --stale: delete them (each only if it still holds the write listed)')
     .action(async (options: { limit: number; search?: string; stale?: boolean; prune?: boolean }) => {
       const target = await cli.target();
       if (options.prune && !options.stale) throw new Error('records --prune: only with --stale');
       if (options.stale) {
-        const stale = (await staleRecords(target, options.limit)).filter(
-          ({ record }) => !options.search || record.key.includes(options.search),
-        );
+        // The search filters before the limit counts: a stale record past `--limit` others still shows.
+        const search = options.search;
+        const stale = await staleRecords(target, options.limit, (key) => !search || key.includes(search));
         const pruned: string[] = [];
         if (options.prune) {
           for (const { record } of stale) if (await pruneRecord(target, record)) pruned.push(record.key);
