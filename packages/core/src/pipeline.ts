@@ -253,8 +253,9 @@ export class Pipeline {
   /**
    * Hole 12: a newer version found an older version's claim live. Queue mode sends its event again
    * on the ingest queue, delayed until that lease ends (SQS delays up to 900 s); direct mode, whose
-   * asynchronous invocation cannot be delayed, waits for the lease in this invocation while its time
-   * allows and tries once more, else invokes the function again with the event. Either way this
+   * asynchronous invocation cannot be delayed, waits for the lease in this invocation (up to three
+   * quarters of its time) and tries once more, else invokes the function again with the event after
+   * that wait. Either way this
    * delivery succeeds: the event's deliveries are not used up by the wait, and nothing is written.
    */
   private async defer(
@@ -268,18 +269,20 @@ export class Pipeline {
     const waitMs = Math.max(0, current.leaseUntil - clock.now()) + 1_000;
     const continuations = this.continuations!;
     if (!continuations.delays) {
-      // Room to wait and still claim and work before the invocation ends: a quarter of its time.
-      const room = options.deadline === undefined ? 0 : options.deadline - clock.now();
-      if (!options.waited && room - waitMs > room / 4) {
-        await sleep(waitMs);
-        return this.processObject(event, { ...options, waited: true });
-      }
       if (options.deadline === undefined) {
         throw new InProgressError(
           'in-progress',
           `${event.key}: an older version is being processed elsewhere, under a lease until ${new Date(current.leaseUntil).toISOString()}`,
           { heldUntil: current.leaseUntil },
         );
+      }
+      // Wait here, up to three quarters of this invocation's time (the rest to claim and work):
+      // to the lease's end, then try once more; else invoke the function again after the wait,
+      // so each invocation spends most of its time waiting, never a loop of short ones.
+      const wait = Math.min(waitMs, Math.floor(((options.deadline - clock.now()) * 3) / 4));
+      if (!options.waited && wait > 0) {
+        await sleep(wait);
+        if (wait >= waitMs) return this.processObject(event, { ...options, waited: true });
       }
     }
     await continuations.schedule(continuationEvent(event), waitMs / 1000);
