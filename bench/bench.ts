@@ -10,6 +10,8 @@ import { type EndToEndResult, runEndToEnd } from './figures/end-to-end.ts';
 import { type LargeNdjsonResult, runLargeNdjson } from './figures/large-ndjson.ts';
 import { type NotifyPoliciesResult, runNotifyPolicies, withPolicyCosts } from './figures/notify-policies.ts';
 import { type QueuePathResult, runQueuePath } from './figures/queue-path.ts';
+import { type RecipesResult, runRecipes } from './figures/recipes.ts';
+import { runWorkloadMemory, type WorkloadMemoryResult } from './figures/workload-memory.ts';
 import { describeMachine, type MachineInfo, machineInfo } from './lib/machine.ts';
 import { Progress } from './lib/progress.ts';
 import { formatNumber } from './lib/stats.ts';
@@ -24,7 +26,7 @@ import { formatNumber } from './lib/stats.ts';
  */
 
 export type Profile = 'full' | 'quick' | 'smoke';
-export type FigureNumber = 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9;
+export type FigureNumber = 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10 | 11;
 
 export interface BenchOptions {
   profile: Profile;
@@ -64,6 +66,10 @@ export interface BenchResult {
     queuePath?: QueuePathResult;
     /** Figure 9: the log and parquet decoders beside raw loops with the same libraries. */
     decodeFormats?: DecodeFormatsResult;
+    /** Figure 10: peak RSS of the handler on small and large log, Parquet and `object` files. */
+    workloadMemory?: WorkloadMemoryResult;
+    /** Figure 11: each recipe on its own generator's sample through a local stack. */
+    recipes?: RecipesResult;
   };
   goals: Array<{ figure: FigureNumber; goal: string; measured: string; met: boolean | null }>;
 }
@@ -86,6 +92,14 @@ interface ProfileSettings {
   formatLogLines: number;
   formatParquetRows: number;
   formatRuns: number;
+  /** Figure 10: sizes in MB (small, large) per format, runs at each. */
+  memoryLogMb: number[];
+  memoryParquetMb: number[];
+  memoryObjectMb: number[];
+  memoryRuns: [number, number];
+  /** Figure 11: the samples' scale (CSV rows, log records per file, readings per file) and runs. */
+  recipeScale: number;
+  recipeRuns: number;
 }
 
 const PROFILES: Record<Profile, ProfileSettings> = {
@@ -105,6 +119,12 @@ const PROFILES: Record<Profile, ProfileSettings> = {
     formatLogLines: 200_000,
     formatParquetRows: 200_000,
     formatRuns: 5,
+    memoryLogMb: [10, 100, 1000],
+    memoryParquetMb: [10, 100, 1000],
+    memoryObjectMb: [10, 5000],
+    memoryRuns: [3, 2],
+    recipeScale: 2000,
+    recipeRuns: 3,
   },
   quick: {
     files: 150,
@@ -122,6 +142,12 @@ const PROFILES: Record<Profile, ProfileSettings> = {
     formatLogLines: 50_000,
     formatParquetRows: 50_000,
     formatRuns: 3,
+    memoryLogMb: [10, 200],
+    memoryParquetMb: [10, 200],
+    memoryObjectMb: [10, 1000],
+    memoryRuns: [2, 1],
+    recipeScale: 1000,
+    recipeRuns: 2,
   },
   smoke: {
     files: 6,
@@ -139,6 +165,12 @@ const PROFILES: Record<Profile, ProfileSettings> = {
     formatLogLines: 2_000,
     formatParquetRows: 2_000,
     formatRuns: 2,
+    memoryLogMb: [1, 4],
+    memoryParquetMb: [1, 4],
+    memoryObjectMb: [1, 4],
+    memoryRuns: [1, 1],
+    recipeScale: 50,
+    recipeRuns: 1,
   },
 };
 
@@ -247,6 +279,29 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     });
     result.figures.decodeFormats = formats;
     progress.done(formats.formats.map((f) => `${f.format} ${fmt(f.ratio.median, 2)}x raw`).join(', '));
+  }
+
+  if (wants(10)) {
+    progress.begin('Figure 10: peak RSS of the handler on small and large log, Parquet and object files');
+    const memory = await runWorkloadMemory({
+      logMb: settings.memoryLogMb,
+      parquetMb: settings.memoryParquetMb,
+      objectMb: settings.memoryObjectMb,
+      runsSmall: settings.memoryRuns[0],
+      runsLarge: settings.memoryRuns[1],
+      progress,
+    });
+    result.figures.workloadMemory = memory;
+    progress.done(memory.workloads.map((w) => `${w.workload} RSS ${fmt(w.rssGrowth, 2)}x`).join(', '));
+  }
+
+  if (wants(11)) {
+    progress.begin("Figure 11: each recipe on its own generator's sample through a local stack");
+    const recipes = await runRecipes({ scale: settings.recipeScale, runs: settings.recipeRuns, progress });
+    result.figures.recipes = recipes;
+    progress.done(
+      recipes.recipes.map((r) => `${r.recipe} ${fmt(r.recordsPerSecond.median, 0)} records/s`).join(', '),
+    );
   }
 
   const e2e = result.figures.endToEnd;
@@ -398,6 +453,23 @@ function goals(result: BenchResult): BenchResult['goals'] {
       measured: `${fmt(f.ratio.median, 2)}x (${f.file})`,
       met: f.ratio.median >= 0.8,
     });
+  }
+  for (const w of result.figures.workloadMemory?.workloads ?? []) {
+    const [small, large] = [w.sizes[0]!, w.sizes.at(-1)!];
+    out.push({
+      figure: 10,
+      goal: `${w.workload}: peak RSS growth ≤ ${w.goalRssGrowth}x from ${small.label} to ${large.label}`,
+      measured: `${fmt(w.rssGrowth, 2)}x (${fmt(small.peakRssMb.median, 0)} → ${fmt(large.peakRssMb.median, 0)} MB)${w.rssGrowthFromMiddle ? `; ${fmt(w.rssGrowthFromMiddle, 2)}x from ${w.sizes[1]!.label}` : ''}${w.liveGrowth ? `; live after a GC ${fmt(small.liveMb, 0)} → ${fmt(large.liveMb, 0)} MB` : ''}`,
+      met: w.rssGrowth <= w.goalRssGrowth,
+    });
+    if (large.fractionOfRaw) {
+      out.push({
+        figure: 10,
+        goal: `${w.workload}: throughput ≥ 0.8x a raw GetObject + SHA-256 loop at ${large.label}`,
+        measured: `${fmt(large.fractionOfRaw.median, 2)}x (${fmt(large.mbPerSecond.median, 0)} vs ${fmt(large.raw!.mbPerSecond.median, 0)} MB/s)`,
+        met: large.fractionOfRaw.median >= 0.8,
+      });
+    }
   }
   const notify = result.figures.notifyPolicies;
   if (notify) {

@@ -343,6 +343,71 @@ export function renderSummary(result: BenchResult): string {
     );
   }
 
+  const memory = result.figures.workloadMemory;
+  if (memory) {
+    out.push(
+      '#### Figure 10 — peak RSS of the handler (a child process) on a small and a large file per format',
+      '',
+      '`log` and `parquet` routes drop every record in their transform: this is the read + decompress + decode stage (the write stage is figure 3). Live memory: one more run forcing a GC every 0.1 s, the largest heap used + external after one (what the process holds; peak RSS also counts the garbage V8 lets pile up before collecting, more the longer a run allocates). `object` beside a raw GetObject + SHA-256 loop, runs alternating.',
+      '',
+    );
+    table(
+      [
+        'format',
+        'file',
+        'size',
+        'stored',
+        'runs',
+        'peak RSS MB',
+        'MB/s',
+        'raw loop MB/s',
+        'eventline ÷ raw',
+        'RSS growth (goal)',
+      ],
+      memory.workloads.flatMap((w) =>
+        w.sizes.map((z, i) => [
+          w.workload,
+          w.what,
+          z.label,
+          `${n(z.objectBytes / 1e6, 1)} MB`,
+          String(z.runs),
+          s(z.peakRssMb, '', 0),
+          z.liveMb === undefined ? '–' : n(z.liveMb, 0),
+          s(z.mbPerSecond, '', 0),
+          z.raw ? s(z.raw.mbPerSecond, '', 0) : '–',
+          z.fractionOfRaw ? s(z.fractionOfRaw, 'x', 2) : '–',
+          i === w.sizes.length - 1
+            ? `${n(w.rssGrowth, 2)}x (≤ ${w.goalRssGrowth}x)${w.rssGrowthFromMiddle ? `; ${n(w.rssGrowthFromMiddle, 2)}x from ${w.sizes[1]!.label}` : ''}`
+            : '',
+        ]),
+      ),
+    );
+  }
+
+  const recipes = result.figures.recipes;
+  if (recipes) {
+    out.push(
+      "#### Figure 11 — each recipe on its own generator's sample (its config, a fresh local stack, the function in process)",
+      '',
+      'From the first PUT to the last outcome in the ledger (wall time, medians over runs); requests per file through the edge, the harness’s PUTs and polling excluded.',
+      '',
+    );
+    table(
+      ['recipe', 'sample', 'files', 'records stored', 'files/s', 'records/s', 'requests per file'],
+      recipes.recipes.map((r) => [
+        r.recipe,
+        r.sample,
+        String(r.files),
+        String(r.records),
+        s(r.filesPerSecond, '', 1),
+        s(r.recordsPerSecond, '', 0),
+        Object.entries(r.requestsPerFile)
+          .map(([op, x]) => `${op} ${x}`)
+          .join(', '),
+      ]),
+    );
+  }
+
   const cost = result.figures.cost;
   if (cost) {
     out.push(

@@ -267,8 +267,32 @@ export function applyUpdate(
 
 const copy = <T>(value: T): T => structuredClone(value);
 
+type Maybe<T> = T | Promise<T>;
+
+/**
+ * What the simulator's world and checks need of a DynamoDB table: this fake, or the DynamoDB
+ * emulator behind real-dynamo.ts (the slower tier). `items` is the table as stored (the emulator's
+ * kept as a mirror of every write), `onWrite` sees every item a write stored.
+ */
+export interface DynamoStore {
+  readonly items: Map<string, Item>;
+  onWrite: (item: Item, before: Item | undefined, transaction?: string[]) => void;
+  getItem(input: GetItemCommandInput): Maybe<{ Item?: Item }>;
+  putItem(input: PutItemCommandInput): Maybe<unknown>;
+  updateItem(input: UpdateItemCommandInput): Maybe<{ Attributes?: Item }>;
+  transactWriteItems(input: TransactWriteItemsCommandInput, now: number, conflict?: boolean): Maybe<unknown>;
+  batchWriteItem(
+    input: BatchWriteItemCommandInput,
+    unprocessed?: number,
+  ): Maybe<{ UnprocessedItems?: Record<string, WriteRequest[]> }>;
+  /** Replaces an item outside the ledger's writes (the local stack's recovery at a restart); `onWrite` does not see it. */
+  overwrite(pk: string, item: Item): Maybe<void>;
+  /** Reloads `items` from the table itself (the emulator's, at quiescence). */
+  sync(): Maybe<void>;
+}
+
 /** One table keyed by `pk` (the ledger's shape). `onWrite` sees every item as stored. */
-export class FakeDynamo {
+export class FakeDynamo implements DynamoStore {
   readonly items = new Map<string, Item>();
   /** Sees every item as stored; `transaction` lists the keys (pk) a TransactWriteItems wrote together. */
   onWrite: (item: Item, before: Item | undefined, transaction?: string[]) => void = () => {};
@@ -312,6 +336,12 @@ export class FakeDynamo {
     this.items.set(pk, copy(item));
     this.onWrite(copy(item), before, this.transaction);
   }
+
+  overwrite(pk: string, item: Item): void {
+    this.items.set(pk, copy(item));
+  }
+
+  sync(): void {}
 
   getItem(input: GetItemCommandInput): { Item?: Item } {
     const item = this.items.get(this.keyOf(input.Key));

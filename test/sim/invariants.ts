@@ -1,7 +1,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DigestPolicy, FileState } from '@eventline/core';
-import { fileStateOf } from '@eventline/core';
+import { fileStateOf, recordOf, supersededRecord } from '@eventline/core';
 import { DigestChecker } from './digest-check.ts';
 import type { S3Version } from './fake-aws.ts';
 import { BUCKET, ROUTE_PREFIX, type World } from './world.ts';
@@ -16,7 +16,7 @@ export const INVARIANTS = {
   I1: 'the outcome item of an object never goes back to an older version',
   I2: 'a record item never goes back to an older version of the object it came from',
   I3: "the records of an object's PROCESSED current version hold that version's payload",
-  I4: 'no record of a superseded version of an object remains beside the current version',
+  I4: "a record of an object whose current version is PROCESSED is that version's or, under a key it did not write, a superseded version's, told apart as one (records --stale)",
   I5: 'at quiescence no outcome is PROCESSING or owes a notification or dead letter',
   I6: 'at quiescence every existing object has a terminal outcome for its current version',
   I7: 'every terminal outcome ever stored was announced (published at least once)',
@@ -43,6 +43,8 @@ export class Checker {
   /** Terminal outcomes stored: `key|put|status`. */
   readonly outcomes = new Set<string>();
   private readonly lastCheckpoint = new Map<string, number>();
+  /** Invocations that claimed a file past maxAttempts, and the file: they may only record FAILED (I11). */
+  private readonly pastMax = new Map<number, string>();
 
   private readonly digests: DigestChecker | undefined;
 
@@ -52,6 +54,7 @@ export class Checker {
     private readonly digest?: DigestPolicy,
   ) {
     world.dynamo.onWrite = (item, before, transaction) => this.onWrite(item, before, transaction);
+    world.onCall = (invocation, label) => this.onCall(invocation, label);
     this.digests = digest
       ? new DigestChecker(
           world,
@@ -80,6 +83,23 @@ export class Checker {
     return this.world.s3.versionOf(state.key, id);
   }
 
+  /**
+   * I11, call by call: an invocation that claimed a file past maxAttempts reads none of it and
+   * writes no record; it may name the version (HeadObject), record FAILED, send the letter, the
+   * notification and a digest window's close, or give the claim back when it cannot.
+   */
+  private onCall(invocation: number, label: string): void {
+    const key = this.pastMax.get(invocation);
+    if (key === undefined) return;
+    const work =
+      label.startsWith('GetObject ') ||
+      label.startsWith('read ') ||
+      label === 'BatchWriteItem' ||
+      (label.startsWith('PutItem ') && !label.startsWith('PutItem #file#'));
+    if (work)
+      this.fail('I11', `${key}: #${invocation} claimed it past ${this.maxAttempts} attempts, then ${label}`);
+  }
+
   private onWrite(item: Item, before: Item | undefined, transaction?: string[]): void {
     const plain = unmarshall(item);
     if (plain.kind === 'digest') this.digests?.onWindow(item, before, transaction);
@@ -96,6 +116,14 @@ export class Checker {
             `${state.key}: outcome went from ${versionLabel(previous)} to ${versionLabel(version)} (${state.status})`,
           );
         }
+      }
+      if (
+        state.status === 'PROCESSING' &&
+        !state.handoff &&
+        state.attempts > this.maxAttempts &&
+        this.world.caller !== undefined
+      ) {
+        this.pastMax.set(this.world.caller, state.key);
       }
       if (state.status !== 'PROCESSING') this.outcomes.add(`${state.key}|${version?.put}|${state.status}`);
       if (before) {
@@ -195,11 +223,25 @@ export class Checker {
             if (Number(v) !== put)
               this.fail('I3', `${key}: record ${id} holds #${v ?? 'nothing'}, not the current #${put}`);
           }
+          // I4: a record of this object under a key the current version did not write is a
+          // superseded version's, and is told apart as one (`records --stale` lists exactly these);
+          // every record the current version wrote names it.
           for (const [id, stored] of records) {
-            const source = stored.source as { key?: string };
-            if (source.key === key && !expected.has(id)) {
-              const v = (stored.payload as { v?: unknown }).v;
-              this.fail('I4', `${key}: record ${id} of the superseded #${v} remains beside #${current.put}`);
+            const record = recordOf(stored);
+            if (record.source.key !== key) continue;
+            const superseded = supersededRecord(record, state);
+            const from = this.world.s3.versionOf(key, record.source);
+            if (expected.has(id)) {
+              if (superseded)
+                this.fail(
+                  'I4',
+                  `${key}: record ${id}, written by the current #${current.put}, is taken for a superseded one`,
+                );
+            } else if (!superseded || !from || from.put >= current.put) {
+              this.fail(
+                'I4',
+                `${key}: record ${id} of ${versionLabel(from)} beside #${current.put} is not told apart as superseded`,
+              );
             }
           }
         }

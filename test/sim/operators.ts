@@ -1,6 +1,13 @@
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { FileState } from '@eventline/core';
-import { encodeS3Key, fileStateOf, hasPendingSteps, redriveEvent } from '@eventline/core';
+import {
+  encodeS3Key,
+  fileStateOf,
+  hasPendingSteps,
+  type RedriveObject,
+  type RedrivePurpose,
+  redriveEvent,
+} from '@eventline/core';
 import { BUCKET, ROUTE_PREFIX, type World } from './world.ts';
 
 /**
@@ -36,8 +43,12 @@ function listing(world: World) {
 const send = (world: World, event: Record<string, unknown>) =>
   world.ingest.send(JSON.stringify(event), world.clock.now());
 
+/** The tool's event, made at the world's time (not the wall clock's, which differs run to run). */
+const redrive = (world: World, object: RedriveObject, purpose: RedrivePurpose) =>
+  redriveEvent({ ...object, eventTime: new Date(world.clock.now()).toISOString() }, purpose);
+
 export function backfill(world: World): void {
-  for (const object of listing(world)) send(world, redriveEvent(object, 'backfill'));
+  for (const object of listing(world)) send(world, redrive(world, object, 'backfill'));
   world.log.push('backfill');
 }
 
@@ -53,7 +64,7 @@ export function reconcileFix(world: World): void {
   for (const object of listed) {
     const state = states.get(object.key);
     const same = state && (!object.eTag || !state.eTag || state.eTag === object.eTag);
-    if (!state || !same) send(world, redriveEvent(object, 'backfill'));
+    if (!state || !same) send(world, redrive(world, object, 'backfill'));
   }
   const seen = new Set(listed.map((o) => o.key));
   for (const state of states.values()) {
@@ -66,12 +77,12 @@ export function reconcileFix(world: World): void {
     };
     const listedNow = seen.has(state.key);
     if (state.status === 'PROCESSING' && state.leaseUntil < now) {
-      if (listedNow) send(world, redriveEvent(object, 'backfill'));
+      if (listedNow) send(world, redrive(world, object, 'backfill'));
     } else if (state.status !== 'PROCESSING' && state.leaseUntil < now && hasPendingSteps(state)) {
       // `owes`: re-driven even when the object is gone (sending steps reads nothing from S3).
-      send(world, redriveEvent(object, 'backfill'));
+      send(world, redrive(world, object, 'backfill'));
     } else if (state.status === 'FAILED' && !letters.has(state.key)) {
-      if (listedNow) send(world, redriveEvent(object, 'replay'));
+      if (listedNow) send(world, redrive(world, object, 'replay'));
     }
   }
   world.log.push('reconcile --fix');
@@ -91,7 +102,7 @@ export function dlqReplay(world: World): void {
   const exists = object.versionId
     ? world.s3.versionOf(object.key, { versionId: object.versionId }) !== undefined
     : world.s3.current(object.key) !== undefined;
-  if (exists) send(world, redriveEvent(object, 'replay'));
+  if (exists) send(world, redrive(world, object, 'replay'));
   world.log.push(`dlq replay ${object.key}`);
 }
 
@@ -115,7 +126,13 @@ export async function restart(world: World): Promise<void> {
       const pk = { S: `#file#${BUCKET}/${object.key}` };
       const item = world.dynamo.items.get(pk.S);
       if (item && Number(item.rev?.N) === state.rev) {
-        world.dynamo.items.set(pk.S, { ...item, lease: { N: '0' }, rev: { N: String(state.rev + 1) } });
+        // Awaited only on the emulator's table: the fake's write is synchronous, its schedule unchanged.
+        const written = world.dynamo.overwrite(pk.S, {
+          ...item,
+          lease: { N: '0' },
+          rev: { N: String(state.rev + 1) },
+        });
+        if (written instanceof Promise) await written;
         state = { ...state, leaseUntil: 0 };
       }
     }

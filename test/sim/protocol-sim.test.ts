@@ -1,3 +1,5 @@
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { fileStateOf, recordOf, supersededRecord } from '@eventline/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { INVARIANTS, type InvariantId } from './invariants.ts';
@@ -37,8 +39,9 @@ describe('the protocol, explored', () => {
     await fc.assert(property(ALL_ACTORS, HOLDING), { numRuns: RUNS, seed: 22_002 });
   });
 
-  it('finds a known violation: the checker is not blind (superseded records, hole 3)', async () => {
-    // A version of 2 records overwritten by one of 1: the second record of the first version stays.
+  describe("hole 3 (decided, I4): a superseded version's records stay, told apart as superseded", () => {
+    // A version of 2 records overwritten by one of 1: the second record of the first version stays
+    // (under a business key it is that entity's last known state), and `records --stale` lists it.
     const plan = {
       versioned: true,
       maxAttempts: 3,
@@ -51,9 +54,66 @@ describe('the protocol, explored', () => {
         { kind: 'put' as const, key: 0, ids: [0], lines: 1, copies: 1 },
       ],
     };
+    const recordsOf = (world: World) =>
+      new Map(
+        [...world.dynamo.items.values()]
+          .map((item) => unmarshall(item))
+          .filter((item) => item.kind === 'record')
+          .map((item) => [String(item.pk), recordOf(item)]),
+      );
+
+    it('the record the newer version did not write remains and is superseded; the one it wrote is not', async () => {
+      const [scheduler] = fc.sample(fc.scheduler(), { numRuns: 1, seed: 1 });
+      const { violations, world, schedule } = await runPlan(plan, scheduler!);
+      expect(violations, schedule).toEqual([]);
+      const outcome = fileStateOf(unmarshall(world.dynamo.items.get('#file#sim-bucket/in/obj-0.ndjson')!));
+      expect(outcome.status).toBe('PROCESSED');
+      expect(outcome.versionId).toBe(world.s3.current('in/obj-0.ndjson')?.versionId);
+      const records = recordsOf(world);
+      expect([...records.keys()].sort()).toEqual(['k0-r0', 'k0-r1']);
+      expect(supersededRecord(records.get('k0-r0')!, outcome)).toBe(false);
+      expect(supersededRecord(records.get('k0-r1')!, outcome)).toBe(true);
+      expect((records.get('k0-r1')!.payload as { v: number }).v).toBe(1);
+    });
+
+    it('finds a known violation: the checker is not blind (a stale record that names the current version)', async () => {
+      const [scheduler] = fc.sample(fc.scheduler(), { numRuns: 1, seed: 1 });
+      const { violations } = await runPlan(plan, scheduler!, (world) => {
+        // After the plan, before quiescence: the stale record is made to claim the newest version.
+        const item = world.dynamo.items.get('k0-r1')!;
+        const current = world.s3.current('in/obj-0.ndjson')!;
+        world.dynamo.items.set('k0-r1', {
+          ...item,
+          source: { M: { ...item.source!.M!, versionId: { S: current.versionId! } } },
+        });
+      });
+      expect(violations.map((v) => v.invariant)).toContain('I4');
+    });
+  });
+
+  it('finds a known violation: the checker is not blind (a claim past maxAttempts that reads the file, I11)', async () => {
+    // The first attempt crashes before its GetObject; then the pipeline is made to allow 3 attempts
+    // while the checker holds it to 1: the redelivery's claim (attempt 2) reads and writes the file.
+    // The check of writes alone missed it (the claim ends PROCESSED, never writing PROCESSING again).
+    const plan = {
+      versioned: true,
+      maxAttempts: 1,
+      seed: 1,
+      faults: [{ at: 2, kind: 'crash-before' as const }],
+      actions: [
+        { kind: 'put' as const, key: 0, ids: [0], lines: 1, copies: 1 },
+        { kind: 'deliver' as const, pick: 0 },
+        { kind: 'step' as const, n: 50 },
+      ],
+    };
     const [scheduler] = fc.sample(fc.scheduler(), { numRuns: 1, seed: 1 });
-    const { violations } = await runPlan(plan, scheduler!);
-    expect(violations.map((v) => v.invariant)).toContain('I4');
+    const { violations, schedule } = await runPlan(plan, scheduler!, (world) => {
+      world.config = { ...world.config, files: { ...world.config.files, maxAttempts: 3 } };
+    });
+    expect(schedule).toContain('crashed before GetObject');
+    expect(violations.map((v) => v.detail)).toContain(
+      'in/obj-0.ndjson: #2 claimed it past 1 attempts, then GetObject in/obj-0.ndjson',
+    );
   });
 
   for (const versioned of [true, false]) {
@@ -122,9 +182,11 @@ describe('the protocol, explored', () => {
     expect(schedule).toContain('BatchWriteItem abandoned at its deadline');
     expect(violations, schedule).toEqual([]);
   });
-  it('open (I7, docs/protocol.md): dlq replay of a FAILED outcome whose Publish a restart cut off drops its notification', async () => {
+  it('I7: dlq replay of a FAILED outcome whose Publish a restart cut off still announces the failure, then the new outcome', async () => {
     // Seed 25014's shrunk plan on an `each` route: the FAILED outcome is dead-lettered, the restart
     // comes before its Publish, and the replay re-claims the version with a fresh count (hole 9).
+    // Before the fix the claim dropped the owed notification: the file ended PROCESSED, its failure
+    // never announced ('in/obj-0.ndjson|1|FAILED: stored, never announced').
     const [scheduler] = fc.sample(fc.scheduler(), { numRuns: 1, seed: 1 });
     const actions: Action[] = [
       { kind: 'put', key: 0, ids: [0], lines: 1, copies: 2 },
@@ -135,13 +197,38 @@ describe('the protocol, explored', () => {
       { kind: 'restart' },
       { kind: 'replay' },
     ];
-    const { violations } = await runPlan(
+    const { violations, schedule } = await runPlan(
       { versioned: false, maxAttempts: 1, seed: 0, faults: [], actions },
       scheduler!,
     );
-    expect(violations).toEqual([
-      { invariant: 'I7', detail: 'in/obj-0.ndjson|1|FAILED: stored, never announced' },
-    ]);
+    expect(violations, schedule).toEqual([]);
+  });
+
+  it("I8, I10: a FAILED outcome of a listing's claim is announced and dead-lettered under the versionId S3 names, as its S3 event's would be", async () => {
+    // Backfill's event (ETag, no versionId) fails on its only attempt while S3 is down; the
+    // outcome is named by HeadObject once S3 answers. Before the fix it was FAILED under the ETag's
+    // key, and the version's own S3 event (a crash, then attempts-exhausted) failed it again under
+    // the versionId's: 'in/obj-0.ndjson|1|FAILED: announced under 2 idempotency keys' (seed 25014
+    // found it 15 times in 22,000 plans).
+    const actions: Action[] = [
+      { kind: 'put', key: 0, ids: [0], lines: 1, copies: 1 },
+      { kind: 'backfill' },
+      { kind: 'outage', service: 's3', ms: 60_000 },
+      { kind: 'deliver', pick: 1 },
+      { kind: 'step', n: 200 },
+      { kind: 'advance', ms: 400_000 },
+      { kind: 'deliver', pick: 0 },
+      { kind: 'step', n: 200 },
+    ];
+    const [scheduler] = fc.sample(fc.scheduler(), { numRuns: 1, seed: 1 });
+    const { violations, schedule, world } = await runPlan(
+      { versioned: true, maxAttempts: 1, seed: 1, faults: [{ at: 12, kind: 'crash-before' }], actions },
+      scheduler!,
+    );
+    expect(violations, schedule).toEqual([]);
+    const failures = world.published.filter((p) => p.json.status === 'FAILED');
+    expect(failures.length, schedule).toBeGreaterThan(0);
+    for (const p of failures) expect(p.json.versionId, schedule).toBeDefined();
   });
 
   describe('digests (I13)', () => {

@@ -1,7 +1,9 @@
 import type { DigestPolicy } from '@eventline/core';
 import fc from 'fast-check';
+import type { DynamoStore } from './fake-dynamo.ts';
 import { Checker, type InvariantId, type Violation } from './invariants.ts';
 import { backfill, dlqReplay, reconcileFix, redriveEvents, restart } from './operators.ts';
+import type { RealS3 } from './real-s3.ts';
 import { type Fault, type Service, VISIBILITY_MS, World } from './world.ts';
 
 /**
@@ -141,17 +143,15 @@ function seededRandom(seed: number): () => number {
   };
 }
 
-const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
-
 /** Lets the scheduler run up to `n` port calls (each followed by whatever code it wakes). */
 async function steps(world: World, n: number): Promise<number> {
   let done = 0;
   for (; done < n; done++) {
-    await flush();
+    await world.settle();
     if (world.scheduler.count() === 0) break;
     await world.scheduler.waitNext(1);
   }
-  await flush();
+  await world.settle();
   return done;
 }
 
@@ -169,6 +169,8 @@ export async function runPlan(
   scheduler: fc.Scheduler,
   /** Tampers with the world after the plan, before quiescence: the checker's own tests only. */
   meddle?: (world: World) => void,
+  /** The slower tier's emulators (real-dynamo.ts, real-s3.ts): the fakes answer what is not given. */
+  emulators: { dynamo?: DynamoStore; s3?: RealS3 } = {},
 ): Promise<RunResult> {
   const random = Math.random;
   Math.random = seededRandom(plan.seed);
@@ -178,6 +180,7 @@ export async function runPlan(
       faults: plan.faults,
       maxAttempts: plan.maxAttempts,
       ...(plan.digest ? { digest: plan.digest } : {}),
+      ...emulators,
     });
     const checker = new Checker(world, plan.maxAttempts, plan.digest);
     for (const action of plan.actions) {
@@ -252,6 +255,9 @@ export async function runPlan(
       else redriveEvents(world);
       while (world.deliver(0)) {}
     }
+    // The table as stored (the emulator's read back whole, not the mirror of its writes).
+    const synced = world.dynamo.sync();
+    if (synced instanceof Promise) await synced;
     const violations = checker.finish();
     if (!quiet) violations.push({ invariant: 'I5' as InvariantId, detail: 'the world never went quiet' });
     const result: RunResult = { violations, world, schedule: world.log.join('\n') };

@@ -20,11 +20,12 @@ export const ALL_ACTORS: Actor[] = [
 /** S3's own events (duplicated, reordered, overwrites, deletes), redeliveries, faults, outages, dlq replay. */
 export const S3_ACTORS: Actor[] = ['overwrite', 'delete', 'replay', 'outage', 'faults'];
 
-/** Invariants that hold under S3's own events and every fault (open: I4 hole 3). */
+/** Invariants that hold under S3's own events and every fault: all of them. */
 export const HOLDING_S3: InvariantId[] = [
   'I1',
   'I2',
   'I3',
+  'I4',
   'I5',
   'I6',
   'I7',
@@ -38,6 +39,6 @@ export const HOLDING_S3: InvariantId[] = [
 
 /**
  * Invariants that hold with every actor, the operator's sequencer-less re-drives included (backfill,
- * reconcile --fix, restart recovery: ordered by asking S3 for the current version). Open: I4, hole 3.
+ * reconcile --fix, restart recovery: ordered by asking S3 for the current version).
  */
 export const HOLDING: InvariantId[] = HOLDING_S3;

@@ -13,7 +13,9 @@ import type { Clock } from '@eventline/core';
 import { type DigestPolicy, encodeS3Key, normaliseEvent, Pipeline } from '@eventline/core';
 import type fc from 'fast-check';
 import { AwsFault, FakeQueue, FakeS3, type Published, type S3Version } from './fake-aws.ts';
-import { FakeDynamo } from './fake-dynamo.ts';
+import { type DynamoStore, FakeDynamo } from './fake-dynamo.ts';
+import { InFlight } from './in-flight.ts';
+import type { RealS3 } from './real-s3.ts';
 
 /**
  * The simulated world: the real core (`Pipeline`) and the real AWS adapters (`DynamoLedger`,
@@ -22,6 +24,10 @@ import { FakeDynamo } from './fake-dynamo.ts';
  * invocation waits for fast-check's scheduler, which decides the order of all calls in flight; the
  * clock is virtual. An invocation dies (crash, function timeout) by never returning from a call:
  * a request already sent still lands, its answer is lost, as with a killed Lambda.
+ *
+ * The DynamoDB table is the fake's, or (the slower tier, real-dynamo.ts) a table of the project's
+ * DynamoDB emulator: each call released by the scheduler then waits for the emulator's answer,
+ * and no other call is released until it came (`settle`), so the order stays the scheduler's.
  */
 
 export const BUCKET = 'sim-bucket';
@@ -65,20 +71,26 @@ const hang = <T>(): Promise<T> => new Promise<T>(() => {});
 export class World {
   readonly clock = new VirtualClock();
   readonly s3: FakeS3;
-  readonly dynamo = new FakeDynamo();
+  readonly dynamo: DynamoStore;
   readonly eventsDlq = new FakeQueue('events-dlq', { visibilityMs: VISIBILITY_MS });
   readonly ingest: FakeQueue;
   readonly filesDlq = new FakeQueue('files-dlq', { visibilityMs: VISIBILITY_MS });
   readonly published: Published[] = [];
   /** Dead letters `dlq replay` took off the queue (still counted as sent). */
   readonly replayedLetters: Array<Record<string, unknown>> = [];
-  readonly config: EventlineConfig;
+  /** The pipelines' configuration (the checker's own tests change it behind the checker's back). */
+  config: EventlineConfig;
   /** Outages: the service refuses every call until this time. */
   readonly outageUntil: Record<Service, number> = { dynamodb: 0, s3: 0, sns: 0, sqs: 0 };
   faultsOn = true;
   calls = 0;
   invocations = 0;
   private readonly faults = new Map<number, FaultKind>();
+  /** Calls to the emulator in flight (the slower tier): the world waits for them before going on. */
+  private readonly inFlight: InFlight;
+  private readonly realS3: RealS3 | undefined;
+  /** The emulator's copies of the fake's writes, made one after the other. */
+  private s3Writes: Promise<void> = Promise.resolve();
   /** Invocations that are still running (not settled, not dead). */
   readonly running = new Set<Promise<void>>();
   /** Every invocation, to kill them all at a restart. */
@@ -88,9 +100,21 @@ export class World {
 
   constructor(
     readonly scheduler: fc.Scheduler,
-    options: { versioned: boolean; faults: Fault[]; maxAttempts: number; digest?: DigestPolicy },
+    options: {
+      versioned: boolean;
+      faults: Fault[];
+      maxAttempts: number;
+      digest?: DigestPolicy;
+      /** The table: the fake's unless given (the emulator's, in the slower tier). */
+      dynamo?: DynamoStore;
+      /** The slower tier's S3 emulator bucket, answering the pipeline's reads (real-s3.ts). */
+      s3?: RealS3;
+    },
   ) {
     this.s3 = new FakeS3(options.versioned);
+    this.dynamo = options.dynamo ?? new FakeDynamo();
+    this.realS3 = options.s3;
+    this.inFlight = new InFlight(options.dynamo !== undefined || options.s3 !== undefined);
     for (const fault of options.faults) this.faults.set(fault.at, fault.kind);
     this.config = parseConfig({
       routes: [
@@ -119,12 +143,17 @@ export class World {
     });
   }
 
+  /** Told of every port call as it reaches its service (the checker's I11: what an invocation does). */
+  onCall: ((invocation: number, label: string) => void) | undefined;
+  /** The invocation whose call is being applied (writes reach the checker synchronously inside it). */
+  caller: number | undefined;
+
   /** One port call of invocation `inv`: ordered by the scheduler, struck by faults and outages. */
   private async call<T>(
     inv: Invocation,
     service: Service,
     label: string,
-    apply: (fault?: FaultKind) => T,
+    apply: (fault?: FaultKind) => T | Promise<T>,
     signal?: AbortSignal,
   ): Promise<T> {
     if (inv.dead) return hang();
@@ -169,7 +198,17 @@ export class World {
           service === 's3' ? 503 : 400,
         );
       }
-      result = apply(fault);
+      this.onCall?.(inv.id, label);
+      // A write reaches the checker inside its call: tell it whose it is. A call to an emulator
+      // answers later, and is the only one in flight until it has (in-flight.ts).
+      this.caller = inv.id;
+      let applied: T | Promise<T> | undefined;
+      try {
+        applied = apply(fault);
+        result = applied instanceof Promise ? await this.inFlight.track(applied) : applied;
+      } finally {
+        this.caller = undefined;
+      }
     } catch (error) {
       if (inv.dead || this.clock.now() >= inv.deadline) return this.die(inv, label);
       throw error;
@@ -180,6 +219,11 @@ export class World {
     }
     if (inv.dead || this.clock.now() >= inv.deadline) return this.die(inv, label);
     return result;
+  }
+
+  /** Lets the code run until every invocation waits for the scheduler (in-flight.ts). */
+  settle(): Promise<void> {
+    return this.inFlight.settle();
   }
 
   /** Abort signals of the virtual clock: each aborts at its deadline (the ledger's `abortAt`). */
@@ -214,9 +258,24 @@ export class World {
       s3: {
         getObject: (input) =>
           this.call(inv, 's3', `GetObject ${input.Key}`, () => {
+            if (this.realS3) {
+              // The emulator's answer, read whole, then streamed a line at a time as the fake's.
+              return this.realS3
+                .getObject(input)
+                .then(({ body, ...rest }) => ({ ...rest, Body: lines(body) }));
+            }
             const { version, from } = this.s3.getObject(input);
             const body = version.body.subarray(from);
-            async function* lines() {
+            const size = version.body.length;
+            return {
+              Body: lines(body),
+              ContentLength: body.length,
+              // A ranged GET says which bytes of how many it returns, as S3's does.
+              ...(input.Range ? { ContentRange: `bytes ${from}-${size - 1}/${size}` } : {}),
+              ETag: `"${version.eTag}"`,
+              ...(version.versionId ? { VersionId: version.versionId } : {}),
+            };
+            async function* lines(body: Uint8Array) {
               let start = 0;
               for (let i = 0; i < body.length; i++) {
                 if (body[i] !== 10 && i !== body.length - 1) continue;
@@ -228,15 +287,10 @@ export class World {
                 start = i + 1;
               }
             }
-            return {
-              Body: lines(),
-              ContentLength: body.length,
-              ETag: `"${version.eTag}"`,
-              ...(version.versionId ? { VersionId: version.versionId } : {}),
-            };
           }),
         headObject: (input) =>
           this.call(inv, 's3', `HeadObject ${input.Key}`, () => {
+            if (this.realS3) return this.realS3.headObject(input);
             const version = this.s3.headObject(input);
             return {
               ETag: `"${version.eTag}"`,
@@ -270,11 +324,12 @@ export class World {
                 return this.dynamo.transactWriteItems(input, this.clock.now(), true);
               }
               const result = this.dynamo.transactWriteItems(input, this.clock.now());
-              if (fault === 'unprocessed') {
+              if (fault !== 'unprocessed') return result;
+              const again = () => {
                 this.log.push(`#${inv.id} TransactWriteItems committed, its answer lost; the SDK retries it`);
                 return this.dynamo.transactWriteItems(input, this.clock.now());
-              }
-              return result;
+              };
+              return result instanceof Promise ? result.then(again) : again();
             },
           ),
         batchWriteItem: (input, options) =>
@@ -346,6 +401,7 @@ export class World {
   /** S3 writes an object: its event goes to the ingest queue (`copies` times: S3 may send one twice). */
   putObject(key: string, body: string, copies = 1): S3Version {
     const version = this.s3.put(key, body);
+    this.mirrorWrite(key, version);
     for (let i = 0; i < copies; i++)
       this.ingest.send(JSON.stringify(this.s3Event(key, version, 'ObjectCreated:Put')), this.clock.now());
     this.log.push(
@@ -357,8 +413,17 @@ export class World {
   deleteObject(key: string): void {
     const marker = this.s3.delete(key);
     if (!marker) return;
+    this.mirrorWrite(key, marker);
     this.ingest.send(JSON.stringify(this.s3Event(key, marker, 'ObjectRemoved:Delete')), this.clock.now());
     this.log.push(`delete ${key} #${marker.put}`);
+  }
+
+  /** The slower tier: the write made on the emulator's bucket too, before any call is released. */
+  private mirrorWrite(key: string, version: S3Version): void {
+    const real = this.realS3;
+    if (!real) return;
+    this.s3Writes = this.s3Writes.then(() => real.write(key, version));
+    this.inFlight.track(this.s3Writes);
   }
 
   s3Event(key: string, version: S3Version, eventName: string): Record<string, unknown> {

@@ -190,6 +190,45 @@ describe('hole 2: owed steps are bounded in the item but never dropped (I7)', ()
   });
 });
 
+describe('I7: a replay of a FAILED outcome that still owes its notification announces the failure too', () => {
+  it("sends the owed FAILED notification before the replayed attempt's PROCESSED one (real DynamoLedger)", async () => {
+    const dynamo = new FakeDynamo();
+    const api: DynamoDbApi = {
+      getItem: async (input) => dynamo.getItem(input),
+      putItem: async (input) => dynamo.putItem(input),
+      updateItem: async (input) => dynamo.updateItem(input),
+      batchWriteItem: async (input) => dynamo.batchWriteItem(input),
+    };
+    const t = setup();
+    const pipeline = new Pipeline({
+      config: parseConfig({ routes: [{ prefix: 'incoming/', suffix: '.json' }], files: { maxAttempts: 1 } }),
+      source: t.source,
+      ledger: new DynamoLedger({ tableName: 'ledger', dynamodb: api, clock: t.clock }),
+      notifier: t.notifier,
+      deadLetters: t.deadLetters,
+      clock: t.clock,
+    });
+    t.source.put('incoming/a.json', '{"id":"a-1"}');
+    const event = objectEvent(t.source, 'incoming/a.json');
+    // S3 is down on the only attempt, SNS too: FAILED is stored and dead-lettered, its Publish fails
+    // (as when the stack restarts between the letter and the Publish): the notification is owed.
+    t.source.failure = new TransientError('aws-unavailable', 'GetObject: S3 is down');
+    t.notifier.down = true;
+    await expect(pipeline.processObject(event)).rejects.toBeInstanceOf(TransientError);
+    expect(t.deadLetters.letters).toHaveLength(1);
+    expect(t.notifier.sent).toHaveLength(0);
+    // Both are back; the operator replays the letter before any redelivery finished the steps.
+    t.source.failure = undefined;
+    t.notifier.down = false;
+    const replayed = await pipeline.processObject({ ...event, origin: 'replay' }, { replay: true });
+    expect(replayed.status).toBe('processed');
+    expect(t.notifier.sent.map((n) => n.json.status)).toEqual(['FAILED', 'PROCESSED']);
+    expect(t.deadLetters.letters).toHaveLength(1);
+    // Nothing is owed any more: a redelivery of the event is a duplicate.
+    expect((await pipeline.processObject(event)).status).toBe('duplicate');
+  });
+});
+
 describe('finding 6: a 403 on HeadObject is a denial, not a missing object (I1, nothing silently dropped)', () => {
   it('retries the listing event with access-denied naming the permission instead of skipping it as stale', async () => {
     const t = setup();
@@ -259,4 +298,61 @@ describe('finding 2: a FAILED outcome claimed from a listing is not the same ver
       expect((await t.pipeline.processObject(event)).status).toBe('duplicate');
     });
   }
+});
+
+describe("adversarial review: a listing's FAILED outcome is not named by an identical re-upload's versionId (I6 beside I8)", () => {
+  const body = '{"id":"a-1"}';
+  /** HeadObject of the memory bucket, as S3 answers it for a versioned bucket (second-precision Last-Modified). */
+  const versionedHead = (t: ReturnType<typeof setup>, modified: Map<string, string>) => {
+    t.source.current = async (_bucket: string, key: string) => {
+      const object = t.source.objects.get(key);
+      if (!object) return undefined;
+      return {
+        eTag: object.eTag,
+        ...(object.versionId ? { versionId: object.versionId } : {}),
+        ...(modified.has(object.versionId ?? '')
+          ? { lastModified: modified.get(object.versionId ?? '') }
+          : {}),
+      };
+    };
+  };
+
+  it("processes the re-upload's S3 event when the listing claim of the first write ran out of attempts after it", async () => {
+    const t = setup({ files: { maxAttempts: 1 } });
+    const modified = new Map([
+      ['v1', '2026-01-01T00:00:00.000Z'],
+      ['v2', '2026-01-01T00:00:07.000Z'],
+    ]);
+    versionedHead(t, modified);
+    t.source.put('incoming/a.json', body, { versionId: 'v1' });
+    // backfill listed v1 (its LastModified is the event's time). The same bytes are uploaded again
+    // (v2, one ETag) before the listing's event is processed; its only attempt cannot read (S3 is
+    // down for GetObject) and fails without S3 naming a version; HeadObject finds v2 under the ETag.
+    const listed = { ...listingEvent(t, 'incoming/a.json'), eventTime: modified.get('v1')! };
+    t.source.put('incoming/a.json', body, { versionId: 'v2' });
+    t.source.failure = new TransientError('aws-unavailable', 'GetObject: S3 is down');
+    expect((await t.pipeline.processObject(listed)).status).toBe('failed');
+    t.source.failure = undefined;
+    const failed = [...t.ledger.files.values()][0];
+    expect(failed?.versionId).not.toBe('v2');
+    // v2's own S3 event: a write never tried, it deserves its attempt (finding 2), not a duplicate.
+    const v2 = objectEvent(t.source, 'incoming/a.json', { versionId: 'v2', eventTime: modified.get('v2')! });
+    expect((await t.pipeline.processObject(v2)).status).toBe('processed');
+    expect(t.notifier.sent.map((n) => n.json.status)).toEqual(['FAILED', 'PROCESSED']);
+  });
+
+  it('still names the outcome by the versionId when HeadObject serves the write the listing saw', async () => {
+    const t = setup({ files: { maxAttempts: 1 } });
+    const modified = new Map([['v1', '2026-01-01T00:00:00.000Z']]);
+    versionedHead(t, modified);
+    t.source.put('incoming/a.json', body, { versionId: 'v1' });
+    const listed = { ...listingEvent(t, 'incoming/a.json'), eventTime: '2026-01-01T00:00:00.412Z' };
+    t.source.failure = new TransientError('aws-unavailable', 'GetObject: S3 is down');
+    expect((await t.pipeline.processObject(listed)).status).toBe('failed');
+    t.source.failure = undefined;
+    expect([...t.ledger.files.values()][0]?.versionId).toBe('v1');
+    // Its S3 event finds the outcome its own: one FAILED, one key (I8).
+    const v1 = objectEvent(t.source, 'incoming/a.json', { versionId: 'v1' });
+    expect((await t.pipeline.processObject(v1)).status).toBe('duplicate');
+  });
 });

@@ -165,3 +165,19 @@ describe('fromAttributeValue', () => {
     expect(back).toEqual(original);
   });
 });
+
+describe('plain decimals (the fast path for log and CSV cells such as 0.001)', () => {
+  it('stores them as written, sized as every number is, and still refuses more than 38 digits', () => {
+    expect(toAttributeValue(new LosslessNumber('0.001'), 'x')).toEqual({ value: { N: '0.001' }, size: 3 });
+    expect(toAttributeValue(new LosslessNumber('-12.50'), 'x')).toEqual({ value: { N: '-12.50' }, size: 3 });
+    const widest = `1.${'2'.repeat(37)}`;
+    expect(toAttributeValue(new LosslessNumber(widest), 'x').value).toEqual({ N: widest });
+    expect(toAttributeValue(new LosslessNumber(`-${widest}`), 'x').value).toEqual({ N: `-${widest}` });
+    expect(thrown(() => toAttributeValue(new LosslessNumber(`1.${'2'.repeat(38)}`), 'x')).message).toMatch(
+      /39 significant digits/,
+    );
+    expect(thrown(() => toAttributeValue(new LosslessNumber(`-1.${'2'.repeat(38)}`), 'x')).code).toBe(
+      'bad-number',
+    );
+  });
+});

@@ -41,7 +41,12 @@ function metered(output: {
     readMeter.readUnits += c.CapacityUnits ?? 0;
 }
 
-function readError(target: Target, what: string, error: unknown): Error {
+/** What reading the ledger needs of a target: its table and a DynamoDB document client. */
+export type LedgerReader = Pick<Target, 'table' | 'where'> & {
+  clients: Pick<Target['clients'], 'documents'>;
+};
+
+function readError(target: LedgerReader, what: string, error: unknown): Error {
   const missing = (error as { name?: string }).name === 'ResourceNotFoundException';
   return new Error(
     `${what} of the ledger table "${target.table.name}" (${target.table.source}) at ${target.where} failed: ${missing ? 'the table does not exist' : errorMessage(error)}`,
@@ -192,7 +197,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The outcomes of these objects, read by key (BatchGetItem, 100 keys a request, eventually consistent). */
 export async function outcomesByKey(
-  target: Target,
+  target: LedgerReader,
   bucket: string,
   keys: string[],
 ): Promise<Map<string, FileState>> {

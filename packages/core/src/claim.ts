@@ -66,8 +66,11 @@ export function decide(
       return leased ? { kind: 'in-progress' } : { kind: 'claim', attempts: nextAttempt(state) };
     }
     if (state.status === 'FAILED' && replay) {
-      // The operator asks for the file again: it gets a fresh count of attempts (hole 9).
-      return leased ? { kind: 'in-progress' } : { kind: 'claim', attempts: 1 };
+      // The operator asks for the file again: it gets a fresh count of attempts (hole 9). The
+      // failure's own steps still owed (a restart cut off its Publish) ride along in `owed` and are
+      // sent before the new attempt's outcome (I7): drained first when the item carries its fill.
+      if (leased) return { kind: 'in-progress' };
+      return ownCarried(state) > MAX_OWED ? { kind: 'drain' } : { kind: 'claim', attempts: 1 };
     }
     if (!hasPendingSteps(state)) return { kind: 'duplicate' };
     return leased ? { kind: 'in-progress' } : { kind: 'finish' };
@@ -80,8 +83,7 @@ export function decide(
   // finished version leased to send its steps must not be taken over, or its steps, carried into
   // the newer claim's `owed`, would have two senders (hole 8).
   if (leased) return { kind: 'in-progress' };
-  const carried = (state.owed?.length ?? 0) + (hasOwnPendingSteps(state) ? 1 : 0);
-  if (state.status !== 'PROCESSING' && carried > MAX_OWED) return { kind: 'drain' };
+  if (state.status !== 'PROCESSING' && ownCarried(state) > MAX_OWED) return { kind: 'drain' };
   return { kind: 'claim', attempts: 1 };
 }
 
@@ -157,12 +159,19 @@ export function claimState(
       if (previous.checkpoint) state.checkpoint = previous.checkpoint;
       state.startedAt = previous.startedAt;
       if (previous.lastError) state.lastError = previous.lastError;
-    } else if (!same && previous.status !== 'PROCESSING' && hasOwnPendingSteps(previous)) {
+    } else if (previous.status !== 'PROCESSING' && hasOwnPendingSteps(previous)) {
+      // A superseded version's outcome, or (same version) a FAILED one the operator replays: its
+      // steps are owed whatever the new claim ends as (I7), never dropped with the old state.
       owed.push(owedOf(previous));
     }
     if (owed.length > 0) state.owed = owed;
   }
   return state;
+}
+
+/** How many outcomes a claim over `state` would carry in `owed`: the ones there and its own, if it owes. */
+function ownCarried(state: FileState): number {
+  return (state.owed?.length ?? 0) + (hasOwnPendingSteps(state) ? 1 : 0);
 }
 
 function hasOwnPendingSteps(state: FileState): boolean {

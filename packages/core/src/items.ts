@@ -2,7 +2,7 @@ import type { Route } from '@eventline/config/runtime';
 import { isLosslessNumber } from 'lossless-json';
 import { RecordError } from './errors.ts';
 import type { ObjectEvent } from './events.ts';
-import { sequencerSortKey } from './events.ts';
+import { compareSequencers, sequencerSortKey } from './events.ts';
 import type { DecodedRecord } from './formats/types.ts';
 import type { FileState } from './ports.ts';
 
@@ -221,7 +221,7 @@ export function fileStateOf(item: Record<string, unknown>): FileState {
 export interface StoredRecord {
   key: string;
   payload: unknown;
-  source: { bucket?: string; key?: string; versionId?: string; eTag?: string };
+  source: { bucket?: string; key?: string; versionId?: string; eTag?: string; sequencer?: string };
   route?: string;
   line?: unknown;
   index?: unknown;
@@ -236,4 +236,33 @@ export function recordOf(item: Record<string, unknown>): StoredRecord {
   if (item.index !== undefined) record.index = item.index;
   if (typeof item.processedAt === 'string') record.processedAt = item.processedAt;
   return record;
+}
+
+const bareETag = (eTag: string | undefined) => eTag?.replace(/"/g, '');
+
+/**
+ * Whether a record's `source` names the version an outcome is about: by versionId when both have
+ * one, else by sequencer, else by ETag (a listing's event names neither of the first two);
+ * undefined when they share no identity.
+ */
+export function sameSourceVersion(
+  source: StoredRecord['source'],
+  state: Pick<FileState, 'versionId' | 'sequencer' | 'eTag'>,
+): boolean | undefined {
+  if (source.versionId && state.versionId) return source.versionId === state.versionId;
+  if (source.sequencer && state.sequencer) return compareSequencers(source.sequencer, state.sequencer) === 0;
+  if (source.eTag && state.eTag) return bareETag(source.eTag) === bareETag(state.eTag);
+  return undefined;
+}
+
+/**
+ * A superseded version's record (invariant I4, docs/protocol.md): the object it came from has a
+ * PROCESSED outcome for another version, which did not write this key (a version that writes a key
+ * replaces the record). The ledger keeps it: under a business key it is that entity's last known
+ * state; `eventline records --stale` lists such records and `--prune` deletes them.
+ */
+export function supersededRecord(record: StoredRecord, outcome: FileState | undefined): boolean {
+  if (outcome?.status !== 'PROCESSED') return false;
+  if (record.source.bucket !== outcome.bucket || record.source.key !== outcome.key) return false;
+  return sameSourceVersion(record.source, outcome) === false;
 }

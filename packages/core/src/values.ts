@@ -113,12 +113,21 @@ export function toAttributeValue(value: unknown, path: string, depth = 0): Marsh
 
 /** An integer of at most 37 digits without leading zeros: always a DynamoDB number (the common case, checked first). */
 const PLAIN_INTEGER = /^-?(?:0|[1-9]\d{0,36})$/;
+/** A decimal with a point and no exponent (`0.001`, `-12.50`); its length bounds its digits (checked beside it). */
+const PLAIN_DECIMAL = /^-?(?:0|[1-9]\d*)\.\d+$/;
 
 function number(text: string, path: string): Marshalled {
   if (PLAIN_INTEGER.test(text)) {
     return {
       value: { N: text },
       size: Math.ceil((text.length - (text.charCodeAt(0) === 45 ? 1 : 0)) / 2) + 1,
+    };
+  }
+  if (PLAIN_DECIMAL.test(text) && text.length <= (text.charCodeAt(0) === 45 ? 40 : 39)) {
+    // At most 38 digits with a point and no exponent: always in DynamoDB's range (the size as below).
+    return {
+      value: { N: text },
+      size: Math.ceil((text.length - (text.charCodeAt(0) === 45 ? 2 : 1)) / 2) + 1,
     };
   }
   const problem = checkDynamoNumber(text);

@@ -474,6 +474,7 @@ export class LocalStack implements AdminStack {
       dataDir: this.dataDir,
       queues: this.queues,
       env: this.env,
+      ...(this.options.configFile ? { configFile: this.options.configFile } : {}),
     });
   }
 

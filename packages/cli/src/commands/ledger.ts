@@ -4,6 +4,7 @@ import { type Cli, positive } from '../context.ts';
 import { attentionStates, fileStates, newestFirst, records } from '../ledger.ts';
 import { emit, exact, table } from '../output.ts';
 import { progressOf } from '../progress.ts';
+import { pruneRecord, staleRecords } from '../stale-records.ts';
 
 /**
  * `files`, `records`, `notifications`: what the ledger says, read through DynamoDB. FAILED and
@@ -108,8 +109,43 @@ export function register(program: Command, cli: Cli): void {
     .description('list ledger records, their payloads exactly as stored')
     .option('-n, --limit <n>', 'how many', positive, 20)
     .option('-q, --search <text>', 'only record keys containing this text')
-    .action(async (options: { limit: number; search?: string }) => {
+    .option(
+      '--stale',
+      "only records a superseded version left under keys its object's current, PROCESSED version did not write (reads the whole table)",
+    )
+    .option('--prune', 'with --stale: delete them (each only if it still holds the write listed)')
+    .action(async (options: { limit: number; search?: string; stale?: boolean; prune?: boolean }) => {
       const target = await cli.target();
+      if (options.prune && !options.stale) throw new Error('records --prune: only with --stale');
+      if (options.stale) {
+        // The search filters before the limit counts: a stale record past `--limit` others still shows.
+        const search = options.search;
+        const stale = await staleRecords(target, options.limit, (key) => !search || key.includes(search));
+        const pruned: string[] = [];
+        if (options.prune) {
+          for (const { record } of stale) if (await pruneRecord(target, record)) pruned.push(record.key);
+        }
+        const rows = stale.map(({ record, outcome }) => ({
+          ...record,
+          current: { versionId: outcome.versionId, eTag: outcome.eTag },
+          ...(options.prune ? { pruned: pruned.includes(record.key) } : {}),
+        }));
+        emit(cli.out, { records: rows }, () =>
+          rows.length === 0
+            ? 'no stale records\n'
+            : `${table(
+                ['KEY', 'SOURCE', 'ITS VERSION', 'CURRENT VERSION', ...(options.prune ? ['PRUNED'] : [])],
+                rows.map((r) => [
+                  r.key,
+                  r.source.key ?? '',
+                  r.source.versionId ?? r.source.eTag ?? '',
+                  r.current.versionId ?? r.current.eTag ?? '',
+                  ...(options.prune ? [r.pruned ? 'yes' : 'no (replaced meanwhile)'] : []),
+                ]),
+              )}${options.prune ? '' : 'eventline records --stale --prune deletes them\n'}`,
+        );
+        return;
+      }
       const found = await records(target, options.limit, options.search, cli.out.progress);
       emit(cli.out, { records: found }, () =>
         found.length === 0

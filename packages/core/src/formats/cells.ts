@@ -8,7 +8,6 @@ import { isNumber, LosslessNumber, parse as parseJson } from 'lossless-json';
 
 export type CellType = 'string' | 'number' | 'boolean' | 'json';
 
-const PLAIN_INTEGER = /^-?(?:0|[1-9]\d*)$/;
 const NUMBER = /^([+-]?)(\d*)(?:\.(\d*))?([eE][+-]?\d+)?$/;
 
 /** The JSON spelling of a decimal number cell, or undefined when it is not one. */
@@ -30,8 +29,12 @@ export function convertCell(
   if (cell.trim() === '') return { value: null };
   switch (type) {
     case 'number': {
-      // Most cells of a log are plain integers (status codes, byte counts, ports): already JSON's spelling.
-      if (PLAIN_INTEGER.test(cell)) return { value: new LosslessNumber(cell) };
+      // Most cells of a log are already JSON's spelling of their number (status codes, byte counts,
+      // `0.001` seconds): LosslessNumber checks that spelling itself, so it is checked once, not twice.
+      // Other spellings (`+1`, `007`, `.5`, ` 3 `) throw there and are normalised below.
+      try {
+        return { value: new LosslessNumber(cell) };
+      } catch {}
       const text = normaliseNumber(cell);
       return text === undefined
         ? { code: 'bad-number', problem: `${JSON.stringify(cell)} is not a number` }
