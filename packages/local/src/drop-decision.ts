@@ -9,8 +9,8 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DeadLetter, DropDecision, FileState } from '@eventline/core';
 import { dropUpdate, errorMessage, fileKey, fileStateOf } from '@eventline/core';
-
-export type DropRecord = { recorded: true; decision: DropDecision } | { recorded: false; note: string };
+import type { SqsDeadLetterStore } from './dead-letters.ts';
+import { type DropRecord, dropLetter } from './replay.ts';
 
 const sameVersion = (state: FileState, object: NonNullable<DeadLetter['object']>) =>
   (!object.versionId || !state.versionId || object.versionId === state.versionId) &&
@@ -57,4 +57,31 @@ export async function recordDrop(
     }
   }
   return { recorded: false, note: 'the outcome kept changing while the decision was written: try again' };
+}
+
+/** Who drops, and why (default: the letter's own reason). */
+export interface DropBy {
+  by: string;
+  reason?: string;
+}
+
+/** The stack's `drop`: ends the letter without replaying it, the decision recorded first. */
+export function dropByHand(
+  stack: {
+    deadLetters: SqsDeadLetterStore;
+    print: (line: string) => void;
+    clients: { documents: DynamoDBDocumentClient };
+    names: { tableName: string };
+  },
+  id: string,
+  decision: DropBy,
+): ReturnType<typeof dropLetter> {
+  return dropLetter(stack, id, (letter) =>
+    recordDrop(stack.clients, stack.names.tableName, letter, {
+      by: decision.by,
+      at: new Date().toISOString(),
+      reason: decision.reason ?? letter.reason,
+      letter: letter.id,
+    }),
+  );
 }

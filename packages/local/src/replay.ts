@@ -9,7 +9,6 @@ import type { DropDecision, ObjectEvent, Outcome, Pipeline } from '@eventline/co
 import { describeDrop, digestCloseOf, errorMessage } from '@eventline/core';
 import type { Activity } from './activity.ts';
 import type { SqsDeadLetterStore, StoredDeadLetter } from './dead-letters.ts';
-import type { DropRecord } from './drop-decision.ts';
 import { clock, describeOutcome, eventsOfLetter } from './printing.ts';
 
 export interface ReplayResult {
@@ -26,6 +25,9 @@ export interface ReplayResult {
     | 'digest-closed';
   reason?: string;
 }
+
+/** A drop's decision as recorded in the ledger (drop-decision.ts), or why it was not. */
+export type DropRecord = { recorded: true; decision: DropDecision } | { recorded: false; note: string };
 
 /** What replaying dead letters needs of the stack. */
 export interface ReplayContext {

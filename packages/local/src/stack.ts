@@ -33,7 +33,7 @@ import { createAdmin } from './admin.ts';
 import type { AdminStack } from './admin-port.ts';
 import { noteOldS3Data, prepareDataDir } from './data-dir.ts';
 import { SqsDeadLetterStore } from './dead-letters.ts';
-import { recordDrop } from './drop-decision.ts';
+import { type DropBy, dropByHand } from './drop-decision.ts';
 import type { Edge } from './edge.ts';
 import {
   createEventSource,
@@ -46,7 +46,7 @@ import { OutcomeReporter } from './outcomes.ts';
 import { stackBanner } from './printing.ts';
 import { type StackQueues, sendTestEvent } from './queues.ts';
 import { listObjects, recover } from './recovery.ts';
-import { dropLetter, type ReplayResult, replayLetters } from './replay.ts';
+import { type ReplayResult, replayLetters } from './replay.ts';
 import { handlerClientsFor, provisionResources, startServices } from './services.ts';
 import { type StopReport, stopReport } from './shutdown.ts';
 import type { LocalStackOptions } from './stack-options.ts';
@@ -418,20 +418,8 @@ export class LocalStack implements AdminStack {
     );
   }
 
-  /**
-   * Ends one dead letter by hand, without replaying it, and records the decision (who, when, why)
-   * on its file's FAILED outcome; undefined when there is no such letter.
-   */
-  drop(id: string, decision: { by: string; reason?: string }): ReturnType<typeof dropLetter> {
-    return dropLetter({ deadLetters: this.deadLetters, print: this.print }, id, (letter) =>
-      recordDrop(this.clients, this.names.tableName, letter, {
-        by: decision.by,
-        at: new Date().toISOString(),
-        reason: decision.reason ?? letter.reason,
-        letter: letter.id,
-      }),
-    );
-  }
+  /** Ends one dead letter by hand and records the decision on its outcome (drop-decision.ts). */
+  drop = (id: string, by: DropBy) => dropByHand({ ...this, print: this.print }, id, by);
 
   /** Resolves when every queued event has an outcome (tests and `put --wait`). */
   idle(): Promise<void> {
