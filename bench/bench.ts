@@ -9,6 +9,7 @@ import { type EmulatorsResult, runEmulators } from './figures/emulators.ts';
 import { type EndToEndResult, runEndToEnd } from './figures/end-to-end.ts';
 import { type LargeNdjsonResult, runLargeNdjson } from './figures/large-ndjson.ts';
 import { type NotifyPoliciesResult, runNotifyPolicies, withPolicyCosts } from './figures/notify-policies.ts';
+import { type OperatorCommandsResult, operatorGoal, runFigure12 } from './figures/operator-commands.ts';
 import { type QueuePathResult, runQueuePath } from './figures/queue-path.ts';
 import { type RecipesResult, runRecipes } from './figures/recipes.ts';
 import { runWorkloadMemory, type WorkloadMemoryResult } from './figures/workload-memory.ts';
@@ -26,7 +27,7 @@ import { formatNumber } from './lib/stats.ts';
  */
 
 export type Profile = 'full' | 'quick' | 'smoke';
-export type FigureNumber = 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10 | 11;
+export type FigureNumber = 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10 | 11 | 12;
 
 export interface BenchOptions {
   profile: Profile;
@@ -37,6 +38,8 @@ export interface BenchOptions {
   sizesMb?: number[];
   files?: number;
   runs?: number;
+  /** Figure 12's ledger size (default: the profile's; 1,000,000 in full). */
+  operatorItems?: number;
   out: string;
   progress: Progress;
 }
@@ -70,6 +73,8 @@ export interface BenchResult {
     workloadMemory?: WorkloadMemoryResult;
     /** Figure 11: each recipe on its own generator's sample through a local stack. */
     recipes?: RecipesResult;
+    /** Figure 12: the operator's commands on a big ledger, beside a full Scan. */
+    operatorCommands?: OperatorCommandsResult;
   };
   goals: Array<{ figure: FigureNumber; goal: string; measured: string; met: boolean | null }>;
 }
@@ -304,6 +309,15 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     );
   }
 
+  if (wants(12)) {
+    const items = options.operatorItems;
+    result.figures.operatorCommands = await runFigure12({
+      profile: options.profile,
+      progress,
+      ...(items ? { items } : {}),
+    });
+  }
+
   const e2e = result.figures.endToEnd;
   const ndjson = result.figures.largeNdjson;
   if (wants(5) && (e2e || ndjson)) {
@@ -506,6 +520,7 @@ function goals(result: BenchResult): BenchResult['goals'] {
       });
     }
   }
+  if (result.figures.operatorCommands) out.push(operatorGoal(result.figures.operatorCommands));
   return out;
 }
 

@@ -12,7 +12,11 @@ import { renderSummary } from './lib/report.ts';
  *                          8 is the local queue path with the CPU of instances and emulators; 9 is the log
  *                          and parquet decoders beside raw loops with the same libraries, about a minute; 10 is peak RSS
  *                          on small and large log, Parquet and object files, 1 GB and 5 GB in full, about 15 minutes;
- *                          11 is each recipe on its own generator's sample, about 2 minutes)
+ *                          11 is each recipe on its own generator's sample, about 2 minutes; 12 is the
+ *                          operator's commands on a big ledger beside a full Scan, 1,000,000 items in full,
+ *                          7 to 25 minutes, most of it loading)
+ *   --items N              figure 12's ledger size (default: 1,000,000 in full, 100,000 quick; or
+ *                          EVENTLINE_BENCH_ITEMS)
  *   --with-1gb             add the 1 GiB NDJSON file to figure 3 (about an hour more)
  *   --sizes 10,100         figure 3's sizes in MiB
  *   --files N --runs N     figure 1/2 and 8 burst size and runs
@@ -28,6 +32,7 @@ const { values } = parseArgs({
     sizes: { type: 'string' },
     files: { type: 'string' },
     runs: { type: 'string' },
+    items: { type: 'string' },
     out: { type: 'string', default: 'bench/results/latest.json' },
     markdown: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
@@ -51,9 +56,10 @@ const numbers = (text: string | undefined, what: string): number[] | undefined =
 };
 
 const profile: Profile = values.smoke ? 'smoke' : values.quick ? 'quick' : 'full';
-const figures = (numbers(values.only, 'only') ?? [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]) as FigureNumber[];
-if (figures.some((f) => ![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11].includes(f)))
-  throw new Error('--only: figures are 1 to 11');
+const figures = (numbers(values.only, 'only') ?? [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]) as FigureNumber[];
+if (figures.some((f) => ![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12].includes(f)))
+  throw new Error('--only: figures are 1 to 12');
+const items = values.items ?? process.env.EVENTLINE_BENCH_ITEMS;
 
 const result = await runBench({
   profile,
@@ -62,6 +68,7 @@ const result = await runBench({
   ...(values.sizes ? { sizesMb: numbers(values.sizes, 'sizes')! } : {}),
   ...(values.files ? { files: numbers(values.files, 'files')![0]! } : {}),
   ...(values.runs ? { runs: numbers(values.runs, 'runs')![0]! } : {}),
+  ...(items ? { operatorItems: numbers(items, 'items')![0]! } : {}),
   out: values.out,
   progress: new Progress(),
 });

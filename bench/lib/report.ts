@@ -1,4 +1,5 @@
 import type { BenchResult } from '../bench.ts';
+import { operatorCommandsMarkdown } from '../figures/operator-commands.ts';
 import { describeMachine } from './machine.ts';
 import { formatNumber as n, formatSummary as s } from './stats.ts';
 
@@ -383,6 +384,9 @@ export function renderSummary(result: BenchResult): string {
       ),
     );
   }
+
+  const operator = result.figures.operatorCommands;
+  if (operator) out.push(...operatorCommandsMarkdown(operator));
 
   const recipes = result.figures.recipes;
   if (recipes) {

@@ -575,6 +575,18 @@ describe('exact numbers and dead letters on a fresh stack', () => {
     expect((await notificationsFor(stack, 'incoming/broken.json')).map((n) => n.subject)).toEqual([
       'S3 Event Failed',
     ]);
+    // The operator's decision is in the ledger, as `eventline dlq drop` records it: who, when, why.
+    const detail = await getJson<{ state: { status: string; dropped?: Record<string, string> } }>(
+      stack,
+      '/_eventline/file?key=incoming%2Fbroken.json',
+    );
+    expect(detail.state.status).toBe('FAILED');
+    expect(detail.state.dropped).toMatchObject({
+      by: expect.stringMatching(/\(console\)$/),
+      at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      reason: expect.stringMatching(/\S/),
+      letter: expect.any(String),
+    });
     await page.click('.tab[data-tab="files"]');
     await page.locator('.row[data-key="incoming/broken.json"][data-status="failed"]').waitFor();
     expect(pageErrors).toEqual([]);

@@ -255,6 +255,8 @@ describe('dlq drop, and a replay whose object is gone', () => {
     // Assess
     expect(afterTarget(dropped.stderr)).toBe('');
     expect(dropped.stdout).toMatch(new RegExp(`^dropped\t${id}\t${key}\t.*malformed JSON`));
+    // The decision is recorded on the file's outcome (who, when, why), as on AWS.
+    expect(dropped.stdout).toMatch(/\nrecorded in the ledger: dropped by \S+ at \d{4}-.*: .*malformed JSON/);
     expect((await eventline(['dlq', 'list'])).stdout).not.toContain(key);
     expect(await failures(key)).toBe(1);
     expect(unknown.code).toBe(1);

@@ -36,7 +36,17 @@ afterAll(async () => {
 
 const route = { id: 'rows', prefix: 'attempts/', suffix: '.ndjson', format: 'ndjson' as const, key: 'id' };
 
-async function setup(input: EventlineConfigInput) {
+/** Queue mode's continuations: the events sent again, with the delay each asked for. */
+class DelayingContinuations extends MemoryContinuations {
+  readonly delays = true;
+  readonly delaysAsked: number[] = [];
+  override async schedule(event: Record<string, unknown>, delaySeconds?: number): Promise<void> {
+    this.delaysAsked.push(delaySeconds ?? 0);
+    await super.schedule(event);
+  }
+}
+
+async function setup(input: EventlineConfigInput, ports: { queue?: boolean } = {}) {
   tables += 1;
   const table = `attempts-${tables}`;
   await ensureLedgerTable(emulators.clients.dynamodb, table);
@@ -60,9 +70,11 @@ async function setup(input: EventlineConfigInput) {
   });
   const notifier = new RecordingNotifier();
   const deadLetters = new FileDeadLetterQueue(join(emulators.dir, table));
-  const continuations = new MemoryContinuations();
+  const continuations = ports.queue ? new DelayingContinuations() : new MemoryContinuations();
   const pipeline = new Pipeline({
     continuations,
+    // Waiting (direct mode's wait for an older version's lease, hole 12) moves the manual clock.
+    sleep: async (ms) => clock.advance(ms),
     config,
     bucketName: emulators.bucket,
     source,
@@ -205,32 +217,70 @@ describe('hole 13: attempts count the failures since the last progress, not over
   });
 });
 
-describe('hole 12 (a window left, docs/protocol.md "A newer version behind a continued file"): pinned', () => {
-  it('a newer version waits only while a segment of the older one holds its lease, and takes the file over between segments', async () => {
-    const t = await setup({});
-    const key = 'attempts/versions.ndjson';
-    const body = (v: number) => ['a', 'b', 'c'].map((id) => JSON.stringify({ id, v })).join('\n');
-    const v1 = await putObject(emulators, key, `${body(1)}\n`);
+describe('hole 12: a newer version behind a segment of an older, continued one is not left to the DLQ', () => {
+  const body = (v: number) => `${['a', 'b', 'c'].map((id) => JSON.stringify({ id, v })).join('\n')}\n`;
+
+  /** v1 continues after one record; its second segment hangs on GetObject, holding its lease, when v2 is written. */
+  async function behindASegment(t: Awaited<ReturnType<typeof setup>>, key: string) {
+    const v1 = await putObject(emulators, key, body(1));
     expect((await t.pipeline.processObject(v1, { deadline: t.clock.now() + 1 })).status).toBe('continued');
     const [message] = normaliseEvent(t.continuations.scheduled.at(-1));
     const segment2 = message!.objects[0]!;
-    // Segment 2 of v1 runs (it hangs on GetObject, holding its lease) when v2 is written.
     t.crash.on = true;
     void t.pipeline.processObject(segment2, { deadline: t.clock.now() + 60_000 });
     await claimed(t, segment2, 1);
-    const v2 = await putObject(emulators, key, `${body(2)}\n`);
-    const refused = await t.pipeline.processObject(v2).catch((error: unknown) => error);
-    // Each delivery of v2 in that time is refused and uses one of its event's deliveries.
-    expect(refused).toMatchObject({ name: 'InProgressError', code: 'in-progress' });
-    // Once the segment's lease ends (it paused, finished or died), v2's next delivery takes over.
     t.crash.on = false;
-    t.clock.advance(10 * 60_000);
-    expect((await t.pipeline.processObject(v2)).status).toBe('processed');
+    const v2 = await putObject(emulators, key, body(2));
+    return { segment2, v2, heldUntil: (await t.ledger.getFile(v2.bucket, v2.key))!.leaseUntil };
+  }
+
+  it('queue mode: the delivery succeeds, sending the event again delayed until the lease ends; that one processes v2', async () => {
+    const t = await setup({ trigger: { mode: 'queue', maxReceiveCount: 2 } }, { queue: true });
+    const key = 'attempts/versions-queue.ndjson';
+    const { v2, heldUntil, segment2 } = await behindASegment(t, key);
+    const continuations = t.continuations as DelayingContinuations;
+    const sent = continuations.scheduled.length;
+    // Before the fix: InProgressError, each such delivery using one of the event's 2 receives.
+    expect((await t.pipeline.processObject(v2)).status).toBe('deferred');
+    expect(continuations.scheduled).toHaveLength(sent + 1);
+    const [again] = normaliseEvent(continuations.scheduled.at(-1));
+    expect(again!.objects[0]).toMatchObject({ key, sequencer: v2.sequencer, eTag: v2.eTag });
+    expect(continuations.delaysAsked.at(-1)! * 1000).toBeGreaterThanOrEqual(heldUntil - t.clock.now());
+    // SQS holds the message back until then; the segment's lease has run out (its invocation died).
+    t.clock.advance(continuations.delaysAsked.at(-1)! * 1000);
+    expect((await t.pipeline.processObject(again!.objects[0]!)).status).toBe('processed');
     expect((await t.pipeline.processObject(segment2)).status).toBe('stale');
     expect(await t.ledger.getFile(v2.bucket, v2.key)).toMatchObject({
       status: 'PROCESSED',
       sequencer: v2.sequencer,
       counts: { written: 3 },
     });
+  });
+
+  it('direct mode: the invocation waits for the lease within its own time, then processes v2', async () => {
+    const t = await setup({ trigger: { mode: 'direct' } });
+    const key = 'attempts/versions-direct.ndjson';
+    const { v2 } = await behindASegment(t, key);
+    const outcome = await t.pipeline.processObject(v2, { deadline: t.clock.now() + 15 * 60_000 });
+    expect(outcome.status).toBe('processed');
+    expect(await t.ledger.getFile(v2.bucket, v2.key)).toMatchObject({
+      status: 'PROCESSED',
+      sequencer: v2.sequencer,
+      counts: { written: 3 },
+    });
+  });
+
+  it('direct mode: an invocation too short to wait for the lease waits what it can, then invokes the function again with the event', async () => {
+    const t = await setup({ trigger: { mode: 'direct' } });
+    const key = 'attempts/versions-short.ndjson';
+    const { v2 } = await behindASegment(t, key);
+    const sent = t.continuations.scheduled.length;
+    const before = t.clock.now();
+    expect((await t.pipeline.processObject(v2, { deadline: before + 30_000 })).status).toBe('deferred');
+    // It waited three quarters of its time first: no loop of short invocations while the lease runs.
+    expect(t.clock.now() - before).toBeGreaterThanOrEqual(22_500);
+    const [again] = normaliseEvent(t.continuations.scheduled.at(-1));
+    expect(t.continuations.scheduled).toHaveLength(sent + 1);
+    expect(again!.objects[0]).toMatchObject({ key, sequencer: v2.sequencer });
   });
 });

@@ -1,13 +1,17 @@
 /**
  * Drift detection between the simulator's tiers: one plan, one schedule (the same scheduler seed,
- * the same seeded Math.random) run over fake-dynamo.ts and over the DynamoDB emulator
- * (real-dynamo.ts); what each ends with (the ledger's items normalised, the announcements, the dead
+ * the same seeded Math.random) run over the fakes and over the DynamoDB and S3 emulators
+ * (real-dynamo.ts, real-s3.ts); what each ends with (the ledger's items normalised, the announcements, the dead
  * letters, the invariant verdicts, the sequence of port calls) must be the same. Any difference is
  * the fake (or the emulator) answering otherwise than the other, reported with both sides.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import fc from 'fast-check';
-import type { RealDynamo } from './real-dynamo.ts';
+import { DynamoTier } from './real-dynamo.ts';
+import { S3Tier } from './real-s3.ts';
 import { type Plan, type RunResult, runPlan } from './sim.ts';
 
 export interface Ending {
@@ -106,19 +110,35 @@ export interface TierRun {
   differences: string[];
 }
 
-/** Runs `plan` under the schedule of `schedulerSeed` on both tiers and compares their endings. */
-export async function runTiers(
-  plan: Plan,
-  schedulerSeed: number,
-  table: () => Promise<RealDynamo>,
-  drop: (store: RealDynamo) => Promise<void>,
-): Promise<TierRun> {
-  const fake = await runPlan(plan, schedulerOf(schedulerSeed));
-  const store = await table();
-  try {
-    const real = await runPlan(plan, schedulerOf(schedulerSeed), undefined, store);
-    return { fake, real, differences: differences(endingOf(fake), endingOf(real)) };
-  } finally {
-    await drop(store);
+/** The emulators of the slower tier, started once for a run: a fresh table and bucket per plan. */
+export class RealTier {
+  private constructor(
+    private readonly dir: string,
+    private readonly dynamo: DynamoTier,
+    private readonly s3: S3Tier,
+  ) {}
+
+  static async start(): Promise<RealTier> {
+    const dir = await mkdtemp(join(tmpdir(), 'eventline-sim-'));
+    return new RealTier(dir, await DynamoTier.start(), await S3Tier.start(join(dir, 's3')));
+  }
+
+  /** Runs `plan` under the schedule of `schedulerSeed` on both tiers and compares their endings. */
+  async run(plan: Plan, schedulerSeed: number): Promise<TierRun> {
+    const fake = await runPlan(plan, schedulerOf(schedulerSeed));
+    const dynamo = await this.dynamo.table();
+    try {
+      const s3 = await this.s3.bucket(plan.versioned);
+      const real = await runPlan(plan, schedulerOf(schedulerSeed), undefined, { dynamo, s3 });
+      return { fake, real, differences: differences(endingOf(fake), endingOf(real)) };
+    } finally {
+      await this.dynamo.drop(dynamo);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.dynamo.close();
+    await this.s3.close();
+    await rm(this.dir, { recursive: true, force: true });
   }
 }

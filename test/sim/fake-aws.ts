@@ -112,6 +112,9 @@ export class FakeS3 {
       throw new AwsFault('PreconditionFailed', 412);
     }
     const from = input.Range ? Number(/^bytes=(\d+)-$/.exec(input.Range)?.[1] ?? 0) : 0;
+    // S3 refuses a range that starts at or past the end of a non-empty object (416 InvalidRange).
+    if (input.Range && from >= version.body.length && version.body.length > 0)
+      throw new AwsFault('InvalidRange', 416, 'The requested range is not satisfiable');
     return { version, from };
   }
 

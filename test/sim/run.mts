@@ -6,16 +6,15 @@
  * number of distinct schedules explored.
  *
  * `--tier real` is the slower tier: each plan runs twice under one schedule, over the fake DynamoDB
- * and over the project's DynamoDB emulator (in this process), and a difference between what the two
+ * and over the project's DynamoDB and S3 emulators (in this process), and a difference between what the two
  * end with fails the run (drift.ts), as does a violation on the emulator's side. `--seed S --path P`
  * replays its failures too.
  */
 import { createHash } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import fc from 'fast-check';
-import { runTiers } from './drift.ts';
+import { RealTier } from './drift.ts';
 import { INVARIANTS, type InvariantId } from './invariants.ts';
-import { DynamoTier } from './real-dynamo.ts';
 import { type Actor, type Plan, planArbitrary, type RunResult, runPlan } from './sim.ts';
 import { ALL_ACTORS, HOLDING } from './tiers.ts';
 
@@ -33,11 +32,11 @@ const { values } = parseArgs({
 });
 if (values.tier !== 'fake' && values.tier !== 'real') {
   console.error(
-    `--tier ${values.tier}: fake (the fakes alone) or real (also the DynamoDB emulator, compared)`,
+    `--tier ${values.tier}: fake (the fakes alone) or real (also the DynamoDB and S3 emulators, compared)`,
   );
   process.exit(2);
 }
-const tier = values.tier === 'real' ? await DynamoTier.start() : undefined;
+const tier = values.tier === 'real' ? await RealTier.start() : undefined;
 let drifted = 0;
 const runs = Number(values.runs);
 const seed = values.seed === undefined ? Date.now() % 2 ** 31 : Number(values.seed);
@@ -51,13 +50,8 @@ const digests = { plans: 0, windows: 0, published: 0, republished: 0 };
 const started = Date.now();
 
 /** One plan on the slower tier: both tiers under the scheduler of seed `s`, their endings compared. */
-async function onBothTiers(plan: Plan, s: number, emulator: DynamoTier): Promise<RunResult> {
-  const run = await runTiers(
-    plan,
-    s,
-    () => emulator.table(),
-    (store) => emulator.drop(store),
-  );
+async function onBothTiers(plan: Plan, s: number, emulator: RealTier): Promise<RunResult> {
+  const run = await emulator.run(plan, s);
   if (run.differences.length > 0) {
     drifted += 1;
     const text = `the fake and the emulator end differently:\n${run.differences.join('\n')}`;
@@ -118,7 +112,8 @@ const outcome = await fc.check(property, {
 });
 await tier?.close();
 const minutes = (Date.now() - started) / 60_000;
-if (tier) console.log(`tier real (DynamoDB emulator): ${drifted} plan(s) ended differently from the fake`);
+if (tier)
+  console.log(`tier real (DynamoDB and S3 emulators): ${drifted} plan(s) ended differently from the fake`);
 console.log(
   `seed ${seed}: ${done} run(s) in ${minutes.toFixed(2)} min = ${Math.round(done / minutes)} runs/min, ${schedules.size} distinct schedules`,
 );

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import type { DynamoStore } from './fake-dynamo.ts';
 import { Checker, type InvariantId, type Violation } from './invariants.ts';
 import { backfill, dlqReplay, reconcileFix, redriveEvents, restart } from './operators.ts';
+import type { RealS3 } from './real-s3.ts';
 import { type Fault, type Service, VISIBILITY_MS, World } from './world.ts';
 
 /**
@@ -168,8 +169,8 @@ export async function runPlan(
   scheduler: fc.Scheduler,
   /** Tampers with the world after the plan, before quiescence: the checker's own tests only. */
   meddle?: (world: World) => void,
-  /** The table to run on: the fake's unless given (the DynamoDB emulator's: the slower tier, real-dynamo.ts). */
-  dynamo?: DynamoStore,
+  /** The slower tier's emulators (real-dynamo.ts, real-s3.ts): the fakes answer what is not given. */
+  emulators: { dynamo?: DynamoStore; s3?: RealS3 } = {},
 ): Promise<RunResult> {
   const random = Math.random;
   Math.random = seededRandom(plan.seed);
@@ -179,7 +180,7 @@ export async function runPlan(
       faults: plan.faults,
       maxAttempts: plan.maxAttempts,
       ...(plan.digest ? { digest: plan.digest } : {}),
-      ...(dynamo ? { dynamo } : {}),
+      ...emulators,
     });
     const checker = new Checker(world, plan.maxAttempts, plan.digest);
     for (const action of plan.actions) {

@@ -14,6 +14,8 @@ import { type DigestPolicy, encodeS3Key, normaliseEvent, Pipeline } from '@event
 import type fc from 'fast-check';
 import { AwsFault, FakeQueue, FakeS3, type Published, type S3Version } from './fake-aws.ts';
 import { type DynamoStore, FakeDynamo } from './fake-dynamo.ts';
+import { InFlight } from './in-flight.ts';
+import type { RealS3 } from './real-s3.ts';
 
 /**
  * The simulated world: the real core (`Pipeline`) and the real AWS adapters (`DynamoLedger`,
@@ -65,7 +67,6 @@ class VirtualClock implements Clock {
 }
 
 const hang = <T>(): Promise<T> => new Promise<T>(() => {});
-const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export class World {
   readonly clock = new VirtualClock();
@@ -86,8 +87,10 @@ export class World {
   invocations = 0;
   private readonly faults = new Map<number, FaultKind>();
   /** Calls to the emulator in flight (the slower tier): the world waits for them before going on. */
-  private readonly pending = new Set<Promise<unknown>>();
-  private readonly emulated: boolean;
+  private readonly inFlight: InFlight;
+  private readonly realS3: RealS3 | undefined;
+  /** The emulator's copies of the fake's writes, made one after the other. */
+  private s3Writes: Promise<void> = Promise.resolve();
   /** Invocations that are still running (not settled, not dead). */
   readonly running = new Set<Promise<void>>();
   /** Every invocation, to kill them all at a restart. */
@@ -104,11 +107,14 @@ export class World {
       digest?: DigestPolicy;
       /** The table: the fake's unless given (the emulator's, in the slower tier). */
       dynamo?: DynamoStore;
+      /** The slower tier's S3 emulator bucket, answering the pipeline's reads (real-s3.ts). */
+      s3?: RealS3;
     },
   ) {
     this.s3 = new FakeS3(options.versioned);
     this.dynamo = options.dynamo ?? new FakeDynamo();
-    this.emulated = options.dynamo !== undefined;
+    this.realS3 = options.s3;
+    this.inFlight = new InFlight(options.dynamo !== undefined || options.s3 !== undefined);
     for (const fault of options.faults) this.faults.set(fault.at, fault.kind);
     this.config = parseConfig({
       routes: [
@@ -193,17 +199,16 @@ export class World {
         );
       }
       this.onCall?.(inv.id, label);
-      // A write reaches the checker synchronously inside a fake's call: tell it whose it is. (A call
-      // to a real emulator resolves later: its writes are not attributed, and I11's call check
-      // sees no claim past maxAttempts there.)
+      // A write reaches the checker inside its call: tell it whose it is. A call to an emulator
+      // answers later, and is the only one in flight until it has (in-flight.ts).
       this.caller = inv.id;
-      let applied: T | Promise<T>;
+      let applied: T | Promise<T> | undefined;
       try {
         applied = apply(fault);
+        result = applied instanceof Promise ? await this.inFlight.track(applied) : applied;
       } finally {
         this.caller = undefined;
       }
-      result = applied instanceof Promise ? await this.track(applied) : applied;
     } catch (error) {
       if (inv.dead || this.clock.now() >= inv.deadline) return this.die(inv, label);
       throw error;
@@ -216,26 +221,9 @@ export class World {
     return result;
   }
 
-  private track<T>(call: Promise<T>): Promise<T> {
-    this.pending.add(call);
-    const done = () => this.pending.delete(call);
-    call.then(done, done);
-    return call;
-  }
-
-  /**
-   * Lets the code run until every invocation waits for the scheduler: a turn of the event loop, and
-   * (the slower tier) until every call to the emulator answered and what it woke ran.
-   */
+  /** Lets the code run until every invocation waits for the scheduler (in-flight.ts). */
   settle(): Promise<void> {
-    // The fake's calls answer at once: its tier's turns stay exactly those of a bare flush.
-    if (!this.emulated) return flush();
-    return flush().then(async () => {
-      for (let i = 0; this.pending.size > 0 && i < 10_000; i++) {
-        await Promise.allSettled([...this.pending]);
-        await flush();
-      }
-    });
+    return this.inFlight.settle();
   }
 
   /** Abort signals of the virtual clock: each aborts at its deadline (the ledger's `abortAt`). */
@@ -270,9 +258,24 @@ export class World {
       s3: {
         getObject: (input) =>
           this.call(inv, 's3', `GetObject ${input.Key}`, () => {
+            if (this.realS3) {
+              // The emulator's answer, read whole, then streamed a line at a time as the fake's.
+              return this.realS3
+                .getObject(input)
+                .then(({ body, ...rest }) => ({ ...rest, Body: lines(body) }));
+            }
             const { version, from } = this.s3.getObject(input);
             const body = version.body.subarray(from);
-            async function* lines() {
+            const size = version.body.length;
+            return {
+              Body: lines(body),
+              ContentLength: body.length,
+              // A ranged GET says which bytes of how many it returns, as S3's does.
+              ...(input.Range ? { ContentRange: `bytes ${from}-${size - 1}/${size}` } : {}),
+              ETag: `"${version.eTag}"`,
+              ...(version.versionId ? { VersionId: version.versionId } : {}),
+            };
+            async function* lines(body: Uint8Array) {
               let start = 0;
               for (let i = 0; i < body.length; i++) {
                 if (body[i] !== 10 && i !== body.length - 1) continue;
@@ -284,15 +287,10 @@ export class World {
                 start = i + 1;
               }
             }
-            return {
-              Body: lines(),
-              ContentLength: body.length,
-              ETag: `"${version.eTag}"`,
-              ...(version.versionId ? { VersionId: version.versionId } : {}),
-            };
           }),
         headObject: (input) =>
           this.call(inv, 's3', `HeadObject ${input.Key}`, () => {
+            if (this.realS3) return this.realS3.headObject(input);
             const version = this.s3.headObject(input);
             return {
               ETag: `"${version.eTag}"`,
@@ -403,6 +401,7 @@ export class World {
   /** S3 writes an object: its event goes to the ingest queue (`copies` times: S3 may send one twice). */
   putObject(key: string, body: string, copies = 1): S3Version {
     const version = this.s3.put(key, body);
+    this.mirrorWrite(key, version);
     for (let i = 0; i < copies; i++)
       this.ingest.send(JSON.stringify(this.s3Event(key, version, 'ObjectCreated:Put')), this.clock.now());
     this.log.push(
@@ -414,8 +413,17 @@ export class World {
   deleteObject(key: string): void {
     const marker = this.s3.delete(key);
     if (!marker) return;
+    this.mirrorWrite(key, marker);
     this.ingest.send(JSON.stringify(this.s3Event(key, marker, 'ObjectRemoved:Delete')), this.clock.now());
     this.log.push(`delete ${key} #${marker.put}`);
+  }
+
+  /** The slower tier: the write made on the emulator's bucket too, before any call is released. */
+  private mirrorWrite(key: string, version: S3Version): void {
+    const real = this.realS3;
+    if (!real) return;
+    this.s3Writes = this.s3Writes.then(() => real.write(key, version));
+    this.inFlight.track(this.s3Writes);
   }
 
   s3Event(key: string, version: S3Version, eventName: string): Record<string, unknown> {

@@ -299,3 +299,60 @@ describe('finding 2: a FAILED outcome claimed from a listing is not the same ver
     });
   }
 });
+
+describe("adversarial review: a listing's FAILED outcome is not named by an identical re-upload's versionId (I6 beside I8)", () => {
+  const body = '{"id":"a-1"}';
+  /** HeadObject of the memory bucket, as S3 answers it for a versioned bucket (second-precision Last-Modified). */
+  const versionedHead = (t: ReturnType<typeof setup>, modified: Map<string, string>) => {
+    t.source.current = async (_bucket: string, key: string) => {
+      const object = t.source.objects.get(key);
+      if (!object) return undefined;
+      return {
+        eTag: object.eTag,
+        ...(object.versionId ? { versionId: object.versionId } : {}),
+        ...(modified.has(object.versionId ?? '')
+          ? { lastModified: modified.get(object.versionId ?? '') }
+          : {}),
+      };
+    };
+  };
+
+  it("processes the re-upload's S3 event when the listing claim of the first write ran out of attempts after it", async () => {
+    const t = setup({ files: { maxAttempts: 1 } });
+    const modified = new Map([
+      ['v1', '2026-01-01T00:00:00.000Z'],
+      ['v2', '2026-01-01T00:00:07.000Z'],
+    ]);
+    versionedHead(t, modified);
+    t.source.put('incoming/a.json', body, { versionId: 'v1' });
+    // backfill listed v1 (its LastModified is the event's time). The same bytes are uploaded again
+    // (v2, one ETag) before the listing's event is processed; its only attempt cannot read (S3 is
+    // down for GetObject) and fails without S3 naming a version; HeadObject finds v2 under the ETag.
+    const listed = { ...listingEvent(t, 'incoming/a.json'), eventTime: modified.get('v1')! };
+    t.source.put('incoming/a.json', body, { versionId: 'v2' });
+    t.source.failure = new TransientError('aws-unavailable', 'GetObject: S3 is down');
+    expect((await t.pipeline.processObject(listed)).status).toBe('failed');
+    t.source.failure = undefined;
+    const failed = [...t.ledger.files.values()][0];
+    expect(failed?.versionId).not.toBe('v2');
+    // v2's own S3 event: a write never tried, it deserves its attempt (finding 2), not a duplicate.
+    const v2 = objectEvent(t.source, 'incoming/a.json', { versionId: 'v2', eventTime: modified.get('v2')! });
+    expect((await t.pipeline.processObject(v2)).status).toBe('processed');
+    expect(t.notifier.sent.map((n) => n.json.status)).toEqual(['FAILED', 'PROCESSED']);
+  });
+
+  it('still names the outcome by the versionId when HeadObject serves the write the listing saw', async () => {
+    const t = setup({ files: { maxAttempts: 1 } });
+    const modified = new Map([['v1', '2026-01-01T00:00:00.000Z']]);
+    versionedHead(t, modified);
+    t.source.put('incoming/a.json', body, { versionId: 'v1' });
+    const listed = { ...listingEvent(t, 'incoming/a.json'), eventTime: '2026-01-01T00:00:00.412Z' };
+    t.source.failure = new TransientError('aws-unavailable', 'GetObject: S3 is down');
+    expect((await t.pipeline.processObject(listed)).status).toBe('failed');
+    t.source.failure = undefined;
+    expect([...t.ledger.files.values()][0]?.versionId).toBe('v1');
+    // Its S3 event finds the outcome its own: one FAILED, one key (I8).
+    const v1 = objectEvent(t.source, 'incoming/a.json', { versionId: 'v1' });
+    expect((await t.pipeline.processObject(v1)).status).toBe('duplicate');
+  });
+});

@@ -41,7 +41,10 @@ export interface S3Api {
     TagCount?: number;
   }>;
   /** HeadObject of the current version (GetObject's permission). */
-  headObject(input: { Bucket: string; Key: string }): Promise<{ ETag?: string; VersionId?: string }>;
+  headObject(input: {
+    Bucket: string;
+    Key: string;
+  }): Promise<{ ETag?: string; VersionId?: string; LastModified?: Date }>;
   putObject(input: {
     Bucket: string;
     Key: string;

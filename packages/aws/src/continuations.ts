@@ -15,10 +15,17 @@ export class SqsContinuations implements Continuations {
     private readonly queueUrl: string,
   ) {}
 
-  async schedule(event: Record<string, unknown>): Promise<void> {
+  readonly delays = true;
+
+  async schedule(event: Record<string, unknown>, delaySeconds?: number): Promise<void> {
     try {
       const sqs = typeof this.sqs === 'function' ? await this.sqs() : this.sqs;
-      await sqs.sendMessage({ QueueUrl: this.queueUrl, MessageBody: JSON.stringify(event) });
+      const delay = Math.max(0, Math.min(900, Math.ceil(delaySeconds ?? 0)));
+      await sqs.sendMessage({
+        QueueUrl: this.queueUrl,
+        MessageBody: JSON.stringify(event),
+        ...(delay > 0 ? { DelaySeconds: delay } : {}),
+      });
     } catch (error) {
       throw translate(error, `SendMessage ${this.queueUrl}`);
     }

@@ -84,12 +84,16 @@ export class S3ObjectSource implements ObjectSource {
     }
   }
 
-  async current(bucket: string, key: string): Promise<{ eTag?: string; versionId?: string } | undefined> {
+  async current(
+    bucket: string,
+    key: string,
+  ): Promise<{ eTag?: string; versionId?: string; lastModified?: string } | undefined> {
     try {
       const head = await this.s3.headObject({ Bucket: bucket, Key: key });
       return {
         ...(head.ETag ? { eTag: head.ETag.replace(/"/g, '') } : {}),
         ...(head.VersionId && head.VersionId !== 'null' ? { versionId: head.VersionId } : {}),
+        ...(head.LastModified ? { lastModified: head.LastModified.toISOString() } : {}),
       };
     } catch (error) {
       const name = (error as { name?: string }).name;

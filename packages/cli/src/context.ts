@@ -43,8 +43,9 @@ export class Cli {
    * started with `npm start -- --config examples/x/eventline.config.ts` is read right by a CLI
    * without that --config. A deployed stack's are the config's: run the CLI with the config deployed.
    */
-  async routeIds(): Promise<string[]> {
-    const ids = new Set((await this.config()).routes.map((r) => r.id));
+  async routeIds(also: string[] = []): Promise<string[]> {
+    // `--route <id>`: any route id, one removed from the config too (its outcomes stay in the index).
+    const ids = new Set([...(await this.config()).routes.map((r) => r.id), ...also]);
     const target = await this.target();
     if (target.local) {
       try {
@@ -146,6 +147,12 @@ export const port = (value: string) => {
   if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new InvalidArgumentError('a TCP port (0-65535)');
   return n;
 };
+
+/** `--route <id>`, repeatable: route ids to read the index under besides the config's. */
+export const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+export const ROUTE_HELP =
+  'also read the index under this route id (repeatable): a route removed from the config keeps its outcomes there';
 
 export const positive = (value: string) => {
   const n = Number(value);

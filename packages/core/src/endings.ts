@@ -197,19 +197,29 @@ export async function fail(
  * announcement and letter of it carries one key (I8, I10). Only on this path: an event with a
  * sequencer or a versionId, or a read that served the object, costs nothing more. Unanswered (S3
  * down), the claim is given back and the file fails on a later delivery, once S3 says which version
- * it is: never under a key the version's own event would not share.
+ * it is: never under a key the version's own event would not share. An ETag names the bytes, not the
+ * write: identical bytes uploaded again after the listing (a new version, one ETag) would lend the
+ * failure their versionId, and that write's own event would find it a duplicate, never tried
+ * (finding 2). So the current version names it only if it was written in the second the listing
+ * saw (the claim's `eventTime` is the listing's LastModified; HeadObject's is to the second).
+ * Window: the same bytes written again within that second, or a listing with no LastModified.
  */
 async function namedVersion(ctx: UseCaseContext, lease: Lease): Promise<string | undefined> {
   const state = lease.state;
   if (state.versionId || state.sequencer || !state.eTag || !ctx.source.current) return undefined;
-  let head: { eTag?: string; versionId?: string } | undefined;
+  let head: { eTag?: string; versionId?: string; lastModified?: string } | undefined;
   try {
     head = await ctx.source.current(state.bucket, state.key);
   } catch (error) {
     await release(ctx, lease);
     throw error;
   }
-  return head?.eTag === state.eTag ? head.versionId : undefined;
+  if (head?.eTag !== state.eTag) return undefined;
+  const second = (iso: string | undefined) => (iso ? Math.floor(Date.parse(iso) / 1000) : Number.NaN);
+  const listed = second(state.eventTime);
+  const written = second(head.lastModified);
+  if (!Number.isNaN(listed) && !Number.isNaN(written) && listed !== written) return undefined;
+  return head.versionId;
 }
 
 /** Out of time: records the checkpoint and hands the file to a continuation. */

@@ -16,6 +16,7 @@ export * from './formats/index.ts';
 export * from './items.ts';
 export * from './lease.ts';
 export * from './ledger-index.ts';
+export * from './ledger-pages.ts';
 export * from './outcome.ts';
 export * from './pipeline.ts';
 export * from './ports.ts';

@@ -10,7 +10,9 @@ export type OutcomeStatus =
   | 'ignored'
   | 'superseded'
   | 'finished'
-  | 'continued';
+  | 'continued'
+  /** A newer version found an older one's claim live: its event was sent again for after that lease (hole 12). */
+  | 'deferred';
 
 export interface Outcome {
   status: OutcomeStatus;

@@ -1,6 +1,7 @@
 import { defaultLeaseMs, type Route } from '@eventline/config/runtime';
 import { claimState, decide, sameVersion } from './claim.ts';
 import { isoNow, realSleep, type UseCaseContext } from './context.ts';
+import { continuationEvent } from './continuation.ts';
 import { closeDigest } from './digest.ts';
 import { DigestWindows } from './digest-windows.ts';
 import { complete, exhausted, fail, pause } from './endings.ts';
@@ -74,6 +75,8 @@ export interface ProcessOptions {
   replay?: boolean;
   /** When the invocation ends (clock ms), as the handler reads it from the Lambda context. */
   deadline?: number;
+  /** Direct mode: this invocation already waited once for an older version's lease (hole 12). */
+  waited?: boolean;
 }
 
 export class Pipeline {
@@ -194,6 +197,12 @@ export class Pipeline {
           metrics.count('EventsStale');
           return { ...base, route: route.id, status: 'stale' };
         case 'in-progress':
+          // A newer version behind an older one's live claim (a segment of a continued file, a
+          // finished version sending its steps) waits for that lease without using up its event's
+          // deliveries: the event is sent again for after it (hole 12).
+          if (this.continuations && !sameVersion(current!, event)) {
+            return this.defer(event, route, current!, options);
+          }
           throw new InProgressError(
             'in-progress',
             `${event.key}: this object version is being processed elsewhere, under a lease until ${new Date(current!.leaseUntil).toISOString()}`,
@@ -239,6 +248,50 @@ export class Pipeline {
       }
     }
     throw new InProgressError('contention', `${event.key}: could not claim the file after 5 attempts`);
+  }
+
+  /**
+   * Hole 12: a newer version found an older version's claim live. Queue mode sends its event again
+   * on the ingest queue, delayed until that lease ends (SQS delays up to 900 s); direct mode, whose
+   * asynchronous invocation cannot be delayed, waits for the lease in this invocation (up to three
+   * quarters of its time) and tries once more, else invokes the function again with the event after
+   * that wait. Either way this
+   * delivery succeeds: the event's deliveries are not used up by the wait, and nothing is written.
+   */
+  private async defer(
+    event: ObjectEvent,
+    route: Route,
+    current: FileState,
+    options: ProcessOptions,
+  ): Promise<Outcome> {
+    const { clock, logger, metrics, sleep } = this.ctx;
+    const base = { bucket: event.bucket, key: event.key, route: route.id };
+    const waitMs = Math.max(0, current.leaseUntil - clock.now()) + 1_000;
+    const continuations = this.continuations!;
+    if (!continuations.delays) {
+      if (options.deadline === undefined) {
+        throw new InProgressError(
+          'in-progress',
+          `${event.key}: an older version is being processed elsewhere, under a lease until ${new Date(current.leaseUntil).toISOString()}`,
+          { heldUntil: current.leaseUntil },
+        );
+      }
+      // Wait here, up to three quarters of this invocation's time (the rest to claim and work):
+      // to the lease's end, then try once more; else invoke the function again after the wait,
+      // so each invocation spends most of its time waiting, never a loop of short ones.
+      const wait = Math.min(waitMs, Math.floor(((options.deadline - clock.now()) * 3) / 4));
+      if (!options.waited && wait > 0) {
+        await sleep(wait);
+        if (wait >= waitMs) return this.processObject(event, { ...options, waited: true });
+      }
+    }
+    await continuations.schedule(continuationEvent(event), waitMs / 1000);
+    logger.info('an older version holds the file; this newer version waits for its lease', {
+      ...base,
+      heldUntil: new Date(current.leaseUntil).toISOString(),
+    });
+    metrics.count('EventsDeferred');
+    return { ...base, status: 'deferred' };
   }
 
   /**

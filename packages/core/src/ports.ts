@@ -31,11 +31,15 @@ export interface ObjectSource {
    */
   open(event: ObjectEvent, options?: { fromByte?: number; toByte?: number }): Promise<OpenedObject>;
   /**
-   * The object's current version (HeadObject): its ETag and versionId, undefined when there is none
-   * (deleted). Orders an event that carries no sequencer against the ledger's version: only the
-   * current version may take an object over from another (docs/protocol.md, I1).
+   * The object's current version (HeadObject): its ETag, versionId and Last-Modified (ISO 8601),
+   * undefined when there is none (deleted). Orders an event that carries no sequencer against the
+   * ledger's version: only the current version may take an object over from another
+   * (docs/protocol.md, I1).
    */
-  current?(bucket: string, key: string): Promise<{ eTag?: string; versionId?: string } | undefined>;
+  current?(
+    bucket: string,
+    key: string,
+  ): Promise<{ eTag?: string; versionId?: string; lastModified?: string } | undefined>;
   /** Writes eventline's own objects (oversized payloads, rejects) under the internal prefix. */
   putInternal(bucket: string, key: string, body: string | Uint8Array, contentType: string): Promise<void>;
 }
@@ -287,7 +291,13 @@ export interface DeadLetterQueue {
  * queue mode puts a message on the ingest queue, direct mode invokes the function asynchronously.
  */
 export interface Continuations {
-  schedule(event: Record<string, unknown>): Promise<void>;
+  /**
+   * Sends `event` to the function again; `delaySeconds` (at most 900) holds it back that long where
+   * the transport can (`delays`: queue mode's SQS message), else it is sent at once.
+   */
+  schedule(event: Record<string, unknown>, delaySeconds?: number): Promise<void>;
+  /** Whether `schedule` can delay (queue mode); direct mode's asynchronous invocation cannot. */
+  readonly delays?: boolean;
 }
 
 /** What one file's outcome adds to its window. */

@@ -84,9 +84,10 @@ export class KeySchemas {
       (described.Table?.AttributeDefinitions ?? []).map((d) => [d.AttributeName, d.AttributeType]),
     );
     const indexKeys: IndexKey[] = [];
+    // Local indexes' keys first: DynamoDB Local checks an item's index keys in that order.
     for (const index of [
-      ...(described.Table?.GlobalSecondaryIndexes ?? []),
       ...(described.Table?.LocalSecondaryIndexes ?? []),
+      ...(described.Table?.GlobalSecondaryIndexes ?? []),
     ]) {
       for (const k of index.KeySchema) {
         if (names.some((n) => n.AttributeName === k.AttributeName)) continue;

@@ -14,6 +14,7 @@ import { keptPlaceholders, probe } from './guard.ts';
 import type { Locks } from './rwlock.ts';
 import {
   emptyIndexKey,
+  type IndexKey,
   type Item,
   isConditionFailure,
   itemIdentity,
@@ -24,13 +25,15 @@ import {
 /**
  * TransactWriteItems and TransactGetItems on top of dynalite's single-item operations, under the
  * locks of every item they name (nothing else reads or writes those items meanwhile):
- * 1. every action is validated by dynalite (sent with a condition that is always false, so that
- *    it writes nothing) and its condition evaluated against the item as it is (expressions/);
+ * 1. every action, in order, is validated by dynalite (sent with a condition that is always
+ *    false, so that it writes nothing) and its condition evaluated against the item as the earlier
+ *    actions leave it (expressions/; checkInOrder);
  * 2. if any fails, TransactionCanceledException with one reason per action, in order;
  * 3. otherwise the writes are applied in order; should one fail (a data-dependent validation
  *    error), the ones applied are undone from the images read in step 1.
- * Conditions only ever name their own item and no item appears twice, so checking them one after
- * another sees what an all-at-once check would.
+ * Conditions only ever name their own item and no item is written twice (checkInOrder refuses a
+ * second action that passes on an item), so checking them one after another sees what an
+ * all-at-once check would.
  */
 
 const KINDS = ['ConditionCheck', 'Put', 'Delete', 'Update'] as const;
@@ -43,6 +46,8 @@ interface Action {
   key: Item;
   identity: string;
   condition?: Condition;
+  /** An Update's top-level attribute names that it sets, removes, adds to or deletes from. */
+  touches?: string[];
   old?: Item;
 }
 
@@ -116,11 +121,7 @@ export class Transactions {
         });
         if (got.Item) action.old = got.Item as Item;
       }
-      const reasons: Record<string, unknown>[] = [];
-      for (const action of actions) {
-        const refused = await this.validate(action);
-        reasons.push(refused ?? this.check(action));
-      }
+      const reasons = await this.checkInOrder(actions);
       if (reasons.some((r) => r.Code !== 'None')) throw cancelled(reasons);
       const applied: Action[] = [];
       for (const [index, action] of actions.entries()) {
@@ -174,7 +175,6 @@ export class Transactions {
 
   private async parse(items: unknown[]): Promise<Action[]> {
     const actions: Action[] = [];
-    const seen = new Set<string>();
     for (const [index, entry] of items.entries()) {
       const present = KINDS.filter((kind) => (entry as Record<string, unknown> | null)?.[kind] !== undefined);
       if (present.length !== 1) {
@@ -201,13 +201,18 @@ export class Transactions {
         );
       }
       let condition: Condition | undefined;
+      let touches: string[] | undefined;
       try {
         const p = placeholders(params);
         if (typeof params.ConditionExpression === 'string') {
           condition = parseCondition(params.ConditionExpression, 'ConditionExpression', p);
         }
-        if (kind === 'Update' && typeof params.UpdateExpression === 'string')
-          parseUpdate(params.UpdateExpression, p);
+        if (kind === 'Update' && typeof params.UpdateExpression === 'string') {
+          const update = parseUpdate(params.UpdateExpression, p);
+          touches = [...update.set.map((a) => a.path), ...update.remove, ...update.add, ...update.delete]
+            .map((target) => ('path' in target ? target.path : target).elements[0])
+            .map(String);
+        }
         checkUnused(p);
       } catch (error) {
         if (error instanceof ExpressionError) throw validation(error.message);
@@ -215,13 +220,15 @@ export class Transactions {
       }
       const key = await this.keys.keyOf(table, source);
       const identity = itemIdentity(table, key);
-      // A request error, before any item is read or condition evaluated: "no two actions can
-      // target the same item" (API_TransactWriteItems). DynamoDB Local instead cancels when the
-      // item's first action fails its condition (README, Fidelity).
-      if (seen.has(identity))
-        throw validation('Transaction request cannot include multiple operations on one item');
-      seen.add(identity);
-      actions.push({ kind, params, table, key, identity, ...(condition ? { condition } : {}) });
+      actions.push({
+        kind,
+        params,
+        table,
+        key,
+        identity,
+        ...(condition ? { condition } : {}),
+        ...(touches ? { touches } : {}),
+      });
     }
     return actions;
   }
@@ -246,19 +253,23 @@ export class Transactions {
     const operation =
       action.kind === 'Put' ? 'PutItem' : action.kind === 'Update' ? 'UpdateItem' : 'DeleteItem';
     const request = action.kind === 'ConditionCheck' ? { TableName: action.table, Key: action.key } : rest;
-    if (action.kind === 'Put') {
-      const empty = emptyIndexKey(params.Item as Item, await this.keys.indexKeys(action.table));
-      if (empty) throw empty;
-    }
+    let indexError: unknown;
     try {
       await this.backend.call(operation, { ...request, ...probe(false, params, [text], remaining) });
       throw new Error('dynalite: a write passed a condition that is always false');
     } catch (error) {
-      if (isConditionFailure(error)) return undefined;
+      if (!isConditionFailure(error) && !(error instanceof Error && ITEM_ERROR.test(error.message)))
+        throw error;
+      if (!isConditionFailure(error)) indexError = error;
+    }
+    // The rest of the item is valid: its index keys, in DynamoDB Local's order.
+    if (action.kind === 'Put')
+      return indexKeyProblem(params.Item as Item, await this.keys.indexKeys(action.table));
+    if (indexError) {
+      const error = indexError;
       if (
         error instanceof DynamoProtocolError &&
         error.type === 'ValidationException' &&
-        ITEM_ERROR.test(error.message) &&
         // A scalar of the wrong type cancels at the action; a list, map, set, BOOL or NULL is refused outright (as DynamoDB Local does).
         !/Actual: (?:L|M|BOOL|NULL|SS|NS|BS)\b/.test(error.message)
       ) {
@@ -268,15 +279,99 @@ export class Transactions {
     }
   }
 
-  private check(action: Action): Record<string, unknown> {
-    if (!action.condition || evaluate(action.old, action.condition)) return { Code: 'None' };
-    return {
-      Code: 'ConditionalCheckFailed',
-      Message: 'The conditional request failed',
-      ...(action.params.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' && action.old
-        ? { Item: action.old }
-        : {}),
+  /**
+   * Each action in order, as DynamoDB Local checks them: its item and index keys (a ValidationError
+   * reason), then its condition, evaluated on the item as the earlier actions that passed leave it;
+   * an action that passes on an item an earlier one has passed on refuses the whole request ("no
+   * two actions can target the same item", API_TransactWriteItems). AWS's documentation does not
+   * say which error wins when such a request also has a failing condition; DynamoDB Local cancels
+   * then, and so does the emulator (README, Fidelity). A failed condition's ALL_OLD item is the
+   * item as the transaction's passing actions leave it (DynamoDB Local reads it after the checks).
+   */
+  private async checkInOrder(actions: Action[]): Promise<Record<string, unknown>[]> {
+    const reasons: Record<string, unknown>[] = [];
+    const passed = new Map<string, Action>();
+    const images = new Map<Action, Item | undefined>();
+    const after = async (action: Action) => {
+      if (!images.has(action)) images.set(action, await this.imageAfter(action));
+      return images.get(action);
     };
+    for (const action of actions) {
+      // An Update of a key attribute whose condition holds ends the checks: DynamoDB Local
+      // cancels there, before it looks at the action's other errors or at the later actions.
+      const keyNames = action.kind === 'Update' ? await this.keys.keyNames(action.table) : [];
+      const keyChanged = action.touches?.find((name) => keyNames.includes(name));
+      if (keyChanged !== undefined) {
+        const earlier = passed.get(action.identity);
+        const failed = this.check(action, earlier ? await after(earlier) : action.old);
+        if (failed) {
+          reasons.push({ ...failed, action });
+          continue;
+        }
+        reasons.push({
+          Code: 'ValidationError',
+          Message: `One or more parameter values were invalid: Cannot update attribute ${keyChanged}. This attribute is part of the key`,
+        });
+        while (reasons.length < actions.length) reasons.push({ Code: 'None' });
+        break;
+      }
+      const refused = await this.validate(action);
+      // A Put's item is checked before its condition; an Update's result (a key attribute
+      // changed, an index key of the wrong type) only once its condition holds.
+      if (refused && action.kind !== 'Update') {
+        reasons.push(refused);
+        continue;
+      }
+      const earlier = passed.get(action.identity);
+      const failed = this.check(action, earlier ? await after(earlier) : action.old);
+      if (!failed && refused) {
+        reasons.push(refused);
+        continue;
+      }
+      if (!failed) {
+        if (earlier) throw validation('Transaction request cannot include multiple operations on one item');
+        passed.set(action.identity, action);
+      }
+      reasons.push(failed ? { ...failed, action } : { Code: 'None' });
+    }
+    return Promise.all(
+      reasons.map(async ({ action, ...reason }) => {
+        if (!action) return reason;
+        const { identity, old, params } = action as Action;
+        const last = passed.get(identity);
+        const image = last ? await after(last) : old;
+        const wanted = params.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' && image;
+        return wanted ? { ...reason, Item: image } : reason;
+      }),
+    );
+  }
+
+  /**
+   * The item as `action` (which passed its checks) would leave it. A Put or an Update is applied by
+   * dynalite, read back as stored (Numbers trimmed) and undone at once: the transaction holds the
+   * item's lock, and the request is refused or cancelled whatever follows, since a later action
+   * names the same item.
+   */
+  private async imageAfter(action: Action): Promise<Item | undefined> {
+    if (action.kind === 'ConditionCheck') return action.old;
+    if (action.kind === 'Delete') return undefined;
+    try {
+      await this.apply(action);
+      const got = await this.backend.call('GetItem', {
+        TableName: action.table,
+        Key: action.key,
+        ConsistentRead: true,
+      });
+      return got.Item as Item | undefined;
+    } finally {
+      await this.undo([action]);
+    }
+  }
+
+  /** The condition's failure (without the ALL_OLD item, which checkInOrder adds), or undefined. */
+  private check(action: Action, image: Item | undefined): Record<string, unknown> | undefined {
+    if (!action.condition || evaluate(image, action.condition)) return undefined;
+    return { Code: 'ConditionalCheckFailed', Message: 'The conditional request failed' };
   }
 
   private async apply(action: Action): Promise<void> {
@@ -303,6 +398,25 @@ export class Transactions {
       else await this.backend.call('DeleteItem', { TableName: action.table, Key: action.key });
     }
   }
+}
+
+/**
+ * A Put's index keys, local indexes' first, as DynamoDB Local checks them: a list, map, set, BOOL
+ * or NULL refuses the request; a String, Number or Binary of the wrong type cancels the transaction
+ * with ValidationError at the action; an empty String or Binary of the right type refuses it.
+ */
+function indexKeyProblem(item: Item, keys: IndexKey[]): Record<string, unknown> | undefined {
+  for (const key of keys) {
+    const value = item[key.name];
+    if (!value || typeof value !== 'object') continue;
+    const type = Object.keys(value)[0] ?? '';
+    const mismatch = `One or more parameter values were invalid: Type mismatch for Index Key ${key.name} Expected: ${key.type} Actual: ${type} IndexName: ${key.index}`;
+    if (!['S', 'N', 'B'].includes(type)) throw validation(mismatch);
+    if (type !== key.type) return { Code: 'ValidationError', Message: mismatch };
+    const empty = emptyIndexKey({ [key.name]: value }, [key]);
+    if (empty) throw empty;
+  }
+  return undefined;
 }
 
 function cancelled(reasons: Record<string, unknown>[]): DynamoProtocolError {

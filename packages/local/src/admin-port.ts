@@ -1,6 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoLedger } from '@eventline/aws';
 import type { EventlineConfig, RuntimeNames } from '@eventline/config';
+import type { DropDecision } from '@eventline/core';
 import type { AsyncInvoker } from '@eventline/lambda-emulator';
 import type { SnsService } from '@eventline/sns-emulator';
 import type { SqsEmulator } from '@eventline/sqs-emulator';
@@ -32,7 +33,10 @@ export interface AdminStack {
   deadLetterDepth(): number;
   runtimeStats(): unknown;
   replay(id?: string): Promise<ReplayResult[]>;
-  drop(id: string): Promise<ReplayResult | undefined>;
+  drop(
+    id: string,
+    decision: { by: string; reason?: string },
+  ): Promise<(ReplayResult & { decision?: DropDecision; notRecorded?: string }) | undefined>;
   backfill(prefix: string): Promise<{ submitted: number }>;
   /** A presigned POST (form fields and URL) for browser uploads under `prefix`. */
   presignedPost(prefix: string): Promise<{ url: string; fields: Record<string, string> }>;

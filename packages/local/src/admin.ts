@@ -1,13 +1,27 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { userInfo } from 'node:os';
 import {
   DynamoDBDocumentClient,
   NumberValue,
+  QueryCommand,
   ScanCommand,
   type ScanCommandInput,
   type ScanCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
 import { fileStateOf, translate } from '@eventline/aws';
-import { errorMessage, fileKey, ITEM, type ItemKind, itemKeyOf, originOf } from '@eventline/core';
+import {
+  type AttentionState,
+  attentionQuery,
+  errorMessage,
+  type FileState,
+  fileKey,
+  ITEM,
+  type ItemKind,
+  originOf,
+  pageCursor,
+  pageKeyOf,
+  readLedgerPage,
+} from '@eventline/core';
 import { stringify } from 'lossless-json';
 import type { FeedEntry, LogLine } from './activity.ts';
 import type { AdminStack } from './admin-port.ts';
@@ -67,15 +81,6 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
 const limitOf = (url: URL, fallback: number, max = 1000) =>
   Math.min(max, Math.max(1, Number(url.searchParams.get('limit') ?? fallback) || fallback));
 
-function encodeCursor(key: Record<string, unknown> | undefined): string | undefined {
-  return key ? Buffer.from(JSON.stringify(key)).toString('base64url') : undefined;
-}
-
-function decodeCursor(cursor: string | null): Record<string, unknown> | undefined {
-  if (!cursor) return undefined;
-  return JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Record<string, unknown>;
-}
-
 /** Scans the ledger table; a missing table is named with the setting that named it. */
 async function scan(
   stack: AdminStack,
@@ -93,42 +98,96 @@ async function scan(
   }
 }
 
-/** A page of ledger items of one kind (Scan; the local ledger is small enough, and AWS users query). */
+/**
+ * A page of ledger items of one kind, read as the CLI reads it (core's ledger-pages.ts): a Scan
+ * that stops when the page is full or has read its budget of items (10,000), so a rare kind or a
+ * search answers in bounded time whatever the table's size, and a cursor goes on. File items with
+ * `status=FAILED|PROCESSING` come from the sparse `attention` index instead, newest first.
+ */
 async function scanKind(
   stack: AdminStack,
   kind: ItemKind,
   url: URL,
-): Promise<{ items: Record<string, unknown>[]; cursor?: string }> {
+): Promise<{
+  items: Record<string, unknown>[];
+  cursor?: string;
+  read: { items: number; readUnits: number };
+}> {
   const limit = limitOf(url, 50);
   const search = url.searchParams.get('q') ?? '';
-  const items: Record<string, unknown>[] = [];
-  let start = decodeCursor(url.searchParams.get('cursor'));
-  // Filtered scans can return short pages: keep reading until the page is full or the table ends.
-  do {
-    const page = await scan(stack, {
-      Limit: Math.max(limit, 100),
-      ...(start ? { ExclusiveStartKey: start } : {}),
+  const status = url.searchParams.get('status');
+  if (
+    kind === 'file' &&
+    (status === 'FAILED' || status === 'PROCESSING') &&
+    !url.searchParams.get('cursor')
+  ) {
+    try {
+      return await attentionFiles(stack, status, limit, search);
+    } catch (error) {
+      // A data directory made before the index keeps a table without it: the bounded scan below.
+      if (!/index/i.test(errorMessage(error))) throw error;
+    }
+  }
+  const cursor = url.searchParams.get('cursor');
+  // Items a page may read (default: core's PAGE_BUDGET, 10,000).
+  const budget = Number(url.searchParams.get('budget')) || undefined;
+  const from = cursor ? pageKeyOf(cursor) : undefined;
+  if (cursor && !from) throw new Error(`not a cursor this API printed: "${cursor}"`);
+  const page = await readLedgerPage<Record<string, unknown>>((input) => scan(stack, input), {
+    filter: {
       FilterExpression: search ? '#kind = :kind AND contains(#key, :q)' : '#kind = :kind',
       ExpressionAttributeNames: { '#kind': ITEM.kind, ...(search ? { '#key': ITEM.key } : {}) },
       ExpressionAttributeValues: { ':kind': kind, ...(search ? { ':q': search } : {}) },
-    });
-    for (const item of page.Items ?? []) {
-      // File items keep the key once (in pk) and a slim state: show the whole state.
-      if (items.length < limit) items.push(kind === 'file' ? { ...item, state: fileStateOf(item) } : item);
-    }
-    start = page.LastEvaluatedKey;
-    if (items.length >= limit) {
-      // Resume after the last returned item.
-      const last = items.at(-1);
-      start = last ? itemKeyOf(last) : start;
-      break;
-    }
-  } while (start);
-  const result: { items: Record<string, unknown>[]; cursor?: string } = { items };
-  const cursor = encodeCursor(start);
-  if (cursor) result.cursor = cursor;
-  return result;
+    },
+    // File items keep the key once (in pk) and a slim state: show the whole state.
+    decode: (item) => (kind === 'file' ? { ...item, state: fileStateOf(item) } : item),
+    ...(status ? { match: (item) => (item.state as FileState | undefined)?.status === status } : {}),
+    limit,
+    ...(budget ? { budget } : {}),
+    ...(from ? { from } : {}),
+  });
+  return {
+    items: page.items,
+    ...(page.next ? { cursor: pageCursor(page.next) } : {}),
+    read: { items: page.scanned, readUnits: page.readUnits },
+  };
 }
+
+/** FAILED or retried/continued PROCESSING outcomes from the `attention` index, newest first, per route. */
+async function attentionFiles(stack: AdminStack, status: AttentionState, limit: number, search: string) {
+  const items: Record<string, unknown>[] = [];
+  let readUnits = 0;
+  for (const route of stack.config.routes) {
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await documentsOf(stack).send(
+        new QueryCommand(
+          attentionQuery(stack.names.tableName, route.id, status, {
+            ...(search ? {} : { limit }),
+            ...(start ? { startKey: start } : {}),
+          }),
+        ),
+      );
+      readUnits += page.ConsumedCapacity?.CapacityUnits ?? 0;
+      for (const item of page.Items ?? []) {
+        const state = fileStateOf(item);
+        if (!search || state.key.includes(search)) items.push({ ...item, state });
+      }
+      start = page.LastEvaluatedKey;
+    } while (start && items.length < limit);
+  }
+  const updated = (item: Record<string, unknown>) => (item.state as FileState).updatedAt;
+  items.sort((a, b) => (updated(a) < updated(b) ? 1 : updated(a) > updated(b) ? -1 : 0));
+  return { items: items.slice(0, limit), read: { items: items.length, readUnits } };
+}
+
+const osUser = () => {
+  try {
+    return process.env.USER || userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+};
 
 export type ConsoleHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;
 
@@ -255,7 +314,12 @@ export function createAdmin(stack: AdminStack, consolePage?: ConsoleHandler) {
           }
           case '/_eventline/dlq/drop': {
             const id = typeof body.id === 'string' ? body.id : '';
-            const dropped = id ? await stack.drop(id) : undefined;
+            // Who: the caller's name (the CLI's --by, $USER), else the account running the stack (the console).
+            const by =
+              typeof body.by === 'string' && body.by.trim() ? body.by.trim() : `${osUser()} (console)`;
+            const reason =
+              typeof body.reason === 'string' && body.reason.trim() ? body.reason.trim() : undefined;
+            const dropped = id ? await stack.drop(id, { by, ...(reason ? { reason } : {}) }) : undefined;
             if (dropped) json(res, 200, { dropped });
             else json(res, 404, { error: `no dead letter with id "${id}" (see: npx eventline dlq list)` });
             return true;

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import type { EventlineConfig } from '@eventline/config';
 import type { Outcome } from '@eventline/core';
 import { normaliseEvent, type ObjectEvent } from '@eventline/core';
@@ -15,6 +17,8 @@ export interface BannerView {
   dataDir: string;
   queues: StackQueues;
   env: NodeJS.ProcessEnv;
+  /** The config file given with --config: a README.md beside it (a recipe's) is named in "try it". */
+  configFile?: string;
 }
 
 export function stackBanner(view: BannerView): string {
@@ -38,10 +42,21 @@ export function stackBanner(view: BannerView): string {
     '',
     '  try it:',
     `    export AWS_ENDPOINT_URL=${url} AWS_ACCESS_KEY_ID=${c.local.accessKeyId} AWS_SECRET_ACCESS_KEY=${c.local.secretAccessKey} AWS_REGION=${c.local.region} AWS_DEFAULT_REGION=${c.local.region}`,
+    ...recipeReadme(view.configFile),
     ...tryIt(c),
     '    npx eventline records   |   npx eventline notifications   |   npx eventline dlq list',
     '',
   ].join('\n');
+}
+
+/** A recipe's config (examples/<recipe>/eventline.config.ts) comes with a README whose sample data fits its routes. */
+function recipeReadme(configFile: string | undefined): string[] {
+  if (!configFile) return [];
+  const readme = join(dirname(configFile), 'README.md');
+  if (!existsSync(readme)) return [];
+  return [
+    `    # sample files this config's routes read, and what to look at: ${relative(process.cwd(), readme) || readme}`,
+  ];
 }
 
 /**
@@ -60,10 +75,20 @@ function tryIt(c: EventlineConfig): string[] {
         ]
       : [];
   }
+  // A schema decides what a record must hold: a made-up order would be rejected by it.
+  if (route.schema) {
+    return [
+      `    aws s3 cp <a ${route.format} file route "${route.id}"'s schema accepts> s3://${c.bucket.name}/${route.prefix}<name>${route.suffix}`,
+      '    npx eventline files',
+    ];
+  }
+  // The order carries the field the route keys by, so its record can be looked up.
+  const field =
+    typeof route.key === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(route.key) ? route.key : 'id';
   return [
-    `    echo '{"id":"order-1","total":42.50}' > order.json`,
+    `    echo '{"${field}":"order-1","total":42.50}' > order.json`,
     `    aws s3 cp order.json s3://${c.bucket.name}/${route.prefix}order${route.suffix}`,
-    ...(route.key === 'id' && !route.transform
+    ...(route.key === field && !route.transform
       ? [`    aws dynamodb get-item --table-name ${c.table.name} --key '{"pk":{"S":"order-1"}}'`]
       : []),
   ];
@@ -118,6 +143,8 @@ export function describeOutcome(outcome: Outcome, notifyOf?: (route: string) => 
       return `${clock()} = ${outcome.key} → older version than the ledger's, skipped`;
     case 'continued':
       return `${clock()} … ${outcome.key} → ${records} so far, continues in another invocation`;
+    case 'deferred':
+      return `${clock()} … ${outcome.key} → an older version holds it; this one waits for its lease`;
     default:
       return `${clock()} · ${outcome.key} → ${outcome.status}`;
   }

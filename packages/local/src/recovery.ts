@@ -12,6 +12,8 @@ export interface ListedObject {
   key: string;
   eTag?: string;
   size?: number;
+  /** The listing's LastModified (ISO 8601): the event's time, as backfill's (a FAILED outcome is named by it). */
+  eventTime?: string;
   versionId?: undefined;
 }
 
@@ -38,6 +40,7 @@ export async function* listObjects(
       const item: ListedObject = { bucket, key: object.Key };
       if (object.ETag) item.eTag = object.ETag.replace(/"/g, '');
       if (object.Size !== undefined) item.size = object.Size;
+      if (object.LastModified) item.eventTime = object.LastModified.toISOString();
       yield item;
     }
     token = page.IsTruncated ? page.NextContinuationToken : undefined;

@@ -5,8 +5,8 @@
 import { HeadBucketCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { isMissing } from '@eventline/aws';
 import { defaultLeaseMs } from '@eventline/config';
-import type { ObjectEvent, Outcome, Pipeline } from '@eventline/core';
-import { digestCloseOf, errorMessage } from '@eventline/core';
+import type { DropDecision, ObjectEvent, Outcome, Pipeline } from '@eventline/core';
+import { describeDrop, digestCloseOf, errorMessage } from '@eventline/core';
 import type { Activity } from './activity.ts';
 import type { SqsDeadLetterStore, StoredDeadLetter } from './dead-letters.ts';
 import { clock, describeOutcome, eventsOfLetter } from './printing.ts';
@@ -25,6 +25,9 @@ export interface ReplayResult {
     | 'digest-closed';
   reason?: string;
 }
+
+/** A drop's decision as recorded in the ledger (drop-decision.ts), or why it was not. */
+export type DropRecord = { recorded: true; decision: DropDecision } | { recorded: false; note: string };
 
 /** What replaying dead letters needs of the stack. */
 export interface ReplayContext {
@@ -136,12 +139,28 @@ async function objectGone(s3: S3Client, event: ObjectEvent): Promise<string | un
 export async function dropLetter(
   context: Pick<ReplayContext, 'deadLetters' | 'print'>,
   id: string,
-): Promise<ReplayResult | undefined> {
+  /** Records the operator's decision in the ledger (drop-decision.ts), before the letter is ended. */
+  record?: (letter: StoredDeadLetter) => Promise<DropRecord>,
+): Promise<(ReplayResult & { decision?: DropDecision; notRecorded?: string }) | undefined> {
   const claimed = await context.deadLetters.claim(id, 30);
   if (!claimed) return undefined;
-  await context.deadLetters.complete(claimed);
   const { letter } = claimed;
+  // The decision first: a letter ended but not recorded would be re-driven by reconcile --fix.
+  const recorded = record ? await record(letter) : undefined;
+  await context.deadLetters.complete(claimed);
   const key = letter.object?.key ?? eventsOfLetter(letter)[0]?.key;
-  context.print(`${clock()} ∅ ${key ?? id} → dead letter dropped`);
-  return { id, ...(key ? { key } : {}), status: 'dropped', reason: letter.reason };
+  context.print(
+    `${clock()} ∅ ${key ?? id} → dead letter dropped${recorded?.recorded ? ` (${describeDrop(recorded.decision)})` : ''}`,
+  );
+  return {
+    id,
+    ...(key ? { key } : {}),
+    status: 'dropped',
+    reason: letter.reason,
+    ...(recorded
+      ? recorded.recorded
+        ? { decision: recorded.decision }
+        : { notRecorded: recorded.note }
+      : {}),
+  };
 }

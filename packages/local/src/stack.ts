@@ -33,6 +33,7 @@ import { createAdmin } from './admin.ts';
 import type { AdminStack } from './admin-port.ts';
 import { noteOldS3Data, prepareDataDir } from './data-dir.ts';
 import { SqsDeadLetterStore } from './dead-letters.ts';
+import { type DropBy, dropByHand } from './drop-decision.ts';
 import type { Edge } from './edge.ts';
 import {
   createEventSource,
@@ -45,7 +46,7 @@ import { OutcomeReporter } from './outcomes.ts';
 import { stackBanner } from './printing.ts';
 import { type StackQueues, sendTestEvent } from './queues.ts';
 import { listObjects, recover } from './recovery.ts';
-import { dropLetter, type ReplayResult, replayLetters } from './replay.ts';
+import { type ReplayResult, replayLetters } from './replay.ts';
 import { handlerClientsFor, provisionResources, startServices } from './services.ts';
 import { type StopReport, stopReport } from './shutdown.ts';
 import type { LocalStackOptions } from './stack-options.ts';
@@ -417,10 +418,8 @@ export class LocalStack implements AdminStack {
     );
   }
 
-  /** Ends one dead letter by hand, without replaying it; undefined when there is no such letter. */
-  drop(id: string): Promise<ReplayResult | undefined> {
-    return dropLetter({ deadLetters: this.deadLetters, print: this.print }, id);
-  }
+  /** Ends one dead letter by hand and records the decision on its outcome (drop-decision.ts). */
+  drop = (id: string, by: DropBy) => dropByHand({ ...this, print: this.print }, id, by);
 
   /** Resolves when every queued event has an outcome (tests and `put --wait`). */
   idle(): Promise<void> {
@@ -474,6 +473,7 @@ export class LocalStack implements AdminStack {
       dataDir: this.dataDir,
       queues: this.queues,
       env: this.env,
+      ...(this.options.configFile ? { configFile: this.options.configFile } : {}),
     });
   }
 

@@ -93,7 +93,7 @@ export class S3Trigger {
       sequencer: id,
       region: config.local.region,
       configurationId: route?.id ?? 'eventline',
-      ...(live ? { eventTime: object.eventTime } : {}),
+      ...(object.eventTime ? { eventTime: object.eventTime } : {}),
     });
     if (!live) delete (record.s3 as { object: Record<string, unknown> }).object.sequencer;
     activity.counters.received += 1;

@@ -51,10 +51,37 @@ describe('the banner of the local stack', () => {
     expect(text).toMatch(/a parquet file/);
   });
 
-  it('a JSON route keyed otherwise: the upload, without a get-item of a key it will not have', () => {
+  it('a JSON route keyed by another field: the order carries that field, and its record is looked up', () => {
     const text = banner({ routes: [{ id: 'o', prefix: 'orders/', key: 'orderId' }] });
+    expect(text).toContain(`echo '{"orderId":"order-1","total":42.50}' > order.json`);
+    expect(text).toContain('aws s3 cp order.json s3://eventline-local/orders/order.json');
+    expect(text).toContain(`aws dynamodb get-item --table-name events --key '{"pk":{"S":"order-1"}}'`);
+  });
+
+  it('a key template: the upload, without a get-item of a key it will not have', () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the route's key template syntax
+    const text = banner({ routes: [{ id: 'o', prefix: 'orders/', key: '${customer}#${id}' }] });
     expect(text).toContain('aws s3 cp order.json s3://eventline-local/orders/order.json');
     expect(text).not.toContain('get-item');
+  });
+
+  it("a route with a schema (examples/orders): no made-up order its schema would reject; the recipe's README named", async () => {
+    const { loadConfig } = await import('@eventline/config');
+    const config = await loadConfig('examples/orders/eventline.config.ts');
+    const text = stackBanner({
+      url: 'http://127.0.0.1:4566',
+      config,
+      topicArn: 'arn:aws:sns:us-east-1:000000000000:events-notify',
+      dataDir: '.eventline',
+      queues,
+      env: {},
+      configFile: 'examples/orders/eventline.config.ts',
+    });
+    expect(text).not.toContain('order.json');
+    expect(text).toMatch(
+      /aws s3 cp <a json file route "orders"'s schema accepts> s3:\/\/eventline-local\/orders\/<name>\.json/,
+    );
+    expect(text).toContain('examples/orders/README.md');
   });
 });
 

@@ -1,4 +1,4 @@
-import { describeDrop, dropDecision, errorMessage, redriveEvent } from '@eventline/core';
+import { type DropDecision, describeDrop, dropDecision, errorMessage, redriveEvent } from '@eventline/core';
 import { type Command, Option } from 'commander';
 import type { Cli } from '../context.ts';
 import { type DropRecord, operator, outcomeOf, recordDrop } from '../decisions.ts';
@@ -249,21 +249,39 @@ export function register(program: Command, cli: Cli): void {
     .action(async (id: string, options: { reason?: string; by?: string }) => {
       const target = await cli.target();
       if (adminPath(target)) {
-        const { dropped } = await cli.api<{ dropped: { id: string; key?: string; reason?: string } }>(
-          '/_eventline/dlq/drop',
-          { method: 'POST', body: { id } },
-        );
+        // The local stack records the decision on the file's outcome, as below on AWS.
+        const { dropped } = await cli.api<{
+          dropped: {
+            id: string;
+            key?: string;
+            reason?: string;
+            decision?: DropDecision;
+            notRecorded?: string;
+          };
+        }>('/_eventline/dlq/drop', {
+          method: 'POST',
+          body: { id, by: operator(options.by), ...(options.reason ? { reason: options.reason } : {}) },
+        });
         const view = {
           id: dropped.id,
           queue: 'files',
           key: dropped.key,
           status: 'dropped',
           reason: dropped.reason,
+          ...(dropped.decision ? { decision: dropped.decision } : {}),
+          ...(dropped.notRecorded ? { notRecorded: dropped.notRecorded } : {}),
         };
         emit(
           cli.out,
           { dropped: view },
-          () => `dropped\t${dropped.id}\t${dropped.key ?? '-'}\t${dropped.reason ?? ''}\n`,
+          () =>
+            `dropped\t${dropped.id}\t${dropped.key ?? '-'}\t${dropped.reason ?? ''}\n${
+              dropped.decision
+                ? `recorded in the ledger: ${describeDrop(dropped.decision)}\n`
+                : dropped.notRecorded
+                  ? `not recorded in the ledger: ${dropped.notRecorded}\n`
+                  : ''
+            }`,
         );
         return;
       }

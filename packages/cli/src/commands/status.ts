@@ -2,7 +2,7 @@ import { DescribeAlarmsCommand, GetMetricDataCommand } from '@aws-sdk/client-clo
 import { ListMessageMoveTasksCommand } from '@aws-sdk/client-sqs';
 import { ATTENTION_STATES, type AttentionState, errorMessage, type FileState } from '@eventline/core';
 import type { Command } from 'commander';
-import { type Cli, positive } from '../context.ts';
+import { type Cli, collect, positive, ROUTE_HELP } from '../context.ts';
 import { attentionCount, attentionStates, fileStates, newestFirst } from '../ledger.ts';
 import { emit, table } from '../output.ts';
 import { type Depth, depthOf, sqsFailure } from '../queues.ts';
@@ -142,7 +142,8 @@ export function register(program: Command, cli: Cli): void {
       'alarms in ALARM, ingest queue depth and oldest age, dead-letter queue depths, the outcomes needing a look (FAILED, owing a step, retried) per route',
     )
     .option('-n, --last <n>', 'how many recent outcomes', positive, 5)
-    .action(async (options: { last: number }) => {
+    .option('--route <id>', ROUTE_HELP, collect, [])
+    .action(async (options: { last: number; route: string[] }) => {
       const target = await cli.target();
       const alarms = await alarmsInAlarm(target);
       const queues: QueueStatus[] = [];
@@ -174,7 +175,7 @@ export function register(program: Command, cli: Cli): void {
         }
         queues.push(status);
       }
-      const routes = await cli.routeIds();
+      const routes = await cli.routeIds(options.route);
       const found = await attention(target, routes, options.last);
       let recent: FileState[] = [];
       if (!found) {

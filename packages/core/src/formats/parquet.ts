@@ -8,6 +8,7 @@ import type {
   SchemaTree,
 } from 'hyparquet';
 import { parquetMetadataAsync, parquetReadObjects, parquetSchema } from 'hyparquet';
+import { decompressLz4, decompressLz4Raw, decompressZstd } from 'hyparquet-compressors';
 import { LosslessNumber } from 'lossless-json';
 import { EventlineError, PermanentError } from '../errors.ts';
 import type { Decoded, DecoderOptions } from './types.ts';
@@ -36,14 +37,19 @@ interface DecimalColumn {
   scale: number;
 }
 
-/** Decompressors hyparquet leaves to the caller (it has SNAPPY itself), from node:zlib. */
+/**
+ * Decompressors hyparquet leaves to the caller (it has SNAPPY itself): GZIP and BROTLI from node:zlib,
+ * LZ4 (Hadoop's framing and the raw block format) and LZ4_RAW from hyparquet-compressors, ZSTD from
+ * node:zlib where it has it (Node ≥ 22.15, Lambda's Node 24), else hyparquet-compressors' (fzstd).
+ */
 const compressors: Compressors = {
   GZIP: (input) => zlib.gunzipSync(input),
   BROTLI: (input) => zlib.brotliDecompressSync(input),
+  LZ4: (input, length) => decompressLz4(input, length),
+  LZ4_RAW: (input, length) => decompressLz4Raw(input, length),
 };
-// node:zlib has zstd from Node 22.15 (Lambda's Node 24 has it; Node 20 does not: such a file is refused, named).
 const zstd = (zlib as { zstdDecompressSync?: (input: Uint8Array) => Uint8Array }).zstdDecompressSync;
-if (zstd) compressors.ZSTD = (input) => zstd(input);
+compressors.ZSTD = zstd ? (input) => zstd(input) : (input) => decompressZstd(input);
 
 /** ISO 8601 at the unit's precision from an integer count since the epoch (`digits`: 3, 6 or 9). */
 function isoFrom(count: bigint, digits: number): string {

@@ -177,52 +177,6 @@ export const transactionCases: Case[] = [
     ],
   },
   {
-    name: 'TransactWriteItems naming one item twice is refused before any condition is evaluated',
-    says: 'No two actions can target the same item: the request fails ("Transaction request cannot include multiple operations on one item") whatever its conditions would say.',
-    doc: `${API}/API_TransactWriteItems.html`,
-    differs: {
-      ddblocal:
-        'DynamoDB Local cancels the transaction (ConditionalCheckFailed) when the first action on the repeated item fails its condition',
-    },
-    table: 'hash',
-    steps: [
-      {
-        op: 'TransactWriteItems',
-        params: {
-          TransactItems: [
-            {
-              ConditionCheck: {
-                TableName: '$T',
-                Key: { pk: S('b') },
-                ConditionExpression: 'attribute_exists(pk)',
-              },
-            },
-            { Put: { TableName: '$T', Item: { pk: S('twice') } } },
-            { Delete: { TableName: '$T', Key: { pk: S('twice') } } },
-          ],
-        },
-        error: 'ValidationException',
-      },
-      {
-        op: 'TransactWriteItems',
-        params: {
-          TransactItems: [
-            {
-              Put: { TableName: '$T', Item: { pk: S('twice') }, ConditionExpression: 'attribute_exists(pk)' },
-            },
-            { Put: { TableName: '$T', Item: { pk: S('twice'), v: N('2') } } },
-          ],
-        },
-        error: 'ValidationException',
-      },
-      {
-        op: 'GetItem',
-        params: { TableName: '$T', Key: { pk: S('twice') }, ConsistentRead: true },
-        ok: { Item: absent },
-      },
-    ],
-  },
-  {
     name: 'TransactWriteItems with a ClientRequestToken is idempotent; the token with other parameters is refused',
     says: 'A repeat with the same client token within 10 minutes succeeds without making changes; the same token with different parameters is IdempotentParameterMismatchException.',
     doc: `${API}/API_TransactWriteItems.html#DDB-TransactWriteItems-request-ClientRequestToken`,

@@ -53,29 +53,21 @@ function sameByValue(d: Divergence): boolean {
   return false;
 }
 
-/** A TransactWriteItems naming one item twice (keys compared by value, as `itemIdentity` does). */
-function repeatsAnItem(d: Divergence): boolean {
+/** Two actions of a TransactWriteItems naming one item by numeric value but not by text (`1.5`, `1.50`). */
+function transactKeysSameByValue(d: Divergence): boolean {
   const actions =
     (d.request.params.TransactItems as Record<string, Record<string, unknown>>[] | undefined) ?? [];
-  const identities = actions.map((action) => {
+  const keys = actions.map((action) => {
     const inner = Object.values(action)[0] ?? {};
     const source = (inner.Item ?? inner.Key ?? {}) as Record<string, unknown>;
-    return JSON.stringify(canonicalNumbers({ table: inner.TableName, pk: source.pk, sk: source.sk }));
+    return { table: inner.TableName, pk: source.pk, sk: source.sk };
   });
-  return new Set(identities).size < identities.length;
+  const texts = keys.map((k) => JSON.stringify(k));
+  const values = keys.map((k) => JSON.stringify(canonicalNumbers(k)));
+  return new Set(values).size < new Set(texts).size;
 }
 
 export const KNOWN: KnownDifference[] = [
-  {
-    name: 'transaction naming one item twice',
-    reason:
-      'A TransactWriteItems naming one item twice whose first action on that item fails its condition: DynamoDB Local cancels (TransactionCanceledException, ConditionalCheckFailed) and refuses the repeat only once an earlier action on the item has passed; AWS: "no two actions can target the same item" and "the request fails" with "Transaction request cannot include multiple operations on one item" (API_TransactWriteItems; Knowledge Center, dynamodb-transactwriteitems). The emulator refuses every such request (ValidationException) before it evaluates any condition.',
-    matches: (d) =>
-      d.request.op === 'TransactWriteItems' &&
-      answer(d.emulator).type === 'ValidationException' &&
-      answer(d.reference).type === 'TransactionCanceledException' &&
-      repeatsAnItem(d),
-  },
   {
     name: 'batch keys equal by numeric value',
     reason:
@@ -86,6 +78,16 @@ export const KNOWN: KnownDifference[] = [
       sameByValue(d),
   },
   {
+    name: 'transaction keys equal by numeric value',
+    reason:
+      'A TransactWriteItems naming one item through Numbers written differently (sk 1.50 in a Delete, ConditionCheck or Update Key, 1.5 elsewhere): DynamoDB Local compares those keys as text and applies both (two Puts it does compare by value); AWS documents that a Number\'s "leading and trailing zeroes are trimmed" (HowItWorks.NamingRulesDataTypes), so they are one item, and "no two actions can target the same item" (API_TransactWriteItems). The emulator refuses the request (ValidationException).',
+    matches: (d) =>
+      d.request.op === 'TransactWriteItems' &&
+      answer(d.emulator).type === 'ValidationException' &&
+      answer(d.reference).type !== 'ValidationException' &&
+      transactKeysSameByValue(d),
+  },
+  {
     name: 'transaction data error',
     reason:
       'An update that fails on the data it meets (ADD to a string, a path into a non-map) inside TransactWriteItems: DynamoDB Local answers ValidationException; AWS documents it as a cancellation reason: "ValidationError … An operand in the update expression has an incorrect data type … The document path provided in the update expression is invalid for update" (API_TransactWriteItems, TransactionCanceledException). The emulator follows AWS: conditions first, then TransactionCanceledException with ValidationError at the action.',
@@ -94,6 +96,26 @@ export const KNOWN: KnownDifference[] = [
       updates(d) &&
       answer(d.reference).type === 'ValidationException' &&
       answer(d.emulator).type === 'TransactionCanceledException',
+  },
+  {
+    name: 'transaction cancelled with one reason',
+    reason:
+      'A TransactWriteItems whose Update sets a key attribute: DynamoDB Local cancels with a single reason (ValidationError) however many actions the request has; AWS: "The values of the list are ordered according to the ordering of the TransactWriteItems request parameter. If no error occurred for the associated item an error with a Null code and Null message will be present" (API_CancellationReason). The emulator answers one reason per action.',
+    matches: (d) => {
+      const reference = answer(d.reference);
+      const emulator = answer(d.emulator);
+      const actions = (d.request.params.TransactItems as unknown[] | undefined) ?? [];
+      return (
+        d.request.op === 'TransactWriteItems' &&
+        reference.type === 'TransactionCanceledException' &&
+        emulator.type === 'TransactionCanceledException' &&
+        reference.reasons?.length === 1 &&
+        reference.reasons[0]?.Code === 'ValidationError' &&
+        emulator.reasons?.length === actions.length &&
+        emulator.reasons.some((r) => r.Code === 'ValidationError') &&
+        actions.length > 1
+      );
+    },
   },
   {
     name: 'numbers inside lists and maps',
@@ -112,6 +134,21 @@ export const KNOWN: KnownDifference[] = [
       typeof d.request.params.FilterExpression === 'string' &&
       answer(d.emulator).status === 200 &&
       answer(d.reference).status === 200,
+  },
+  {
+    name: 'DELETE from an absent index-key attribute',
+    reason:
+      "Not yet owned: UpdateItem DELETE of a set from an index-key attribute the item does not have is refused by dynalite's index-key type check (ValidationException); DynamoDB Local, like DynamoDB, does nothing to the absent attribute and succeeds.",
+    matches: (d) => {
+      const names = (d.request.params.ExpressionAttributeNames ?? {}) as Record<string, string>;
+      const target = /\bDELETE\s+([#\w]+)\s/.exec(String(d.request.params.UpdateExpression ?? ''))?.[1] ?? '';
+      return (
+        d.request.op === 'UpdateItem' &&
+        ['n', 'g'].includes(names[target] ?? target) &&
+        answer(d.emulator).type === 'ValidationException' &&
+        answer(d.reference).status === 200
+      );
+    },
   },
   {
     name: 'size as an attribute name',

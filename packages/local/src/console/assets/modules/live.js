@@ -69,15 +69,19 @@ function onFeed(entry) {
 async function resync() {
   buffered = [];
   try {
-    const [health, feed, files] = await Promise.all([
+    // The ledger's files as the CLI reads them: a bounded page of the table (its order), and the
+    // failures and retried files from the attention index (newest first), whatever the table's size.
+    const [health, feed, files, failed, retried] = await Promise.all([
       api('/health'),
       api('/feed?limit=10000'),
       api('/files?limit=200').catch(() => ({ items: [] })),
+      api('/files?status=FAILED&limit=200').catch(() => ({ items: [] })),
+      api('/files?status=PROCESSING&limit=200').catch(() => ({ items: [] })),
     ]);
     state.health = health;
     dispatch('health', health);
-    const ledgerFiles = [...(files.items ?? [])].sort((a, b) =>
-      String(a.updatedAt).localeCompare(String(b.updatedAt)),
+    const ledgerFiles = [...(files.items ?? []), ...(failed.items ?? []), ...(retried.items ?? [])].sort(
+      (a, b) => String(a.updatedAt).localeCompare(String(b.updatedAt)),
     );
     for (const item of ledgerFiles) applyLedgerFile(item);
     for (const entry of feed.entries ?? []) applyEntry(entry);
