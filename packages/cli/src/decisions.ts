@@ -1,14 +1,7 @@
 import { userInfo } from 'node:os';
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import {
-  type DropDecision,
-  dropUpdate,
-  errorMessage,
-  type FileState,
-  fileKey,
-  fileStateOf,
-  type RedriveObject,
-} from '@eventline/core';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { type DropDecision, type FileState, fileKey, fileStateOf, type RedriveObject } from '@eventline/core';
+import { type DropRecord, recordDropOn } from '@eventline/local';
 import type { Target } from './resources.ts';
 
 /**
@@ -35,49 +28,17 @@ export async function outcomeOf(target: Target, bucket: string, key: string): Pr
   return Item ? fileStateOf(Item) : undefined;
 }
 
-const sameVersion = (state: FileState, object: RedriveObject) =>
-  (!object.versionId || !state.versionId || object.versionId === state.versionId) &&
-  (!object.eTag || !state.eTag || object.eTag.replace(/"/g, '') === state.eTag.replace(/"/g, ''));
-
-export type DropRecord = { recorded: true; decision: DropDecision } | { recorded: false; note: string };
+export type { DropRecord };
 
 /**
- * Records a drop on the FAILED outcome of the letter's object version: not when the ledger holds
- * another version or another status (the letter is then about a failure the ledger no longer holds).
- * Retried when a concurrent write moved the revision on; refused while an invocation holds the item.
+ * Records a drop on the FAILED outcome of the letter's object version (the local stack's
+ * `recordDropOn`, one implementation for both): not when the ledger holds another version or another
+ * status. Retried when a concurrent write moved the revision on; refused while an invocation holds the item.
  */
-export async function recordDrop(
+export function recordDrop(
   target: Target,
   object: RedriveObject,
   decision: Omit<DropDecision, 'failedAt'>,
 ): Promise<DropRecord> {
-  const pk = fileKey(object.bucket, object.key);
-  for (let attempt = 1; attempt <= 3; attempt++) {
-    let state: FileState | undefined;
-    try {
-      state = await outcomeOf(target, object.bucket, object.key);
-    } catch (error) {
-      return { recorded: false, note: `GetItem ${pk} failed: ${errorMessage(error)}` };
-    }
-    if (!state) return { recorded: false, note: 'the ledger has no outcome for this object' };
-    if (!sameVersion(state, object))
-      return { recorded: false, note: "the ledger's outcome is for another version of the object" };
-    if (state.status !== 'FAILED')
-      return { recorded: false, note: `the ledger's outcome is ${state.status}, not FAILED` };
-    const now = Date.now();
-    try {
-      const update = dropUpdate(target.table.name, pk, state, decision, now);
-      await target.clients.documents.send(new UpdateCommand(update));
-      return { recorded: true, decision: update.ExpressionAttributeValues[':d'] as DropDecision };
-    } catch (error) {
-      if ((error as { name?: string }).name !== 'ConditionalCheckFailedException')
-        return { recorded: false, note: `UpdateItem ${pk} failed: ${errorMessage(error)}` };
-      if (state.leaseUntil >= now)
-        return {
-          recorded: false,
-          note: 'an invocation holds the file right now: drop again once it is done',
-        };
-    }
-  }
-  return { recorded: false, note: 'the outcome kept changing while the decision was written: try again' };
+  return recordDropOn(target.clients.documents, target.table.name, object, decision);
 }

@@ -14,9 +14,10 @@ export {
   SqsDeadLetterStore,
   type StoredDeadLetter,
 } from './dead-letters.ts';
+export { type DroppedObject, recordDropOn } from './drop-decision.ts';
 export { describeOutcome, eventsOfLetter } from './printing.ts';
 export type { StackQueue, StackQueues } from './queues.ts';
-export type { ReplayResult } from './replay.ts';
+export type { DropRecord, ReplayResult } from './replay.ts';
 export { nextSequencer, type S3EventInput, s3EventRecord } from './s3-events.ts';
 export type { StopReport } from './shutdown.ts';
 export { LocalStack } from './stack.ts';
