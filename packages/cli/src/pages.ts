@@ -11,11 +11,13 @@ import {
   errorMessage,
   fileStateOf,
   kindFilter,
+  PAGE_BUDGET,
   pageCursor,
   pageKeyOf,
   readLedgerPage,
 } from '@eventline/core';
-import { InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
+import { positive } from './context.ts';
 import { readMeter } from './ledger.ts';
 import type { Target } from './resources.ts';
 import { Progress } from './throttle.ts';
@@ -27,6 +29,31 @@ export function parseCursor(text: string): Record<string, unknown> {
   const key = pageKeyOf(text);
   if (key) return key;
   throw new InvalidArgumentError('not a cursor printed by this command ("more: … --next <cursor>")');
+}
+
+/** The paging options a listing of the table takes: `--next`, `--all`, `--budget`. */
+export function pageOptions(command: Command): Command {
+  return command
+    .option('--next <cursor>', 'go on where the previous page stopped (the cursor it printed)', parseCursor)
+    .option(
+      '--all',
+      'read the whole table (every page; read units grow with the table) and print the newest --limit',
+    )
+    .option('--budget <items>', 'items a page of the table may read before it stops', positive, PAGE_BUDGET);
+}
+
+/** What `scanOutcomes` reads for the paging options: --all, every page; else one page from --next. */
+export function pageWindow(options: {
+  limit: number;
+  next?: Record<string, unknown>;
+  all?: boolean;
+  budget: number;
+}) {
+  return {
+    limit: options.all ? Number.POSITIVE_INFINITY : options.limit,
+    budget: options.all ? Number.POSITIVE_INFINITY : options.budget,
+    ...(options.next ? { from: options.next } : {}),
+  };
 }
 
 export interface ScanPage {

@@ -3,7 +3,7 @@ import { type Command, Option } from 'commander';
 import { type Cli, collect, positive, ROUTE_HELP } from '../context.ts';
 import { attentionStates, newestFirst, records } from '../ledger.ts';
 import { emit, exact, table } from '../output.ts';
-import { DEFAULT_BUDGET, pageNote, parseCursor, type ScanPage, scanOutcomes } from '../pages.ts';
+import { pageNote, pageOptions, pageWindow, type ScanPage, scanOutcomes } from '../pages.ts';
 import { progressOf } from '../progress.ts';
 import { pruneRecord, staleRecords } from '../stale-records.ts';
 
@@ -65,97 +65,85 @@ export function filesTable(states: FileState[]): string {
 }
 
 export function register(program: Command, cli: Cli): void {
-  program
-    .command('files')
-    .description(
-      'list file outcomes from the ledger (FAILED and retried PROCESSING from the index, newest first; the rest a page of the table at a time)',
-    )
-    .option('-n, --limit <n>', 'how many', positive, 20)
-    .addOption(
-      new Option(
-        '-s, --status <status>',
-        'only files with this status (FAILED, and PROCESSING files retried or continued, from the index; PROCESSED and every status a page of the table at a time)',
-      ).choices(STATUSES),
-    )
-    .option('-q, --search <text>', 'only keys containing this text')
-    .option('--route <id>', ROUTE_HELP, collect, [])
-    .option(
-      '--scan',
-      'read the table instead of the index (with --status PROCESSING: first attempts in flight too)',
-    )
-    .option('--next <cursor>', 'go on where the previous page stopped (the cursor it printed)', parseCursor)
-    .option(
-      '--all',
-      'read the whole table (every page; read units grow with the table) and print the newest --limit',
-    )
-    .option(
-      '--budget <items>',
-      'items a page of the table may read before it stops',
-      positive,
-      DEFAULT_BUDGET,
-    )
-    .action(
-      async (options: {
-        limit: number;
-        status?: string;
-        search?: string;
-        scan?: boolean;
-        next?: Record<string, unknown>;
-        all?: boolean;
-        budget: number;
-        route: string[];
-      }) => {
-        const target = await cli.target();
-        const status = options.status;
-        const matches = (s: FileState) =>
-          (!status || s.status === status) && (!options.search || s.key.includes(options.search));
-        let indexed: FileState[] | undefined;
-        if (
-          (status === 'FAILED' || status === 'PROCESSING') &&
-          !options.scan &&
-          !options.next &&
-          !options.all
-        ) {
-          const routes = await cli.routeIds(options.route);
-          indexed = await attentionStates(target, routes, status, options.search ? undefined : options.limit);
-          // A file in progress that carries an older version's owed step is in the index as owing
-          // one (core's ledger-index.ts): read those too (a few; the status filter below keeps them).
-          if (indexed && status === 'PROCESSING') {
-            const owing = await attentionStates(target, routes, 'OWES');
-            indexed = owing && [...indexed, ...owing];
-          }
-          if (!indexed) cli.out.progress(NO_INDEX);
+  pageOptions(
+    program
+      .command('files')
+      .description(
+        'list file outcomes from the ledger (FAILED and retried PROCESSING from the index, newest first; the rest a page of the table at a time)',
+      )
+      .option('-n, --limit <n>', 'how many', positive, 20)
+      .addOption(
+        new Option(
+          '-s, --status <status>',
+          'only files with this status (FAILED, and PROCESSING files retried or continued, from the index; PROCESSED and every status a page of the table at a time)',
+        ).choices(STATUSES),
+      )
+      .option('-q, --search <text>', 'only keys containing this text')
+      .option('--route <id>', ROUTE_HELP, collect, [])
+      .option(
+        '--scan',
+        'read the table instead of the index (with --status PROCESSING: first attempts in flight too)',
+      ),
+  ).action(
+    async (options: {
+      limit: number;
+      status?: string;
+      search?: string;
+      scan?: boolean;
+      next?: Record<string, unknown>;
+      all?: boolean;
+      budget: number;
+      route: string[];
+    }) => {
+      const target = await cli.target();
+      const status = options.status;
+      const matches = (s: FileState) =>
+        (!status || s.status === status) && (!options.search || s.key.includes(options.search));
+      let indexed: FileState[] | undefined;
+      if (
+        (status === 'FAILED' || status === 'PROCESSING') &&
+        !options.scan &&
+        !options.next &&
+        !options.all
+      ) {
+        const routes = await cli.routeIds(options.route);
+        indexed = await attentionStates(target, routes, status, options.search ? undefined : options.limit);
+        // A file in progress that carries an older version's owed step is in the index as owing
+        // one (core's ledger-index.ts): read those too (a few; the status filter below keeps them).
+        if (indexed && status === 'PROCESSING') {
+          const owing = await attentionStates(target, routes, 'OWES');
+          indexed = owing && [...indexed, ...owing];
         }
-        let page: ScanPage | undefined;
-        if (!indexed) {
-          page = await scanOutcomes(target, {
-            match: matches,
-            // --all: every page, then the newest --limit of them (the listing before pages).
-            limit: options.all ? Number.POSITIVE_INFINITY : options.limit,
-            budget: options.all ? Number.POSITIVE_INFINITY : options.budget,
-            ...(options.next ? { from: options.next } : {}),
-            progress: cli.out.progress,
-          });
-          if (page.next && !options.all) cli.out.progress(pageNote(filesCommand(options), page, page.next));
-        }
-        const states = (indexed ?? page?.states ?? [])
-          .filter(matches)
-          .sort(newestFirst)
-          .slice(0, options.limit);
-        emit(
-          cli.out,
-          { files: states.map(fileView), ...(page?.next && !options.all ? { next: page.next } : {}) },
-          () =>
-            states.length === 0
-              ? indexed && status === 'PROCESSING'
-                ? 'no file retried or continued is in progress (a first attempt in flight is not indexed: --scan lists those too)\n'
-                : page?.next && !options.all
-                  ? 'none in this page of the table (more: see --next below)\n'
-                  : 'no files yet\n'
-              : filesTable(states),
-        );
-      },
-    );
+        if (!indexed) cli.out.progress(NO_INDEX);
+      }
+      let page: ScanPage | undefined;
+      if (!indexed) {
+        page = await scanOutcomes(target, {
+          match: matches,
+          // --all: every page, then the newest --limit of them (the listing before pages).
+          ...pageWindow(options),
+          progress: cli.out.progress,
+        });
+        if (page.next && !options.all) cli.out.progress(pageNote(filesCommand(options), page, page.next));
+      }
+      const states = (indexed ?? page?.states ?? [])
+        .filter(matches)
+        .sort(newestFirst)
+        .slice(0, options.limit);
+      emit(
+        cli.out,
+        { files: states.map(fileView), ...(page?.next && !options.all ? { next: page.next } : {}) },
+        () =>
+          states.length === 0
+            ? indexed && status === 'PROCESSING'
+              ? 'no file retried or continued is in progress (a first attempt in flight is not indexed: --scan lists those too)\n'
+              : page?.next && !options.all
+                ? 'none in this page of the table (more: see --next below)\n'
+                : 'no files yet\n'
+            : filesTable(states),
+      );
+    },
+  );
 
   program
     .command('records')
@@ -210,93 +198,79 @@ export function register(program: Command, cli: Cli): void {
       );
     });
 
-  program
-    .command('notifications')
-    .description(
-      'list what was published to the topic, per file, from the ledger (a page of the table at a time; --pending from the index)',
-    )
-    .option('-n, --limit <n>', 'how many', positive, 20)
-    .option('--pending', 'only notifications still owed (not yet published; from the index)')
-    .option('--route <id>', ROUTE_HELP, collect, [])
-    .option('--next <cursor>', 'go on where the previous page stopped (the cursor it printed)', parseCursor)
-    .option(
-      '--all',
-      'read the whole table (every page; read units grow with the table) and print the newest --limit',
-    )
-    .option(
-      '--budget <items>',
-      'items a page of the table may read before it stops',
-      positive,
-      DEFAULT_BUDGET,
-    )
-    .action(
-      async (options: {
-        limit: number;
-        pending?: boolean;
-        next?: Record<string, unknown>;
-        all?: boolean;
-        budget: number;
-        route: string[];
-      }) => {
-        const target = await cli.target();
-        const wanted = (s: FileState) =>
-          options.pending ? s.notification?.status === 'PENDING' : s.notification?.status === 'SENT';
-        let owing: FileState[] | undefined;
-        if (options.pending && !options.next && !options.all) {
-          const routes = await cli.routeIds(options.route);
-          const [owes, failed] = await Promise.all([
-            attentionStates(target, routes, 'OWES'),
-            attentionStates(target, routes, 'FAILED'),
-          ]);
-          owing = owes && failed ? [...owes, ...failed] : undefined;
-          if (!owing) cli.out.progress(NO_INDEX);
-        }
-        let page: ScanPage | undefined;
-        if (!owing) {
-          page = await scanOutcomes(target, {
-            match: wanted,
-            limit: options.all ? Number.POSITIVE_INFINITY : options.limit,
-            budget: options.all ? Number.POSITIVE_INFINITY : options.budget,
-            ...(options.next ? { from: options.next } : {}),
-            progress: cli.out.progress,
-          });
-          if (page.next && !options.all)
-            cli.out.progress(
-              pageNote(`notifications${options.pending ? ' --pending' : ''}`, page, page.next),
-            );
-        }
-        const sent = (owing ?? page?.states ?? [])
-          .filter(wanted)
-          .sort((a, b) => ((a.notification.at ?? '') < (b.notification.at ?? '') ? 1 : -1))
-          .slice(0, options.limit);
-        const view = sent.map((s) => ({
-          key: s.key,
-          status: s.status,
-          notification: s.notification,
-        }));
-        emit(
-          cli.out,
-          { notifications: view, ...(page?.next && !options.all ? { next: page.next } : {}) },
-          () =>
-            view.length === 0
-              ? page?.next && !options.all
-                ? 'none in this page of the table (more: see --next below)\n'
-                : options.pending
-                  ? 'no notifications owed\n'
-                  : 'no notifications yet\n'
-              : table(
-                  ['PUBLISHED', 'KEY', 'FILE', 'MESSAGE ID', 'STATE'],
-                  view.map((n) => [
-                    n.notification.at,
-                    n.key,
-                    n.status,
-                    n.notification.messageId,
-                    n.notification.status,
-                  ]),
-                ),
-        );
-      },
-    );
+  pageOptions(
+    program
+      .command('notifications')
+      .description(
+        'list what was published to the topic, per file, from the ledger (a page of the table at a time; --pending from the index)',
+      )
+      .option('-n, --limit <n>', 'how many', positive, 20)
+      .option('--pending', 'only notifications still owed (not yet published; from the index)')
+      .option('--route <id>', ROUTE_HELP, collect, []),
+  ).action(
+    async (options: {
+      limit: number;
+      pending?: boolean;
+      next?: Record<string, unknown>;
+      all?: boolean;
+      budget: number;
+      route: string[];
+    }) => {
+      const target = await cli.target();
+      const wanted = (s: FileState) =>
+        options.pending ? s.notification?.status === 'PENDING' : s.notification?.status === 'SENT';
+      let owing: FileState[] | undefined;
+      if (options.pending && !options.next && !options.all) {
+        const routes = await cli.routeIds(options.route);
+        const [owes, failed] = await Promise.all([
+          attentionStates(target, routes, 'OWES'),
+          attentionStates(target, routes, 'FAILED'),
+        ]);
+        owing = owes && failed ? [...owes, ...failed] : undefined;
+        if (!owing) cli.out.progress(NO_INDEX);
+      }
+      let page: ScanPage | undefined;
+      if (!owing) {
+        page = await scanOutcomes(target, {
+          match: wanted,
+          ...pageWindow(options),
+          progress: cli.out.progress,
+        });
+        if (page.next && !options.all)
+          cli.out.progress(pageNote(`notifications${options.pending ? ' --pending' : ''}`, page, page.next));
+      }
+      const sent = (owing ?? page?.states ?? [])
+        .filter(wanted)
+        .sort((a, b) => ((a.notification.at ?? '') < (b.notification.at ?? '') ? 1 : -1))
+        .slice(0, options.limit);
+      const view = sent.map((s) => ({
+        key: s.key,
+        status: s.status,
+        notification: s.notification,
+      }));
+      emit(
+        cli.out,
+        { notifications: view, ...(page?.next && !options.all ? { next: page.next } : {}) },
+        () =>
+          view.length === 0
+            ? page?.next && !options.all
+              ? 'none in this page of the table (more: see --next below)\n'
+              : options.pending
+                ? 'no notifications owed\n'
+                : 'no notifications yet\n'
+            : table(
+                ['PUBLISHED', 'KEY', 'FILE', 'MESSAGE ID', 'STATE'],
+                view.map((n) => [
+                  n.notification.at,
+                  n.key,
+                  n.status,
+                  n.notification.messageId,
+                  n.notification.status,
+                ]),
+              ),
+      );
+    },
+  );
 }
 
 /** The command line that goes on from a page of `files`, with the options that shape it. */
