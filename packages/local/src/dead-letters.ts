@@ -116,6 +116,7 @@ const MAX_LETTERS = 100_000;
 export class SqsDeadLetterStore implements DeadLetterStore {
   private readonly sender: SqsDeadLetters;
   private lock: Promise<unknown> = Promise.resolve();
+  private closing = false;
 
   constructor(
     private readonly sqs: SQSClient,
@@ -177,7 +178,18 @@ export class SqsDeadLetterStore implements DeadLetterStore {
     return true;
   }
 
+  /**
+   * Lets a listing or claim in flight finish, and refuses new ones. A listing takes the letters out
+   * of sight to read them and puts them back: cut between the two (the stack stopping under it,
+   * the console polling), it would leave them invisible for LIST_VISIBILITY_SECONDS after a restart.
+   */
+  async close(): Promise<void> {
+    this.closing = true;
+    await this.lock;
+  }
+
   private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    if (this.closing) return Promise.reject(new Error('the local stack is stopping'));
     const run = this.lock.then(work, work);
     this.lock = run.catch(() => undefined);
     return run;

@@ -486,6 +486,7 @@ export class LocalStack implements AdminStack {
     const journaled = this.invoker?.stats.running ?? 0;
     await this.pool?.close();
     await this.bundler?.stop();
+    await this.deadLetters?.close();
     await this.edge?.close();
     await this.sns?.close();
     await this.sqs?.close();
