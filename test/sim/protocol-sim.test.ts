@@ -157,7 +157,7 @@ describe('the protocol, explored', () => {
       });
     }
 
-    it("finds a known violation: the checker is not blind (the newer version refused in-progress, as before the fix)", async () => {
+    it('finds a known violation: the checker is not blind (the newer version refused in-progress, as before the fix)', async () => {
       const defer = Reflect.get(Pipeline.prototype, 'defer') as unknown;
       Reflect.set(Pipeline.prototype, 'defer', (event: ObjectEvent, _route: unknown, current: FileState) => {
         throw new InProgressError('in-progress', `${event.key}: held`, { heldUntil: current.leaseUntil });
@@ -165,7 +165,10 @@ describe('the protocol, explored', () => {
       try {
         const [scheduler] = fc.sample(fc.scheduler(), { numRuns: 1, seed: 1 });
         const { violations, schedule } = await runPlan(plan(true), scheduler!);
-        expect(violations.map((v) => v.invariant), schedule).toContain('I14');
+        expect(
+          violations.map((v) => v.invariant),
+          schedule,
+        ).toContain('I14');
       } finally {
         Reflect.set(Pipeline.prototype, 'defer', defer);
       }
