@@ -12,6 +12,7 @@ import { parseConfig } from '@eventline/config';
 import type { Outcome } from '@eventline/core';
 import { createHandler, createPipeline } from '@eventline/lambda';
 import { s3EventRecord } from '@eventline/local/s3-events';
+import { measure } from '../lib/child.ts';
 
 export type MemoryWorkload = 'log' | 'parquet' | 'object';
 export type MemoryMode = 'eventline' | 'raw-sha256';
@@ -137,21 +138,20 @@ async function main(): Promise<void> {
     liveMb = Math.max(liveMb ?? 0, (m.heapUsed + m.external) / MB);
   };
   const sampler = job.sampleLive ? setInterval(sample, 100) : undefined;
-  const startRssMb = process.memoryUsage().rss / MB;
-  const cpu = process.cpuUsage();
-  const started = performance.now();
-  const { records, sha256 } = await run().finally(() => clearInterval(sampler));
-  sample();
-  const durationMs = performance.now() - started;
-  const used = process.cpuUsage(cpu);
+  const measured = await measure(async () => {
+    const done = await run().finally(() => clearInterval(sampler));
+    sample();
+    return done;
+  });
+  const { records, sha256 } = measured.value;
   const result: MemoryResult = {
     workload: job.workload,
     mode: job.mode,
     records,
-    durationMs,
-    startRssMb,
-    peakRssMb: process.resourceUsage().maxRSS / 1024,
-    cpuMs: (used.user + used.system) / 1000,
+    durationMs: measured.durationMs,
+    startRssMb: measured.startRssMb,
+    peakRssMb: measured.peakRssMb,
+    cpuMs: measured.cpuMs,
     ...(sha256 ? { sha256 } : {}),
     ...(liveMb !== undefined ? { liveMb } : {}),
   };

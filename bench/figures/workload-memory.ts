@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
@@ -15,6 +14,7 @@ import { LocalStack } from '@eventline/local';
 import { fileWriter, ParquetWriter } from 'hyparquet-writer';
 import { securityLogs } from '../../examples/security-logs/generate.ts';
 import { bundle } from '../lib/bundle.ts';
+import { runChild } from '../lib/child.ts';
 import type { Progress } from '../lib/progress.ts';
 import { ratio, type Summary, summarize } from '../lib/stats.ts';
 import type { MemoryJob, MemoryMode, MemoryResult, MemoryWorkload } from './workload-memory-worker.ts';
@@ -160,35 +160,11 @@ async function writeObject(path: string, bytes: number): Promise<number> {
   return 1;
 }
 
-function runWorker(script: string, job: MemoryJob): Promise<MemoryResult> {
-  return new Promise((resolve, reject) => {
-    const flags = job.sampleLive ? ['--expose-gc'] : [];
-    const child = spawn(process.execPath, [...flags, script, JSON.stringify(job)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0)
-        return reject(
-          new Error(`memory worker (${job.workload} ${job.mode}) exited ${code}: ${stderr.trim()}`),
-        );
-      try {
-        resolve(JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as MemoryResult);
-      } catch (error) {
-        reject(new Error(`memory worker printed no result: ${stdout}${stderr}`, { cause: error }));
-      }
-    });
+const runWorker = (script: string, job: MemoryJob) =>
+  runChild<MemoryResult>(script, job, {
+    what: `memory worker (${job.workload} ${job.mode})`,
+    nodeFlags: job.sampleLive ? ['--expose-gc'] : [],
   });
-}
 
 const WHAT: Record<MemoryWorkload, string> = {
   log: 'ALB access log, gzip (sizes of the text)',
