@@ -77,7 +77,8 @@ const SINGLE_ITEM_WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem']);
 
 /**
  * The DynamoDB JSON protocol on one loopback port: dynalite behind a layer that adds what
- * dynalite lacks, calling dynalite's engine in process as dynalite's HTTP handler does (engine.ts):
+ * dynalite lacks, calling dynalite's engine in process as dynalite's HTTP handler does (engine.ts;
+ * BatchWriteItem is the layer's own, on dynalite's store: batch-write.ts):
  * - `ReturnValuesOnConditionCheckFailure: ALL_OLD` on PutItem/UpdateItem/DeleteItem;
  * - TransactWriteItems / TransactGetItems (see transactions.ts);
  * - UpdateTimeToLive / DescribeTimeToLive and the deletion of expired items (see ttl.ts).

@@ -3,11 +3,13 @@
  * validation (`dynalite/validations`) and operations (`dynalite/actions/*`), called in this process
  * with a request's headers and body, as dynalite's own request handler (its index.js) calls them.
  * Owning this wiring (about what index.js does, nothing patched) gives the emulator the store, so
- * that an operation can run on it through LevelDB's public API; the operations are dynalite's own. dynalite is pinned (package.json) as these are its files.
+ * that an operation can run on it through LevelDB's public API (see batch-write.ts); every other
+ * operation is dynalite's own, unchanged. dynalite is pinned (package.json) as these are its files.
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { createRequire } from 'node:module';
+import { batchWriteItem, TableDescriptions } from './batch-write.ts';
 import type { Action, DynaliteStore, DynaliteValidation } from './types/dynalite-engine.ts';
 
 const require = createRequire(import.meta.url);
@@ -80,8 +82,14 @@ export interface EngineOptions {
 }
 
 /** dynalite's store and its request handling, in process. */
+/** Operations whose answers change a table's description (see TableDescriptions). */
+const TABLE_WRITES = new Set(['CreateTable', 'UpdateTable', 'DeleteTable']);
+
 export class Engine {
   readonly store: DynaliteStore;
+  private readonly tables = new TableDescriptions();
+  /** BatchWriteItem is the emulator's (batch-write.ts); the rest are dynalite's. */
+  private readonly batchWrite: Action = batchWriteItem(this.tables);
 
   constructor(options: EngineOptions) {
     this.store = db.create({ ...options });
@@ -179,7 +187,12 @@ export class Engine {
           send((error as { body: unknown }).body, status);
           return;
         }
-        operation.action(this.store, checked, (error, answer) => {
+        const name = target[1] ?? '';
+        const tableWrite = TABLE_WRITES.has(name);
+        if (tableWrite) this.tables.forget();
+        const action = name === 'BatchWriteItem' ? this.batchWrite : operation.action;
+        action(this.store, checked, (error, answer) => {
+          if (tableWrite) this.tables.forget();
           if (error) {
             if (error.statusCode) send(error.body, error.statusCode);
             else reject(error);
