@@ -294,6 +294,8 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
       objectMb: settings.memoryObjectMb,
       runsSmall: settings.memoryRuns[0],
       runsLarge: settings.memoryRuns[1],
+      // Lambda's heap flags for the default function.memoryMb, as `npm start`'s instances get them.
+      memoryMb: parseConfig({}, 'bench defaults').function.memoryMb,
       progress,
     });
     result.figures.workloadMemory = memory;

@@ -1,9 +1,11 @@
 /**
  * Figure 10 alone (bench/figures/workload-memory.ts): peak RSS of the handler on a small and a large
  * object per workload format, and `object` beside a raw GetObject + SHA-256 loop.
- * Run: `npx tsx bench/workload-memory.mts [log-mb,log-mb] [parquet-mb,parquet-mb] [object-mb,object-mb] [runs-small] [runs-large]`
- * (default: 10,100,1000 10,100,1000 10,5000 3 2, the full sizes; sizes in MB of 10^6 bytes).
+ * Run: `npx tsx bench/workload-memory.mts [log-mb,log-mb] [parquet-mb,parquet-mb] [object-mb,object-mb] [runs-small] [runs-large] [memory-mb]`
+ * (default: 10,100,1000 10,100,1000 10,5000 3 2 512, the full sizes; sizes in MB of 10^6 bytes; the
+ * child runs with Lambda's heap flags for a function of memory-mb, 0 for plain node).
  */
+import { parseConfig } from '@eventline/config';
 import { runWorkloadMemory } from './figures/workload-memory.ts';
 import { Progress } from './lib/progress.ts';
 
@@ -20,8 +22,14 @@ const result = await runWorkloadMemory({
   objectMb: pair(process.argv[4], [10, 5000]),
   runsSmall: Number(process.argv[5] ?? 3),
   runsLarge: Number(process.argv[6] ?? 2),
+  memoryMb: Number(process.argv[7] ?? parseConfig({}, 'bench defaults').function.memoryMb),
   progress: new Progress(),
 });
+console.log(
+  result.memoryMb > 0
+    ? `node flags of a ${result.memoryMb} MB Lambda function: ${result.nodeFlags.join(' ')}`
+    : 'plain node (no heap flags)',
+);
 for (const w of result.workloads) {
   const [small, large] = [w.sizes[0]!, w.sizes.at(-1)!];
   console.log(

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,6 +8,7 @@ import { parseConfig } from '@eventline/config';
 import { ensureLedgerTable } from '@eventline/dynamodb-emulator';
 import { LocalStack } from '@eventline/local';
 import { bundle } from '../lib/bundle.ts';
+import { runChild } from '../lib/child.ts';
 import { readingLine } from '../lib/files.ts';
 import type { Progress } from '../lib/progress.ts';
 import { ratio, type Summary, summarize } from '../lib/stats.ts';
@@ -96,34 +96,8 @@ async function writeNdjson(path: string, bytes: number): Promise<number> {
   return records;
 }
 
-function runWorker(script: string, job: WorkerJob): Promise<WorkerResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, JSON.stringify(job)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0)
-        return reject(new Error(`ndjson worker (${job.mode}) exited ${code}: ${stderr.trim()}`));
-      try {
-        resolve(JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as WorkerResult);
-      } catch (error) {
-        reject(
-          new Error(`ndjson worker (${job.mode}) printed no result: ${stdout}${stderr}`, { cause: error }),
-        );
-      }
-    });
-  });
-}
+const runWorker = (script: string, job: WorkerJob) =>
+  runChild<WorkerResult>(script, job, { what: `ndjson worker (${job.mode})` });
 
 export async function runLargeNdjson(options: LargeNdjsonOptions): Promise<LargeNdjsonResult> {
   const { progress } = options;

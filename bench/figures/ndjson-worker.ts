@@ -5,6 +5,7 @@ import { createHandler, createPipeline } from '@eventline/lambda';
 // Its own face: the package's main face would bundle the whole local stack (dynalite's native binding).
 import { s3EventRecord } from '@eventline/local/s3-events';
 import { rawBatchWrite } from '../baseline/raw-batch-write.ts';
+import { measure } from '../lib/child.ts';
 
 /**
  * Figure 3's child process: processes one large NDJSON object, alone in its process, so that its
@@ -44,7 +45,6 @@ export interface WorkerResult {
   outcome?: Outcome;
 }
 
-const MB = 1024 * 1024;
 const SEQUENCER = '0055AED6DCD90281E5';
 
 async function main(): Promise<void> {
@@ -131,19 +131,15 @@ async function main(): Promise<void> {
     };
   }
 
-  const startRssMb = process.memoryUsage().rss / MB;
-  const cpu = process.cpuUsage();
-  const started = performance.now();
-  const { records, outcome } = await run();
-  const durationMs = performance.now() - started;
-  const used = process.cpuUsage(cpu);
+  const measured = await measure(run);
+  const { records, outcome } = measured.value;
   const result: WorkerResult = {
     mode: job.mode,
     records,
-    durationMs,
-    startRssMb,
-    peakRssMb: process.resourceUsage().maxRSS / 1024,
-    cpuMs: (used.user + used.system) / 1000,
+    durationMs: measured.durationMs,
+    startRssMb: measured.startRssMb,
+    peakRssMb: measured.peakRssMb,
+    cpuMs: measured.cpuMs,
   };
   if (outcome) result.outcome = outcome;
   process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -6,12 +6,14 @@
  * argv[2]; prints one JSON line with the result.
  */
 import { createHash } from 'node:crypto';
+import { getHeapSpaceStatistics } from 'node:v8';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { createClients } from '@eventline/aws/sdk';
 import { parseConfig } from '@eventline/config';
 import type { Outcome } from '@eventline/core';
 import { createHandler, createPipeline } from '@eventline/lambda';
 import { s3EventRecord } from '@eventline/local/s3-events';
+import { measure } from '../lib/child.ts';
 
 export type MemoryWorkload = 'log' | 'parquet' | 'object';
 export type MemoryMode = 'eventline' | 'raw-sha256';
@@ -32,6 +34,17 @@ export interface MemoryJob {
   sampleLive?: boolean;
 }
 
+/** What the process held when its RSS was highest (sampled every 50 ms), in MB. */
+export interface PeakSplit {
+  rss: number;
+  heapTotal: number;
+  heapUsed: number;
+  /** V8's new space (the two semi-spaces) as committed then. */
+  newSpace: number;
+  external: number;
+  arrayBuffers: number;
+}
+
 export interface MemoryResult {
   workload: MemoryWorkload;
   mode: MemoryMode;
@@ -44,6 +57,7 @@ export interface MemoryResult {
   sha256?: string;
   /** With `sampleLive`: the largest heap used + external memory right after a forced GC. */
   liveMb?: number;
+  peakSplit?: PeakSplit;
 }
 
 const MB = 1024 * 1024;
@@ -137,23 +151,41 @@ async function main(): Promise<void> {
     liveMb = Math.max(liveMb ?? 0, (m.heapUsed + m.external) / MB);
   };
   const sampler = job.sampleLive ? setInterval(sample, 100) : undefined;
-  const startRssMb = process.memoryUsage().rss / MB;
-  const cpu = process.cpuUsage();
-  const started = performance.now();
-  const { records, sha256 } = await run().finally(() => clearInterval(sampler));
-  sample();
-  const durationMs = performance.now() - started;
-  const used = process.cpuUsage(cpu);
+  let peakSplit: PeakSplit | undefined;
+  const split = () => {
+    const m = process.memoryUsage();
+    if (peakSplit && m.rss / MB <= peakSplit.rss) return;
+    const space = getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
+    peakSplit = {
+      rss: m.rss / MB,
+      heapTotal: m.heapTotal / MB,
+      heapUsed: m.heapUsed / MB,
+      newSpace: (space?.space_size ?? 0) / MB,
+      external: m.external / MB,
+      arrayBuffers: m.arrayBuffers / MB,
+    };
+  };
+  const splitter = setInterval(split, 50);
+  const measured = await measure(async () => {
+    const done = await run().finally(() => {
+      clearInterval(sampler);
+      clearInterval(splitter);
+    });
+    sample();
+    return done;
+  });
+  const { records, sha256 } = measured.value;
   const result: MemoryResult = {
     workload: job.workload,
     mode: job.mode,
     records,
-    durationMs,
-    startRssMb,
-    peakRssMb: process.resourceUsage().maxRSS / 1024,
-    cpuMs: (used.user + used.system) / 1000,
+    durationMs: measured.durationMs,
+    startRssMb: measured.startRssMb,
+    peakRssMb: measured.peakRssMb,
+    cpuMs: measured.cpuMs,
     ...(sha256 ? { sha256 } : {}),
     ...(liveMb !== undefined ? { liveMb } : {}),
+    ...(peakSplit ? { peakSplit } : {}),
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);
   for (const client of [clients.s3, clients.dynamodb, clients.sns, clients.sqs]) client.destroy();

@@ -351,6 +351,10 @@ export function renderSummary(result: BenchResult): string {
       '',
       '`log` and `parquet` routes drop every record in their transform: this is the read + decompress + decode stage (the write stage is figure 3). Live memory: one more run forcing a GC every 0.1 s, the largest heap used + external after one (what the process holds; peak RSS also counts the garbage V8 lets pile up before collecting, more the longer a run allocates). `object` beside a raw GetObject + SHA-256 loop, runs alternating.',
       '',
+      memory.memoryMb > 0
+        ? `The child runs with the heap flags Lambda's Node.js runtime passes a ${memory.memoryMb} MB function (as the local stack's instances do): \`${memory.nodeFlags.join(' ')}\`.`
+        : 'The child runs as plain `node` (no heap flags: V8 sizes the heap for this machine).',
+      '',
     );
     table(
       [
@@ -360,6 +364,7 @@ export function renderSummary(result: BenchResult): string {
         'stored',
         'runs',
         'peak RSS MB',
+        'live MB',
         'MB/s',
         'raw loop MB/s',
         'eventline ÷ raw',

@@ -18,6 +18,7 @@ describe('bench figure 10 (peak RSS per workload format), tiny sizes', () => {
       objectMb: [1, 3],
       runsSmall: 1,
       runsLarge: 1,
+      memoryMb: 512,
       progress: new Progress({ silent: true }),
     });
     // Assert

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import { BUNDLED_CONFIG_FILE } from '@eventline/config';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { configOf, functionAssetDir, REAL_ENTRY, REPO_ROOT, synthesize } from './support.ts';
 
@@ -167,12 +168,24 @@ describe('the bundle of another config', () => {
     expect(stdout.trim()).toBe('function');
   });
 
-  it('imports the config module for a key function, and refuses to start when it no longer has it', async () => {
+  it('is refused at synth when its code comes from no file the bundle could import', () => {
     const config = configOf({
       alarms: { notify: 'nowhere' },
       routes: [{ key: (record) => String(record.sku) }],
     });
-    const codeDir = functionAssetDir(synthesize(config, { handlerEntry: REAL_ENTRY }));
+    expect(() => synthesize(config, { handlerEntry: REAL_ENTRY })).toThrow(
+      /^routes\.0\.key is code, which reaches the function only by importing the file the config was read from/,
+    );
+  });
+
+  it('imports the config file for a key function, and refuses to start when it no longer has it', async () => {
+    const config = configOf({
+      alarms: { notify: 'nowhere' },
+      routes: [{ key: (record) => String(record.sku) }],
+    });
+    const codeDir = functionAssetDir(
+      synthesize(config, { handlerEntry: REAL_ENTRY, configFile: BUNDLED_CONFIG_FILE }),
+    );
     const map = JSON.parse(readFileSync(`${codeDir}/index.mjs.map`, 'utf8')) as { sources: string[] };
     expect(map.sources.some((source) => source.endsWith('eventline.config.ts'))).toBe(true);
     // eventline.config.ts (bundled) keys by the field "id": not the function this synth saw.

@@ -161,6 +161,11 @@ export class FakeQueue {
     private readonly options: { visibilityMs: number; maxReceiveCount?: number; deadLetters?: FakeQueue },
   ) {}
 
+  /** How many messages were ever sent to the queue (a dead-letter queue: how many were dead-lettered). */
+  get sent(): number {
+    return this.ids;
+  }
+
   /** SendMessage; `delaySeconds` (SQS's DelaySeconds, 0 to 900) keeps the message invisible that long. */
   send(body: string, now: number, delaySeconds = 0): string {
     if (!Number.isInteger(delaySeconds) || delaySeconds < 0 || delaySeconds > 900)

@@ -1,7 +1,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { DigestPolicy, FileState } from '@eventline/core';
-import { fileStateOf, recordOf, supersededRecord } from '@eventline/core';
+import type { DigestPolicy, FileState, InboundMessage } from '@eventline/core';
+import { fileKey, fileStateOf, InProgressError, recordOf, supersededRecord } from '@eventline/core';
 import { DigestChecker } from './digest-check.ts';
 import type { S3Version } from './fake-aws.ts';
 import { BUCKET, ROUTE_PREFIX, type World } from './world.ts';
@@ -26,6 +26,7 @@ export const INVARIANTS = {
   I11: 'no file is worked on past maxAttempts attempts (a claim past it only records FAILED)',
   I12: 'every segment of a continued file makes progress (its checkpoint moves forward)',
   I13: 'on a digest route every terminal outcome counts in exactly one window, closed and published once per key',
+  I14: "a version's delivery is never refused for another version's live claim: it is deferred past that lease (hole 12)",
 } as const;
 
 export type InvariantId = keyof typeof INVARIANTS;
@@ -55,6 +56,7 @@ export class Checker {
   ) {
     world.dynamo.onWrite = (item, before, transaction) => this.onWrite(item, before, transaction);
     world.onCall = (invocation, label) => this.onCall(invocation, label);
+    world.onFailed = (invocation, inbound, error) => this.onFailed(invocation, inbound, error);
     this.digests = digest
       ? new DigestChecker(
           world,
@@ -98,6 +100,29 @@ export class Checker {
       (label.startsWith('PutItem ') && !label.startsWith('PutItem #file#'));
     if (work)
       this.fail('I11', `${key}: #${invocation} claimed it past ${this.maxAttempts} attempts, then ${label}`);
+  }
+
+  /**
+   * I14 (hole 12): a delivery refused `in-progress` is a redelivery of the version the ledger's live
+   * claim is about, never another version's event: that one is deferred, so an older file's
+   * segments cannot use up a newer version's deliveries and send it to the events DLQ.
+   */
+  private onFailed(invocation: number, inbound: InboundMessage, error: unknown): void {
+    if (!(error instanceof InProgressError) || error.code !== 'in-progress') return;
+    for (const event of inbound.objects) {
+      const item = this.world.dynamo.items.get(fileKey(event.bucket, event.key));
+      if (!item) continue;
+      const state = fileStateOf(unmarshall(item));
+      if (state.leaseUntil <= this.world.clock.now()) continue;
+      const held = this.versionOfState(state);
+      const refused = this.versionOfState(event);
+      if (held?.put !== refused?.put) {
+        this.fail(
+          'I14',
+          `${event.key}: #${invocation}'s event of ${versionLabel(refused)} refused in-progress behind ${versionLabel(held)}'s claim`,
+        );
+      }
+    }
   }
 
   private onWrite(item: Item, before: Item | undefined, transaction?: string[]): void {

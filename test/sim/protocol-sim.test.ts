@@ -1,5 +1,13 @@
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { fileStateOf, recordOf, supersededRecord } from '@eventline/core';
+import {
+  type FileState,
+  fileStateOf,
+  InProgressError,
+  type ObjectEvent,
+  Pipeline,
+  recordOf,
+  supersededRecord,
+} from '@eventline/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { INVARIANTS, type InvariantId } from './invariants.ts';
@@ -114,6 +122,57 @@ describe('the protocol, explored', () => {
     expect(violations.map((v) => v.detail)).toContain(
       'in/obj-0.ndjson: #2 claimed it past 1 attempts, then GetObject in/obj-0.ndjson',
     );
+  });
+
+  describe("hole 12 (I14): a newer version behind an older version's live claim is deferred, never refused", () => {
+    // v1 takes 12 lines (6 s each) and so continues over segments of the 60 s function timeout; v2
+    // arrives while v1's first segment holds the lease. Before the fix its deliveries were refused
+    // in-progress until it went to the events DLQ.
+    const plan = (versioned: boolean): Plan => ({
+      versioned,
+      maxAttempts: 2,
+      seed: 1,
+      faults: [],
+      actions: [
+        { kind: 'put', key: 0, ids: [0, 1, 2], lines: 12, copies: 1 },
+        { kind: 'deliver', pick: 0 },
+        { kind: 'step', n: 6 },
+        { kind: 'put', key: 0, ids: [0], lines: 2, copies: 1 },
+        { kind: 'deliver', pick: 0 },
+        { kind: 'step', n: 12 },
+      ],
+    });
+
+    for (const versioned of [true, false]) {
+      it(`the newer version's event is sent again delayed past the lease, then processed; nothing is dead-lettered (versioned=${versioned})`, async () => {
+        const [scheduler] = fc.sample(fc.scheduler(), { numRuns: 1, seed: 1 });
+        const { violations, world, schedule, deferrals } = await runPlan(plan(versioned), scheduler!);
+        expect(violations, schedule).toEqual([]);
+        expect(deferrals, schedule).toBeGreaterThan(0);
+        expect(schedule).toMatch(/sends ingest-\d+ delayed \d+ s/);
+        expect(world.eventsDlq.sent, schedule).toBe(0);
+        const outcome = fileStateOf(unmarshall(world.dynamo.items.get('#file#sim-bucket/in/obj-0.ndjson')!));
+        expect(outcome.status).toBe('PROCESSED');
+        expect(outcome.eTag).toBe(world.s3.current('in/obj-0.ndjson')?.eTag);
+      });
+    }
+
+    it('finds a known violation: the checker is not blind (the newer version refused in-progress, as before the fix)', async () => {
+      const defer = Reflect.get(Pipeline.prototype, 'defer') as unknown;
+      Reflect.set(Pipeline.prototype, 'defer', (event: ObjectEvent, _route: unknown, current: FileState) => {
+        throw new InProgressError('in-progress', `${event.key}: held`, { heldUntil: current.leaseUntil });
+      });
+      try {
+        const [scheduler] = fc.sample(fc.scheduler(), { numRuns: 1, seed: 1 });
+        const { violations, schedule } = await runPlan(plan(true), scheduler!);
+        expect(
+          violations.map((v) => v.invariant),
+          schedule,
+        ).toContain('I14');
+      } finally {
+        Reflect.set(Pipeline.prototype, 'defer', defer);
+      }
+    });
   });
 
   for (const versioned of [true, false]) {

@@ -47,6 +47,8 @@ const schedules = new Set<string>();
 const counts = new Map<string, { n: number; example: string }>();
 let done = 0;
 const digests = { plans: 0, windows: 0, published: 0, republished: 0 };
+/** Hole 12: plans in which a newer version was deferred behind an older claim, and deferrals in all. */
+const deferred = { plans: 0, deliveries: 0 };
 const started = Date.now();
 
 /** One plan on the slower tier: both tiers under the scheduler of seed `s`, their endings compared. */
@@ -71,6 +73,10 @@ async function check(run: () => Promise<RunResult>): Promise<boolean> {
       digests.windows += result.digests.windows;
       digests.published += result.digests.published;
       digests.republished += result.digests.republished;
+    }
+    if (result.deferrals > 0) {
+      deferred.plans += 1;
+      deferred.deliveries += result.deferrals;
     }
     schedules.add(createHash('sha1').update(result.schedule).digest('hex'));
     const relevant = result.violations.filter((v) => only.has(v.invariant));
@@ -119,6 +125,9 @@ console.log(
 );
 console.log(
   `digest routes: ${digests.plans} plan(s), ${digests.windows} window(s), ${digests.published} digest(s) published, ${digests.republished} window(s) published again before marked sent (W1)`,
+);
+console.log(
+  `hole 12: ${deferred.plans} plan(s) deferred a newer version behind an older claim, ${deferred.deliveries} deferral(s)`,
 );
 for (const [id, { n, example }] of [...counts].sort()) {
   console.log(

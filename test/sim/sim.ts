@@ -170,6 +170,8 @@ export interface RunResult {
   world: World;
   /** A fingerprint of the order the port calls ran in (distinct schedules explored). */
   schedule: string;
+  /** Deliveries that ended `deferred` (hole 12), over the whole run. */
+  deferrals: number;
   /** On a digest route: windows at quiescence, digests published, windows published more than once (W1). */
   digests?: { windows: number; published: number; republished: number };
 }
@@ -270,7 +272,12 @@ export async function runPlan(
     if (synced instanceof Promise) await synced;
     const violations = checker.finish();
     if (!quiet) violations.push({ invariant: 'I5' as InvariantId, detail: 'the world never went quiet' });
-    const result: RunResult = { violations, world, schedule: world.log.join('\n') };
+    const result: RunResult = {
+      violations,
+      world,
+      schedule: world.log.join('\n'),
+      deferrals: world.deferrals,
+    };
     if (plan.digest) {
       result.digests = {
         windows: [...world.dynamo.items.values()].filter((item) => item.kind?.S === 'digest').length,

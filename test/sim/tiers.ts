@@ -35,6 +35,7 @@ export const HOLDING_S3: InvariantId[] = [
   'I11',
   'I12',
   'I13',
+  'I14',
 ];
 
 /**

@@ -10,7 +10,13 @@ import {
 } from '@eventline/aws';
 import { type EventlineConfig, parseConfig } from '@eventline/config';
 import type { Clock } from '@eventline/core';
-import { type DigestPolicy, encodeS3Key, normaliseEvent, Pipeline } from '@eventline/core';
+import {
+  type DigestPolicy,
+  encodeS3Key,
+  type InboundMessage,
+  normaliseEvent,
+  Pipeline,
+} from '@eventline/core';
 import type fc from 'fast-check';
 import { AwsFault, FakeQueue, FakeS3, type Published, type S3Version } from './fake-aws.ts';
 import { type DynamoStore, FakeDynamo } from './fake-dynamo.ts';
@@ -147,6 +153,10 @@ export class World {
   onCall: ((invocation: number, label: string) => void) | undefined;
   /** The invocation whose call is being applied (writes reach the checker synchronously inside it). */
   caller: number | undefined;
+  /** Told of every delivery that failed, with its event and error (the checker's I14: no refusal for another version's lease). */
+  onFailed: ((invocation: number, inbound: InboundMessage, error: unknown) => void) | undefined;
+  /** Deliveries that ended `deferred` (hole 12): a newer version sent again for after an older lease. */
+  deferrals = 0;
 
   /** One port call of invocation `inv`: ordered by the scheduler, struck by faults and outages. */
   private async call<T>(
@@ -465,10 +475,12 @@ export class World {
         (outcomes) => {
           if (inv.dead) return;
           this.log.push(`#${inv.id} done: ${outcomes.map((o) => o.status).join(',') || 'nothing'}`);
+          this.deferrals += outcomes.filter((o) => o.status === 'deferred').length;
           this.ingest.delete(message.id, message.receipt);
         },
         (error: unknown) => {
           this.log.push(`#${inv.id} failed: ${(error as Error)?.message?.slice(0, 120)}`);
+          if (!inv.dead) this.onFailed?.(inv.id, inbound!, error);
         },
       )
       .finally(() => {

@@ -5,6 +5,7 @@ import {
   attachConfigCode,
   BUNDLED_CONFIG_FILE,
   ConfigError,
+  configFileSpecifier,
   type EventlineConfigInput,
   parseConfig,
   plainConfig,
@@ -145,14 +146,24 @@ describe('transform in the bundle', () => {
     );
   });
 
-  it('is refused at start from a config file the bundle does not import, naming the setting', () => {
+  it('is refused where a bundle is made from a config that holds code but names no file to import it from', () => {
     const config = parseConfig({ routes: [{ prefix: 'a/', transform: (r: Record<string, unknown>) => r }] });
 
-    expect(() => refuseCodeThatCannotTravel('examples/x/eventline.config.ts', config)).toThrow(ConfigError);
-    expect(() => refuseCodeThatCannotTravel('examples/x/eventline.config.ts', config)).toThrow(
-      /^examples\/x\/eventline\.config\.ts: routes\.0\.transform is code/,
+    expect(() => refuseCodeThatCannotTravel(config, undefined)).toThrow(ConfigError);
+    expect(() => refuseCodeThatCannotTravel(config, undefined)).toThrow(
+      /^routes\.0\.transform is code, which reaches the function only by importing the file the config was read from/,
     );
-    expect(() => refuseCodeThatCannotTravel(BUNDLED_CONFIG_FILE, config)).not.toThrow();
-    expect(() => refuseCodeThatCannotTravel('elsewhere.ts', parseConfig({}))).not.toThrow();
+    expect(() => refuseCodeThatCannotTravel(config, 'examples/x/eventline.config.ts')).not.toThrow();
+    expect(() => refuseCodeThatCannotTravel(parseConfig({}), undefined)).not.toThrow();
+  });
+
+  it('is imported by the bundle from the file the config was read from, relative to the Lambda entry', () => {
+    expect(configFileSpecifier()).toBe('../../../eventline.config.ts');
+    expect(configFileSpecifier('examples/iot/eventline.config.ts')).toBe(
+      '../../../examples/iot/eventline.config.ts',
+    );
+    expect(
+      configFileSpecifier(BUNDLED_CONFIG_FILE.replace('eventline.config.ts', 'packages/lambda/src/x.ts')),
+    ).toBe('./x.ts');
   });
 });

@@ -1,5 +1,6 @@
 import { ConfigError } from './errors.ts';
 import type { EventlineConfig, EventlineConfigInput, Route } from './schema.ts';
+import { configFileSpecifier } from './travel.ts';
 
 /**
  * The configuration as the Lambda bundle carries it. The CDK app (and the bench) validate
@@ -7,11 +8,13 @@ import type { EventlineConfig, EventlineConfigInput, Route } from './schema.ts';
  * the function starts with plain data, no zod in its bundle and no validation work at init.
  *
  * Key functions, record schemas and transforms are code, not data: where a route has one, its place in the data
- * holds `null` and `EVENTLINE_CONFIG_HAS_CODE` is true, so the handler imports eventline.config.ts
- * and takes the code from there (`attachConfigCode`). This module imports no zod.
+ * holds `null` and `EVENTLINE_CONFIG_HAS_CODE` is true, so the handler imports the config file
+ * (`EVENTLINE_CONFIG_FILE`: the file the config was read from) and takes the code from there
+ * (`attachConfigCode`). This module imports no zod.
  */
 export const CONFIG_CONSTANT = 'EVENTLINE_CONFIG';
 export const CONFIG_HAS_CODE_CONSTANT = 'EVENTLINE_CONFIG_HAS_CODE';
+export const CONFIG_FILE_CONSTANT = 'EVENTLINE_CONFIG_FILE';
 
 /** The config as plain data, and whether some of it (key functions, schemas) stayed behind as code. */
 export function plainConfig(config: EventlineConfig): { data: EventlineConfig; hasCode: boolean } {
@@ -39,15 +42,18 @@ export function plainConfig(config: EventlineConfig): { data: EventlineConfig; h
 }
 
 /**
- * The esbuild `define` map that carries a validated config into the Lambda bundle, and says which
- * streamed decoders its routes need (src/core/formats/index.ts): the others are not bundled.
+ * The esbuild `define` map that carries a validated config into the Lambda bundle, says which
+ * streamed decoders its routes need (src/core/formats/index.ts): the others are not bundled, and which
+ * file the bundle imports the config's code from: `configFile`, the file `config` was read from
+ * (default: the repository's eventline.config.ts).
  */
-export function configDefines(config: EventlineConfig): Record<string, string> {
+export function configDefines(config: EventlineConfig, configFile?: string): Record<string, string> {
   const { data, hasCode } = plainConfig(config);
   const uses = (format: Route['format']) => String(config.routes.some((route) => route.format === format));
   return {
     [CONFIG_CONSTANT]: JSON.stringify(data),
     [CONFIG_HAS_CODE_CONSTANT]: String(hasCode),
+    [CONFIG_FILE_CONSTANT]: JSON.stringify(configFileSpecifier(configFile)),
     EVENTLINE_FORMAT_CSV: uses('csv'),
     EVENTLINE_FORMAT_JSON_ARRAY: String(uses('json-array') === 'true' || uses('cloudtrail') === 'true'),
     EVENTLINE_FORMAT_LOG: uses('log'),
@@ -63,6 +69,7 @@ export function configDefines(config: EventlineConfig): Record<string, string> {
 export function attachConfigCode(
   data: EventlineConfig,
   module: EventlineConfigInput | undefined,
+  origin = 'eventline.config.ts',
 ): EventlineConfig {
   const routes = data.routes.map((route, i) => {
     const source = module?.routes?.[i];
@@ -70,7 +77,7 @@ export function attachConfigCode(
     if (route.key === null) {
       if (typeof source?.key !== 'function') {
         throw new ConfigError(
-          `eventline.config.ts: routes.${i}.key: was a function at synth, is now ${typeof source?.key}; synthesize again`,
+          `${origin}: routes.${i}.key: was a function at synth, is now ${typeof source?.key}; synthesize again`,
           { problems: [{ setting: `routes.${i}.key`, message: 'a function, as at synth' }] },
         );
       }
@@ -79,7 +86,7 @@ export function attachConfigCode(
     if (route.schema === null) {
       if (!source?.schema) {
         throw new ConfigError(
-          `eventline.config.ts: routes.${i}.schema: was set at synth, is now missing; synthesize again`,
+          `${origin}: routes.${i}.schema: was set at synth, is now missing; synthesize again`,
           { problems: [{ setting: `routes.${i}.schema`, message: 'a schema, as at synth' }] },
         );
       }
@@ -88,7 +95,7 @@ export function attachConfigCode(
     if (route.transform === null) {
       if (typeof source?.transform !== 'function') {
         throw new ConfigError(
-          `eventline.config.ts: routes.${i}.transform: was a function at synth, is now ${typeof source?.transform}; synthesize again`,
+          `${origin}: routes.${i}.transform: was a function at synth, is now ${typeof source?.transform}; synthesize again`,
           { problems: [{ setting: `routes.${i}.transform`, message: 'a function, as at synth' }] },
         );
       }

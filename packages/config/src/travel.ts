@@ -1,17 +1,30 @@
-import { resolve } from 'node:path';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from './errors.ts';
 import type { EventlineConfig } from './schema.ts';
 
 /**
  * Code in a config (key functions, schemas, transforms) reaches the function by import: the Lambda
- * entry (packages/lambda/src/index.ts) imports the repository's `eventline.config.ts`, and esbuild
- * bundles it with everything it imports. A config read from another file cannot send its code
- * that way: the function would run `eventline.config.ts`'s code behind the other file's routes.
- * So such a config is refused where a bundle is made from it (the local stack's start, the CDK
- * synth), naming each setting that holds code.
+ * entry (packages/lambda/src/index.ts) imports the config file named by the constant
+ * `EVENTLINE_CONFIG_FILE` (`configDefines`), and esbuild bundles it with everything it imports. So the
+ * file the config was read from (`-c config=examples/iot/eventline.config.ts`, `npm start -- --config …`)
+ * brings its own code into the bundle. What cannot travel is code that comes from no file (a config
+ * object built in a program and handed to the stack): the function would import some other file's code
+ * behind its routes, so that is refused where a bundle is made from it, naming each setting that holds code.
  */
 export const BUNDLED_CONFIG_FILE = fileURLToPath(new URL('../../../eventline.config.ts', import.meta.url));
+
+/** The directory of the Lambda entry (packages/lambda/src/index.ts): esbuild resolves its import of the config file from here. */
+const ENTRY_DIR = fileURLToPath(new URL('../../lambda/src/', import.meta.url));
+
+/**
+ * The specifier the Lambda entry imports `configFile` through: relative to the entry, so that a bundle
+ * built where the project root is mounted elsewhere (NodejsFunction's Docker bundling) finds it too.
+ */
+export function configFileSpecifier(configFile: string = BUNDLED_CONFIG_FILE): string {
+  const path = relative(ENTRY_DIR, resolve(configFile)).split(sep).join('/');
+  return path.startsWith('../') || isAbsolute(path) ? path : `./${path}`;
+}
 
 /** The settings of `config` that hold code, by path (`routes.0.transform`). */
 export function codeSettings(config: EventlineConfig): string[] {
@@ -24,13 +37,16 @@ export function codeSettings(config: EventlineConfig): string[] {
   return settings;
 }
 
-/** Throws when `configPath` is not the bundled config file and its config holds code. */
-export function refuseCodeThatCannotTravel(configPath: string, config: EventlineConfig): void {
-  if (resolve(configPath) === BUNDLED_CONFIG_FILE) return;
+/**
+ * Throws when `config` holds code but `configFile` (the file it was read from) is not given: the bundle
+ * would import eventline.config.ts's code behind this config's routes.
+ */
+export function refuseCodeThatCannotTravel(config: EventlineConfig, configFile: string | undefined): void {
+  if (configFile !== undefined) return;
   const settings = codeSettings(config);
   if (settings.length === 0) return;
   throw new ConfigError(
-    `${configPath}: ${settings.join(', ')} ${settings.length === 1 ? 'is' : 'are'} code, which reaches the function only from eventline.config.ts (the file the Lambda bundle imports); copy this config to eventline.config.ts, or make those settings data (a key field or template)`,
-    { problems: settings.map((setting) => ({ setting, message: 'code outside eventline.config.ts' })) },
+    `${settings.join(', ')} ${settings.length === 1 ? 'is' : 'are'} code, which reaches the function only by importing the file the config was read from; pass that file (configFile), or make those settings data (a key field or template)`,
+    { problems: settings.map((setting) => ({ setting, message: 'code from no config file' })) },
   );
 }

@@ -8,8 +8,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { crc32 } from 'node:zlib';
-import dynalite from 'dynalite';
-import { Backend, type BackendReply, errorType, parseJson, type RequestListener } from './backend.ts';
+import { Backend, type BackendReply, errorType, parseJson } from './backend.ts';
+import { Engine } from './engine.ts';
 import { DynamoProtocolError } from './errors.ts';
 import {
   checkIndexAttributes,
@@ -77,7 +77,8 @@ const SINGLE_ITEM_WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem']);
 
 /**
  * The DynamoDB JSON protocol on one loopback port: dynalite behind a layer that adds what
- * dynalite lacks, using only dynalite's HTTP interface (its request handler, see backend.ts):
+ * dynalite lacks, calling dynalite's engine in process as dynalite's HTTP handler does (engine.ts;
+ * BatchWriteItem is the layer's own, on dynalite's store: batch-write.ts):
  * - `ReturnValuesOnConditionCheckFailure: ALL_OLD` on PutItem/UpdateItem/DeleteItem;
  * - TransactWriteItems / TransactGetItems (see transactions.ts);
  * - UpdateTimeToLive / DescribeTimeToLive and the deletion of expired items (see ttl.ts).
@@ -92,7 +93,7 @@ export async function startDynamoEmulator(options: DynamoEmulatorOptions = {}): 
     await mkdir(options.path, { recursive: true });
     dirLock = await acquireDirectoryLock(options.path, { what: 'a DynamoDB emulator' });
   }
-  const engine = dynalite({
+  const engine = new Engine({
     ...(options.path ? { path: options.path } : {}),
     createTableMs: 0,
     deleteTableMs: 0,
@@ -101,12 +102,7 @@ export async function startDynamoEmulator(options: DynamoEmulatorOptions = {}): 
   let server: Server | undefined;
   let timer: NodeJS.Timeout | undefined;
   try {
-    // dynalite's server listens only so that its close() (which closes the database) works;
-    // requests reach it in-process, through its request listener.
-    await listen(engine, 0, '127.0.0.1');
-    const [listener] = engine.listeners('request') as RequestListener[];
-    if (!listener) throw new Error('dynalite: its server has no request listener');
-    const backend = new Backend(listener);
+    const backend = new Backend(engine);
     const locks = new Locks();
     const keys = new KeySchemas(backend);
     const transactions = new Transactions(backend, keys, locks);
@@ -423,7 +419,7 @@ export async function startDynamoEmulator(options: DynamoEmulatorOptions = {}): 
             Promise.allSettled([...inFlight]),
             delay(CLOSE_WAIT_MS, undefined, { ref: false }),
           ]);
-          await closeServer(engine);
+          await engine.close();
           await dirLock?.release();
         })();
         return closing;
@@ -432,7 +428,7 @@ export async function startDynamoEmulator(options: DynamoEmulatorOptions = {}): 
   } catch (error) {
     if (timer) clearInterval(timer);
     if (server?.listening) await closeServer(server).catch(() => {});
-    if (engine.listening) await closeServer(engine).catch(() => {});
+    await engine.close().catch(() => {});
     await dirLock?.release().catch(() => {});
     throw error;
   }

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import type { EventlineConfig } from '@eventline/config';
-import { ConfigError, loadConfig, refuseCodeThatCannotTravel } from '@eventline/config';
+import { ConfigError, loadConfig } from '@eventline/config';
 import { App } from 'aws-cdk-lib';
 import { EventlineStack } from './eventline-stack.ts';
 import { addNagChecks } from './nag.ts';
@@ -10,9 +10,8 @@ import { addNagChecks } from './nag.ts';
  *   -c config=<path>       config file (default: eventline.config.ts)
  *   -c mode=queue|direct   overrides trigger.mode
  * The function carries the config validated here as data (esbuild `define`, packages/config/src/bundled.ts);
- * key functions, record schemas and transforms are code, which it imports from `eventline.config.ts`.
- * So a `-c config` whose routes have such code is refused (packages/config/src/travel.ts): it would
- * run eventline.config.ts's code behind the other config's routes.
+ * key functions, record schemas and transforms are code, which it imports from the config file itself
+ * (packages/config/src/travel.ts): `-c config=examples/iot/eventline.config.ts` deploys that recipe, code and all.
  * CDK_DEFAULT_ACCOUNT/CDK_DEFAULT_REGION (set by the CLI from your credentials) pick the environment;
  * without them the stack is environment-agnostic, which is enough to synthesize offline.
  */
@@ -32,9 +31,9 @@ async function main(): Promise<void> {
   const app = new App();
   const configPath = String(app.node.tryGetContext('config') ?? 'eventline.config.ts');
   const config = withModeOverride(await loadConfig(configPath), app.node.tryGetContext('mode'));
-  refuseCodeThatCannotTravel(configPath, config);
   new EventlineStack(app, config.name, {
     config,
+    configFile: configPath,
     handlerEntry: HANDLER_ENTRY,
     description: `eventline: S3 -> ${config.trigger.mode === 'queue' ? 'SQS -> ' : ''}Lambda -> DynamoDB -> SNS`,
     env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },

@@ -8,6 +8,7 @@ import {
   configDefines,
   DEAD_LETTER_RETENTION_SECONDS,
   ingestBucketSettings,
+  refuseCodeThatCannotTravel,
 } from '@eventline/config';
 import { TTL_ATTRIBUTE } from '@eventline/core';
 import { Annotations, CfnOutput, Duration, Stack, type StackProps, Tags, Validations } from 'aws-cdk-lib';
@@ -30,6 +31,11 @@ import {
 export interface EventlineStackProps extends StackProps {
   /** The validated eventline config; `trigger.mode` decides the wiring. */
   readonly config: EventlineConfig;
+  /**
+   * The file `config` was read from: the function bundle imports the code of its routes (key functions,
+   * schemas, transforms) from it. Required when the config holds code.
+   */
+  readonly configFile?: string;
   /** The handler module to bundle (`@eventline/lambda/entry`, packages/lambda/src/index.ts, in the app; a small fixture in tests). */
   readonly handlerEntry: string;
   /** How old the oldest waiting event may get before it is an alarm. @default 15 minutes */
@@ -66,6 +72,7 @@ export class EventlineStack extends Stack {
     });
     const { config } = props;
     assertDeployable(config);
+    refuseCodeThatCannotTravel(config, props.configFile);
     for (const [key, value] of Object.entries(config.stack.tags)) {
       // aws-cdk-lib tags dashboards, but CloudFormation's AWS::CloudWatch::Dashboard has no Tags (cfn-lint E3002).
       Tags.of(this).add(key, value, { excludeResourceTypes: ['AWS::CloudWatch::Dashboard'] });
@@ -113,7 +120,7 @@ export class EventlineStack extends Stack {
     const timeout = Duration.seconds(config.function.timeoutSeconds);
     this.pipeline = new PipelineFunction(this, 'Pipeline', {
       entry: props.handlerEntry,
-      define: configDefines(config),
+      define: configDefines(config, props.configFile),
       memoryMb: config.function.memoryMb,
       timeout,
       reservedConcurrency: config.function.reservedConcurrency,

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { lambdaNodeFlags } from './node-flags.ts';
 
 /**
  * Function instances as worker processes, the way Lambda runs them: each instance is its own Node.js
@@ -10,7 +11,8 @@ import { fileURLToPath } from 'node:url';
  * time (warm starts). At most `concurrency` instances exist (the reserved concurrency); an invocation
  * waits for a free one. The timeout is enforced: an instance still running at the deadline is killed,
  * the invocation fails with "Task timed out after N seconds", and the next invocation gets a fresh
- * instance. Memory is capped with V8's old-space limit at the function's memory size; an instance
+ * instance. Memory is capped as Lambda's runtime caps it (V8's semi-space and old-space limits from the
+ * function's memory size, node-flags.ts); an instance
  * that dies (out of memory, process.exit, a crash) fails its invocation and is replaced.
  */
 export interface FunctionPoolOptions {
@@ -255,7 +257,8 @@ export class FunctionPool extends EventEmitter {
     const { functionName, region, memoryMb } = this.options;
     const child = fork(WORKER, [], {
       execPath: this.options.execPath ?? process.execPath,
-      execArgv: [`--max-old-space-size=${memoryMb}`, '--enable-source-maps'],
+      // The heap limits Lambda's Node.js runtime gives a function of this memory size (node-flags.ts).
+      execArgv: [...lambdaNodeFlags(memoryMb), '--enable-source-maps'],
       env: {
         PATH: process.env.PATH ?? '',
         ...this.options.environment,

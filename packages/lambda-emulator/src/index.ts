@@ -27,6 +27,7 @@ export {
 } from './invoker.ts';
 export { EventJournal, type JournalEntry } from './journal.ts';
 export { parseEmfLine, parsePowertoolsLine } from './log-lines.ts';
+export { lambdaNodeFlags } from './node-flags.ts';
 export {
   type BatchReport,
   partialFailures,

@@ -9,6 +9,7 @@ import {
   type FunctionPoolOptions,
   type InvocationReport,
 } from '../src/function-pool.ts';
+import { lambdaNodeFlags } from '../src/node-flags.ts';
 
 const HANDLER = fileURLToPath(new URL('./fixtures/handler.mjs', import.meta.url));
 const BROKEN = fileURLToPath(new URL('./fixtures/broken.mjs', import.meta.url));
@@ -67,6 +68,21 @@ describe('function instances as worker processes', () => {
     });
     expect(result.remaining).toBeGreaterThan(0);
     expect(result.remaining).toBeLessThanOrEqual(5_000);
+  });
+
+  it("starts an instance with the heap limits Lambda's Node.js runtime gives the function's memory size", async () => {
+    const functions = pool({ memoryMb: 512 });
+    const result = (await functions.invoke({ action: 'context' })) as { execArgv: string[]; gc: string };
+
+    // Lambda's bootstrap: a tenth of the memory is new space (two semi-spaces), the rest old space.
+    expect(lambdaNodeFlags(512)).toEqual([
+      '--expose-gc',
+      '--max-http-header-size=81920',
+      '--max-semi-space-size=25',
+      '--max-old-space-size=461',
+    ]);
+    expect(result.execArgv).toEqual(expect.arrayContaining(lambdaNodeFlags(512)));
+    expect(result.gc).toBe('function');
   });
 
   it('reuses a warm instance: one cold start, then warm starts in the same process', async () => {

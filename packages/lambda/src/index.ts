@@ -1,7 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { createHttpClients } from '@eventline/aws/http';
-import type { EventlineConfig } from '@eventline/config/runtime';
+import type { EventlineConfig, EventlineConfigInput } from '@eventline/config/runtime';
 import { attachConfigCode, ConfigError, runtimeNames, socketTimeoutsFor } from '@eventline/config/runtime';
 import { createHandler, loggerPort, metricsPort } from './handler.ts';
 import { createPipeline } from './wiring.ts';
@@ -12,11 +12,13 @@ import { createPipeline } from './wiring.ts';
  *
  * The configuration arrives already validated: the CDK app parses eventline.config.ts with zod at
  * synth time and esbuild `define`s it here as plain data (packages/config/src/bundled.ts), so neither zod nor
- * the config module is in the bundle, unless a route has a key function or a schema (code): then the
- * config module is imported for that code alone.
+ * the config module is in the bundle, unless a route has a key function, a schema or a transform (code):
+ * then the file the config was read from (`EVENTLINE_CONFIG_FILE`) is imported for that code alone.
  */
 declare const EVENTLINE_CONFIG: EventlineConfig;
 declare const EVENTLINE_CONFIG_HAS_CODE: boolean;
+/** The config file the code comes from, relative to this file (`configFileSpecifier`): esbuild bundles it. */
+declare const EVENTLINE_CONFIG_FILE: string;
 
 if (typeof EVENTLINE_CONFIG_HAS_CODE === 'undefined') {
   throw new ConfigError(
@@ -25,7 +27,12 @@ if (typeof EVENTLINE_CONFIG_HAS_CODE === 'undefined') {
   );
 }
 const config: EventlineConfig = EVENTLINE_CONFIG_HAS_CODE
-  ? attachConfigCode(EVENTLINE_CONFIG, (await import('../../../eventline.config.ts')).default)
+  ? attachConfigCode(
+      EVENTLINE_CONFIG,
+      ((await import(EVENTLINE_CONFIG_FILE)) as { default?: EventlineConfigInput }).default,
+      // Named from the repository root (this file is three levels down), as the user wrote it.
+      EVENTLINE_CONFIG_FILE.replace(/^(\.\.\/){3}/, ''),
+    )
   : EVENTLINE_CONFIG;
 // Powertools counts a cold start only when Lambda says the instance started on demand
 // (AWS_LAMBDA_INITIALIZATION_TYPE); a process started without it (the local stack, SAM, a test)

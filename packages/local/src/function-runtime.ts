@@ -4,7 +4,6 @@ import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { type AwsClients, createClients } from '@eventline/aws/sdk';
 import type { EventlineConfig, RuntimeNames } from '@eventline/config';
 import {
-  BUNDLED_CONFIG_FILE,
   concurrencyBound,
   configDefines,
   eventSourceSettings,
@@ -50,29 +49,11 @@ interface RuntimeContext {
   logger: Logger;
 }
 
-type BundlerPlugin = NonNullable<
-  ConstructorParameters<typeof FunctionBundler>[0]['build']['plugins']
->[number];
-
 /**
- * Points the entry's import of the repository's eventline.config.ts at `configFile`, so that a config
- * read from elsewhere (a recipe's) brings its own code into the bundle, as its routes came as data.
+ * The bundle the CDK app deploys (same esbuild settings, same config defines), rebuilt on change when
+ * watching. A config read from elsewhere (a recipe's `configFile`) brings its own code into the bundle
+ * (`EVENTLINE_CONFIG_FILE`), as its routes came as data.
  */
-export function configFilePlugin(configFile: string): BundlerPlugin {
-  const target = resolve(configFile);
-  return {
-    name: 'eventline-config-file',
-    setup(build) {
-      build.onResolve({ filter: /eventline\.config\.ts$/ }, (args) =>
-        resolve(args.resolveDir, args.path) === BUNDLED_CONFIG_FILE && target !== BUNDLED_CONFIG_FILE
-          ? { path: target }
-          : undefined,
-      );
-    },
-  };
-}
-
-/** The bundle the CDK app deploys (same esbuild settings, same config defines), rebuilt on change when watching. */
 export function createFunctionBundler(
   context: RuntimeContext & { watch: boolean; configFile?: string },
 ): FunctionBundler {
@@ -84,8 +65,7 @@ export function createFunctionBundler(
     outRoot: resolve(context.dataDir, 'function'),
     build: {
       ...lambdaEsbuildOptions(),
-      define: configDefines(config),
-      ...(context.configFile ? { plugins: [configFilePlugin(context.configFile)] } : {}),
+      define: configDefines(config, context.configFile),
     },
     watch: context.watch,
     onRebuild: (bundle) =>

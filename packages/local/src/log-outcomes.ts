@@ -50,6 +50,9 @@ export function outcomeOfLog(message: string, fields: Record<string, unknown>): 
       return { status: 'duplicate', bucket, key, ...route };
     case 'older version than the ledger holds; skipped':
       return { status: 'stale', bucket, key, ...route };
+    // Hole 12: a newer version sent again for after an older version's lease (pipeline.ts `defer`).
+    case 'an older version holds the file; this newer version waits for its lease':
+      return { status: 'deferred', bucket, key, ...route };
     default:
       return undefined;
   }

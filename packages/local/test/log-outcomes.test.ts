@@ -33,6 +33,17 @@ describe('instance log lines', () => {
     });
   });
 
+  it("reads hole 12's deferral: a newer version waiting for an older version's lease (queue mode shows it as direct mode does)", () => {
+    expect(
+      outcomeOfLog('an older version holds the file; this newer version waits for its lease', {
+        bucket: 'b',
+        key: 'k',
+        route: 'default',
+        heldUntil: '2026-11-29T20:01:30.000Z',
+      }),
+    ).toEqual({ status: 'deferred', bucket: 'b', key: 'k', route: 'default' });
+  });
+
   it('reads failures, duplicates and stale versions; other lines are no outcome', () => {
     expect(outcomeOfLog('file failed', { bucket: 'b', key: 'k', reason: 'bad JSON' })).toMatchObject({
       status: 'failed',

@@ -90,6 +90,11 @@ export async function reconcile(
   dropped: number;
 }> {
   const bucket = target.bucket.name;
+  // Hole 12: a newer version behind an older version's live claim is deferred past its lease, not lost.
+  const waiting = (state: FileState) =>
+    state.leaseUntil > now
+      ? `; the older version holds the file until ${new Date(state.leaseUntil).toISOString()}: this one waits for that lease and is processed after it (--fix sends it again, a duplicate wait)`
+      : '';
   const states = new Map<string, FileState>();
   // The outcomes that need a look, whether or not their object is still there.
   for (const state of ATTENTION_STATES) {
@@ -132,7 +137,7 @@ export async function reconcile(
         key: object.key,
         route: object.route,
         detail: state
-          ? `the ledger's outcome is for ETag ${state.eTag}, the object's is ${object.eTag}`
+          ? `the ledger's outcome is for ETag ${state.eTag}, the object's is ${object.eTag}${waiting(state)}`
           : 'no outcome in the ledger',
       };
       findings.push(f);

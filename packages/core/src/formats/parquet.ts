@@ -16,7 +16,9 @@ import type { Decoded, DecoderOptions } from './types.ts';
 /**
  * `parquet`: a Parquet file (what Firehose, Glue and Spark write) read by ranged GETs through hyparquet:
  * the footer first (its last 512 KiB, once more when the metadata is larger), then one row group at a
- * time (only its column chunks), so memory holds one row group, never the file. A row group is the
+ * time (only its column chunks, one GET each run of them), decoded a window of rows at a time (about
+ * WINDOW_BYTES of its uncompressed data), so memory holds one row group's compressed bytes and one
+ * window's rows, never the file or a whole row group decoded. A row group is the
  * checkpoint: every record's resume point names its row, and a paused file resumes in the row group that
  * holds it (hyparquet reads only the row groups from there on), never from the start.
  *
@@ -184,6 +186,39 @@ function badFile(key: string, where: string, error: unknown): unknown {
 }
 
 /**
+ * Decoded rows held at once: a row group is decoded a window of rows at a time, each window about this
+ * many bytes of the group's uncompressed column data (a Firehose or Spark row group is often 128 MB;
+ * its rows decoded at once would be several times that in memory).
+ */
+export const WINDOW_BYTES = 4 * 1024 * 1024;
+
+/** Rows per window of a row group of `rows` rows and `uncompressedBytes` of column data (at least 1). */
+export function windowRows(rows: number, uncompressedBytes: number): number {
+  if (!(uncompressedBytes > WINDOW_BYTES) || rows <= 1) return Math.max(1, rows);
+  return Math.max(1, Math.floor((rows * WINDOW_BYTES) / uncompressedBytes));
+}
+
+/**
+ * The file as one row group's windows read it: each byte range is fetched once (a window asks for the
+ * same whole column chunks as the one before) and kept until the next row group, which starts afresh.
+ */
+function groupRanges(file: AsyncBuffer): AsyncBuffer {
+  const fetched = new Map<string, Promise<ArrayBuffer>>();
+  return {
+    byteLength: file.byteLength,
+    slice: (start, end) => {
+      const range = `${start}-${end ?? file.byteLength}`;
+      let bytes = fetched.get(range);
+      if (!bytes) {
+        bytes = Promise.resolve(file.slice(start, end));
+        fetched.set(range, bytes);
+      }
+      return bytes;
+    },
+  };
+}
+
+/**
  * Reads the file's records from `options.resume.index` (the row to start from; 0 without one).
  * Each record's resume point is its row: `byte` the start of its row group, `index` the row.
  */
@@ -221,40 +256,47 @@ export async function* decodeParquet(file: RangeReader, options: DecoderOptions)
       groupStart = groupEnd;
       continue;
     }
-    const rowStart = Math.max(groupStart, from);
     const byte = Number(
       group.columns[0]?.meta_data?.dictionary_page_offset ??
         group.columns[0]?.meta_data?.data_page_offset ??
         0,
     );
-    let objects: Record<string, unknown>[];
-    try {
-      objects = await parquetReadObjects({
-        file: buffer,
-        metadata,
-        rowStart,
-        rowEnd: groupEnd,
-        utf8: false,
-        parsers,
-        compressors,
-      });
-    } catch (error) {
-      throw badFile(key, `row group ${g} (rows ${groupStart}–${groupEnd - 1}): `, error);
-    }
-    if (objects.length !== groupEnd - rowStart) {
-      throw new PermanentError(
-        'bad-parquet',
-        `${key}: not a readable Parquet file: row group ${g} holds ${objects.length} rows from row ${rowStart}, its metadata says ${groupEnd - rowStart}`,
-      );
-    }
-    for (const [i, object] of objects.entries()) {
-      const index = rowStart + i;
-      objects[i] = undefined as unknown as Record<string, unknown>; // released as it goes
-      yield {
-        value: convertStruct(tree, object, decimals),
-        position: { index },
-        resumeAt: { byte, line: 0, index },
-      };
+    // This row group's byte ranges, fetched once for all its windows and dropped with the group.
+    const file = groupRanges(buffer);
+    const step = windowRows(rows, Number(group.total_byte_size));
+    for (let windowStart = Math.max(groupStart, from); windowStart < groupEnd; windowStart += step) {
+      const windowEnd = Math.min(groupEnd, windowStart + step);
+      let objects: Record<string, unknown>[];
+      try {
+        objects = await parquetReadObjects({
+          file,
+          metadata,
+          rowStart: windowStart,
+          rowEnd: windowEnd,
+          // Whole column chunks (the same ranges for every window of the group, fetched once).
+          useOffsetIndex: false,
+          utf8: false,
+          parsers,
+          compressors,
+        });
+      } catch (error) {
+        throw badFile(key, `row group ${g} (rows ${groupStart}–${groupEnd - 1}): `, error);
+      }
+      if (objects.length !== windowEnd - windowStart) {
+        throw new PermanentError(
+          'bad-parquet',
+          `${key}: not a readable Parquet file: row group ${g} holds ${objects.length} rows from row ${windowStart} to ${windowEnd - 1}, its metadata says ${windowEnd - windowStart}`,
+        );
+      }
+      for (const [i, object] of objects.entries()) {
+        const index = windowStart + i;
+        objects[i] = undefined as unknown as Record<string, unknown>; // released as it goes
+        yield {
+          value: convertStruct(tree, object, decimals),
+          position: { index },
+          resumeAt: { byte, line: 0, index },
+        };
+      }
     }
     groupStart = groupEnd;
   }

@@ -116,6 +116,9 @@ export class PipelineFunction extends Construct {
       systemLogLevelV2: SystemLogLevel.WARN,
       tracing: Tracing.ACTIVE,
       // Lambda stops an S3/SQS -> function -> S3/SQS loop if one ever forms despite the prefix guard.
+      // The function's own chains (a long file's continuations, hole 12's deferrals) are not counted:
+      // the entry's clients send no X-Ray trace header, so no Lineage (docs/protocol.md, "Recursive
+      // loop detection"; test/contract/recursion-lineage.test.ts). SDK v3 clients would send it.
       recursiveLoop: RecursiveLoop.TERMINATE,
       description: 'eventline: object created -> parse -> ledger (DynamoDB) -> notification (SNS)',
       environment: {

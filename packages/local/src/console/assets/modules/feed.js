@@ -15,6 +15,7 @@ const NOTES = /** @type {Record<string, string>} */ ({
   stale: 'stale event: a newer version is in the ledger; skipped',
   superseded: 'superseded: the object was replaced while it was processed',
   finished: 'finished an earlier attempt',
+  deferred: 'a newer version waits for the older one in progress to end',
 });
 
 /** What a file in progress shows beside its key. @param {number | undefined} segments */
@@ -96,6 +97,12 @@ function applyOutcome(row, entry) {
     row.reason = entry.reason;
     row.attempt = undefined;
     row.note = status === 'finished' ? NOTES.finished : undefined;
+    return;
+  }
+  if (status === 'deferred') {
+    // Hole 12: a newer version of a file whose older version is still being processed waits for it.
+    row.status = 'processing';
+    row.note = NOTES.deferred;
     return;
   }
   if (status === 'continued') {
