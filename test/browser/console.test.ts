@@ -588,14 +588,14 @@ describe('exact numbers and dead letters on a fresh stack', () => {
       await paged.locator('.row[data-key="incoming/deep-1.json"]').click();
       const more = paged.locator('#detail-records-more');
       await more.waitFor();
-      expect(await more.textContent()).toMatch(/read 2\d ledger items so far|read 20 ledger items so far/);
+      // The first page read at most its budget of the table (20 of its 120+ items).
+      const firstRead = Number(/read (\d+) ledger items so far/.exec((await more.textContent()) ?? '')?.[1]);
+      expect(firstRead).toBeGreaterThan(0);
+      expect(firstRead).toBeLessThanOrEqual(20);
       for (let i = 0; i < 50 && (await more.count()) > 0; i++) {
         await more.click();
-        await paged.waitForFunction(
-          () => !document.querySelector('#detail-records-more[disabled]'),
-          undefined,
-          { timeout: 20_000 },
-        );
+        // The page's request done: the button is enabled again, or gone with the last page.
+        await paged.locator('#detail-records-more[disabled]').waitFor({ state: 'detached' });
       }
 
       // Assess: every page read, the file's one record shown once
