@@ -72,7 +72,8 @@ export function readingsFile(file: number, n: number): SampleFile {
       { name: 'status', data: rows.map((i) => (calibration(i) ? 'CAL' : 'OK')) },
       {
         name: 'location',
-        data: rows.map((i) => (i % 13 === 0 ? null : { lat: 52.52 + (i % 20) / 1000, lon: 13.405 })),
+        // (52520 + n) / 1000, not 52.52 + n / 1000: the float sum prints as 52.531000000000006.
+        data: rows.map((i) => (i % 13 === 0 ? null : { lat: (52520 + (i % 20)) / 1000, lon: 13.405 })),
       },
       { name: 'tags', data: rows.map((i) => (i % 3 === 0 ? ['indoor'] : ['outdoor', `floor-${i % 4}`])) },
       {

@@ -21,10 +21,11 @@ beforeAll(async () => {
     config: { ...config, local: { ...config.local, port: 0 } },
     dataDir: join(dir, 'data'),
     print: () => {},
-    // In process: the recipe's schema is code, which a bundle takes from eventline.config.ts only.
-    functionRuntime: 'in-process',
+    // The function instances run the Lambda bundle with the recipe's schema in it, as `npm start --
+    // --config examples/orders/eventline.config.ts` (the README's step 1) bundles it.
+    configFile: 'examples/orders/eventline.config.ts',
   });
-});
+}, 60_000);
 
 afterAll(async () => {
   await stack?.stop();

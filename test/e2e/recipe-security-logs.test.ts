@@ -21,11 +21,11 @@ beforeAll(async () => {
     config: { ...config, local: { ...config.local, port: 0 } },
     dataDir: join(dir, 'data'),
     print: () => {},
-    // In process: the recipe's transforms are code, which a bundle takes from eventline.config.ts only
-    // (README: the recipe is copied there to run with npm start).
-    functionRuntime: 'in-process',
+    // The function instances run the Lambda bundle with the recipe's transforms in it, as `npm start --
+    // --config examples/security-logs/eventline.config.ts` (the README's step 1) bundles it.
+    configFile: 'examples/security-logs/eventline.config.ts',
   });
-});
+}, 60_000);
 
 afterAll(async () => {
   await stack?.stop();

@@ -128,8 +128,9 @@ describe('the protocol, explored', () => {
     // v1 takes 12 lines (6 s each) and so continues over segments of the 60 s function timeout; v2
     // arrives while v1's first segment holds the lease. Before the fix its deliveries were refused
     // in-progress until it went to the events DLQ.
-    const plan = (versioned: boolean): Plan => ({
+    const plan = (versioned: boolean, direct = false): Plan => ({
       versioned,
+      ...(direct ? { direct } : {}),
       maxAttempts: 2,
       seed: 1,
       faults: [],
@@ -143,13 +144,18 @@ describe('the protocol, explored', () => {
       ],
     });
 
-    for (const versioned of [true, false]) {
-      it(`the newer version's event is sent again delayed past the lease, then processed; nothing is dead-lettered (versioned=${versioned})`, async () => {
+    for (const [versioned, direct] of [
+      [true, false],
+      [false, false],
+      [true, true],
+    ] as const) {
+      it(`the newer version's event is deferred past the lease, then processed; nothing is dead-lettered (versioned=${versioned}, ${direct ? 'direct mode: it waits in the invocation, then is sent again' : 'queue mode: a delayed message'})`, async () => {
         const [scheduler] = fc.sample(fc.scheduler(), { numRuns: 1, seed: 1 });
-        const { violations, world, schedule, deferrals } = await runPlan(plan(versioned), scheduler!);
+        const { violations, world, schedule, deferrals } = await runPlan(plan(versioned, direct), scheduler!);
         expect(violations, schedule).toEqual([]);
         expect(deferrals, schedule).toBeGreaterThan(0);
-        expect(schedule).toMatch(/sends ingest-\d+ delayed \d+ s/);
+        if (direct) expect(schedule).not.toMatch(/delayed/);
+        else expect(schedule).toMatch(/sends ingest-\d+ delayed \d+ s/);
         expect(world.eventsDlq.sent, schedule).toBe(0);
         const outcome = fileStateOf(unmarshall(world.dynamo.items.get('#file#sim-bucket/in/obj-0.ndjson')!));
         expect(outcome.status).toBe('PROCESSED');

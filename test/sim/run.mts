@@ -48,7 +48,7 @@ const counts = new Map<string, { n: number; example: string }>();
 let done = 0;
 const digests = { plans: 0, windows: 0, published: 0, republished: 0 };
 /** Hole 12: plans in which a newer version was deferred behind an older claim, and deferrals in all. */
-const deferred = { plans: 0, deliveries: 0 };
+const deferred = { plans: 0, deliveries: 0, direct: 0, directDeferred: 0 };
 const started = Date.now();
 
 /** One plan on the slower tier: both tiers under the scheduler of seed `s`, their endings compared. */
@@ -77,7 +77,9 @@ async function check(run: () => Promise<RunResult>): Promise<boolean> {
     if (result.deferrals > 0) {
       deferred.plans += 1;
       deferred.deliveries += result.deferrals;
+      if (result.world.direct) deferred.directDeferred += 1;
     }
+    if (result.world.direct) deferred.direct += 1;
     schedules.add(createHash('sha1').update(result.schedule).digest('hex'));
     const relevant = result.violations.filter((v) => only.has(v.invariant));
     // Counted per plan: a plan that breaks an invariant twice counts once.
@@ -127,7 +129,7 @@ console.log(
   `digest routes: ${digests.plans} plan(s), ${digests.windows} window(s), ${digests.published} digest(s) published, ${digests.republished} window(s) published again before marked sent (W1)`,
 );
 console.log(
-  `hole 12: ${deferred.plans} plan(s) deferred a newer version behind an older claim, ${deferred.deliveries} deferral(s)`,
+  `hole 12: ${deferred.plans} plan(s) deferred a newer version behind an older claim, ${deferred.deliveries} deferral(s); direct mode's wait: ${deferred.direct} plan(s), ${deferred.directDeferred} deferring`,
 );
 for (const [id, { n, example }] of [...counts].sort()) {
   console.log(

@@ -89,6 +89,7 @@ export class World {
   /** Outages: the service refuses every call until this time. */
   readonly outageUntil: Record<Service, number> = { dynamodb: 0, s3: 0, sns: 0, sqs: 0 };
   faultsOn = true;
+  readonly direct: boolean;
   calls = 0;
   invocations = 0;
   private readonly faults = new Map<number, FaultKind>();
@@ -111,6 +112,8 @@ export class World {
       faults: Fault[];
       maxAttempts: number;
       digest?: DigestPolicy;
+      /** Direct mode's continuations: no delay, so a deferral waits in its invocation (sim.ts). */
+      direct?: boolean;
       /** The table: the fake's unless given (the emulator's, in the slower tier). */
       dynamo?: DynamoStore;
       /** The slower tier's S3 emulator bucket, answering the pipeline's reads (real-s3.ts). */
@@ -120,6 +123,7 @@ export class World {
     this.s3 = new FakeS3(options.versioned);
     this.dynamo = options.dynamo ?? new FakeDynamo();
     this.realS3 = options.s3;
+    this.direct = options.direct === true;
     this.inFlight = new InFlight(options.dynamo !== undefined || options.s3 !== undefined);
     for (const fault of options.faults) this.faults.set(fault.at, fault.kind);
     this.config = parseConfig({
@@ -380,6 +384,7 @@ export class World {
 
   private pipelineFor(inv: Invocation): Pipeline {
     const apis = this.apis(inv);
+    const continuations = new SqsContinuations(apis.sqs, 'ingest');
     const sleep = (ms: number) =>
       this.call(inv, 'sqs', 'sleep', () => {
         this.clock.time += Math.round(ms);
@@ -399,7 +404,8 @@ export class World {
       }),
       notifier: new SnsNotifier(apis.sns, 'topic'),
       deadLetters: new SqsApiDeadLetters(apis.sqs, 'files-dlq'),
-      continuations: new SqsContinuations(apis.sqs, 'ingest'),
+      // Direct mode's transport cannot delay: a deferral waits in its invocation, then is sent at once.
+      continuations: this.direct ? { schedule: (event) => continuations.schedule(event) } : continuations,
       // As the Lambda's wiring in queue mode: closes are delayed messages on the ingest queue. A
       // pipeline per invocation: every invocation is a fresh container (its window cache empty).
       digests: new SqsDigestScheduler(apis.sqs, 'ingest'),

@@ -28,13 +28,13 @@ import {
   placeholders,
 } from './expressions/parse.ts';
 import { parseUpdate } from './expressions/update-parse.ts';
-import { type Item, valueSize } from './expressions/values.ts';
+import type { Item } from './expressions/values.ts';
+import { requestLimitError, updateSizeError } from './limits.ts';
 
 export type Forward = (params: Record<string, unknown>) => Promise<BackendReply>;
 export type Read = (table: string, key: Item) => Promise<Item | undefined>;
 
 const ALWAYS = 'attribute_exists(zz_emulator_probe) OR attribute_not_exists(zz_emulator_probe)';
-const MAX_ITEM_BYTES = 400 * 1024;
 const ERROR_PREFIX = 'com.amazonaws.dynamodb.v20120810#';
 /** dynalite's static errors that DynamoDB reports only after the condition passed. */
 const AFTER_CONDITION = /This attribute is part of the key|Type mismatch for Index Key/;
@@ -272,18 +272,15 @@ export async function filteredRead(params: Record<string, unknown>, forward: For
  * with an index. Condition and filter expressions are parsed where they are evaluated.
  */
 export function checkRequest(operation: string, params: Record<string, unknown>): BackendReply | undefined {
+  const limit = requestLimitError(operation, params);
+  if (limit) return validationReply(limit);
   try {
     const p = placeholders(params);
     if (typeof params.ProjectionExpression === 'string') parseProjection(params.ProjectionExpression, p);
     if (operation === 'UpdateItem' && typeof params.UpdateExpression === 'string') {
       // What SET writes alone past 400 KB is refused before any condition, as DynamoDB does.
-      const actions = parseUpdate(params.UpdateExpression, p);
-      let size = 0;
-      for (const { path, value } of actions.set) {
-        if (value.k === 'value') size += Buffer.byteLength(String(path.elements[0])) + valueSize(value.value);
-      }
-      if (size > MAX_ITEM_BYTES)
-        return validationReply('Item size to update has exceeded the maximum allowed size');
+      const tooLarge = updateSizeError(parseUpdate(params.UpdateExpression, p));
+      if (tooLarge) return validationReply(tooLarge);
     }
     if (operation === 'BatchGetItem' && params.RequestItems && typeof params.RequestItems === 'object') {
       for (const request of Object.values(params.RequestItems as Record<string, Record<string, unknown>>)) {
@@ -346,12 +343,16 @@ export function checkRequest(operation: string, params: Record<string, unknown>)
  * A Query or Scan of a global secondary index that does not project everything may only name the
  * attributes it projects: in ProjectionExpression, and in a Query's FilterExpression (DynamoDB
  * Local refuses those; it evaluates a Scan's filter against the table's item, see the README).
+ * No global secondary index allows ConsistentRead.
  */
 export function checkIndexAttributes(
   operation: string,
   params: Record<string, unknown>,
   projected: Set<string> | 'ALL' | undefined,
 ): BackendReply | undefined {
+  if (projected && params.ConsistentRead === true) {
+    return validationReply('Consistent reads are not supported on global secondary indexes');
+  }
   if (!projected || projected === 'ALL') return undefined;
   if (params.Select === 'ALL_ATTRIBUTES') {
     return validationReply(

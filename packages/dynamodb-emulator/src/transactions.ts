@@ -11,6 +11,13 @@ import {
 } from './expressions/parse.ts';
 import { parseUpdate } from './expressions/update-parse.ts';
 import { keptPlaceholders, probe } from './guard.ts';
+import {
+  itemNestingError,
+  itemSizeError,
+  placeholderLimitError,
+  transactionSizeError,
+  updateSizeError,
+} from './limits.ts';
 import type { Locks } from './rwlock.ts';
 import {
   emptyIndexKey,
@@ -200,6 +207,10 @@ export class Transactions {
           `1 validation error detected: Value '${String(rv)}' at 'transactItems.${index + 1}.member.${kind[0]?.toLowerCase()}${kind.slice(1)}.returnValuesOnConditionCheckFailure' failed to satisfy constraint: Member must satisfy enum value set: [ALL_OLD, NONE]`,
         );
       }
+      const limit =
+        placeholderLimitError(params) ??
+        (kind === 'Put' ? (itemNestingError(source) ?? itemSizeError(source)) : undefined);
+      if (limit) throw validation(limit);
       let condition: Condition | undefined;
       let touches: string[] | undefined;
       try {
@@ -209,6 +220,8 @@ export class Transactions {
         }
         if (kind === 'Update' && typeof params.UpdateExpression === 'string') {
           const update = parseUpdate(params.UpdateExpression, p);
+          const tooLarge = updateSizeError(update);
+          if (tooLarge) throw validation(tooLarge);
           touches = [...update.set.map((a) => a.path), ...update.remove, ...update.add, ...update.delete]
             .map((target) => ('path' in target ? target.path : target).elements[0])
             .map(String);
@@ -230,6 +243,10 @@ export class Transactions {
         ...(touches ? { touches } : {}),
       });
     }
+    const total = transactionSizeError(
+      actions.filter((a) => a.kind === 'Put').map((a) => a.params.Item as Item),
+    );
+    if (total) throw validation(total);
     return actions;
   }
 

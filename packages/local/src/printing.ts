@@ -70,7 +70,8 @@ function tryIt(c: EventlineConfig): string[] {
     const first = c.routes[0];
     return first
       ? [
-          `    aws s3 cp <a ${first.format} file> s3://${c.bucket.name}/${first.prefix}<name>${first.suffix}`,
+          // An `object` route takes any file: "<any file>", not "<a object file>".
+          `    aws s3 cp <${first.format === 'object' ? 'any' : `a ${first.format}`} file> s3://${c.bucket.name}/${first.prefix}<name>${first.suffix}`,
           '    npx eventline files',
         ]
       : [];

@@ -51,6 +51,12 @@ describe('the banner of the local stack', () => {
     expect(text).toMatch(/a parquet file/);
   });
 
+  it('an object route (examples/uploads) takes any file: "<any file>", not "<a object file>"', () => {
+    const text = banner({ routes: [{ id: 'uploads', prefix: 'uploads/', suffix: '', format: 'object' }] });
+    expect(text).toContain('aws s3 cp <any file> s3://eventline-local/uploads/<name>');
+    expect(text).not.toContain('a object');
+  });
+
   it('a JSON route keyed by another field: the order carries that field, and its record is looked up', () => {
     const text = banner({ routes: [{ id: 'o', prefix: 'orders/', key: 'orderId' }] });
     expect(text).toContain(`echo '{"orderId":"order-1","total":42.50}' > order.json`);

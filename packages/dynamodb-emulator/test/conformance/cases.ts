@@ -1,6 +1,7 @@
 import type { Case } from './case-kit.ts';
 import { fidelityCases } from './cases-fidelity.ts';
 import { itemCases } from './cases-items.ts';
+import { limitCases } from './cases-limits.ts';
 import { transactionOrderCases } from './cases-transaction-order.ts';
 import { transactionCases } from './cases-transactions.ts';
 import { ttlCases } from './cases-ttl.ts';
@@ -25,11 +26,12 @@ import { ttlCases } from './cases-ttl.ts';
 
 export type { Case, Step, Target } from './case-kit.ts';
 
-/** Every case, in the order they run: items (`cases-items.ts`), transactions (`cases-transactions.ts`, `cases-transaction-order.ts`), TTL (`cases-ttl.ts`), issue 27's divergences (`cases-fidelity.ts`). */
+/** Every case, in the order they run: items (`cases-items.ts`), transactions (`cases-transactions.ts`, `cases-transaction-order.ts`), TTL (`cases-ttl.ts`), issue 27's divergences (`cases-fidelity.ts`), documented limits (`cases-limits.ts`). */
 export const cases: Case[] = [
   ...itemCases,
   ...transactionCases,
   ...transactionOrderCases,
   ...ttlCases,
   ...fidelityCases,
+  ...limitCases,
 ];

@@ -11,6 +11,8 @@
  * Request ids, dates and CRCs are headers and never compared.
  */
 
+import { awsTwin } from './recorded.ts';
+
 export interface Request {
   op: string;
   /** Parameters in DynamoDB JSON; the string `$T` stands for the scenario's table. */
@@ -191,6 +193,8 @@ export interface StepResult {
   agree: boolean;
   emulator: unknown;
   reference: unknown;
+  /** AWS's documented answer, where DynamoDB Local gives it to a rewritten request (recorded.ts, awsTwin). */
+  aws?: unknown;
 }
 
 let tableCounter = 0;
@@ -218,12 +222,12 @@ export async function runScenario(
       ]);
       const emulator = unbind(normalise(step, a), table);
       const reference = unbind(normalise(step, b), table);
-      results.push({
-        request: step,
-        agree: JSON.stringify(emulator) === JSON.stringify(reference),
-        emulator,
-        reference,
-      });
+      const agree = JSON.stringify(emulator) === JSON.stringify(reference);
+      const twin = agree ? undefined : awsTwin(step, scenario.table);
+      const aws = twin
+        ? unbind(normalise(twin, await send(referenceUrl, twin.op, bind(twin, table).params)), table)
+        : undefined;
+      results.push({ request: step, agree, emulator, reference, ...(twin ? { aws } : {}) });
     }
     return results;
   } finally {

@@ -3,8 +3,9 @@
  * a fresh table holding SEED (and, for the composite table, SEED2), and only its answer is
  * compared. Grouped by what they probe; the issue's 13 divergences each have entries here.
  */
-import { type Request, runScenario, type Scenario, type TableKind } from './harness.ts';
+import { type Request, runScenario, type Scenario } from './harness.ts';
 import { CONDITIONS } from './invalid-conditions.ts';
+import { type Entry, LIMITS } from './invalid-limits.ts';
 import type { Measurement } from './measure.ts';
 import { signatureOf } from './measure.ts';
 
@@ -22,11 +23,6 @@ const SEED = {
   state: S(''),
 };
 const KEY = { pk: S('k1') };
-
-interface Entry {
-  table?: TableKind;
-  request: Request;
-}
 
 const T = '$T';
 const put = (params: Record<string, unknown>): Request => ({
@@ -418,6 +414,7 @@ const entries: Entry[] = [
     }),
   },
   { request: update({ UpdateExpression: 'SET a = size(s)' }) },
+  ...LIMITS,
 ];
 
 const SEED2 = { ...SEED, sk: N('1'), g: S('g1'), a: N('1') };
@@ -443,6 +440,7 @@ export async function runInvalidList(emulatorUrl: string, referenceUrl: string):
         request: last.request,
         emulator: last.emulator,
         reference: last.reference,
+        ...(last.aws !== undefined ? { aws: last.aws } : {}),
       });
   }
   return result;

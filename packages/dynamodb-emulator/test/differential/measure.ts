@@ -13,6 +13,8 @@ export interface Divergence {
   request: Request;
   emulator: unknown;
   reference: unknown;
+  /** AWS's documented answer where recorded.ts derives it by a rewritten request to DynamoDB Local. */
+  aws?: unknown;
 }
 
 export interface Measurement {
@@ -53,6 +55,7 @@ export async function measure(
           request: step.request,
           emulator: step.emulator,
           reference: step.reference,
+          ...(step.aws !== undefined ? { aws: step.aws } : {}),
         });
     }
     onProgress?.(index + 1);
