@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   CancelMessageMoveTaskCommand,
   CreateQueueCommand,
@@ -556,6 +557,55 @@ describe('exact numbers and dead letters on a fresh stack', () => {
       expect(pageErrors).toEqual([]);
     },
   );
+
+  inBrowser("reads a file's ledger items a bounded page at a time, with a button to read on", async () => {
+    // Prepare: 120 other records, so that a page of 20 items cannot hold the whole table.
+    const table = stack.config.table.name;
+    for (let i = 0; i < 120; i += 25) {
+      const items = Array.from({ length: Math.min(25, 120 - i) }, (_, j) => ({
+        PutRequest: {
+          Item: {
+            pk: { S: `filler-${i + j}` },
+            kind: { S: 'record' },
+            payload: { M: { id: { S: `filler-${i + j}` } } },
+            source: { M: { bucket: { S: 'b' }, key: { S: `incoming/filler-${i + j}.json` } } },
+            origin: { S: `b/incoming/filler-${i + j}.json` },
+          },
+        },
+      }));
+      await stack.clients.dynamodb.send(new BatchWriteItemCommand({ RequestItems: { [table]: items } }));
+    }
+    await page.setInputFiles('#upload-input', json('deep-1.json', '{"id":"deep-1","total":1}'));
+    await page.locator('.row[data-key="incoming/deep-1.json"][data-status="processed"]').waitFor();
+    const paged = await browser!.newPage({ viewport: { width: 1440, height: 900 } });
+    paged.setDefaultTimeout(20_000);
+    paged.on('pageerror', (error) => pageErrors.push(error.message));
+    try {
+      await paged.goto(`${stack.url}/_console?budget=20`);
+      await paged.locator('#connection[data-state="live"]').waitFor();
+
+      // Act
+      await paged.locator('.row[data-key="incoming/deep-1.json"]').click();
+      const more = paged.locator('#detail-records-more');
+      await more.waitFor();
+      // The first page read at most its budget of the table (20 of its 120+ items).
+      const firstRead = Number(/read (\d+) ledger items so far/.exec((await more.textContent()) ?? '')?.[1]);
+      expect(firstRead).toBeGreaterThan(0);
+      expect(firstRead).toBeLessThanOrEqual(20);
+      for (let i = 0; i < 50 && (await more.count()) > 0; i++) {
+        await more.click();
+        // The page's request done: the button is enabled again, or gone with the last page.
+        await paged.locator('#detail-records-more[disabled]').waitFor({ state: 'detached' });
+      }
+
+      // Assess: every page read, the file's one record shown once
+      expect(await more.count()).toBe(0);
+      expect(await paged.locator('#detail-records .record').count()).toBe(1);
+      expect(await paged.locator('#detail-records .record[data-pk="deep-1"]').count()).toBe(1);
+    } finally {
+      await paged.close();
+    }
+  });
 
   inBrowser('drops a dead letter with its Drop button, without replaying it', async () => {
     // Prepare

@@ -13,6 +13,7 @@ import { digestCloseOf } from '@eventline/core';
 import { LocalStack } from '@eventline/local';
 import { afterEach, describe, expect, it } from 'vitest';
 import { s3Client } from '../reliability/support/harness.ts';
+import { runCli } from '../reliability/support/processes.ts';
 
 let dir: string | undefined;
 let stack: LocalStack | undefined;
@@ -79,6 +80,69 @@ describe('a dead-lettered digest close on the local stack', () => {
     expect(published.map((p) => p.messageAttributes?.status?.StringValue)).toEqual(['DIGEST']);
     expect(await s.deadLetters.list()).toEqual([]);
   }, 90_000);
+
+  it('a window whose close letter was dropped is found by reconcile and sent by reconcile --fix (the CLI, as on AWS)', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'eventline-digest-lost-'));
+    const s = await LocalStack.start({
+      config: parseConfig({
+        local: { port: 0 },
+        trigger: { batchSize: 1, maxReceiveCount: 2 },
+        routes: [{ id: 'sensors', notify: { digest: { everySeconds: 2, maxFiles: 100 } } }],
+      }),
+      dataDir: join(dir, 'data'),
+      retryDelaysMs: [100],
+      functionRuntime: 'in-process',
+    });
+    stack = s;
+    await s.idle();
+    const original = s.handler;
+    let broken = true;
+    s.handler = async (event, context) => {
+      if (broken && JSON.stringify(event).includes('digest-close')) throw new Error('SNS unreachable');
+      return original(event, context);
+    };
+    const s3 = s3Client(s.url);
+    await s3.send(
+      new PutObjectCommand({ Bucket: 'eventline-local', Key: 'incoming/lost.json', Body: '{"id":"l1"}' }),
+    );
+    s3.destroy();
+    const [letter] = await until('the close dead-lettered', async () => {
+      const letters = await s.deadLetters.list();
+      return letters.length > 0 ? letters : undefined;
+    });
+    expect(letter).toMatchObject({ code: 'digest-close' });
+    // The operator drops the letter (or it expires): nothing else would close the window.
+    const dropped = await runCli(['--endpoint', s.url, 'dlq', 'drop', letter!.id, '--reason', 'noise']);
+    expect(dropped.code, dropped.stderr).toBe(0);
+    expect(await s.deadLetters.list()).toEqual([]);
+    broken = false;
+
+    const found = await runCli(['--endpoint', s.url, '--json', 'reconcile']);
+    expect(found.code, found.stderr).toBe(1);
+    const findings = (
+      JSON.parse(found.stdout) as { findings: Array<{ kind: string; key: string; detail: string }> }
+    ).findings;
+    expect(findings).toEqual([
+      expect.objectContaining({ kind: 'digest-unsent', key: expect.stringMatching(/^sensors\/\d+\/0$/) }),
+    ]);
+    expect(findings[0]!.detail).toContain('1 file(s) (1 processed, 0 failed)');
+
+    const fix = await runCli(['--endpoint', s.url, '--json', 'reconcile', '--fix']);
+    expect(fix.code, fix.stderr).toBe(0);
+    expect(fix.stderr).toContain('1 digest window close(s) sent');
+    const sent = await until('the window sent', async () => {
+      const { Items = [] } = await s.clients.dynamodb.send(new ScanCommand({ TableName: 'events' }));
+      const window = Items.map((item) => unmarshall(item)).find((i) => i.kind === 'digest');
+      return window?.sentAt ? window : undefined;
+    });
+    expect(sent).toMatchObject({ files: 1 });
+    const published = await s.sns.notifications({ limit: 100 });
+    expect(published.map((p) => p.messageAttributes?.status?.StringValue)).toEqual(['DIGEST']);
+    // Swept: the next reconcile finds nothing owed.
+    const after = await runCli(['--endpoint', s.url, '--json', 'reconcile']);
+    expect(after.code, after.stderr).toBe(0);
+    expect(JSON.parse(after.stdout).findings).toEqual([]);
+  }, 120_000);
 
   it('holds back the last delivery of a close another close is publishing, instead of dead-lettering it', async () => {
     dir = await mkdtemp(join(tmpdir(), 'eventline-digest-hold-'));

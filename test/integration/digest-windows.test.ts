@@ -3,6 +3,7 @@
 // part and is closed at once, a close publishes once with the window's key, and a lost response
 // after the transaction applied (a crash, as the client sees it) counts the file once.
 
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { type DynamoDbApi, DynamoLedger, windowKey } from '@eventline/aws';
 import { createClients, destroyClients } from '@eventline/aws/sdk';
@@ -10,7 +11,9 @@ import { parseConfig } from '@eventline/config';
 import {
   type DigestScheduler,
   digestCloseMessage,
+  digestDueQuery,
   digestKey,
+  dueWindowOf,
   normaliseEvent,
   Pipeline,
   type WindowRef,
@@ -271,9 +274,47 @@ describe('digest windows on the DynamoDB emulator', () => {
   it('writes a digest outcome with its window in one request instead of the final PutItem and the Publish', async () => {
     const t = await setup({ digest: { everySeconds: 60, maxFiles: 100 } });
     t.source.put('iot/a.ndjson', file(1));
+    t.source.put('iot/b.ndjson', file(2));
     await t.pipeline.processObject(objectEvent(t.source, 'iot/a.ndjson'));
+    // The container's first outcome in a window also records the window as owed a close (its due
+    // item, the UpdateItem before the transaction); the next ones in that window do not.
+    expect(t.calls).toEqual(['UpdateItem', 'BatchWriteItem', 'UpdateItem', 'TransactWriteItems']);
+    t.calls.length = 0;
+    await t.pipeline.processObject(objectEvent(t.source, 'iot/b.ndjson'));
     expect(t.calls).toEqual(['UpdateItem', 'BatchWriteItem', 'TransactWriteItems']);
     expect(t.notifier.sent).toHaveLength(0);
+  });
+
+  it('keeps a window owed a close in the attention index until it is sent, so a sweep finds one whose close letters were lost (T14)', async () => {
+    const t = await setup({ digest: { everySeconds: 60, maxFiles: 100 } });
+    const start = Date.UTC(2026, 0, 1);
+    const window = { route: 'iot', start, part: 0 };
+    const due = async (before: number) => {
+      const page = await clients.documents.send(new QueryCommand(digestDueQuery(t.table, 'iot', before)));
+      return (page.Items ?? []).map((item) => dueWindowOf(item));
+    };
+    t.source.put('iot/a.ndjson', file(1));
+    await t.pipeline.processObject(objectEvent(t.source, 'iot/a.ndjson'));
+    // Its close was sent (and then lost: never delivered). Before its end the sweep leaves it alone.
+    expect(t.scheduler.closes).toHaveLength(1);
+    expect(await due(start + 59_000)).toEqual([]);
+    expect(await due(start + 61_000)).toEqual([{ ...window, endsAt: start + 60_000 }]);
+    // The sweep's close (reconcile --fix sends the same message) publishes it and takes it out.
+    t.clock.advance(120_000);
+    await t.pipeline.handleMessage(normaliseEvent(closeRecord(window, 'sweep'))[0]!);
+    expect(t.notifier.sent.map((n) => n.json.files)).toEqual([{ total: 1, processed: 1, failed: 0 }]);
+    expect(await due(start + 600_000)).toEqual([]);
+    // A container that marks the window due after it was sent (its cache was fresh) is refused:
+    // the window stays out of the index.
+    await t.ledger.markWindowDue(window, start + 60_000);
+    expect(await due(start + 600_000)).toEqual([]);
+    // A close that crashed after marking the window sent, before clearing: its redelivery clears.
+    const next = { route: 'iot', start: start + 120_000, part: 0 };
+    await t.ledger.markWindowDue(next, next.start + 60_000);
+    await t.ledger.markWindowSent(next, '', new Date(t.clock.now()).toISOString());
+    expect(await due(start + 600_000)).toHaveLength(1);
+    await t.pipeline.handleMessage(normaliseEvent(closeRecord(next, 'again'))[0]!);
+    expect(await due(start + 600_000)).toEqual([]);
   });
 
   it('publishes a failure at once with failuresImmediately, and still counts it in the digest', async () => {

@@ -1,6 +1,8 @@
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { FileState } from '@eventline/core';
 import {
+  digestCloseMessage,
+  dueWindowOf,
   encodeS3Key,
   fileStateOf,
   hasPendingSteps,
@@ -84,6 +86,13 @@ export function reconcileFix(world: World): void {
     } else if (state.status === 'FAILED' && !letters.has(state.key)) {
       if (listedNow) send(world, redrive(world, object, 'replay'));
     }
+  }
+  // Windows owed a close past their end (their due items, as the CLI's query of the `attention`
+  // index reads them): each gets its close again; a close of a window already sent only clears it.
+  for (const item of world.dynamo.items.values()) {
+    const plain = unmarshall(item);
+    const due = dueWindowOf(plain);
+    if (due && plain.ix !== undefined && due.endsAt < now) send(world, digestCloseMessage(due));
   }
   world.log.push('reconcile --fix');
 }

@@ -8,9 +8,13 @@ import { randomBytes } from 'node:crypto';
 import type { AttributeValue, CancellationReason } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import {
+  ATTENTION_INDEX,
+  DIGEST_DUE_KIND,
   type DigestJoin,
   type DigestWindow,
-  FILE_KEY_PREFIX,
+  digestDueKey,
+  digestDuePartition,
+  digestWindowKey,
   MAX_DIGEST_FAILURES,
   TTL_ATTRIBUTE,
   type WindowRef,
@@ -18,12 +22,8 @@ import {
 import type { DynamoDbApi } from './apis.ts';
 import { type NamedResource, translate } from './errors.ts';
 
-/**
- * A window's key: under the outcome items' prefix, where no record key may be, and unlike any
- * outcome's (`#file#<bucket>/<key>`: a bucket name never starts with `#`).
- */
-export const windowKey = (ref: WindowRef): string =>
-  `${FILE_KEY_PREFIX}#digest#${ref.route}#${ref.start}#${ref.part}`;
+/** A window's key (core's digest-due.ts: under the outcome items' prefix, unlike any outcome's). */
+export const windowKey = digestWindowKey;
 
 /** The `kind` of window items (scans for `file` or `record` items leave them out). */
 export const DIGEST_KIND = 'digest';
@@ -298,6 +298,79 @@ export async function markWindowSent(
         'SET #sentAt = if_not_exists(#sentAt, :at), #messageId = if_not_exists(#messageId, :m)',
       ExpressionAttributeNames: { '#sentAt': 'sentAt', '#messageId': 'messageId' },
       ExpressionAttributeValues: { ':at': { S: at }, ':m': { S: messageId } },
+    });
+  } catch (error) {
+    throw translate(error, `UpdateItem ${pk}`, t.table);
+  }
+}
+
+/**
+ * Records that a window is owed a close: its due item, in the `attention` index under
+ * `<route>#DIGEST` sorted by the window's end, for the sweep (reconcile). Refused, and ignored, once
+ * the window was sent (`sentAt` on the due item): a late writer does not put a sent window back.
+ */
+export async function markWindowDue(t: DigestTable, ref: WindowRef, endsAt: number): Promise<void> {
+  const pk = digestDueKey(ref);
+  const expires = t.expiry();
+  try {
+    await t.dynamodb.updateItem({
+      TableName: t.tableName,
+      Key: { pk: { S: pk } },
+      UpdateExpression: `SET #kind = :kind, #route = :route, #start = :start, #part = :part, #endsAt = :endsAt, #ix = :ix, #ixAt = :ixAt${expires === undefined ? '' : ', #ttl = :ttl'}`,
+      ConditionExpression: 'attribute_not_exists(#sentAt)',
+      ExpressionAttributeNames: {
+        '#kind': 'kind',
+        '#route': 'route',
+        '#start': 'start',
+        '#part': 'part',
+        '#endsAt': 'endsAt',
+        '#ix': ATTENTION_INDEX.partitionKey,
+        '#ixAt': ATTENTION_INDEX.sortKey,
+        '#sentAt': 'sentAt',
+        ...(expires === undefined ? {} : { '#ttl': TTL_ATTRIBUTE }),
+      },
+      ExpressionAttributeValues: {
+        ':kind': { S: DIGEST_DUE_KIND },
+        ':route': { S: ref.route },
+        ':start': { N: String(ref.start) },
+        ':part': { N: String(ref.part) },
+        ':endsAt': { N: String(endsAt) },
+        ':ix': { S: digestDuePartition(ref.route) },
+        ':ixAt': { S: new Date(endsAt).toISOString() },
+        ...(expires === undefined ? {} : { ':ttl': { N: String(expires) } }),
+      },
+    });
+  } catch (error) {
+    if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return;
+    throw translate(error, `UpdateItem ${pk}`, t.table);
+  }
+}
+
+/** The window was sent: its due item leaves the index and keeps `sentAt`, which refuses a late `markWindowDue`. */
+export async function clearWindowDue(t: DigestTable, ref: WindowRef, at: string): Promise<void> {
+  const pk = digestDueKey(ref);
+  try {
+    await t.dynamodb.updateItem({
+      TableName: t.tableName,
+      Key: { pk: { S: pk } },
+      UpdateExpression:
+        'SET #kind = :kind, #route = :route, #start = :start, #part = :part, #sentAt = if_not_exists(#sentAt, :at) REMOVE #ix, #ixAt',
+      ExpressionAttributeNames: {
+        '#kind': 'kind',
+        '#route': 'route',
+        '#start': 'start',
+        '#part': 'part',
+        '#sentAt': 'sentAt',
+        '#ix': ATTENTION_INDEX.partitionKey,
+        '#ixAt': ATTENTION_INDEX.sortKey,
+      },
+      ExpressionAttributeValues: {
+        ':kind': { S: DIGEST_DUE_KIND },
+        ':route': { S: ref.route },
+        ':start': { N: String(ref.start) },
+        ':part': { N: String(ref.part) },
+        ':at': { S: at },
+      },
     });
   } catch (error) {
     throw translate(error, `UpdateItem ${pk}`, t.table);

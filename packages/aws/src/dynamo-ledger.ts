@@ -34,8 +34,10 @@ import {
 } from '@eventline/core';
 import type { DynamoDbApi } from './apis.ts';
 import {
+  clearWindowDue,
   closeWindow,
   type DigestTable,
+  markWindowDue,
   markWindowSent,
   putFileJoining,
   releaseWindow,
@@ -310,6 +312,14 @@ export class DynamoLedger implements Ledger {
 
   markWindowSent(ref: WindowRef, messageId: string, at: string): Promise<void> {
     return markWindowSent(this.digestTable(), ref, messageId, at);
+  }
+
+  markWindowDue(ref: WindowRef, endsAt: number): Promise<void> {
+    return markWindowDue(this.digestTable(), ref, endsAt);
+  }
+
+  clearWindowDue(ref: WindowRef, at: string): Promise<void> {
+    return clearWindowDue(this.digestTable(), ref, at);
   }
 
   async putRecord(item: AttributeMap, guard: { bucket: string; key: string; seq: string }) {

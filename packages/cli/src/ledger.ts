@@ -30,7 +30,7 @@ import { Progress } from './throttle.ts';
 /** What this process read from the ledger: requests, items and read units (ConsumedCapacity). */
 export const readMeter = { requests: 0, items: 0, readUnits: 0 };
 
-function metered(output: {
+export function metered(output: {
   ConsumedCapacity?: { CapacityUnits?: number } | Array<{ CapacityUnits?: number }>;
   Count?: number;
 }): void {
@@ -46,7 +46,7 @@ export type LedgerReader = Pick<Target, 'table' | 'where'> & {
   clients: Pick<Target['clients'], 'documents'>;
 };
 
-function readError(target: LedgerReader, what: string, error: unknown): Error {
+export function readError(target: LedgerReader, what: string, error: unknown): Error {
   const missing = (error as { name?: string }).name === 'ResourceNotFoundException';
   return new Error(
     `${what} of the ledger table "${target.table.name}" (${target.table.source}) at ${target.where} failed: ${missing ? 'the table does not exist' : errorMessage(error)}`,
@@ -108,7 +108,7 @@ export async function fileStates(target: Target, progress?: (line: string) => vo
  * dynalite answer ValidationException; moto answers ResourceNotFoundException "Invalid index: …"
  * (not a missing table: that one names no index).
  */
-const noIndex = (error: unknown) => {
+export const noIndex = (error: unknown) => {
   const name = (error as { name?: string }).name;
   const message = errorMessage(error);
   return (

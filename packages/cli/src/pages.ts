@@ -1,12 +1,13 @@
 /**
- * Listings no index answers (`files` of every status or PROCESSED, `notifications` sent): core's
+ * Listings no index answers (`files` of every status or PROCESSED, `notifications` sent, `records`
+ * with or without `--search`): core's
  * bounded ledger page (ledger-pages.ts, the local console reads the same way), a Scan that stops
  * as soon as the page is full or it has read its budget of items, with a cursor to go on from. The
  * first page's read units are bounded by the budget whatever the table's size; the order is the
  * table's (DynamoDB's hash order, no time order), sorted newest first only within a page.
  */
 import { ScanCommand, type ScanCommandOutput } from '@aws-sdk/lib-dynamodb';
-import type { FileState } from '@eventline/core';
+import type { FileState, LedgerItemKind, StoredRecord } from '@eventline/core';
 import {
   errorMessage,
   fileStateOf,
@@ -15,6 +16,7 @@ import {
   pageCursor,
   pageKeyOf,
   readLedgerPage,
+  recordOf,
 } from '@eventline/core';
 import { type Command, InvalidArgumentError } from 'commander';
 import { positive } from './context.ts';
@@ -81,6 +83,41 @@ export async function scanOutcomes(
     progress?: (line: string) => void;
   },
 ): Promise<ScanPage> {
+  const page = await scanKind(target, 'file', fileStateOf, options);
+  const { items, ...rest } = page;
+  return { states: items, ...rest };
+}
+
+/** Record items that `match`, a page at a time as `scanOutcomes` reads outcomes. */
+export async function scanRecords(
+  target: Target,
+  options: {
+    match: (record: StoredRecord) => boolean;
+    limit: number;
+    budget: number;
+    from?: Record<string, unknown>;
+    progress?: (line: string) => void;
+    requestItems?: number;
+  },
+): Promise<Omit<ScanPage, 'states'> & { records: StoredRecord[] }> {
+  const page = await scanKind(target, 'record', recordOf, options);
+  const { items, ...rest } = page;
+  return { records: items, ...rest };
+}
+
+async function scanKind<T>(
+  target: Target,
+  kind: LedgerItemKind,
+  decode: (item: Record<string, unknown>) => T,
+  options: {
+    match: (value: T) => boolean;
+    limit: number;
+    budget: number;
+    from?: Record<string, unknown>;
+    progress?: (line: string) => void;
+    requestItems?: number;
+  },
+): Promise<Omit<ScanPage, 'states'> & { items: T[] }> {
   const tick = options.progress ? new Progress(options.progress) : undefined;
   const started = Date.now();
   const page = await readLedgerPage(
@@ -102,12 +139,13 @@ export async function scanOutcomes(
       return out;
     },
     {
-      filter: kindFilter('file'),
-      decode: fileStateOf,
+      filter: kindFilter(kind),
+      decode,
       match: options.match,
       limit: options.limit,
       budget: options.budget,
       ...(options.from ? { from: options.from } : {}),
+      ...(options.requestItems ? { requestItems: options.requestItems } : {}),
       onRead: (read) => {
         if (Date.now() - started > 1000)
           tick?.tick(
@@ -118,7 +156,7 @@ export async function scanOutcomes(
     },
   );
   return {
-    states: page.items,
+    items: page.items,
     ...(page.next ? { next: pageCursor(page.next) } : {}),
     scanned: page.scanned,
     readUnits: page.readUnits,
@@ -126,5 +164,9 @@ export async function scanOutcomes(
 }
 
 /** The line on stderr under a page that did not reach the table's end: what it read and how to go on. */
-export const pageNote = (command: string, page: ScanPage, next: string): string =>
+export const pageNote = (
+  command: string,
+  page: Pick<ScanPage, 'scanned' | 'readUnits'>,
+  next: string,
+): string =>
   `this page read ${page.scanned} item(s), ${page.readUnits.toFixed(1)} read unit(s) (Scan, the table's order); more: eventline ${command} --next ${next}   (or --all to read the whole table)`;

@@ -116,6 +116,9 @@ export async function writeJoining(
     const window = digests.windows.current(state.route, policy, now);
     const endsAt = window.start + policy.everySeconds * 1000;
     if (!digests.windows.isScheduled(window)) {
+      // Due before the close is sent, and both before the join: a window that counts a file is
+      // findable by the sweep (reconcile) even when every letter of its close is lost.
+      await ledger.markWindowDue?.(window, endsAt);
       await digests.scheduler.schedule(window, Math.max(0, Math.min(900, Math.ceil((endsAt - now) / 1000))));
       digests.windows.markScheduled(window);
     }
@@ -156,7 +159,11 @@ export async function closeDigest(
   const now = ctx.clock.now();
   const until = now + ctx.leaseMs;
   const { state, window } = await ledger.closeWindow(ref, isoNow(ctx.clock), now, until);
-  if (state === 'sent') return { status: 'already-sent', window };
+  if (state === 'sent') {
+    // A close that crashed after marking the window sent left its due item in the index.
+    await ledger.clearWindowDue?.(ref, window.sentAt ?? isoNow(ctx.clock));
+    return { status: 'already-sent', window };
+  }
   if (state === 'busy') {
     // Held, as a file under another's lease is: the local event source holds this close's last
     // delivery back until the hold ends rather than dead-letter it (the window then never sent).
@@ -168,6 +175,7 @@ export async function closeDigest(
   }
   if (window.files === 0) {
     await ledger.markWindowSent(ref, '', isoNow(ctx.clock));
+    await ledger.clearWindowDue?.(ref, isoNow(ctx.clock));
     return { status: 'empty', window };
   }
   let messageId: string;
@@ -188,6 +196,7 @@ export async function closeDigest(
   }
   const sentAt = isoNow(ctx.clock);
   await ledger.markWindowSent(ref, messageId, sentAt);
+  await ledger.clearWindowDue?.(ref, sentAt);
   ctx.metrics.count('DigestsSent');
   ctx.logger.info('digest sent', {
     route: ref.route,

@@ -9,6 +9,7 @@ export * from './continuation.ts';
 export * from './decisions.ts';
 export * from './digest.ts';
 export * from './digest-close.ts';
+export * from './digest-due.ts';
 export * from './digest-windows.ts';
 export * from './errors.ts';
 export * from './events.ts';

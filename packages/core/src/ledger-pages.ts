@@ -56,6 +56,8 @@ export async function readLedgerPage<T>(
     limit: number;
     budget?: number;
     from?: Record<string, unknown>;
+    /** Items one Scan request may read (default 1,000): fewer for a listing that usually fills at once. */
+    requestItems?: number;
     /** After each Scan request: what the page has read so far (for progress lines). */
     onRead?: (page: LedgerPage<T>) => void;
   },
@@ -66,7 +68,7 @@ export async function readLedgerPage<T>(
   for (;;) {
     const out = await scan({
       ...options.filter,
-      Limit: Math.max(1, Math.min(REQUEST_ITEMS, budget - page.scanned)),
+      Limit: Math.max(1, Math.min(options.requestItems ?? REQUEST_ITEMS, budget - page.scanned)),
       ...(start ? { ExclusiveStartKey: start } : {}),
       ReturnConsumedCapacity: 'TOTAL',
     });

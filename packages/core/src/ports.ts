@@ -214,6 +214,13 @@ export interface Ledger {
   /** Records a closed window's digest as published (`messageId` empty: nothing to publish). */
   markWindowSent?(ref: WindowRef, messageId: string, at: string): Promise<void>;
   /**
+   * Records that `ref` is owed a close (its due item, in the `attention` index until the window is
+   * sent), before the window's first join; a no-op once the window was sent (digest-due.ts, T14).
+   */
+  markWindowDue?(ref: WindowRef, endsAt: number): Promise<void>;
+  /** The window was sent: its due item leaves the index, and a late `markWindowDue` is refused. */
+  clearWindowDue?(ref: WindowRef, at: string): Promise<void>;
+  /**
    * One record, conditionally: written unless the stored item comes from the same object with a
    * later sequencer. Returns `superseded` when a newer version already holds the key.
    */

@@ -153,6 +153,35 @@ async function scanKind(
   };
 }
 
+/**
+ * A file's records, a bounded page at a time: no index holds records by their object (one would
+ * cost every record write a write unit), so this is a Scan filtered on `origin` that stops after
+ * 200 matches or its budget of items (core's PAGE_BUDGET, `budget=` to change), with a cursor to go
+ * on (`/_eventline/file-records?key=&bucket=&cursor=`). A table under the budget is read whole.
+ */
+async function fileRecords(stack: AdminStack, bucket: string, key: string, url: URL) {
+  const cursor = url.searchParams.get('cursor');
+  const budget = Number(url.searchParams.get('budget')) || undefined;
+  const from = cursor ? pageKeyOf(cursor) : undefined;
+  if (cursor && !from) throw new Error(`not a cursor this API printed: "${cursor}"`);
+  const page = await readLedgerPage<Record<string, unknown>>((input) => scan(stack, input), {
+    filter: {
+      FilterExpression: '#origin = :origin AND #kind = :record',
+      ExpressionAttributeNames: { '#origin': ITEM.origin, '#kind': ITEM.kind },
+      ExpressionAttributeValues: { ':origin': originOf(bucket, key), ':record': 'record' satisfies ItemKind },
+    },
+    decode: (item) => item,
+    limit: limitOf(url, 200, 1_000),
+    ...(budget ? { budget } : {}),
+    ...(from ? { from } : {}),
+  });
+  return {
+    records: page.items,
+    ...(page.next ? { recordsCursor: pageCursor(page.next) } : {}),
+    recordsRead: { items: page.scanned, readUnits: page.readUnits },
+  };
+}
+
 /** FAILED or retried/continued PROCESSING outcomes from the `attention` index, newest first, per route. */
 async function attentionFiles(stack: AdminStack, status: AttentionState, limit: number, search: string) {
   const items: Record<string, unknown>[] = [];
@@ -249,14 +278,7 @@ export function createAdmin(stack: AdminStack, consolePage?: ConsoleHandler) {
             }
             const bucket = url.searchParams.get('bucket') ?? stack.config.bucket.name;
             const state = await stack.ledger.getFile(bucket, key);
-            const records = await scan(stack, {
-              FilterExpression: '#origin = :origin AND #kind = :record',
-              ExpressionAttributeNames: { '#origin': ITEM.origin, '#kind': ITEM.kind },
-              ExpressionAttributeValues: {
-                ':origin': originOf(bucket, key),
-                ':record': 'record' satisfies ItemKind,
-              },
-            });
+            const records = await fileRecords(stack, bucket, key, url);
             const messageId = state?.notification.messageId;
             const notifications = messageId
               ? (await stack.sns.notifications({ limit: 10_000 })).filter((n) => n.messageId === messageId)
@@ -264,11 +286,21 @@ export function createAdmin(stack: AdminStack, consolePage?: ConsoleHandler) {
             json(res, 200, {
               pk: fileKey(bucket, key),
               state: state ?? null,
-              records: (records.Items ?? []).slice(0, 200),
+              ...records,
               notification: notifications[0] ?? null,
               logs: stack.activity.logs(key),
               feed: stack.activity.feed({ key }),
             });
+            return true;
+          }
+          case '/_eventline/file-records': {
+            const key = url.searchParams.get('key');
+            if (!key) {
+              json(res, 400, { error: 'query parameter "key" is required' });
+              return true;
+            }
+            const bucket = url.searchParams.get('bucket') ?? stack.config.bucket.name;
+            json(res, 200, await fileRecords(stack, bucket, key, url));
             return true;
           }
           case '/_eventline/notifications':

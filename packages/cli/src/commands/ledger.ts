@@ -1,9 +1,9 @@
 import type { FileState } from '@eventline/core';
 import { type Command, Option } from 'commander';
 import { type Cli, collect, positive, ROUTE_HELP } from '../context.ts';
-import { attentionStates, newestFirst, records } from '../ledger.ts';
+import { attentionStates, newestFirst } from '../ledger.ts';
 import { emit, exact, table } from '../output.ts';
-import { pageNote, pageOptions, pageWindow, type ScanPage, scanOutcomes } from '../pages.ts';
+import { pageNote, pageOptions, pageWindow, type ScanPage, scanOutcomes, scanRecords } from '../pages.ts';
 import { progressOf } from '../progress.ts';
 import { pruneRecord, staleRecords } from '../stale-records.ts';
 
@@ -145,19 +145,33 @@ export function register(program: Command, cli: Cli): void {
     },
   );
 
-  program
-    .command('records')
-    .description('list ledger records, their payloads exactly as stored')
-    .option('-n, --limit <n>', 'how many', positive, 20)
-    .option('-q, --search <text>', 'only record keys containing this text')
-    .option(
-      '--stale',
-      "only records a superseded version left under keys its object's current, PROCESSED version did not write (reads the whole table)",
-    )
-    .option('--prune', 'with --stale: delete them (each only if it still holds the write listed)')
-    .action(async (options: { limit: number; search?: string; stale?: boolean; prune?: boolean }) => {
+  pageOptions(
+    program
+      .command('records')
+      .description(
+        'list ledger records, their payloads exactly as stored (a page of the table at a time, --search too)',
+      )
+      .option('-n, --limit <n>', 'how many', positive, 20)
+      .option('-q, --search <text>', 'only record keys containing this text')
+      .option(
+        '--stale',
+        "only records a superseded version left under keys its object's current, PROCESSED version did not write (reads the whole table)",
+      )
+      .option('--prune', 'with --stale: delete them (each only if it still holds the write listed)'),
+  ).action(
+    async (options: {
+      limit: number;
+      search?: string;
+      stale?: boolean;
+      prune?: boolean;
+      next?: Record<string, unknown>;
+      all?: boolean;
+      budget: number;
+    }) => {
       const target = await cli.target();
       if (options.prune && !options.stale) throw new Error('records --prune: only with --stale');
+      if (options.stale && (options.next || options.all))
+        throw new Error('records --stale reads the whole table: --next and --all page the other listings');
       if (options.stale) {
         // The search filters before the limit counts: a stale record past `--limit` others still shows.
         const search = options.search;
@@ -187,16 +201,33 @@ export function register(program: Command, cli: Cli): void {
         );
         return;
       }
-      const found = await records(target, options.limit, options.search, cli.out.progress);
-      emit(cli.out, { records: found }, () =>
+      // One bounded page (a search too: no index holds record keys, and one would cost every
+      // record a write unit): it stops at --limit matches or --budget items read; --next goes on.
+      const search = options.search;
+      const page = await scanRecords(target, {
+        match: (r) => !search || r.key.includes(search),
+        ...pageWindow(options),
+        // A listing of every record usually fills from its first items: small requests read little.
+        ...(search ? {} : { requestItems: 100 }),
+        progress: cli.out.progress,
+      });
+      const next = options.all ? undefined : page.next;
+      if (next) cli.out.progress(pageNote(recordsCommand(options), page, next));
+      const found = page.records.slice(0, options.limit);
+      emit(cli.out, { records: found, ...(next ? { next } : {}) }, () =>
         found.length === 0
-          ? 'no records yet\n'
+          ? next
+            ? 'none in this page of the table (more: see --next below)\n'
+            : search
+              ? `no record key contains "${search}"\n`
+              : 'no records yet\n'
           : table(
               ['KEY', 'SOURCE', 'PAYLOAD'],
               found.map((r) => [r.key, r.source.key, exact(r.payload)]),
             ),
       );
-    });
+    },
+  );
 
   pageOptions(
     program
@@ -271,6 +302,14 @@ export function register(program: Command, cli: Cli): void {
       );
     },
   );
+}
+
+/** The command line that goes on from a page of `records`, with the options that shape it. */
+function recordsCommand(options: { search?: string; limit: number }): string {
+  const parts = ['records'];
+  if (options.search) parts.push('--search', JSON.stringify(options.search));
+  if (options.limit !== 20) parts.push('--limit', String(options.limit));
+  return parts.join(' ');
 }
 
 /** The command line that goes on from a page of `files`, with the options that shape it. */

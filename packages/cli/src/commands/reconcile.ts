@@ -1,14 +1,18 @@
 import {
   ATTENTION_STATES,
   describeDrop,
+  digestCloseMessage,
   dropDecision,
   type FileState,
   hasPendingSteps,
   type RedriveObject,
   type RedrivePurpose,
+  type WindowRef,
+  windowId,
 } from '@eventline/core';
 import type { Command } from 'commander';
 import type { Cli } from '../context.ts';
+import { dueWindows } from '../digest-sweep.ts';
 import { attentionStates, fileStates, outcomesByKey } from '../ledger.ts';
 import { letterOf } from '../letters.ts';
 import { routedObjects } from '../listing.ts';
@@ -29,6 +33,8 @@ import { Progress } from '../throttle.ts';
  *  - `failed-not-in-dlq`: a FAILED file with no letter in eventline's dead-letter queue, unless an
  *    operator dropped that failure (`dlq drop`, recorded in the ledger; `--include-dropped` reports
  *    and re-drives those too);
+ *  - `digest-unsent`: a digest window past its end whose digest was never sent (its close letters
+ *    may all be lost: dead-lettered, then dropped or expired), from its due item in the index;
  * It reads the outcomes of the listed objects by key (BatchGetItem, 100 a request) and the outcomes
  * that need a look from the ledger's `attention` index (FAILED, owing, retried: also those whose
  * object is gone), never the whole table (unless a local table made before the index has none).
@@ -36,11 +42,12 @@ import { Progress } from '../throttle.ts';
  * is nothing to re-drive.
  * With `--fix` it re-drives each (`owes` as the outcome's own version, so the function sends the
  * steps without processing the file again; `failed-not-in-dlq` as a replay, so that the FAILED file
- * is processed again).
+ * is processed again; `digest-unsent` by sending the window's close again: a window publishes once,
+ * so a close still on its way does no harm).
  */
 
 export type Finding = {
-  kind: 'no-outcome' | 'stuck' | 'owes' | 'failed-not-in-dlq';
+  kind: 'no-outcome' | 'stuck' | 'owes' | 'failed-not-in-dlq' | 'digest-unsent';
   key: string;
   route?: string;
   detail: string;
@@ -52,6 +59,7 @@ const PURPOSE: Record<Finding['kind'], RedrivePurpose> = {
   stuck: 'backfill',
   owes: 'backfill',
   'failed-not-in-dlq': 'replay',
+  'digest-unsent': 'backfill',
 };
 
 async function lettersByKey(target: Target, progress: (line: string) => void): Promise<Set<string>> {
@@ -74,7 +82,13 @@ export async function reconcile(
   progress: (line: string) => void,
   includeDropped = false,
   routes: string[] = [],
-): Promise<{ findings: Finding[]; targets: Map<Finding, RedriveObject>; listed: number; dropped: number }> {
+): Promise<{
+  findings: Finding[];
+  targets: Map<Finding, RedriveObject>;
+  closes: Map<Finding, WindowRef>;
+  listed: number;
+  dropped: number;
+}> {
   const bucket = target.bucket.name;
   // Hole 12: a newer version behind an older version's live claim is deferred past its lease, not lost.
   const waiting = (state: FileState) =>
@@ -181,6 +195,20 @@ export async function reconcile(
       else f.detail += ' (the object is gone: nothing to re-drive)';
     }
   }
+  const closes = new Map<Finding, WindowRef>();
+  const due = await dueWindows(target, routes, now);
+  if (!due) progress('reconcile: the ledger table has no "attention" index: digest windows are not checked');
+  for (const { ref, endsAt, window } of due ?? []) {
+    if (window?.sentAt) continue;
+    const f: Finding = {
+      kind: 'digest-unsent',
+      key: windowId(ref),
+      route: ref.route,
+      detail: `digest window ended ${new Date(endsAt).toISOString()}, ${window ? `${window.files} file(s) (${window.processed} processed, ${window.failed} failed)` : 'no file joined it'}, ${window?.closedAt ? 'closed' : 'not closed'}, not sent; its close may be lost (a close still on its way is harmless: a window publishes once)`,
+    };
+    findings.push(f);
+    closes.set(f, ref);
+  }
   progress(
     `reconcile: ${listed} object(s) listed, ${states.size} outcome(s) read, ${findings.length} finding(s)`,
   );
@@ -188,7 +216,7 @@ export async function reconcile(
     progress(
       `reconcile: ${dropped} FAILED file(s) left alone: an operator dropped their letters (dlq drop); --include-dropped re-drives them`,
     );
-  return { findings, targets, listed, dropped };
+  return { findings, targets, closes, listed, dropped };
 }
 
 export function register(program: Command, cli: Cli): void {
@@ -206,7 +234,7 @@ export function register(program: Command, cli: Cli): void {
       const target = await cli.target();
       const config = await cli.config();
       const out = cli.out;
-      const { findings, targets, listed } = await reconcile(
+      const { findings, targets, closes, listed } = await reconcile(
         target,
         routedObjects(target, config),
         Date.now(),
@@ -234,6 +262,17 @@ export function register(program: Command, cli: Cli): void {
             `reconcile --fix: ${Math.min(i + 10, entries.length)} of ${entries.length} re-driven to ${sender.describe}`,
           );
         }
+      }
+      if (options.fix && closes.size > 0) {
+        // Digest routes run in queue mode: the close goes on the ingest queue, as the function sends it.
+        const sender = senderFor(target, 'reconcile --fix');
+        const entries = [...closes.entries()];
+        for (let i = 0; i < entries.length; i += 10) {
+          const chunk = entries.slice(i, i + 10);
+          await sender.send(chunk.map(([, ref]) => digestCloseMessage(ref)));
+          for (const [f] of chunk) f.fixed = true;
+        }
+        out.progress(`reconcile --fix: ${entries.length} digest window close(s) sent to ${sender.describe}`);
       }
       emit(out, { listed, findings }, () =>
         findings.length === 0

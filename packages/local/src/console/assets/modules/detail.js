@@ -27,6 +27,12 @@ export function select(key) {
   void loadDetail(key);
 }
 
+/** `/_console?budget=N`: a page of the table reads at most N items (the API's default otherwise). */
+const budgetParam = () => {
+  const budget = new URLSearchParams(location.search).get('budget');
+  return budget ? `&budget=${encodeURIComponent(budget)}` : '';
+};
+
 let detailSeq = 0;
 /** @param {string} key */
 async function loadDetail(key) {
@@ -34,7 +40,7 @@ async function loadDetail(key) {
   const bucket = state.rows.get(key)?.bucket;
   const query = `key=${encodeURIComponent(key)}${bucket ? `&bucket=${encodeURIComponent(bucket)}` : ''}`;
   try {
-    const detail = await api(`/file?${query}`);
+    const detail = await api(`/file?${query}${budgetParam()}`);
     if (seq !== detailSeq || state.selected !== key) return;
     renderDetail(key, detail);
   } catch (error) {
@@ -76,6 +82,46 @@ function recordsLine(s) {
 /** @param {string} title @param {number | string} [count] */
 function section(title, count) {
   return h('h3', null, h('span', null, title), count === undefined ? null : h('span', null, String(count)));
+}
+
+/** @param {any} record */
+function recordCard(record) {
+  return h(
+    'div',
+    { class: 'card record', 'data-pk': String(record.pk) },
+    h(
+      'div',
+      { class: 'card-head' },
+      h('b', null, String(record.pk)),
+      h('span', { class: 'muted' }, record.line ? `line ${record.line}` : ''),
+    ),
+    h('pre', { class: 'json' }, pretty(record.payload)),
+  );
+}
+
+/**
+ * The "read on" button under a file's records when the page stopped at its budget of the table.
+ * @param {string} key @param {string | undefined} bucket @param {any} detail @param {HTMLElement} box
+ */
+function moreRecords(key, bucket, detail, box) {
+  let cursor = detail.recordsCursor;
+  let read = detail.recordsRead?.items ?? 0;
+  const note = () => `read ${int(read)} ledger items so far: read on`;
+  const button = h('button', { type: 'button', class: 'button small', id: 'detail-records-more' }, note());
+  button.addEventListener('click', async () => {
+    button.setAttribute('disabled', '');
+    const query = `key=${encodeURIComponent(key)}${bucket ? `&bucket=${encodeURIComponent(bucket)}` : ''}&cursor=${encodeURIComponent(cursor)}${budgetParam()}`;
+    const page = await api(`/file-records?${query}`);
+    if (page.records.length > 0) box.querySelector('p.muted')?.remove();
+    for (const record of page.records) box.append(recordCard(record));
+    read += page.recordsRead?.items ?? 0;
+    cursor = page.recordsCursor;
+    if (cursor) {
+      button.textContent = note();
+      button.removeAttribute('disabled');
+    } else button.remove();
+  });
+  return button;
 }
 
 /** @param {string} key @param {any} detail */
@@ -169,25 +215,20 @@ function renderDetail(key, detail) {
   const records = /** @type {any[]} */ ([...(detail.records ?? [])]).sort(
     (a, b) => (a.line ?? a.index ?? 0) - (b.line ?? b.index ?? 0),
   );
-  parts.push(section('Ledger items', records.length));
+  parts.push(section('Ledger items', `${records.length}${detail.recordsCursor ? '+' : ''}`));
   const recordsBox = h('div', { id: 'detail-records' });
-  if (records.length === 0) recordsBox.append(h('p', { class: 'muted' }, 'no records from this file'));
-  for (const record of records) {
+  if (records.length === 0)
     recordsBox.append(
       h(
-        'div',
-        { class: 'card record', 'data-pk': String(record.pk) },
-        h(
-          'div',
-          { class: 'card-head' },
-          h('b', null, String(record.pk)),
-          h('span', { class: 'muted' }, record.line ? `line ${record.line}` : ''),
-        ),
-        h('pre', { class: 'json' }, pretty(record.payload)),
+        'p',
+        { class: 'muted' },
+        detail.recordsCursor ? 'none in this page of the ledger' : 'no records from this file',
       ),
     );
-  }
+  for (const record of records) recordsBox.append(recordCard(record));
   parts.push(recordsBox);
+  // No index holds records by file: each page reads a bounded part of the table (the API's budget).
+  if (detail.recordsCursor) parts.push(moreRecords(key, s?.bucket, detail, recordsBox));
 
   parts.push(section('Notification as delivered'));
   parts.push(renderNotification(detail.notification, s));
