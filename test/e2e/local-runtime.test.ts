@@ -393,6 +393,52 @@ describe('an S3 event for a file another invocation holds', () => {
   });
 });
 
+/**
+ * Direct mode on instances: the function's error crosses a process boundary, so "another invocation
+ * holds the object" arrives as a FunctionError. It must still be a throttle (wait, no attempt
+ * counted), not a failure: 100 ms retries would otherwise dead-letter the event within a second while
+ * the holder is alive, and a continuation retried this way leaves its file PROCESSING for good.
+ */
+describe('direct mode: an event for a file another invocation holds', () => {
+  it('on instances: its retries wait for the holder instead of being used up', { timeout: 120_000 }, async () => {
+    let edgePort = 0;
+    const s3Gate = await gate(() => edgePort);
+    const s = await start({ trigger: { mode: 'direct' } }, { handlerEndpoints: { s3: s3Gate.url } });
+    edgePort = s.edge.port;
+    const key = 'incoming/held-direct.json';
+    const s3 = s3Client(s.url);
+    const put = await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: '{"id":"held"}' }));
+    s3.destroy();
+    await until('the claim of the first invocation', async () =>
+      (await s.ledger.getFile(BUCKET, key))?.status === 'PROCESSING' ? true : undefined,
+    );
+    const lambda = new LambdaClient({
+      region: 'us-east-1',
+      endpoint: s.url,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+    try {
+      const sent = await lambda.send(
+        new InvokeCommand({
+          FunctionName: 'eventline-handler',
+          InvocationType: 'Event',
+          Payload: Buffer.from(JSON.stringify(s3EventFor(key, put))),
+        }),
+      );
+      expect(sent.StatusCode).toBe(202);
+    } finally {
+      lambda.destroy();
+    }
+    // Three attempts at 100 ms would be spent well within this; the holder is still held meanwhile.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    expect(await s.deadLetters.list()).toEqual([]);
+    s3Gate.open();
+    await s.idle();
+    expect(await s.ledger.getFile(BUCKET, key)).toMatchObject({ status: 'PROCESSED', attempts: 1 });
+    expect(await s.deadLetters.list()).toEqual([]);
+  });
+});
+
 /** Lambda's Invoke API on the edge: what calls the function on AWS calls it here (a continuation, `aws lambda invoke`). */
 describe('Lambda Invoke on the edge', () => {
   const FUNCTION = 'eventline-handler';

@@ -7,6 +7,7 @@ import {
   describeError,
   errorMessage,
   type InboundMessage,
+  InProgressError,
   normaliseEvent,
   TransientError,
 } from '@eventline/core';
@@ -134,11 +135,18 @@ async function handleEvent(
     }
   }
   if (failures.length > 0) {
-    throw new TransientError(
-      'retry',
-      `${failures.length} of the event's records must be retried: ${failures.map(errorMessage).join('; ')}`,
-      { cause: failures.length === 1 ? failures[0] : new AggregateError(failures) },
-    );
+    const message = `${failures.length} of the event's records must be retried: ${failures.map(errorMessage).join('; ')}`;
+    const cause = failures.length === 1 ? failures[0] : new AggregateError(failures);
+    // Every record waits for another invocation that holds its object: said by the error's type,
+    // which is what reaches the invoker (Lambda's errorType) when the cause cannot (another process).
+    if (failures.every((f) => f instanceof InProgressError)) {
+      const held = failures.map((f) => (f as InProgressError).heldUntil);
+      throw new InProgressError('retry', message, {
+        cause,
+        ...(held.every((h) => h !== undefined) ? { heldUntil: Math.max(...held) } : {}),
+      });
+    }
+    throw new TransientError('retry', message, { cause });
   }
   return { outcomes };
 }

@@ -176,6 +176,8 @@ export function createFunctionPool(
 /** True when every failure behind `error` is "this object is being processed by another invocation". */
 export function waitsForAnother(error: unknown): boolean {
   if (error instanceof InProgressError) return true;
+  // From an instance (another process): the handler's error type says it (handler.ts).
+  if (error instanceof FunctionError) return error.errorType === 'InProgressError';
   if (error instanceof AggregateError) return error.errors.length > 0 && error.errors.every(waitsForAnother);
   if (error instanceof TransientError && error.code === 'retry') return waitsForAnother(error.cause);
   return false;
