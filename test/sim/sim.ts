@@ -136,17 +136,11 @@ export function planArbitrary(actors: ReadonlySet<Actor>): fc.Arbitrary<Plan> {
         digest: fc.option(digest, { freq: 2 }),
       })
       // A quarter of the plans without a digest (direct mode has none) wait as direct mode does; drawn
-      // from the plan's seed, so the plans drawn (and the paths that replay them) are unchanged. With
-      // the operator's reconcile, another quarter (also from the seed) lose the events DLQ's letters
-      // (purged, expired, dropped) instead of redriving them: reconcile --fix alone repairs what
-      // they held (outcomes owing steps, a digest window's close).
-      .map(({ digest, ...drawn }): Plan => {
-        const plan: Plan =
-          actors.has('reconcile') && ((drawn.seed >>> 2) & 3) === 0
-            ? { ...drawn, noEventsRedrive: true }
-            : drawn;
-        return digest ? { ...plan, digest } : (plan.seed & 3) === 0 ? { ...plan, direct: true } : plan;
-      })
+      // from the plan's seed, so the plans drawn (and the paths that replay them) are unchanged.
+      .map(
+        ({ digest, ...plan }): Plan =>
+          digest ? { ...plan, digest } : (plan.seed & 3) === 0 ? { ...plan, direct: true } : plan,
+      )
   );
 }
 
