@@ -400,7 +400,9 @@ describe('an S3 event for a file another invocation holds', () => {
  * the holder is alive, and a continuation retried this way leaves its file PROCESSING for good.
  */
 describe('direct mode: an event for a file another invocation holds', () => {
-  it('on instances: its retries wait for the holder instead of being used up', { timeout: 120_000 }, async () => {
+  it('on instances: its retries wait for the holder instead of being used up', {
+    timeout: 120_000,
+  }, async () => {
     let edgePort = 0;
     const s3Gate = await gate(() => edgePort);
     const s = await start({ trigger: { mode: 'direct' } }, { handlerEndpoints: { s3: s3Gate.url } });
