@@ -137,14 +137,12 @@ async function handleEvent(
   if (failures.length > 0) {
     const message = `${failures.length} of the event's records must be retried: ${failures.map(errorMessage).join('; ')}`;
     const cause = failures.length === 1 ? failures[0] : new AggregateError(failures);
-    // Every record waits for another invocation that holds its object: said by the error's type,
+    // Every record waits for another invocation that holds its object until a known time: said by the error's type,
     // which is what reaches the invoker (Lambda's errorType) when the cause cannot (another process).
-    if (failures.every((f) => f instanceof InProgressError)) {
-      const held = failures.map((f) => (f as InProgressError).heldUntil);
-      throw new InProgressError('retry', message, {
-        cause,
-        ...(held.every((h) => h !== undefined) ? { heldUntil: Math.max(...held) } : {}),
-      });
+    // Only holds that name their end: a lost race for the claim ('contention') is an ordinary failure.
+    const held = failures.map((f) => (f instanceof InProgressError ? f.heldUntil : undefined));
+    if (held.every((h): h is number => h !== undefined)) {
+      throw new InProgressError('retry', message, { cause, heldUntil: Math.max(...held) });
     }
     throw new TransientError('retry', message, { cause });
   }

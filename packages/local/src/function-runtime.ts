@@ -175,7 +175,9 @@ export function createFunctionPool(
 
 /** True when every failure behind `error` is "this object is being processed by another invocation". */
 export function waitsForAnother(error: unknown): boolean {
-  if (error instanceof InProgressError) return true;
+  // Only a hold with its end: a lost race for the claim ('contention') names no holder and would be
+  // retried without counting for as long as it lasts; it counts an attempt, as in queue mode (outcomes.ts).
+  if (error instanceof InProgressError) return error.heldUntil !== undefined;
   // From an instance (another process): the handler's error type says it (handler.ts).
   if (error instanceof FunctionError) return error.errorType === 'InProgressError';
   if (error instanceof AggregateError) return error.errors.length > 0 && error.errors.every(waitsForAnother);
