@@ -70,7 +70,7 @@ const record = (i: number): WriteRequest => ({
       origin: { S: `b/incoming/load-${i}.json` },
       seq: { S: '' },
       route: { S: 'default' },
-      processedAt: { S: '2026-01-01T00:00:00.000Z' },
+      processedAt: { S: new Date(Date.UTC(2026, 0, 1) + i * 1000).toISOString() },
     },
   },
 });
@@ -252,6 +252,19 @@ describe('listings without an index read a bounded page', () => {
     };
     expect(plain.records).toHaveLength(5);
     expect(scans().reduce((n, s) => n + s.scanned, 0)).toBeLessThanOrEqual(100);
+  });
+
+  it('records --all reads every page and prints the newest --limit, as its help says', async () => {
+    const all = JSON.parse((await eventline(['--json', 'records', '--all', '--limit', '3'])).stdout) as {
+      records: Array<{ key: string }>;
+      next?: string;
+    };
+    expect(all.records.map((r) => r.key)).toEqual([
+      `rec-${RECORDS - 1}`,
+      `rec-${RECORDS - 2}`,
+      `rec-${RECORDS - 3}`,
+    ]);
+    expect(all.next).toBeUndefined();
   });
 
   it("the console's file view reads its records a bounded page at a time (no index by origin)", async () => {

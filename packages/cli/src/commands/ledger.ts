@@ -1,4 +1,4 @@
-import type { FileState } from '@eventline/core';
+import type { FileState, StoredRecord } from '@eventline/core';
 import { type Command, Option } from 'commander';
 import { type Cli, collect, positive, ROUTE_HELP } from '../context.ts';
 import { attentionStates, newestFirst } from '../ledger.ts';
@@ -213,7 +213,11 @@ export function register(program: Command, cli: Cli): void {
       });
       const next = options.all ? undefined : page.next;
       if (next) cli.out.progress(pageNote(recordsCommand(options), page, next));
-      const found = page.records.slice(0, options.limit);
+      // --all: every page, then the newest --limit of them (by when each was written), as `files` does.
+      const found = (options.all ? page.records.sort(newestRecordFirst) : page.records).slice(
+        0,
+        options.limit,
+      );
       emit(cli.out, { records: found, ...(next ? { next } : {}) }, () =>
         found.length === 0
           ? next
@@ -320,4 +324,9 @@ function filesCommand(options: { status?: string; search?: string; scan?: boolea
   if (options.scan) parts.push('--scan');
   if (options.limit !== 20) parts.push('--limit', String(options.limit));
   return parts.join(' ');
+}
+
+/** Newest written first; a record without `processedAt` (written before it was stored) last. */
+function newestRecordFirst(a: StoredRecord, b: StoredRecord): number {
+  return (b.processedAt ?? '').localeCompare(a.processedAt ?? '');
 }
