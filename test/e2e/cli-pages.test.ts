@@ -295,6 +295,28 @@ describe('listings without an index read a bounded page', () => {
     expect(pages).toBeGreaterThanOrEqual(Math.ceil((RECORDS + OUTCOMES.length) / BUDGET) - 1);
   });
 
+  it("the console's page queries refuse a budget or cursor they cannot use with 400, naming the parameter", async () => {
+    const ask = async (query: Record<string, string>) => {
+      const res = await fetch(
+        `${stack.url}/_eventline/file-records?${new URLSearchParams({ key: 'incoming/load-1.json', bucket: 'b', ...query })}`,
+      );
+      return { status: res.status, body: (await res.json()) as { error?: string; records?: unknown[] } };
+    };
+    for (const budget of ['1.5', '0', '-3', 'Infinity', '1e400', 'lots']) {
+      const { status, body } = await ask({ budget });
+      expect(status, budget).toBe(400);
+      expect(body.error).toMatch(/"budget"/);
+    }
+    const bad = await ask({ cursor: 'not-a-cursor' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toMatch(/"cursor"/);
+    // A cursor carrying attributes besides the table's key goes on from its key (DynamoDB would refuse them).
+    const padded = Buffer.from(JSON.stringify({ pk: 'rec-0', extra: 'x' })).toString('base64url');
+    const on = await ask({ cursor: padded, budget: '50' });
+    expect(on.status).toBe(200);
+    expect(Array.isArray(on.body.records)).toBe(true);
+  });
+
   it('a cursor that is not one says so', async () => {
     const run = await eventline(['files', '--next', 'not-a-cursor']);
     expect(run.stderr).toMatch(/--next.*not a cursor printed by this command/);

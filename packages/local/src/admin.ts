@@ -78,6 +78,31 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
   return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : {};
 }
 
+/** A query parameter the console API cannot use: answered 400 with this message, not 500. */
+class BadQuery extends Error {}
+
+/**
+ * `budget=` (items a page may read) as a whole number from 1 to 1,000,000, or undefined for the default;
+ * `cursor=` as the table key a page printed (only its `pk`: DynamoDB refuses other attributes in a start key).
+ */
+function pageQuery(url: URL): { budget?: number; from?: Record<string, unknown> } {
+  const rawBudget = url.searchParams.get('budget');
+  const budget = rawBudget === null || rawBudget === '' ? undefined : Number(rawBudget);
+  if (budget !== undefined && !(Number.isInteger(budget) && budget >= 1 && budget <= 1_000_000)) {
+    throw new BadQuery(
+      `query parameter "budget": a whole number of items from 1 to 1000000, got "${rawBudget}"`,
+    );
+  }
+  const cursor = url.searchParams.get('cursor');
+  const key = cursor ? pageKeyOf(cursor) : undefined;
+  if (cursor && !key)
+    throw new BadQuery(`query parameter "cursor": not a cursor this API printed: "${cursor}"`);
+  return {
+    ...(budget !== undefined ? { budget } : {}),
+    ...(key ? { from: { [ITEM.key]: key[ITEM.key] } } : {}),
+  };
+}
+
 const limitOf = (url: URL, fallback: number, max = 1000) =>
   Math.min(max, Math.max(1, Number(url.searchParams.get('limit') ?? fallback) || fallback));
 
@@ -128,11 +153,8 @@ async function scanKind(
       if (!/index/i.test(errorMessage(error))) throw error;
     }
   }
-  const cursor = url.searchParams.get('cursor');
   // Items a page may read (default: core's PAGE_BUDGET, 10,000).
-  const budget = Number(url.searchParams.get('budget')) || undefined;
-  const from = cursor ? pageKeyOf(cursor) : undefined;
-  if (cursor && !from) throw new Error(`not a cursor this API printed: "${cursor}"`);
+  const { budget, from } = pageQuery(url);
   const page = await readLedgerPage<Record<string, unknown>>((input) => scan(stack, input), {
     filter: {
       FilterExpression: search ? '#kind = :kind AND contains(#key, :q)' : '#kind = :kind',
@@ -160,10 +182,7 @@ async function scanKind(
  * on (`/_eventline/file-records?key=&bucket=&cursor=`). A table under the budget is read whole.
  */
 async function fileRecords(stack: AdminStack, bucket: string, key: string, url: URL) {
-  const cursor = url.searchParams.get('cursor');
-  const budget = Number(url.searchParams.get('budget')) || undefined;
-  const from = cursor ? pageKeyOf(cursor) : undefined;
-  if (cursor && !from) throw new Error(`not a cursor this API printed: "${cursor}"`);
+  const { budget, from } = pageQuery(url);
   const page = await readLedgerPage<Record<string, unknown>>((input) => scan(stack, input), {
     filter: {
       FilterExpression: '#origin = :origin AND #kind = :record',
@@ -371,7 +390,7 @@ export function createAdmin(stack: AdminStack, consolePage?: ConsoleHandler) {
       }
       return false;
     } catch (error) {
-      json(res, 500, { error: errorMessage(error) });
+      json(res, error instanceof BadQuery ? 400 : 500, { error: errorMessage(error) });
       return true;
     }
   };
