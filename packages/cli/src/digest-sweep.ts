@@ -19,7 +19,15 @@ export interface DueWindow {
   ref: WindowRef;
   endsAt: number;
   /** The window item's counts and marks; undefined when no outcome ever joined it (no item). */
-  window?: { files: number; processed: number; failed: number; closedAt?: string; sentAt?: string };
+  window?: {
+    files: number;
+    processed: number;
+    failed: number;
+    closedAt?: string;
+    sentAt?: string;
+    /** While a close publishes the window: until when it holds it (epoch ms). */
+    publishing?: number;
+  };
 }
 
 /** Windows owed a close whose end is before `before` (ms), across `routes`; undefined without the index. */
@@ -82,6 +90,7 @@ export async function dueWindows(
           failed: Number(item.failed ?? 0),
           ...(typeof item.closedAt === 'string' ? { closedAt: item.closedAt } : {}),
           ...(typeof item.sentAt === 'string' ? { sentAt: item.sentAt } : {}),
+          ...(item.publishing !== undefined ? { publishing: Number(item.publishing) } : {}),
         };
       }
       pending = (page.UnprocessedKeys?.[table]?.Keys as Array<Record<string, unknown>> | undefined) ?? [];

@@ -62,6 +62,38 @@ export async function depthOf(target: Target, queue: Queue): Promise<Depth> {
   }
 }
 
+/**
+ * How long after a message first becomes visible the queue may still deliver it: every receive its
+ * redrive policy allows (maxReceiveCount), each after at most its visibility timeout. From the queue's
+ * own attributes, so that it is what the deployed (or local) queue does; undefined without a policy.
+ */
+export async function deliverySpanMs(target: Target, queue: Queue): Promise<number | undefined> {
+  let attributes: Record<string, string>;
+  try {
+    const answer = await target.clients.sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: queue.url,
+        AttributeNames: ['VisibilityTimeout', 'RedrivePolicy'],
+      }),
+    );
+    attributes = answer.Attributes ?? {};
+  } catch (error) {
+    throw failed(queue, 'GetQueueAttributes', error);
+  }
+  const visibility = Number(attributes.VisibilityTimeout);
+  let receives = Number.NaN;
+  try {
+    receives = Number(
+      (JSON.parse(attributes.RedrivePolicy ?? '{}') as { maxReceiveCount?: unknown }).maxReceiveCount,
+    );
+  } catch {
+    // not a policy: no span
+  }
+  return Number.isFinite(visibility) && Number.isFinite(receives) && receives > 0
+    ? receives * visibility * 1000
+    : undefined;
+}
+
 /** How long `peek` hides the messages it reads, so that one pass sees each message once. */
 const PEEK_HOLD_SECONDS = 30;
 const MAX_PEEK_ROUNDS = 200;

@@ -1,3 +1,4 @@
+import { type EventlineConfig, visibilityTimeoutSeconds } from '@eventline/config';
 import {
   ATTENTION_STATES,
   describeDrop,
@@ -17,7 +18,7 @@ import { attentionStates, fileStates, outcomesByKey } from '../ledger.ts';
 import { letterOf } from '../letters.ts';
 import { routedObjects } from '../listing.ts';
 import { emit, table } from '../output.ts';
-import { peek, release } from '../queues.ts';
+import { deliverySpanMs, peek, release } from '../queues.ts';
 import { eventsFor, senderFor } from '../redrive.ts';
 import { needQueue, type Target } from '../resources.ts';
 import { Progress } from '../throttle.ts';
@@ -33,8 +34,10 @@ import { Progress } from '../throttle.ts';
  *  - `failed-not-in-dlq`: a FAILED file with no letter in eventline's dead-letter queue, unless an
  *    operator dropped that failure (`dlq drop`, recorded in the ledger; `--include-dropped` reports
  *    and re-drives those too);
- *  - `digest-unsent`: a digest window past its end whose digest was never sent (its close letters
- *    may all be lost: dead-lettered, then dropped or expired), from its due item in the index;
+ *  - `digest-unsent`: a digest window whose digest was never sent although its close has had every
+ *    delivery the ingest queue gives it (`closeSpanMs` after the window's end) and no close is
+ *    publishing it now: its close letters may all be lost (dead-lettered, then dropped or expired).
+ *    From its due item in the index. A window still inside that span is closing normally, not a finding;
  * It reads the outcomes of the listed objects by key (BatchGetItem, 100 a request) and the outcomes
  * that need a look from the ledger's `attention` index (FAILED, owing, retried: also those whose
  * object is gone), never the whole table (unless a local table made before the index has none).
@@ -75,6 +78,16 @@ async function lettersByKey(target: Target, progress: (line: string) => void): P
   return keys;
 }
 
+/**
+ * How long after its window's end a digest close may still be on its way, by the config (the ingest
+ * queue's own attributes are read first, queues.ts deliverySpanMs): the queue delivers it up to
+ * maxReceiveCount times, each after at most a visibility timeout. Until then an unsent window is a
+ * close in flight (reconcile's exit would alarm on normal work), not a lost one.
+ */
+export function closeSpanMs(config: EventlineConfig): number {
+  return config.trigger.maxReceiveCount * visibilityTimeoutSeconds(config) * 1000;
+}
+
 export async function reconcile(
   target: Target,
   objects: AsyncIterable<RedriveObject & { route: string }>,
@@ -82,6 +95,8 @@ export async function reconcile(
   progress: (line: string) => void,
   includeDropped = false,
   routes: string[] = [],
+  /** closeSpanMs of the stack's config: windows that ended less than this ago are still closing. */
+  closeSpan = 0,
 ): Promise<{
   findings: Finding[];
   targets: Map<Finding, RedriveObject>;
@@ -198,8 +213,14 @@ export async function reconcile(
   const closes = new Map<Finding, WindowRef>();
   const due = await dueWindows(target, routes, now);
   if (!due) progress('reconcile: the ledger table has no "attention" index: digest windows are not checked');
+  let closing = 0;
   for (const { ref, endsAt, window } of due ?? []) {
     if (window?.sentAt) continue;
+    // Still closing: inside its close's deliveries, or a close holds it while it publishes.
+    if (endsAt + closeSpan > now || (window?.publishing !== undefined && window.publishing > now)) {
+      closing += 1;
+      continue;
+    }
     const f: Finding = {
       kind: 'digest-unsent',
       key: windowId(ref),
@@ -208,6 +229,11 @@ export async function reconcile(
     };
     findings.push(f);
     closes.set(f, ref);
+  }
+  if (closing > 0) {
+    progress(
+      `reconcile: ${closing} digest window(s) ended but still closing (their close has deliveries left): not findings`,
+    );
   }
   progress(
     `reconcile: ${listed} object(s) listed, ${states.size} outcome(s) read, ${findings.length} finding(s)`,
@@ -241,6 +267,9 @@ export function register(program: Command, cli: Cli): void {
         out.progress,
         options.includeDropped ?? false,
         await cli.routeIds(),
+        // The ingest queue's own settings when it answers (what the deployed queue does), else the config's.
+        (target.queues.ingest ? await deliverySpanMs(target, target.queues.ingest) : undefined) ??
+          closeSpanMs(config),
       );
       if (options.fix && targets.size > 0) {
         const sender = senderFor(target, 'reconcile --fix');
