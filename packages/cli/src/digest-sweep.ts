@@ -5,14 +5,9 @@
  * A window's close letters can all be lost (dead-lettered after `maxReceiveCount` deliveries, then
  * dropped or expired); without this nothing would publish its digest.
  */
-import {
-  BatchGetCommand,
-  type BatchGetCommandOutput,
-  QueryCommand,
-  type QueryCommandOutput,
-} from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { digestDueQuery, digestWindowKey, dueWindowOf, type WindowRef } from '@eventline/core';
-import { metered, noIndex, readError } from './ledger.ts';
+import { itemsByKey, metered, noIndex, readError } from './ledger.ts';
 import type { Target } from './resources.ts';
 
 export interface DueWindow {
@@ -62,42 +57,18 @@ export async function dueWindows(
       start = page.LastEvaluatedKey;
     } while (start);
   }
-  const table = target.table.name;
-  for (let i = 0; i < due.length; i += 100) {
-    const chunk = due.slice(i, i + 100);
-    const byKey = new Map(chunk.map((d) => [digestWindowKey(d.ref), d]));
-    let pending: Array<Record<string, unknown>> = [...byKey.keys()].map((pk) => ({ pk }));
-    for (let attempt = 0; pending.length > 0; attempt++) {
-      let page: BatchGetCommandOutput;
-      try {
-        page = await target.clients.documents.send(
-          new BatchGetCommand({
-            RequestItems: { [table]: { Keys: pending } },
-            ReturnConsumedCapacity: 'TOTAL',
-          }),
-        );
-      } catch (error) {
-        throw readError(target, 'BatchGetItem', error);
-      }
-      const items = page.Responses?.[table] ?? [];
-      metered({ ...page, Count: items.length });
-      for (const item of items) {
-        const d = byKey.get(String(item.pk));
-        if (!d) continue;
-        d.window = {
-          files: Number(item.files ?? 0),
-          processed: Number(item.processed ?? 0),
-          failed: Number(item.failed ?? 0),
-          ...(typeof item.closedAt === 'string' ? { closedAt: item.closedAt } : {}),
-          ...(typeof item.sentAt === 'string' ? { sentAt: item.sentAt } : {}),
-          ...(item.publishing !== undefined ? { publishing: Number(item.publishing) } : {}),
-        };
-      }
-      pending = (page.UnprocessedKeys?.[table]?.Keys as Array<Record<string, unknown>> | undefined) ?? [];
-      if (pending.length > 0 && attempt >= 8)
-        throw readError(target, 'BatchGetItem', new Error('keys still unprocessed after 8 retries'));
-      if (pending.length > 0) await new Promise((r) => setTimeout(r, Math.min(2_000, 50 * 2 ** attempt)));
-    }
-  }
+  const byKey = new Map(due.map((d) => [digestWindowKey(d.ref), d]));
+  await itemsByKey(target, [...byKey.keys()], (item) => {
+    const d = byKey.get(String(item.pk));
+    if (!d) return;
+    d.window = {
+      files: Number(item.files ?? 0),
+      processed: Number(item.processed ?? 0),
+      failed: Number(item.failed ?? 0),
+      ...(typeof item.closedAt === 'string' ? { closedAt: item.closedAt } : {}),
+      ...(typeof item.sentAt === 'string' ? { sentAt: item.sentAt } : {}),
+      ...(item.publishing !== undefined ? { publishing: Number(item.publishing) } : {}),
+    };
+  });
   return due;
 }

@@ -195,18 +195,18 @@ export async function attentionCount(
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** The outcomes of these objects, read by key (BatchGetItem, 100 keys a request, eventually consistent). */
-export async function outcomesByKey(
+/**
+ * Ledger items by their `pk` (BatchGetItem, 100 keys a request, eventually consistent): `onItem` gets
+ * each item found; unprocessed keys are asked again with a jittered backoff, at most 8 times.
+ */
+export async function itemsByKey(
   target: LedgerReader,
-  bucket: string,
-  keys: string[],
-): Promise<Map<string, FileState>> {
-  const found = new Map<string, FileState>();
+  pks: string[],
+  onItem: (item: Record<string, unknown>) => void,
+): Promise<void> {
   const table = target.table.name;
-  for (let i = 0; i < keys.length; i += 100) {
-    let pending: Array<Record<string, unknown>> = keys
-      .slice(i, i + 100)
-      .map((k) => ({ pk: fileKey(bucket, k) }));
+  for (let i = 0; i < pks.length; i += 100) {
+    let pending: Array<Record<string, unknown>> = pks.slice(i, i + 100).map((pk) => ({ pk }));
     for (let attempt = 0; pending.length > 0; attempt++) {
       let page: BatchGetCommandOutput;
       try {
@@ -221,10 +221,7 @@ export async function outcomesByKey(
       }
       const items = page.Responses?.[table] ?? [];
       metered({ ...page, Count: items.length });
-      for (const item of items) {
-        const state = fileStateOf(item);
-        if (state.bucket === bucket) found.set(state.key, state);
-      }
+      for (const item of items) onItem(item);
       pending = (page.UnprocessedKeys?.[table]?.Keys as Array<Record<string, unknown>> | undefined) ?? [];
       if (pending.length > 0) {
         if (attempt >= 8)
@@ -233,6 +230,23 @@ export async function outcomesByKey(
       }
     }
   }
+}
+
+/** The outcomes of these objects, read by key (`itemsByKey`). */
+export async function outcomesByKey(
+  target: LedgerReader,
+  bucket: string,
+  keys: string[],
+): Promise<Map<string, FileState>> {
+  const found = new Map<string, FileState>();
+  await itemsByKey(
+    target,
+    keys.map((k) => fileKey(bucket, k)),
+    (item) => {
+      const state = fileStateOf(item);
+      if (state.bucket === bucket) found.set(state.key, state);
+    },
+  );
   return found;
 }
 
